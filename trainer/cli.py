@@ -1,0 +1,220 @@
+"""The ``trainer`` command line. Each command parses options, makes one core call, renders it.
+
+Heavy modules (SQLAlchemy, Alembic, rich, fsrs) are imported inside the commands so that
+``trainer --help`` starts fast; ``tests/test_cli.py`` checks this.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from trainer import __version__
+from trainer.errors import TrainerError, UsageError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from trainer.days import DayClock
+    from trainer.settings import Settings
+
+
+class CliError(click.ClickException):
+    """A :class:`TrainerError` on its way out: ``Error: <message>`` and its exit code."""
+
+    def __init__(self, error: TrainerError) -> None:
+        super().__init__(str(error))
+        self.exit_code = error.exit_code
+
+
+class TrainerGroup(click.Group):
+    """Translates every :class:`TrainerError` raised by a command into a one-line error."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TrainerError as exc:
+            raise CliError(exc) from None
+
+
+def wall_clock() -> datetime:
+    """Now, as an aware UTC datetime: ``TRAINER_NOW`` (ISO 8601 with offset) when set.
+
+    Raises :class:`UsageError` for a ``TRAINER_NOW`` that is not ISO 8601 or has no offset.
+    """
+    fixed = os.environ.get("TRAINER_NOW")
+    if not fixed:
+        return datetime.now(UTC)
+    try:
+        value = datetime.fromisoformat(fixed)
+    except ValueError:
+        raise UsageError(
+            f"TRAINER_NOW={fixed!r}: not an ISO 8601 time, e.g. 2026-03-01T09:30:00+01:00"
+        ) from None
+    if value.tzinfo is None:
+        raise UsageError(f"TRAINER_NOW={fixed!r}: add a UTC offset, e.g. {fixed}+00:00")
+    return value.astimezone(UTC)
+
+
+def default_database() -> str:
+    """The database file in the user data dir (platformdirs), creating the folder."""
+    from platformdirs import user_data_path
+
+    folder = user_data_path("trainer", appauthor=False)
+    folder.mkdir(parents=True, exist_ok=True)
+    return str(folder / "trainer.db")
+
+
+@dataclass
+class App:
+    """What every command shares: where the database is."""
+
+    db_location: str | None
+
+    def open(self) -> tuple[sessionmaker[Session], Settings, DayClock]:
+        """Open and upgrade the database, load changed built-in decks, read the settings."""
+        from trainer.db import open_database
+        from trainer.days import DayClock
+        from trainer.importer import sync_builtin
+        from trainer.settings import load_settings
+
+        factory = open_database(self.db_location or default_database())
+        with factory.begin() as db:
+            sync_builtin(db)
+            settings = load_settings(db)
+        return factory, settings, DayClock.from_settings(settings)
+
+
+def console() -> Any:
+    """A rich console on stdout; plain text when stdout is not a terminal."""
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+@click.group(cls=TrainerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    "db_location",
+    envvar="TRAINER_DB",
+    metavar="PATH",
+    help="Database file (or SQLAlchemy URL). Default: trainer.db in the user data dir; "
+    "env TRAINER_DB.",
+)
+@click.version_option(__version__, prog_name="trainer")
+@click.pass_context
+def cli(ctx: click.Context, db_location: str | None) -> None:
+    """Spaced-repetition trainer for the Python/Django backend roadmap.
+
+    Start with `trainer review`; `trainer status` shows the roadmap.
+    """
+    ctx.obj = App(db_location)
+
+
+@cli.command()
+@click.option("--topic", metavar="SLUG", help="Only this topic's cards (slugs: trainer status).")
+@click.option("--section", metavar="NAME", help="Only this section's cards (title or slug).")
+@click.option(
+    "--new-cards",
+    type=click.IntRange(0),
+    metavar="N",
+    help="Today's new-card limit for this session (default: the new_cards_per_day setting).",
+)
+@click.option(
+    "--reviews",
+    type=click.IntRange(0),
+    metavar="N",
+    help="Today's review limit for this session (default: the reviews_per_day setting).",
+)
+@click.pass_obj
+def review(
+    app: App, topic: str | None, section: str | None, new_cards: int | None, reviews: int | None
+) -> None:
+    """Review today's cards.
+
+    Space or Enter shows the answer; 1 Again, 2 Hard, 3 Good, 4 Easy; u undoes; s buries the
+    card until tomorrow; q or Ctrl-C quits. Without a terminal, keys are read from stdin, e.g.
+    printf ' 3 3 1q' | trainer review
+    """
+    from dataclasses import replace
+
+    from trainer.review_queue import Focus
+    from trainer.review_session import ReviewSession
+    from trainer.terminal import KeyReader, ReviewScreen
+
+    factory, settings, clock = app.open()
+    if new_cards is not None:
+        settings = replace(settings, new_cards_per_day=new_cards)
+    if reviews is not None:
+        settings = replace(settings, reviews_per_day=reviews)
+    session = ReviewSession(factory, settings, clock, Focus(topic, section), wall_clock())
+    ReviewScreen(session, console(), KeyReader(), wall_clock).run()
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the roadmap as JSON.")
+@click.pass_obj
+def status(app: App, as_json: bool) -> None:
+    """Show the roadmap: mastery per topic, what is done, what is next, today's counts."""
+    from trainer.mastery import roadmap_progress
+    from trainer.roadmap_view import progress_json, render_roadmap
+
+    factory, settings, clock = app.open()
+    with factory() as db:
+        progress = roadmap_progress(db, settings, clock, wall_clock())
+    if as_json:
+        click.echo(json.dumps(progress_json(progress), indent=2))
+    else:
+        render_roadmap(progress, console(), settings.mastery_stability_days)
+
+
+@cli.command()
+@click.argument("key", required=False)
+@click.argument("value", required=False)
+@click.option("--reset", is_flag=True, help="Put KEY back to its default.")
+@click.option("--json", "as_json", is_flag=True, help="Print all settings as JSON.")
+@click.pass_obj
+def config(app: App, key: str | None, value: str | None, reset: bool, as_json: bool) -> None:
+    """Show or change settings: `trainer config`, `trainer config KEY VALUE`.
+
+    Steps are minutes separated by spaces: trainer config learning_steps_minutes "1 10".
+    """
+    from dataclasses import asdict
+
+    from trainer.settings import DESCRIPTIONS, format_setting, parse_setting, store_setting
+
+    if key is not None and value is not None:
+        parse_setting(key, value)  # a bad value fails before the database is touched
+    factory, settings, _clock = app.open()
+    if key is not None and (value is not None or reset):
+        with factory.begin() as db:
+            settings = store_setting(db, key, None if reset else value)
+    values = asdict(settings)
+    if as_json:
+        click.echo(json.dumps(values, indent=2))
+        return
+    if key is not None:
+        if key not in values:
+            raise UsageError(f"unknown setting '{key}'; known: {', '.join(values)}")
+        click.echo(f"{key} = {format_setting(getattr(settings, key))}")
+        return
+    for name in values:
+        click.echo(f"{name} = {format_setting(getattr(settings, name))}    # {DESCRIPTIONS[name]}")
+
+
+def main() -> NoReturn:
+    """Console entry point: run the CLI; no traceback ever reaches the user."""
+    try:
+        cli.main(prog_name="trainer")
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last line of defence, reported in one line
+        click.echo(f"Error: unexpected {type(exc).__name__}: {exc}", err=True)
+        sys.exit(1)
+    sys.exit(0)

@@ -1,0 +1,47 @@
+"""Learner days: the calendar day that starts at the day rollover hour in the learner's time zone.
+
+A review at 01:30 with the default 4 am rollover belongs to the previous learner day. Days are
+counted on local calendar dates, never in 24-hour periods, so a 23- or 25-hour day at a DST change,
+or a change of time zone, neither skips nor doubles a day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo
+
+from trainer.settings import Settings
+
+
+@dataclass(frozen=True)
+class DayClock:
+    """Maps aware UTC instants to learner days and back.
+
+    ``zone`` None means the operating system's local time zone (with its DST rules).
+    """
+
+    rollover_hour: int = 4
+    zone: tzinfo | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DayClock:
+        """The clock for ``settings.day_rollover_hour`` and ``settings.timezone``."""
+        zone = ZoneInfo(settings.timezone) if settings.timezone else None
+        return cls(settings.day_rollover_hour, zone)
+
+    def day_of(self, at: datetime) -> date:
+        """The learner day containing the aware instant ``at``."""
+        local = at.astimezone(self.zone) if self.zone else at.astimezone()
+        return (local - timedelta(hours=self.rollover_hour)).date()
+
+    def day_start(self, day: date) -> datetime:
+        """The aware UTC instant at which learner ``day`` begins (its local rollover hour)."""
+        local = datetime.combine(day, time(self.rollover_hour))
+        if self.zone is None:
+            return local.astimezone(UTC)  # a naive datetime is read as system local time
+        return local.replace(tzinfo=self.zone).astimezone(UTC)
+
+    def next_rollover(self, at: datetime) -> datetime:
+        """The aware UTC instant at which the learner day after the one containing ``at`` begins."""
+        return self.day_start(self.day_of(at) + timedelta(days=1))

@@ -1,0 +1,139 @@
+"""Opening the database: engine configuration, schema upgrade, and units of work.
+
+The database is a SQLAlchemy URL; a plain path means SQLite. SQLite is configured in one place,
+:func:`create_db_engine`, which the app, ``migrations/env.py`` and the tests all use.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session, sessionmaker
+
+from trainer.errors import DatabaseError
+from trainer.resources import MIGRATIONS_DIR
+
+#: The Alembic head this code expects; ``tests/test_migrations.py`` checks it is the real head,
+#: so a normal start needs no Alembic import to know the schema is current.
+SCHEMA_HEAD = "0001_initial"
+
+#: How long a write waits for another session's write to finish, in milliseconds.
+BUSY_TIMEOUT_MS = 10_000
+
+
+def database_url(location: str) -> str:
+    """Turn ``--db``/``TRAINER_DB`` (a file path or a SQLAlchemy URL) into a SQLAlchemy URL.
+
+    Raises :class:`DatabaseError` when a SQLite path's folder does not exist or is a directory.
+    """
+    if "://" in location:
+        return location
+    path = Path(location).expanduser()
+    if path.is_dir():
+        raise DatabaseError(f"database path {location}: is a directory, not a file")
+    if not path.parent.is_dir():
+        raise DatabaseError(f"database path {location}: folder {path.parent} does not exist")
+    return f"sqlite:///{path.resolve()}"
+
+
+def create_db_engine(url: str) -> Engine:
+    """Create an engine; for SQLite, configure every connection (see :func:`_configure_sqlite`)."""
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """Foreign keys on, WAL with full fsync per commit, a busy timeout, SQLAlchemy-run BEGIN.
+
+    pysqlite's own transaction handling is switched off (``isolation_level = None``) so that
+    SQLAlchemy's BEGIN is the only one and rollbacks really roll back (SQLAlchemy docs, "Serializable
+    isolation / Savepoints / Transactional DDL" for pysqlite). ``BEGIN IMMEDIATE`` takes the write
+    lock up front, so two review sessions on one file queue for it instead of failing with
+    ``SQLITE_BUSY`` when a read transaction tries to upgrade. Nothing holds a transaction open
+    while waiting for the learner.
+    """
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def open_database(location: str) -> sessionmaker[Session]:
+    """Open (creating if needed) the database at ``location`` and upgrade it to the current schema.
+
+    Returns a session factory; callers own their transactions. Raises :class:`DatabaseError`
+    for a file that is not a trainer database, or one written by a newer trainer.
+    """
+    engine = create_db_engine(database_url(location))
+    try:
+        upgrade(engine)
+    except sa_exc.DatabaseError as exc:
+        engine.dispose()
+        raise DatabaseError(f"database {location}: {exc.orig}") from None
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The Alembic revision the database is at, or None for an empty database."""
+    with engine.connect() as connection:
+        has_table = connection.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'"
+            if engine.dialect.name == "sqlite"
+            else "SELECT 1 FROM information_schema.tables WHERE table_name = 'alembic_version'"
+        ).first()
+        if has_table is None:
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to :data:`SCHEMA_HEAD` through Alembic, keeping all data.
+
+    Imports Alembic only when an upgrade is needed. Raises :class:`DatabaseError` when the
+    database is at a revision this trainer does not know (written by a newer version).
+    """
+    revision = current_revision(engine)
+    if revision == SCHEMA_HEAD:
+        return
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    config = alembic_config(engine)
+    if revision is not None:
+        try:
+            ScriptDirectory.from_config(config).get_revision(revision)
+        except CommandError:
+            raise DatabaseError(
+                f"database is at schema revision {revision!r}, newer than this trainer: upgrade"
+                " trainer"
+            ) from None
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def alembic_config(engine: Engine) -> Any:
+    """An Alembic ``Config`` for the shipped ``migrations/`` scripts and this engine's URL."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return config

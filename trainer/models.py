@@ -1,0 +1,207 @@
+"""The SQLAlchemy 2.x data model. Alembic (``migrations/``) owns the schema built from it.
+
+Units are in the column names: ``*_at`` are aware UTC datetimes, ``*_day`` are learner days (the
+local calendar date of the day that began at the learner's day rollover hour), ``*_days`` are
+durations in days, ``*_ms`` in milliseconds.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime stored as a naive UTC timestamp.
+
+    SQLite returns naive datetimes even for ``DateTime(timezone=True)`` and fsrs rejects naive
+    ones, so this type converts on the way in (raising ``ValueError`` for a naive value) and
+    re-attaches UTC on the way out. Pattern from pypi/warehouse ``TZDateTime``.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: trainer stores aware UTC datetimes")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class CardState(enum.IntEnum):
+    """A card's learning state; 1-3 are ``fsrs.State``'s values, 0 is a card never reviewed."""
+
+    NEW = 0
+    LEARNING = 1
+    REVIEW = 2
+    RELEARNING = 3
+
+
+class Rating(enum.IntEnum):
+    """The learner's answer to a card, as FSRS and Anki number them."""
+
+    AGAIN = 1
+    HARD = 2
+    GOOD = 3
+    EASY = 4
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), date: Date(), dict[str, Any]: JSON()}
+
+
+class Section(Base):
+    """A roadmap section (``## Title`` in ``decks/roadmap.md``), ordered by ``position``."""
+
+    __tablename__ = "section"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)
+
+    topics: Mapped[list[Topic]] = relationship(back_populates="section", order_by="Topic.position")
+
+
+class Topic(Base):
+    """A roadmap topic, with the subtopics named in its parentheses (a JSON list of titles)."""
+
+    __tablename__ = "topic"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("section.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)
+    subtopics: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    section: Mapped[Section] = relationship(back_populates="topics")
+
+
+class Deck(Base):
+    """A set of cards: a roadmap topic's built-in deck, or a stand-alone imported deck.
+
+    ``source`` is ``"builtin"`` for decks loaded from ``decks/``; ``topic_id`` is set when the
+    deck's cards count toward that topic's mastery.
+    """
+
+    __tablename__ = "deck"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    source: Mapped[str] = mapped_column(String(20))
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("topic.id"), index=True)
+
+    topic: Mapped[Topic | None] = relationship()
+
+
+class Card(Base):
+    """One reviewable card and its FSRS memory state.
+
+    ``key`` is the card's stable id in its deck file (``id``, or ``id#cN`` for cloze number N).
+    ``state`` is a :class:`CardState`; ``step`` the index into the (re)learning steps.
+    ``due_at`` is when a learning or relearning card's step ends (UTC); ``due_day`` is the
+    learner day a review card falls due. ``buried_until_day`` hides the card before that day.
+    Retired cards (``active`` false) keep their history but are never shown.
+    """
+
+    __tablename__ = "card"
+    __table_args__ = (
+        UniqueConstraint("deck_id", "key"),
+        Index("ix_card_queue_review", "state", "due_day"),
+        Index("ix_card_queue_learning", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deck_id: Mapped[int] = mapped_column(ForeignKey("deck.id"), index=True)
+    key: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    front: Mapped[str] = mapped_column(Text)
+    back: Mapped[str] = mapped_column(Text)
+    accepted: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    docs_url: Mapped[str | None] = mapped_column(String(500))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    state: Mapped[int] = mapped_column(Integer, default=CardState.NEW)
+    step: Mapped[int | None] = mapped_column(Integer)
+    stability_days: Mapped[float | None] = mapped_column(Float)
+    difficulty: Mapped[float | None] = mapped_column(Float)
+    due_at: Mapped[datetime | None]
+    due_day: Mapped[date | None]
+    last_review_at: Mapped[datetime | None]
+    last_review_day: Mapped[date | None]
+    reps: Mapped[int] = mapped_column(Integer, default=0)
+    lapses: Mapped[int] = mapped_column(Integer, default=0)
+    buried_until_day: Mapped[date | None]
+
+    deck: Mapped[Deck] = relationship()
+
+
+class ReviewLog(Base):
+    """One rating of one card: what the learner answered, when, and what it did to the card.
+
+    ``state_before`` is the card's :class:`CardState` when it was shown (Anki's review kind);
+    ``stability_days``, ``difficulty``, ``state`` and ``interval_days`` (0 for a learning step)
+    are the card's values after the rating. ``elapsed_days`` counts learner days since the
+    previous review (None for a first review).
+    """
+
+    __tablename__ = "review_log"
+    __table_args__ = (Index("ix_review_log_card_id_reviewed_at", "card_id", "reviewed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("card.id"))
+    rating: Mapped[int] = mapped_column(Integer)
+    reviewed_at: Mapped[datetime] = mapped_column(index=True)
+    review_day: Mapped[date] = mapped_column(index=True)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    state_before: Mapped[int] = mapped_column(Integer)
+    elapsed_days: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[int] = mapped_column(Integer)
+    stability_days: Mapped[float] = mapped_column(Float)
+    difficulty: Mapped[float] = mapped_column(Float)
+    interval_days: Mapped[int] = mapped_column(Integer)
+
+
+class Setting(Base):
+    """One learner setting (see ``trainer.settings``), its value JSON-encoded."""
+
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

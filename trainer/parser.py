@@ -1,0 +1,379 @@
+"""Reading the roadmap and deck files into plain values (pure: no database, no output).
+
+The formats are specified in ``docs/deck-format.md``. Every problem found in a file is gathered and
+raised together as one :class:`~trainer.errors.DeckError` whose lines read ``path:line: message``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from typing import Any
+
+from trainer.errors import DeckError
+
+KINDS = ("basic", "cloze", "output", "typed", "choice")
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+CLOZE_RE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
+OUTPUT_PROMPT = "What does this code print?"
+
+_COMMON_KEYS = {"id", "kind", "tags", "docs"}
+_KIND_KEYS: dict[str, tuple[set[str], set[str]]] = {
+    # kind: (required keys, optional keys) besides the common ones
+    "basic": ({"front", "back"}, set()),
+    "cloze": ({"text"}, {"back"}),
+    "output": ({"code", "output"}, {"front", "back"}),
+    "typed": ({"front", "answer"}, {"accept", "back"}),
+    "choice": ({"front", "choices", "answer"}, {"back"}),
+}
+_DECK_KEYS = {"topic", "name", "card"}
+
+
+def slugify(title: str) -> str:
+    """Return the slug of a roadmap title: lower case, runs of non ``a-z0-9`` as one ``-``.
+
+    >>> slugify("Continuous Integration (CI) Tools")
+    'continuous-integration-ci-tools'
+    """
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """One roadmap topic: ``- [ ] Title (Subtopic, ...)`` at ``line`` of the roadmap."""
+
+    slug: str
+    title: str
+    subtopics: tuple[str, ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    """One roadmap section (a ``## Title`` heading) with its topics in roadmap order."""
+
+    slug: str
+    title: str
+    topics: tuple[TopicSpec, ...]
+
+
+@dataclass(frozen=True)
+class CardSpec:
+    """One reviewable card as read from a deck file.
+
+    ``front`` and ``back`` are the Markdown the review shows. ``accepted`` holds the answers a
+    typed card takes (canonical first), empty for other kinds. ``code``/``output`` keep an output
+    card's program and its expected standard output so tests can run them. ``line`` is the line of
+    the card's ``[[card]]`` header.
+    """
+
+    key: str
+    kind: str
+    front: str
+    back: str
+    tags: tuple[str, ...] = ()
+    docs: str | None = None
+    accepted: tuple[str, ...] = ()
+    code: str | None = None
+    output: str | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class DeckSpec:
+    """A parsed deck file: its ``topic`` slug or stand-alone ``name``, and its cards in file order."""
+
+    path: str
+    topic: str | None
+    name: str | None
+    cards: tuple[CardSpec, ...]
+
+
+def parse_roadmap(text: str, path: str) -> tuple[SectionSpec, ...]:
+    """Parse the roadmap checklist (``## Section`` headings, ``- [ ] Topic (a, b)`` lines).
+
+    Raises :class:`DeckError` listing every malformed line, duplicate topic slug, topic outside a
+    section or section without topics.
+    """
+    problems: list[str] = []
+    sections: list[tuple[str, list[TopicSpec]]] = []
+    seen: dict[str, int] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if line.startswith("## "):
+            sections.append((line[3:].strip(), []))
+        elif line.startswith("- "):
+            match = re.fullmatch(r"- \[[ xX]\] (.+)", line)
+            if match is None:
+                problems.append(f"{path}:{number}: a topic line reads '- [ ] Title (subtopics)'")
+                continue
+            if not sections:
+                problems.append(f"{path}:{number}: topic before the first '## Section' heading")
+                continue
+            title, subtopics = _split_subtopics(match.group(1).strip())
+            slug = slugify(title)
+            if slug in seen:
+                problems.append(f"{path}:{number}: topic '{slug}' already on line {seen[slug]}")
+                continue
+            seen[slug] = number
+            sections[-1][1].append(TopicSpec(slug, title, subtopics, number))
+    for title, topics in sections:
+        if not topics:
+            problems.append(f"{path}: section '{title}' has no topics")
+    if not sections and not problems:
+        problems.append(f"{path}: no '## Section' headings found")
+    if problems:
+        raise DeckError(problems)
+    return tuple(SectionSpec(slugify(t), t, tuple(topics)) for t, topics in sections)
+
+
+def _split_subtopics(text: str) -> tuple[str, tuple[str, ...]]:
+    """Split ``Title (a, b)`` into ``("Title", ("a", "b"))``; only a trailing group counts."""
+    if not text.endswith(")"):
+        return text, ()
+    depth = 0
+    for index in range(len(text) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(text[index], 0)
+        if depth == 0:
+            inner = text[index + 1 : -1]
+            subtopics = tuple(part.strip() for part in inner.split(",") if part.strip())
+            return text[:index].strip(), subtopics
+    return text, ()
+
+
+def parse_deck(text: str, path: str, *, builtin: bool = False) -> DeckSpec:
+    """Parse one deck file's text (see ``docs/deck-format.md``).
+
+    ``builtin`` makes ``topic`` and each card's ``docs`` link required, as they are in ``decks/``.
+    Raises :class:`DeckError` with every problem of the file, each as ``path:line: message``.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DeckError([_toml_error_line(path, exc)]) from None
+    positions = _card_positions(text)
+    problems: list[str] = []
+
+    for key in sorted(set(data) - _DECK_KEYS):
+        problems.append(f"{path}:{_top_key_line(text, key)}: unknown key '{key}'")
+    topic = data.get("topic")
+    name = data.get("name")
+    if topic is not None and not (isinstance(topic, str) and SLUG_RE.match(topic)):
+        problems.append(f"{path}:{_top_key_line(text, 'topic')}: 'topic' must be a topic slug")
+        topic = None
+    if name is not None and not (isinstance(name, str) and name.strip()):
+        problems.append(f"{path}:{_top_key_line(text, 'name')}: 'name' must be non-empty text")
+        name = None
+    if builtin and "topic" not in data:
+        problems.append(f"{path}:1: a built-in deck needs 'topic = \"<topic slug>\"'")
+
+    raw_cards = data.get("card", [])
+    if not isinstance(raw_cards, list):
+        problems.append(f"{path}:{_top_key_line(text, 'card')}: 'card' must be [[card]] tables")
+        raw_cards = []
+    cards: list[CardSpec] = []
+    seen_ids: dict[str, int] = {}
+    for index, raw in enumerate(raw_cards):
+        header, key_lines = positions[index] if index < len(positions) else (1, {})
+        card_problems: list[str] = []
+        spec = _parse_card(raw, header, key_lines, builtin, card_problems)
+        problems.extend(f"{path}:{line}: {message}" for line, message in card_problems)
+        if spec is None:
+            continue
+        card_id = spec.key.split("#", 1)[0]
+        if card_id in seen_ids:
+            problems.append(
+                f"{path}:{key_lines.get('id', header)}: duplicate id '{card_id}' "
+                f"(first on line {seen_ids[card_id]})"
+            )
+            continue
+        seen_ids[card_id] = header
+        cards.append(spec)
+        if spec.kind == "cloze":
+            cards.extend(_more_cloze_cards(raw, spec))
+    if problems:
+        raise DeckError(sorted(problems, key=_line_of))
+    return DeckSpec(path, topic, name, tuple(cards))
+
+
+def _parse_card(
+    raw: Any,
+    header: int,
+    key_lines: dict[str, int],
+    builtin: bool,
+    problems: list[tuple[int, str]],
+) -> CardSpec | None:
+    """Validate one ``[[card]]`` table; append ``(line, message)`` problems, or return the card.
+
+    A cloze card returns its first cloze number; the parser adds the others.
+    """
+
+    def at(key: str) -> int:
+        return key_lines.get(key, header)
+
+    if not isinstance(raw, dict):
+        problems.append((header, "a card must be a table"))
+        return None
+    card_id = raw.get("id")
+    if not isinstance(card_id, str) or not SLUG_RE.match(card_id):
+        problems.append((at("id"), "card needs an 'id' of lower-case letters, digits and '-'"))
+    kind = raw.get("kind", "basic")
+    if kind not in KINDS:
+        problems.append((at("kind"), f"unknown kind {kind!r}; use one of {', '.join(KINDS)}"))
+        return None
+    required, optional = _KIND_KEYS[kind]
+    allowed = _COMMON_KEYS | required | optional
+    for key in sorted(set(raw) - allowed):
+        problems.append((at(key), f"unknown key '{key}' for a {kind} card"))
+    for key in sorted(required - set(raw)):
+        problems.append((header, f"{kind} card needs '{key}'"))
+    for key in sorted((required | optional) & set(raw) - {"accept", "choices"}):
+        value = raw[key]
+        if not isinstance(value, str) or not value.strip():
+            problems.append((at(key), f"'{key}' must be non-empty text"))
+    for key in ("accept", "choices", "tags"):
+        value = raw.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            problems.append((at(key), f"'{key}' must be a list of non-empty strings"))
+    tags = raw.get("tags", [])
+    if isinstance(tags, list):
+        for tag in tags:
+            if isinstance(tag, str) and not SLUG_RE.match(tag):
+                problems.append((at("tags"), f"tag {tag!r}: use lower-case letters, digits, '-'"))
+    docs = raw.get("docs")
+    if docs is None and builtin:
+        problems.append((header, "card needs a 'docs' link to the page it rests on"))
+    elif docs is not None and not (isinstance(docs, str) and re.match(r"https://\S+$", docs)):
+        problems.append((at("docs"), "'docs' must be one https:// link"))
+    if problems:
+        return None
+
+    extra = raw.get("back", "").strip()
+    if kind == "basic":
+        front, back, accepted = raw["front"].strip(), raw["back"].strip(), ()
+    elif kind == "cloze":
+        numbers = sorted({int(m.group(1)) for m in CLOZE_RE.finditer(raw["text"])})
+        if not numbers:
+            problems.append((at("text"), "cloze 'text' has no {{c1::...}} deletion"))
+            return None
+        return _cloze_card(raw, numbers[0], header)
+    elif kind == "output":
+        prompt = raw.get("front", OUTPUT_PROMPT).strip()
+        front = f"{prompt}\n\n```python\n{raw['code'].strip(chr(10))}\n```"
+        back = _join(f"```text\n{raw['output'].rstrip(chr(10))}\n```", extra)
+        accepted = ()
+    elif kind == "typed":
+        front = raw["front"].strip()
+        accepted = (raw["answer"].strip(), *(a.strip() for a in raw.get("accept", [])))
+        back = _join(f"**{accepted[0]}**", extra)
+    else:  # choice
+        choices = [c.strip() for c in raw["choices"]]
+        answer = raw["answer"].strip()
+        if not 2 <= len(choices) <= 6:
+            problems.append((at("choices"), "'choices' needs 2 to 6 options"))
+        if len(set(choices)) != len(choices):
+            problems.append((at("choices"), "'choices' has the same option twice"))
+        if answer not in choices:
+            problems.append((at("answer"), "'answer' must be one of 'choices', exactly"))
+        if problems:
+            return None
+        letters = "abcdef"
+        listing = "\n".join(f"{letters[i]}) {c}" for i, c in enumerate(choices))
+        front = f"{raw['front'].strip()}\n\n{listing}"
+        back = _join(f"**{letters[choices.index(answer)]}) {answer}**", extra)
+        accepted = ()
+    return CardSpec(
+        key=card_id,
+        kind=kind,
+        front=front,
+        back=back,
+        tags=tuple(tags),
+        docs=docs,
+        accepted=accepted,
+        code=raw.get("code") if kind == "output" else None,
+        output=raw.get("output") if kind == "output" else None,
+        line=header,
+    )
+
+
+def _cloze_card(raw: dict[str, Any], number: int, header: int) -> CardSpec:
+    """Build the card for cloze ``number`` of a validated cloze table."""
+    text = raw["text"].strip()
+
+    def hide(match: re.Match[str]) -> str:
+        if int(match.group(1)) != number:
+            return match.group(2)
+        return f"[{match.group(3) or '...'}]"
+
+    def show(match: re.Match[str]) -> str:
+        return f"**{match.group(2)}**" if int(match.group(1)) == number else match.group(2)
+
+    return CardSpec(
+        key=f"{raw['id']}#c{number}",
+        kind="cloze",
+        front=CLOZE_RE.sub(hide, text),
+        back=_join(CLOZE_RE.sub(show, text), raw.get("back", "").strip()),
+        tags=tuple(raw.get("tags", [])),
+        docs=raw.get("docs"),
+        line=header,
+    )
+
+
+def _more_cloze_cards(raw: dict[str, Any], first: CardSpec) -> list[CardSpec]:
+    numbers = sorted({int(m.group(1)) for m in CLOZE_RE.finditer(raw["text"])})
+    return [_cloze_card(raw, n, first.line) for n in numbers[1:]]
+
+
+def _join(*parts: str) -> str:
+    return "\n\n".join(p for p in parts if p)
+
+
+def _toml_error_line(path: str, exc: tomllib.TOMLDecodeError) -> str:
+    """Turn tomllib's ``msg (at line L, column C)`` into ``path:L: msg (column C)``."""
+    match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+    if match is None:
+        return f"{path}:1: {exc}"
+    message = str(exc)[: match.start()].strip()
+    return f"{path}:{match.group(1)}: {message} (column {match.group(2)})"
+
+
+def _scan(text: str) -> list[tuple[int, str]]:
+    """Yield ``(line number, line)`` for lines that start outside a TOML multi-line string."""
+    lines: list[tuple[int, str]] = []
+    open_quote: str | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if open_quote is None:
+            lines.append((number, line))
+        for match in re.finditer(r'"""|\'\'\'', line):
+            quote = match.group(0)
+            if open_quote is None:
+                open_quote = quote
+            elif quote == open_quote:
+                open_quote = None
+    return lines
+
+
+def _card_positions(text: str) -> list[tuple[int, dict[str, int]]]:
+    """Line of each ``[[card]]`` header and of the keys set inside it, in file order."""
+    positions: list[tuple[int, dict[str, int]]] = []
+    for number, line in _scan(text):
+        if re.match(r"\s*\[\[\s*card\s*\]\]", line):
+            positions.append((number, {}))
+        elif positions and (match := re.match(r"\s*([A-Za-z0-9_-]+)\s*=", line)):
+            positions[-1][1].setdefault(match.group(1), number)
+    return positions
+
+
+def _top_key_line(text: str, key: str) -> int:
+    for number, line in _scan(text):
+        if re.match(r"\s*\[", line):
+            break
+        if re.match(rf"\s*{re.escape(key)}\s*=", line):
+            return number
+    return 1
+
+
+def _line_of(problem: str) -> int:
+    match = re.match(r".*?:(\d+):", problem)
+    return int(match.group(1)) if match else 0

@@ -1,0 +1,196 @@
+"""The one adapter to the ``fsrs`` package (FSRS-6): card rows in, next memory state out.
+
+Pure: every function takes ``now`` (aware UTC) and a :class:`~trainer.days.DayClock`, and never
+reads the clock, prints or touches the database.
+
+FSRS was fitted on day-based review data and ``fsrs`` counts elapsed time in whole 24-hour
+periods, so reviews are handed to it at the *start of their learner day* (as Anki does): each
+review and the card's last review are placed at midnight UTC of their learner day's date, which
+makes the elapsed time exactly the number of learner days between them. Learning steps (minutes)
+are then measured from the real review time, and review intervals (days) from the learner day,
+landing on the rollover of the due day.
+
+``fsrs`` draws its interval fuzz from the global RNG and may round past the maximum interval, so
+its fuzz is off and :func:`fuzzed_interval` applies the same fuzz ranges (``fsrs.scheduler.
+FUZZ_RANGES``) from a generator seeded by card id and review count, like Anki: the same card,
+review and rating always get the same interval, an undone rating redone gets the same interval
+again, and Hard <= Good <= Easy holds because all four ratings share one fuzz factor.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+
+import fsrs
+from fsrs.scheduler import FUZZ_RANGES
+
+from trainer.days import DayClock
+from trainer.models import Card, CardState, Rating
+from trainer.settings import Settings
+
+
+@dataclass(frozen=True)
+class Memory:
+    """A card's scheduling state, as stored on a ``card`` row (see :class:`trainer.models.Card`)."""
+
+    state: CardState = CardState.NEW
+    step: int | None = None
+    stability_days: float | None = None
+    difficulty: float | None = None
+    due_at: datetime | None = None
+    due_day: date | None = None
+    last_review_at: datetime | None = None
+    last_review_day: date | None = None
+    reps: int = 0
+    lapses: int = 0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one rating does: the card's new :class:`Memory`, the interval it got (whole days,
+    0 for a learning step) and the learner days elapsed since the previous review (None for a
+    card's first review)."""
+
+    memory: Memory
+    interval_days: int
+    elapsed_days: int | None
+
+
+def _anchor(day: date) -> datetime:
+    """Midnight UTC of ``day``'s date: the instant a review on learner ``day`` is handed to fsrs."""
+    return datetime.combine(day, time(), UTC)
+
+
+def fuzzed_interval(interval_days: int, maximum_days: int, seed: int) -> int:
+    """Spread an interval over fsrs's fuzz range, reproducibly; never past ``maximum_days``.
+
+    The range is ``fsrs.Scheduler._get_fuzzed_interval``'s (from ``FUZZ_RANGES``: +-1 day plus
+    15% of the part between 2.5 and 7 days, 10% up to 20 days and 5% beyond); intervals under
+    2.5 days are left alone. ``seed`` picks the point in the range. Monotone in
+    ``interval_days`` for a fixed seed.
+    """
+    if interval_days < 2.5:
+        return interval_days
+    delta = 1.0
+    for fuzz_range in FUZZ_RANGES:
+        delta += fuzz_range["factor"] * max(
+            min(float(interval_days), fuzz_range["end"]) - fuzz_range["start"], 0.0
+        )
+    high = min(round(interval_days + delta), maximum_days)
+    low = min(max(2, round(interval_days - delta)), high)
+    factor = random.Random(seed).random()
+    return min(int(factor * (high - low + 1)) + low, high)
+
+
+class Scheduler:
+    """FSRS-6 scheduling with the learner's settings (retention, steps, maximum interval, fuzz).
+
+    Raises nothing for valid :class:`~trainer.settings.Settings`; settings are validated where
+    they are parsed.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._fsrs = fsrs.Scheduler(
+            desired_retention=settings.desired_retention,
+            learning_steps=tuple(timedelta(minutes=m) for m in settings.learning_steps_minutes),
+            relearning_steps=tuple(
+                timedelta(minutes=m) for m in settings.relearning_steps_minutes
+            ),
+            maximum_interval=settings.maximum_interval_days,
+            enable_fuzzing=False,
+        )
+
+    def _to_fsrs(self, card_id: int, memory: Memory, today: date) -> fsrs.Card:
+        new = memory.state == CardState.NEW
+        return fsrs.Card(
+            card_id=card_id,
+            state=fsrs.State.Learning if new else fsrs.State(int(memory.state)),
+            step=0 if new else memory.step,
+            stability=memory.stability_days,
+            difficulty=memory.difficulty,
+            due=_anchor(today),
+            last_review=_anchor(memory.last_review_day) if memory.last_review_day else None,
+        )
+
+    def review(
+        self, card_id: int, memory: Memory, rating: Rating, now: datetime, clock: DayClock
+    ) -> Outcome:
+        """The outcome of rating card ``card_id`` (in state ``memory``) at aware UTC ``now``."""
+        today = clock.day_of(now)
+        anchor = _anchor(today)
+        result, _ = self._fsrs.review_card(
+            self._to_fsrs(card_id, memory, today), fsrs.Rating(int(rating)), anchor
+        )
+        state = CardState(int(result.state))
+        if state == CardState.REVIEW:
+            interval = (result.due - anchor).days
+            if self.settings.fuzz:
+                interval = fuzzed_interval(
+                    interval, self.settings.maximum_interval_days, card_id * 1_000_003 + memory.reps
+                )
+            due_day: date | None = today + timedelta(days=interval)
+            due_at = clock.day_start(today + timedelta(days=interval))
+        else:
+            interval, due_day, due_at = 0, None, now + (result.due - anchor)
+        lapsed = memory.state == CardState.REVIEW and rating == Rating.AGAIN
+        elapsed = (today - memory.last_review_day).days if memory.last_review_day else None
+        after = replace(
+            memory,
+            state=state,
+            step=result.step,
+            stability_days=result.stability,
+            difficulty=result.difficulty,
+            due_at=due_at,
+            due_day=due_day,
+            last_review_at=now,
+            last_review_day=today,
+            reps=memory.reps + 1,
+            lapses=memory.lapses + lapsed,
+        )
+        return Outcome(after, interval, elapsed)
+
+    def preview(
+        self, card_id: int, memory: Memory, now: datetime, clock: DayClock
+    ) -> dict[Rating, Outcome]:
+        """The outcome each of the four ratings would have, for labelling the rating keys."""
+        return {r: self.review(card_id, memory, r, now, clock) for r in Rating}
+
+    def retrievability(self, card_id: int, memory: Memory, day: date) -> float:
+        """FSRS's predicted chance (0-1) of recalling the card on learner ``day``; 0 if unseen."""
+        if memory.last_review_day is None or memory.stability_days is None:
+            return 0.0
+        card = self._to_fsrs(card_id, memory, day)
+        return float(self._fsrs.get_card_retrievability(card, _anchor(day)))
+
+
+def memory_of(card: Card) -> Memory:
+    """The scheduling state stored on a card row."""
+    return Memory(
+        state=CardState(card.state),
+        step=card.step,
+        stability_days=card.stability_days,
+        difficulty=card.difficulty,
+        due_at=card.due_at,
+        due_day=card.due_day,
+        last_review_at=card.last_review_at,
+        last_review_day=card.last_review_day,
+        reps=card.reps,
+        lapses=card.lapses,
+    )
+
+
+def store_memory(card: Card, memory: Memory) -> None:
+    """Write ``memory`` onto a card row (the caller commits)."""
+    card.state = int(memory.state)
+    card.step = memory.step
+    card.stability_days = memory.stability_days
+    card.difficulty = memory.difficulty
+    card.due_at = memory.due_at
+    card.due_day = memory.due_day
+    card.last_review_at = memory.last_review_at
+    card.last_review_day = memory.last_review_day
+    card.reps = memory.reps
+    card.lapses = memory.lapses

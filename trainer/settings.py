@@ -1,0 +1,181 @@
+"""The learner's settings: defaults, validation, and storage in the ``setting`` table.
+
+Defaults follow Anki's FSRS defaults (desired retention 0.9, learning steps 1m 10m, relearning
+step 10m, maximum interval 36500 days, 20 new cards and 200 reviews a day, day rollover at 4 am,
+learn-ahead 20 minutes). Mastery thresholds: a card is mastered at a stability of 21 days, the
+interval Anki calls "mature"; a topic is done when 90% of its active cards are mastered.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from trainer.errors import UsageError
+from trainer.models import Setting
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every learner setting with its default. Units are in the names (minutes, days, hours)."""
+
+    desired_retention: float = 0.9
+    learning_steps_minutes: tuple[float, ...] = (1.0, 10.0)
+    relearning_steps_minutes: tuple[float, ...] = (10.0,)
+    maximum_interval_days: int = 36500
+    fuzz: bool = True
+    new_cards_per_day: int = 20
+    reviews_per_day: int = 200
+    day_rollover_hour: int = 4
+    learn_ahead_minutes: int = 20
+    timezone: str = ""
+    mastery_stability_days: float = 21.0
+    topic_done_share: float = 0.9
+
+
+DESCRIPTIONS = {
+    "desired_retention": "chance of recall FSRS schedules reviews for (0.70-0.99)",
+    "learning_steps_minutes": "minutes between steps for a new card, space separated",
+    "relearning_steps_minutes": "minutes between steps after a lapse, space separated",
+    "maximum_interval_days": "longest interval a review may get, in days",
+    "fuzz": "spread review intervals a little so cards do not bunch (true/false)",
+    "new_cards_per_day": "new cards introduced per learner day",
+    "reviews_per_day": "review cards shown per learner day",
+    "day_rollover_hour": "local hour (0-23) at which a new learner day starts",
+    "learn_ahead_minutes": "learning cards due this soon are shown when nothing else is left",
+    "timezone": "IANA time zone for learner days, e.g. Europe/Berlin (empty: the system's)",
+    "mastery_stability_days": "stability (days) at which a card counts as mastered",
+    "topic_done_share": "share of a topic's cards that must be mastered for it to be done",
+}
+
+
+def _float_in(low: float, high: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        value = float(text)
+        if not low <= value <= high:
+            raise ValueError(f"must be between {low} and {high}")
+        return value
+
+    return parse
+
+
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise ValueError(f"must be a whole number from {low} to {high}")
+        return value
+
+    return parse
+
+
+def _steps(text: str) -> tuple[float, ...]:
+    values = tuple(float(part) for part in text.replace(",", " ").split())
+    if any(not 0 < v <= 1440 * 30 for v in values):
+        raise ValueError("each step must be more than 0 and at most 43200 minutes")
+    return values
+
+
+def _bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("true", "yes", "on", "1"):
+        return True
+    if lowered in ("false", "no", "off", "0"):
+        return False
+    raise ValueError("must be true or false")
+
+
+def _timezone(text: str) -> str:
+    if text:
+        try:
+            ZoneInfo(text)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("is not a known IANA time zone") from None
+    return text
+
+
+PARSERS: dict[str, Callable[[str], Any]] = {
+    "desired_retention": _float_in(0.70, 0.99),
+    "learning_steps_minutes": _steps,
+    "relearning_steps_minutes": _steps,
+    "maximum_interval_days": _int_in(1, 36500),
+    "fuzz": _bool,
+    "new_cards_per_day": _int_in(0, 9999),
+    "reviews_per_day": _int_in(0, 99999),
+    "day_rollover_hour": _int_in(0, 23),
+    "learn_ahead_minutes": _int_in(0, 1440),
+    "timezone": _timezone,
+    "mastery_stability_days": _float_in(1, 36500),
+    "topic_done_share": _float_in(0.01, 1.0),
+}
+
+
+def parse_setting(key: str, text: str) -> Any:
+    """Parse and validate ``text`` as the value of setting ``key``.
+
+    Raises :class:`UsageError` naming the setting for an unknown key or a bad value.
+    """
+    if key not in PARSERS:
+        raise UsageError(f"unknown setting '{key}'; known: {', '.join(PARSERS)}")
+    try:
+        return PARSERS[key](text)
+    except ValueError as exc:
+        reason = str(exc) if "must" in str(exc) or "is not" in str(exc) else "is not valid"
+        raise UsageError(f"setting {key}={text!r}: {reason}") from None
+
+
+def format_setting(value: Any) -> str:
+    """Show a setting value the way :func:`parse_setting` reads it back."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return " ".join(f"{v:g}" for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def load_settings(db: Session) -> Settings:
+    """Read the stored settings over the defaults. A stored value that no longer validates is
+    ignored in favour of the default."""
+    values: dict[str, Any] = {}
+    for row in db.scalars(select(Setting)):
+        if row.key in PARSERS:
+            try:
+                values[row.key] = PARSERS[row.key](json.loads(row.value))
+            except (ValueError, TypeError):
+                continue
+    return replace(Settings(), **values)
+
+
+def store_setting(db: Session, key: str, text: str | None) -> Settings:
+    """Validate and store one setting (``text`` None resets it to the default); no commit.
+
+    Returns the settings now in force. Raises :class:`UsageError` for a bad key or value.
+    """
+    if text is None:
+        if key not in PARSERS:
+            raise UsageError(f"unknown setting '{key}'; known: {', '.join(PARSERS)}")
+        row = db.get(Setting, key)
+        if row is not None:
+            db.delete(row)
+    else:
+        value = parse_setting(key, text)
+        db.merge(Setting(key=key, value=json.dumps(format_setting(value))))
+    db.flush()
+    return load_settings(db)
+
+
+def with_overrides(settings: Settings, **overrides: str | None) -> Settings:
+    """Apply per-session overrides given as text (None means not given), validated."""
+    values = {k: parse_setting(k, v) for k, v in overrides.items() if v is not None}
+    return replace(settings, **values)
+
+
+SETTING_NAMES = tuple(f.name for f in fields(Settings))

@@ -1,0 +1,237 @@
+"""The review session in a terminal: keys in, rendered cards out.
+
+Keys: Space or Enter shows the answer; 1-4 rate Again/Hard/Good/Easy; ``u`` undoes the last
+rating or bury; ``s`` buries the card until tomorrow; ``q``, Ctrl-C or end of input quits. On a
+terminal each key is one keypress; otherwise keys are read as characters from stdin as they
+arrive, newlines ignored (a typed card's answer is read up to the end of its line).
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import TextIO
+
+import click
+from rich.console import Console, Group
+from rich.markdown import Markdown
+from rich.panel import Panel
+from rich.text import Text
+
+from trainer.models import Rating
+from trainer.review_session import ReviewSession, ShownCard, Summary
+from trainer.scheduling import Outcome
+
+RATING_KEYS = {"1": Rating.AGAIN, "2": Rating.HARD, "3": Rating.GOOD, "4": Rating.EASY}
+QUIT = "q"
+
+
+class KeyReader:
+    """Single keys from the terminal, or characters from a non-terminal stdin.
+
+    ``read_key`` returns one character (``q`` at end of input; Ctrl-C raises
+    ``KeyboardInterrupt``); ``read_line`` returns a typed answer without its newline.
+    """
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream or sys.stdin
+        self._tty = self._stream.isatty()
+
+    def read_key(self) -> str:
+        if self._tty:
+            return click.getchar()
+        while True:
+            char = self._stream.read(1)
+            if char == "":
+                return QUIT
+            if char not in "\r\n":
+                return char
+
+    def read_line(self, prompt: str) -> str | None:
+        """A typed answer; None at end of input."""
+        if self._tty:
+            try:
+                return click.prompt(prompt, default="", show_default=False, prompt_suffix=" ")
+            except click.Abort:
+                raise KeyboardInterrupt from None
+        click.echo(prompt)
+        line = self._stream.readline()
+        return None if line == "" else line.rstrip("\r\n")
+
+
+def format_interval(outcome: Outcome, now: datetime) -> str:
+    """A rating key's label: minutes or hours for a learning step, else days/months/years."""
+    if outcome.interval_days == 0 and outcome.memory.due_at is not None:
+        seconds = (outcome.memory.due_at - now).total_seconds()
+        if seconds < 60:
+            return "<1m"
+        if seconds < 3600:
+            return f"{round(seconds / 60)}m"
+        return f"{seconds / 3600:.1f}h".replace(".0h", "h")
+    days = outcome.interval_days
+    if days < 30:
+        return f"{days}d"
+    if days < 365:
+        return f"{days / 30:.1f}mo".replace(".0mo", "mo")
+    return f"{days / 365:.1f}y".replace(".0y", "y")
+
+
+def answer_matches(given: str, accepted: tuple[str, ...]) -> bool:
+    """True when ``given`` equals an accepted answer, ignoring case and surrounding space."""
+    wanted = given.strip().casefold()
+    return any(wanted == answer.strip().casefold() for answer in accepted)
+
+
+def _diff(given: str, expected: str) -> Text:
+    """The typed answer with wrong characters in red and missing ones in green."""
+    text = Text()
+    matcher = difflib.SequenceMatcher(a=given, b=expected)
+    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+        if op == "equal":
+            text.append(given[a1:a2])
+        if op in ("replace", "delete"):
+            text.append(given[a1:a2], style="red strike")
+        if op in ("replace", "insert"):
+            text.append(expected[b1:b2], style="green")
+    return text
+
+
+class ReviewScreen:
+    """Draws the session on a rich ``Console`` and turns keys into session calls."""
+
+    def __init__(
+        self,
+        session: ReviewSession,
+        console: Console,
+        keys: KeyReader,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.session = session
+        self.console = console
+        self.keys = keys
+        self.clock = clock
+
+    def run(self) -> Summary:
+        """Review until the queue is empty or the learner quits; return the summary."""
+        try:
+            self._loop()
+        except KeyboardInterrupt:
+            self.console.print()
+        summary = self.session.finish(self.clock())
+        self.show_summary(summary)
+        return summary
+
+    def _loop(self) -> None:
+        while True:
+            shown = self.session.next_card(self.clock())
+            if shown is None:
+                self._nothing_left()
+                return
+            if self._show(shown) == QUIT:
+                return
+
+    def _nothing_left(self) -> None:
+        waiting = self.session.queue.next_learning_due()
+        if waiting is not None:
+            local = waiting.astimezone().strftime("%H:%M")
+            self.console.print(f"Nothing left for now; learning cards wait until {local}.")
+        else:
+            self.console.print("Nothing left to review today. Well done.")
+
+    def _header(self, shown: ShownCard) -> Text:
+        counts = self.session.counts()
+        lane_style = {"new": "blue", "learning": "red", "review": "green"}
+        text = Text(f"{shown.path}   ", style="bold")
+        for lane in ("new", "learning", "review"):
+            style = lane_style[lane] + (" underline" if lane == shown.lane else "")
+            text.append(f"{lane.title()} {counts[lane] + (lane == shown.lane)}", style=style)
+            text.append("  ")
+        return text
+
+    def _show(self, shown: ShownCard) -> str | None:
+        """Run one card: question, answer, rating. Returns QUIT when the learner quits."""
+        started = time.monotonic()
+        self.console.rule(self._header(shown), align="left")
+        self.console.print(Markdown(shown.front, code_theme="monokai"))
+        typed: Text | None = None
+        if shown.kind == "typed":
+            given = self.keys.read_line("Your answer:")
+            if given is None:
+                return QUIT
+            typed = self._judge(given, shown.accepted)
+        else:
+            self.console.print(Text("[space] show answer   [s] bury   [u] undo   [q] quit", "dim"))
+            while True:
+                key = self.keys.read_key()
+                if key in (" ", "\r", "\n"):
+                    break
+                if key == QUIT:
+                    return QUIT
+                if key == "s":
+                    self.session.bury(shown, self.clock())
+                    self.console.print(Text("Buried until tomorrow.", "dim"))
+                    return None
+                if key == "u" and self._undo(shown):
+                    return None
+        self._show_answer(shown, typed)
+        while True:
+            key = self.keys.read_key()
+            if key in RATING_KEYS:
+                duration_ms = int((time.monotonic() - started) * 1000)
+                self.session.rate(shown, RATING_KEYS[key], self.clock(), duration_ms)
+                return None
+            if key == QUIT:
+                return QUIT
+            if key == "s":
+                self.session.bury(shown, self.clock())
+                return None
+            if key == "u" and self._undo(shown):
+                return None
+
+    def _judge(self, given: str, accepted: tuple[str, ...]) -> Text:
+        if answer_matches(given, accepted):
+            return Text(f"✓ {given.strip()}", style="green bold")
+        text = Text("✗ ", style="red bold")
+        text.append_text(_diff(given.strip(), accepted[0]))
+        return text
+
+    def _show_answer(self, shown: ShownCard, typed: Text | None) -> None:
+        parts: list[Text | Markdown] = []
+        if typed is not None:
+            parts.append(typed)
+        parts.append(Markdown(shown.back, code_theme="monokai"))
+        if shown.docs_url:
+            parts.append(Text(shown.docs_url, style="dim link " + shown.docs_url))
+        self.console.print(Panel(Group(*parts), border_style="cyan"))
+        now = self.clock()
+        labels = Text()
+        for key, rating in RATING_KEYS.items():
+            interval = format_interval(shown.previews[rating], now)
+            labels.append(f" {key} ", style="reverse")
+            labels.append(f" {rating.name.title()} {interval}   ")
+        labels.append("[u] undo  [s] bury  [q] quit", style="dim")
+        self.console.print(labels)
+
+    def _undo(self, shown: ShownCard) -> bool:
+        if self.session.undo(current=shown):
+            self.console.print(Text("Undone.", "yellow"))
+            return True
+        self.console.print(Text("Nothing to undo.", "dim"))
+        return False
+
+    def show_summary(self, summary: Summary) -> None:
+        """Print the end-of-session summary."""
+        minutes, seconds = divmod(summary.duration_ms // 1000, 60)
+        lines = [
+            f"Reviewed {summary.reviewed} card{'s' * (summary.reviewed != 1)}"
+            f" in {minutes}m {seconds:02d}s, Again {summary.again_rate:.0%}.",
+        ]
+        if summary.buried:
+            lines.append(f"Buried {summary.buried} until tomorrow.")
+        if summary.topics_done:
+            lines.append("Topics done: " + ", ".join(summary.topics_done) + ".")
+        lines.append(f"Due tomorrow: {summary.due_tomorrow}.")
+        self.console.print(Panel("\n".join(lines), title="Session", border_style="green"))
