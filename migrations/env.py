@@ -18,7 +18,13 @@ def run_migrations() -> None:
     if connection is not None:
         _run(connection)
         return
-    location = os.environ.get("TRAINER_DB") or config.get_main_option("sqlalchemy.url") or ""
+    # The app passes its URL; a developer's `alembic` command uses TRAINER_DB, else alembic.ini.
+    location = (
+        config.attributes.get("url")
+        or os.environ.get("TRAINER_DB")
+        or config.get_main_option("sqlalchemy.url")
+        or ""
+    )
     engine = create_db_engine(database_url(location))
     with engine.begin() as connection:
         _run(connection)

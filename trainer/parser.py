@@ -176,19 +176,20 @@ def parse_deck(text: str, path: str, *, builtin: bool = False) -> DeckSpec:
     seen_ids: dict[str, int] = {}
     for index, raw in enumerate(raw_cards):
         header, key_lines = positions[index] if index < len(positions) else (1, {})
-        card_problems: list[str] = []
-        spec = _parse_card(raw, header, key_lines, builtin, card_problems)
-        problems.extend(f"{path}:{line}: {message}" for line, message in card_problems)
-        if spec is None:
-            continue
-        card_id = spec.key.split("#", 1)[0]
-        if card_id in seen_ids:
+        card_id = raw.get("id") if isinstance(raw, dict) else None
+        if isinstance(card_id, str) and card_id in seen_ids:
             problems.append(
                 f"{path}:{key_lines.get('id', header)}: duplicate id '{card_id}' "
                 f"(first on line {seen_ids[card_id]})"
             )
             continue
-        seen_ids[card_id] = header
+        if isinstance(card_id, str):
+            seen_ids[card_id] = header
+        card_problems: list[tuple[int, str]] = []
+        spec = _parse_card(raw, header, key_lines, builtin, card_problems)
+        problems.extend(f"{path}:{line}: {message}" for line, message in card_problems)
+        if spec is None:
+            continue
         cards.append(spec)
         if spec.kind == "cloze":
             cards.extend(_more_cloze_cards(raw, spec))

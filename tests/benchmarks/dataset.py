@@ -1,0 +1,210 @@
+"""The benchmark database: 100,000 review cards, all due, and 1,000,000 review-log rows.
+
+The schema comes from the app's own path (:func:`trainer.db.open_database` runs the Alembic
+migrations, :func:`trainer.importer.sync_builtin` loads the roadmap, decks and built-in cards);
+the bulk rows are then written with plain ``sqlite3`` ``executemany`` in one transaction, with
+values formatted exactly as SQLAlchemy's SQLite types store them. The built-in cards are turned
+into review cards too and copied (same decks, text and kinds, new keys) up to :data:`CARDS`, so
+every card in the database is a review card due today.
+
+The file is cached in the temp dir under a name keyed by :data:`DATASET_VERSION` and the built-in
+decks' fingerprint (a deck change would otherwise retire the copied cards on the next start);
+callers work on a copy, see :func:`working_copy`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import shutil
+import sqlite3
+import tempfile
+from collections import Counter
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.dialects import sqlite
+
+from trainer.days import DayClock
+from trainer.db import open_database
+from trainer.importer import builtin_files, fingerprint, sync_builtin
+from trainer.models import CardState, Rating
+from trainer.resources import DECKS_DIR
+
+#: Bump when the generated data changes, so a stale cached file is not reused.
+DATASET_VERSION = 1
+CARDS = 100_000
+REVIEW_LOGS = 1_000_000
+#: How far back the review log goes, in learner days.
+HISTORY_DAYS = 730
+SEED = 20260601
+
+_DIALECT = sqlite.dialect()
+_DATE = sqlite.DATE().bind_processor(_DIALECT)
+_DATETIME = sqlite.DATETIME().bind_processor(_DIALECT)
+
+
+def cached_database(today: date, clock: DayClock) -> Path:
+    """The path of the generated database for learner day ``today``, generating it if needed."""
+    stamp = fingerprint(builtin_files(DECKS_DIR), DECKS_DIR)[:12]
+    folder = Path(tempfile.gettempdir()) / "trainer-bench"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"bench-v{DATASET_VERSION}-{today.isoformat()}-{stamp}.db"
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        for leftover in folder.glob(partial.name + "*"):
+            leftover.unlink()
+        generate(partial, today, clock)
+        os.replace(partial, path)
+    return path
+
+
+def working_copy(source: Path, folder: Path) -> Path:
+    """Copy the cached database into ``folder`` (benchmarks write ratings into it)."""
+    target = folder / "trainer.db"
+    shutil.copyfile(source, target)
+    return target
+
+
+def generate(path: Path, today: date, clock: DayClock) -> None:
+    """Create the database at ``path``: migrated schema, roadmap and built-in decks, then the
+    bulk cards and review log. Learner days are ``clock``'s; settings pin the same clock."""
+    factory = open_database(str(path))
+    with factory.begin() as db:
+        sync_builtin(db)
+    factory.kw["bind"].dispose()
+    rng = random.Random(SEED)
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute("PRAGMA journal_mode = DELETE")  # new pages need no journal
+        connection.execute("PRAGMA synchronous = OFF")
+        connection.execute("PRAGMA cache_size = -262144")
+        connection.execute("BEGIN")
+        _store_settings(connection, clock)
+        _add_card_copies(connection)
+        log_card_ids = [rng.randint(1, CARDS) for _ in range(REVIEW_LOGS)]
+        _set_memories(connection, rng, today, clock, Counter(log_card_ids))
+        _add_review_log(connection, rng, today, clock, log_card_ids)
+        connection.execute("COMMIT")
+        connection.execute("PRAGMA journal_mode = WAL")  # as the app leaves it
+    finally:
+        connection.close()
+
+
+def _store_settings(connection: sqlite3.Connection, clock: DayClock) -> None:
+    """Pin the learner's clock (time zone, rollover) so ``trainer status`` is reproducible."""
+    zone = str(clock.zone) if clock.zone else ""
+    connection.executemany(
+        "INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)",
+        [("timezone", f'"{zone}"'), ("day_rollover_hour", f'"{clock.rollover_hour}"')],
+    )
+
+
+def _add_card_copies(connection: sqlite3.Connection) -> None:
+    """Copy the built-in cards round-robin (deck, kind, text) until there are :data:`CARDS`."""
+    builtin = connection.execute(
+        "SELECT deck_id, key, kind, front, back, accepted, tags, docs_url FROM card ORDER BY id"
+    ).fetchall()
+    rows = []
+    for number in range(CARDS - len(builtin)):
+        deck_id, key, kind, front, back, accepted, tags, docs_url = builtin[number % len(builtin)]
+        key = f"{key}-bench-{number}"
+        rows.append((deck_id, key, 1000 + number, kind, front, back, accepted, tags, docs_url))
+    connection.executemany(
+        "INSERT INTO card (deck_id, key, position, kind, front, back, accepted, tags, docs_url,"
+        " active, state, reps, lapses) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0, 0, 0)",
+        rows,
+    )
+    assert connection.execute("SELECT count(*), max(id) FROM card").fetchone() == (CARDS, CARDS)
+
+
+def _set_memories(
+    connection: sqlite3.Connection,
+    rng: random.Random,
+    today: date,
+    clock: DayClock,
+    reps: Counter[int],
+) -> None:
+    """Make every card a review card due today or overdue (up to a few weeks), with a stability
+    spread like a mature collection (median ~30 days), difficulty around 5.5, and the interval
+    it was last given ending on its due day."""
+    rows = []
+    for card_id in range(1, CARDS + 1):
+        stability = min(max(rng.lognormvariate(math.log(30), 1.2), 0.5), 3650.0)
+        difficulty = min(max(rng.gauss(5.5, 1.8), 1.0), 10.0)
+        due_day = today - timedelta(days=min(int(rng.expovariate(1 / 4)), 60))
+        interval = min(max(1, round(stability * rng.uniform(0.8, 1.2))), HISTORY_DAYS - 60)
+        last_day = due_day - timedelta(days=interval)
+        last_at = clock.day_start(last_day) + timedelta(seconds=rng.randrange(16 * 3600))
+        card_reps = max(reps[card_id], 1)
+        lapses = sum(rng.random() < 0.08 for _ in range(card_reps))
+        rows.append(
+            (
+                int(CardState.REVIEW),
+                stability,
+                difficulty,
+                _DATETIME(clock.day_start(due_day).replace(tzinfo=None)),
+                _DATE(due_day),
+                _DATETIME(last_at.replace(tzinfo=None)),
+                _DATE(last_day),
+                card_reps,
+                lapses,
+                card_id,
+            )
+        )
+    connection.executemany(
+        "UPDATE card SET state = ?, step = NULL, stability_days = ?, difficulty = ?, due_at = ?,"
+        " due_day = ?, last_review_at = ?, last_review_day = ?, reps = ?, lapses = ? WHERE id = ?",
+        rows,
+    )
+
+
+def _add_review_log(
+    connection: sqlite3.Connection,
+    rng: random.Random,
+    today: date,
+    clock: DayClock,
+    card_ids: list[int],
+) -> None:
+    """One row per entry of ``card_ids``, on days spread over the last :data:`HISTORY_DAYS`
+    (before today), inserted in time order as a real log grows. Mostly Good ratings of review
+    cards; Again on a review card relearns it."""
+    days_back = sorted((rng.randint(1, HISTORY_DAYS) for _ in card_ids), reverse=True)
+    ratings = rng.choices(list(Rating), weights=[10, 5, 75, 10], k=len(card_ids))
+    befores = rng.choices(list(CardState), weights=[8, 8, 80, 4], k=len(card_ids))
+    day_texts: dict[int, tuple[str, datetime]] = {}
+    rows = []
+    for card_id, back, rating, before in zip(card_ids, days_back, ratings, befores, strict=True):
+        if back not in day_texts:
+            day = today - timedelta(days=back)
+            day_texts[back] = (_DATE(day), clock.day_start(day).replace(tzinfo=None))
+        day_text, start = day_texts[back]
+        reviewed_at = start + timedelta(seconds=rng.randrange(18 * 3600))
+        learning = rating == Rating.AGAIN or (before != CardState.REVIEW and rating == Rating.HARD)
+        if learning:
+            after = CardState.RELEARNING if before == CardState.REVIEW else CardState.LEARNING
+            interval = 0
+        else:
+            after, interval = CardState.REVIEW, max(1, int(rng.lognormvariate(math.log(20), 1.1)))
+        rows.append(
+            (
+                card_id,
+                int(rating),
+                _DATETIME(reviewed_at),
+                day_text,
+                int(rng.lognormvariate(math.log(6000), 0.6)),
+                int(before),
+                None if before == CardState.NEW else rng.randint(0, 60),
+                int(after),
+                min(max(rng.lognormvariate(math.log(20), 1.2), 0.1), 3650.0),
+                min(max(rng.gauss(5.5, 1.8), 1.0), 10.0),
+                interval,
+            )
+        )
+    connection.executemany(
+        "INSERT INTO review_log (card_id, rating, reviewed_at, review_day, duration_ms,"
+        " state_before, elapsed_days, state, stability_days, difficulty, interval_days)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )

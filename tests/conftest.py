@@ -1,0 +1,57 @@
+"""Shared fixtures. Tests never touch the learner's real data: TRAINER_DB points into tmp_path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from trainer.db import open_database
+from trainer.days import DayClock
+from trainer.importer import sync_builtin
+from trainer.settings import Settings
+
+#: A fixed instant: Sunday 2026-11-29 10:00 UTC, learner day 2026-11-29 with a 4 am rollover.
+NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRAINER_DB", str(tmp_path / "trainer.db"))
+    monkeypatch.delenv("TRAINER_NOW", raising=False)
+    monkeypatch.setenv("TZ", "UTC")
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "trainer.db"
+
+
+@pytest.fixture
+def factory(db_path: Path) -> Iterator[sessionmaker[Session]]:
+    """A migrated, empty database."""
+    made = open_database(str(db_path))
+    yield made
+    made.kw["bind"].dispose()
+
+
+@pytest.fixture
+def loaded(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """A database holding the built-in roadmap and decks."""
+    with factory.begin() as db:
+        sync_builtin(db)
+    return factory
+
+
+@pytest.fixture
+def clock() -> DayClock:
+    return DayClock(rollover_hour=4, zone=ZoneInfo("UTC"))
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings()

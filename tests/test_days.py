@@ -1,0 +1,50 @@
+"""Learner days start at the rollover hour in local time, through DST changes."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from trainer.days import DayClock
+
+BERLIN = DayClock(rollover_hour=4, zone=ZoneInfo("Europe/Berlin"))
+
+
+def test_before_the_rollover_hour_is_still_yesterday() -> None:
+    clock = DayClock(rollover_hour=4, zone=ZoneInfo("UTC"))
+    assert clock.day_of(datetime(2026, 11, 29, 3, 59, tzinfo=UTC)) == date(2026, 11, 28)
+    assert clock.day_of(datetime(2026, 11, 29, 4, 0, tzinfo=UTC)) == date(2026, 11, 29)
+    assert clock.next_rollover(datetime(2026, 11, 29, 3, 0, tzinfo=UTC)) == datetime(
+        2026, 11, 29, 4, tzinfo=UTC
+    )
+
+
+def test_days_around_spring_forward_are_23_hours_and_none_is_skipped() -> None:
+    start = BERLIN.day_start(date(2026, 3, 28))
+    nxt = BERLIN.day_start(date(2026, 3, 29))
+    assert start == datetime(2026, 3, 28, 3, tzinfo=UTC)  # 04:00 CET
+    assert nxt == datetime(2026, 3, 29, 2, tzinfo=UTC)  # 04:00 CEST
+    assert nxt - start == timedelta(hours=23)
+    assert BERLIN.day_of(datetime(2026, 3, 29, 1, 59, tzinfo=UTC)) == date(2026, 3, 28)
+    assert BERLIN.day_of(datetime(2026, 3, 29, 2, 0, tzinfo=UTC)) == date(2026, 3, 29)
+
+
+def test_autumn_day_is_25_hours() -> None:
+    day = date(2026, 10, 24)  # clocks go back at 03:00 on the 25th
+    length = BERLIN.day_start(day + timedelta(days=1)) - BERLIN.day_start(day)
+    assert length == timedelta(hours=25)
+
+
+@given(
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2090, 1, 1)),
+    st.sampled_from(["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "UTC"]),
+    st.integers(0, 23),
+)
+def test_an_instant_lies_within_its_learner_day(naive: datetime, zone: str, hour: int) -> None:
+    clock = DayClock(rollover_hour=hour, zone=ZoneInfo(zone))
+    at = naive.replace(tzinfo=UTC)
+    day = clock.day_of(at)
+    assert clock.day_start(day) <= at < clock.day_start(day + timedelta(days=1))

@@ -1,0 +1,209 @@
+"""The roadmap and deck parsers: what they read, and the exact errors for what they refuse."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trainer.errors import DeckError
+from trainer.parser import parse_deck, parse_roadmap, slugify
+from trainer.resources import ROADMAP_FILE
+
+
+def test_the_shipped_roadmap_has_11_sections_and_57_topics_in_order() -> None:
+    sections = parse_roadmap(ROADMAP_FILE.read_text(), "roadmap.md")
+    assert len(sections) == 11
+    assert sum(len(s.topics) for s in sections) == 57
+    assert sections[0].title == "Basic Computer Science Concepts"
+    assert sections[-1].title == "Soft Skills and Best Practices"
+    first = sections[0].topics[0]
+    assert (first.slug, first.title) == ("data-structures", "Data Structures")
+    assert first.subtopics == (
+        "Arrays", "Linked Lists", "Trees", "Graphs", "Stacks", "Queues", "Hash Tables",
+    )
+    ci = sections[9].topics[1]
+    assert (ci.slug, ci.title) == (
+        "continuous-integration-ci-tools",
+        "Continuous Integration (CI) Tools",
+    )
+    assert ci.subtopics == ("GitHub Actions", "GitLab CI/CD", "CircleCI")
+    assert [t.title for t in sections[10].topics][-1] == "Documentation"
+
+
+def test_roadmap_errors_name_the_line() -> None:
+    text = "- [ ] Early\n## A\n- [ ] One\n- oops\n- [ ] one\n## Empty\n"
+    with pytest.raises(DeckError) as caught:
+        parse_roadmap(text, "r.md")
+    assert caught.value.problems == [
+        "r.md:1: topic before the first '## Section' heading",
+        "r.md:4: a topic line reads '- [ ] Title (subtopics)'",
+        "r.md:5: topic 'one' already on line 3",
+        "r.md: section 'Empty' has no topics",
+    ]
+
+
+def test_slugify() -> None:
+    assert slugify("File I/O") == "file-i-o"
+    assert slugify("QuerySet Optimization") == "queryset-optimization"
+
+
+DECK = '''
+topic = "decorators"
+
+[[card]]
+id = "wraps"
+tags = ["basics"]
+docs = "https://docs.python.org/3/library/functools.html#functools.wraps"
+front = "Why use `functools.wraps`?"
+back = """
+It copies the wrapped function's name and docstring.
+"""
+
+[[card]]
+id = "gil"
+kind = "cloze"
+text = "The {{c1::GIL}} lets one thread run {{c2::bytecode::what?}} at a time."
+
+[[card]]
+id = "print-it"
+kind = "output"
+code = """
+print(1 + 1)
+"""
+output = "2"
+
+[[card]]
+id = "status"
+kind = "typed"
+front = "Status code for Created?"
+answer = "201"
+accept = ["201 Created"]
+
+[[card]]
+id = "pick"
+kind = "choice"
+front = "Which is mutable?"
+choices = ["tuple", "list"]
+answer = "list"
+back = "Lists can change in place."
+'''
+
+
+def test_every_kind_of_card() -> None:
+    deck = parse_deck(DECK, "d.toml")
+    assert deck.topic == "decorators"
+    assert [c.key for c in deck.cards] == [
+        "wraps", "gil#c1", "gil#c2", "print-it", "status", "pick",
+    ]
+    wraps, c1, c2, output, typed, choice = deck.cards
+    assert wraps.back == "It copies the wrapped function's name and docstring."
+    assert wraps.tags == ("basics",) and wraps.line == 4
+    assert c1.front == "The [...] lets one thread run bytecode at a time."
+    assert c1.back == "The **GIL** lets one thread run bytecode at a time."
+    assert c2.front == "The GIL lets one thread run [what?] at a time."
+    assert output.front == "What does this code print?\n\n```python\nprint(1 + 1)\n```"
+    assert output.back == "```text\n2\n```"
+    assert (output.code, output.output) == ("print(1 + 1)\n", "2")
+    assert typed.accepted == ("201", "201 Created")
+    assert typed.back == "**201**"
+    assert choice.front == "Which is mutable?\n\na) tuple\nb) list"
+    assert choice.back == "**b) list**\n\nLists can change in place."
+
+
+def test_all_problems_of_a_file_with_their_lines() -> None:
+    text = '''topic = "x"
+colour = "red"
+
+[[card]]
+id = "a"
+front = "Q"
+bakc = "typo"
+
+[[card]]
+id = "a"
+front = "Q2"
+back = "A2"
+
+[[card]]
+id = "Bad Id"
+kind = "cloze"
+text = "no deletion here"
+
+[[card]]
+id = "c"
+kind = "choice"
+front = "Pick"
+choices = ["x", "y"]
+answer = "z"
+'''
+    with pytest.raises(DeckError) as caught:
+        parse_deck(text, "d.toml")
+    assert caught.value.problems == [
+        "d.toml:2: unknown key 'colour'",
+        "d.toml:4: basic card needs 'back'",
+        "d.toml:7: unknown key 'bakc' for a basic card",
+        "d.toml:10: duplicate id 'a' (first on line 4)",
+        "d.toml:15: card needs an 'id' of lower-case letters, digits and '-'",
+        "d.toml:24: 'answer' must be one of 'choices', exactly",
+    ]
+
+
+def test_builtin_decks_need_topic_and_docs() -> None:
+    with pytest.raises(DeckError) as caught:
+        parse_deck('[[card]]\nid = "a"\nfront = "Q"\nback = "A"\n', "d.toml", builtin=True)
+    assert caught.value.problems == [
+        "d.toml:1: a built-in deck needs 'topic = \"<topic slug>\"'",
+        "d.toml:1: card needs a 'docs' link to the page it rests on",
+    ]
+
+
+def test_toml_syntax_error_names_line_and_column() -> None:
+    with pytest.raises(DeckError) as caught:
+        parse_deck('topic = "x"\n\n[[card]]\nid = "a\n', "d.toml")
+    assert caught.value.problems == ["d.toml:4: Illegal character '\\n' (column 8)"]
+
+
+def test_a_header_inside_a_multiline_string_does_not_shift_lines() -> None:
+    text = 'topic = "x"\n[[card]]\nid = "a"\nfront = """\n[[card]]\n"""\nback = "b"\n[[card]]\nid = 7\n'
+    with pytest.raises(DeckError) as caught:
+        parse_deck(text, "d.toml")
+    assert caught.value.problems == [
+        "d.toml:8: basic card needs 'back'",
+        "d.toml:8: basic card needs 'front'",
+        "d.toml:9: card needs an 'id' of lower-case letters, digits and '-'",
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_junk_text_never_crashes_the_deck_parser(text: str) -> None:
+    try:
+        parse_deck(text, "junk.toml")
+    except DeckError as exc:
+        assert all(p.startswith("junk.toml:") for p in exc.problems)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(['[[card]]', 'id = "a"', 'kind = "cloze"', 'text = "{{c1::x}}"',
+                         'front = "q"', 'back = "a"', 'choices = ["a"]', 'answer = 3',
+                         'tags = [1]', 'docs = "http://x"', 'card = 1', 'topic = 5', '"""']),
+        max_size=12,
+    )
+)
+def test_junk_structure_never_crashes_the_deck_parser(lines: list[str]) -> None:
+    try:
+        parse_deck("\n".join(lines), "junk.toml")
+    except DeckError:
+        pass
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_junk_text_never_crashes_the_roadmap_parser(text: str) -> None:
+    try:
+        parse_roadmap(text, "r.md")
+    except DeckError:
+        pass

@@ -1,0 +1,154 @@
+"""The fsrs adapter: golden intervals, learner-day elapsed time, reproducible bounded fuzz."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import fsrs
+from hypothesis import given
+from hypothesis import strategies as st
+
+from trainer.days import DayClock
+from trainer.models import CardState, Rating
+from trainer.scheduling import Memory, Scheduler, fuzzed_interval
+from trainer.settings import Settings
+
+UTC_CLOCK = DayClock(rollover_hour=4, zone=ZoneInfo("UTC"))
+START = datetime(2026, 11, 29, 10, tzinfo=UTC)
+
+
+def test_golden_sequence_without_fuzz() -> None:
+    scheduler = Scheduler(Settings(fuzz=False))
+    memory, now = Memory(), START
+    seen = []
+    for rating in "GGGGAGG":
+        outcome = scheduler.review(
+            1, memory, Rating.GOOD if rating == "G" else Rating.AGAIN, now, UTC_CLOCK
+        )
+        memory = outcome.memory
+        assert memory.due_at is not None
+        seen.append(
+            (outcome.interval_days, round(memory.stability_days or 0, 4), memory.due_at.isoformat())
+        )
+        now = max(now, memory.due_at)
+    assert seen == [
+        (0, 2.3065, "2026-11-29T10:10:00+00:00"),  # learning step 2: 10 min
+        (2, 2.3065, "2026-12-01T04:00:00+00:00"),  # graduates: due at the rollover
+        (11, 10.971, "2026-12-12T04:00:00+00:00"),
+        (46, 46.3169, "2027-01-27T04:00:00+00:00"),
+        (0, 2.9338, "2027-01-27T04:10:00+00:00"),  # lapse: relearning step 10 min
+        (3, 2.9338, "2027-01-30T04:00:00+00:00"),
+        (8, 7.7991, "2027-02-07T04:00:00+00:00"),
+    ]
+    assert memory.reps == 7 and memory.lapses == 1
+
+
+def _review_state(last_day: date) -> Memory:
+    return Memory(
+        state=CardState.REVIEW,
+        stability_days=10.0,
+        difficulty=5.0,
+        last_review_at=datetime.combine(last_day, datetime.min.time(), UTC) + timedelta(hours=23),
+        last_review_day=last_day,
+        reps=3,
+    )
+
+
+def test_elapsed_time_is_counted_in_learner_days() -> None:
+    scheduler = Scheduler(Settings(fuzz=False))
+    memory = _review_state(date(2026, 11, 28))  # last review 23:00 on the 28th
+    six_hours_later = datetime(2026, 11, 29, 5, tzinfo=UTC)  # past the 4 am rollover
+    outcome = scheduler.review(1, memory, Rating.GOOD, six_hours_later, UTC_CLOCK)
+    assert outcome.elapsed_days == 1
+    # the same as fsrs given both reviews at the start of their days
+    expected, _ = fsrs.Scheduler(enable_fuzzing=False).review_card(
+        fsrs.Card(
+            card_id=1,
+            state=fsrs.State.Review,
+            stability=10.0,
+            difficulty=5.0,
+            last_review=datetime(2026, 11, 28, tzinfo=UTC),
+        ),
+        fsrs.Rating.Good,
+        datetime(2026, 11, 29, tzinfo=UTC),
+    )
+    assert outcome.memory.stability_days == expected.stability
+    before_rollover = datetime(2026, 11, 29, 3, tzinfo=UTC)
+    assert scheduler.review(1, memory, Rating.GOOD, before_rollover, UTC_CLOCK).elapsed_days == 0
+
+
+def test_a_review_interval_lands_on_the_local_rollover_across_dst() -> None:
+    berlin = DayClock(rollover_hour=4, zone=ZoneInfo("Europe/Berlin"))
+    scheduler = Scheduler(Settings(fuzz=False))
+    memory = _review_state(date(2026, 3, 20))
+    now = datetime(2026, 3, 27, 9, tzinfo=UTC)
+    outcome = scheduler.review(1, memory, Rating.GOOD, now, berlin)
+    assert outcome.memory.due_day == date(2026, 3, 27) + timedelta(days=outcome.interval_days)
+    due_at = outcome.memory.due_at
+    assert due_at is not None
+    assert due_at.astimezone(ZoneInfo("Europe/Berlin")).hour == 4
+
+
+def test_fuzz_is_reproducible_per_card_and_review() -> None:
+    scheduler = Scheduler(Settings())
+    memory = _review_state(date(2026, 11, 1))
+    first = scheduler.review(42, memory, Rating.GOOD, START, UTC_CLOCK)
+    again = scheduler.review(42, memory, Rating.GOOD, START, UTC_CLOCK)
+    assert first == again
+    other_cards = {
+        scheduler.review(card_id, memory, Rating.GOOD, START, UTC_CLOCK).interval_days
+        for card_id in range(40)
+    }
+    assert len(other_cards) > 1  # fuzz does spread intervals
+
+
+def test_fuzz_ranges_match_fsrs() -> None:
+    # fsrs: 10 days -> delta 1 + 0.15 * 4.5 + 0.10 * 3 = 1.975 -> range 8..12
+    assert {fuzzed_interval(10, 36500, seed) for seed in range(300)} == {8, 9, 10, 11, 12}
+    assert fuzzed_interval(2, 36500, 5) == 2
+
+
+@given(st.integers(1, 36500), st.integers(1, 36500), st.integers(0, 2**40))
+def test_fuzz_never_passes_the_maximum(interval: int, maximum: int, seed: int) -> None:
+    assert fuzzed_interval(min(interval, maximum), maximum, seed) <= maximum
+
+
+@given(
+    state=st.sampled_from([CardState.NEW, CardState.LEARNING, CardState.REVIEW, CardState.RELEARNING]),
+    stability=st.floats(0.1, 5000),
+    difficulty=st.floats(1, 10),
+    days_ago=st.integers(0, 3000),
+    card_id=st.integers(1, 10**9),
+    reps=st.integers(0, 200),
+    retention=st.floats(0.7, 0.99),
+)
+def test_hard_good_easy_are_ordered_and_due_follows_the_review(
+    state: CardState,
+    stability: float,
+    difficulty: float,
+    days_ago: int,
+    card_id: int,
+    reps: int,
+    retention: float,
+) -> None:
+    scheduler = Scheduler(Settings(desired_retention=retention, maximum_interval_days=3650))
+    today = UTC_CLOCK.day_of(START)
+    memory = (
+        Memory()
+        if state == CardState.NEW
+        else Memory(
+            state=state,
+            step=None if state == CardState.REVIEW else 0,
+            stability_days=stability,
+            difficulty=difficulty,
+            last_review_day=today - timedelta(days=days_ago),
+            reps=reps,
+        )
+    )
+    outcomes = scheduler.preview(card_id, memory, START, UTC_CLOCK)
+    due = [outcomes[r].memory.due_at for r in Rating]
+    assert all(d is not None and d > START for d in due)
+    assert due[1] <= due[2] <= due[3]  # type: ignore[operator]
+    assert all(o.interval_days <= 3650 for o in outcomes.values())
+    assert all(o.memory.reps == reps + 1 if state != CardState.NEW else 1 for o in outcomes.values())
