@@ -1,0 +1,207 @@
+"""The command line as a user meets it: scripted reviews, status, settings, errors, startup."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from trainer.cli import cli
+from trainer.db import open_database
+from trainer.models import Card, ReviewLog
+from trainer.parser import parse_roadmap
+from trainer.resources import ROADMAP_FILE
+
+NOW = "2026-11-29T10:00:00+00:00"
+TRAINER = [sys.executable, "-m", "trainer"]
+
+
+def run(*args: str, input: str | None = None, now: str | None = NOW) -> tuple[int, str]:
+    env = {"TRAINER_NOW": now} if now else {}
+    result = CliRunner().invoke(cli, list(args), input=input, env=env)
+    return result.exit_code, result.output
+
+
+def counts(db_path: Path) -> tuple[int, int]:
+    """(review log rows, cards no longer new) in the database."""
+    factory = open_database(str(db_path))
+    with factory() as db:
+        logs = db.scalar(select(func.count(ReviewLog.id)))
+        seen = db.scalar(select(func.count(Card.id)).where(Card.state != 0))
+    factory.kw["bind"].dispose()
+    return int(logs or 0), int(seen or 0)
+
+
+def test_help_imports_neither_sqlalchemy_nor_alembic() -> None:
+    code = (
+        "import sys; from trainer.cli import cli\n"
+        "try:\n    cli.main(['--help'], standalone_mode=False)\nfinally:\n"
+        "    print(sorted(m for m in sys.modules if m.split('.')[0] in"
+        " ('sqlalchemy', 'alembic', 'rich', 'fsrs')))"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert output.strip().endswith("[]")
+
+
+def test_every_command_has_help() -> None:
+    for command in cli.commands:
+        code, output = run(command, "--help")
+        assert code == 0 and "Usage: " in output and len(output.splitlines()) > 3
+
+
+def test_a_scripted_review_records_its_ratings(db_path: Path) -> None:
+    code, output = run("review", input=" 3 3 1 4q")
+    assert code == 0, output
+    assert "Reviewed 4 cards" in output and "Again 25%" in output
+    assert "Data Structures" in output
+    assert counts(db_path) == (4, 4)
+
+
+def test_newlines_are_ignored_and_end_of_input_quits(db_path: Path) -> None:
+    code, output = run("review", input=" \n3\n \n4\n")
+    assert code == 0, output
+    assert "Reviewed 2 cards" in output
+    assert counts(db_path) == (2, 2)
+
+
+def test_undo_and_bury_from_the_keyboard(db_path: Path) -> None:
+    code, output = run("review", input=" 3u 3s q")
+    assert code == 0, output
+    assert "Undone." in output and "Buried until tomorrow." in output
+    assert counts(db_path) == (1, 1)
+
+
+def test_status_json_lists_the_57_topics_in_roadmap_order(db_path: Path) -> None:
+    run("review", input=" 3q")
+    code, output = run("status", "--json")
+    assert code == 0, output
+    data = json.loads(output)
+    expected = [t.slug for s in parse_roadmap(ROADMAP_FILE.read_text(), "") for t in s.topics]
+    assert [t["slug"] for s in data["sections"] for t in s["topics"]] == expected
+    assert len(data["sections"]) == 11
+    assert data["today"] == {"reviewed": 1, "new_seen": 1, "due": 1}
+    first = data["sections"][0]["topics"][0]
+    assert set(first) >= {"slug", "title", "cards", "mastered", "due", "done"}
+    assert first["cards"] >= 3 and first["mastered"] == 0 and first["done"] is False
+    assert data["next_topic"] == "data-structures"
+
+
+def test_status_draws_the_roadmap() -> None:
+    code, output = run("status")
+    assert code == 0
+    assert "1. Basic Computer Science Concepts" in output
+    assert "▶" in output and "Today (2026-11-29): 0 reviewed" in output
+
+
+def test_settings_are_validated_and_kept(db_path: Path) -> None:
+    assert run("config", "desired_retention", "0.85") == (0, "desired_retention = 0.85\n")
+    code, output = run("config", "desired_retention", "1.5")
+    assert (code, output) == (
+        2,
+        "Error: setting desired_retention='1.5': must be between 0.7 and 0.99\n",
+    )
+    assert run("config", "desired_retention")[1] == "desired_retention = 0.85\n"
+    assert run("config", "desired_retention", "--reset")[1] == "desired_retention = 0.9\n"
+    code, output = run("config", "--json")
+    assert json.loads(output)["learning_steps_minutes"] == [1.0, 10.0]
+
+
+@pytest.mark.parametrize(
+    ("args", "env_now", "code", "message"),
+    [
+        (["review", "--topic", "nope"], NOW, 2,
+         "Error: --topic nope: no such topic (see 'trainer status')\n"),
+        (["status"], "tomorrow", 2,
+         "Error: TRAINER_NOW='tomorrow': not an ISO 8601 time, e.g. 2026-03-01T09:30:00+01:00\n"),
+        (["status"], "2026-11-29T10:00:00", 2,
+         "Error: TRAINER_NOW='2026-11-29T10:00:00': add a UTC offset, e.g."
+         " 2026-11-29T10:00:00+00:00\n"),
+        (["config", "colour", "red"], NOW, 2,
+         "Error: unknown setting 'colour'; known: desired_retention, learning_steps_minutes,"
+         " relearning_steps_minutes, maximum_interval_days, fuzz, new_cards_per_day,"
+         " reviews_per_day, day_rollover_hour, learn_ahead_minutes, timezone,"
+         " mastery_stability_days, topic_done_share\n"),
+    ],
+)
+def test_bad_input_is_one_line_and_an_exit_code(
+    args: list[str], env_now: str, code: int, message: str
+) -> None:
+    assert run(*args, now=env_now) == (code, message)
+
+
+def test_a_database_in_a_missing_folder(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "x.db"
+    assert run("--db", str(missing), "status") == (
+        1,
+        f"Error: database path {missing}: folder {missing.parent} does not exist\n",
+    )
+
+
+def test_a_file_that_is_not_a_database_is_left_alone(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n" * 200)
+    code, output = run("--db", str(notes), "status")
+    assert (code, output) == (1, f"Error: database {notes}: file is not a database\n")
+    assert notes.read_text() == "my notes\n" * 200
+
+
+def test_bad_option_is_a_usage_error() -> None:
+    code, output = run("review", "--new-cards", "-3")
+    assert code == 2 and "Invalid value for '--new-cards'" in output
+
+
+def _spawn(db_path: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "TRAINER_DB": str(db_path), "TRAINER_NOW": NOW}
+    return subprocess.Popen(
+        TRAINER + ["review"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, env=env,
+    )
+
+
+def _wait_for_logs(db_path: Path, wanted: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if db_path.exists() and counts(db_path)[0] >= wanted:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"never saw {wanted} review logs")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_killing_a_live_session_between_cards_loses_nothing(db_path: Path, sig: int) -> None:
+    process = _spawn(db_path)
+    assert process.stdin is not None
+    process.stdin.write(b" 3 1 4")
+    process.stdin.flush()
+    _wait_for_logs(db_path, 3)
+    process.send_signal(sig)
+    _out, err = process.communicate(timeout=60)
+    assert counts(db_path) == (3, 3)
+    assert b"Traceback" not in err
+    if sig == signal.SIGINT:
+        assert process.returncode == 0
+
+
+def test_two_live_sessions_on_one_database(db_path: Path) -> None:
+    run("status")  # create and load the database first
+    one, two = _spawn(db_path), _spawn(db_path)
+    assert one.stdin is not None and two.stdin is not None
+    for _ in range(3):
+        for process in (one, two):
+            process.stdin.write(b" 3")  # type: ignore[union-attr]
+            process.stdin.flush()  # type: ignore[union-attr]
+    for process in (one, two):
+        _out, err = process.communicate(timeout=60)  # closes stdin: end of input quits
+        assert process.returncode == 0, err
+    logs, seen = counts(db_path)
+    assert logs == 6 and 3 <= seen <= 6

@@ -1,0 +1,200 @@
+"""The review session: queue order and limits, commits per rating, undo, bury, two sessions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from conftest import NOW
+from trainer.days import DayClock
+from trainer.errors import UsageError
+from trainer.importer import upsert_cards, upsert_roadmap
+from trainer.models import Card, CardState, Deck, Rating, ReviewLog
+from trainer.parser import CardSpec, SectionSpec, TopicSpec
+from trainer.review_queue import Focus
+from trainer.review_session import ReviewSession
+from trainer.settings import Settings
+
+
+@pytest.fixture
+def small(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Two sections; topics a (3 cards), b (2 cards) in the first, c (2 cards) in the second."""
+    roadmap = (
+        SectionSpec("one", "One", (TopicSpec("a", "A", (), 1), TopicSpec("b", "B", (), 2))),
+        SectionSpec("two", "Two", (TopicSpec("c", "C", (), 4),)),
+    )
+    sizes = {"c": 2, "a": 3, "b": 2}  # decks created out of roadmap order on purpose
+    with factory.begin() as db:
+        topics = upsert_roadmap(db, roadmap)
+        for slug, size in sizes.items():
+            deck = Deck(name=slug.upper(), source="builtin", topic_id=topics[slug].id)
+            db.add(deck)
+            db.flush()
+            upsert_cards(db, deck, [CardSpec(f"{slug}{i}", "basic", "Q", "A") for i in range(size)])
+    return factory
+
+
+def _keys(factory: sessionmaker[Session], ids: list[int]) -> list[str]:
+    with factory() as db:
+        return [db.get_one(Card, i).key for i in ids]
+
+
+def _session(
+    factory: sessionmaker[Session], clock: DayClock, focus: Focus = Focus(), **changes: object
+) -> ReviewSession:
+    return ReviewSession(factory, Settings(**changes), clock, focus, NOW)  # type: ignore[arg-type]
+
+
+def _drain(session: ReviewSession, rating: Rating = Rating.GOOD) -> list[int]:
+    shown_ids = []
+    while (shown := session.next_card(NOW)) is not None:
+        shown_ids.append(shown.card_id)
+        session.rate(shown, rating, NOW, 1000)
+    return shown_ids
+
+
+def test_new_cards_come_in_roadmap_order_up_to_the_daily_limit(
+    small: sessionmaker[Session], clock: DayClock
+) -> None:
+    session = _session(small, clock, new_cards_per_day=6)
+    assert session.counts() == {"new": 6, "learning": 0, "review": 0}
+    first = [session.next_card(NOW) for _ in range(1)][0]
+    assert first is not None and first.path == "One › A"
+    session.queue.restore(first.card_id, "new", None)
+    order = []
+    while (shown := session.next_card(NOW)) is not None and shown.lane == "new":
+        order.append(shown.card_id)
+        session.bury(shown, NOW)
+    assert _keys(small, order) == ["a0", "a1", "a2", "b0", "b1", "c0"]
+
+
+def test_the_new_card_limit_counts_across_sessions_of_one_day(
+    small: sessionmaker[Session], clock: DayClock
+) -> None:
+    first = _session(small, clock, new_cards_per_day=3)
+    shown = first.next_card(NOW)
+    assert shown is not None
+    first.rate(shown, Rating.EASY, NOW, 800)
+    second = _session(small, clock, new_cards_per_day=3)
+    assert second.counts()["new"] == 2
+    tomorrow = ReviewSession(small, Settings(new_cards_per_day=3), clock, Focus(), NOW + timedelta(days=1))
+    assert tomorrow.counts()["new"] == 3
+
+
+def test_each_rating_is_committed_before_the_next_card(
+    small: sessionmaker[Session], clock: DayClock
+) -> None:
+    session = _session(small, clock)
+    shown = session.next_card(NOW)
+    assert shown is not None
+    outcome = session.rate(shown, Rating.GOOD, NOW, 4321)
+    with small() as other:  # a separate connection sees it at once
+        card = other.get_one(Card, shown.card_id)
+        log = other.scalars(select(ReviewLog)).one()
+    assert (card.state, card.step, card.reps) == (CardState.LEARNING, 1, 1)
+    assert card.due_at == NOW + timedelta(minutes=10) == outcome.memory.due_at
+    assert (log.rating, log.duration_ms, log.state_before, log.reviewed_at) == (3, 4321, 0, NOW)
+    assert session.counts() == {"new": 6, "learning": 1, "review": 0}
+
+
+def test_learning_cards_come_back_after_their_step_within_learn_ahead(
+    small: sessionmaker[Session], clock: DayClock
+) -> None:
+    session = _session(small, clock, focus=Focus(topic="b"))
+    shown = _drain(session)
+    # b0, b1 new; each Good -> 10 min step, within the 20 min learn-ahead -> shown again -> review
+    assert _keys(small, shown) == ["b0", "b1", "b0", "b1"]
+    with small() as db:
+        states = db.scalars(select(Card.state).where(Card.key.in_(["b0", "b1"]))).all()
+    assert states == [CardState.REVIEW, CardState.REVIEW]
+
+
+def test_undo_restores_the_card_and_removes_the_log_exactly(
+    small: sessionmaker[Session], clock: DayClock
+) -> None:
+    session = _session(small, clock)
+    shown = session.next_card(NOW)
+    assert shown is not None
+    with small() as db:
+        before = {c: getattr(db.get_one(Card, shown.card_id), c) for c in Card.__table__.columns.keys()}
+    first = session.rate(shown, Rating.HARD, NOW, 1000)
+    upcoming = session.next_card(NOW)
+    assert session.undo(current=upcoming)
+    with small() as db:
+        after = {c: getattr(db.get_one(Card, shown.card_id), c) for c in Card.__table__.columns.keys()}
+        assert db.scalar(select(func.count(ReviewLog.id))) == 0
+    assert after == before
+    again = session.next_card(NOW)
+    assert again is not None and again.card_id == shown.card_id
+    assert session.rate(again, Rating.HARD, NOW, 1000) == first  # same rating, same interval
+    assert session.summary.reviewed == 1
+    assert session.next_card(NOW) == upcoming  # the card that was on screen comes next
+
+
+def test_nothing_to_undo(small: sessionmaker[Session], clock: DayClock) -> None:
+    assert not _session(small, clock).undo()
+
+
+def test_bury_hides_the_card_until_the_next_learner_day(
+    small: sessionmaker[Session], clock: DayClock
+) -> None:
+    session = _session(small, clock, focus=Focus(topic="c"))
+    shown = session.next_card(NOW)
+    assert shown is not None
+    session.bury(shown, NOW)
+    assert _session(small, clock, focus=Focus(topic="c")).counts()["new"] == 1
+    later = ReviewSession(small, Settings(), clock, Focus(topic="c"), NOW + timedelta(days=1))
+    assert later.counts()["new"] == 2
+
+
+def test_a_card_answered_in_another_session_is_skipped(
+    small: sessionmaker[Session], clock: DayClock
+) -> None:
+    one = _session(small, clock, focus=Focus(topic="b"))
+    two = _session(small, clock, focus=Focus(topic="b"))
+    shown = one.next_card(NOW)
+    assert shown is not None
+    one.rate(shown, Rating.EASY, NOW, 1000)
+    other = two.next_card(NOW)
+    assert other is not None and other.card_id != shown.card_id
+
+
+def test_review_cards_due_today_are_shown_oldest_first_within_the_limit(
+    small: sessionmaker[Session], clock: DayClock
+) -> None:
+    today = clock.day_of(NOW)
+    with small.begin() as db:
+        for offset, card in enumerate(db.scalars(select(Card).order_by(Card.id))):
+            card.state, card.stability_days, card.difficulty = CardState.REVIEW, 5.0, 5.0
+            card.last_review_day = today - timedelta(days=10)
+            card.due_day = today - timedelta(days=offset % 3) + timedelta(days=offset // 6)
+    session = _session(small, clock, reviews_per_day=4)
+    assert session.counts() == {"new": 0, "learning": 0, "review": 4}
+    with small() as db:
+        due_days = [db.get_one(Card, i).due_day for i in list(session.queue._reviews)]
+    assert due_days == sorted(due_days)
+    assert all(d is not None and d <= today for d in due_days)
+
+
+def test_unknown_focus_is_a_usage_error(small: sessionmaker[Session], clock: DayClock) -> None:
+    with pytest.raises(UsageError, match=r"^--topic nope: no such topic"):
+        _session(small, clock, focus=Focus(topic="nope"))
+    with pytest.raises(UsageError, match=r"^--section Three: no such section"):
+        _session(small, clock, focus=Focus(section="Three"))
+    assert _session(small, clock, focus=Focus(section="two")).counts()["new"] == 2
+
+
+def test_summary_names_topics_newly_done(small: sessionmaker[Session], clock: DayClock) -> None:
+    today = clock.day_of(NOW)
+    with small.begin() as db:
+        for card in db.scalars(select(Card).where(Card.key.in_(["c0", "c1"]))):
+            card.state, card.stability_days, card.difficulty = CardState.REVIEW, 19.0, 3.0
+            card.last_review_day, card.due_day = today - timedelta(days=20), today
+    session = _session(small, clock, focus=Focus(topic="c"))
+    _drain(session, Rating.EASY)
+    summary = session.finish(NOW)
+    assert summary.topics_done == ["C"]
+    assert (summary.reviewed, summary.again) == (2, 0)
