@@ -44,7 +44,7 @@ def _run(connection: object) -> None:
 
 
 def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
-    """Render UTCDateTime as the plain ``sa.DateTime()`` it stores, so scripts never import the app."""
+    """Render UTCDateTime as the ``sa.DateTime()`` it stores: scripts never import the app."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"
     return False

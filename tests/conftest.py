@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from trainer.db import open_database
 from trainer.days import DayClock
+from trainer.db import open_database
 from trainer.importer import sync_builtin
 from trainer.settings import Settings
 

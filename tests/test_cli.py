@@ -119,18 +119,34 @@ def test_settings_are_validated_and_kept(db_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "env_now", "code", "message"),
     [
-        (["review", "--topic", "nope"], NOW, 2,
-         "Error: --topic nope: no such topic (see 'trainer status')\n"),
-        (["status"], "tomorrow", 2,
-         "Error: TRAINER_NOW='tomorrow': not an ISO 8601 time, e.g. 2026-03-01T09:30:00+01:00\n"),
-        (["status"], "2026-11-29T10:00:00", 2,
-         "Error: TRAINER_NOW='2026-11-29T10:00:00': add a UTC offset, e.g."
-         " 2026-11-29T10:00:00+00:00\n"),
-        (["config", "colour", "red"], NOW, 2,
-         "Error: unknown setting 'colour'; known: desired_retention, learning_steps_minutes,"
-         " relearning_steps_minutes, maximum_interval_days, fuzz, new_cards_per_day,"
-         " reviews_per_day, day_rollover_hour, learn_ahead_minutes, timezone,"
-         " mastery_stability_days, topic_done_share\n"),
+        (
+            ["review", "--topic", "nope"],
+            NOW,
+            2,
+            "Error: --topic nope: no such topic (see 'trainer status')\n",
+        ),
+        (
+            ["status"],
+            "tomorrow",
+            2,
+            "Error: TRAINER_NOW='tomorrow': not an ISO 8601 time, e.g. 2026-03-01T09:30:00+01:00\n",
+        ),
+        (
+            ["status"],
+            "2026-11-29T10:00:00",
+            2,
+            "Error: TRAINER_NOW='2026-11-29T10:00:00': add a UTC offset, e.g."
+            " 2026-11-29T10:00:00+00:00\n",
+        ),
+        (
+            ["config", "colour", "red"],
+            NOW,
+            2,
+            "Error: unknown setting 'colour'; known: desired_retention, learning_steps_minutes,"
+            " relearning_steps_minutes, maximum_interval_days, fuzz, new_cards_per_day,"
+            " reviews_per_day, day_rollover_hour, learn_ahead_minutes, timezone,"
+            " mastery_stability_days, topic_done_share\n",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_an_exit_code(
@@ -163,8 +179,11 @@ def test_bad_option_is_a_usage_error() -> None:
 def _spawn(db_path: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "TRAINER_DB": str(db_path), "TRAINER_NOW": NOW}
     return subprocess.Popen(
-        TRAINER + ["review"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, env=env,
+        TRAINER + ["review"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
     )
 
 

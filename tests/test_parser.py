@@ -20,7 +20,13 @@ def test_the_shipped_roadmap_has_11_sections_and_57_topics_in_order() -> None:
     first = sections[0].topics[0]
     assert (first.slug, first.title) == ("data-structures", "Data Structures")
     assert first.subtopics == (
-        "Arrays", "Linked Lists", "Trees", "Graphs", "Stacks", "Queues", "Hash Tables",
+        "Arrays",
+        "Linked Lists",
+        "Trees",
+        "Graphs",
+        "Stacks",
+        "Queues",
+        "Hash Tables",
     )
     ci = sections[9].topics[1]
     assert (ci.slug, ci.title) == (
@@ -94,7 +100,12 @@ def test_every_kind_of_card() -> None:
     deck = parse_deck(DECK, "d.toml")
     assert deck.topic == "decorators"
     assert [c.key for c in deck.cards] == [
-        "wraps", "gil#c1", "gil#c2", "print-it", "status", "pick",
+        "wraps",
+        "gil#c1",
+        "gil#c2",
+        "print-it",
+        "status",
+        "pick",
     ]
     wraps, c1, c2, output, typed, choice = deck.cards
     assert wraps.back == "It copies the wrapped function's name and docstring."
@@ -112,7 +123,7 @@ def test_every_kind_of_card() -> None:
 
 
 def test_all_problems_of_a_file_with_their_lines() -> None:
-    text = '''topic = "x"
+    text = """topic = "x"
 colour = "red"
 
 [[card]]
@@ -136,7 +147,7 @@ kind = "choice"
 front = "Pick"
 choices = ["x", "y"]
 answer = "z"
-'''
+"""
     with pytest.raises(DeckError) as caught:
         parse_deck(text, "d.toml")
     assert caught.value.problems == [
@@ -187,9 +198,23 @@ def test_junk_text_never_crashes_the_deck_parser(text: str) -> None:
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(
-        st.sampled_from(['[[card]]', 'id = "a"', 'kind = "cloze"', 'text = "{{c1::x}}"',
-                         'front = "q"', 'back = "a"', 'choices = ["a"]', 'answer = 3',
-                         'tags = [1]', 'docs = "http://x"', 'card = 1', 'topic = 5', '"""']),
+        st.sampled_from(
+            [
+                "[[card]]",
+                'id = "a"',
+                'kind = "cloze"',
+                'text = "{{c1::x}}"',
+                'front = "q"',
+                'back = "a"',
+                'choices = ["a"]',
+                "answer = 3",
+                "tags = [1]",
+                'docs = "http://x"',
+                "card = 1",
+                "topic = 5",
+                '"""',
+            ]
+        ),
         max_size=12,
     )
 )

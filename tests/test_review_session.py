@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from conftest import NOW
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from conftest import NOW
 from trainer.days import DayClock
 from trainer.errors import UsageError
 from trainer.importer import upsert_cards, upsert_roadmap
@@ -80,7 +80,9 @@ def test_the_new_card_limit_counts_across_sessions_of_one_day(
     first.rate(shown, Rating.EASY, NOW, 800)
     second = _session(small, clock, new_cards_per_day=3)
     assert second.counts()["new"] == 2
-    tomorrow = ReviewSession(small, Settings(new_cards_per_day=3), clock, Focus(), NOW + timedelta(days=1))
+    tomorrow = ReviewSession(
+        small, Settings(new_cards_per_day=3), clock, Focus(), NOW + timedelta(days=1)
+    )
     assert tomorrow.counts()["new"] == 3
 
 
@@ -119,12 +121,16 @@ def test_undo_restores_the_card_and_removes_the_log_exactly(
     shown = session.next_card(NOW)
     assert shown is not None
     with small() as db:
-        before = {c: getattr(db.get_one(Card, shown.card_id), c) for c in Card.__table__.columns.keys()}
+        before = {
+            c: getattr(db.get_one(Card, shown.card_id), c) for c in Card.__table__.columns.keys()
+        }
     first = session.rate(shown, Rating.HARD, NOW, 1000)
     upcoming = session.next_card(NOW)
     assert session.undo(current=upcoming)
     with small() as db:
-        after = {c: getattr(db.get_one(Card, shown.card_id), c) for c in Card.__table__.columns.keys()}
+        after = {
+            c: getattr(db.get_one(Card, shown.card_id), c) for c in Card.__table__.columns.keys()
+        }
         assert db.scalar(select(func.count(ReviewLog.id))) == 0
     assert after == before
     again = session.next_card(NOW)

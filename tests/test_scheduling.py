@@ -115,7 +115,9 @@ def test_fuzz_never_passes_the_maximum(interval: int, maximum: int, seed: int) -
 
 
 @given(
-    state=st.sampled_from([CardState.NEW, CardState.LEARNING, CardState.REVIEW, CardState.RELEARNING]),
+    state=st.sampled_from(
+        [CardState.NEW, CardState.LEARNING, CardState.REVIEW, CardState.RELEARNING]
+    ),
     stability=st.floats(0.1, 5000),
     difficulty=st.floats(1, 10),
     days_ago=st.integers(0, 3000),
@@ -151,4 +153,6 @@ def test_hard_good_easy_are_ordered_and_due_follows_the_review(
     assert all(d is not None and d > START for d in due)
     assert due[1] <= due[2] <= due[3]  # type: ignore[operator]
     assert all(o.interval_days <= 3650 for o in outcomes.values())
-    assert all(o.memory.reps == reps + 1 if state != CardState.NEW else 1 for o in outcomes.values())
+    assert all(
+        o.memory.reps == reps + 1 if state != CardState.NEW else 1 for o in outcomes.values()
+    )

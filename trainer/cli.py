@@ -11,6 +11,7 @@ import os
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
@@ -30,7 +31,7 @@ class CliError(click.ClickException):
 
     def __init__(self, error: TrainerError) -> None:
         super().__init__(str(error))
-        self.exit_code = error.exit_code
+        self.exit_code = error.exit_code  # type: ignore[misc]  # click's default is a class attr
 
 
 class TrainerGroup(click.Group):
@@ -79,8 +80,8 @@ class App:
 
     def open(self) -> tuple[sessionmaker[Session], Settings, DayClock]:
         """Open and upgrade the database, load changed built-in decks, read the settings."""
-        from trainer.db import open_database
         from trainer.days import DayClock
+        from trainer.db import open_database
         from trainer.importer import sync_builtin
         from trainer.settings import load_settings
 
@@ -208,13 +209,42 @@ def config(app: App, key: str | None, value: str | None, reset: bool, as_json: b
         click.echo(f"{name} = {format_setting(getattr(settings, name))}    # {DESCRIPTIONS[name]}")
 
 
+@cli.command()
+@click.argument(
+    "paths", nargs=-1, type=click.Path(exists=True, path_type=Path), metavar="[PATH]..."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+def lint(paths: tuple[Path, ...], as_json: bool) -> None:
+    """Check deck files (default: the built-in decks) and exit 1 on any error.
+
+    A folder holding roadmap.md is checked as built-in decks: topics, docs links and each
+    topic's card counts are required too.
+    """
+    from dataclasses import asdict
+
+    from trainer.lint import lint_paths
+    from trainer.resources import DECKS_DIR
+
+    findings, cards = lint_paths(list(paths) or [DECKS_DIR])
+    errors = sum(f.level == "error" for f in findings)
+    if as_json:
+        report = {"cards": cards, "errors": errors, "findings": [asdict(f) for f in findings]}
+        click.echo(json.dumps(report, indent=2))
+    else:
+        for finding in findings:
+            click.echo(str(finding), err=finding.level == "error")
+        click.echo(f"{cards} cards, {errors} errors, {len(findings) - errors} warnings")
+    if errors:
+        sys.exit(1)
+
+
 def main() -> NoReturn:
     """Console entry point: run the CLI; no traceback ever reaches the user."""
     try:
         cli.main(prog_name="trainer")
     except SystemExit:
         raise
-    except Exception as exc:  # noqa: BLE001 - the last line of defence, reported in one line
+    except Exception as exc:  # the last line of defence: one line, never a traceback
         click.echo(f"Error: unexpected {type(exc).__name__}: {exc}", err=True)
         sys.exit(1)
     sys.exit(0)

@@ -116,25 +116,27 @@ def roadmap_progress(
         .join(Card, and_(Card.deck_id == Deck.id, Card.active.is_(True)), isouter=True)
         .group_by(Deck.id, Deck.topic_id, Deck.name)
     ).all()
-    by_topic: dict[int, list[int]] = {}
+    by_topic: dict[int, tuple[int, ...]] = {}
     extra: list[TopicProgress] = []
     for _deck_id, topic_id, name, cards, mastered, new, due_count in rows:
-        figures = [int(cards), int(mastered or 0), int(new or 0), int(due_count or 0)]
+        figures = (int(cards), int(mastered or 0), int(new or 0), int(due_count or 0))
         if topic_id is None:
             done = is_done(figures[0], figures[1], settings)
-            extra.append(TopicProgress(name, name, *figures, done=done))
+            extra.append(TopicProgress(name, name, *figures, done))
         else:
-            totals = by_topic.setdefault(topic_id, [0, 0, 0, 0])
-            by_topic[topic_id] = [a + b for a, b in zip(totals, figures, strict=True)]
+            totals = by_topic.get(topic_id, (0, 0, 0, 0))
+            by_topic[topic_id] = tuple(a + b for a, b in zip(totals, figures, strict=True))
     sections = []
     for section in db.scalars(select(Section).order_by(Section.position)):
         topics = []
         for topic in db.scalars(
             select(Topic).where(Topic.section_id == section.id).order_by(Topic.position)
         ):
-            cards, mastered, new, due_count = by_topic.get(topic.id, [0, 0, 0, 0])
+            cards, mastered, new, due_count = by_topic.get(topic.id, (0, 0, 0, 0))
             done = is_done(cards, mastered, settings)
-            topics.append(TopicProgress(topic.slug, topic.title, cards, mastered, new, due_count, done))
+            topics.append(
+                TopicProgress(topic.slug, topic.title, cards, mastered, new, due_count, done)
+            )
         sections.append(SectionProgress(section.slug, section.title, tuple(topics)))
     log_rows = db.execute(
         select(

@@ -80,6 +80,7 @@ class Rating(enum.IntEnum):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # SQLAlchemy reads this class attribute as declared; it is never mutated.
     type_annotation_map = {datetime: UTCDateTime(), date: Date(), dict[str, Any]: JSON()}
 
 

@@ -82,7 +82,7 @@ class CardSpec:
 
 @dataclass(frozen=True)
 class DeckSpec:
-    """A parsed deck file: its ``topic`` slug or stand-alone ``name``, and its cards in file order."""
+    """A parsed deck file: ``topic`` slug or stand-alone ``name``, and cards in file order."""
 
     path: str
     topic: str | None
@@ -251,8 +251,9 @@ def _parse_card(
         return None
 
     extra = raw.get("back", "").strip()
+    accepted: tuple[str, ...] = ()
     if kind == "basic":
-        front, back, accepted = raw["front"].strip(), raw["back"].strip(), ()
+        front, back = raw["front"].strip(), raw["back"].strip()
     elif kind == "cloze":
         numbers = sorted({int(m.group(1)) for m in CLOZE_RE.finditer(raw["text"])})
         if not numbers:
@@ -263,7 +264,6 @@ def _parse_card(
         prompt = raw.get("front", OUTPUT_PROMPT).strip()
         front = f"{prompt}\n\n```python\n{raw['code'].strip(chr(10))}\n```"
         back = _join(f"```text\n{raw['output'].rstrip(chr(10))}\n```", extra)
-        accepted = ()
     elif kind == "typed":
         front = raw["front"].strip()
         accepted = (raw["answer"].strip(), *(a.strip() for a in raw.get("accept", [])))
@@ -283,9 +283,8 @@ def _parse_card(
         listing = "\n".join(f"{letters[i]}) {c}" for i, c in enumerate(choices))
         front = f"{raw['front'].strip()}\n\n{listing}"
         back = _join(f"**{letters[choices.index(answer)]}) {answer}**", extra)
-        accepted = ()
     return CardSpec(
-        key=card_id,
+        key=str(card_id),
         kind=kind,
         front=front,
         back=back,

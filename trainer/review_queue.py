@@ -17,7 +17,7 @@ from typing import Literal
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ColumnElement
 
 from trainer.days import DayClock
 from trainer.errors import UsageError
@@ -54,7 +54,9 @@ class Focus:
                 )
             )
             if section_id is None:
-                raise UsageError(f"--section {self.section}: no such section (see 'trainer status')")
+                raise UsageError(
+                    f"--section {self.section}: no such section (see 'trainer status')"
+                )
             query = query.where(Topic.section_id == section_id)
         return list(db.scalars(query))
 
@@ -79,11 +81,15 @@ def day_usage(db: Session, day: date) -> DayUsage:
     return DayUsage(counts.get(CardState.REVIEW, 0), counts.get(CardState.NEW, 0))
 
 
-def _visible(query: Select[tuple[int]], today: date, deck_ids: list[int] | None) -> Select[tuple[int]]:
-    query = query.where(Card.active.is_(True)).where(
-        or_(Card.buried_until_day.is_(None), Card.buried_until_day <= today)
-    )
-    return query if deck_ids is None else query.where(Card.deck_id.in_(deck_ids))
+def _visible(today: date, deck_ids: list[int] | None) -> list[ColumnElement[bool]]:
+    """Conditions for active, unburied cards of the decks in focus."""
+    conditions = [
+        Card.active.is_(True),
+        or_(Card.buried_until_day.is_(None), Card.buried_until_day <= today),
+    ]
+    if deck_ids is not None:
+        conditions.append(Card.deck_id.in_(deck_ids))
+    return conditions
 
 
 class ReviewQueue:
@@ -110,19 +116,22 @@ class ReviewQueue:
         cutoff = clock.next_rollover(now)
         used = day_usage(db, today)
         learning = db.execute(
-            _visible(select(Card.due_at, Card.id), today, deck_ids)  # type: ignore[arg-type]
+            select(Card.due_at, Card.id)
+            .where(*_visible(today, deck_ids))
             .where(Card.state.in_([CardState.LEARNING, CardState.RELEARNING]))
             .where(Card.due_at < cutoff)
         ).all()
         reviews = db.scalars(
-            _visible(select(Card.id), today, deck_ids)
+            select(Card.id)
+            .where(*_visible(today, deck_ids))
             .where(Card.state == CardState.REVIEW)
             .where(Card.due_day <= today)
             .order_by(Card.due_day, Card.id)
             .limit(max(settings.reviews_per_day - used.reviews, 0))
         ).all()
         new = db.scalars(
-            _visible(select(Card.id), today, deck_ids)
+            select(Card.id)
+            .where(*_visible(today, deck_ids))
             .join(Deck, Card.deck_id == Deck.id)
             .outerjoin(Topic, Deck.topic_id == Topic.id)
             .outerjoin(Section, Topic.section_id == Section.id)
@@ -136,11 +145,16 @@ class ReviewQueue:
             )
             .limit(max(settings.new_cards_per_day - used.new, 0))
         ).all()
-        return cls([(due, card_id) for due, card_id in learning], list(reviews), list(new))
+        pending = [(due, card_id) for due, card_id in learning if due is not None]
+        return cls(pending, list(reviews), list(new))
 
     def counts(self) -> dict[Lane, int]:
         """Cards left in each lane (learning counts every step still due today)."""
-        return {"new": len(self._new), "learning": len(self._learning), "review": len(self._reviews)}
+        return {
+            "new": len(self._new),
+            "learning": len(self._learning),
+            "review": len(self._reviews),
+        }
 
     def pop(self, now: datetime, learn_ahead: timedelta) -> tuple[int, Lane] | None:
         """Take the next card to show at ``now``: its id and the lane it came from."""

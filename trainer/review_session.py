@@ -184,7 +184,9 @@ class ReviewSession:
             db.add(log)
             db.flush()
             self._undo.append(
-                _Undo(card.id, shown.lane, before, card.buried_until_day, log.id, rating, duration_ms)
+                _Undo(
+                    card.id, shown.lane, before, card.buried_until_day, log.id, rating, duration_ms
+                )
             )
         after = outcome.memory
         if (

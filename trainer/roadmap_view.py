@@ -20,7 +20,9 @@ def progress_bar(share: float, width: int = BAR_WIDTH) -> Text:
 
 
 def _topic_row(topic: TopicProgress, is_next: bool) -> list[Text | str]:
-    mark = Text("✓", style="bold green") if topic.done else Text("▶", "bold yellow") if is_next else ""
+    mark = (
+        Text("✓", style="bold green") if topic.done else Text("▶", "bold yellow") if is_next else ""
+    )
     return [
         mark,
         Text(topic.title, style="bold" if is_next else ""),

@@ -96,9 +96,7 @@ class Scheduler:
         self._fsrs = fsrs.Scheduler(
             desired_retention=settings.desired_retention,
             learning_steps=tuple(timedelta(minutes=m) for m in settings.learning_steps_minutes),
-            relearning_steps=tuple(
-                timedelta(minutes=m) for m in settings.relearning_steps_minutes
-            ),
+            relearning_steps=tuple(timedelta(minutes=m) for m in settings.relearning_steps_minutes),
             maximum_interval=settings.maximum_interval_days,
             enable_fuzzing=False,
         )

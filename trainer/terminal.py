@@ -19,6 +19,7 @@ import click
 from rich.console import Console, Group
 from rich.markdown import Markdown
 from rich.panel import Panel
+from rich.table import Table
 from rich.text import Text
 
 from trainer.models import Rating
@@ -141,20 +142,28 @@ class ReviewScreen:
         else:
             self.console.print("Nothing left to review today. Well done.")
 
-    def _header(self, shown: ShownCard) -> Text:
+    def _header(self, shown: ShownCard) -> Table:
+        """The topic path on the left; cards left today per lane on the right (this one
+        included, underlined in its lane)."""
         counts = self.session.counts()
         lane_style = {"new": "blue", "learning": "red", "review": "green"}
-        text = Text(f"{shown.path}   ", style="bold")
+        right = Text()
         for lane in ("new", "learning", "review"):
             style = lane_style[lane] + (" underline" if lane == shown.lane else "")
-            text.append(f"{lane.title()} {counts[lane] + (lane == shown.lane)}", style=style)
-            text.append("  ")
-        return text
+            right.append(f"{lane.title()} {counts[lane] + (lane == shown.lane)}", style=style)
+            right.append("  " if lane != "review" else "")
+        grid = Table.grid(expand=True)
+        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        grid.add_column(justify="right", no_wrap=True)
+        grid.add_row(Text(shown.path, style="bold"), right)
+        return grid
 
     def _show(self, shown: ShownCard) -> str | None:
         """Run one card: question, answer, rating. Returns QUIT when the learner quits."""
         started = time.monotonic()
-        self.console.rule(self._header(shown), align="left")
+        self.console.print()
+        self.console.print(self._header(shown))
+        self.console.rule(style="dim")
         self.console.print(Markdown(shown.front, code_theme="monokai"))
         typed: Text | None = None
         if shown.kind == "typed":

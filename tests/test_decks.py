@@ -1,0 +1,89 @@
+"""The built-in decks: the roadmap's card counts, output cards that really print their answer,
+and a clean `trainer lint`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from trainer.importer import read_builtin
+from trainer.lint import lint_paths
+from trainer.parser import CardSpec, slugify
+from trainer.resources import DECKS_DIR
+
+SECTIONS, DECKS = read_builtin(DECKS_DIR)
+OUTPUT_CARDS = [(d.path, c) for d in DECKS for c in d.cards if c.kind == "output"]
+
+
+def test_every_topic_has_its_cards() -> None:
+    by_topic = {deck.topic: deck for deck in DECKS}
+    short = []
+    for section in SECTIONS:
+        for topic in section.topics:
+            cards = by_topic[topic.slug].cards if topic.slug in by_topic else ()
+            tags = Counter(tag for card in cards for tag in set(card.tags))
+            if len(cards) < 15:
+                short.append(f"{topic.slug}: {len(cards)} cards")
+            short.extend(
+                f"{topic.slug}/{slugify(s)}: {tags[slugify(s)]} cards"
+                for s in topic.subtopics
+                if tags[slugify(s)] < 3
+            )
+    assert short == []
+    assert sum(len(deck.cards) for deck in DECKS) >= 1000
+
+
+def test_every_card_links_to_official_docs() -> None:
+    assert all(card.docs and card.docs.startswith("https://") for d in DECKS for card in d.cards)
+
+
+def test_there_are_output_cards() -> None:
+    assert len(OUTPUT_CARDS) >= 50
+
+
+@pytest.mark.parametrize(
+    ("path", "card"), OUTPUT_CARDS, ids=[f"{Path(p).stem}:{c.key}" for p, c in OUTPUT_CARDS]
+)
+def test_output_card_prints_its_answer(path: str, card: CardSpec, tmp_path: Path) -> None:
+    assert card.code is not None and card.output is not None
+    result = subprocess.run(
+        [sys.executable, "-c", card.code],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        cwd=tmp_path,  # a card that writes a file writes it here
+        env={"PATH": "", "PYTHONIOENCODING": "utf-8"},
+    )
+    assert result.returncode == 0, f"{path}:{card.line}: {result.stderr}"
+    assert result.stdout.rstrip("\n") == card.output.rstrip("\n"), f"{path}:{card.line}"
+
+
+def test_the_builtin_decks_lint_clean() -> None:
+    findings, cards = lint_paths([DECKS_DIR])
+    assert [str(f) for f in findings if f.level == "error"] == []
+    assert cards == sum(len(deck.cards) for deck in DECKS)
+
+
+def test_lint_finds_content_problems(tmp_path: Path) -> None:
+    deck = tmp_path / "d.toml"
+    deck.write_text(
+        '[[card]]\nid = "a"\nfront = "Q"\nback = "A"\n\n'
+        '[[card]]\nid = "b"\nfront = "q"\nback = "x"\n\n'
+        '[[card]]\nid = "c"\nkind = "typed"\nfront = "Which HTTP status is 404?"\nanswer = "404"\n\n'
+        '[[card]]\nid = "d"\nfront = "Q4"\nback = """\n```\nno language\n```\n"""\n\n'
+        '[[card]]\nid = "e"\nkind = "output"\ncode = "print(1"\noutput = "1"\n\n'
+        f'[[card]]\nid = "f"\nfront = "Long"\nback = "{"word " * 130}"\n'
+    )
+    findings, cards = lint_paths([deck])
+    assert cards == 6
+    assert [str(f) for f in findings] == [
+        f"{deck}:6: error: same front as line 1",
+        f"{deck}:11: error: card 'c': the answer '404' stands in the question",
+        f"{deck}:17: error: card 'd': code block in back has no language",
+        f"{deck}:26: error: card 'e': python in front does not compile: '(' was never closed (line 1)",
+        f"{deck}:32: warning: card 'f': answer is 649 characters (over 600)",
+    ]

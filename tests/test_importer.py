@@ -1,0 +1,170 @@
+"""Loading the built-in decks: first load, idempotent reloads, edits keep history, all or nothing."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from trainer.errors import DeckError
+from trainer.importer import read_builtin, sync_builtin, upsert_cards
+from trainer.models import Card, Deck, ReviewLog, Section, Topic
+from trainer.parser import CardSpec
+from trainer.resources import DECKS_DIR
+
+DECK = """topic = "{topic}"
+
+[[card]]
+id = "one"
+docs = "https://docs.python.org/3/"
+front = "Q1"
+back = "A1"
+
+[[card]]
+id = "two"
+docs = "https://docs.python.org/3/"
+front = "Q2"
+back = "A2"
+"""
+
+
+@pytest.fixture
+def decks(tmp_path: Path) -> Path:
+    """A copy of the roadmap with one small deck file."""
+    folder = tmp_path / "decks"
+    (folder / "01-basics").mkdir(parents=True)
+    shutil.copy(DECKS_DIR / "roadmap.md", folder / "roadmap.md")
+    (folder / "01-basics" / "algorithms.toml").write_text(DECK.format(topic="algorithms"))
+    return folder
+
+
+def _cards(factory: sessionmaker[Session]) -> dict[str, tuple[str, bool]]:
+    with factory() as db:
+        return {c.key: (c.front, c.active) for c in db.scalars(select(Card))}
+
+
+def test_the_shipped_decks_load_with_every_topic(factory: sessionmaker[Session]) -> None:
+    with factory.begin() as db:
+        counts = sync_builtin(db)
+        assert counts is not None and counts.added > 57 and counts.updated == 0
+        assert db.scalar(select(func.count(Section.id))) == 11
+        assert db.scalar(select(func.count(Topic.id))) == 57
+    with factory.begin() as db:
+        assert sync_builtin(db) is None  # unchanged files: nothing parsed
+
+
+def test_reloading_changed_files_updates_in_place_and_keeps_history(
+    factory: sessionmaker[Session], decks: Path
+) -> None:
+    with factory.begin() as db:
+        sync_builtin(db, decks)
+        first = db.scalars(select(Card).where(Card.key == "one")).one()
+        first.reps = 5
+        db.add(
+            ReviewLog(
+                card_id=first.id,
+                rating=3,
+                reviewed_at=first.deck.topic and _now(),
+                review_day=_now().date(),
+                duration_ms=1,
+                state_before=0,
+                state=1,
+                stability_days=1.0,
+                difficulty=5.0,
+                interval_days=0,
+            )
+        )
+        first_id = first.id
+    path = decks / "01-basics" / "algorithms.toml"
+    path.write_text(
+        path.read_text()
+        .replace('front = "Q1"', 'front = "Q1, reworded"')
+        .replace('[[card]]\nid = "two"', '[[card]]\nid = "three"')
+    )
+    with factory.begin() as db:
+        counts = sync_builtin(db, decks)
+    assert counts is not None
+    assert (counts.added, counts.updated, counts.unchanged, counts.retired) == (1, 1, 0, 1)
+    assert _cards(factory) == {
+        "one": ("Q1, reworded", True),
+        "two": ("Q2", False),
+        "three": ("Q2", True),
+    }
+    with factory() as db:
+        kept = db.get_one(Card, first_id)
+        assert kept.reps == 5 and db.scalar(select(func.count(ReviewLog.id))) == 1
+
+
+def _now():  # type: ignore[no-untyped-def]
+    from conftest import NOW
+
+    return NOW
+
+
+def test_a_card_that_returns_comes_back_with_its_history(
+    factory: sessionmaker[Session], decks: Path
+) -> None:
+    spec = [CardSpec("x", "basic", "Q", "A")]
+    with factory.begin() as db:
+        sync_builtin(db, decks)
+        deck = db.scalars(select(Deck)).first()
+        assert deck is not None
+        upsert_cards(db, deck, spec)
+        card_id = db.scalars(select(Card.id).where(Card.key == "x")).one()
+        assert upsert_cards(db, deck, []).retired == 1
+        counts = upsert_cards(db, deck, spec)
+        assert (counts.added, counts.updated) == (0, 1)
+        assert db.get_one(Card, card_id).active
+
+
+def test_one_bad_file_loads_nothing_and_names_every_problem(
+    factory: sessionmaker[Session], decks: Path
+) -> None:
+    (decks / "01-basics" / "bad.toml").write_text('topic = "nope"\n[[card]]\nid = "x"\n')
+    (decks / "01-basics" / "dup.toml").write_text(DECK.format(topic="algorithms"))
+    with factory.begin() as db, pytest.raises(DeckError) as caught:
+        sync_builtin(db, decks)
+    bad, dup = decks / "01-basics" / "bad.toml", decks / "01-basics" / "dup.toml"
+    assert caught.value.problems == [
+        f"{bad}:2: basic card needs 'back'",
+        f"{bad}:2: basic card needs 'front'",
+        f"{bad}:2: card needs a 'docs' link to the page it rests on",
+        f"{dup}:1: topic 'algorithms' already has {decks / '01-basics' / 'algorithms.toml'}",
+    ]
+    with factory() as db:
+        assert db.scalar(select(func.count(Section.id))) == 0
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.permutations(["one", "two", "three", "four"]), st.integers(0, 4))
+def test_loading_twice_changes_nothing(
+    factory: sessionmaker[Session], order: list[str], keep: int
+) -> None:
+    specs = [CardSpec(key, "basic", f"Q {key}", "A") for key in order[:keep]]
+    with factory.begin() as db:
+        deck = db.scalars(select(Deck).where(Deck.name == "prop")).first()
+        if deck is None:
+            deck = Deck(name="prop", source="import")
+            db.add(deck)
+            db.flush()
+        upsert_cards(db, deck, specs)
+        again = upsert_cards(db, deck, specs)
+        assert (again.added, again.updated, again.retired) == (0, 0, 0)
+        assert again.unchanged == keep
+        active = db.scalars(
+            select(Card.key).where(Card.deck_id == deck.id, Card.active).order_by(Card.position)
+        ).all()
+        assert active == order[:keep]
+
+
+def test_read_builtin_parses_every_shipped_deck() -> None:
+    sections, decks = read_builtin(DECKS_DIR)
+    slugs = {t.slug for s in sections for t in s.topics}
+    assert {d.topic for d in decks} <= slugs

@@ -1,0 +1,181 @@
+"""``trainer lint``: checks a deck author runs before committing (pure: files in, findings out).
+
+Errors: anything the parser refuses, a front used twice in a file, an answer that stands verbatim
+in its question, Python code that does not compile, a code block without a language. Warnings:
+over-long answers. For the built-in decks (a folder holding ``roadmap.md``) also every topic's
+card counts: at least :data:`MIN_TOPIC_CARDS` cards, and :data:`MIN_SUBTOPIC_CARDS` tagged with
+each subtopic named in the roadmap's parentheses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from trainer.errors import DeckError
+from trainer.parser import CardSpec, DeckSpec, parse_deck, parse_roadmap, slugify
+
+MIN_TOPIC_CARDS = 15
+MIN_SUBTOPIC_CARDS = 3
+#: An answer longer than this (code blocks not counted) is hard to rate honestly.
+MAX_ANSWER_CHARS = 600
+FENCE_RE = re.compile(r"^```([^\n`]*)\n(.*?)^```", re.DOTALL | re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: ``level`` is ``"error"`` or ``"warning"``."""
+
+    path: str
+    line: int
+    level: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.level}: {self.message}"
+
+
+def deck_files(paths: list[Path]) -> list[Path]:
+    """The ``.toml`` files named, or found below the folders named, in a stable order."""
+    found: list[Path] = []
+    for path in paths:
+        found.extend(sorted(path.rglob("*.toml")) if path.is_dir() else [path])
+    return found
+
+
+def lint_paths(paths: list[Path]) -> tuple[list[Finding], int]:
+    """Lint every deck file under ``paths``; return the findings and the number of cards.
+
+    A folder holding ``roadmap.md`` is linted as built-in decks (topic, docs links and the
+    roadmap's card counts required).
+    """
+    findings: list[Finding] = []
+    cards = 0
+    for path in paths:
+        roadmap = path / "roadmap.md" if path.is_dir() else None
+        builtin = roadmap is not None and roadmap.is_file()
+        decks: list[DeckSpec] = []
+        for file in deck_files([path]):
+            deck, problems = _lint_file(file, builtin)
+            findings.extend(problems)
+            if deck is not None:
+                decks.append(deck)
+                cards += len(deck.cards)
+        if builtin and roadmap is not None:
+            findings.extend(_coverage(roadmap, decks))
+    return findings, cards
+
+
+def _lint_file(path: Path, builtin: bool) -> tuple[DeckSpec | None, list[Finding]]:
+    try:
+        deck = parse_deck(path.read_text(encoding="utf-8"), str(path), builtin=builtin)
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [Finding(str(path), 0, "error", f"cannot read: {exc}")]
+    except DeckError as exc:
+        return None, [_from_problem(problem) for problem in exc.problems]
+    findings: list[Finding] = []
+    fronts: dict[str, int] = {}
+    for card in deck.cards:
+        findings.extend(
+            Finding(str(path), card.line, level, msg) for level, msg in check_card(card)
+        )
+        if card.kind != "cloze":
+            key = card.front.strip().casefold()
+            if key in fronts:
+                findings.append(
+                    Finding(str(path), card.line, "error", f"same front as line {fronts[key]}")
+                )
+            fronts.setdefault(key, card.line)
+    return deck, findings
+
+
+def _from_problem(problem: str) -> Finding:
+    match = re.match(r"(.*?):(\d+): (.*)", problem, re.DOTALL)
+    if match is None:
+        path, _, message = problem.partition(": ")
+        return Finding(path, 0, "error", message)
+    return Finding(match.group(1), int(match.group(2)), "error", match.group(3))
+
+
+def check_card(card: CardSpec) -> list[tuple[str, str]]:
+    """Content checks of one parsed card, as ``(level, message)`` pairs."""
+    problems: list[tuple[str, str]] = []
+    label = f"card '{card.key}'"
+    for field, text in (("front", card.front), ("back", card.back)):
+        for language, code in FENCE_RE.findall(text):
+            language = language.strip().lower()
+            if not language:
+                problems.append(("error", f"{label}: code block in {field} has no language"))
+            elif language in ("python", "py") and (error := _compile_error(code)):
+                problems.append(("error", f"{label}: python in {field} does not compile: {error}"))
+    for answer in _answers(card):
+        if len(answer) >= 3 and re.search(
+            rf"(?<!\w){re.escape(answer.casefold())}(?!\w)", card.front.casefold()
+        ):
+            problems.append(("error", f"{label}: the answer '{answer}' stands in the question"))
+            break
+    prose = FENCE_RE.sub("", card.back)
+    if len(prose) > MAX_ANSWER_CHARS:
+        problems.append(
+            ("warning", f"{label}: answer is {len(prose)} characters (over {MAX_ANSWER_CHARS})")
+        )
+    return problems
+
+
+def _answers(card: CardSpec) -> list[str]:
+    if card.kind == "typed":
+        return list(card.accepted)
+    if card.kind == "basic":
+        return [card.back.strip()]
+    return []
+
+
+def _compile_error(code: str) -> str | None:
+    try:
+        compile(code, "<card>", "exec")
+    except SyntaxError as exc:
+        return f"{exc.msg} (line {exc.lineno})"
+    return None
+
+
+def _coverage(roadmap: Path, decks: list[DeckSpec]) -> list[Finding]:
+    try:
+        sections = parse_roadmap(roadmap.read_text(encoding="utf-8"), str(roadmap))
+    except DeckError as exc:
+        return [_from_problem(problem) for problem in exc.problems]
+    by_topic = {deck.topic: deck for deck in decks}
+    findings: list[Finding] = []
+    for section in sections:
+        for topic in section.topics:
+            deck = by_topic.get(topic.slug)
+            if deck is None:
+                findings.append(
+                    Finding(str(roadmap), topic.line, "error", f"topic '{topic.slug}' has no deck")
+                )
+                continue
+            tags = Counter(tag for card in deck.cards for tag in set(card.tags))
+            if len(deck.cards) < MIN_TOPIC_CARDS:
+                findings.append(
+                    Finding(
+                        deck.path,
+                        1,
+                        "error",
+                        f"topic '{topic.slug}' has {len(deck.cards)} cards,"
+                        f" needs {MIN_TOPIC_CARDS}",
+                    )
+                )
+            for subtopic in topic.subtopics:
+                tag = slugify(subtopic)
+                if tags[tag] < MIN_SUBTOPIC_CARDS:
+                    findings.append(
+                        Finding(
+                            deck.path,
+                            1,
+                            "error",
+                            f"subtopic '{tag}' has {tags[tag]} cards, needs {MIN_SUBTOPIC_CARDS}",
+                        )
+                    )
+    return findings
