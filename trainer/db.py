@@ -51,12 +51,12 @@ def create_db_engine(url: str) -> Engine:
 def _configure_sqlite(engine: Engine) -> None:
     """Foreign keys on, WAL with full fsync per commit, a busy timeout, SQLAlchemy-run BEGIN.
 
-    pysqlite's own transaction handling is switched off (``isolation_level = None``) so that
-    SQLAlchemy's BEGIN is the only one and rollbacks really roll back (SQLAlchemy docs,
-    "Serializable isolation / Savepoints / Transactional DDL" for pysqlite). ``BEGIN IMMEDIATE`` takes the write
-    lock up front, so two review sessions on one file queue for it instead of failing with
-    ``SQLITE_BUSY`` when a read transaction tries to upgrade. Nothing holds a transaction open
-    while waiting for the learner.
+    pysqlite's own transaction handling is switched off (``isolation_level = None``) so
+    that SQLAlchemy's BEGIN is the only one and rollbacks really roll back (SQLAlchemy docs,
+    "Serializable isolation / Savepoints / Transactional DDL" for pysqlite).
+    ``BEGIN IMMEDIATE`` takes the write lock up front, so two review sessions on one file
+    queue for it instead of failing with ``SQLITE_BUSY`` when a read transaction tries to
+    upgrade. Nothing holds a transaction open while waiting for the learner.
     """
 
     @event.listens_for(engine, "connect")
