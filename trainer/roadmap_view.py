@@ -43,6 +43,7 @@ def render_roadmap(progress: RoadmapProgress, console: Console, mastery_days: fl
         )
     )
     next_topic = progress.next_topic
+    title_width = max((len(t.title) for s in progress.sections for t in s.topics), default=10)
     for number, section in enumerate(progress.sections, start=1):
         done = sum(t.done for t in section.topics)
         table = Table(
@@ -53,8 +54,11 @@ def render_roadmap(progress: RoadmapProgress, console: Console, mastery_days: fl
             box=None,
             padding=(0, 1),
         )
-        for column in ("mark", "topic", "bar", "mastered", "due"):
-            table.add_column(column, justify="right" if column in ("mastered", "due") else "left")
+        table.add_column("mark", width=1)
+        table.add_column("topic", min_width=title_width)
+        table.add_column("bar")
+        table.add_column("mastered", justify="right", min_width=9)
+        table.add_column("due", justify="right", min_width=4)
         for topic in section.topics:
             table.add_row(*_topic_row(topic, topic.slug == next_topic))
         console.print(table)

@@ -1,0 +1,89 @@
+"""The terminal review screen: keys, typed answers, interval labels."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+from rich.console import Console
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from conftest import NOW
+from trainer.days import DayClock
+from trainer.importer import upsert_cards, upsert_roadmap
+from trainer.models import Card, CardState, Deck, ReviewLog
+from trainer.parser import CardSpec, SectionSpec, TopicSpec, parse_deck
+from trainer.review_queue import Focus
+from trainer.review_session import ReviewSession
+from trainer.scheduling import Memory, Outcome
+from trainer.settings import Settings
+from trainer.terminal import KeyReader, ReviewScreen, answer_matches, format_interval
+
+TYPED = parse_deck(
+    '[[card]]\nid = "created"\nkind = "typed"\nfront = "Status code for a new resource?"\n'
+    'answer = "201"\naccept = ["201 Created"]\n',
+    "t.toml",
+).cards
+
+
+def _screen(
+    factory: sessionmaker[Session], clock: DayClock, keys: str
+) -> tuple[ReviewScreen, io.StringIO]:
+    with factory.begin() as db:
+        topics = upsert_roadmap(db, (SectionSpec("s", "S", (TopicSpec("t", "T", (), 1),)),))
+        deck = Deck(name="T", source="builtin", topic_id=topics["t"].id)
+        db.add(deck)
+        db.flush()
+        upsert_cards(db, deck, [*TYPED, CardSpec("plain", "basic", "Q?", "A.")])
+    session = ReviewSession(factory, Settings(), clock, Focus(), NOW)
+    out = io.StringIO()
+    screen = ReviewScreen(
+        session, Console(file=out, width=80), KeyReader(io.StringIO(keys)), lambda: NOW
+    )
+    return screen, out
+
+
+def test_a_typed_answer_is_compared_then_rated(
+    factory: sessionmaker[Session], clock: DayClock
+) -> None:
+    screen, out = _screen(factory, clock, "201 created\n3 4q")
+    summary = screen.run()
+    text = out.getvalue()
+    assert "✓ 201 created" in text
+    assert summary.reviewed == 2
+    with factory() as db:
+        assert [r.rating for r in db.scalars(select(ReviewLog).order_by(ReviewLog.id))] == [3, 4]
+
+
+def test_a_wrong_typed_answer_shows_the_difference(
+    factory: sessionmaker[Session], clock: DayClock
+) -> None:
+    screen, out = _screen(factory, clock, "202\n1q")
+    screen.run()
+    assert "✗ 20" in out.getvalue() and "Again" in out.getvalue()
+
+
+def test_end_of_input_quits_with_a_summary(factory: sessionmaker[Session], clock: DayClock) -> None:
+    screen, out = _screen(factory, clock, "")
+    assert screen.run().reviewed == 0
+    assert "Reviewed 0 cards" in out.getvalue()
+    with factory() as db:
+        assert db.scalars(select(Card.state)).all() == [CardState.NEW, CardState.NEW]
+
+
+def test_answer_matching_ignores_case_and_space() -> None:
+    assert answer_matches("  GET ", ("get",))
+    assert not answer_matches("POST", ("get", "head"))
+
+
+def test_interval_labels() -> None:
+    def outcome(interval: int, due_in: timedelta) -> Outcome:
+        return Outcome(Memory(due_at=NOW + due_in), interval, None)
+
+    assert format_interval(outcome(0, timedelta(seconds=30)), NOW) == "<1m"
+    assert format_interval(outcome(0, timedelta(minutes=10)), NOW) == "10m"
+    assert format_interval(outcome(0, timedelta(hours=2)), NOW) == "2h"
+    assert format_interval(outcome(3, timedelta(days=3)), NOW) == "3d"
+    assert format_interval(outcome(45, timedelta(days=45)), NOW) == "1.5mo"
+    assert format_interval(outcome(730, timedelta(days=730)), NOW) == "2y"
