@@ -77,7 +77,7 @@ def test_newlines_are_ignored_and_end_of_input_quits(db_path: Path) -> None:
 def test_undo_and_bury_from_the_keyboard(db_path: Path) -> None:
     code, output = run("review", input=" 3u 3s q")
     assert code == 0, output
-    assert "Undone." in output and "Buried until tomorrow." in output
+    assert "Undone: this card is back as it was." in output and "Buried until tomorrow." in output
     assert counts(db_path) == (1, 1)
 
 

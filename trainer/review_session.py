@@ -24,7 +24,8 @@ from trainer.settings import Settings
 
 @dataclass(frozen=True)
 class ShownCard:
-    """A card ready to show: its text, where it sits in the roadmap, and what each rating does."""
+    """A card ready to show: its text, where it sits in the roadmap, and what each rating would
+    do if given at ``shown_at`` (aware UTC)."""
 
     card_id: int
     lane: Lane
@@ -36,6 +37,7 @@ class ShownCard:
     path: str
     memory: Memory
     previews: dict[Rating, Outcome]
+    shown_at: datetime
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,7 @@ class ReviewSession:
                 path=f"{section} › {topic}" if topic else deck,
                 memory=memory,
                 previews=self.scheduler.preview(card.id, memory, now, self.clock),
+                shown_at=now,
             )
 
     def _still_due(self, card: Card, lane: Lane, now: datetime) -> bool:

@@ -113,6 +113,7 @@ class ReviewScreen:
         self.session = session
         self.console = console
         self.keys = keys
+        self._notice: Text | None = None  # shown under the next card's header
         self.clock = clock
 
     def run(self) -> Summary:
@@ -161,9 +162,15 @@ class ReviewScreen:
     def _show(self, shown: ShownCard) -> str | None:
         """Run one card: question, answer, rating. Returns QUIT when the learner quits."""
         started = time.monotonic()
-        self.console.print()
+        if self.console.is_terminal:
+            self.console.clear()
+        else:
+            self.console.print()
         self.console.print(self._header(shown))
         self.console.rule(style="dim")
+        if self._notice is not None:
+            self.console.print(self._notice)
+            self._notice = None
         self.console.print(Markdown(shown.front, code_theme="monokai"))
         typed: Text | None = None
         if shown.kind == "typed":
@@ -181,7 +188,7 @@ class ReviewScreen:
                     return QUIT
                 if key == "s":
                     self.session.bury(shown, self.clock())
-                    self.console.print(Text("Buried until tomorrow.", "dim"))
+                    self._notice = Text("Buried until tomorrow.", "dim")
                     return None
                 if key == "u" and self._undo(shown):
                     return None
@@ -196,6 +203,7 @@ class ReviewScreen:
                 return QUIT
             if key == "s":
                 self.session.bury(shown, self.clock())
+                self._notice = Text("Buried until tomorrow.", "dim")
                 return None
             if key == "u" and self._undo(shown):
                 return None
@@ -215,10 +223,9 @@ class ReviewScreen:
         if shown.docs_url:
             parts.append(Text(shown.docs_url, style="dim link " + shown.docs_url))
         self.console.print(Panel(Group(*parts), border_style="cyan"))
-        now = self.clock()
         labels = Text()
         for key, rating in RATING_KEYS.items():
-            interval = format_interval(shown.previews[rating], now)
+            interval = format_interval(shown.previews[rating], shown.shown_at)
             labels.append(f" {key} ", style="reverse")
             labels.append(f" {rating.name.title()} {interval}   ")
         labels.append("[u] undo  [s] bury  [q] quit", style="dim")
@@ -226,7 +233,7 @@ class ReviewScreen:
 
     def _undo(self, shown: ShownCard) -> bool:
         if self.session.undo(current=shown):
-            self.console.print(Text("Undone.", "yellow"))
+            self._notice = Text("Undone: this card is back as it was.", "yellow")
             return True
         self.console.print(Text("Nothing to undo.", "dim"))
         return False
