@@ -179,7 +179,7 @@ def test_bad_option_is_a_usage_error() -> None:
 def _spawn(db_path: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "TRAINER_DB": str(db_path), "TRAINER_NOW": NOW}
     return subprocess.Popen(
-        TRAINER + ["review"],
+        [*TRAINER, "review"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

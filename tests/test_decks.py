@@ -73,7 +73,8 @@ def test_lint_finds_content_problems(tmp_path: Path) -> None:
     deck.write_text(
         '[[card]]\nid = "a"\nfront = "Q"\nback = "A"\n\n'
         '[[card]]\nid = "b"\nfront = "q"\nback = "x"\n\n'
-        '[[card]]\nid = "c"\nkind = "typed"\nfront = "Which HTTP status is 404?"\nanswer = "404"\n\n'
+        '[[card]]\nid = "c"\nkind = "typed"\nfront = "Which HTTP status is 404?"\n'
+        'answer = "404"\n\n'
         '[[card]]\nid = "d"\nfront = "Q4"\nback = """\n```\nno language\n```\n"""\n\n'
         '[[card]]\nid = "e"\nkind = "output"\ncode = "print(1"\noutput = "1"\n\n'
         f'[[card]]\nid = "f"\nfront = "Long"\nback = "{"word " * 130}"\n'
@@ -84,6 +85,7 @@ def test_lint_finds_content_problems(tmp_path: Path) -> None:
         f"{deck}:6: error: same front as line 1",
         f"{deck}:11: error: card 'c': the answer '404' stands in the question",
         f"{deck}:17: error: card 'd': code block in back has no language",
-        f"{deck}:26: error: card 'e': python in front does not compile: '(' was never closed (line 1)",
+        f"{deck}:26: error: card 'e': python in front does not compile:"
+        " '(' was never closed (line 1)",
         f"{deck}:32: warning: card 'f': answer is 649 characters (over 600)",
     ]

@@ -1,4 +1,4 @@
-"""Loading the built-in decks: first load, idempotent reloads, edits keep history, all or nothing."""
+"""Loading built-in decks: first load, idempotent reloads, edits keep history, all or nothing."""
 
 from __future__ import annotations
 

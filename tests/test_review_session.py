@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import NOW
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from conftest import NOW
 from trainer.days import DayClock
 from trainer.errors import UsageError
 from trainer.importer import upsert_cards, upsert_roadmap
@@ -43,9 +43,9 @@ def _keys(factory: sessionmaker[Session], ids: list[int]) -> list[str]:
 
 
 def _session(
-    factory: sessionmaker[Session], clock: DayClock, focus: Focus = Focus(), **changes: object
+    factory: sessionmaker[Session], clock: DayClock, focus: Focus | None = None, **changes: object
 ) -> ReviewSession:
-    return ReviewSession(factory, Settings(**changes), clock, focus, NOW)  # type: ignore[arg-type]
+    return ReviewSession(factory, Settings(**changes), clock, focus or Focus(), NOW)  # type: ignore[arg-type]
 
 
 def _drain(session: ReviewSession, rating: Rating = Rating.GOOD) -> list[int]:
@@ -61,14 +61,13 @@ def test_new_cards_come_in_roadmap_order_up_to_the_daily_limit(
 ) -> None:
     session = _session(small, clock, new_cards_per_day=6)
     assert session.counts() == {"new": 6, "learning": 0, "review": 0}
-    first = [session.next_card(NOW) for _ in range(1)][0]
-    assert first is not None and first.path == "One › A"
-    session.queue.restore(first.card_id, "new", None)
-    order = []
+    order, paths = [], []
     while (shown := session.next_card(NOW)) is not None and shown.lane == "new":
         order.append(shown.card_id)
+        paths.append(shown.path)
         session.bury(shown, NOW)
     assert _keys(small, order) == ["a0", "a1", "a2", "b0", "b1", "c0"]
+    assert paths == ["One › A"] * 3 + ["One › B"] * 2 + ["Two › C"]
 
 
 def test_the_new_card_limit_counts_across_sessions_of_one_day(
@@ -122,14 +121,16 @@ def test_undo_restores_the_card_and_removes_the_log_exactly(
     assert shown is not None
     with small() as db:
         before = {
-            c: getattr(db.get_one(Card, shown.card_id), c) for c in Card.__table__.columns.keys()
+            c: getattr(db.get_one(Card, shown.card_id), c)
+            for c in Card.__table__.columns.keys()  # noqa: SIM118 - names, not columns
         }
     first = session.rate(shown, Rating.HARD, NOW, 1000)
     upcoming = session.next_card(NOW)
     assert session.undo(current=upcoming)
     with small() as db:
         after = {
-            c: getattr(db.get_one(Card, shown.card_id), c) for c in Card.__table__.columns.keys()
+            c: getattr(db.get_one(Card, shown.card_id), c)
+            for c in Card.__table__.columns.keys()  # noqa: SIM118 - names, not columns
         }
         assert db.scalar(select(func.count(ReviewLog.id))) == 0
     assert after == before
