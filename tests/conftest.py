@@ -8,6 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from trainer.days import DayClock
@@ -33,10 +34,17 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def factory(db_path: Path) -> Iterator[sessionmaker[Session]]:
-    """A migrated, empty database."""
-    made = open_database(str(db_path))
-    yield made
-    made.kw["bind"].dispose()
+    """ORM sessions on a migrated, empty database."""
+    engine = open_database(str(db_path))
+    yield sessionmaker(engine, expire_on_commit=False)
+    engine.dispose()
+
+
+def engine_of(factory: sessionmaker[Session]) -> Engine:
+    """The engine behind a session factory (ReviewSession works on engines)."""
+    engine = factory.kw["bind"]
+    assert isinstance(engine, Engine)
+    return engine
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from trainer.cli import cli
 from trainer.db import open_database
@@ -32,11 +33,11 @@ def run(*args: str, input: str | None = None, now: str | None = NOW) -> tuple[in
 
 def counts(db_path: Path) -> tuple[int, int]:
     """(review log rows, cards no longer new) in the database."""
-    factory = open_database(str(db_path))
-    with factory() as db:
+    engine = open_database(str(db_path))
+    with Session(engine) as db:
         logs = db.scalar(select(func.count(ReviewLog.id)))
         seen = db.scalar(select(func.count(Card.id)).where(Card.state != 0))
-    factory.kw["bind"].dispose()
+    engine.dispose()
     return int(logs or 0), int(seen or 0)
 
 

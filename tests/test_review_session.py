@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from conftest import NOW
+from conftest import NOW, engine_of
 from trainer.days import DayClock
 from trainer.errors import UsageError
 from trainer.importer import upsert_cards, upsert_roadmap
@@ -45,7 +45,7 @@ def _keys(factory: sessionmaker[Session], ids: list[int]) -> list[str]:
 def _session(
     factory: sessionmaker[Session], clock: DayClock, focus: Focus | None = None, **changes: object
 ) -> ReviewSession:
-    return ReviewSession(factory, Settings(**changes), clock, focus or Focus(), NOW)  # type: ignore[arg-type]
+    return ReviewSession(engine_of(factory), Settings(**changes), clock, focus or Focus(), NOW)  # type: ignore[arg-type]
 
 
 def _drain(session: ReviewSession, rating: Rating = Rating.GOOD) -> list[int]:
@@ -80,7 +80,7 @@ def test_the_new_card_limit_counts_across_sessions_of_one_day(
     second = _session(small, clock, new_cards_per_day=3)
     assert second.counts()["new"] == 2
     tomorrow = ReviewSession(
-        small, Settings(new_cards_per_day=3), clock, Focus(), NOW + timedelta(days=1)
+        engine_of(small), Settings(new_cards_per_day=3), clock, Focus(), NOW + timedelta(days=1)
     )
     assert tomorrow.counts()["new"] == 3
 
@@ -153,7 +153,9 @@ def test_bury_hides_the_card_until_the_next_learner_day(
     assert shown is not None
     session.bury(shown, NOW)
     assert _session(small, clock, focus=Focus(topic="c")).counts()["new"] == 1
-    later = ReviewSession(small, Settings(), clock, Focus(topic="c"), NOW + timedelta(days=1))
+    later = ReviewSession(
+        engine_of(small), Settings(), clock, Focus(topic="c"), NOW + timedelta(days=1)
+    )
     assert later.counts()["new"] == 2
 
 
@@ -180,9 +182,12 @@ def test_review_cards_due_today_are_shown_oldest_first_within_the_limit(
             card.due_day = today - timedelta(days=offset % 3) + timedelta(days=offset // 6)
     session = _session(small, clock, reviews_per_day=4)
     assert session.counts() == {"new": 0, "learning": 0, "review": 4}
-    with small() as db:
-        due_days = [db.get_one(Card, i).due_day for i in list(session.queue._reviews)]
-    assert due_days == sorted(due_days)
+    due_days = []
+    while (shown := session.next_card(NOW)) is not None:
+        due_days.append(shown.memory.due_day)
+        session.rate(shown, Rating.EASY, NOW, 1000)
+    assert len(due_days) == 4
+    assert due_days == sorted(due_days)  # type: ignore[type-var]
     assert all(d is not None and d <= today for d in due_days)
 
 
@@ -205,3 +210,20 @@ def test_summary_names_topics_newly_done(small: sessionmaker[Session], clock: Da
     summary = session.finish(NOW)
     assert summary.topics_done == ["C"]
     assert (summary.reviewed, summary.again) == (2, 0)
+
+
+def test_review_cards_are_read_page_by_page_in_due_order(
+    small: sessionmaker[Session], clock: DayClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("trainer.review_queue.PAGE_SIZE", 2)
+    today = clock.day_of(NOW)
+    with small.begin() as db:
+        for offset, card in enumerate(db.scalars(select(Card).order_by(Card.id.desc()))):
+            card.state, card.stability_days, card.difficulty = CardState.REVIEW, 5.0, 5.0
+            card.last_review_day = today - timedelta(days=30)
+            card.due_day = today - timedelta(days=offset)
+    session = _session(small, clock, reviews_per_day=6)
+    assert session.counts()["review"] == 6
+    shown_ids = _drain(session, Rating.EASY)
+    assert len(shown_ids) == 6 and len(set(shown_ids)) == 6
+    assert shown_ids == sorted(shown_ids)  # lower ids were made due earlier: oldest first

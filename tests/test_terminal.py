@@ -9,7 +9,7 @@ from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from conftest import NOW
+from conftest import NOW, engine_of
 from trainer.days import DayClock
 from trainer.importer import upsert_cards, upsert_roadmap
 from trainer.models import Card, CardState, Deck, ReviewLog
@@ -36,7 +36,7 @@ def _screen(
         db.add(deck)
         db.flush()
         upsert_cards(db, deck, [*TYPED, CardSpec("plain", "basic", "Q?", "A.")])
-    session = ReviewSession(factory, Settings(), clock, Focus(), NOW)
+    session = ReviewSession(engine_of(factory), Settings(), clock, Focus(), NOW)
     out = io.StringIO()
     screen = ReviewScreen(
         session, Console(file=out, width=80), KeyReader(io.StringIO(keys)), lambda: NOW

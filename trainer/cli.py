@@ -20,7 +20,7 @@ from trainer import __version__
 from trainer.errors import TrainerError, UsageError
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session, sessionmaker
+    from sqlalchemy import Engine
 
     from trainer.days import DayClock
     from trainer.settings import Settings
@@ -78,18 +78,20 @@ class App:
 
     db_location: str | None
 
-    def open(self) -> tuple[sessionmaker[Session], Settings, DayClock]:
+    def open(self) -> tuple[Engine, Settings, DayClock]:
         """Open and upgrade the database, load changed built-in decks, read the settings."""
+        from sqlalchemy.orm import Session
+
         from trainer.days import DayClock
         from trainer.db import open_database
         from trainer.importer import sync_builtin
         from trainer.settings import load_settings
 
-        factory = open_database(self.db_location or default_database())
-        with factory.begin() as db:
+        engine = open_database(self.db_location or default_database())
+        with Session(engine) as db, db.begin():
             sync_builtin(db)
             settings = load_settings(db)
-        return factory, settings, DayClock.from_settings(settings)
+        return engine, settings, DayClock.from_settings(settings)
 
 
 def console() -> Any:
@@ -149,13 +151,13 @@ def review(
     from trainer.review_session import ReviewSession
     from trainer.terminal import KeyReader, ReviewScreen
 
-    factory, settings, clock = app.open()
+    engine, settings, clock = app.open()
     if new_cards is not None:
         settings = replace(settings, new_cards_per_day=new_cards)
     if reviews is not None:
         settings = replace(settings, reviews_per_day=reviews)
-    session = ReviewSession(factory, settings, clock, Focus(topic, section), wall_clock())
-    ReviewScreen(session, console(), KeyReader(), wall_clock).run()
+    with ReviewSession(engine, settings, clock, Focus(topic, section), wall_clock()) as session:
+        ReviewScreen(session, console(), KeyReader(), wall_clock).run()
 
 
 @cli.command()
@@ -163,12 +165,13 @@ def review(
 @click.pass_obj
 def status(app: App, as_json: bool) -> None:
     """Show the roadmap: mastery per topic, what is done, what is next, today's counts."""
+    from trainer.db import reader
     from trainer.mastery import roadmap_progress
     from trainer.roadmap_view import progress_json, render_roadmap
 
-    factory, settings, clock = app.open()
-    with factory() as db:
-        progress = roadmap_progress(db, settings, clock, wall_clock())
+    engine, settings, clock = app.open()
+    with reader(engine, snapshot=True) as conn:
+        progress = roadmap_progress(conn, settings, clock, wall_clock())
     if as_json:
         click.echo(json.dumps(progress_json(progress), indent=2))
     else:
@@ -192,9 +195,11 @@ def config(app: App, key: str | None, value: str | None, reset: bool, as_json: b
 
     if key is not None and value is not None:
         parse_setting(key, value)  # a bad value fails before the database is touched
-    factory, settings, _clock = app.open()
+    from sqlalchemy.orm import Session
+
+    engine, settings, _clock = app.open()
     if key is not None and (value is not None or reset):
-        with factory.begin() as db:
+        with Session(engine) as db, db.begin():
             settings = store_setting(db, key, None if reset else value)
     values = asdict(settings)
     if as_json:

@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, and_, case, func, or_, select
 
 from trainer.days import DayClock
 from trainer.models import Card, CardState, Deck, ReviewLog, Section, Topic
@@ -93,7 +92,7 @@ def is_done(cards: int, mastered: int, settings: Settings) -> bool:
 
 
 def roadmap_progress(
-    db: Session, settings: Settings, clock: DayClock, now: datetime
+    conn: Connection, settings: Settings, clock: DayClock, now: datetime
 ) -> RoadmapProgress:
     """Aggregate every active card at aware UTC ``now`` into roadmap progress."""
     today = clock.day_of(now)
@@ -103,7 +102,7 @@ def roadmap_progress(
         and_(Card.state == CardState.REVIEW, Card.due_day <= today),
         and_(Card.state.in_([CardState.LEARNING, CardState.RELEARNING]), Card.due_at < cutoff),
     )
-    rows = db.execute(
+    rows = conn.execute(
         select(
             Deck.id,
             Deck.topic_id,
@@ -126,19 +125,21 @@ def roadmap_progress(
         else:
             totals = by_topic.get(topic_id, (0, 0, 0, 0))
             by_topic[topic_id] = tuple(a + b for a, b in zip(totals, figures, strict=True))
-    sections = []
-    for section in db.scalars(select(Section).order_by(Section.position)):
-        topics = []
-        for topic in db.scalars(
-            select(Topic).where(Topic.section_id == section.id).order_by(Topic.position)
-        ):
-            cards, mastered, new, due_count = by_topic.get(topic.id, (0, 0, 0, 0))
-            done = is_done(cards, mastered, settings)
-            topics.append(
-                TopicProgress(topic.slug, topic.title, cards, mastered, new, due_count, done)
-            )
-        sections.append(SectionProgress(section.slug, section.title, tuple(topics)))
-    log_rows = db.execute(
+    sections: list[SectionProgress] = []
+    topics: list[TopicProgress] = []
+    roadmap = conn.execute(
+        select(Section.slug, Section.title, Topic.id, Topic.slug, Topic.title)
+        .join(Topic, Topic.section_id == Section.id)
+        .order_by(Section.position, Topic.position)
+    ).all()
+    for index, (section_slug, section_title, topic_id, slug, title) in enumerate(roadmap):
+        cards, mastered, new, due_count = by_topic.get(topic_id, (0, 0, 0, 0))
+        done = is_done(cards, mastered, settings)
+        topics.append(TopicProgress(slug, title, cards, mastered, new, due_count, done))
+        if index + 1 == len(roadmap) or roadmap[index + 1][0] != section_slug:
+            sections.append(SectionProgress(section_slug, section_title, tuple(topics)))
+            topics = []
+    log_rows = conn.execute(
         select(
             func.count(ReviewLog.id),
             func.sum(case((ReviewLog.state_before == CardState.NEW, 1), else_=0)),

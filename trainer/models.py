@@ -140,14 +140,26 @@ class Card(Base):
     """
 
     __tablename__ = "card"
+    # The queue and mastery queries read only these indexes (SQLite adds the rowid to each),
+    # never the wide card rows: see tests/benchmarks.
     __table_args__ = (
         UniqueConstraint("deck_id", "key"),
-        Index("ix_card_queue_review", "state", "due_day"),
-        Index("ix_card_queue_learning", "state", "due_at"),
+        Index("ix_card_queue_review", "state", "due_day", "active", "buried_until_day", "deck_id"),
+        Index("ix_card_queue_learning", "state", "due_at", "active", "buried_until_day", "deck_id"),
+        Index(
+            "ix_card_progress",
+            "deck_id",
+            "active",
+            "state",
+            "stability_days",
+            "due_day",
+            "due_at",
+            "buried_until_day",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    deck_id: Mapped[int] = mapped_column(ForeignKey("deck.id"), index=True)
+    deck_id: Mapped[int] = mapped_column(ForeignKey("deck.id"))
     key: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(20))

@@ -4,21 +4,25 @@ Every method takes ``now`` (aware UTC) from its caller and never reads the clock
 rating, bury and undo is its own committed transaction, made before the next card is handed out,
 so quitting, a crash or ``kill -9`` between cards loses nothing. No transaction is held open while
 the learner thinks, so several sessions can share one database.
+
+This is the hot path (a rating and the next card should take well under a millisecond), so it
+speaks SQLAlchemy Core on short-lived connections rather than ORM sessions.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, update
 
 from trainer.days import DayClock
+from trainer.db import reader
 from trainer.mastery import roadmap_progress
 from trainer.models import Card, CardState, Deck, Rating, ReviewLog, Section, Topic
 from trainer.review_queue import Focus, Lane, ReviewQueue
-from trainer.scheduling import Memory, Outcome, Scheduler, memory_of, store_memory
+from trainer.scheduling import MEMORY_COLUMNS, Memory, Outcome, Scheduler, memory_of, memory_values
 from trainer.settings import Settings
 
 
@@ -69,6 +73,29 @@ class Summary:
         return self.again / self.reviewed if self.reviewed else 0.0
 
 
+# Statements built once: the hot path only binds parameters, and SQLAlchemy reuses the SQL
+# compiled for them instead of building and compiling a statement per rating.
+_CARD = cast(Table, Card.__table__)
+_LOG = cast(Table, ReviewLog.__table__)
+_BY_ID = _CARD.c.id == bindparam("card_id")
+_SHOWN = select(
+    Card.id,
+    Card.deck_id,
+    Card.kind,
+    Card.front,
+    Card.back,
+    Card.accepted,
+    Card.docs_url,
+    Card.active,
+    Card.buried_until_day,
+    *MEMORY_COLUMNS,
+).where(_BY_ID)
+_MEMORY = select(*MEMORY_COLUMNS, Card.buried_until_day).where(_BY_ID)
+_UPDATE = update(_CARD).where(_BY_ID)  # SET comes from the parameters' other keys
+_INSERT_LOG = insert(_LOG)
+_DELETE_LOG = delete(_LOG).where(_LOG.c.id == bindparam("log_id"))
+
+
 class ReviewSession:
     """One study sitting over the cards in ``focus``, within today's limits.
 
@@ -78,13 +105,18 @@ class ReviewSession:
 
     def __init__(
         self,
-        factory: sessionmaker[Session],
+        engine: Engine,
         settings: Settings,
         clock: DayClock,
         focus: Focus,
         now: datetime,
     ) -> None:
-        self._factory = factory
+        self._engine = engine
+        # Two connections held for the sitting (checking one out per rating costs more than the
+        # rating): one that reads without taking the write lock, one for the writes. Neither
+        # holds a transaction between calls.
+        self._reader = reader(engine)
+        self._writer = engine.connect()
         self.settings = settings
         self.clock = clock
         self.scheduler = Scheduler(settings)
@@ -92,13 +124,23 @@ class ReviewSession:
         self._undo: list[_Undo] = []
         self._again: tuple[int, Lane] | None = None
         self.summary = Summary()
-        with factory.begin() as db:
-            self._deck_ids = focus.deck_ids(db)
-            self.queue = ReviewQueue.build(db, settings, clock, now, self._deck_ids)
-            self._done_at_start = self._done_topics(db, now)
+        with reader(engine, snapshot=True) as conn:
+            deck_ids = focus.deck_ids(conn)
+            self.queue = ReviewQueue.build(
+                conn, lambda: reader(engine), settings, clock, now, deck_ids
+            )
+            self._paths = {
+                deck_id: f"{section} › {topic}" if topic else deck
+                for deck_id, deck, topic, section in conn.execute(
+                    select(Deck.id, Deck.name, Topic.title, Section.title)
+                    .outerjoin(Topic, Deck.topic_id == Topic.id)
+                    .outerjoin(Section, Topic.section_id == Section.id)
+                )
+            }
+            self._done_at_start = self._done_topics(conn, now)
 
-    def _done_topics(self, db: Session, now: datetime) -> dict[str, str]:
-        progress = roadmap_progress(db, self.settings, self.clock, now)
+    def _done_topics(self, conn: Connection, now: datetime) -> dict[str, str]:
+        progress = roadmap_progress(conn, self.settings, self.clock, now)
         return {t.slug: t.title for s in progress.sections for t in s.topics if t.done}
 
     def counts(self) -> dict[Lane, int]:
@@ -120,44 +162,40 @@ class ReviewSession:
                 if picked is None:
                     return None
                 card_id, lane = picked
-            with self._factory() as db:
-                row = db.execute(
-                    select(Card, Topic.title, Section.title, Deck.name)
-                    .join(Deck, Card.deck_id == Deck.id)
-                    .outerjoin(Topic, Deck.topic_id == Topic.id)
-                    .outerjoin(Section, Topic.section_id == Section.id)
-                    .where(Card.id == card_id)
-                ).one_or_none()
-            if row is None or not self._still_due(row[0], lane, now):
+            row = self._reader.execute(_SHOWN, {"card_id": card_id}).first()
+            if row is None:
                 continue
-            card, topic, section, deck = row
-            memory = memory_of(card)
+            memory = memory_of(row)
+            if not self._still_due(row.active, row.buried_until_day, memory, lane, now):
+                continue
             return ShownCard(
-                card_id=card.id,
+                card_id=card_id,
                 lane=lane,
-                kind=card.kind,
-                front=card.front,
-                back=card.back,
-                accepted=tuple(card.accepted),
-                docs_url=card.docs_url,
-                path=f"{section} › {topic}" if topic else deck,
+                kind=row.kind,
+                front=row.front,
+                back=row.back,
+                accepted=tuple(row.accepted),
+                docs_url=row.docs_url,
+                path=self._paths.get(row.deck_id, ""),
                 memory=memory,
-                previews=self.scheduler.preview(card.id, memory, now, self.clock),
+                previews=self.scheduler.preview(card_id, memory, now, self.clock),
                 shown_at=now,
             )
 
-    def _still_due(self, card: Card, lane: Lane, now: datetime) -> bool:
+    def _still_due(
+        self, active: bool, buried_until: date | None, memory: Memory, lane: Lane, now: datetime
+    ) -> bool:
         today = self.clock.day_of(now)
-        if not card.active or (card.buried_until_day and card.buried_until_day > today):
+        if not active or (buried_until is not None and buried_until > today):
             return False
         if lane == "new":
-            return card.state == CardState.NEW
+            return memory.state == CardState.NEW
         if lane == "review":
-            return card.state == CardState.REVIEW and card.due_day is not None
+            return memory.state == CardState.REVIEW and memory.due_day is not None
         return (
-            card.state in (CardState.LEARNING, CardState.RELEARNING)
-            and card.due_at is not None
-            and card.due_at <= now + self._learn_ahead
+            memory.state in (CardState.LEARNING, CardState.RELEARNING)
+            and memory.due_at is not None
+            and memory.due_at <= now + self._learn_ahead
         )
 
     def rate(self, shown: ShownCard, rating: Rating, now: datetime, duration_ms: int) -> Outcome:
@@ -166,38 +204,40 @@ class ReviewSession:
         The card is re-read inside the transaction, so a change made by another session since
         it was shown is built on, not overwritten. ``duration_ms`` is the thinking time.
         """
-        with self._factory.begin() as db:
-            card = db.get_one(Card, shown.card_id)
-            before = memory_of(card)
-            outcome = self.scheduler.review(card.id, before, rating, now, self.clock)
-            store_memory(card, outcome.memory)
-            log = ReviewLog(
-                card_id=card.id,
-                rating=int(rating),
-                reviewed_at=now,
-                review_day=self.clock.day_of(now),
-                duration_ms=max(0, duration_ms),
-                state_before=int(before.state),
-                elapsed_days=outcome.elapsed_days,
-                state=int(outcome.memory.state),
-                stability_days=outcome.memory.stability_days,
-                difficulty=outcome.memory.difficulty,
-                interval_days=outcome.interval_days,
+        card_id = shown.card_id
+        conn = self._writer
+        with conn.begin():
+            row = conn.execute(_MEMORY, {"card_id": card_id}).one()
+            before = memory_of(row)
+            outcome = self.scheduler.review(card_id, before, rating, now, self.clock)
+            after = outcome.memory
+            conn.execute(_UPDATE, {"card_id": card_id, **memory_values(after)})
+            inserted = conn.execute(
+                _INSERT_LOG,
+                {
+                    "card_id": card_id,
+                    "rating": int(rating),
+                    "reviewed_at": now,
+                    "review_day": after.last_review_day,
+                    "duration_ms": max(0, duration_ms),
+                    "state_before": int(before.state),
+                    "elapsed_days": outcome.elapsed_days,
+                    "state": int(after.state),
+                    "stability_days": after.stability_days,
+                    "difficulty": after.difficulty,
+                    "interval_days": outcome.interval_days,
+                },
             )
-            db.add(log)
-            db.flush()
-            self._undo.append(
-                _Undo(
-                    card.id, shown.lane, before, card.buried_until_day, log.id, rating, duration_ms
-                )
-            )
-        after = outcome.memory
+            log_id = inserted.inserted_primary_key[0]  # type: ignore[index]
+        self._undo.append(
+            _Undo(card_id, shown.lane, before, row.buried_until_day, log_id, rating, duration_ms)
+        )
         if (
             after.state in (CardState.LEARNING, CardState.RELEARNING)
             and after.due_at is not None
             and after.due_at < self.clock.next_rollover(now)
         ):
-            self.queue.push_learning(shown.card_id, after.due_at)
+            self.queue.push_learning(card_id, after.due_at)
         self.summary.reviewed += 1
         self.summary.again += rating == Rating.AGAIN
         self.summary.duration_ms += max(0, duration_ms)
@@ -205,12 +245,14 @@ class ReviewSession:
 
     def bury(self, shown: ShownCard, now: datetime) -> None:
         """Hide the shown card until the next learner day, committed."""
-        with self._factory.begin() as db:
-            card = db.get_one(Card, shown.card_id)
-            self._undo.append(
-                _Undo(card.id, shown.lane, memory_of(card), card.buried_until_day, None, None, 0)
-            )
-            card.buried_until_day = self.clock.day_of(now) + timedelta(days=1)
+        conn = self._writer
+        with conn.begin():
+            row = conn.execute(_MEMORY, {"card_id": shown.card_id}).one()
+            tomorrow = self.clock.day_of(now) + timedelta(days=1)
+            conn.execute(_UPDATE, {"card_id": shown.card_id, "buried_until_day": tomorrow})
+        self._undo.append(
+            _Undo(shown.card_id, shown.lane, memory_of(row), row.buried_until_day, None, None, 0)
+        )
         self.queue.remove(shown.card_id)
         self.summary.buried += 1
 
@@ -222,15 +264,18 @@ class ReviewSession:
             return False
         last = self._undo.pop()
         if current is not None:
-            self.queue.restore(current.card_id, current.lane, current.memory.due_at)
-        with self._factory.begin() as db:
-            card = db.get_one(Card, last.card_id)
-            store_memory(card, last.memory)
-            card.buried_until_day = last.buried_until_day
+            self.queue.restore(
+                current.card_id, current.lane, current.memory.due_at, current.memory.due_day
+            )
+        conn = self._writer
+        with conn.begin():
+            restored = memory_values(last.memory)
+            restored["buried_until_day"] = last.buried_until_day
+            conn.execute(_UPDATE, {"card_id": last.card_id, **restored})
             if last.log_id is not None:
-                db.delete(db.get_one(ReviewLog, last.log_id))
+                conn.execute(_DELETE_LOG, {"log_id": last.log_id})
         self.queue.remove(last.card_id)
-        self.queue.restore(last.card_id, last.lane, last.memory.due_at)
+        self.queue.restore(last.card_id, last.lane, last.memory.due_at, last.memory.due_day)
         self._again = (last.card_id, last.lane)
         if last.rating is None:
             self.summary.buried -= 1
@@ -240,14 +285,23 @@ class ReviewSession:
             self.summary.duration_ms -= max(0, last.duration_ms)
         return True
 
+    def close(self) -> None:
+        """Release the session's database connections (the session cannot be used after)."""
+        self._reader.close()
+        self._writer.close()
+
+    def __enter__(self) -> ReviewSession:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     def finish(self, now: datetime) -> Summary:
         """Complete the summary at ``now``: topics newly done and cards due tomorrow."""
-        with self._factory() as db:
-            done_now = self._done_topics(db, now)
-            tomorrow = self.clock.day_of(now) + timedelta(days=1)
-            progress = roadmap_progress(
-                db, self.settings, self.clock, self.clock.day_start(tomorrow)
-            )
+        tomorrow = self.clock.day_start(self.clock.day_of(now) + timedelta(days=1))
+        with reader(self._engine, snapshot=True) as conn:
+            done_now = self._done_topics(conn, now)
+            progress = roadmap_progress(conn, self.settings, self.clock, tomorrow)
         self.summary.topics_done = [t for s, t in done_now.items() if s not in self._done_at_start]
         self.summary.due_tomorrow = progress.today.due
         return self.summary

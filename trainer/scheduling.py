@@ -12,16 +12,16 @@ landing on the rollover of the due day.
 
 ``fsrs`` draws its interval fuzz from the global RNG and may round past the maximum interval, so
 its fuzz is off and :func:`fuzzed_interval` applies the same fuzz ranges (``fsrs.scheduler.
-FUZZ_RANGES``) from a generator seeded by card id and review count, like Anki: the same card,
+FUZZ_RANGES``) with a factor fixed by card id and review count, like Anki: the same card,
 review and rating always get the same interval, an undone rating redone gets the same interval
 again, and Hard <= Good <= Easy holds because all four ratings share one fuzz factor.
 """
 
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import fsrs
 from fsrs.scheduler import FUZZ_RANGES
@@ -80,8 +80,19 @@ def fuzzed_interval(interval_days: int, maximum_days: int, seed: int) -> int:
         )
     high = min(round(interval_days + delta), maximum_days)
     low = min(max(2, round(interval_days - delta)), high)
-    factor = random.Random(seed).random()
-    return min(int(factor * (high - low + 1)) + low, high)
+    return min(int(fuzz_factor(seed) * (high - low + 1)) + low, high)
+
+
+def fuzz_factor(seed: int) -> float:
+    """A uniform number in [0, 1) fixed by ``seed``: the splitmix64 mix of the seed (Steele,
+    Lea and Flood, "Fast splittable pseudorandom number generators", OOPSLA 2014). A private,
+    stateless generator: the same seed always gives the same factor, and no global RNG is
+    touched."""
+    mask = (1 << 64) - 1
+    z = (seed + 0x9E3779B97F4A7C15) & mask
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+    return ((z ^ (z >> 31)) >> 11) / float(1 << 53)
 
 
 class Scheduler:
@@ -118,25 +129,42 @@ class Scheduler:
     ) -> Outcome:
         """The outcome of rating card ``card_id`` (in state ``memory``) at aware UTC ``now``."""
         today = clock.day_of(now)
-        anchor = _anchor(today)
-        result, _ = self._fsrs.review_card(
-            self._to_fsrs(card_id, memory, today), fsrs.Rating(int(rating)), anchor
-        )
+        card = self._to_fsrs(card_id, memory, today)
+        return self._outcome(card, memory, rating, now, today, clock)
+
+    def preview(
+        self, card_id: int, memory: Memory, now: datetime, clock: DayClock
+    ) -> dict[Rating, Outcome]:
+        """The outcome each of the four ratings would have, for labelling the rating keys."""
+        today = clock.day_of(now)
+        card = self._to_fsrs(card_id, memory, today)
+        return {r: self._outcome(card, memory, r, now, today, clock) for r in Rating}
+
+    def _outcome(
+        self,
+        card: fsrs.Card,
+        memory: Memory,
+        rating: Rating,
+        now: datetime,
+        today: date,
+        clock: DayClock,
+    ) -> Outcome:
+        anchor = card.due  # _to_fsrs puts the learner day's anchor there
+        result, _ = self._fsrs.review_card(card, fsrs.Rating(int(rating)), anchor)
         state = CardState(int(result.state))
+        due_day: date | None = None
         if state == CardState.REVIEW:
             interval = (result.due - anchor).days
             if self.settings.fuzz:
-                interval = fuzzed_interval(
-                    interval, self.settings.maximum_interval_days, card_id * 1_000_003 + memory.reps
-                )
-            due_day: date | None = today + timedelta(days=interval)
-            due_at = clock.day_start(today + timedelta(days=interval))
+                seed = card.card_id * 1_000_003 + memory.reps
+                interval = fuzzed_interval(interval, self.settings.maximum_interval_days, seed)
+            due_day = today + timedelta(days=interval)
+            due_at = clock.day_start(due_day)
         else:
-            interval, due_day, due_at = 0, None, now + (result.due - anchor)
+            interval, due_at = 0, now + (result.due - anchor)
         lapsed = memory.state == CardState.REVIEW and rating == Rating.AGAIN
         elapsed = (today - memory.last_review_day).days if memory.last_review_day else None
-        after = replace(
-            memory,
+        after = Memory(
             state=state,
             step=result.step,
             stability_days=result.stability,
@@ -150,12 +178,6 @@ class Scheduler:
         )
         return Outcome(after, interval, elapsed)
 
-    def preview(
-        self, card_id: int, memory: Memory, now: datetime, clock: DayClock
-    ) -> dict[Rating, Outcome]:
-        """The outcome each of the four ratings would have, for labelling the rating keys."""
-        return {r: self.review(card_id, memory, r, now, clock) for r in Rating}
-
     def retrievability(self, card_id: int, memory: Memory, day: date) -> float:
         """FSRS's predicted chance (0-1) of recalling the card on learner ``day``; 0 if unseen."""
         if memory.last_review_day is None or memory.stability_days is None:
@@ -164,31 +186,39 @@ class Scheduler:
         return float(self._fsrs.get_card_retrievability(card, _anchor(day)))
 
 
-def memory_of(card: Card) -> Memory:
-    """The scheduling state stored on a card row."""
+#: The card columns that make up a :class:`Memory`, in field order.
+MEMORY_COLUMNS = (
+    Card.state,
+    Card.step,
+    Card.stability_days,
+    Card.difficulty,
+    Card.due_at,
+    Card.due_day,
+    Card.last_review_at,
+    Card.last_review_day,
+    Card.reps,
+    Card.lapses,
+)
+
+
+def memory_of(row: Any) -> Memory:
+    """The :class:`Memory` in a card row (a ``Card`` or a result row holding MEMORY_COLUMNS)."""
     return Memory(
-        state=CardState(card.state),
-        step=card.step,
-        stability_days=card.stability_days,
-        difficulty=card.difficulty,
-        due_at=card.due_at,
-        due_day=card.due_day,
-        last_review_at=card.last_review_at,
-        last_review_day=card.last_review_day,
-        reps=card.reps,
-        lapses=card.lapses,
+        state=CardState(row.state),
+        step=row.step,
+        stability_days=row.stability_days,
+        difficulty=row.difficulty,
+        due_at=row.due_at,
+        due_day=row.due_day,
+        last_review_at=row.last_review_at,
+        last_review_day=row.last_review_day,
+        reps=row.reps,
+        lapses=row.lapses,
     )
 
 
-def store_memory(card: Card, memory: Memory) -> None:
-    """Write ``memory`` onto a card row (the caller commits)."""
-    card.state = int(memory.state)
-    card.step = memory.step
-    card.stability_days = memory.stability_days
-    card.difficulty = memory.difficulty
-    card.due_at = memory.due_at
-    card.due_day = memory.due_day
-    card.last_review_at = memory.last_review_at
-    card.last_review_day = memory.last_review_day
-    card.reps = memory.reps
-    card.lapses = memory.lapses
+def memory_values(memory: Memory) -> dict[str, Any]:
+    """Column values that store ``memory`` on a card row (for an UPDATE)."""
+    values = {column.key: getattr(memory, column.key) for column in MEMORY_COLUMNS}
+    values["state"] = int(memory.state)
+    return values

@@ -94,9 +94,29 @@ def upgrade() -> None:
         sa.UniqueConstraint("deck_id", "key", name=op.f("uq_card_deck_id_key")),
     )
     with op.batch_alter_table("card", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_card_deck_id"), ["deck_id"], unique=False)
-        batch_op.create_index("ix_card_queue_learning", ["state", "due_at"], unique=False)
-        batch_op.create_index("ix_card_queue_review", ["state", "due_day"], unique=False)
+        batch_op.create_index(
+            "ix_card_progress",
+            [
+                "deck_id",
+                "active",
+                "state",
+                "stability_days",
+                "due_day",
+                "due_at",
+                "buried_until_day",
+            ],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_card_queue_learning",
+            ["state", "due_at", "active", "buried_until_day", "deck_id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_card_queue_review",
+            ["state", "due_day", "active", "buried_until_day", "deck_id"],
+            unique=False,
+        )
 
     op.create_table(
         "review_log",
@@ -138,7 +158,7 @@ def downgrade() -> None:
     with op.batch_alter_table("card", schema=None) as batch_op:
         batch_op.drop_index("ix_card_queue_review")
         batch_op.drop_index("ix_card_queue_learning")
-        batch_op.drop_index(batch_op.f("ix_card_deck_id"))
+        batch_op.drop_index("ix_card_progress")
 
     op.drop_table("card")
     with op.batch_alter_table("deck", schema=None) as batch_op:

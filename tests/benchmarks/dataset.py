@@ -7,9 +7,11 @@ values formatted exactly as SQLAlchemy's SQLite types store them. The built-in c
 into review cards too and copied (same decks, text and kinds, new keys) up to :data:`CARDS`, so
 every card in the database is a review card due today.
 
-The file is cached in the temp dir under a name keyed by :data:`DATASET_VERSION` and the built-in
-decks' fingerprint (a deck change would otherwise retire the copied cards on the next start);
-callers work on a copy, see :func:`working_copy`.
+The file is cached in the temp dir under a name keyed by :data:`DATASET_VERSION`, the day, and
+the fingerprints of the built-in decks and the migrations (a changed deck retires the copied
+cards on the next start, a changed migration may change the schema);
+callers work on a copy, see :func:`working_copy`. Every ``trainer`` start re-imports changed
+built-in decks and so retires the copies: :func:`active_cards` tells whether that happened.
 """
 
 from __future__ import annotations
@@ -21,16 +23,21 @@ import shutil
 import sqlite3
 import tempfile
 from collections import Counter
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import Date, DateTime
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
 from trainer.days import DayClock
 from trainer.db import open_database
 from trainer.importer import builtin_files, fingerprint, sync_builtin
 from trainer.models import CardState, Rating
-from trainer.resources import DECKS_DIR
+from trainer.resources import DECKS_DIR, MIGRATIONS_DIR
 
 #: Bump when the generated data changes, so a stale cached file is not reused.
 DATASET_VERSION = 1
@@ -40,24 +47,46 @@ REVIEW_LOGS = 1_000_000
 HISTORY_DAYS = 730
 SEED = 20260601
 
-_DIALECT = sqlite.dialect()
-_DATE = sqlite.DATE().bind_processor(_DIALECT)
-_DATETIME = sqlite.DATETIME().bind_processor(_DIALECT)
+
+def _stored_as(type_: TypeEngine[Any]) -> Callable[[Any], str]:
+    """The function turning a value into the text SQLAlchemy's SQLite dialect stores for it."""
+    dialect = sqlite.dialect()
+    process = type_.dialect_impl(dialect).bind_processor(dialect)
+    assert process is not None
+    return process
 
 
-def cached_database(today: date, clock: DayClock) -> Path:
-    """The path of the generated database for learner day ``today``, generating it if needed."""
-    stamp = fingerprint(builtin_files(DECKS_DIR), DECKS_DIR)[:12]
+_DATE = _stored_as(Date())
+_DATETIME = _stored_as(DateTime())
+
+
+def cached_database(today: date, clock: DayClock) -> tuple[Path, bool]:
+    """The path of the generated database for learner day ``today``, and whether it had to be
+    generated now (other versions in the cache folder are then deleted)."""
+    migrations = sorted(MIGRATIONS_DIR.glob("versions/*.py"))
+    stamp = fingerprint(builtin_files(DECKS_DIR), DECKS_DIR)[:8]
+    stamp += "-" + fingerprint(migrations, MIGRATIONS_DIR)[:8]
     folder = Path(tempfile.gettempdir()) / "trainer-bench"
     folder.mkdir(exist_ok=True)
     path = folder / f"bench-v{DATASET_VERSION}-{today.isoformat()}-{stamp}.db"
-    if not path.exists():
-        partial = path.with_suffix(".partial")
-        for leftover in folder.glob(partial.name + "*"):
-            leftover.unlink()
-        generate(partial, today, clock)
-        os.replace(partial, path)
-    return path
+    if path.exists():
+        return path, False
+    for stale in folder.glob("bench-*"):
+        stale.unlink()
+    partial = path.with_suffix(".partial")
+    generate(partial, today, clock)
+    os.replace(partial, path)
+    return path, True
+
+
+def active_cards(path: Path) -> int:
+    """Active cards in the database at ``path``: fewer than :data:`CARDS` once a start of the
+    app saw changed built-in decks and retired the copies."""
+    connection = sqlite3.connect(path)
+    try:
+        return int(connection.execute("SELECT count(*) FROM card WHERE active").fetchone()[0])
+    finally:
+        connection.close()
 
 
 def working_copy(source: Path, folder: Path) -> Path:
@@ -70,10 +99,10 @@ def working_copy(source: Path, folder: Path) -> Path:
 def generate(path: Path, today: date, clock: DayClock) -> None:
     """Create the database at ``path``: migrated schema, roadmap and built-in decks, then the
     bulk cards and review log. Learner days are ``clock``'s; settings pin the same clock."""
-    factory = open_database(str(path))
-    with factory.begin() as db:
+    engine = open_database(str(path))
+    with Session(engine) as db, db.begin():
         sync_builtin(db)
-    factory.kw["bind"].dispose()
+    engine.dispose()
     rng = random.Random(SEED)
     connection = sqlite3.connect(path, isolation_level=None)
     try:
@@ -181,16 +210,19 @@ def _add_review_log(
     first = clock.day_start(today).replace(tzinfo=None)
     times = [_DATETIME(first + timedelta(seconds=s))[10:] for s in range(18 * 3600)]
     day_texts = {back: _DATE(today - timedelta(days=back)) for back in set(days_back)}
-    rows = []
-    for card_id, back, rating, before in zip(card_ids, days_back, ratings, befores, strict=True):
-        learning = rating == Rating.AGAIN or (before != CardState.REVIEW and rating == Rating.HARD)
-        if learning:
-            after = CardState.RELEARNING if before == CardState.REVIEW else CardState.LEARNING
-            interval = 0
-        else:
-            after, interval = CardState.REVIEW, max(1, int(exp(gauss(log_20, 1.1))))
-        rows.append(
-            (
+
+    def rows() -> Iterator[tuple[object, ...]]:
+        columns = zip(card_ids, days_back, ratings, befores, strict=True)
+        for card_id, back, rating, before in columns:
+            learning = rating == Rating.AGAIN or (
+                before != CardState.REVIEW and rating == Rating.HARD
+            )
+            if learning:
+                after = CardState.RELEARNING if before == CardState.REVIEW else CardState.LEARNING
+                interval = 0
+            else:
+                after, interval = CardState.REVIEW, max(1, int(exp(gauss(log_20, 1.1))))
+            yield (
                 card_id,
                 int(rating),
                 day_texts[back] + times[int(uniform() * len(times))],
@@ -203,7 +235,7 @@ def _add_review_log(
                 min(max(gauss(5.5, 1.8), 1.0), 10.0),
                 interval,
             )
-        )
+
     indexes = connection.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'review_log'"
         " AND sql IS NOT NULL"
@@ -214,7 +246,7 @@ def _add_review_log(
         "INSERT INTO review_log (card_id, rating, reviewed_at, review_day, duration_ms,"
         " state_before, elapsed_days, state, stability_days, difficulty, interval_days)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
+        rows(),
     )
     for _name, sql in indexes:
         connection.execute(sql)

@@ -1,0 +1,159 @@
+"""``make bench``: performance figures for trainer on a 100,000-card, 1,000,000-review database.
+
+Run as ``python -m tests.benchmarks [--profile]``. Prints one table (median, p90, target, ratio
+to target, ratio to Anki's Rust core where known) and always exits 0: benchmarks report, they do
+not fail builds. A line that misses its target is marked OVER TARGET; ``--profile`` then prints
+cProfile's top entries for each such line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from tests.benchmarks import dataset, measure
+from trainer.db import create_db_engine, open_database
+
+MS = 1e-3
+
+
+@dataclass
+class Row:
+    """One line of the table: samples in seconds, target and Anki's figure (low, high) if any."""
+
+    name: str
+    samples: list[float]
+    target: float | None = None
+    anki: tuple[float, float] | None = None
+    profile: Callable[[], None] | None = None
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def p90(self) -> float:
+        return statistics.quantiles(self.samples, n=10, method="inclusive")[-1]
+
+    @property
+    def over(self) -> bool:
+        return self.target is not None and self.median > self.target
+
+
+def _ms(seconds: float | None) -> str:
+    """Seconds as milliseconds with about three significant digits; "-" for None."""
+    if seconds is None:
+        return "-"
+    value = seconds / MS
+    return (
+        f"{value:.3f} ms" if value < 10 else f"{value:.1f} ms" if value < 100 else f"{value:.0f} ms"
+    )
+
+
+def print_table(rows: list[Row]) -> None:
+    """The table, one row per measurement, with its run count."""
+    header = f"{'measurement':<40} {'runs':>5} {'median':>10} {'p90':>10} {'target':>10}"
+    print(f"{header} {'med/target':>10} {'vs Anki':>10}")
+    for row in rows:
+        ratio = f"{row.median / row.target:.2f}x" if row.target else "-"
+        anki = "-"
+        if row.anki:
+            low, high = row.median / row.anki[1], row.median / row.anki[0]
+            anki = f"{low:.1f}x" if low == high else f"{low:.1f}-{high:.1f}x"
+        line = (
+            f"{row.name:<40} {len(row.samples):>5} {_ms(row.median):>10} {_ms(row.p90):>10}"
+            f" {_ms(row.target):>10} {ratio:>10} {anki:>10}"
+        )
+        print(line + ("  OVER TARGET" if row.over else ""))
+
+
+def run(profile: bool) -> None:
+    """Build (or reuse) the database, take every measurement, print the table."""
+    started = time.perf_counter()
+    cached, generated = dataset.cached_database(measure.CLOCK.day_of(measure.NOW), measure.CLOCK)
+    prepared = time.perf_counter() - started
+    with tempfile.TemporaryDirectory(prefix="trainer-bench-") as folder:
+        path = dataset.working_copy(cached, Path(folder))
+        engine = open_database(str(path))
+        db = ["--db", str(path)]
+        builds = measure.time_queue_build(engine, runs=25)  # before ratings change the day
+        totals, rates, nexts = measure.time_rating(engine, iterations=1000)
+        rows = [
+            Row(
+                "rating -> next card ready",
+                totals,
+                1 * MS,
+                (0.2 * MS, 0.2 * MS),
+                lambda: measure.profile_rating(engine),
+            ),
+            Row("  of which rate() incl. commit", rates),
+            Row("  of which next_card()", nexts),
+            Row("  same, fsync per commit (FULL)", _rating_with_fsync(engine)),
+            Row(
+                "ReviewQueue.build, 100k cards due",
+                builds,
+                100 * MS,
+                (65 * MS, 90 * MS),
+                lambda: measure.profile_queue_build(engine),
+            ),
+        ]
+        for args in (["status"], ["status", "--json"]):
+            rows.append(
+                Row(
+                    "trainer " + " ".join(args),
+                    measure.time_command([*db, *args], runs=9),
+                    1.0,
+                    profile=partial(measure.profile_command, [*db, *args]),
+                )
+            )
+        rows.append(Row("trainer --help (startup)", measure.time_command(["--help"], runs=9)))
+        print(
+            f"trainer benchmarks: {dataset.CARDS:,} review cards all due,"
+            f" {dataset.REVIEW_LOGS:,} review-log rows; now={measure.NOW.isoformat()};"
+            f" Python {platform.python_version()}, {os.cpu_count()} CPUs; db {cached}"
+            f" ({'generated' if generated else 'cached'}, {prepared:.1f} s)\n"
+        )
+        print_table(rows)
+        print(f"\ntotal runtime {time.perf_counter() - started:.1f} s")
+        if dataset.active_cards(path) != dataset.CARDS:
+            print("WARNING: decks/ changed during the run; a trainer start re-imported them and")
+            print("retired the copied cards, so the command figures are not comparable.")
+        if profile:
+            for row in rows:
+                if row.over and row.profile is not None:
+                    row.profile()
+        engine.dispose()
+
+
+def _rating_with_fsync(engine: Engine) -> list[float]:
+    """Rating to next card with ``synchronous = FULL``, on a separate engine of the same file."""
+    full = create_db_engine(engine.url.render_as_string(hide_password=False))
+    measure.fsync_every_commit(full)
+    totals, _, _ = measure.time_rating(full, iterations=300)
+    full.dispose()
+    return totals
+
+
+def main() -> None:
+    """Parse the options, run, exit 0."""
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=__doc__)
+    parser.add_argument(
+        "--profile", action="store_true", help="print cProfile top entries for lines over target"
+    )
+    run(parser.parse_args().profile)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
