@@ -27,11 +27,9 @@ def test_golden_sequence_without_fuzz() -> None:
             1, memory, Rating.GOOD if rating == "G" else Rating.AGAIN, now, UTC_CLOCK
         )
         memory = outcome.memory
-        assert memory.due_at is not None
-        seen.append(
-            (outcome.interval_days, round(memory.stability_days or 0, 4), memory.due_at.isoformat())
-        )
-        now = max(now, memory.due_at)
+        due = memory.due_at or UTC_CLOCK.day_start(memory.due_day)  # type: ignore[arg-type]
+        seen.append((outcome.interval_days, round(memory.stability_days or 0, 4), due.isoformat()))
+        now = max(now, due)
     assert seen == [
         (0, 2.3065, "2026-11-29T10:10:00+00:00"),  # learning step 2: 10 min
         (2, 2.3065, "2026-12-01T04:00:00+00:00"),  # graduates: due at the rollover
@@ -84,10 +82,10 @@ def test_a_review_interval_lands_on_the_local_rollover_across_dst() -> None:
     memory = _review_state(date(2026, 3, 20))
     now = datetime(2026, 3, 27, 9, tzinfo=UTC)
     outcome = scheduler.review(1, memory, Rating.GOOD, now, berlin)
-    assert outcome.memory.due_day == date(2026, 3, 27) + timedelta(days=outcome.interval_days)
-    due_at = outcome.memory.due_at
-    assert due_at is not None
-    assert due_at.astimezone(ZoneInfo("Europe/Berlin")).hour == 4
+    due_day = outcome.memory.due_day
+    assert due_day == date(2026, 3, 27) + timedelta(days=outcome.interval_days)
+    assert outcome.memory.due_at is None  # review cards are due by learner day
+    assert berlin.day_start(due_day).astimezone(ZoneInfo("Europe/Berlin")).hour == 4
 
 
 def test_fuzz_is_reproducible_per_card_and_review() -> None:
@@ -149,9 +147,12 @@ def test_hard_good_easy_are_ordered_and_due_follows_the_review(
         )
     )
     outcomes = scheduler.preview(card_id, memory, START, UTC_CLOCK)
-    due = [outcomes[r].memory.due_at for r in Rating]
-    assert all(d is not None and d > START for d in due)
-    assert due[1] <= due[2] <= due[3]  # type: ignore[operator]
+    due = [
+        o.memory.due_at or UTC_CLOCK.day_start(o.memory.due_day)  # type: ignore[arg-type]
+        for o in outcomes.values()
+    ]
+    assert all(d > START for d in due)
+    assert due[1] <= due[2] <= due[3]
     assert all(o.interval_days <= 3650 for o in outcomes.values())
     assert all(
         o.memory.reps == reps + 1 if state != CardState.NEW else 1 for o in outcomes.values()

@@ -200,7 +200,7 @@ class ReviewLog(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     card_id: Mapped[int] = mapped_column(ForeignKey("card.id"))
     rating: Mapped[int] = mapped_column(Integer)
-    reviewed_at: Mapped[datetime] = mapped_column(index=True)
+    reviewed_at: Mapped[datetime]
     review_day: Mapped[date] = mapped_column(index=True)
     duration_ms: Mapped[int] = mapped_column(Integer)
     state_before: Mapped[int] = mapped_column(Integer)

@@ -21,6 +21,7 @@ from trainer.days import DayClock
 from trainer.db import reader
 from trainer.mastery import roadmap_progress
 from trainer.models import Card, CardState, Deck, Rating, ReviewLog, Section, Topic
+from trainer.prepared import PreparedWrite
 from trainer.review_queue import Focus, Lane, ReviewQueue
 from trainer.scheduling import MEMORY_COLUMNS, Memory, Outcome, Scheduler, memory_of, memory_values
 from trainer.settings import Settings
@@ -92,7 +93,21 @@ _SHOWN = select(
 ).where(_BY_ID)
 _MEMORY = select(*MEMORY_COLUMNS, Card.buried_until_day).where(_BY_ID)
 _UPDATE = update(_CARD).where(_BY_ID)  # SET comes from the parameters' other keys
-_INSERT_LOG = insert(_LOG)
+_LOG_KEYS = (
+    "card_id",
+    "rating",
+    "reviewed_at",
+    "review_day",
+    "duration_ms",
+    "state_before",
+    "elapsed_days",
+    "state",
+    "stability_days",
+    "difficulty",
+    "interval_days",
+)
+_STORE_MEMORY = PreparedWrite(_UPDATE, ["card_id", *(c.key for c in MEMORY_COLUMNS)])
+_INSERT_LOG = PreparedWrite(insert(_LOG), _LOG_KEYS)
 _DELETE_LOG = delete(_LOG).where(_LOG.c.id == bindparam("log_id"))
 
 
@@ -211,9 +226,9 @@ class ReviewSession:
             before = memory_of(row)
             outcome = self.scheduler.review(card_id, before, rating, now, self.clock)
             after = outcome.memory
-            conn.execute(_UPDATE, {"card_id": card_id, **memory_values(after)})
-            inserted = conn.execute(
-                _INSERT_LOG,
+            _STORE_MEMORY.run(conn, {"card_id": card_id, **memory_values(after)})
+            log_id = _INSERT_LOG.run(
+                conn,
                 {
                     "card_id": card_id,
                     "rating": int(rating),
@@ -228,7 +243,6 @@ class ReviewSession:
                     "interval_days": outcome.interval_days,
                 },
             )
-            log_id = inserted.inserted_primary_key[0]  # type: ignore[index]
         self._undo.append(
             _Undo(card_id, shown.lane, before, row.buried_until_day, log_id, rating, duration_ms)
         )

@@ -7,8 +7,8 @@ FSRS was fitted on day-based review data and ``fsrs`` counts elapsed time in who
 periods, so reviews are handed to it at the *start of their learner day* (as Anki does): each
 review and the card's last review are placed at midnight UTC of their learner day's date, which
 makes the elapsed time exactly the number of learner days between them. Learning steps (minutes)
-are then measured from the real review time, and review intervals (days) from the learner day,
-landing on the rollover of the due day.
+are then measured from the real review time (``due_at``), and review intervals (days) from the
+learner day (``due_day``: the card is due from that day's rollover).
 
 ``fsrs`` draws its interval fuzz from the global RNG and may round past the maximum interval, so
 its fuzz is off and :func:`fuzzed_interval` applies the same fuzz ranges (``fsrs.scheduler.
@@ -130,7 +130,7 @@ class Scheduler:
         """The outcome of rating card ``card_id`` (in state ``memory``) at aware UTC ``now``."""
         today = clock.day_of(now)
         card = self._to_fsrs(card_id, memory, today)
-        return self._outcome(card, memory, rating, now, today, clock)
+        return self._outcome(card, memory, rating, now, today)
 
     def preview(
         self, card_id: int, memory: Memory, now: datetime, clock: DayClock
@@ -138,7 +138,7 @@ class Scheduler:
         """The outcome each of the four ratings would have, for labelling the rating keys."""
         today = clock.day_of(now)
         card = self._to_fsrs(card_id, memory, today)
-        return {r: self._outcome(card, memory, r, now, today, clock) for r in Rating}
+        return {r: self._outcome(card, memory, r, now, today) for r in Rating}
 
     def _outcome(
         self,
@@ -147,19 +147,18 @@ class Scheduler:
         rating: Rating,
         now: datetime,
         today: date,
-        clock: DayClock,
     ) -> Outcome:
         anchor = card.due  # _to_fsrs puts the learner day's anchor there
         result, _ = self._fsrs.review_card(card, fsrs.Rating(int(rating)), anchor)
         state = CardState(int(result.state))
         due_day: date | None = None
+        due_at: datetime | None = None  # a review card is due on a learner day, at its rollover
         if state == CardState.REVIEW:
             interval = (result.due - anchor).days
             if self.settings.fuzz:
                 seed = card.card_id * 1_000_003 + memory.reps
                 interval = fuzzed_interval(interval, self.settings.maximum_interval_days, seed)
             due_day = today + timedelta(days=interval)
-            due_at = clock.day_start(due_day)
         else:
             interval, due_at = 0, now + (result.due - anchor)
         lapsed = memory.state == CardState.REVIEW and rating == Rating.AGAIN

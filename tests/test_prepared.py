@@ -1,0 +1,61 @@
+"""PreparedWrite stores exactly what SQLAlchemy's own execute stores."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Engine, insert, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from conftest import engine_of
+from trainer.importer import upsert_cards
+from trainer.models import Card, Deck, ReviewLog
+from trainer.parser import CardSpec
+from trainer.prepared import PreparedWrite
+
+VALUES = {
+    "rating": 3,
+    "reviewed_at": datetime(2026, 11, 29, 10, 0, 0, 123456, tzinfo=UTC),
+    "review_day": date(2026, 11, 29),
+    "duration_ms": 4321,
+    "state_before": 2,
+    "elapsed_days": None,
+    "state": 2,
+    "stability_days": 12.345678901234567,
+    "difficulty": 5.5,
+    "interval_days": 12,
+}
+
+
+def _card(factory: sessionmaker[Session]) -> int:
+    with factory.begin() as db:
+        deck = Deck(name="d", source="import")
+        db.add(deck)
+        db.flush()
+        upsert_cards(db, deck, [CardSpec("a", "basic", "Q", "A")])
+        return db.scalars(select(Card.id)).one()
+
+
+def _raw_rows(engine: Engine) -> list[tuple[object, ...]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text("SELECT * FROM review_log ORDER BY id"))]
+
+
+def test_prepared_insert_and_update_match_sqlalchemy(factory: sessionmaker[Session]) -> None:
+    card_id = _card(factory)
+    engine = engine_of(factory)
+    prepared = PreparedWrite(insert(ReviewLog), ["card_id", *VALUES])
+    with engine.connect() as conn, conn.begin():
+        new_id = prepared.run(conn, {"card_id": card_id, **VALUES})
+        conn.execute(insert(ReviewLog), {"card_id": card_id, **VALUES})
+    first, second = _raw_rows(engine)
+    assert new_id == first[0]
+    assert first[1:] == second[1:]  # same stored text for dates, times and floats
+
+    table = Card.__table__
+    set_state = PreparedWrite(update(table).where(table.c.id == card_id), ["due_day", "reps"])
+    with engine.connect() as conn, conn.begin():
+        set_state.run(conn, {"due_day": date(2027, 1, 2), "reps": 7})
+    with factory() as db:
+        card = db.get_one(Card, card_id)
+        assert (card.due_day, card.reps) == (date(2027, 1, 2), 7)
