@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from trainer.mastery import RoadmapProgress, TopicProgress
@@ -19,59 +18,51 @@ def progress_bar(share: float, width: int = BAR_WIDTH) -> Text:
     return Text("█" * filled, style="green").append("░" * (width - filled), style="dim")
 
 
-def _topic_row(topic: TopicProgress, is_next: bool) -> list[Text | str]:
-    mark = (
-        Text("✓", style="bold green") if topic.done else Text("▶", "bold yellow") if is_next else ""
-    )
-    return [
+def _topic_line(topic: TopicProgress, is_next: bool, title_width: int) -> Text:
+    """One aligned line: mark, title, bar, mastered/total, due today."""
+    if topic.done:
+        mark = Text("✓ ", style="bold green")
+    else:
+        mark = Text("▶ " if is_next else "  ", style="bold yellow")
+    due = str(topic.due) if topic.due else ""
+    return Text.assemble(
+        " ",
         mark,
-        Text(topic.title, style="bold" if is_next else ""),
+        (topic.title.ljust(title_width), "bold" if is_next else ""),
+        " ",
         progress_bar(topic.share),
-        f"{topic.mastered}/{topic.cards}",
-        str(topic.due) if topic.due else "",
-    ]
+        f" {topic.mastered:>5}/{topic.cards:<5}",
+        (f"{due:>5} due" if due else "", "yellow"),
+    )
 
 
 def render_roadmap(progress: RoadmapProgress, console: Console, mastery_days: float) -> None:
     """Print today's counts and every section with its topics' mastery (``mastery_days`` is the
-    stability threshold, for the legend)."""
+    stability threshold, for the legend). Lines are laid out by hand: one print, no tables."""
     today = progress.today
-    console.print(
+    lines = [
         Text.assemble(
             (f"Today ({progress.day.isoformat()}): ", "bold"),
             f"{today.reviewed} reviewed, {today.new_seen} new seen, {today.due} due",
         )
-    )
+    ]
     next_topic = progress.next_topic
-    title_width = max((len(t.title) for s in progress.sections for t in s.topics), default=10)
+    topics = [t for s in progress.sections for t in s.topics] + list(progress.extra_decks)
+    width = max((len(t.title) for t in topics), default=10)
     for number, section in enumerate(progress.sections, start=1):
         done = sum(t.done for t in section.topics)
-        table = Table(
-            title=f"{number}. {section.title}  ({done}/{len(section.topics)} done)",
-            title_justify="left",
-            title_style="bold cyan",
-            show_header=False,
-            box=None,
-            padding=(0, 1),
-        )
-        table.add_column("mark", width=1)
-        table.add_column("topic", min_width=title_width)
-        table.add_column("bar")
-        table.add_column("mastered", justify="right", min_width=9)
-        table.add_column("due", justify="right", min_width=4)
-        for topic in section.topics:
-            table.add_row(*_topic_row(topic, topic.slug == next_topic))
-        console.print(table)
+        heading = f"{number}. {section.title}  ({done}/{len(section.topics)} done)"
+        lines += [Text(""), Text(heading, style="bold cyan")]
+        lines += [_topic_line(t, t.slug == next_topic, width) for t in section.topics]
     if progress.extra_decks:
-        table = Table(title="Extra decks", title_justify="left", show_header=False, box=None)
-        for deck in progress.extra_decks:
-            table.add_row(*_topic_row(deck, False))
-        console.print(table)
+        lines += [Text(""), Text("Extra decks", style="bold cyan")]
+        lines += [_topic_line(deck, False, width) for deck in progress.extra_decks]
+    lines.append(Text(""))
     if next_topic is None:
-        console.print(Text("Every topic is done.", style="bold green"))
-    console.print(
-        Text(f"mastered = stability of {mastery_days:g}+ days; due = due today", style="dim")
-    )
+        lines.append(Text("Every topic is done.", style="bold green"))
+    legend = f"mastered/cards: a card is mastered at a stability of {mastery_days:g}+ days"
+    lines.append(Text(legend, style="dim"))
+    console.print(Text("\n").join(lines))
 
 
 def _topic_json(topic: TopicProgress) -> dict[str, Any]:
