@@ -104,23 +104,23 @@ def test_every_kind_of_card() -> None:
     assert [c.key for c in deck.cards] == [
         "wraps",
         "gil#c1",
-        "gil#c2",
         "print-it",
         "status",
         "pick",
+        "gil#c2",  # a note's later cloze cards go last, away from their sibling
     ]
-    wraps, c1, c2, output, typed, choice = deck.cards
+    wraps, c1, output, typed, choice, c2 = deck.cards
     assert wraps.back == "It copies the wrapped function's name and docstring."
     assert wraps.tags == ("basics",) and wraps.line == 4
     assert c1.front == "The [...] lets one thread run bytecode at a time."
-    assert c1.back == "The **GIL** lets one thread run bytecode at a time."
+    assert c1.back == "**GIL**\n\nThe GIL lets one thread run bytecode at a time."
     assert c2.front == "The GIL lets one thread run [what?] at a time."
     assert output.front == "What does this code print?\n\n```python\nprint(1 + 1)\n```"
     assert output.back == "```text\n2\n```"
     assert (output.code, output.output) == ("print(1 + 1)\n", "2")
     assert typed.accepted == ("201", "201 Created")
     assert typed.back == "**201**"
-    assert choice.front == "Which is mutable?\n\na) tuple\nb) list"
+    assert choice.front == "Which is mutable?\n\n- a) tuple\n- b) list"
     assert choice.back == "**b) list**\n\nLists can change in place."
 
 

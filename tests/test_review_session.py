@@ -65,7 +65,7 @@ def test_new_cards_come_in_roadmap_order_up_to_the_daily_limit(
     while (shown := session.next_card(NOW)) is not None and shown.lane == "new":
         order.append(shown.card_id)
         paths.append(shown.path)
-        session.bury(shown, NOW)
+        session.rate(shown, Rating.EASY, NOW, 1000)
     assert _keys(small, order) == ["a0", "a1", "a2", "b0", "b1", "c0"]
     assert paths == ["One › A"] * 3 + ["One › B"] * 2 + ["Two › C"]
 
@@ -227,3 +227,45 @@ def test_review_cards_are_read_page_by_page_in_due_order(
     shown_ids = _drain(session, Rating.EASY)
     assert len(shown_ids) == 6 and len(set(shown_ids)) == 6
     assert shown_ids == sorted(shown_ids)  # lower ids were made due earlier: oldest first
+
+
+def test_burying_a_new_card_does_not_use_up_the_new_card_limit(
+    small: sessionmaker[Session], clock: DayClock
+) -> None:
+    session = _session(small, clock, new_cards_per_day=2)
+    first = session.next_card(NOW)
+    assert first is not None
+    session.bury(first, NOW)
+    assert session.counts()["new"] == 2  # the limit is untouched; the next new card comes up
+    rated = []
+    while (shown := session.next_card(NOW)) is not None and shown.lane == "new":
+        rated.append(shown.card_id)
+        session.rate(shown, Rating.EASY, NOW, 1000)
+    assert _keys(small, rated) == ["a1", "a2"]
+    assert session.queue.held_back() == {"new": 4, "learning": 0, "review": 0}
+
+
+def test_a_rating_for_a_card_answered_elsewhere_is_refused(
+    small: sessionmaker[Session], clock: DayClock
+) -> None:
+    one = _session(small, clock, focus=Focus(topic="b"))
+    two = _session(small, clock, focus=Focus(topic="b"))
+    seen_by_one, seen_by_two = one.next_card(NOW), two.next_card(NOW)
+    assert seen_by_one is not None and seen_by_two == seen_by_one
+    assert one.rate(seen_by_one, Rating.GOOD, NOW, 1000) is not None
+    assert two.rate(seen_by_two, Rating.EASY, NOW, 1000) is None
+    with small() as db:
+        assert db.scalar(select(func.count(ReviewLog.id))) == 1
+    assert two.summary.refused == 1 and two.summary.reviewed == 0
+
+
+def test_session_limits_replace_what_the_day_has_left(
+    small: sessionmaker[Session], clock: DayClock
+) -> None:
+    first = _session(small, clock, new_cards_per_day=1)
+    _drain(first, Rating.EASY)
+    assert _session(small, clock, new_cards_per_day=1).counts()["new"] == 0
+    more = ReviewSession(
+        engine_of(small), Settings(new_cards_per_day=1), clock, Focus(), NOW, new_cards=3
+    )
+    assert more.counts()["new"] == 3

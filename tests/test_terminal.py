@@ -61,7 +61,8 @@ def test_a_wrong_typed_answer_shows_the_difference(
 ) -> None:
     screen, out = _screen(factory, clock, "202\n1q")
     screen.run()
-    assert "✗ 20" in out.getvalue() and "Again" in out.getvalue()
+    text = out.getvalue()
+    assert "✗ you typed: 202" in text and "expected: 201" in text and "Again" in text
 
 
 def test_end_of_input_quits_with_a_summary(factory: sessionmaker[Session], clock: DayClock) -> None:

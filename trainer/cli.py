@@ -59,7 +59,8 @@ def wall_clock() -> datetime:
             f"TRAINER_NOW={fixed!r}: not an ISO 8601 time, e.g. 2026-03-01T09:30:00+01:00"
         ) from None
     if value.tzinfo is None:
-        raise UsageError(f"TRAINER_NOW={fixed!r}: add a UTC offset, e.g. {fixed}+00:00")
+        example = value.replace(tzinfo=UTC).isoformat()
+        raise UsageError(f"TRAINER_NOW={fixed!r}: add a UTC offset, e.g. {example}")
     return value.astimezone(UTC)
 
 
@@ -127,13 +128,15 @@ def cli(ctx: click.Context, db_location: str | None) -> None:
     "--new-cards",
     type=click.IntRange(0),
     metavar="N",
-    help="Today's new-card limit for this session (default: the new_cards_per_day setting).",
+    help="Show up to N new cards in this session, whatever today's limit has left "
+    "(default: what new_cards_per_day leaves today).",
 )
 @click.option(
     "--reviews",
     type=click.IntRange(0),
     metavar="N",
-    help="Today's review limit for this session (default: the reviews_per_day setting).",
+    help="Show up to N due review cards in this session, whatever today's limit has left "
+    "(default: what reviews_per_day leaves today).",
 )
 @click.pass_obj
 def review(
@@ -145,18 +148,15 @@ def review(
     card until tomorrow; q or Ctrl-C quits. Without a terminal, keys are read from stdin, e.g.
     printf ' 3 3 1q' | trainer review
     """
-    from dataclasses import replace
-
     from trainer.review_queue import Focus
     from trainer.review_session import ReviewSession
     from trainer.terminal import KeyReader, ReviewScreen
 
     engine, settings, clock = app.open()
-    if new_cards is not None:
-        settings = replace(settings, new_cards_per_day=new_cards)
-    if reviews is not None:
-        settings = replace(settings, reviews_per_day=reviews)
-    with ReviewSession(engine, settings, clock, Focus(topic, section), wall_clock()) as session:
+    focus = Focus(topic, section)
+    with ReviewSession(
+        engine, settings, clock, focus, wall_clock(), new_cards=new_cards, reviews=reviews
+    ) as session:
         ReviewScreen(session, console(), KeyReader(), wall_clock).run()
 
 
@@ -178,21 +178,24 @@ def status(app: App, as_json: bool) -> None:
         render_roadmap(progress, console(), settings.mastery_stability_days)
 
 
-@cli.command()
+@cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("key", required=False)
-@click.argument("value", required=False)
+@click.argument("words", nargs=-1, metavar="[VALUE]...")
 @click.option("--reset", is_flag=True, help="Put KEY back to its default.")
 @click.option("--json", "as_json", is_flag=True, help="Print all settings as JSON.")
 @click.pass_obj
-def config(app: App, key: str | None, value: str | None, reset: bool, as_json: bool) -> None:
+def config(app: App, key: str | None, words: tuple[str, ...], reset: bool, as_json: bool) -> None:
     """Show or change settings: `trainer config`, `trainer config KEY VALUE`.
 
-    Steps are minutes separated by spaces: trainer config learning_steps_minutes "1 10".
+    Steps are minutes separated by spaces: trainer config learning_steps_minutes 1 10
     """
     from dataclasses import asdict
 
     from trainer.settings import DESCRIPTIONS, format_setting, parse_setting, store_setting
 
+    value = " ".join(words) if words else None
+    if value is not None and (key is None or reset):
+        raise UsageError("give either KEY VALUE or KEY --reset")
     if key is not None and value is not None:
         parse_setting(key, value)  # a bad value fails before the database is touched
     from sqlalchemy.orm import Session

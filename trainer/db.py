@@ -6,19 +6,23 @@ The database is a SQLAlchemy URL; a plain path means SQLite. SQLite is configure
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, Integer, create_engine, event, text
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from trainer.errors import DatabaseError
 from trainer.resources import MIGRATIONS_DIR
 
 #: The Alembic head this code expects; ``tests/test_migrations.py`` checks it is the real head,
 #: so a normal start needs no Alembic import to know the schema is current.
-SCHEMA_HEAD = "0001_initial"
+SCHEMA_HEAD = "0002_mastery_reports"
 
 #: How long a write waits for another session's write to finish, in milliseconds.
 BUSY_TIMEOUT_MS = 10_000
@@ -48,7 +52,8 @@ def create_db_engine(url: str) -> Engine:
 
 
 def _configure_sqlite(engine: Engine) -> None:
-    """Foreign keys on, WAL with ``synchronous = NORMAL``, a busy timeout, SQLAlchemy-run BEGIN.
+    """Foreign keys on, WAL with ``synchronous = NORMAL``, a busy timeout, SQLAlchemy-run BEGIN,
+    and ``power(x, y)`` (the reports' retrievability) where SQLite was built without it.
 
     In WAL mode NORMAL keeps every committed transaction through a crash or ``kill -9`` of the
     app; only an operating-system crash or power cut can lose the last commits before the next
@@ -72,6 +77,10 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
+        try:  # SQLite has power() only when built with its math functions
+            cursor.execute("SELECT power(2, 1)")
+        except sqlite3.OperationalError:
+            dbapi_connection.create_function("power", 2, math.pow, deterministic=True)
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -79,6 +88,27 @@ def _configure_sqlite(engine: Engine) -> None:
         mode = connection.get_execution_options().get("trainer_begin", "IMMEDIATE")
         if mode:
             connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+class days_between(FunctionElement[int]):  # named like the SQL function it stands for
+    """``days_between(start, end)``: whole days from date ``start`` to date ``end`` (negative
+    when ``end`` is earlier), in SQLite (``julianday``) and PostgreSQL (date subtraction)."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "days_between"
+
+
+@compiles(days_between, "sqlite")
+def _days_between_sqlite(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"CAST(julianday({end}) - julianday({start}) AS INTEGER)"
+
+
+@compiles(days_between, "postgresql")
+def _days_between_postgresql(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(CAST({end} AS DATE) - CAST({start} AS DATE))"
 
 
 def reader(engine: Engine, snapshot: bool = False) -> Connection:
@@ -97,7 +127,14 @@ def open_database(location: str) -> Engine:
     ``engine.begin()`` for Core). Raises :class:`DatabaseError` for a file that is not a
     trainer database, or one written by a newer trainer.
     """
-    engine = create_db_engine(database_url(location))
+    url = database_url(location)
+    try:
+        engine = create_db_engine(url)
+    except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError) as exc:
+        raise DatabaseError(
+            f"database URL {location}: cannot be opened ({exc}); use a file path, or install"
+            " the database's driver (e.g. pip install psycopg for postgresql://)"
+        ) from None
     try:
         upgrade(engine)
     except sa_exc.DatabaseError as exc:

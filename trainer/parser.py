@@ -173,6 +173,7 @@ def parse_deck(text: str, path: str, *, builtin: bool = False) -> DeckSpec:
         problems.append(f"{path}:{_top_key_line(text, 'card')}: 'card' must be [[card]] tables")
         raw_cards = []
     cards: list[CardSpec] = []
+    siblings: list[CardSpec] = []
     seen_ids: dict[str, int] = {}
     for index, raw in enumerate(raw_cards):
         header, key_lines = positions[index] if index < len(positions) else (1, {})
@@ -192,10 +193,12 @@ def parse_deck(text: str, path: str, *, builtin: bool = False) -> DeckSpec:
             continue
         cards.append(spec)
         if spec.kind == "cloze":
-            cards.extend(_more_cloze_cards(raw, spec))
+            siblings.extend(_more_cloze_cards(raw, spec))
     if problems:
         raise DeckError(sorted(problems, key=_line_of))
-    return DeckSpec(path, topic, name, tuple(cards))
+    # A note's second and later cloze cards go to the end of the deck, so the answer of one
+    # is not shown right before its sibling asks for it.
+    return DeckSpec(path, topic, name, (*cards, *siblings))
 
 
 def _parse_card(
@@ -280,7 +283,7 @@ def _parse_card(
         if problems:
             return None
         letters = "abcdef"
-        listing = "\n".join(f"{letters[i]}) {c}" for i, c in enumerate(choices))
+        listing = "\n".join(f"- {letters[i]}) {c}" for i, c in enumerate(choices))
         front = f"{raw['front'].strip()}\n\n{listing}"
         back = _join(f"**{letters[choices.index(answer)]}) {answer}**", extra)
     return CardSpec(
@@ -306,14 +309,15 @@ def _cloze_card(raw: dict[str, Any], number: int, header: int) -> CardSpec:
             return match.group(2)
         return f"[{match.group(3) or '...'}]"
 
-    def show(match: re.Match[str]) -> str:
-        return f"**{match.group(2)}**" if int(match.group(1)) == number else match.group(2)
-
+    # The hidden parts lead the answer in bold, then the whole text: emphasis inside the text
+    # would show as raw asterisks when a deletion sits in `inline code`.
+    hidden = [m.group(2) for m in CLOZE_RE.finditer(text) if int(m.group(1)) == number]
+    answer = " · ".join(f"**{part}**" for part in hidden)
     return CardSpec(
         key=f"{raw['id']}#c{number}",
         kind="cloze",
         front=CLOZE_RE.sub(hide, text),
-        back=_join(CLOZE_RE.sub(show, text), raw.get("back", "").strip()),
+        back=_join(answer, CLOZE_RE.sub(r"\2", text), raw.get("back", "").strip()),
         tags=tuple(raw.get("tags", [])),
         docs=raw.get("docs"),
         line=header,

@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import Connection, func, or_, select, tuple_
 from sqlalchemy.sql import ColumnElement
@@ -31,10 +31,8 @@ from trainer.settings import Settings
 Lane = Literal["learning", "review", "new"]
 #: Review cards read per page.
 PAGE_SIZE = 200
-ReviewKey = tuple[date, int]
-#: Reads, through a connection, up to ``limit`` due review cards after a key (None: from the
-#: start), in queue order.
-PageLoader = Callable[[Connection, ReviewKey | None, int], list[ReviewKey]]
+#: Reads, through a connection, up to ``limit`` more cards of a lane, in queue order.
+PageLoader = Callable[[Connection, int], list[int]]
 
 
 @dataclass(frozen=True)
@@ -47,28 +45,63 @@ class Focus:
     def deck_ids(self, conn: Connection) -> list[int] | None:
         """The ids of the decks in focus, or None for all decks.
 
-        Raises :class:`UsageError` naming the option for an unknown topic or section.
+        Raises :class:`UsageError` naming the option for an unknown topic or section, or a
+        topic outside the section given.
         """
         if self.topic is None and self.section is None:
             return None
         query = select(Deck.id).join(Topic, Deck.topic_id == Topic.id)
+        topic_section: int | None = None
         if self.topic is not None:
-            if conn.scalar(select(Topic.id).where(Topic.slug == self.topic)) is None:
-                raise UsageError(f"--topic {self.topic}: no such topic (see 'trainer status')")
-            query = query.where(Topic.slug == self.topic)
-        if self.section is not None:
-            wanted = self.section.lower()
-            section_id = conn.scalar(
-                select(Section.id).where(
-                    or_(Section.slug == wanted, func.lower(Section.title) == wanted)
-                )
-            )
-            if section_id is None:
+            named = _named(Topic.slug, Topic.title, self.topic)
+            topic = conn.execute(select(Topic.id, Topic.section_id).where(named)).first()
+            if topic is None:
                 raise UsageError(
-                    f"--section {self.section}: no such section (see 'trainer status')"
+                    f"--topic {self.topic}: no such topic (titles and slugs are in"
+                    " 'trainer status --json')"
                 )
+            query = query.where(Topic.id == topic.id)
+            topic_section = topic.section_id
+        if self.section is not None:
+            named = _named(Section.slug, Section.title, self.section)
+            section_id = conn.scalar(select(Section.id).where(named))
+            if section_id is None:
+                raise UsageError(f"--section {self.section}: no such section (see trainer status)")
+            if self.topic is not None and topic_section != section_id:
+                raise UsageError(f"--topic {self.topic} is not in --section {self.section}")
             query = query.where(Topic.section_id == section_id)
         return list(conn.scalars(query))
+
+
+def _named(slug: Any, title: Any, wanted: str) -> ColumnElement[bool]:
+    """Matches a row by its ``slug`` or ``title`` column, ignoring case."""
+    return or_(slug == wanted.lower(), func.lower(title) == wanted.lower())
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How many new and review cards a session may show: what today's limits leave, or the
+    numbers given for this session."""
+
+    new: int
+    reviews: int
+
+    @classmethod
+    def for_session(
+        cls,
+        conn: Connection,
+        settings: Settings,
+        today: date,
+        new: int | None = None,
+        reviews: int | None = None,
+    ) -> Limits:
+        """Today's limits less what learner ``today`` already used, unless ``new`` or
+        ``reviews`` set this session's numbers outright."""
+        used = day_usage(conn, today)
+        return cls(
+            new if new is not None else max(settings.new_cards_per_day - used.new, 0),
+            reviews if reviews is not None else max(settings.reviews_per_day - used.reviews, 0),
+        )
 
 
 @dataclass(frozen=True)
@@ -111,40 +144,109 @@ def _due_reviews(today: date, deck_ids: list[int] | None) -> list[ColumnElement[
 
 
 def review_page_loader(today: date, deck_ids: list[int] | None) -> PageLoader:
-    """A :data:`PageLoader` for the review cards due on learner ``today`` in ``deck_ids``."""
+    """Pages of the review cards due on learner ``today``, oldest due first (keyset paging on
+    ``(due_day, id)``)."""
+    last: tuple[date, int] | None = None
 
-    def load(conn: Connection, after: ReviewKey | None, limit: int) -> list[ReviewKey]:
+    def load(conn: Connection, limit: int) -> list[int]:
+        nonlocal last
         query = select(Card.due_day, Card.id).where(*_due_reviews(today, deck_ids))
-        if after is not None:
-            query = query.where(tuple_(Card.due_day, Card.id) > tuple_(*after))
+        if last is not None:
+            query = query.where(tuple_(Card.due_day, Card.id) > tuple_(*last))
         rows = conn.execute(query.order_by(Card.due_day, Card.id).limit(limit)).all()
-        return [(due_day, card_id) for due_day, card_id in rows if due_day is not None]
+        if rows and rows[-1][0] is not None:
+            last = (rows[-1][0], rows[-1][1])
+        return [card_id for _, card_id in rows]
 
     return load
+
+
+def _new_cards(today: date, deck_ids: list[int] | None) -> list[ColumnElement[bool]]:
+    return [Card.state == CardState.NEW, *visible(today, deck_ids)]
+
+
+def new_page_loader(today: date, deck_ids: list[int] | None) -> PageLoader:
+    """Pages of the new cards in roadmap order (section, topic, card; stand-alone decks last)."""
+    loaded: set[int] = set()
+
+    def load(conn: Connection, limit: int) -> list[int]:
+        query = (
+            select(Card.id)
+            .where(*_new_cards(today, deck_ids))
+            .join(Deck, Card.deck_id == Deck.id)
+            .outerjoin(Topic, Deck.topic_id == Topic.id)
+            .outerjoin(Section, Topic.section_id == Section.id)
+        )
+        if loaded:
+            query = query.where(Card.id.not_in(loaded))
+        order = (Section.position.is_(None), Section.position, Topic.position, Deck.id)
+        page = list(conn.scalars(query.order_by(*order, Card.position).limit(limit)))
+        loaded.update(page)
+        return page
+
+    return load
+
+
+class _PagedLane:
+    """A lane read page by page: it shows at most ``allowance`` of its ``available`` cards."""
+
+    def __init__(self, available: int, allowance: int, load: PageLoader) -> None:
+        self.cards: deque[int] = deque()
+        self.available = available
+        self.allowance = allowance
+        self._load = load
+
+    def left(self) -> int:
+        return max(0, min(self.available, self.allowance))
+
+    def held_back(self) -> int:
+        """Cards waiting beyond the allowance."""
+        return max(0, self.available - self.allowance)
+
+    def fill(self, conn: Connection) -> None:
+        if self.cards or not self.left():
+            return
+        page = self._load(conn, min(PAGE_SIZE, self.left()))
+        if page:
+            self.cards.extend(page)
+        else:
+            self.available = 0
+
+    def pop(self) -> int | None:
+        if not self.cards:
+            return None
+        self.available -= 1
+        self.allowance -= 1
+        return self.cards.popleft()
+
+    def restore(self, card_id: int) -> None:
+        self.cards.appendleft(card_id)
+        self.available += 1
+        self.allowance += 1
+
+    def remove(self, card_id: int) -> None:
+        if card_id in self.cards:
+            self.cards.remove(card_id)
+            self.available -= 1
 
 
 class ReviewQueue:
     """The cards left for today, by lane; changed only through its methods.
 
-    ``learning`` holds ``(due_at, card id)`` pairs; ``reviews_left`` counts the review cards
-    still to show today (loaded or not); ``load_reviews`` reads further pages of them through
-    connections from ``conn_factory``.
+    Learning cards (``(due_at, card id)`` pairs) are all held; new and review cards are
+    counted, then read a page at a time through connections from ``conn_factory``.
     """
 
     def __init__(
         self,
         learning: list[tuple[datetime, int]],
-        new: list[int],
-        reviews_left: int,
-        load_reviews: PageLoader,
+        new: _PagedLane,
+        reviews: _PagedLane,
         conn_factory: Callable[[], Connection],
     ) -> None:
         self._learning = sorted(learning)
-        self._new = deque(new)
-        self._reviews: deque[ReviewKey] = deque()
-        self._reviews_left = reviews_left
-        self._last_loaded: ReviewKey | None = None
-        self._load_reviews = load_reviews
+        self._new = new
+        self._reviews = reviews
         self._conn_factory = conn_factory
 
     @classmethod
@@ -152,87 +254,66 @@ class ReviewQueue:
         cls,
         conn: Connection,
         conn_factory: Callable[[], Connection],
-        settings: Settings,
+        limits: Limits,
         clock: DayClock,
         now: datetime,
         deck_ids: list[int] | None = None,
     ) -> ReviewQueue:
-        """Today's queue at aware UTC ``now`` within the daily limits left, for ``deck_ids``.
+        """Today's queue at aware UTC ``now`` for ``deck_ids``, within ``limits``.
 
-        ``conn`` answers the build's queries; later review pages are read through
-        ``conn_factory()``.
+        ``conn`` answers the build's queries (two counts, the learning cards, the first pages);
+        later pages are read through ``conn_factory()``.
         """
         today = clock.day_of(now)
-        used = day_usage(conn, today)
         learning = conn.execute(
             select(Card.due_at, Card.id)
             .where(*visible(today, deck_ids))
             .where(Card.state.in_([CardState.LEARNING, CardState.RELEARNING]))
             .where(Card.due_at < clock.next_rollover(now))
         ).all()
-        due_reviews = conn.scalar(
-            select(func.count()).select_from(Card).where(*_due_reviews(today, deck_ids))
-        )
-        new = conn.scalars(
-            select(Card.id)
-            .where(*visible(today, deck_ids))
-            .where(Card.state == CardState.NEW)
-            .join(Deck, Card.deck_id == Deck.id)
-            .outerjoin(Topic, Deck.topic_id == Topic.id)
-            .outerjoin(Section, Topic.section_id == Section.id)
-            .order_by(
-                Section.position.is_(None),
-                Section.position,
-                Topic.position,
-                Deck.id,
-                Card.position,
-            )
-            .limit(max(settings.new_cards_per_day - used.new, 0))
-        ).all()
-        queue = cls(
-            [(due, card_id) for due, card_id in learning if due is not None],
-            list(new),
-            min(int(due_reviews or 0), max(settings.reviews_per_day - used.reviews, 0)),
-            review_page_loader(today, deck_ids),
-            conn_factory,
-        )
-        queue._fill_reviews(conn)
-        return queue
 
-    def _fill_reviews(self, conn: Connection | None = None) -> None:
-        """Load the next page of review cards when the loaded ones have run out (through
-        ``conn``, or a connection of its own)."""
-        if self._reviews or self._reviews_left <= 0:
-            return
-        if conn is None:
-            with self._conn_factory() as own:
-                self._fill_reviews(own)
-            return
-        page = self._load_reviews(conn, self._last_loaded, min(PAGE_SIZE, self._reviews_left))
-        if not page:
-            self._reviews_left = 0
-            return
-        self._reviews.extend(page)
-        self._last_loaded = page[-1]
+        def count(conditions: list[ColumnElement[bool]]) -> int:
+            return int(conn.scalar(select(func.count()).select_from(Card).where(*conditions)) or 0)
+
+        new = _PagedLane(
+            count(_new_cards(today, deck_ids)), limits.new, new_page_loader(today, deck_ids)
+        )
+        reviews = _PagedLane(
+            count(_due_reviews(today, deck_ids)),
+            limits.reviews,
+            review_page_loader(today, deck_ids),
+        )
+        new.fill(conn)
+        reviews.fill(conn)
+        pending = [(due, card_id) for due, card_id in learning if due is not None]
+        return cls(pending, new, reviews, conn_factory)
+
+    def _fill(self, lane: _PagedLane) -> None:
+        if not lane.cards and lane.left():
+            with self._conn_factory() as conn:
+                lane.fill(conn)
 
     def counts(self) -> dict[Lane, int]:
         """Cards left in each lane (learning counts every step still due today)."""
         return {
-            "new": len(self._new),
+            "new": self._new.left(),
             "learning": len(self._learning),
-            "review": self._reviews_left,
+            "review": self._reviews.left(),
         }
+
+    def held_back(self) -> dict[Lane, int]:
+        """New and review cards waiting beyond this session's limits."""
+        return {"new": self._new.held_back(), "learning": 0, "review": self._reviews.held_back()}
 
     def pop(self, now: datetime, learn_ahead: timedelta) -> tuple[int, Lane] | None:
         """Take the next card to show at ``now``: its id and the lane it came from."""
         if self._learning and self._learning[0][0] <= now:
             return self._learning.pop(0)[1], "learning"
-        self._fill_reviews()
-        if self._reviews:
-            self._reviews_left -= 1
-            return self._reviews.popleft()[1], "review"
-        if self._new:
-            return self._new.popleft(), "new"
+        for lane, name in ((self._reviews, "review"), (self._new, "new")):
+            self._fill(lane)
+            card_id = lane.pop()
+            if card_id is not None:
+                return card_id, name  # type: ignore[return-value]
         if self._learning and self._learning[0][0] <= now + learn_ahead:
             return self._learning.pop(0)[1], "learning"
         return None
@@ -245,24 +326,27 @@ class ReviewQueue:
         """Queue a card whose new (re)learning step ends at ``due_at`` today."""
         bisect.insort(self._learning, (due_at, card_id))
 
-    def restore(
-        self, card_id: int, lane: Lane, due_at: datetime | None, due_day: date | None
-    ) -> None:
-        """Put a card back at the head of its lane (after an undo): learning cards by
-        ``due_at``, review cards with their ``due_day``."""
+    def restore(self, card_id: int, lane: Lane, due_at: datetime | None) -> None:
+        """Put a card back at the head of its lane (after an undo; learning cards by
+        ``due_at``)."""
         if lane == "learning" and due_at is not None:
             self.push_learning(card_id, due_at)
-        elif lane == "review" and due_day is not None:
-            self._reviews.appendleft((due_day, card_id))
-            self._reviews_left += 1
-        else:
-            self._new.appendleft(card_id)
+        elif lane == "review":
+            self._reviews.restore(card_id)
+        elif lane == "new":
+            self._new.restore(card_id)
+
+    def skipped(self, lane: Lane, undone: bool = False) -> None:
+        """A card taken from ``lane`` was buried, not answered, so it does not use up a limit
+        (``undone``: the bury was undone, so it does again)."""
+        change = -1 if undone else 1
+        if lane == "review":
+            self._reviews.allowance += change
+        elif lane == "new":
+            self._new.allowance += change
 
     def remove(self, card_id: int) -> None:
         """Take a card out of whichever lane holds it (it is shown now, or was answered)."""
         self._learning = [item for item in self._learning if item[1] != card_id]
-        for key in [key for key in self._reviews if key[1] == card_id]:
-            self._reviews.remove(key)
-            self._reviews_left -= 1
-        if card_id in self._new:
-            self._new.remove(card_id)
+        self._reviews.remove(card_id)
+        self._new.remove(card_id)

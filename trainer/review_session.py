@@ -15,14 +15,26 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from trainer.days import DayClock
 from trainer.db import reader
 from trainer.mastery import roadmap_progress
 from trainer.models import Card, CardState, Deck, Rating, ReviewLog, Section, Topic
 from trainer.prepared import PreparedWrite
-from trainer.review_queue import Focus, Lane, ReviewQueue
+from trainer.review_queue import Focus, Lane, Limits, ReviewQueue, visible
 from trainer.scheduling import MEMORY_COLUMNS, Memory, Outcome, Scheduler, memory_of, memory_values
 from trainer.settings import Settings
 
@@ -59,13 +71,18 @@ class _Undo:
 @dataclass
 class Summary:
     """What a session did: ratings given, Again ratings, time spent rating (ms), cards buried,
-    topics that became done, and cards due on the next learner day."""
+    ratings refused because another session had answered the card, topics that became done;
+    and for its focus: cards left today, cards held back by the limits, cards falling due on
+    the next learner day."""
 
     reviewed: int = 0
     again: int = 0
     duration_ms: int = 0
     buried: int = 0
+    refused: int = 0
     topics_done: list[str] = field(default_factory=list)
+    left_today: int = 0
+    held_back: dict[str, int] = field(default_factory=dict)
     due_tomorrow: int = 0
 
     @property
@@ -125,7 +142,11 @@ class ReviewSession:
         clock: DayClock,
         focus: Focus,
         now: datetime,
+        new_cards: int | None = None,
+        reviews: int | None = None,
     ) -> None:
+        """``new_cards``/``reviews`` set this session's limits outright (instead of what the
+        daily limits leave today)."""
         self._engine = engine
         # Two connections held for the sitting (checking one out per rating costs more than the
         # rating): one that reads without taking the write lock, one for the writes. Neither
@@ -140,9 +161,10 @@ class ReviewSession:
         self._again: tuple[int, Lane] | None = None
         self.summary = Summary()
         with reader(engine, snapshot=True) as conn:
-            deck_ids = focus.deck_ids(conn)
+            self._deck_ids = deck_ids = focus.deck_ids(conn)
+            limits = Limits.for_session(conn, settings, clock.day_of(now), new_cards, reviews)
             self.queue = ReviewQueue.build(
-                conn, lambda: reader(engine), settings, clock, now, deck_ids
+                conn, lambda: reader(engine), limits, clock, now, deck_ids
             )
             self._paths = {
                 deck_id: f"{section} › {topic}" if topic else deck
@@ -213,17 +235,23 @@ class ReviewSession:
             and memory.due_at <= now + self._learn_ahead
         )
 
-    def rate(self, shown: ShownCard, rating: Rating, now: datetime, duration_ms: int) -> Outcome:
+    def rate(
+        self, shown: ShownCard, rating: Rating, now: datetime, duration_ms: int
+    ) -> Outcome | None:
         """Record ``rating`` for the shown card at ``now`` and commit it; return the outcome.
 
-        The card is re-read inside the transaction, so a change made by another session since
-        it was shown is built on, not overwritten. ``duration_ms`` is the thinking time.
+        The card is re-read inside the transaction: if another session answered it since it
+        was shown, the rating is refused (None is returned, nothing is written), since it was
+        given to a card as it no longer is. ``duration_ms`` is the thinking time.
         """
         card_id = shown.card_id
         conn = self._writer
         with conn.begin():
             row = conn.execute(_MEMORY, {"card_id": card_id}).one()
             before = memory_of(row)
+            if before != shown.memory:
+                self.summary.refused += 1
+                return None
             outcome = self.scheduler.review(card_id, before, rating, now, self.clock)
             after = outcome.memory
             _STORE_MEMORY.run(conn, {"card_id": card_id, **memory_values(after)})
@@ -268,6 +296,7 @@ class ReviewSession:
             _Undo(shown.card_id, shown.lane, memory_of(row), row.buried_until_day, None, None, 0)
         )
         self.queue.remove(shown.card_id)
+        self.queue.skipped(shown.lane)
         self.summary.buried += 1
 
     def undo(self, current: ShownCard | None = None) -> bool:
@@ -278,9 +307,7 @@ class ReviewSession:
             return False
         last = self._undo.pop()
         if current is not None:
-            self.queue.restore(
-                current.card_id, current.lane, current.memory.due_at, current.memory.due_day
-            )
+            self.queue.restore(current.card_id, current.lane, current.memory.due_at)
         conn = self._writer
         with conn.begin():
             restored = memory_values(last.memory)
@@ -289,7 +316,9 @@ class ReviewSession:
             if last.log_id is not None:
                 conn.execute(_DELETE_LOG, {"log_id": last.log_id})
         self.queue.remove(last.card_id)
-        self.queue.restore(last.card_id, last.lane, last.memory.due_at, last.memory.due_day)
+        self.queue.restore(last.card_id, last.lane, last.memory.due_at)
+        if last.rating is None:
+            self.queue.skipped(last.lane, undone=True)
         self._again = (last.card_id, last.lane)
         if last.rating is None:
             self.summary.buried -= 1
@@ -311,11 +340,23 @@ class ReviewSession:
         self.close()
 
     def finish(self, now: datetime) -> Summary:
-        """Complete the summary at ``now``: topics newly done and cards due tomorrow."""
-        tomorrow = self.clock.day_start(self.clock.day_of(now) + timedelta(days=1))
+        """Complete the summary at ``now``: topics newly done, what is left today and held
+        back, and the cards of the session's focus that fall due on the next learner day."""
+        tomorrow = self.clock.day_of(now) + timedelta(days=1)
+        starts, ends = self.clock.day_start(tomorrow), self.clock.day_start(tomorrow + timedelta(1))
         with reader(self._engine, snapshot=True) as conn:
             done_now = self._done_topics(conn, now)
-            progress = roadmap_progress(conn, self.settings, self.clock, tomorrow)
+            falling_due = or_(
+                and_(Card.state == CardState.REVIEW, Card.due_day == tomorrow),
+                and_(Card.state != CardState.REVIEW, Card.due_at >= starts, Card.due_at < ends),
+            )
+            due_tomorrow = conn.scalar(
+                select(func.count())
+                .select_from(Card)
+                .where(*visible(tomorrow, self._deck_ids), falling_due)
+            )
         self.summary.topics_done = [t for s, t in done_now.items() if s not in self._done_at_start]
-        self.summary.due_tomorrow = progress.today.due
+        self.summary.left_today = sum(self.queue.counts().values())
+        self.summary.held_back = {k: v for k, v in self.queue.held_back().items() if v}
+        self.summary.due_tomorrow = int(due_tomorrow or 0)
         return self.summary

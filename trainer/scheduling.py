@@ -19,12 +19,15 @@ again, and Hard <= Good <= Easy holds because all four ratings share one fuzz fa
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import fsrs
 from fsrs.scheduler import FUZZ_RANGES
+from sqlalchemy import Float, case, cast, func, literal
+from sqlalchemy.sql import ColumnElement
 
 from trainer.days import DayClock
 from trainer.models import Card, CardState, Rating
@@ -111,6 +114,9 @@ class Scheduler:
             maximum_interval=settings.maximum_interval_days,
             enable_fuzzing=False,
         )
+        # FSRS-6's forgetting curve: R(t, S) = (1 + factor * t / S) ** decay, decay = -w20.
+        self._decay = -self._fsrs.parameters[20]
+        self._factor = 0.9 ** (1 / self._decay) - 1
 
     def _to_fsrs(self, card_id: int, memory: Memory, today: date) -> fsrs.Card:
         new = memory.state == CardState.NEW
@@ -177,12 +183,45 @@ class Scheduler:
         )
         return Outcome(after, interval, elapsed)
 
+    def memory_from_sm2(
+        self, ease_factor: float, interval_days: float, sm2_retention: float
+    ) -> tuple[float, float]:
+        """(stability in days, difficulty) of a card SM-2 scheduled with ``ease_factor`` (2.5
+        = 250%) and ``interval_days``, assuming SM-2 gave ``sm2_retention`` (0-1) recall.
+
+        The conversion fsrs-rs's ``FSRS::memory_state_from_sm2`` makes for FSRS-6 (Anki uses
+        it for cards whose review log is incomplete): the stability whose forgetting curve
+        reaches ``sm2_retention`` after the interval, and the difficulty at which the FSRS
+        recall-stability gain equals the ease factor; difficulty is clamped to 1-10.
+        """
+        w = self._fsrs.parameters
+        decay = -w[20]
+        factor = 0.9 ** (1 / decay) - 1
+        stability = max(interval_days, 0.001) * factor / (sm2_retention ** (1 / decay) - 1)
+        growth = math.exp(w[8]) * stability ** -w[9] * math.expm1((1 - sm2_retention) * w[10])
+        difficulty = 11 - (ease_factor - 1) / growth
+        return stability, min(max(difficulty, 1.0), 10.0)
+
     def retrievability(self, card_id: int, memory: Memory, day: date) -> float:
         """FSRS's predicted chance (0-1) of recalling the card on learner ``day``; 0 if unseen."""
         if memory.last_review_day is None or memory.stability_days is None:
             return 0.0
         card = self._to_fsrs(card_id, memory, day)
         return float(self._fsrs.get_card_retrievability(card, _anchor(day)))
+
+    def retrievability_sum(
+        self, stability_days: ColumnElement[float], elapsed_days: ColumnElement[int]
+    ) -> ColumnElement[float]:
+        """SQL for the sum, over the rows aggregated, of FSRS-6's retrievability ``elapsed_days``
+        learner days after a review that left a card at ``stability_days``: R(t, S) = (1 + F * t
+        / S) ** -w20 with F = 0.9 ** (-1 / w20) - 1, so R(S, S) = 0.9 (FSRS-6, the formula of
+        ``fsrs.Scheduler.get_card_retrievability``; :meth:`retrievability` gives the same value
+        for one card). Negative elapsed days count as 0; rows without a stability add nothing.
+        """
+        elapsed = cast(case((elapsed_days < 0, 0), else_=elapsed_days), Float)
+        factor, decay = literal(self._factor, Float), literal(self._decay, Float)
+        curve = func.power(1.0 + factor * elapsed / stability_days, decay)
+        return func.coalesce(func.sum(case((stability_days > 0, curve))), 0.0)
 
 
 #: The card columns that make up a :class:`Memory`, in field order.

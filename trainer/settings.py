@@ -126,8 +126,23 @@ def parse_setting(key: str, text: str) -> Any:
     try:
         return PARSERS[key](text)
     except ValueError as exc:
-        reason = str(exc) if "must" in str(exc) or "is not" in str(exc) else "is not valid"
+        reason = (
+            str(exc)
+            if "must" in str(exc) or "is not" in str(exc)
+            else _EXPECTED.get(key, "must be a whole number")
+        )
         raise UsageError(f"setting {key}={text!r}: {reason}") from None
+
+
+_EXPECTED = {
+    "desired_retention": "must be a number such as 0.9",
+    "learning_steps_minutes": "must be minutes separated by spaces, such as 1 10",
+    "relearning_steps_minutes": "must be minutes separated by spaces, such as 10",
+    "fuzz": "must be true or false",
+    "timezone": "is not a known IANA time zone",
+    "mastery_stability_days": "must be a number of days such as 21",
+    "topic_done_share": "must be a number such as 0.9",
+}
 
 
 def format_setting(value: Any) -> str:

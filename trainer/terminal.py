@@ -87,16 +87,11 @@ def answer_matches(given: str, accepted: tuple[str, ...]) -> bool:
 
 
 def _diff(given: str, expected: str) -> Text:
-    """The typed answer with wrong characters in red and missing ones in green."""
+    """The typed answer with the characters not in ``expected`` struck through in red."""
     text = Text()
     matcher = difflib.SequenceMatcher(a=given, b=expected)
-    for op, a1, a2, b1, b2 in matcher.get_opcodes():
-        if op == "equal":
-            text.append(given[a1:a2])
-        if op in ("replace", "delete"):
-            text.append(given[a1:a2], style="red strike")
-        if op in ("replace", "insert"):
-            text.append(expected[b1:b2], style="green")
+    for op, a1, a2, _b1, _b2 in matcher.get_opcodes():
+        text.append(given[a1:a2], style="" if op == "equal" else "red strike")
     return text
 
 
@@ -140,6 +135,8 @@ class ReviewScreen:
         if waiting is not None:
             local = waiting.astimezone().strftime("%H:%M")
             self.console.print(f"Nothing left for now; learning cards wait until {local}.")
+        elif any(self.session.queue.held_back().values()):
+            self.console.print("Nothing left within today's limits.")
         else:
             self.console.print("Nothing left to review today. Well done.")
 
@@ -197,7 +194,12 @@ class ReviewScreen:
             key = self.keys.read_key()
             if key in RATING_KEYS:
                 duration_ms = int((time.monotonic() - started) * 1000)
-                self.session.rate(shown, RATING_KEYS[key], self.clock(), duration_ms)
+                if self.session.rate(shown, RATING_KEYS[key], self.clock(), duration_ms) is None:
+                    self._notice = Text(
+                        "That card was answered in another session meanwhile; your rating"
+                        " was not recorded.",
+                        "yellow",
+                    )
                 return None
             if key == QUIT:
                 return QUIT
@@ -209,10 +211,14 @@ class ReviewScreen:
                 return None
 
     def _judge(self, given: str, accepted: tuple[str, ...]) -> Text:
+        """``✓ answer``, or ``✗`` with what was typed and what was expected, the differing
+        characters marked (readable without colour too)."""
         if answer_matches(given, accepted):
-            return Text(f"✓ {given.strip()}", style="green bold")
-        text = Text("✗ ", style="red bold")
+            return Text.assemble(("✓ ", "green bold"), (given.strip(), "green"))
+        text = Text.assemble(("✗ ", "red bold"), "you typed: ")
         text.append_text(_diff(given.strip(), accepted[0]))
+        text.append("\n  expected: ")
+        text.append(accepted[0], style="bold")
         return text
 
     def _show_answer(self, shown: ShownCard, typed: Text | None) -> None:
@@ -227,8 +233,7 @@ class ReviewScreen:
         for key, rating in RATING_KEYS.items():
             interval = format_interval(shown.previews[rating], shown.shown_at)
             labels.append(f" {key} ", style="reverse")
-            labels.append(f" {rating.name.title()} {interval}   ")
-        labels.append("[u] undo  [s] bury  [q] quit", style="dim")
+            labels.append(f" {rating.name.title()} {interval}  ")
         self.console.print(labels)
 
     def _undo(self, shown: ShownCard) -> bool:
@@ -249,5 +254,19 @@ class ReviewScreen:
             lines.append(f"Buried {summary.buried} until tomorrow.")
         if summary.topics_done:
             lines.append("Topics done: " + ", ".join(summary.topics_done) + ".")
-        lines.append(f"Due tomorrow: {summary.due_tomorrow}.")
+        if summary.refused:
+            lines.append(f"{summary.refused} rating(s) not recorded: answered in another session.")
+        held = summary.held_back
+        lines.append(f"Left for today: {summary.left_today}.")
+        if held.get("new"):
+            lines.append(
+                f"{held['new']} more new cards wait behind today's limit"
+                " (trainer review --new-cards N studies N more)."
+            )
+        if held.get("review"):
+            lines.append(
+                f"{held['review']} more due reviews wait behind today's limit"
+                " (trainer review --reviews N)."
+            )
+        lines.append(f"Falling due tomorrow: {summary.due_tomorrow}.")
         self.console.print(Panel("\n".join(lines), title="Session", border_style="green"))
