@@ -2,27 +2,36 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+RUN    := $(VENV)/.installed-run
+DEV    := $(VENV)/.installed-dev
 
 .PHONY: review test bench lint clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
 
-review: $(STAMP)
+# `make review` installs only what trainer needs to run; the test and lint tools come with
+# the first `make test` (which satisfies `make review` too).
+$(RUN): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUN)
+
+$(DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(RUN) $(DEV)
+
+review: $(RUN)
 	$(BIN)/trainer review
 
-test: $(STAMP)
+test: $(DEV)
 	$(BIN)/python -m pytest -q
 	$(BIN)/trainer lint decks
 
-bench: $(STAMP)
+bench: $(DEV)
 	$(BIN)/python -m tests.benchmarks
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(BIN)/ruff check trainer tests migrations
 	$(BIN)/ruff format --check trainer tests migrations
 	$(BIN)/mypy
