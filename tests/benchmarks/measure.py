@@ -24,8 +24,9 @@ from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from trainer.days import DayClock
+from trainer.db import reader
 from trainer.models import Rating
-from trainer.review_queue import Focus, ReviewQueue
+from trainer.review_queue import Focus, Limits, ReviewQueue
 from trainer.review_session import ReviewSession, ShownCard
 from trainer.settings import Settings, load_settings
 
@@ -35,6 +36,11 @@ CLOCK = DayClock(rollover_hour=4, zone=ZoneInfo("UTC"))
 #: Large enough that the whole 100,000-card backlog is in today's queue.
 REVIEWS_PER_DAY = 100_000
 TRAINER = Path(sys.executable).with_name("trainer")
+
+
+def _limits(settings: Settings) -> Limits:
+    """The daily limits as a fresh day leaves them."""
+    return Limits(settings.new_cards_per_day, settings.reviews_per_day)
 
 
 def bench_settings(engine: Engine) -> Settings:
@@ -50,8 +56,8 @@ def time_queue_build(engine: Engine, runs: int) -> list[float]:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        with engine.connect() as conn:
-            queue = ReviewQueue.build(conn, engine.connect, settings, CLOCK, NOW)
+        with reader(engine, snapshot=True) as conn:  # as ReviewSession builds it
+            queue = ReviewQueue.build(conn, lambda: reader(engine), _limits(settings), CLOCK, NOW)
         times.append(time.perf_counter() - start)
         assert queue.counts()["review"] == REVIEWS_PER_DAY, queue.counts()
     return times
@@ -152,8 +158,8 @@ def profile_queue_build(engine: Engine, runs: int = 5) -> None:
     settings = bench_settings(engine)
 
     def one() -> None:
-        with engine.connect() as conn:
-            ReviewQueue.build(conn, engine.connect, settings, CLOCK, NOW)
+        with reader(engine, snapshot=True) as conn:
+            ReviewQueue.build(conn, lambda: reader(engine), _limits(settings), CLOCK, NOW)
 
     profile_calls("ReviewQueue.build, 100k due", one, runs)
 
