@@ -85,7 +85,25 @@ def test_lint_finds_content_problems(tmp_path: Path) -> None:
         f"{deck}:6: error: same front as line 1",
         f"{deck}:11: error: card 'c': the answer '404' stands in the question",
         f"{deck}:17: error: card 'd': code block in back has no language",
-        f"{deck}:26: error: card 'e': python in front does not compile:"
-        " '(' was never closed (line 1)",
+        f"{deck}:26: error: card 'e': code does not compile: '(' was never closed (line 1)",
         f"{deck}:32: warning: card 'f': answer is 649 characters (over 600)",
+    ]
+
+
+def test_lint_checks_the_roadmap_counts_and_subtopic_tags(tmp_path: Path) -> None:
+    (tmp_path / "roadmap.md").write_text("## S\n- [ ] Queues (FIFO, LIFO)\n- [ ] Empty\n")
+    cards = "".join(
+        f'[[card]]\nid = "c{i}"\ntags = ["{tag}"]\ndocs = "https://docs.python.org/3/"\n'
+        f'front = "Q{i}"\nback = "A{i}"\n\n'
+        for i, tag in enumerate(["fifo"] * 3 + ["other"])
+    )
+    deck = tmp_path / "s" / "queues.toml"
+    deck.parent.mkdir()
+    deck.write_text('topic = "queues"\n\n' + cards)
+    findings, _ = lint_paths([tmp_path])
+    assert [str(f) for f in findings] == [
+        f"{deck}:1: error: topic 'queues' has 4 cards, needs 15",
+        f"{deck}:24: error: card 'c3' has no subtopic tag (one of: fifo, lifo)",
+        f"{deck}:1: error: subtopic 'lifo' has 0 cards, needs 3",
+        f"{tmp_path / 'roadmap.md'}:3: error: topic 'empty' has no deck",
     ]

@@ -241,7 +241,11 @@ def lint(paths: tuple[Path, ...], as_json: bool) -> None:
     else:
         for finding in findings:
             click.echo(str(finding), err=finding.level == "error")
-        click.echo(f"{cards} cards, {errors} errors, {len(findings) - errors} warnings")
+        warnings = len(findings) - errors
+        click.echo(
+            f"{cards} cards, {errors} error{'s' * (errors != 1)},"
+            f" {warnings} warning{'s' * (warnings != 1)}"
+        )
     if errors:
         sys.exit(1)
 

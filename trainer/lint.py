@@ -4,7 +4,8 @@ Errors: anything the parser refuses, a front used twice in a file, an answer tha
 in its question, Python code that does not compile, a code block without a language. Warnings:
 over-long answers. For the built-in decks (a folder holding ``roadmap.md``) also every topic's
 card counts: at least :data:`MIN_TOPIC_CARDS` cards, and :data:`MIN_SUBTOPIC_CARDS` tagged with
-each subtopic named in the roadmap's parentheses.
+each subtopic named in the roadmap's parentheses; where a topic names subtopics, every card
+carries at least one of their tags.
 """
 
 from __future__ import annotations
@@ -77,6 +78,8 @@ def _lint_file(path: Path, builtin: bool) -> tuple[DeckSpec | None, list[Finding
     except DeckError as exc:
         return None, [_from_problem(problem) for problem in exc.problems]
     findings: list[Finding] = []
+    if not deck.cards:
+        findings.append(Finding(str(path), 1, "warning", "the deck has no cards"))
     fronts: dict[str, int] = {}
     for card in deck.cards:
         findings.extend(
@@ -110,7 +113,10 @@ def check_card(card: CardSpec) -> list[tuple[str, str]]:
             if not language:
                 problems.append(("error", f"{label}: code block in {field} has no language"))
             elif language in ("python", "py") and (error := _compile_error(code)):
-                problems.append(("error", f"{label}: python in {field} does not compile: {error}"))
+                where = (
+                    "code" if card.kind == "output" and field == "front" else f"python in {field}"
+                )
+                problems.append(("error", f"{label}: {where} does not compile: {error}"))
     for answer in _answers(card):
         if len(answer) >= 3 and re.search(
             rf"(?<!\w){re.escape(answer.casefold())}(?!\w)", card.front.casefold()
@@ -167,6 +173,18 @@ def _coverage(roadmap: Path, decks: list[DeckSpec]) -> list[Finding]:
                         f" needs {MIN_TOPIC_CARDS}",
                     )
                 )
+            subtopic_tags = [slugify(subtopic) for subtopic in topic.subtopics]
+            for card in deck.cards:
+                if subtopic_tags and not set(subtopic_tags) & set(card.tags):
+                    findings.append(
+                        Finding(
+                            deck.path,
+                            card.line,
+                            "error",
+                            f"card '{card.key}' has no subtopic tag"
+                            f" (one of: {', '.join(subtopic_tags)})",
+                        )
+                    )
             for subtopic in topic.subtopics:
                 tag = slugify(subtopic)
                 if tags[tag] < MIN_SUBTOPIC_CARDS:
