@@ -142,7 +142,8 @@ def test_settings_are_validated_and_kept(db_path: Path) -> None:
             ["review", "--topic", "nope"],
             NOW,
             2,
-            "Error: --topic nope: no such topic (titles and slugs are in 'trainer status --json')\n",
+            "Error: --topic nope: no such topic"
+            " (titles and slugs are in 'trainer status --json')\n",
         ),
         (
             ["status"],

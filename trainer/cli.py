@@ -18,6 +18,8 @@ import click
 
 from trainer import __version__
 from trainer.errors import TrainerError, UsageError
+from trainer.importers.detect import FORMATS as IMPORT_FORMATS
+from trainer.reports import FORMATS as REPORT_FORMATS
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -248,6 +250,161 @@ def lint(paths: tuple[Path, ...], as_json: bool) -> None:
         )
     if errors:
         sys.exit(1)
+
+
+@cli.command("import")
+@click.argument(
+    "paths",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="PATH...",
+)
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(IMPORT_FORMATS),
+    default="auto",
+    show_default=True,
+    help="File format; auto detects it from the content and extension.",
+)
+@click.option("--topic", metavar="SLUG", help="Attach the cards to this roadmap topic.")
+@click.option("--deck", metavar="NAME", help="Put the cards in this stand-alone deck.")
+@click.option(
+    "--with-history",
+    is_flag=True,
+    help="Anki packages: bring the review log and rebuild each card's FSRS state from it.",
+)
+@click.option("--dry-run", is_flag=True, help="Read and check everything, write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_obj
+def import_(
+    app: App,
+    paths: tuple[Path, ...],
+    file_format: str,
+    topic: str | None,
+    deck: str | None,
+    with_history: bool,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Import decks: native TOML, CSV/TSV (Anki text exports too), Markdown (Q:/A:,
+    Obsidian), Anki packages (.apkg, .colpkg).
+
+    --topic counts the cards toward a roadmap topic; --deck makes a stand-alone deck (default:
+    the deck the file names, else its file name). Re-importing updates cards in place and keeps
+    their history. Each file imports whole or not at all; the exit code is 1 if any failed.
+    Details: docs/importing.md.
+    """
+    from sqlalchemy.orm import Session
+
+    from trainer.import_view import ImportProgress, render_summaries, summary_json
+    from trainer.importers.detect import read_file
+    from trainer.importers.store import FileSummary, Target, import_deck, media_folder
+    from trainer.scheduling import Scheduler
+
+    if topic and deck:
+        raise UsageError("--topic and --deck: give one of them, not both")
+    engine, settings, clock = app.open()
+    now = wall_clock()
+    media_dir = None if dry_run else media_folder(app.db_location or default_database())
+    results: list[FileSummary | TrainerError] = []
+    with ImportProgress(console(), enabled=sys.stdout.isatty() and not as_json) as progress:
+        for path in paths:
+            try:
+                imported = read_file(path, file_format, with_history)
+                with Session(engine) as db:
+                    summary = import_deck(
+                        db,
+                        imported,
+                        Target(topic, deck),
+                        media_dir=media_dir,
+                        scheduler=Scheduler(settings),
+                        clock=clock,
+                        now=now,
+                        progress=progress.reporter(str(path)),
+                    )
+                    if dry_run:
+                        db.rollback()
+                    else:
+                        db.commit()
+                results.append(summary)
+            except UsageError:
+                raise  # a bad option: every file would fail the same way
+            except TrainerError as exc:
+                results.append(exc)
+    if as_json:
+        click.echo(json.dumps(summary_json(paths, results), indent=2))
+    else:
+        render_summaries(paths, results, dry_run)
+    failures = [r for r in results if isinstance(r, TrainerError)]
+    if failures:
+        sys.exit(max(error.exit_code for error in failures))
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(REPORT_FORMATS),
+    help="markdown (the default), html, json or csv; with -o, taken from the file's suffix"
+    " (.md .html .json .csv) when not given.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Write the report to FILE (default: standard output; html needs a file).",
+)
+@click.option("--section", metavar="TITLE", help="Only this section (title or slug).")
+@click.option("--topic", metavar="SLUG", help="Only this topic (slugs: trainer status --json).")
+@click.pass_obj
+def report(
+    app: App, fmt: str | None, output: Path | None, section: str | None, topic: str | None
+) -> None:
+    """Write a mastery report: per topic, section and the whole roadmap.
+
+    Cards by state, mastered share and done (with the day it was first reached), retention
+    now and in 30 days, reviews and true retention over 30 days, lapses, leeches, cards due
+    within 7 days, and the pace of new cards. Markdown reads like the roadmap checklist; html
+    is one self-contained page with charts; json follows docs/report.schema.json; csv has one
+    row per topic. Example: trainer report --format html -o progress.html
+    """
+    from trainer.db import reader
+    from trainer.reports import format_for, render, write_file
+    from trainer.reports.figures import Scope, build_report
+
+    fmt = fmt or format_for(output)
+    if fmt == "html" and output is None:
+        raise UsageError(
+            "--format html writes a page for a browser: add -o FILE, e.g. -o report.html"
+        )
+    engine, settings, clock = app.open()
+    with reader(engine, snapshot=True) as conn:
+        data = build_report(conn, settings, clock, wall_clock(), Scope(section, topic))
+    text = render(data, fmt)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_file(output, text)
+
+
+@cli.command()
+@click.option("--section", metavar="TITLE", help="Only this section (title or slug).")
+@click.option("--topic", metavar="SLUG", help="Only this topic (slugs: trainer status --json).")
+@click.pass_obj
+def stats(app: App, section: str | None, topic: str | None) -> None:
+    """Show the mastery report in the terminal: summary, section progress, review heatmap,
+    30-day due forecast and true retention by week."""
+    from trainer.db import reader
+    from trainer.reports.figures import Scope, build_report
+    from trainer.reports.stats_view import render_stats
+
+    engine, settings, clock = app.open()
+    with reader(engine, snapshot=True) as conn:
+        data = build_report(conn, settings, clock, wall_clock(), Scope(section, topic))
+    render_stats(data, console())
 
 
 def main() -> NoReturn:

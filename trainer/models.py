@@ -155,6 +155,9 @@ class Card(Base):
             "due_day",
             "due_at",
             "buried_until_day",
+            "lapses",
+            "last_review_day",
+            "last_review_at",
         ),
     )
 
@@ -195,13 +198,25 @@ class ReviewLog(Base):
     """
 
     __tablename__ = "review_log"
-    __table_args__ = (Index("ix_review_log_card_id_reviewed_at", "card_id", "reviewed_at"),)
+    # The day index covers the per-day counts (today's limits, the reports' history): see
+    # tests/benchmarks.
+    __table_args__ = (
+        Index("ix_review_log_card_id_reviewed_at", "card_id", "reviewed_at"),
+        Index(
+            "ix_review_log_day_activity",
+            "review_day",
+            "state_before",
+            "elapsed_days",
+            "rating",
+            "card_id",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     card_id: Mapped[int] = mapped_column(ForeignKey("card.id"))
     rating: Mapped[int] = mapped_column(Integer)
     reviewed_at: Mapped[datetime]
-    review_day: Mapped[date] = mapped_column(index=True)
+    review_day: Mapped[date]
     duration_ms: Mapped[int] = mapped_column(Integer)
     state_before: Mapped[int] = mapped_column(Integer)
     elapsed_days: Mapped[int | None] = mapped_column(Integer)

@@ -11,8 +11,9 @@ still SQLAlchemy's: call :meth:`PreparedWrite.run` inside ``connection.begin()``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Dialect
@@ -68,6 +69,63 @@ class PreparedWrite:
             return cursor.lastrowid  # type: ignore[no-any-return]
         finally:
             cursor.close()
+
+    def run_many(
+        self,
+        connection: Connection,
+        rows: Iterable[Sequence[Any]],
+        repeated: Sequence[str] = (),
+    ) -> None:
+        """Execute once per row (one ``executemany``) in the connection's open transaction.
+
+        Each row holds its values in the order of ``keys``. For the keys in ``repeated``
+        (values most rows share: flags, tag lists) each distinct value is converted once and
+        the result reused.
+        """
+        dialect = connection.dialect
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            compiled = self._compiled[dialect.name] = self._compile(dialect)
+        if not compiled.positional:
+            raise NotImplementedError("run_many needs a positional DBAPI (sqlite3 is one)")
+        order: list[int] = []  # for each bind taken from the row: its index in the row
+        fixed_values: list[tuple[int, Any]] = []  # (position, value) of fixed binds
+        converters: list[tuple[int, Callable[[Any], Any]]] = []  # (position, processor)
+        for position, (_name, key, process, fixed) in enumerate(compiled.binds):
+            if key is None:
+                fixed_values.append((position, fixed))
+                continue
+            order.append(self._keys.index(key))
+            if process is not None:
+                converters.append((position, _cached(process) if key in repeated else process))
+        pick = itemgetter(*order)
+        parameters = []
+        for row in rows:
+            values = [pick(row)] if len(order) == 1 else list(pick(row))
+            for position, fixed in fixed_values:
+                values.insert(position, fixed)
+            for position, convert in converters:
+                values[position] = convert(values[position])
+            parameters.append(values)
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(compiled.sql, parameters)
+        finally:
+            cursor.close()
+
+
+def _cached(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``process`` for values that repeat: each distinct one (a list by its items) converted
+    once."""
+    cache: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        key = (type(value), tuple(value)) if isinstance(value, list | tuple) else value
+        if key not in cache:
+            cache[key] = process(value)
+        return cache[key]
+
+    return convert
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from typing import Any
 
 import fsrs
 from fsrs.scheduler import FUZZ_RANGES
-from sqlalchemy import Float, case, cast, func, literal
+from sqlalchemy import Float, SQLColumnExpression, case, cast, func, literal
 from sqlalchemy.sql import ColumnElement
 
 from trainer.days import DayClock
@@ -210,7 +210,9 @@ class Scheduler:
         return float(self._fsrs.get_card_retrievability(card, _anchor(day)))
 
     def retrievability_sum(
-        self, stability_days: ColumnElement[float], elapsed_days: ColumnElement[int]
+        self,
+        stability_days: SQLColumnExpression[float | None],
+        elapsed_days: SQLColumnExpression[int],
     ) -> ColumnElement[float]:
         """SQL for the sum, over the rows aggregated, of FSRS-6's retrievability ``elapsed_days``
         learner days after a review that left a card at ``stability_days``: R(t, S) = (1 + F * t

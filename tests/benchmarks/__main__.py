@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from tests.benchmarks import dataset, measure
+from tests.benchmarks import dataset, import_csv, measure
 from trainer.db import create_db_engine, open_database
 
 MS = 1e-3
@@ -89,6 +89,7 @@ def run(profile: bool) -> None:
         db = ["--db", str(path)]
         builds = measure.time_queue_build(engine, runs=25)  # before ratings change the day
         totals, rates, nexts = measure.time_rating(engine, iterations=1000)
+        report_builds = measure.time_report_build(engine, runs=9)  # before a command runs
         rows = [
             Row(
                 "rating -> next card ready",
@@ -118,6 +119,33 @@ def run(profile: bool) -> None:
                 )
             )
         rows.append(Row("trainer --help (startup)", measure.time_command(["--help"], runs=9)))
+        imports, bare, peak_mb = import_csv.measure(Path(folder))
+        rows.append(Row(f"import {import_csv.ROWS:,}-row CSV", imports))
+        rows.append(Row("  bare sqlite3 executemany, same rows", bare))
+        rows.append(
+            Row(
+                "build_report (SQL, all figures)",
+                report_builds,
+                profile=lambda: measure.profile_report_build(engine),
+            )
+        )
+        page = ["-o", str(Path(folder) / "report.html")]
+        reports = [["report", "--format", f] for f in ("markdown", "json", "csv")]
+        reports += [["report", "--format", "html", *page], ["stats"]]
+        reports += [["config", "topic_done_share", "0.5"], ["report", "--format", "json"]]
+        for args in reports:  # the last one with every topic done (62% of cards mastered)
+            if args[0] == "config":
+                measure.time_command([*db, *args], runs=0)
+                continue
+            name = "trainer " + " ".join(args[:3])
+            rows.append(
+                Row(
+                    name + (", every topic done" if args is reports[-1] else ""),
+                    measure.time_command([*db, *args], runs=9),
+                    2.0,
+                    profile=partial(measure.profile_command, [*db, *args]),
+                )
+            )
         print(
             f"trainer benchmarks: {dataset.CARDS:,} review cards all due,"
             f" {dataset.REVIEW_LOGS:,} review-log rows; now={measure.NOW.isoformat()};"
@@ -125,6 +153,11 @@ def run(profile: bool) -> None:
             f" ({'generated' if generated else 'cached'}, {prepared:.1f} s)\n"
         )
         print_table(rows)
+        ratio = statistics.median(imports) / statistics.median(bare)
+        print(
+            f"\nCSV import / bare insert: {ratio:.2f}x (target <= 3x);"
+            f" peak memory of `trainer import`: {peak_mb:.0f} MiB (target < 300 MiB)"
+        )
         print(f"\ntotal runtime {time.perf_counter() - started:.1f} s")
         if dataset.active_cards(path) != dataset.CARDS:
             print("WARNING: decks/ changed during the run; a trainer start re-imported them and")

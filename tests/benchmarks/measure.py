@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from trainer.days import DayClock
 from trainer.db import reader
 from trainer.models import Rating
+from trainer.reports.figures import build_report
 from trainer.review_queue import Focus, Limits, ReviewQueue
 from trainer.review_session import ReviewSession, ShownCard
 from trainer.settings import Settings, load_settings
@@ -106,6 +107,30 @@ def time_rating(
             rates.append(rate_s)
             nexts.append(next_s)
     return totals, rates, nexts
+
+
+def time_report_build(engine: Engine, runs: int) -> list[float]:
+    """``build_report`` for the whole collection: every figure any report format shows."""
+    settings = bench_settings(engine)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        with reader(engine, snapshot=True) as conn:
+            report = build_report(conn, settings, CLOCK, NOW)
+        times.append(time.perf_counter() - start)
+        assert report.totals.cards == REVIEWS_PER_DAY, report.totals
+    return times
+
+
+def profile_report_build(engine: Engine, runs: int = 3) -> None:
+    """Profile ``runs`` report builds."""
+    settings = bench_settings(engine)
+
+    def one() -> None:
+        with reader(engine, snapshot=True) as conn:
+            build_report(conn, settings, CLOCK, NOW)
+
+    profile_calls("build_report", one, runs)
 
 
 def command_env() -> dict[str, str]:

@@ -1,0 +1,77 @@
+"""HTML fields to card text: what the review shows for Anki's and spreadsheets' HTML."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.console import Console
+from rich.markdown import Markdown
+
+from trainer.html_text import escape_markdown, html_to_card_text, html_to_plain, media_token
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("plain words", "plain words"),
+        ("Use the &lt;div&gt; element", "Use the \\<div\\> element"),
+        ("one<br>two", "one\\\ntwo"),
+        ("<div>one</div><div>two</div><div><br></div><div>four</div>", "one\\\ntwo\n\nfour"),
+        ("<p>first</p><p>second</p>", "first\n\nsecond"),
+        ("<b>bold </b>and <i>italic</i>", "**bold** and *italic*"),
+        ("<b> </b>x", "x"),
+        ("2 * 3 * 4", "2 \\* 3 \\* 4"),
+        ("# not a heading", "\\# not a heading"),
+        ("1. not a list", "1\\. not a list"),
+        ("snake_case &amp; co", "snake\\_case \\& co"),
+        ("a &nbsp;&nbsp; b", "a b"),
+        ("<code>x = [1]</code> done", "`x = [1]` done"),
+        ("<code>a`b</code>", "``a`b``"),
+        (
+            '<pre><code class="language-python">def f():\n    return 1</code></pre>after',
+            "```python\ndef f():\n    return 1\n```\n\nafter",
+        ),
+        ("<ul><li>a</li><li>b <b>c</b></li></ul>text", "- a\n- b **c**\n\ntext"),
+        ("<ol><li>a</li><li>b</li></ol>", "1. a\n2. b"),
+        ('see <img src="list.png"> here', "see \\[image: list.png\\] here"),
+        ("[sound:word.mp3] hear", "\\[sound: word.mp3\\] hear"),
+        ('<a href="https://docs.python.org">docs</a>', "docs (https://docs.python.org)"),
+        ("<script>alert(1)</script><style>b{}</style>kept", "kept"),
+        ("<table><tr><td>a</td><td>b</td></tr></table>", "a \\| b"),
+        ("x <![if !supportLists]>y<![endif]> z", "x y z"),
+        ("<hr>", "---"),
+    ],
+)
+def test_fields_become_markdown_that_reads_as_the_field(html: str, text: str) -> None:
+    assert html_to_card_text(html) == text
+
+
+def test_the_review_shows_the_text_as_written() -> None:
+    console = Console(width=60, record=True, color_system=None)
+    console.print(Markdown(html_to_card_text("Use &lt;div&gt;, not 2 * 3 * 4<br>- really")))
+    shown = [line.rstrip() for line in console.export_text().splitlines()]
+    assert shown == ["Use <div>, not 2 * 3 * 4", "- really"]
+
+
+def test_plain_text_of_a_field_is_what_a_typed_answer_is_compared_with() -> None:
+    assert html_to_plain("<b>x_y</b> &lt;div&gt;<br>2 * 3<script>no</script>") == "x_y <div> 2 * 3"
+
+
+def test_media_tokens_are_escaped_like_the_text_around_them() -> None:
+    assert media_token("image", "a_b.png") == "\\[image: a\\_b.png\\]"
+    assert escape_markdown("[image: a_b.png]") == media_token("image", "a_b.png")
+
+
+@given(st.text())
+def test_any_field_converts_without_an_error(html: str) -> None:
+    assert isinstance(html_to_card_text(html), str)
+    assert isinstance(html_to_plain(html), str)
+
+
+@given(st.text(alphabet=st.characters(blacklist_characters="<&[")))
+def test_text_without_markup_shows_exactly_its_words(text: str) -> None:
+    html_space = re.compile(r"[ \t\n\r\f\v\xa0]+")  # HTML's white space, and no-break space
+    assert html_to_plain(text) == html_space.sub(" ", text).strip()

@@ -1,0 +1,313 @@
+"""Anki packages: note types, media, the current zstd format, untrusted files, review history."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zipfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import genanki
+import pytest
+import zstandard
+
+from trainer.days import DayClock
+from trainer.errors import DeckError
+from trainer.importers import anki
+from trainer.importers.anki import read_anki
+from trainer.importers.anki_history import (
+    AnkiSchedule,
+    CardHistory,
+    RevlogEntry,
+    rebuild,
+    reviews_for_fsrs,
+)
+from trainer.models import CardState
+from trainer.scheduling import Scheduler
+from trainer.settings import Settings
+
+FIXTURES = Path(__file__).parent / "fixtures" / "anki"
+REFERENCE = json.loads((FIXTURES / "fsrs_reference.json").read_text())
+CUSTOM = genanki.Model(
+    1_607_392_320,
+    "Vocabulary",
+    fields=[{"name": "Word"}, {"name": "Meaning"}, {"name": "Example"}],
+    templates=[
+        {
+            "name": "Recognise",
+            "qfmt": "Meaning of <i>{{Word}}</i>?<script>evil()</script>",
+            "afmt": "{{FrontSide}}<hr id=answer>{{Meaning}}"
+            "{{#Example}}<br>e.g. {{Example}}{{/Example}}",
+        }
+    ],
+)
+
+
+def build_package(folder: Path, media: bool = True) -> Path:
+    """A package written by genanki: one note of each stock note type, a custom one, a picture."""
+    deck = genanki.Deck(2_059_400_110, "Python::Lists")
+    picture = folder / "list.png"
+    picture.write_bytes(b"\x89PNG fixture")
+    notes = [
+        (genanki.BASIC_MODEL, ["What does <code>len([])</code> return?", "<b>0</b>"], "basic"),
+        (genanki.BASIC_AND_REVERSED_CARD_MODEL, ["list", 'mutable <img src="list.png">'], "rev"),
+        (genanki.BASIC_TYPE_IN_THE_ANSWER_MODEL, ["Keyword for a function?", "def"], "typed"),
+        (genanki.CLOZE_MODEL, ["{{c1::append}} adds one, {{c2::extend::how}} many", "docs"], "cl"),
+        (CUSTOM, ["ubiquitous", "found everywhere", ""], "custom"),
+    ]
+    for model, fields, guid in notes:
+        deck.add_note(genanki.Note(model=model, fields=fields, guid=guid, tags=["py::lists"]))
+    package = genanki.Package(deck, media_files=[str(picture)] if media else [])
+    path = folder / "lists.apkg"
+    package.write_to_file(str(path))
+    return path
+
+
+def edit_collection(package: Path, edit: Callable[[sqlite3.Connection], None]) -> None:
+    """Change the SQLite collection inside a (legacy) package in place."""
+    with zipfile.ZipFile(package) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    database = package.with_suffix(".db")
+    database.write_bytes(members["collection.anki2"])
+    connection = sqlite3.connect(database)
+    edit(connection)
+    connection.commit()
+    connection.close()
+    members["collection.anki2"] = database.read_bytes()
+    write_zip(package, members)
+
+
+def write_zip(path: Path, members: dict[str, bytes]) -> None:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def test_each_note_type_gives_its_cards_with_clean_text(tmp_path: Path) -> None:
+    deck = read_anki(build_package(tmp_path), "lists.apkg")
+    assert deck.name == "Python::Lists" and deck.skipped == 0
+    assert [(c.key, c.kind, c.front, c.back, c.accepted) for c in deck.cards] == [
+        ("basic", "basic", "What does `len([])` return?", "**0**", ()),
+        ("rev", "basic", "list", "mutable \\[image: list.png\\]", ()),
+        ("rev#2", "basic", "mutable \\[image: list.png\\]", "list", ()),
+        ("typed", "typed", "Keyword for a function?", "**def**", ("def",)),
+        (
+            "cl#c1",
+            "cloze",
+            "\\[...\\] adds one, extend many",
+            "**append** adds one, extend many\\\ndocs",
+            (),
+        ),
+        (
+            "cl#c2",
+            "cloze",
+            "append adds one, \\[how\\] many",
+            "append adds one, **extend** many\\\ndocs",
+            (),
+        ),
+        ("custom", "basic", "Meaning of *ubiquitous*?", "found everywhere", ()),
+    ]
+    assert {c.tags for c in deck.cards} == {("py-lists",)}
+    assert [(m.name, m.read()) for m in deck.media] == [("list.png", b"\x89PNG fixture")]
+
+
+def test_a_package_in_ankis_current_format_reads_the_same_way() -> None:
+    """``current.apkg`` was exported by Anki 26.9 (collection.anki21b, zstd, protobuf)."""
+    deck = read_anki(FIXTURES / "current.apkg", "current.apkg")
+    assert deck.name == "Python::Basics"
+    assert [(c.kind, c.front, c.back) for c in deck.cards] == [
+        ("basic", "What does `len([])` return?", "**0** \N{EN DASH} an empty list"),
+        ("basic", "list", "a mutable sequence\\\n\\[image: list.png\\]"),
+        ("basic", "a mutable sequence\\\n\\[image: list.png\\]", "list"),
+        ("typed", "Keyword that defines a function?", "**def**"),
+        (
+            "cloze",
+            "\\[...\\] adds one item, extend adds many",
+            "**append** adds one item, extend adds many\\\nsee the docs",
+        ),
+        (
+            "cloze",
+            "append adds one item, \\[method\\] adds many",
+            "append adds one item, **extend** adds many\\\nsee the docs",
+        ),
+    ]
+    assert [(m.name, m.read()) for m in deck.media] == [("list.png", b"\x89PNG\r\n\x1a\n fixture")]
+
+
+def test_suspended_and_empty_cards_are_skipped_and_counted(tmp_path: Path) -> None:
+    package = build_package(tmp_path)
+
+    def suspend_and_empty(db: sqlite3.Connection) -> None:
+        db.execute("UPDATE cards SET queue = -1 WHERE ord = 1")  # the reverse and cloze 2
+        db.execute("UPDATE notes SET flds = '' || char(31) || 'x' WHERE guid = 'basic'")
+
+    edit_collection(package, suspend_and_empty)
+    deck = read_anki(package, "lists.apkg")
+    assert [c.key for c in deck.cards] == ["rev", "typed", "cl#c1", "custom"]
+    assert deck.skip_reasons == ("empty question or answer (1)", "suspended in Anki (2)")
+
+
+@pytest.mark.parametrize(
+    ("members", "problem"),
+    [
+        ({"../evil": b"x", "collection.anki2": b""}, "has an absolute path or '..'; refused"),
+        ({"/etc/passwd": b"x"}, "has an absolute path or '..'; refused"),
+        ({"media": b"{}"}, "no Anki collection inside"),
+        ({"collection.anki2": b"not sqlite at all" * 100}, "is not a readable Anki database"),
+        ({"collection.anki21b": b"\x28\xb5\x2f\xfd garbage"}, "damaged zstd data"),
+    ],
+)
+def test_unsafe_or_damaged_packages_are_refused_with_a_clear_error(
+    tmp_path: Path, members: dict[str, bytes], problem: str
+) -> None:
+    path = tmp_path / "bad.apkg"
+    write_zip(path, members)
+    with pytest.raises(DeckError) as caught:
+        read_anki(path, "bad.apkg")
+    assert problem in str(caught.value) and str(caught.value).startswith("bad.apkg: ")
+
+
+def test_a_file_that_is_not_a_zip_archive_is_refused() -> None:
+    with pytest.raises(DeckError, match=r"^x.apkg: not a readable zip archive \(File is not"):
+        read_anki(b"just text", "x.apkg")
+
+
+def test_limits_stop_archive_bombs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = build_package(tmp_path)
+    monkeypatch.setattr(anki, "MAX_MEMBERS", 2)
+    with pytest.raises(DeckError, match="3 archive members, more than 2"):
+        read_anki(path, "lists.apkg")
+    monkeypatch.setattr(anki, "MAX_MEMBERS", 100)
+    monkeypatch.setattr(anki, "MAX_COLLECTION_BYTES", 10_000)
+    with pytest.raises(DeckError, match=r"collection\.anki2 is [0-9]+ bytes, over 10000"):
+        read_anki(path, "lists.apkg")
+    bomb = zstandard.ZstdCompressor().compress(b"\0" * 50_000)  # 50 kB from a few bytes
+    write_zip(tmp_path / "bomb.apkg", {"collection.anki21b": bomb})
+    with pytest.raises(DeckError, match=r"collection\.anki21b unpacks past 10000 bytes"):
+        read_anki(tmp_path / "bomb.apkg", "bomb.apkg")
+
+
+def test_a_view_in_place_of_a_table_is_refused(tmp_path: Path) -> None:
+    package = build_package(tmp_path)
+
+    def replace_with_view(db: sqlite3.Connection) -> None:
+        db.execute("ALTER TABLE cards RENAME TO real_cards")
+        db.execute("CREATE VIEW cards AS SELECT * FROM real_cards")
+
+    edit_collection(package, replace_with_view)
+    with pytest.raises(DeckError, match="not an Anki collection \\(no table cards\\)"):
+        read_anki(package, "lists.apkg")
+
+
+def test_media_names_with_a_folder_are_refused(tmp_path: Path) -> None:
+    package = build_package(tmp_path)
+    with zipfile.ZipFile(package) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    members["media"] = json.dumps({"0": "../list.png"}).encode()
+    write_zip(package, members)
+
+    def refer(db: sqlite3.Connection) -> None:
+        db.execute("UPDATE notes SET flds = 'q<img src=\"../list.png\">' || char(31) || 'a'")
+
+    edit_collection(package, refer)
+    with pytest.raises(DeckError, match=r"media file name '\.\./list\.png' has a folder in it"):
+        read_anki(package, "lists.apkg")
+
+
+def test_a_broken_note_is_named_by_its_id(tmp_path: Path) -> None:
+    package = build_package(tmp_path)
+    edit_collection(
+        package, lambda db: db.execute("UPDATE notes SET flds = x'00' WHERE guid = 'cl'")
+    )
+    with pytest.raises(DeckError, match=r"lists.apkg: note \d+: GUID, tags or fields are not text"):
+        read_anki(package, "lists.apkg")
+
+
+def test_a_schedule_that_is_no_date_is_refused_with_history(tmp_path: Path) -> None:
+    package = build_package(tmp_path)
+    edit_collection(
+        package, lambda db: db.execute("UPDATE cards SET type = 2, queue = 2, due = 1e12")
+    )
+    assert len(read_anki(package, "lists.apkg").cards) == 7  # without history it does not matter
+    with pytest.raises(DeckError, match=r"^lists\.apkg: card \d+: due date or interval out of"):
+        read_anki(package, "lists.apkg", with_history=True)
+
+
+# Review history --------------------------------------------------------------------------------
+
+CLOCK = DayClock(4, ZoneInfo("UTC"))
+NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+
+
+def _entry(day: int, ease: int, kind: int, interval: int = 1, factor: int = 2500) -> RevlogEntry:
+    """A revlog row ``day`` days after 2026-01-01 12:00 UTC."""
+    return RevlogEntry(1_767_268_800_000 + day * 86_400_000, ease, interval, factor, 5000, kind)
+
+
+def test_cram_manual_and_rescheduled_rows_are_left_out_and_resets_cut_history() -> None:
+    learn, review, relearn, filtered, manual, rescheduled = range(6)
+    rows = (
+        _entry(0, 3, learn, -600),
+        _entry(1, 3, review),
+        _entry(2, 3, filtered, factor=0),  # cram
+        _entry(3, 3, filtered, factor=2500),  # a rescheduling filtered deck: counts
+        _entry(4, 0, manual, factor=100),  # set due date
+        _entry(5, 0, rescheduled),
+        _entry(6, 1, review),
+        _entry(6, 3, relearn, -600),  # same day: kept
+    )
+    kept = reviews_for_fsrs(rows)
+    assert kept == ([rows[0], rows[1], rows[3], rows[6], rows[7]], True)
+    reset = (*rows, _entry(7, 0, manual, factor=0), _entry(8, 3, learn, -600))
+    assert reviews_for_fsrs(reset) == ([reset[-1]], True)
+    assert reviews_for_fsrs((*rows, _entry(7, 0, manual, factor=0))) is None
+    no_learning = (_entry(0, 3, review, 10), _entry(5, 3, review, 20))
+    assert reviews_for_fsrs(no_learning) == (list(no_learning), False)
+
+
+def _history(revlog: list[list[int]]) -> CardHistory:
+    schedule = AnkiSchedule(2, 2, 30, 5, 2500, len(revlog), 0, 0, 0, 0)
+    entries = tuple(RevlogEntry(r[0], r[1], r[2], r[4], r[5], r[6]) for r in revlog)
+    return CardHistory("k", schedule, entries, 1_767_225_600)
+
+
+def test_rebuilt_memory_equals_what_anki_computes_from_the_same_log() -> None:
+    """150 generated logs, each with the stability and difficulty Anki 26.9.3 computed
+    (tests/fixtures/anki/make_fixtures.py); Anki computes in 32-bit floats."""
+    scheduler = Scheduler(Settings())
+    compared = 0
+    for case in REFERENCE["generated"]:
+        history = _history(case["revlog"])
+        if case["anki"] is None:
+            assert reviews_for_fsrs(history.reviews) is None
+            continue
+        memory = rebuild(history, scheduler, CLOCK, NOW).memory
+        stability, difficulty = case["anki"]
+        assert memory.stability_days == pytest.approx(stability, rel=2e-5)
+        assert memory.difficulty == pytest.approx(difficulty, rel=2e-5)
+        compared += 1
+    assert compared == 146
+
+
+def test_the_card_keeps_ankis_state_due_day_and_counts() -> None:
+    learn, review = 0, 1
+    rows = (_entry(0, 3, learn, -600), _entry(0, 3, learn, 1), _entry(1, 3, review, 4))
+    schedule = AnkiSchedule(2, 2, 10, 4, 2500, 3, 0, 0, 0, 0)
+    created = 1_767_240_000  # 2026-01-01 04:00 UTC, the rollover: Anki's day 0
+    rebuilt = rebuild(CardHistory("k", schedule, rows, created), Scheduler(Settings()), CLOCK, NOW)
+    memory = rebuilt.memory
+    assert (memory.state, memory.due_day, memory.reps, memory.lapses) == (
+        CardState.REVIEW,
+        datetime(2026, 1, 11).date(),
+        3,
+        0,
+    )
+    assert memory.last_review_day == datetime(2026, 1, 2).date()
+    assert [(log.state_before, log.state, log.elapsed_days) for log in rebuilt.logs] == [
+        (CardState.NEW, CardState.LEARNING, None),
+        (CardState.LEARNING, CardState.REVIEW, 0),
+        (CardState.REVIEW, CardState.REVIEW, 1),
+    ]

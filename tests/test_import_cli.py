@@ -1,0 +1,220 @@
+"""`trainer import` as a learner uses it: targets, idempotent re-import, all or nothing, history."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from trainer.cli import cli
+from trainer.db import open_database
+from trainer.importers.notes import card_key, cloze_key
+from trainer.models import Card, Deck, ReviewLog
+
+NOW = "2026-11-29T10:00:00+00:00"
+FIXTURES = Path(__file__).parent / "fixtures" / "anki"
+CSV = "Question,Answer\nWhat is a list?,An ordered sequence\nWhat is a dict?,A mapping\n"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), env={"TRAINER_NOW": NOW})
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _status() -> dict[str, object]:
+    code, out, _ = run("status", "--json")
+    assert code == 0
+    return json.loads(out)  # type: ignore[no-any-return]
+
+
+def _topic_cards(status: dict[str, object], slug: str) -> int:
+    for section in status["sections"]:  # type: ignore[attr-defined]
+        for topic in section["topics"]:
+            if topic["slug"] == slug:
+                return int(topic["cards"])
+    raise KeyError(slug)
+
+
+def _decks(db_path: Path) -> dict[str, tuple[str, int]]:
+    engine = open_database(str(db_path))
+    with Session(engine) as db:
+        rows = db.execute(
+            select(Deck.name, Deck.source, func.count(Card.id))
+            .join(Card, Card.deck_id == Deck.id, isouter=True)
+            .where(Deck.source == "import")
+            .group_by(Deck.id)
+        ).all()
+    engine.dispose()
+    return {name: (source, count) for name, source, count in rows}
+
+
+@pytest.fixture
+def deck_file(tmp_path: Path) -> Path:
+    path = tmp_path / "python.csv"
+    path.write_text(CSV)
+    return path
+
+
+def test_topic_cards_count_toward_the_topic_and_leave_the_builtin_deck_alone(
+    deck_file: Path, db_path: Path
+) -> None:
+    before = _topic_cards(_status(), "data-structures")
+    code, out, _ = run("import", str(deck_file), "--topic", "data-structures")
+    assert code == 0, out
+    assert out == (
+        f'{deck_file} -> deck "Imported: python (data-structures)": 2 added, 0 updated,'
+        " 0 unchanged, 0 skipped\n"
+    )
+    assert _topic_cards(_status(), "data-structures") == before + 2
+    assert _decks(db_path) == {"Imported: python (data-structures)": ("import", 2)}
+
+
+def test_reimport_changes_nothing_and_an_edit_updates_in_place_keeping_history(
+    deck_file: Path, db_path: Path
+) -> None:
+    run("import", str(deck_file), "--deck", "Python")
+    engine = open_database(str(db_path))
+    with Session(engine) as db, db.begin():
+        card = db.scalars(select(Card).where(Card.front == "What is a dict?")).one()
+        card_id = card.id
+        db.add(
+            ReviewLog(
+                card_id=card_id,
+                rating=3,
+                reviewed_at=datetime.fromisoformat(NOW),
+                review_day=date(2026, 11, 29),
+                duration_ms=1000,
+                state_before=0,
+                state=1,
+                stability_days=2.3,
+                difficulty=2.1,
+                interval_days=0,
+            )
+        )
+    code, out, _ = run("import", str(deck_file), "--deck", "Python")
+    assert code == 0 and "0 added, 0 updated, 2 unchanged, 0 skipped" in out
+    deck_file.write_text(CSV.replace("A mapping", "A mapping of keys to values"))
+    code, out, _ = run("import", str(deck_file), "--deck", "Python", "--json")
+    assert code == 0
+    assert json.loads(out) == [
+        {
+            "path": str(deck_file),
+            "deck": "Python",
+            "added": 0,
+            "updated": 1,
+            "unchanged": 1,
+            "skipped": 0,
+            "error": None,
+        }
+    ]
+    with Session(engine) as db:
+        card = db.get_one(Card, card_id)
+        assert card.back == "A mapping of keys to values"
+        assert db.scalar(select(func.count(ReviewLog.id)).where(ReviewLog.card_id == card_id)) == 1
+    engine.dispose()
+
+
+def test_a_standalone_deck_is_an_extra_deck_in_status(deck_file: Path) -> None:
+    assert run("import", str(deck_file), "--deck", "Spanish")[0] == 0
+    extra = _status()["extra_decks"]
+    assert [(d["slug"], d["cards"], d["new"]) for d in extra] == [("Spanish", 2, 2)]  # type: ignore[attr-defined]
+
+
+def test_a_bad_file_imports_nothing_while_the_good_ones_import(
+    deck_file: Path, tmp_path: Path, db_path: Path
+) -> None:
+    bad = tmp_path / "bad.md"
+    bad.write_text("What?::That\n\nQ: dangling\n")
+    code, out, err = run("import", str(bad), str(deck_file))
+    assert code == 1
+    assert out == f'{deck_file} -> deck "python": 2 added, 0 updated, 0 unchanged, 0 skipped\n'
+    assert err == f"{bad}: not imported\nError: {bad}:3: 'Q:' without an 'A:' line for its answer\n"
+    assert _decks(db_path) == {"python": ("import", 2)}
+
+
+def test_a_dry_run_writes_nothing(deck_file: Path, db_path: Path) -> None:
+    code, out, _ = run("import", str(deck_file), str(FIXTURES / "current.apkg"), "--dry-run")
+    assert code == 0
+    assert out.splitlines()[-1] == "Dry run: nothing was written."
+    assert "6 added" in out and "1 media file" in out
+    assert _decks(db_path) == {}
+    assert not (db_path.parent / "trainer-media").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--topic", "nope"], "Error: --topic nope: no such topic (see 'trainer status --json')"),
+        (["--topic", "algorithms", "--deck", "x"], "Error: --topic and --deck: give one of them"),
+        (["--deck", "Data Structures"], "Error: --deck Data Structures: that deck is a built-in"),
+    ],
+)
+def test_bad_options_are_usage_errors(deck_file: Path, args: list[str], message: str) -> None:
+    code, _, err = run("import", str(deck_file), str(deck_file), *args)
+    assert code == 2 and err.startswith(message) and err.count("Error:") == 1
+
+
+def test_a_deck_name_taken_by_a_builtin_deck_fails_that_file_only(tmp_path: Path) -> None:
+    native = tmp_path / "mine.toml"
+    native.write_text('name = "Data Structures"\n\n[[card]]\nid = "a"\nfront = "Q"\nback = "A"\n')
+    code, _, err = run("import", str(native))
+    assert code == 1
+    assert err.splitlines()[1] == (
+        f"Error: {native}: its deck 'Data Structures' is a built-in deck; name one with --deck"
+    )
+
+
+def test_media_go_to_the_media_folder_and_a_clash_gets_its_own_name(
+    tmp_path: Path, db_path: Path
+) -> None:
+    media = db_path.parent / "trainer-media"
+    media.mkdir()
+    (media / "list.png").write_bytes(b"another picture")
+    assert run("import", str(FIXTURES / "current.apkg"))[0] == 0
+    picture = b"\x89PNG\r\n\x1a\n fixture"
+    renamed = f"list-{hashlib.sha256(picture).hexdigest()[:8]}.png"
+    assert sorted(p.name for p in media.iterdir()) == [renamed, "list.png"]
+    assert (media / renamed).read_bytes() == picture
+    engine = open_database(str(db_path))
+    with Session(engine) as db:
+        backs = db.scalars(select(Card.back).where(Card.back.contains("[image:"))).all()
+    engine.dispose()
+    assert backs == [f"a mutable sequence\\\n\\[image: {renamed}\\]"]
+
+
+def test_history_rebuilds_the_memory_anki_computes_and_is_imported_once(db_path: Path) -> None:
+    reference = json.loads((FIXTURES / "fsrs_reference.json").read_text())["package"]
+    package = str(FIXTURES / "current.apkg")
+    code, out, _ = run("import", package, "--with-history", "--topic", "data-structures")
+    assert code == 0, out
+    engine = open_database(str(db_path))
+    with Session(engine) as db:
+        cards = {c.key: c for c in db.scalars(select(Card).where(Card.deck.has(source="import")))}
+        logs = db.scalar(select(func.count(ReviewLog.id)))
+        for ident, (stability, difficulty) in reference.items():
+            guid, ordinal = ident.rsplit("/", 1)
+            key = card_key(guid, int(ordinal))
+            card = cards.get(key) or cards[cloze_key(guid, int(ordinal) + 1)]
+            assert card.stability_days == pytest.approx(stability, rel=2e-5)
+            assert card.difficulty == pytest.approx(difficulty, rel=2e-5)
+            assert card.state == 2 and card.reps > 0
+    assert f"; {logs} review-log rows" in out
+    code, out, _ = run("import", package, "--with-history", "--topic", "data-structures")
+    assert code == 0 and "6 unchanged" in out and "review-log" not in out
+    with Session(engine) as db:
+        assert db.scalar(select(func.count(ReviewLog.id))) == logs
+    engine.dispose()
+
+
+def test_the_same_file_under_another_name_is_another_deck(deck_file: Path, db_path: Path) -> None:
+    copy = deck_file.with_name("copy.csv")
+    shutil.copy(deck_file, copy)
+    assert run("import", str(deck_file), str(copy))[0] == 0
+    assert _decks(db_path) == {"python": ("import", 2), "copy": ("import", 2)}

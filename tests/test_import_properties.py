@@ -1,0 +1,153 @@
+"""Properties of the importers: junk never crashes them, and a written deck reads back the same."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import replace
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from trainer.days import DayClock
+from trainer.deck_writer import write_deck
+from trainer.errors import TrainerError
+from trainer.importers.anki import LATEST_S, MAX_INTERVAL, read_anki
+from trainer.importers.anki_history import AnkiSchedule, CardHistory, RevlogEntry, rebuild
+from trainer.importers.delimited import read_delimited
+from trainer.importers.imported import ImportedDeck
+from trainer.importers.markdown import read_markdown
+from trainer.importers.native import read_native
+from trainer.models import CardState, Rating
+from trainer.parser import CardSpec, DeckSpec, parse_deck
+from trainer.scheduling import Scheduler
+from trainer.settings import Settings
+
+READERS = {
+    "native": read_native,
+    "csv": read_delimited,
+    "markdown": read_markdown,
+    "anki": read_anki,
+}
+#: Bytes that look like the formats often enough to get past their first checks.
+TEXTY = st.one_of(
+    st.binary(max_size=400),
+    st.text(alphabet='Q:A:C?=[]{}c1#:,;\t|"\n\r\\<>&b/ x', max_size=300).map(str.encode),
+)
+
+
+def _reads_or_refuses(reader: str, data: bytes) -> None:
+    try:
+        deck = READERS[reader](data, "junk")
+    except TrainerError as exc:
+        assert str(exc).startswith("junk")
+    else:
+        assert isinstance(deck, ImportedDeck)
+        assert all(card.front and card.back for card in deck.cards)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["native", "csv", "markdown", "anki"]), TEXTY)
+def test_any_bytes_import_or_raise_the_projects_error(reader: str, data: bytes) -> None:
+    _reads_or_refuses(reader, data)
+
+
+MEMBERS = st.sampled_from(
+    ["collection.anki2", "collection.anki21", "collection.anki21b", "media", "meta", "0"]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(MEMBERS, st.binary(max_size=300), max_size=4))
+def test_any_zip_of_junk_members_imports_or_raises_the_projects_error(
+    members: dict[str, bytes],
+) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    _reads_or_refuses("anki", buffer.getvalue())
+
+
+SLUG = st.from_regex(r"[a-z0-9][a-z0-9-]{0,12}", fullmatch=True)
+TEXT = st.text(min_size=1, max_size=60).map(str.strip).filter(bool)
+
+
+@st.composite
+def cards(draw: st.DrawFn) -> CardSpec:
+    key, kind = draw(SLUG), draw(st.sampled_from(["basic", "typed", "output"]))
+    tags = tuple(draw(st.lists(SLUG, max_size=3)))
+    docs = draw(
+        st.none() | st.from_regex(r"https://[a-z]{1,10}\.org/[a-z0-9/]{0,10}", fullmatch=True)
+    )
+    extra = draw(st.none() | TEXT)
+    if kind == "basic":
+        return CardSpec(key, kind, draw(TEXT), draw(TEXT), tags, docs)
+    if kind == "typed":
+        accepted = tuple(draw(st.lists(TEXT, min_size=1, max_size=3)))
+        back = "\n\n".join(p for p in (f"**{accepted[0]}**", extra) if p)
+        return CardSpec(key, kind, draw(TEXT), back, tags, docs, accepted)
+    code = draw(TEXT.filter(lambda c: c.strip("\n")))
+    output = draw(TEXT.filter(lambda o: o.rstrip("\n")))
+    prompt = draw(st.just("What does this code print?") | TEXT)
+    front = f"{prompt}\n\n```python\n{code.strip(chr(10))}\n```"
+    back = "\n\n".join(p for p in (f"```text\n{output.rstrip(chr(10))}\n```", extra) if p)
+    return CardSpec(key, kind, front, back, tags, docs, code=code, output=output)
+
+
+@given(
+    st.none() | SLUG,
+    st.none() | TEXT,
+    st.lists(cards(), max_size=6, unique_by=lambda c: c.key),
+)
+def test_a_deck_written_out_reads_back_identical(
+    topic: str | None, name: str | None, deck_cards: list[CardSpec]
+) -> None:
+    deck = DeckSpec("deck.toml", topic, name, tuple(deck_cards))
+    again = parse_deck(write_deck(deck), "deck.toml")
+    assert replace(again, cards=tuple(replace(c, line=0) for c in again.cards)) == deck
+
+
+ENTRIES = st.builds(
+    RevlogEntry,
+    id_ms=st.integers(0, LATEST_S * 1000),
+    ease=st.integers(0, 4),
+    interval=st.integers(-MAX_INTERVAL, MAX_INTERVAL),
+    factor=st.sampled_from([0, 1050, 1300, 2500]),
+    duration_ms=st.integers(0, 60_000),
+    kind=st.integers(0, 5),
+)
+
+
+@st.composite
+def schedules(draw: st.DrawFn) -> AnkiSchedule:
+    card_type, queue = draw(st.sampled_from([(0, 0), (1, 1), (1, 3), (2, 2), (3, 1), (2, -1)]))
+    in_days = card_type == 2 or queue in (2, 3)
+    due = draw(st.integers(-MAX_INTERVAL, MAX_INTERVAL) if in_days else st.integers(0, LATEST_S))
+    interval = draw(st.integers(0, MAX_INTERVAL))
+    counts = draw(st.tuples(st.integers(0, 4000), st.integers(0, 100), st.integers(0, 3003)))
+    return AnkiSchedule(card_type, queue, due, interval, draw(st.integers(0, 9000)), *counts, 0, 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    schedules(),
+    st.lists(ENTRIES, max_size=12).map(lambda e: tuple(sorted(e, key=lambda r: r.id_ms))),
+    st.integers(0, LATEST_S),
+)
+def test_any_valid_anki_history_rebuilds_into_a_card_the_scheduler_can_review(
+    schedule: AnkiSchedule, entries: tuple[RevlogEntry, ...], created: int
+) -> None:
+    clock = DayClock(4, ZoneInfo("UTC"))
+    now = datetime(2026, 11, 29, 10, tzinfo=UTC)
+    rebuilt = rebuild(
+        CardHistory("k", schedule, entries, created), Scheduler(Settings()), clock, now
+    )
+    memory = rebuilt.memory
+    if memory.state != CardState.NEW:
+        assert memory.stability_days is not None and memory.stability_days > 0
+        assert memory.difficulty is not None and 1 <= memory.difficulty <= 10
+    assert all(1 <= log.rating <= 4 for log in rebuilt.logs)
+    Scheduler(Settings()).review(1, memory, Rating.GOOD, now, clock)

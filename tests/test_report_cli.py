@@ -1,0 +1,134 @@
+"""``trainer report`` and ``trainer stats`` as a learner uses them: scripted reviews on simulated
+days until a built-in topic is mastered, then every report format agrees about it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from trainer.cli import cli
+from trainer.db import open_database
+from trainer.models import Card, CardState, Deck, Topic
+
+START = datetime.fromisoformat("2026-11-29T10:00:00+00:00")
+TOPIC, TITLE = "list-comprehensions", "List Comprehensions"
+
+
+def run(*args: str, now: datetime = START, input: str | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), input=input, env={"TRAINER_NOW": now.isoformat()})
+    return result.exit_code, result.output
+
+
+def _next_due_day(db_path: Path) -> date | None:
+    """The first learner day on which one of the topic's review cards is due."""
+    engine = open_database(str(db_path))
+    with engine.connect() as conn:
+        due = conn.scalar(
+            select(func.min(Card.due_day))
+            .join(Deck, Deck.id == Card.deck_id)
+            .join(Topic, Topic.id == Deck.topic_id)
+            .where(Topic.slug == TOPIC, Card.state == CardState.REVIEW)
+        )
+    engine.dispose()
+    return due
+
+
+def _topic_status(now: datetime) -> dict[str, object]:
+    code, output = run("status", "--json", now=now)
+    assert code == 0, output
+    topics = [t for s in json.loads(output)["sections"] for t in s["topics"]]
+    return next(t for t in topics if t["slug"] == TOPIC)
+
+
+def test_a_mastered_topic_is_ticked_and_every_format_agrees(db_path: Path, tmp_path: Path) -> None:
+    now, first_done = START, None
+    for _ in range(12):  # review the topic on each day it has cards due, rating all Good
+        code, output = run(
+            "review", "--topic", TOPIC, "--new-cards", "50", now=now, input=" 3" * 200
+        )
+        assert code == 0, output
+        status = _topic_status(now)
+        if status["done"]:
+            first_done = now.date()
+            break
+        due = _next_due_day(db_path)
+        assert due is not None
+        now = datetime.combine(due, now.timetz())
+    assert first_done is not None and status["mastered"] == status["cards"]
+
+    later = now + timedelta(days=3)
+    code, markdown = run("report", now=later)
+    assert code == 0, markdown
+    assert f"- [x] {TITLE}\n" in markdown
+    assert f"done since {first_done.isoformat()}" in markdown
+    assert "- [ ] Data Structures (Arrays," in markdown
+
+    code, output = run("report", "--format", "json", "--topic", TOPIC, now=later)
+    data = json.loads(output)
+    topic = data["sections"][0]["topics"][0]
+    assert (topic["slug"], topic["done"], topic["first_done_day"]) == (
+        TOPIC,
+        True,
+        first_done.isoformat(),
+    )
+    assert topic["figures"]["mastered"] == status["mastered"] == topic["figures"]["cards"]
+    assert data["roadmap"]["done"] is True and data["scope"]["topic"] == TOPIC
+
+    code, output = run("report", "--format", "csv", now=later)
+    rows = {row["topic_slug"]: row for row in csv.DictReader(io.StringIO(output))}
+    assert len(rows) == 57
+    assert (rows[TOPIC]["done"], rows[TOPIC]["first_done_day"]) == ("true", first_done.isoformat())
+    assert rows[TOPIC]["mastered"] == str(topic["figures"]["mastered"])
+    assert [r["topic_slug"] for r in rows.values() if r["done"] == "true"] == [TOPIC]
+
+    page = tmp_path / "progress.html"
+    code, output = run("report", "-o", str(page), now=later)  # html from the suffix
+    assert (code, output) == (0, "")
+    html = page.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and f"done since {first_done.isoformat()}" in html
+    assert html.count('<td class="mark" title="done">✓</td>') == 1
+
+    code, output = run("stats", "--section", "Python Advanced Topics", now=later)
+    assert code == 0, output
+    assert f"{TITLE}  " in output and f"✓ {first_done.isoformat()}" in output
+    assert "Reviews per day" in output and "Due in the next 30 days" in output
+
+
+def test_report_writes_files_and_explains_mistakes(tmp_path: Path) -> None:
+    assert run("report", "--format", "html") == (
+        2,
+        "Error: --format html writes a page for a browser: add -o FILE, e.g. -o report.html\n",
+    )
+    assert run("report", "--topic", "nope") == (
+        2,
+        "Error: --topic nope: no such topic (see 'trainer status')\n",
+    )
+    missing = tmp_path / "nowhere" / "report.md"
+    assert run("report", "-o", str(missing)) == (
+        1,
+        f"Error: cannot write {missing}: No such file or directory\n",
+    )
+    target = tmp_path / "report.json"
+    target.write_text("old")
+    assert run("report", "-o", str(target)) == (0, "")
+    assert json.loads(target.read_text())["schema_version"] == 1
+    written = [p.name for p in tmp_path.iterdir() if not p.name.startswith("trainer.db")]
+    assert written == ["report.json"]  # no temporary file left behind
+    assert run("report", "--format", "markdown", "-o", str(tmp_path / "r.txt")) == (0, "")
+    assert (tmp_path / "r.txt").read_text().startswith("# Mastery report\n")
+
+
+def test_stats_on_a_fresh_database() -> None:
+    code, output = run("stats")
+    assert code == 0, output
+    lines = output.splitlines()
+    assert lines[0] == "Mastery  learner day 2026-11-29"
+    assert "Roadmap      0 of 57 topics done" in lines
+    assert any(line.startswith(" Basic Computer Science Concepts ") for line in lines)
+    assert "True retention by week  scale 70%-100%, desired 90%; no ratings yet" in lines

@@ -1,0 +1,513 @@
+"""Mastery reports: the figures from hand-made cards and review logs, a learner mastering a topic
+over simulated days, and each format (Markdown, JSON, CSV, HTML) on hostile names."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import struct
+import subprocess
+from datetime import date, datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+
+import jsonschema
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import literal, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from conftest import NOW, engine_of
+from trainer.days import DayClock
+from trainer.db import create_db_engine, reader
+from trainer.errors import UsageError
+from trainer.importer import upsert_cards, upsert_roadmap
+from trainer.mastery import roadmap_progress
+from trainer.models import Card, CardState, Deck, Rating, ReviewLog
+from trainer.parser import CardSpec, SectionSpec, TopicSpec
+from trainer.reports import render
+from trainer.reports.csv_report import COLUMNS, inert
+from trainer.reports.figures import Report, Scope, build_report, first_all_done
+from trainer.reports.markdown import escape
+from trainer.review_queue import Focus
+from trainer.review_session import ReviewSession
+from trainer.scheduling import Memory, Scheduler, memory_of
+from trainer.settings import Settings
+
+SCHEMA = json.loads((Path(__file__).parents[1] / "docs" / "report.schema.json").read_text())
+TODAY = date(2026, 11, 29)  # NOW's learner day
+EVIL_SECTION = "<script>alert('x')</script> & Co"
+EVIL_TOPIC = "=cmd|' /C calc'!A0"
+EVIL_DECK = "@SUM(1+1)*cmd"
+SQL_ENGINE = create_db_engine("sqlite://")
+
+
+def _day(offset: int) -> date:
+    return TODAY + timedelta(days=offset)
+
+
+def _at(clock: DayClock, offset: int, hours: int = 6) -> datetime:
+    return clock.day_start(_day(offset)) + timedelta(hours=hours)
+
+
+def _card(db: Session, deck: Deck, key: str, **memory: object) -> Card:
+    card = Card(deck_id=deck.id, key=key, position=0, kind="basic", front="Q", back="A")
+    for name, value in memory.items():
+        setattr(card, name, value)
+    db.add(card)
+    db.flush()
+    return card
+
+
+def _log(
+    db: Session,
+    clock: DayClock,
+    card: Card,
+    offset: int,
+    stability: float,
+    rating: Rating = Rating.GOOD,
+    before: CardState = CardState.REVIEW,
+    elapsed: int | None = 3,
+    hours: int = 6,
+) -> None:
+    db.add(
+        ReviewLog(
+            card_id=card.id,
+            rating=int(rating),
+            reviewed_at=_at(clock, offset, hours),
+            review_day=_day(offset),
+            duration_ms=5000,
+            state_before=int(before),
+            elapsed_days=elapsed,
+            state=int(CardState.REVIEW),
+            stability_days=stability,
+            difficulty=5.0,
+            interval_days=3,
+        )
+    )
+
+
+def _review_card(key: str, stability: float, last: int, due: int, lapses: int = 0) -> dict:
+    return {
+        "key": key,
+        "state": CardState.REVIEW,
+        "stability_days": stability,
+        "difficulty": 5.0,
+        "last_review_day": _day(last),
+        "due_day": _day(due),
+        "reps": 3,
+        "lapses": lapses,
+    }
+
+
+@pytest.fixture
+def collection(factory: sessionmaker[Session], clock: DayClock) -> sessionmaker[Session]:
+    """Section "one" with topic a (4 active cards and a retired one, nothing done) and topic b
+    (2 cards, done on day -27, lost on -24, done again on -22); section "two" (hostile title)
+    with topic c (done since day -25, hostile title); a stand-alone deck (hostile name)."""
+    roadmap = (
+        SectionSpec("one", "One", (TopicSpec("a", "A", ("Sub A", "*Sub* [B]"), 1),)),
+        SectionSpec(
+            "two",
+            EVIL_SECTION,
+            (TopicSpec("b", "B", (), 2), TopicSpec("c", EVIL_TOPIC, (), 3)),
+        ),
+    )
+    with factory.begin() as db:
+        topics = upsert_roadmap(db, roadmap)
+        decks = {}
+        for slug in "abc":
+            decks[slug] = Deck(name=slug.upper(), source="builtin", topic_id=topics[slug].id)
+        decks["x"] = Deck(name=EVIL_DECK, source="import", topic_id=None)
+        db.add_all(decks.values())
+        db.flush()
+        a = decks["a"]
+        a1 = _card(db, a, **_review_card("a1", 30.0, last=-10, due=3, lapses=8))
+        a2 = _card(db, a, **_review_card("a2", 5.0, last=-2, due=10, lapses=1))
+        _card(
+            db,
+            a,
+            "a3",
+            state=CardState.LEARNING,
+            step=1,
+            stability_days=1.0,
+            difficulty=5.0,
+            last_review_day=_day(0),
+            last_review_at=_at(clock, 0),
+            due_at=NOW + timedelta(minutes=5),
+            reps=1,
+        )
+        a4 = _card(db, a, "a4")
+        _card(db, a, **_review_card("a5", 50.0, last=-1, due=60), active=False)
+        _card(db, a, **_review_card("a6", 8.0, last=-40, due=-5))  # overdue
+        _log(db, clock, a1, -3, 40.0, elapsed=5)  # counts for true retention: passed
+        _log(db, clock, a1, -3, 30.0, Rating.AGAIN, elapsed=0, hours=8)  # same day again: no
+        _log(db, clock, a2, -5, 5.0, Rating.AGAIN, elapsed=3)  # counts: failed
+        _log(db, clock, a2, -5, 5.0, before=CardState.RELEARNING, elapsed=0, hours=7)  # no
+        _log(db, clock, a2, -30, 12.0, elapsed=4)  # a day before the 30-day window
+        _log(db, clock, a4, 0, 1.0, before=CardState.NEW, elapsed=None)  # a new card started
+        b1 = _card(db, decks["b"], **_review_card("b1", 30.0, last=-22, due=10))
+        b2 = _card(db, decks["b"], **_review_card("b2", 22.0, last=-28, due=5))
+        _log(db, clock, b1, -30, 3.0, before=CardState.NEW, elapsed=None)
+        _log(db, clock, b2, -28, 22.0, elapsed=2)  # b: 1 of 2 mastered
+        _log(db, clock, b1, -27, 25.0, elapsed=3)  # 2 of 2: done
+        _log(db, clock, b1, -24, 4.0, Rating.AGAIN, elapsed=3)  # lapse: 1 of 2
+        _log(db, clock, b1, -22, 30.0, elapsed=2)  # done again
+        c1 = _card(db, decks["c"], **_review_card("c1", 60.0, last=-25, due=20))
+        _log(db, clock, c1, -25, 60.0, elapsed=9)
+        x1 = _card(db, decks["x"], **_review_card("x1", 2.0, last=-1, due=1))
+        _log(db, clock, x1, -1, 2.0, elapsed=1)
+    return factory
+
+
+def _report(
+    factory: sessionmaker[Session], clock: DayClock, scope: Scope | None = None, **settings: object
+) -> Report:
+    with reader(engine_of(factory), snapshot=True) as conn:
+        return build_report(conn, Settings(**settings), clock, NOW, scope)  # type: ignore[arg-type]
+
+
+def test_card_figures_by_state_lapses_leeches_and_due(
+    collection: sessionmaker[Session], clock: DayClock
+) -> None:
+    a = _report(collection, clock).topic("a")
+    f = a.figures
+    assert (f.cards, f.new, f.learning, f.review, f.mastered) == (5, 1, 1, 2, 1)
+    assert (f.lapses, f.leeches, f.due_7d) == (9, 1, 3)  # a1 in 3 days, a3 today, a6 overdue
+    assert f.last_reviewed_at == _at(clock, 0)
+    assert (a.done, a.first_done_day, f.share) == (False, None, 0.2)
+
+
+def test_retrievability_is_fsrs_for_each_reviewed_card(
+    collection: sessionmaker[Session], clock: DayClock
+) -> None:
+    scheduler = Scheduler(Settings())
+    with collection() as db:
+        cards = db.query(Card).filter(Card.key.in_(["a1", "a2", "a3", "a6"])).all()
+        now = [scheduler.retrievability(c.id, memory_of(c), TODAY) for c in cards]
+        later = [
+            scheduler.retrievability(c.id, memory_of(c), TODAY + timedelta(days=30)) for c in cards
+        ]
+    f = _report(collection, clock).topic("a").figures
+    assert f.recalled == 4
+    assert f.retained_now == pytest.approx(sum(now) / 4, rel=1e-12)
+    assert f.retained_in_30d == pytest.approx(sum(later) / 4, rel=1e-12)
+    assert now[2] == 1.0 and 0 < f.retained_in_30d < f.retained_now < 1  # type: ignore[operator]
+
+
+@given(st.floats(0.01, 36500), st.integers(-3, 36500))
+def test_retrievability_in_sql_is_fsrs_for_any_stability_and_days(
+    stability: float, elapsed: int
+) -> None:
+    scheduler = Scheduler(Settings())
+    sql = select(scheduler.retrievability_sum(literal(stability), literal(elapsed)))
+    with SQL_ENGINE.connect() as conn:
+        value = conn.scalar(sql)
+    memory = Memory(state=CardState.REVIEW, stability_days=stability, last_review_day=TODAY)
+    expected = scheduler.retrievability(1, memory, TODAY + timedelta(days=max(0, elapsed)))
+    assert value == pytest.approx(expected, rel=1e-9)
+
+
+def test_true_retention_counts_first_daily_ratings_of_review_cards_in_30_days(
+    collection: sessionmaker[Session], clock: DayClock
+) -> None:
+    f = _report(collection, clock).topic("a").figures
+    assert f.reviews_30d == 5  # the rating 30 days ago is outside the window
+    assert (f.retention_reviews_30d, f.retention_passed_30d, f.true_retention_30d) == (2, 1, 0.5)
+
+
+def test_first_done_day_is_the_first_crossing_even_after_a_lapse(
+    collection: sessionmaker[Session], clock: DayClock
+) -> None:
+    report = _report(collection, clock)
+    assert (report.topic("b").done, report.topic("b").first_done_day) == (True, _day(-27))
+    assert (report.topic("c").done, report.topic("c").first_done_day) == (True, _day(-25))
+    two = report.sections[1]
+    # b was done on -27 but not from -24 to -23; c from -25: both at once first on -25
+    assert (two.done, two.first_done_day) == (True, _day(-25))
+    assert (report.roadmap_done, report.roadmap_first_done_day) == (False, None)
+
+
+def test_a_stricter_threshold_moves_the_first_done_day(
+    collection: sessionmaker[Session], clock: DayClock
+) -> None:
+    b = _report(collection, clock, mastery_stability_days=26.0).topic("b")
+    # b1 reaches 26+ only on -22 (30 days); b2 never (22): 1 of 2 is below 90%
+    assert (b.done, b.first_done_day, b.figures.mastered) == (False, None, 1)
+    b = _report(collection, clock, mastery_stability_days=26.0, topic_done_share=0.5).topic("b")
+    assert (b.done, b.first_done_day) == (True, _day(-22))
+
+
+def test_first_all_done_needs_every_topic_done_at_once() -> None:
+    one = [(_day(1), True), (_day(3), False), (_day(6), True)]
+    two = [(_day(4), True)]
+    assert first_all_done([one, two]) == _day(6)
+    assert first_all_done([one]) == _day(1)
+    assert first_all_done([one, []]) is None
+    assert first_all_done([]) is None
+
+
+def test_forecast_history_and_pace(collection: sessionmaker[Session], clock: DayClock) -> None:
+    report = _report(collection, clock)
+    forecast = dict(report.forecast)
+    assert len(report.forecast) == 30 and report.forecast[0][0] == TODAY
+    # today: a3 (learning, due in 5 min) and a6 (overdue); x1 tomorrow; a1 in 3 days
+    assert (forecast[_day(0)], forecast[_day(1)], forecast[_day(3)]) == (2, 1, 1)
+    assert sum(forecast.values()) == 8  # a1 a3 a6 x1 b2 b1 a2 c1; a5 is retired
+    history = {activity.day: activity for activity in report.history}
+    assert report.history[0].day.weekday() == 0 and report.history[-1].day == TODAY
+    assert len(report.history) == 52 * 7 + TODAY.weekday() + 1
+    assert (history[_day(-3)].reviews, history[_day(-3)].retention_reviews) == (2, 1)
+    assert history[_day(0)].new_cards == 1
+    # one new card started in 30 days (first review 30 days ago): 1/30 a day, 1 card left
+    assert report.new_cards_per_day == pytest.approx(1 / 30)
+    assert report.completion_day == _day(30)
+
+
+def test_sections_and_totals_add_up(collection: sessionmaker[Session], clock: DayClock) -> None:
+    report = _report(collection, clock)
+    assert [s.slug for s in report.sections] == ["one", "two"]
+    assert report.totals.cards == 5 + 2 + 1 + 1
+    assert report.totals.mastered == sum(s.figures.mastered for s in report.sections) + 0
+    assert [d.title for d in report.extra_decks] == [EVIL_DECK]
+    assert report.topics_done == 2 and len(report.topics) == 3
+
+
+def test_scope_narrows_to_a_section_or_topic(
+    collection: sessionmaker[Session], clock: DayClock
+) -> None:
+    topic = _report(collection, clock, Scope(topic="b"))
+    assert [t.slug for t in topic.topics] == ["b"] and topic.extra_decks == ()
+    assert topic.totals.cards == 2 and topic.roadmap_done
+    assert topic.roadmap_first_done_day == _day(-27)
+    assert sum(day.reviews for day in topic.history) == 5
+    section = _report(collection, clock, Scope(section="ONE"))
+    assert [t.slug for t in section.topics] == ["a"] and section.totals.reviews_30d == 5
+    with pytest.raises(UsageError, match="--topic a: no such topic in section two"):
+        _report(collection, clock, Scope(section="two", topic="a"))
+    with pytest.raises(UsageError, match="--section nine: no such section"):
+        _report(collection, clock, Scope(section="nine"))
+
+
+def test_an_empty_collection_reports_zeros(factory: sessionmaker[Session], clock: DayClock) -> None:
+    report = _report(factory, clock)
+    assert report.sections == () and report.totals.cards == 0
+    assert report.totals.retained_now is None and report.totals.true_retention_30d is None
+    assert (report.new_cards_per_day, report.completion_day) == (0.0, None)
+    for fmt in ("markdown", "json", "csv", "html"):
+        assert render(report, fmt)
+
+
+# --- a learner masters a topic over simulated days --------------------------------------------
+
+
+@pytest.fixture
+def small(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Topics a (3 cards) and b (2 cards) in section "one"."""
+    roadmap = (SectionSpec("one", "One", (TopicSpec("a", "A", (), 1), TopicSpec("b", "B", (), 2))),)
+    with factory.begin() as db:
+        topics = upsert_roadmap(db, roadmap)
+        for slug, size in (("a", 3), ("b", 2)):
+            deck = Deck(name=slug.upper(), source="builtin", topic_id=topics[slug].id)
+            db.add(deck)
+            db.flush()
+            upsert_cards(db, deck, [CardSpec(f"{slug}{i}", "basic", "Q", "A") for i in range(size)])
+    return factory
+
+
+def test_mastering_a_topic_over_days_ticks_it_in_every_format(
+    small: sessionmaker[Session], clock: DayClock
+) -> None:
+    engine, settings = engine_of(small), Settings()
+    first_done = None
+    for offset in range(60):  # study topic a every day, rating every card Good
+        now = NOW + timedelta(days=offset)
+        with ReviewSession(engine, settings, clock, Focus(topic="a"), now) as session:
+            while (shown := session.next_card(now)) is not None:
+                session.rate(shown, Rating.GOOD, now, 3000)
+        with reader(engine) as conn:
+            done = roadmap_progress(conn, settings, clock, now).topic("a").done
+        if done and first_done is None:
+            first_done = clock.day_of(now)
+    assert first_done == date(2026, 12, 13)  # FSRS-6 defaults, seeded fuzz
+    later = NOW + timedelta(days=60)
+    with reader(engine, snapshot=True) as conn:
+        report = build_report(conn, settings, clock, later)
+    a, b = report.topic("a"), report.topic("b")
+    assert (a.done, a.first_done_day, a.figures.mastered) == (True, first_done, 3)
+    assert (b.done, b.first_done_day, b.figures.new) == (False, None, 2)
+
+    markdown = render(report, "markdown")
+    assert "- [x] A\n" in markdown and "- [ ] B\n" in markdown
+    assert f"3 of 3 cards mastered (100%), done since {first_done.isoformat()}" in markdown
+    data = json.loads(render(report, "json"))
+    topics = {t["slug"]: t for t in data["sections"][0]["topics"]}
+    assert topics["a"]["done"] is True and topics["a"]["first_done_day"] == "2026-12-13"
+    assert topics["a"]["figures"]["mastered"] == 3 and topics["b"]["done"] is False
+    rows = {r["topic_slug"]: r for r in csv.DictReader(io.StringIO(render(report, "csv")))}
+    assert (rows["a"]["done"], rows["a"]["first_done_day"], rows["a"]["mastered"]) == (
+        "true",
+        "2026-12-13",
+        "3",
+    )
+    assert (rows["b"]["done"], rows["b"]["first_done_day"]) == ("false", "")
+
+
+# --- formats ------------------------------------------------------------------------------
+
+
+def test_markdown_is_the_roadmap_checklist_with_figures(
+    collection: sessionmaker[Session], clock: DayClock
+) -> None:
+    markdown = render(_report(collection, clock), "markdown")
+    lines = markdown.splitlines()
+    assert lines[0] == "# Mastery report"
+    assert "## One" in lines and "## Extra decks" in lines
+    assert r"- [ ] A (Sub A, \*Sub\* \[B\])" in lines
+    assert "- [x] B" in lines
+    index = lines.index("- [x] B")
+    assert lines[index + 1] == f"  - 2 of 2 cards mastered (100%), done since {_day(-27)}"
+    assert r"## \<script\>alert('x')\</script\> \& Co" in lines
+    assert r"- [x] =cmd\|' /C calc'!A0" in lines  # a | could start a table cell
+    assert r"- [ ] \@SUM(1+1)\*cmd" not in lines and r"- [ ] @SUM(1+1)\*cmd" in lines
+    assert "  - 1 of 5 cards mastered (20%)" in lines
+    assert "<script>" not in markdown
+
+
+@given(st.text())
+def test_markdown_escape_leaves_no_markup(text: str) -> None:
+    escaped = escape(text)
+    assert "\n" not in escaped
+    for special in "`*_[]<>|~&#":
+        assert escaped.count(special) == escaped.count("\\" + special)
+
+
+def test_json_follows_the_documented_schema(
+    collection: sessionmaker[Session], clock: DayClock
+) -> None:
+    data = json.loads(render(_report(collection, clock), "json"))
+    jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(
+        data
+    )
+    assert data["schema_version"] == 1 and data["generated_at"] == "2026-11-29T10:00:00Z"
+    b = data["sections"][1]["topics"][0]
+    assert b["first_done_day"] == "2026-11-02" and b["figures"]["mastered_share"] == 1.0
+    a = data["sections"][0]["topics"][0]["figures"]
+    assert a["true_retention_30_days"] == 0.5 and a["last_reviewed_at"] == "2026-11-29T10:00:00Z"
+    assert data["extra_decks"][0]["title"] == EVIL_DECK
+    assert data["roadmap"]["topics_done"] == 2 and data["roadmap"]["completion_day"] == "2026-12-29"
+
+
+def test_csv_is_one_row_per_topic_and_never_a_formula(
+    collection: sessionmaker[Session], clock: DayClock
+) -> None:
+    report = _report(collection, clock)
+    rows = list(csv.reader(io.StringIO(render(report, "csv"), newline="")))
+    assert tuple(rows[0]) == COLUMNS
+    assert [row[2] for row in rows[1:]] == ["a", "b", "c", EVIL_DECK.replace("@", "'@", 1)]
+    for row in rows[1:]:
+        assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row)
+    c = dict(zip(COLUMNS, rows[3], strict=True))
+    assert c["section"] == EVIL_SECTION and c["topic"] == "'" + EVIL_TOPIC
+    assert (c["done"], c["first_done_day"], c["cards"], c["mastered_share"]) == (
+        "true",
+        "2026-11-04",
+        "1",
+        "1.0",
+    )
+    data = json.loads(render(report, "json"))
+    a = dict(zip(COLUMNS, rows[1], strict=True))
+    assert float(a["retained_now"]) == data["sections"][0]["topics"][0]["figures"]["retained_now"]
+
+
+@given(st.text())
+def test_inert_cells_never_start_a_formula_and_keep_the_text(text: str) -> None:
+    cell = inert(text)
+    assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert cell in (text, "'" + text)
+
+
+class _Page(HTMLParser):
+    """Collects the tags, attributes and text of an HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+    def having(self, tag: str, css: str | None = None) -> list[dict[str, str | None]]:
+        return [a for t, a in self.tags if t == tag and (css is None or a.get("class") == css)]
+
+
+def test_html_is_one_escaped_self_contained_page(
+    collection: sessionmaker[Session], clock: DayClock
+) -> None:
+    report = _report(collection, clock)
+    html = render(report, "html")
+    page = _Page()
+    page.feed(html)
+    tags = {tag for tag, _attrs in page.tags}
+    assert not tags & {"script", "link", "img", "iframe", "object", "embed"}
+    assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html
+    assert "<script>alert" not in html and "&lt;script&gt;alert(&#39;x&#39;)" in html
+    text = "".join(page.text)
+    assert EVIL_SECTION in text and EVIL_TOPIC in text and EVIL_DECK in text
+    heat = [a for a in page.having("rect") if a.get("class") in ("l0", "l1", "l2", "l3", "l4")]
+    assert len(heat) == len(report.history)  # one cell a day
+    assert len(page.having("rect", "bar")) == 30  # the due forecast
+    assert len(page.having("svg", "progress")) == 2 + 3 + 1  # sections, topics, extra deck
+    done_marks = [a for a in page.having("td", "mark") if a.get("title") == "done"]
+    assert len(done_marks) == 2
+    assert "done since 2026-11-02" in text and "done since 2026-11-04" in text
+
+
+def test_html_heatmap_tooltips_carry_each_days_reviews(
+    collection: sessionmaker[Session], clock: DayClock
+) -> None:
+    html = render(_report(collection, clock), "html")
+    assert f"<title>{_day(-3).isoformat()}: 2 reviews</title>" in html
+    assert f"<title>{_day(-2).isoformat()}: 0 reviews</title>" in html
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")
+def test_html_renders_in_headless_chromium(
+    collection: sessionmaker[Session], clock: DayClock, tmp_path: Path
+) -> None:
+    page, shot = tmp_path / "report.html", tmp_path / "shot.png"
+    page.write_text(render(_report(collection, clock), "html"), encoding="utf-8")
+    subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1200,900",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", data[16:24]) == (1200, 900)
+    assert len(data) > 30_000  # a blank page compresses to a few kilobytes

@@ -1,0 +1,413 @@
+"""HTML fields to card text: the Markdown the review screen renders, reading as the field did.
+
+Anki fields, and CSV fields exported with HTML, are HTML fragments. The review renders card text
+as Markdown through rich, which drops raw HTML, so a field is converted before it is stored:
+
+- entities are decoded; runs of white space collapse as a browser collapses them;
+- ``<br>`` is a line break; ``div``, ``p``, headings, list items and table rows start lines;
+- ``<b>``/``<strong>`` become ``**bold**``, ``<i>``/``<em>`` ``*italic*``;
+- ``<code>`` becomes a code span and ``<pre>`` a fenced code block (language from a
+  ``language-X`` or ``lang-X`` class), its text kept exactly;
+- ``<img src>``, ``<audio>``/``<video>`` sources and Anki's ``[sound:NAME]`` become
+  ``[image: NAME]`` / ``[sound: NAME]`` (see :func:`media_token`);
+- a link keeps its text, followed by its address when that differs;
+- ``script``, ``style``, ``head`` and ``title`` are dropped with their content, every other tag
+  is dropped and its text kept;
+- literal text is escaped (``2 * 3``, ``<div>``, ``# not a heading``) so it shows as written.
+
+Parsing uses the standard library's lenient :class:`html.parser.HTMLParser`.
+"""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from html.parser import HTMLParser
+
+#: Characters that mean something to Markdown wherever they stand, escaped in literal text.
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
+_MARKER_STARTS = frozenset("#+-=0123456789 ")
+#: Line starts that Markdown reads as a heading, list item, quote or rule.
+_LINE_START = re.compile(r"^([#+\-=])|^(\d+)([.)])")
+_SPACE = re.compile(r"[ \t\n\r\f\v\xa0]+")
+_PLAIN_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\s*(/?)>")
+_SOUND = re.compile(r"\[sound:([^\]]+)\]")
+_LANGUAGE = re.compile(r"\b(?:language|lang)-([A-Za-z0-9_+#-]+)")
+
+_DROPPED = {"script", "style", "head", "title", "template", "noscript"}
+_BLOCKS = {
+    "address", "article", "aside", "blockquote", "dd", "details", "div", "dl", "dt",
+    "fieldset", "figcaption", "figure", "footer", "form", "header", "main", "nav", "section",
+    "summary", "table", "tbody", "thead", "tfoot", "center",
+}  # fmt: skip
+_PARAGRAPHS = {"p", "h1", "h2", "h3", "h4", "h5", "h6"}
+_STRONG = {"b", "strong", "h1", "h2", "h3", "h4", "h5", "h6"}
+_EMPHASIS = {"i", "em"}
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` with every character Markdown would act on escaped by a backslash.
+
+    Only characters that can change how a line renders are escaped: ``\\ ` * _ [ ] < > | ~ &``
+    anywhere, and a heading, list, quote or rule marker at the start of a line.
+    """
+    escaped = _SPECIAL.sub(r"\\\1", text) if _SPECIAL.search(text) else text
+    if "\n" not in escaped:
+        return _escape_line_start(escaped)
+    return "\n".join(_escape_line_start(line) for line in escaped.split("\n"))
+
+
+def _escape_line_start(line: str) -> str:
+    if not line or line[0] not in _MARKER_STARTS:
+        return line
+    stripped = line.lstrip(" ")
+    match = _LINE_START.match(stripped)
+    if match is None:
+        return line
+    indent = line[: len(line) - len(stripped)]
+    if match.group(1):
+        return f"{indent}\\{stripped}"
+    number = match.group(2)
+    return f"{indent}{number}\\{stripped[len(number) :]}"
+
+
+def media_token(kind: str, name: str) -> str:
+    """The text standing for a media file in a card: ``[image: NAME]`` or ``[sound: NAME]``.
+
+    ``kind`` is ``"image"`` or ``"sound"``; the result is escaped Markdown, so a renamed file can
+    be rewritten in card text by replacing one token with another.
+    """
+    return escape_markdown(f"[{kind}: {name}]")
+
+
+def html_to_card_text(html: str) -> str:
+    """Convert one HTML field to card text (Markdown, see the module docstring). Never raises."""
+    if "<" not in html and "&" not in html and "[sound:" not in html:
+        if "  " in html or not html.isprintable():  # only then can there be space to collapse
+            html = _SPACE.sub(" ", html)
+        return escape_markdown(html.strip())
+    converter = _Converter()
+    if not _feed_plain_tags(converter, html):
+        try:
+            converter.feed(html)
+            converter.close()
+        except AssertionError:  # _markupbase rejects some "<![...]>" marked sections this way
+            return html_to_card_text(html.replace("<!", "&lt;!"))
+    return converter.markdown()
+
+
+def _feed_plain_tags(converter: _Converter, html: str) -> bool:
+    """Feed ``html`` to ``converter`` without the HTML parser when its only markup is tags
+    without attributes (``<b>``, ``</div>``, ``<br/>``) outside ``script``/``style``, which is
+    what most fields hold; the converter gets the very calls the parser would make. Returns
+    False, having fed nothing, for any other markup."""
+    tags = list(_PLAIN_TAG.finditer(html))
+    if len(tags) != html.count("<") or any(t.group(2).lower() in _DROPPED for t in tags):
+        return False
+    position = 0
+    for tag in tags:
+        if tag.start() > position:
+            converter.handle_data(unescape(html[position : tag.start()]))
+        name = tag.group(2).lower()
+        if tag.group(1):
+            converter.handle_endtag(name)
+        elif tag.group(3):
+            converter.handle_startendtag(name, [])
+        else:
+            converter.handle_starttag(name, [])
+        position = tag.end()
+    if position < len(html):
+        converter.handle_data(unescape(html[position:]))
+    return True
+
+
+def html_to_plain(html: str) -> str:
+    """The text of an HTML field: tags dropped (``script``/``style`` with their content),
+    entities decoded, white space collapsed. What Anki compares a typed answer with."""
+    collector = _PlainText()
+    try:
+        collector.feed(html)
+        collector.close()
+    except AssertionError:  # see html_to_card_text
+        return html_to_plain(html.replace("<!", "&lt;!"))
+    return _SPACE.sub(" ", "".join(collector.parts)).strip()
+
+
+def plain_to_card_text(text: str) -> str:
+    """Plain text (a field without HTML) as card text: escaped, each line break shown."""
+    if "\n" not in text and "\r" not in text:
+        if "  " in text or not text.isprintable():
+            text = _SPACE.sub(" ", text)
+        return escape_markdown(text.strip())
+    out: list[str] = []
+    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = _SPACE.sub(" ", raw).strip()
+        if not line:
+            if out and out[-1]:
+                out.append("")
+            continue
+        if out and out[-1]:
+            out[-1] += "\\"  # a hard line break, as the field showed one
+        out.append(escape_markdown(line))
+    while out and not out[-1]:
+        out.pop()
+    return "\n".join(out)
+
+
+def _escape_html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def plain_to_html(text: str) -> str:
+    """Plain text (a CSV field without HTML) as an HTML fragment that shows the same.
+
+    Used so cloze deletions are rendered on one representation; newlines become ``<br>``.
+    """
+    return _escape_html(text).replace("\r\n", "\n").replace("\n", "<br>")
+
+
+class _PlainText(HTMLParser):
+    """Collects the text of a fragment outside dropped elements."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.dropped = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.dropped += tag in _DROPPED
+        if tag == "br":
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.dropped = max(self.dropped - (tag in _DROPPED), 0)
+
+    def handle_data(self, data: str) -> None:
+        if not self.dropped:
+            self.parts.append(data)
+
+
+class _Converter(HTMLParser):
+    """Collects lines of Markdown while the parser walks the fragment."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[tuple[str, str]] = []  # (kind, text): text, item, fence, blank, rule
+        self.current: list[str] = []
+        self.item_marker: str | None = None
+        self.dropped = 0  # depth inside script/style/...
+        self.pre: list[str] | None = None
+        self.pre_language = ""
+        self.code: list[str] | None = None
+        self.lists: list[list[int]] = []  # one [counter] per open list; counter -1 = bullets
+        self.marks: list[tuple[str, int, int]] = []  # (marker, line count, piece index)
+        self.link: tuple[str, int, int] | None = None
+        self.cells = 0
+
+    # Parser callbacks -------------------------------------------------------------------------
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag in _DROPPED:
+            self.dropped += 1
+        elif self.dropped:
+            return
+        elif self.pre is not None:
+            if tag == "code":
+                self.pre_language = self.pre_language or _language(values)
+            elif tag == "br":
+                self.pre.append("\n")
+        elif tag == "pre":
+            self._end_line()
+            self.pre, self.pre_language = [], _language(values)
+        elif tag == "code":
+            self.code = []
+        elif tag == "br":
+            self._end_line(keep_empty=True)
+        elif tag in _BLOCKS or tag in _PARAGRAPHS:
+            self._end_line()
+            if tag in _STRONG:
+                self._open_mark("**")
+        elif tag in ("ul", "ol", "menu"):
+            self._end_line()
+            self.lists.append([0 if tag == "ol" else -1])
+        elif tag == "li":
+            self._end_line()
+            counter = self.lists[-1] if self.lists else [-1]
+            if counter[0] >= 0:
+                counter[0] += 1
+            depth = "  " * max(len(self.lists) - 1, 0)
+            self.item_marker = f"{depth}{counter[0]}. " if counter[0] >= 0 else f"{depth}- "
+        elif tag == "tr":
+            self._end_line()
+            self.cells = 0
+        elif tag in ("td", "th"):
+            if self.cells:
+                self.current.append(" \\| ")
+            self.cells += 1
+        elif tag == "hr":
+            self._end_line()
+            self.lines.append(("rule", "---"))
+        elif tag in _STRONG:
+            self._open_mark("**")
+        elif tag in _EMPHASIS:
+            self._open_mark("*")
+        elif tag == "img" and values.get("src"):
+            self._piece(media_token("image", values["src"]))
+        elif tag in ("audio", "video", "source") and values.get("src"):
+            self._piece(media_token("sound", values["src"]))
+        elif tag == "a" and values.get("href"):
+            self.link = (values["href"], len(self.lines), len(self.current))
+        elif tag == "rt":
+            self._piece(" (")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in ("br", "hr", "img", "source"):
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _DROPPED:
+            self.dropped = max(self.dropped - 1, 0)
+        elif self.dropped:
+            return
+        elif tag == "pre" and self.pre is not None:
+            self._end_pre()
+        elif self.pre is not None:
+            return
+        elif tag == "code" and self.code is not None:
+            self._piece(_code_span(_SPACE.sub(" ", "".join(self.code))))
+            self.code = None
+        elif tag in _PARAGRAPHS:
+            if tag in _STRONG:
+                self._close_mark("**")
+            self._end_line()
+            self.lines.append(("blank", ""))
+        elif tag in _BLOCKS or tag in ("li", "tr"):
+            self._end_line()
+        elif tag in ("ul", "ol", "menu"):
+            self._end_line()
+            if self.lists:
+                self.lists.pop()
+        elif tag in _STRONG:
+            self._close_mark("**")
+        elif tag in _EMPHASIS:
+            self._close_mark("*")
+        elif tag == "a" and self.link is not None:
+            self._close_link()
+        elif tag == "rt":
+            self._piece(")")
+
+    def handle_data(self, data: str) -> None:
+        if self.dropped:
+            return
+        if self.pre is not None:
+            self.pre.append(data)
+        elif self.code is not None:
+            self.code.append(data)
+        else:
+            for index, part in enumerate(_SOUND.split(data)):
+                if index % 2:
+                    self._piece(media_token("sound", part.strip()))
+                else:
+                    self._piece(escape_markdown(_SPACE.sub(" ", part)))
+
+    # Building lines ---------------------------------------------------------------------------
+
+    def _piece(self, text: str) -> None:
+        if text:
+            self.current.append(text)
+
+    def _end_line(self, keep_empty: bool = False) -> None:
+        """Finish the current line; an empty one is kept only for ``<br>`` (a blank line)."""
+        text = "".join(self.current).strip(" ")
+        self.current = []
+        marker, self.item_marker = self.item_marker, None
+        if marker is not None:
+            self.lines.append(("item", marker + text))
+        elif text:
+            self.lines.append(("text", _escape_line_start(text)))
+        elif keep_empty:
+            self.lines.append(("blank", ""))
+
+    def _open_mark(self, marker: str) -> None:
+        self.marks.append((marker, len(self.lines), len(self.current)))
+
+    def _close_mark(self, marker: str) -> None:
+        """Wrap the text since the matching open tag in ``marker``, if it stayed on one line."""
+        while self.marks:
+            opened, line, index = self.marks.pop()
+            if opened == marker:
+                break
+        else:
+            return
+        if line != len(self.lines) or index > len(self.current):
+            return
+        inner = "".join(self.current[index:])
+        core = inner.strip(" ")
+        if not core or any(m == marker for m, _, _ in self.marks):
+            return
+        lead, trail = inner[: len(inner) - len(inner.lstrip(" "))], inner[len(inner.rstrip(" ")) :]
+        self.current[index:] = [f"{lead}{marker}{core}{marker}{trail}"]
+
+    def _close_link(self) -> None:
+        assert self.link is not None
+        href, line, index = self.link
+        self.link = None
+        if line != len(self.lines) or not re.match(r"https?://", href):
+            return
+        text = "".join(self.current[index:]).strip()
+        if text and text != escape_markdown(href):
+            self._piece(f" ({escape_markdown(href)})")
+
+    def _end_pre(self) -> None:
+        assert self.pre is not None
+        code = "".join(self.pre).strip("\n")
+        self.pre = None
+        if not code.strip():
+            return
+        fence = "`" * max(3, _longest_run(code, "`") + 1)
+        self.lines.append(("fence", f"{fence}{self.pre_language}\n{code}\n{fence}"))
+
+    def markdown(self) -> str:
+        """The collected lines as Markdown: hard breaks between plain lines, blank lines
+        around code blocks, lists and rules, never two blank lines in a row."""
+        if self.pre is not None:
+            self._end_pre()
+        self._end_line()
+        out: list[str] = []
+        previous = "blank"
+        for kind, text in self.lines:
+            if kind == "blank":
+                if previous != "blank":
+                    out.append("")
+                previous = "blank"
+                continue
+            if previous != "blank" and (kind != previous or kind in ("fence", "rule")):
+                out.append("")
+            elif kind == "text" and previous == "text":
+                out[-1] += "\\"
+            out.append(text)
+            previous = kind
+        while out and out[-1] == "":
+            out.pop()
+        return "\n".join(out)
+
+
+def _language(values: dict[str, str]) -> str:
+    match = _LANGUAGE.search(values.get("class", ""))
+    return match.group(1) if match else ""
+
+
+def _longest_run(text: str, char: str) -> int:
+    runs = re.findall(f"{re.escape(char)}+", text)
+    return max((len(run) for run in runs), default=0)
+
+
+def _code_span(code: str) -> str:
+    """``code`` as an inline code span whose backtick fence is longer than any run inside."""
+    if not code.strip():
+        return escape_markdown(code)
+    fence = "`" * (_longest_run(code, "`") + 1)
+    pad = " " if code.startswith("`") or code.endswith("`") else ""
+    return f"{fence}{pad}{code}{pad}{fence}"

@@ -1,0 +1,121 @@
+"""What ``trainer import`` shows: a progress bar while it works, then one line per file."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from trainer.errors import TrainerError
+from trainer.importers.store import FileSummary
+from trainer.importers.store import Progress as ProgressCallback
+
+Result = FileSummary | TrainerError
+
+
+class ImportProgress:
+    """A rich progress bar per file, shown only when ``enabled`` (stdout is a terminal);
+    it disappears when the import ends."""
+
+    def __init__(self, console: Console, enabled: bool) -> None:
+        self._bar = (
+            Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            )
+            if enabled
+            else None
+        )
+
+    def __enter__(self) -> ImportProgress:
+        if self._bar is not None:
+            self._bar.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def reporter(self, label: str) -> ProgressCallback | None:
+        """The callback that moves this file's bar, or None when no bar is shown."""
+        bar = self._bar
+        if bar is None:
+            return None
+        task = bar.add_task(f"{label}: reading", total=None)
+
+        def report(step: str, done: int, total: int) -> None:
+            bar.update(task, description=f"{label}: {step}", completed=done, total=total)
+
+        return report
+
+
+def summary_line(summary: FileSummary) -> str:
+    """``PATH -> deck "NAME": 3 added, 1 updated, 0 unchanged, 2 skipped (why)`` and what
+    else came along (review-log rows, media files)."""
+    line = (
+        f'{summary.path} -> deck "{summary.deck}": {summary.added} added,'
+        f" {summary.updated} updated, {summary.unchanged} unchanged, {summary.skipped} skipped"
+    )
+    if summary.skip_reasons:
+        line += f" ({', '.join(summary.skip_reasons)})"
+    extras = []
+    if summary.reviews:
+        extras.append(_count(summary.reviews, "review-log row"))
+    if summary.media:
+        extras.append(_count(summary.media, "media file"))
+    return line + (f"; {', '.join(extras)}" if extras else "")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def render_summaries(paths: Sequence[Path], results: Sequence[Result], dry_run: bool) -> None:
+    """One line per file on stdout, each problem of a failed file as an ``Error:`` line on
+    stderr, then a closing line for a dry run."""
+    for path, result in zip(paths, results, strict=True):
+        if isinstance(result, TrainerError):
+            click.echo(f"{path}: not imported", err=True)
+            for line in str(result).splitlines():
+                click.echo(f"Error: {line}", err=True)
+        else:
+            click.echo(summary_line(result))
+    if dry_run:
+        click.echo("Dry run: nothing was written.")
+
+
+def summary_json(paths: Sequence[Path], results: Sequence[Result]) -> list[dict[str, Any]]:
+    """Per file: ``path``, ``deck``, the counts ``added``, ``updated``, ``unchanged``,
+    ``skipped``, and ``error`` (the message, or null when the file imported)."""
+    out: list[dict[str, Any]] = []
+    for path, result in zip(paths, results, strict=True):
+        if isinstance(result, TrainerError):
+            counts = dict.fromkeys(("added", "updated", "unchanged", "skipped"), 0)
+            out.append({"path": str(path), "deck": None, **counts, "error": str(result)})
+        else:
+            out.append(
+                {
+                    "path": str(path),
+                    "deck": result.deck,
+                    "added": result.added,
+                    "updated": result.updated,
+                    "unchanged": result.unchanged,
+                    "skipped": result.skipped,
+                    "error": None,
+                }
+            )
+    return out

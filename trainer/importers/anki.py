@@ -1,0 +1,546 @@
+"""Anki packages: ``.apkg`` (a deck) and ``.colpkg`` (a whole collection).
+
+A package is a zip archive holding the collection, an SQLite database: ``collection.anki21b``
+(zstd-compressed, Anki 2.1.50+), else ``collection.anki21``, else ``collection.anki2``. Its
+``media`` member lists the media files, which are the members named ``0``, ``1``, ... (a JSON
+map in older packages; a zstd-compressed protobuf list, with zstd-compressed files, in packages
+whose ``meta`` says version 3).
+
+Each card becomes one trainer card, rendered from its note type's templates
+(:mod:`~trainer.importers.anki_templates`) and cleaned to text (:mod:`trainer.html_text`):
+Basic and reversed note types give question/answer cards, ``{{type:...}}`` templates typed
+cards, cloze note types one card per cloze number. Keys are the note's GUID and the card's
+ordinal (:func:`~trainer.importers.notes.card_key`, :func:`~trainer.importers.notes.cloze_key`).
+Skipped and counted: suspended cards, image-occlusion cards (they need the picture), and cards
+whose question or answer is empty.
+
+The file is untrusted, so: members with an absolute path or ``..`` are refused; at most
+:data:`MAX_MEMBERS` members; the collection may unpack to at most :data:`MAX_COLLECTION_BYTES`,
+a media file to :data:`MAX_MEDIA_FILE_BYTES`, all members together to :data:`MAX_TOTAL_BYTES`
+(declared sizes are checked first, real sizes while unpacking); the database is opened
+read-only with ``trusted_schema`` off and only its tables are read (a view in their place is
+refused); media names with a folder in them are refused. Nothing in the file is ever run.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import lzma
+import re
+import sqlite3
+import struct
+import tempfile
+import zipfile
+import zlib
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import zstandard
+
+from trainer.errors import DeckError
+from trainer.html_text import html_to_card_text
+from trainer.importers.anki_history import REVIEW_CARD, AnkiSchedule, CardHistory, RevlogEntry
+from trainer.importers.anki_proto import (
+    ProtoError,
+    media_names,
+    notetype_is_cloze,
+    package_version,
+    template_formats,
+)
+from trainer.importers.anki_templates import render_card
+from trainer.importers.cloze import cloze_numbers, parse_cloze
+from trainer.importers.imported import ImportedDeck, MediaFile, SkipCounter, unique_cards
+from trainer.importers.notes import card_key, cloze_key
+from trainer.parser import CardSpec, slugify
+
+#: Most archive members a package may have.
+MAX_MEMBERS = 100_000
+#: Largest collection database, unpacked (bytes).
+MAX_COLLECTION_BYTES = 1 << 30
+#: Largest media file, unpacked (bytes).
+MAX_MEDIA_FILE_BYTES = 256 << 20
+#: Largest total of all members' unpacked sizes (bytes).
+MAX_TOTAL_BYTES = 8 << 30
+#: Largest media list (bytes).
+MAX_MEDIA_LIST_BYTES = 64 << 20
+
+#: Latest time (Unix seconds, 2200-01-01) and largest interval or day number (days) accepted
+#: in a review history; Anki's own maximum interval is 36,500 days.
+LATEST_S = 7_258_118_400
+MAX_INTERVAL = 100_000
+
+COLLECTIONS = ("collection.anki21b", "collection.anki21", "collection.anki2")
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    struct.error,
+    EOFError,
+    NotImplementedError,
+    RuntimeError,
+    ValueError,
+    OSError,
+)
+_MEDIA_REFERENCE = re.compile(
+    r"""<(?:img|audio|video|source)\b[^>]*?\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))"""
+    r"""|\[sound:([^\]]+)\]""",
+    re.IGNORECASE,
+)
+_NOTE_TABLES = ("col", "notes", "cards")
+_V18_TABLES = ("notetypes", "fields", "templates", "decks")
+
+
+@dataclass(frozen=True)
+class _NoteType:
+    name: str
+    cloze: bool
+    fields: tuple[str, ...]
+    templates: dict[int, tuple[str, str, str]]  # ordinal -> (name, question, answer)
+
+
+@dataclass(frozen=True)
+class _Note:
+    guid: str
+    notetype: int
+    tags: str
+    fields: tuple[str, ...]
+
+
+def read_anki(source: Path | bytes, path: str, with_history: bool = False) -> ImportedDeck:
+    """Read an Anki package (a file, or its bytes) into cards, media and, with
+    ``with_history``, each card's schedule and review log.
+
+    Raises :class:`DeckError` naming the file (and the note id for a bad note) for a damaged
+    archive or database, a refused member or media name, or a package over the limits.
+    """
+    try:
+        with _open_archive(source, path) as archive:
+            members = _checked_members(archive, path)
+            with tempfile.TemporaryDirectory(prefix="trainer-import-") as folder:
+                database = Path(folder) / "collection.db"
+                _unpack_collection(archive, members, database, path)
+                reader = _CollectionReader(database, path, with_history)
+                deck = reader.read()
+            media = _media(archive, members, source, path, reader.media_references)
+    except _ZIP_ERRORS as exc:
+        raise DeckError([f"{path}: damaged zip archive ({_reason(exc)})"]) from None
+    return ImportedDeck(
+        path=path,
+        cards=deck.cards,
+        skipped=deck.skipped,
+        skip_reasons=deck.skip_reasons,
+        name=deck.name,
+        media=media,
+        histories=deck.histories,
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
+
+
+@contextmanager
+def _open_archive(source: Path | bytes, path: str) -> Iterator[zipfile.ZipFile]:
+    file: Path | IO[bytes] = io.BytesIO(source) if isinstance(source, bytes) else source
+    try:
+        archive = zipfile.ZipFile(file)
+    except _ZIP_ERRORS as exc:
+        raise DeckError([f"{path}: not a readable zip archive ({_reason(exc)})"]) from None
+    with archive:
+        yield archive
+
+
+def _checked_members(archive: zipfile.ZipFile, path: str) -> dict[str, zipfile.ZipInfo]:
+    """The archive's members by name, after the safety checks of the module docstring."""
+    infos = archive.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise DeckError([f"{path}: {len(infos)} archive members, more than {MAX_MEMBERS}"])
+    total = 0
+    for info in infos:
+        name = info.filename
+        parts = re.split(r"[\\/]", name)
+        if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name) or ".." in parts:
+            raise DeckError(
+                [f"{path}: archive member {name!r} has an absolute path or '..'; refused"]
+            )
+        total += info.file_size
+    if total > MAX_TOTAL_BYTES:
+        raise DeckError([f"{path}: unpacks to {total} bytes, more than {MAX_TOTAL_BYTES}"])
+    return {info.filename: info for info in infos}
+
+
+def _read_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, path: str, zstd: bool
+) -> Iterator[bytes]:
+    """The member's bytes in chunks (zstd-decompressed when ``zstd``); raises
+    :class:`DeckError` past ``limit`` bytes."""
+    if info.file_size > limit:
+        raise DeckError([f"{path}: {info.filename} is {info.file_size} bytes, over {limit}"])
+    with archive.open(info) as raw:
+        stream: IO[bytes] = (
+            zstandard.ZstdDecompressor().stream_reader(raw, closefd=False) if zstd else raw
+        )
+        total = 0
+        try:
+            while chunk := stream.read(1 << 20):
+                total += len(chunk)
+                if total > limit:
+                    raise DeckError([f"{path}: {info.filename} unpacks past {limit} bytes"])
+                yield chunk
+        except zstandard.ZstdError as exc:
+            raise DeckError([f"{path}: {info.filename}: damaged zstd data ({exc})"]) from None
+
+
+def _unpack_collection(
+    archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], target: Path, path: str
+) -> None:
+    name = next((n for n in COLLECTIONS if n in members), None)
+    if name is None:
+        raise DeckError(
+            [f"{path}: no Anki collection inside (looked for {', '.join(COLLECTIONS)})"]
+        )
+    zstd = name.endswith("b")
+    with target.open("wb") as out:
+        for chunk in _read_member(archive, members[name], MAX_COLLECTION_BYTES, path, zstd):
+            out.write(chunk)
+
+
+def _media(
+    archive: zipfile.ZipFile,
+    members: dict[str, zipfile.ZipInfo],
+    source: Path | bytes,
+    path: str,
+    referenced: set[str],
+) -> tuple[MediaFile, ...]:
+    """The package's media files that the imported cards use."""
+    if "media" not in members:
+        return ()
+    zstd = _version(archive, members, path) >= 3
+    info = members["media"]
+    listing = b"".join(_read_member(archive, info, MAX_MEDIA_LIST_BYTES, path, zstd))
+    entries = _media_entries(listing, zstd, path)
+    files = []
+    for member, (name, size) in entries.items():
+        if name not in referenced or member not in members:
+            continue
+        if not name or name in (".", "..") or re.search(r"[\\/\0]", name):
+            raise DeckError([f"{path}: media file name {name!r} has a folder in it; refused"])
+        info = members[member]
+        read = _media_reader(source, info, path, zstd)
+        files.append(MediaFile(name, size or info.file_size, read))
+    return tuple(files)
+
+
+def _version(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], path: str) -> int:
+    """The package format version from its ``meta`` member (1 when there is none)."""
+    if "meta" not in members:
+        return 1
+    try:
+        return package_version(b"".join(_read_member(archive, members["meta"], 1024, path, False)))
+    except ProtoError as exc:
+        raise DeckError([f"{path}: damaged package metadata ({exc})"]) from None
+
+
+def _media_entries(listing: bytes, protobuf: bool, path: str) -> dict[str, tuple[str, int]]:
+    """Archive member name -> (media file name, size) from the ``media`` member."""
+    try:
+        if protobuf:
+            return {str(i): entry for i, entry in enumerate(media_names(listing))}
+        mapping = json.loads(listing.decode("utf-8"))
+    except (ProtoError, ValueError) as exc:
+        raise DeckError([f"{path}: damaged media list ({exc})"]) from None
+    if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+        raise DeckError([f"{path}: damaged media list (not a map of names)"])
+    return {str(k): (v, 0) for k, v in mapping.items()}
+
+
+def _media_reader(
+    source: Path | bytes, info: zipfile.ZipInfo, path: str, zstd: bool
+) -> Callable[[], bytes]:
+    def read() -> bytes:
+        try:
+            with _open_archive(source, path) as archive:
+                return b"".join(_read_member(archive, info, MAX_MEDIA_FILE_BYTES, path, zstd))
+        except _ZIP_ERRORS as exc:
+            raise DeckError([f"{path}: damaged zip archive ({_reason(exc)})"]) from None
+
+    return read
+
+
+class _CollectionReader:
+    """Reads notes, cards and (optionally) review logs from an unpacked collection."""
+
+    def __init__(self, database: Path, path: str, with_history: bool) -> None:
+        self.database = database
+        self.path = path
+        self.with_history = with_history
+        self.media_references: set[str] = set()
+
+    def read(self) -> ImportedDeck:
+        uri = f"{self.database.as_uri()}?mode=ro&immutable=1"
+        try:
+            connection = sqlite3.connect(uri, uri=True)
+        except sqlite3.Error as exc:
+            raise DeckError([f"{self.path}: cannot open the collection ({exc})"]) from None
+        try:
+            connection.execute("PRAGMA trusted_schema = OFF")
+            connection.execute("PRAGMA cell_size_check = ON")
+            return self._read(connection)
+        except sqlite3.Error as exc:
+            raise DeckError(
+                [f"{self.path}: the collection is not a readable Anki database ({exc})"]
+            ) from None
+        finally:
+            connection.close()
+
+    def _read(self, db: sqlite3.Connection) -> ImportedDeck:
+        tables = {
+            name: kind
+            for name, kind in db.execute("SELECT name, type FROM sqlite_master")
+            if isinstance(name, str)
+        }
+        v18 = all(tables.get(t) == "table" for t in _V18_TABLES)
+        needed = _NOTE_TABLES + (("revlog",) if self.with_history else ())
+        missing = [t for t in needed if tables.get(t) != "table"]
+        if missing:
+            raise DeckError([f"{self.path}: not an Anki collection (no table {missing[0]})"])
+        created = _int(db.execute("SELECT crt FROM col").fetchone(), self.path, "col.crt")
+        if self.with_history and not 0 <= created <= LATEST_S:
+            raise DeckError(
+                [f"{self.path}: the collection's creation time {created} is not a date"]
+            )
+        notetypes = self._notetypes_v18(db) if v18 else self._notetypes_legacy(db)
+        decks = self._decks_v18(db) if v18 else self._decks_legacy(db)
+        notes = self._notes(db)
+        reviews = self._reviews(db) if self.with_history else {}
+        skips = SkipCounter()
+        cards: list[CardSpec] = []
+        histories: list[CardHistory] = []
+        deck_names: list[str] = []
+        query = (
+            "SELECT id, nid, did, ord, type, queue, due, ivl, factor, reps, lapses, left,"
+            " odue, odid FROM cards ORDER BY nid, ord"
+        )
+        for row in db.execute(query):
+            values = [_int((v,), self.path, "cards") for v in row]
+            card_id, note_id, deck_id, ordinal = values[:4]
+            schedule = AnkiSchedule(*values[4:])
+            if self.with_history:
+                self._check_schedule(card_id, schedule)
+            note = notes.get(note_id)
+            notetype = notetypes.get(note.notetype) if note else None
+            if note is None or notetype is None:
+                skips.skip("card without its note or note type")
+                continue
+            if schedule.queue == -1:
+                skips.skip("suspended in Anki")
+                continue
+            deck_name = decks.get(deck_id, "")
+            spec = self._card(note_id, note, notetype, ordinal, deck_name, skips)
+            if spec is None:
+                continue
+            cards.append(spec)
+            deck_names.append(decks.get(schedule.original_deck or deck_id, deck_name))
+            if self.with_history:
+                entries = tuple(reviews.get(card_id, ()))
+                histories.append(CardHistory(spec.key, schedule, entries, created))
+        unique = unique_cards(cards, skips)
+        return ImportedDeck(
+            path=self.path,
+            cards=unique,
+            skipped=skips.total,
+            skip_reasons=skips.phrases(),
+            name=_common_deck(deck_names),
+            histories=tuple(histories),
+        )
+
+    def _card(
+        self,
+        note_id: int,
+        note: _Note,
+        notetype: _NoteType,
+        ordinal: int,
+        deck_name: str,
+        skips: SkipCounter,
+    ) -> CardSpec | None:
+        padded = note.fields + ("",) * max(len(notetype.fields) - len(note.fields), 0)
+        fields = dict(zip(notetype.fields, padded[: len(notetype.fields)], strict=True))
+        template = notetype.templates.get(0 if notetype.cloze else ordinal)
+        if template is None:
+            skips.skip("card without its template")
+            return None
+        if notetype.cloze:
+            joined = "".join(note.fields)
+            if "image-occlusion:" in joined:
+                skips.skip("image occlusion (needs the picture)")
+                return None
+            if ordinal + 1 not in cloze_numbers(parse_cloze(joined)):
+                skips.skip("cloze card without its deletion")
+                return None
+        specials = {
+            "Tags": note.tags.strip(),
+            "Type": notetype.name,
+            "Deck": deck_name,
+            "Subdeck": deck_name.split("::")[-1],
+            "Card": template[0],
+            "CardFlag": "",
+        }
+        rendered = render_card(
+            template[1],
+            template[2],
+            {**specials, **fields},
+            ordinal + 1 if notetype.cloze else 0,
+        )
+        front = html_to_card_text(rendered.question)
+        back = html_to_card_text(rendered.answer)
+        if rendered.typed_answer and not back:
+            back = html_to_card_text(f"<b>{html.escape(rendered.typed_answer)}</b>")
+        if not front or not back:
+            skips.skip("empty question or answer")
+            return None
+        for value in note.fields:
+            for match in _MEDIA_REFERENCE.finditer(value):
+                reference = next(g for g in match.groups() if g is not None)
+                self.media_references.add(html.unescape(reference).strip())
+        key = cloze_key(note.guid, ordinal + 1) if notetype.cloze else card_key(note.guid, ordinal)
+        typed = rendered.typed_answer
+        return CardSpec(
+            key=key,
+            kind="cloze" if notetype.cloze else "typed" if typed else "basic",
+            front=front,
+            back=back,
+            tags=tuple(t for t in (slugify(tag) for tag in note.tags.split()) if t),
+            accepted=(typed,) if typed else (),
+            line=note_id,
+        )
+
+    def _notes(self, db: sqlite3.Connection) -> dict[int, _Note]:
+        notes = {}
+        for note_id, guid, notetype, tags, fields in db.execute(
+            "SELECT id, guid, mid, tags, flds FROM notes"
+        ):
+            where = f"note {note_id}"
+            if not all(isinstance(v, str) for v in (guid, tags, fields)) or not guid:
+                raise DeckError([f"{self.path}: {where}: GUID, tags or fields are not text"])
+            note_key = _int((note_id,), self.path, where)
+            notes[note_key] = _Note(
+                guid, _int((notetype,), self.path, where), tags, tuple(fields.split("\x1f"))
+            )
+        return notes
+
+    def _reviews(self, db: sqlite3.Connection) -> dict[int, list[RevlogEntry]]:
+        reviews: dict[int, list[RevlogEntry]] = defaultdict(list)
+        query = "SELECT cid, id, ease, ivl, factor, time, type FROM revlog ORDER BY cid, id"
+        for row in db.execute(query):
+            card_id, *values = (_int((v,), self.path, "revlog") for v in row)
+            entry = RevlogEntry(*values)
+            if not 0 <= entry.id_ms <= LATEST_S * 1000 or abs(entry.interval) > MAX_INTERVAL:
+                raise DeckError([f"{self.path}: review log entry {entry.id_ms}: not a review"])
+            reviews[card_id].append(entry)
+        return reviews
+
+    def _check_schedule(self, card_id: int, schedule: AnkiSchedule) -> None:
+        """Refuse due dates and intervals no Anki card can have (they would not be dates): a
+        day number (review cards, day-long learning steps) or an interval beyond
+        :data:`MAX_INTERVAL` days, a learning step's due time past :data:`LATEST_S`."""
+        due = schedule.original_due if schedule.original_deck else schedule.due
+        in_days = schedule.card_type == REVIEW_CARD or schedule.queue in (2, 3)
+        due_ok = abs(due) <= MAX_INTERVAL if in_days else 0 <= due <= LATEST_S
+        if not due_ok or abs(schedule.interval) > MAX_INTERVAL:
+            raise DeckError([f"{self.path}: card {card_id}: due date or interval out of range"])
+
+    def _notetypes_v18(self, db: sqlite3.Connection) -> dict[int, _NoteType]:
+        fields: dict[int, list[str]] = defaultdict(list)
+        for ntid, name in db.execute("SELECT ntid, name FROM fields ORDER BY ntid, ord"):
+            fields[_int((ntid,), self.path, "fields")].append(str(name))
+        templates: dict[int, dict[int, tuple[str, str, str]]] = defaultdict(dict)
+        for ntid, ordinal, name, config in db.execute(
+            "SELECT ntid, ord, name, config FROM templates"
+        ):
+            question, answer = self._proto(template_formats, config, f"template {name}")
+            key = _int((ntid,), self.path, "templates")
+            templates[key][_int((ordinal,), self.path, "templates")] = (str(name), question, answer)
+        notetypes = {}
+        for ntid, name, config in db.execute("SELECT id, name, config FROM notetypes"):
+            key = _int((ntid,), self.path, "notetypes")
+            cloze = self._proto(notetype_is_cloze, config, f"note type {name}")
+            notetypes[key] = _NoteType(str(name), cloze, tuple(fields[key]), templates[key])
+        return notetypes
+
+    def _proto(self, decode: Callable[[bytes], Any], blob: object, what: str) -> Any:
+        try:
+            return decode(blob if isinstance(blob, bytes) else b"")
+        except ProtoError as exc:
+            raise DeckError([f"{self.path}: {what}: damaged settings ({exc})"]) from None
+
+    def _notetypes_legacy(self, db: sqlite3.Connection) -> dict[int, _NoteType]:
+        models = self._json(db, "models")
+        notetypes = {}
+        for key, model in models.items():
+            try:
+                fields = tuple(str(f["name"]) for f in sorted(model["flds"], key=_ord))
+                templates = {
+                    int(t["ord"]): (str(t["name"]), str(t["qfmt"]), str(t["afmt"]))
+                    for t in model["tmpls"]
+                }
+                notetypes[int(key)] = _NoteType(
+                    str(model["name"]), model.get("type") == 1, fields, templates
+                )
+            except (KeyError, TypeError, ValueError, AttributeError):
+                raise DeckError([f"{self.path}: note type {key}: damaged definition"]) from None
+        return notetypes
+
+    def _decks_v18(self, db: sqlite3.Connection) -> dict[int, str]:
+        return {
+            _int((deck_id,), self.path, "decks"): str(name).replace("\x1f", "::")
+            for deck_id, name in db.execute("SELECT id, name FROM decks")
+        }
+
+    def _decks_legacy(self, db: sqlite3.Connection) -> dict[int, str]:
+        decks = {}
+        for key, deck in self._json(db, "decks").items():
+            if isinstance(deck, dict) and isinstance(deck.get("name"), str) and key.isdigit():
+                decks[int(key)] = deck["name"]
+        return decks
+
+    def _json(self, db: sqlite3.Connection, column: str) -> dict[str, Any]:
+        row = db.execute(f"SELECT {column} FROM col").fetchone()
+        try:
+            value = json.loads(row[0]) if row and isinstance(row[0], str | bytes) else None
+        except ValueError:
+            value = None
+        if not isinstance(value, dict):
+            raise DeckError([f"{self.path}: the collection's {column} are damaged"])
+        return value
+
+
+def _ord(item: Any) -> int:
+    return int(item["ord"])
+
+
+def _int(row: tuple[object, ...] | None, path: str, where: str) -> int:
+    value = row[0] if row else None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise DeckError([f"{path}: {where}: expected a whole number, found {value!r}"])
+    return value
+
+
+def _common_deck(names: list[str]) -> str | None:
+    """The deepest deck that holds every imported card (``A::B``), or None."""
+    if not names:
+        return None
+    common = names[0].split("::")
+    for name in names[1:]:
+        parts = name.split("::")
+        length = 0
+        while length < min(len(common), len(parts)) and common[length] == parts[length]:
+            length += 1
+        common = common[:length]
+    return "::".join(common) or None

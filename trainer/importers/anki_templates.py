@@ -1,0 +1,121 @@
+"""Rendering an Anki card's question and answer from its note type's templates (pure).
+
+Anki's template language (Anki manual, "Card Templates" and "Field Replacements"):
+``{{Field}}``; filters applied right to left, ``{{text:Field}}``, ``{{hint:Field}}``,
+``{{cloze:Field}}``, ``{{type:Field}}``, ``{{type:cloze:Field}}`` (others show the field as is);
+sections ``{{#Field}}...{{/Field}}`` shown when the field is not empty and
+``{{^Field}}...{{/Field}}`` when it is; the special fields ``FrontSide``, ``Tags``, ``Deck``,
+``Subdeck``, ``Card``, ``Type``. The answer is what follows ``<hr id=answer>`` when the back
+template has one, so the question is not shown twice. Templates are only read, never run:
+scripts in them are dropped by the HTML cleaning.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from trainer.html_text import html_to_plain
+from trainer.importers.cloze import cloze_answers, parse_cloze, render_cloze
+from trainer.importers.notes import hidden_html, shown_html
+
+_TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+_ANSWER_RULE = re.compile(r"<hr[^>]*\bid\s*=\s*[\"']?answer\b[^>]*>", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class RenderedCard:
+    """A card's question and answer HTML, and the answer to type for a type-in card."""
+
+    question: str
+    answer: str
+    typed_answer: str | None
+
+
+@dataclass
+class _Context:
+    fields: Mapping[str, str]
+    cloze_number: int
+    answer_side: bool
+    typed: list[str]
+
+
+def render_card(
+    question_template: str,
+    answer_template: str,
+    fields: Mapping[str, str],
+    cloze_number: int,
+) -> RenderedCard:
+    """Render one card. ``fields`` holds the note's fields and the special fields (``Tags``,
+    ``Deck``, ...); ``cloze_number`` is the card's cloze number (ordinal + 1) for cloze note
+    types, 0 otherwise."""
+    typed: list[str] = []
+    question = _render(question_template, _Context(fields, cloze_number, False, typed))
+    answer = _render(answer_template, _Context(fields, cloze_number, True, []))
+    rule = _ANSWER_RULE.search(answer)
+    if rule is not None:
+        answer = answer[rule.end() :]
+    return RenderedCard(question, answer, typed[0] if typed else None)
+
+
+def _render(template: str, context: _Context) -> str:
+    out: list[str] = []
+    sections: list[tuple[str, bool]] = []  # open sections: (field name, shown)
+    position = 0
+
+    def showing() -> bool:
+        return all(shown for _name, shown in sections)
+
+    for match in _TAG.finditer(template):
+        if showing():
+            out.append(template[position : match.start()])
+        position = match.end()
+        tag = match.group(1).strip()
+        if tag[:1] in ("#", "^"):
+            name = tag[1:].strip()
+            filled = bool(_field(context, name).strip() and html_to_plain(_field(context, name)))
+            sections.append((name, filled != (tag[0] == "^")))
+        elif tag[:1] == "/":
+            name = tag[1:].strip()
+            if any(open_name == name for open_name, _ in sections):
+                while sections and sections.pop()[0] != name:
+                    pass
+        elif showing():
+            out.append(_replacement(tag, context))
+    if showing():
+        out.append(template[position:])
+    return "".join(out)
+
+
+def _field(context: _Context, name: str) -> str:
+    if name in context.fields:
+        return context.fields[name]
+    folded = name.casefold()
+    return next((v for k, v in context.fields.items() if k.casefold() == folded), "")
+
+
+def _replacement(tag: str, context: _Context) -> str:
+    """The text for ``{{filters:Field}}``; ``FrontSide`` renders empty (see module doc)."""
+    *filters, name = [part.strip() for part in tag.split(":")]
+    if name == "FrontSide" and not filters:
+        return ""
+    value = _field(context, name)
+    filters = [f.split(" ", 1)[0].lower() for f in filters]
+    if "type" in filters:
+        if not context.answer_side:
+            if "cloze" in filters:
+                answers = cloze_answers(parse_cloze(value), context.cloze_number)
+                context.typed.append(", ".join(html_to_plain(a) for a in answers))
+            else:
+                context.typed.append(html_to_plain(value))
+        return ""
+    for name_of_filter in reversed(filters):
+        if name_of_filter == "cloze":
+            question, answer = render_cloze(
+                parse_cloze(value), context.cloze_number, hidden_html, shown_html
+            )
+            value = answer if context.answer_side else question
+        elif name_of_filter == "text":
+            value = html_to_plain(value)
+    return value

@@ -1,0 +1,306 @@
+"""CSV and TSV files: spreadsheets, and Anki's "Notes in Plain Text" exports (pure).
+
+The body is read with the standard :mod:`csv` module, so quoted fields may hold newlines,
+delimiters and doubled quotes; a UTF-8 byte-order mark and CRLF line ends are accepted.
+
+Anki's header lines at the top of the file are understood (Anki manual, "Importing: Text files
+-> File headers"): ``#separator:`` (``Tab``, ``Comma``, ``Semicolon``, ``Space``, ``Pipe``,
+``Colon`` or the character itself), ``#html:true|false``, ``#tags:`` (added to every card),
+``#columns:`` (column names), ``#deck:``, ``#notetype:``, and ``#notetype column:``,
+``#deck column:``, ``#tags column:``, ``#guid column:`` (1-based column numbers). Other lines
+starting with ``#`` at the top are comments.
+
+Without ``#separator:`` the delimiter is the first of tab, ``;``, ``,`` and ``|`` that splits
+the first rows into the same number (at least two) of fields. Without ``#columns:``, a first
+row made only of column names (``Front``, ``Back``, ``Question``, ``Answer``, ...) names the
+columns. Without ``#html:``, a field is read as HTML when it holds a tag or an entity.
+
+Mapping: the first field column is the question (``Text`` of a cloze note), the second the
+answer (``Back Extra`` of a cloze note), further field columns are added to the answer. A note
+type whose name has "cloze" gives one card per cloze number, "reverse" a second card from answer
+to question, "type" a typed-answer card. Rows without a question or an answer, and repeats of an
+earlier card, are skipped and counted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from trainer.errors import DeckError
+from trainer.html_text import html_to_card_text, html_to_plain, plain_to_card_text, plain_to_html
+from trainer.importers.imported import ImportedDeck, SkipCounter, unique_cards
+from trainer.importers.notes import basic_card, card_key, cloze_cards, join_text, typed_card
+from trainer.importers.text import decode_text
+from trainer.parser import CardSpec, slugify
+
+SEPARATORS = {
+    "tab": "\t",
+    "comma": ",",
+    "semicolon": ";",
+    "space": " ",
+    "pipe": "|",
+    "colon": ":",
+}
+#: Delimiters tried, in this order, when the file does not name one.
+GUESSED = ("\t", ";", ",", "|")
+#: Rows looked at to guess the delimiter.
+GUESS_ROWS = 20
+_QUESTION_NAMES = {"front", "question", "q", "term", "word", "prompt", "text", "cloze"}
+_ANSWER_NAMES = {"back", "answer", "a", "definition", "meaning", "response", "back extra"}
+_META_NAMES = {"tags": "tags", "guid": "guid", "deck": "deck", "notetype": "notetype"}
+_OTHER_NAMES = {
+    "extra",
+    "notes",
+    "note",
+    "hint",
+    "example",
+    "examples",
+    "source",
+    "note type",
+    "type",
+}
+_HEADER = re.compile(r"#([A-Za-z ]+):(.*)")
+_HTML_HINT = re.compile(
+    r"<(?:[a-zA-Z][a-zA-Z0-9]*\b[^>]*|/[a-zA-Z][a-zA-Z0-9]*\s*)>|&(?:[a-zA-Z]+|#\d+|#x[0-9a-fA-F]+);"
+)
+
+
+@dataclass
+class _Layout:
+    """What the header lines (or a header row) say about the columns; numbers are 0-based."""
+
+    delimiter: str | None = None
+    html: bool | None = None
+    tags: tuple[str, ...] = ()
+    names: list[str] | None = None
+    deck: str | None = None
+    notetype: str = ""
+    columns: dict[str, int] = field(default_factory=dict)  # notetype, deck, tags, guid
+    header_lines: int = 0
+    names_line: str | None = None  # the #columns: value, split once the delimiter is known
+    plans: dict[int, tuple[int | None, int | None, list[int]]] = field(default_factory=dict)
+
+
+def read_delimited(data: bytes, path: str, delimiter: str | None = None) -> ImportedDeck:
+    """Read a CSV/TSV file's bytes; ``delimiter`` forces one (``"\\t"`` for ``--format tsv``).
+
+    Raises :class:`DeckError` naming ``path:line`` for text that is not UTF-8, a bad header
+    value, or a malformed quoted field.
+    """
+    text = decode_text(data, path)
+    layout = _read_header(text, path)
+    body = text.split("\n", layout.header_lines)[-1] if layout.header_lines else text
+    chosen = layout.delimiter or delimiter or _guess_delimiter(body)
+    if layout.names_line is not None:
+        layout.names = [name.strip() for name in layout.names_line.split(chosen)]
+    rows = _rows(body, chosen, path, layout.header_lines)
+    first = next(rows, None)
+    if first is not None and layout.names is None and _is_header_row(first[1]):
+        layout.names = [cell.strip() for cell in first[1]]
+        first = None
+    if layout.names is not None:
+        _columns_from_names(layout)
+    skips = SkipCounter()
+    cards: list[CardSpec] = []
+    deck = layout.deck
+    for line, row in _chain(first, rows):
+        cards.extend(_row_cards(row, line, layout, skips))
+        deck = deck or _cell(row, layout, "deck") or None
+    return ImportedDeck(
+        path=path,
+        cards=unique_cards(cards, skips),
+        skipped=skips.total,
+        skip_reasons=skips.phrases(),
+        name=deck,
+    )
+
+
+def _chain(
+    first: tuple[int, list[str]] | None, rows: Iterator[tuple[int, list[str]]]
+) -> Iterator[tuple[int, list[str]]]:
+    if first is not None:
+        yield first
+    yield from rows
+
+
+def _read_header(text: str, path: str) -> _Layout:
+    """Parse Anki's ``#key:value`` lines at the top of the file."""
+    layout = _Layout()
+    problems: list[str] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.startswith("#"):
+            break
+        layout.header_lines = number
+        match = _HEADER.fullmatch(line.rstrip("\r"))
+        if match is None:
+            continue
+        key, value = match.group(1).strip().lower(), match.group(2).strip()
+        where = f"{path}:{number}"
+        if key == "separator":
+            layout.delimiter = SEPARATORS.get(value.lower(), value if len(value) == 1 else None)
+            if layout.delimiter is None or layout.delimiter in '"\r\n':
+                problems.append(
+                    f"{where}: unknown #separator {value!r}; use Tab, Comma, Semicolon, Space,"
+                    " Pipe, Colon or one character"
+                )
+        elif key == "html":
+            if value.lower() not in ("true", "false"):
+                problems.append(f"{where}: #html must be true or false, not {value!r}")
+            layout.html = value.lower() == "true"
+        elif key == "tags":
+            layout.tags = _tags(value)
+        elif key == "columns":
+            layout.names_line = value or None
+        elif key == "deck":
+            layout.deck = value or None
+        elif key == "notetype":
+            layout.notetype = value
+        elif key.endswith(" column") and key[: -len(" column")] in _META_NAMES:
+            if not value.isdigit() or int(value) < 1:
+                problems.append(f"{where}: #{key} must be a column number from 1, not {value!r}")
+            else:
+                layout.columns[_META_NAMES[key[: -len(" column")]]] = int(value) - 1
+    if problems:
+        raise DeckError(problems)
+    return layout
+
+
+def _guess_delimiter(body: str) -> str:
+    """The first of :data:`GUESSED` giving the same field count (2 or more) on the first rows;
+    failing that, the one splitting the first rows most; failing that, a comma."""
+    sample = "\n".join(body.split("\n", GUESS_ROWS)[:GUESS_ROWS])
+    best, best_count = ",", 1
+    for candidate in GUESSED:
+        try:
+            counts = [len(r) for r in csv.reader(io.StringIO(sample), delimiter=candidate) if r]
+        except csv.Error:
+            continue
+        if len(counts) > 1:
+            counts = counts[:-1]  # the sample may cut the last row short
+        if counts and min(counts) >= 2 and len(set(counts)) == 1:
+            return candidate
+        if counts and min(counts) > best_count:
+            best, best_count = candidate, min(counts)
+    return best
+
+
+def _rows(body: str, delimiter: str, path: str, offset: int) -> Iterator[tuple[int, list[str]]]:
+    """``(line of the row's start, fields)`` for every row; blank lines are left out."""
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter, strict=True)
+    start = offset + 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise DeckError([f"{path}:{start}: {exc}; check the quotes of this row"]) from None
+        if "".join(row).strip():
+            yield start, row
+        start = offset + reader.line_num + 1
+
+
+def _is_header_row(cells: list[str]) -> bool:
+    known = _QUESTION_NAMES | _ANSWER_NAMES | set(_META_NAMES) | _OTHER_NAMES
+    names = [cell.strip().lower() for cell in cells]
+    return (
+        len(names) >= 2
+        and all(name in known for name in names if name)
+        and any(name in _QUESTION_NAMES for name in names)
+    )
+
+
+def _columns_from_names(layout: _Layout) -> None:
+    """Meta columns from ``#columns:`` names (``Tags``, ``GUID``, ...) not given by number."""
+    assert layout.names is not None
+    for index, name in enumerate(layout.names):
+        role = _META_NAMES.get(name.lower().replace(" ", ""))
+        if role is not None:
+            layout.columns.setdefault(role, index)
+
+
+def _field_columns(row: list[str], layout: _Layout) -> tuple[str, str, list[str]]:
+    """The question field, the answer field and any further fields of ``row``."""
+    plan = layout.plans.get(len(row))
+    if plan is None:
+        plan = layout.plans[len(row)] = _plan(len(row), layout)
+    question, answer, rest = plan
+    return (
+        row[question] if question is not None else "",
+        row[answer] if answer is not None else "",
+        [row[i] for i in rest],
+    )
+
+
+def _plan(length: int, layout: _Layout) -> tuple[int | None, int | None, list[int]]:
+    """Which columns of a ``length``-field row hold the question, the answer and the rest."""
+    meta = set(layout.columns.values())
+    indexes = [i for i in range(length) if i not in meta]
+    if layout.names is not None:
+        named = [(i, layout.names[i].lower()) for i in indexes if i < len(layout.names)]
+        question = next((i for i, n in named if n in _QUESTION_NAMES), None)
+        answer = next((i for i, n in named if n in _ANSWER_NAMES), None)
+        if question is not None and answer is not None:
+            return question, answer, [i for i in indexes if i not in (question, answer)]
+    padded: list[int | None] = [*indexes, None, None]
+    return padded[0], padded[1], indexes[2:]
+
+
+def _cell(row: list[str], layout: _Layout, role: str) -> str:
+    index = layout.columns.get(role)
+    return row[index].strip() if index is not None and index < len(row) else ""
+
+
+def _row_cards(row: list[str], line: int, layout: _Layout, skips: SkipCounter) -> list[CardSpec]:
+    """The cards one row gives (none, with a counted skip, for an incomplete row)."""
+    question, answer, rest = _field_columns(row, layout)
+    fields = (question, answer, *rest)
+    if layout.html is None:
+        html = [("<" in v or "&" in v) and bool(_HTML_HINT.search(v)) for v in fields]
+    else:
+        html = [layout.html] * len(fields)
+    tags, guid, notetype = layout.tags, None, layout.notetype.lower()
+    if layout.columns:
+        tags += _tags(_cell(row, layout, "tags"))
+        guid = _cell(row, layout, "guid") or None
+        notetype = (_cell(row, layout, "notetype") or layout.notetype).lower()
+    if "cloze" in notetype:
+        text = question if html[0] else plain_to_html(question)
+        cards = cloze_cards(guid, text, _text(answer, html[1]), tags, line)
+        if not cards:
+            skips.skip("no cloze deletion")
+        return cards
+    front = _text(question, html[0])
+    if "type" in notetype:
+        typed = typed_card(guid, front, _plain(answer, html[1]), tags, line)
+        if typed is None:
+            skips.skip("no question or answer")
+        return [typed] if typed else []
+    back = join_text(
+        *(_text(value, is_html) for value, is_html in zip(fields[1:], html[1:], strict=True))
+    )
+    card = basic_card(guid, front, back, tags, line)
+    if card is None:
+        skips.skip("no question or answer")
+        return []
+    if "reverse" not in notetype:
+        return [card]
+    reverse = basic_card(card_key(card.key, 1), back, front, tags, line)
+    return [card] if reverse is None else [card, reverse]
+
+
+def _text(value: str, html: bool) -> str:
+    return html_to_card_text(value) if html else plain_to_card_text(value)
+
+
+def _plain(value: str, html: bool) -> str:
+    return html_to_plain(value) if html else " ".join(value.split())
+
+
+def _tags(text: str) -> tuple[str, ...]:
+    """Anki tags (space separated, ``::`` for hierarchy) as card tags (slugs)."""
+    return tuple(slug for slug in (slugify(tag) for tag in text.split()) if slug)

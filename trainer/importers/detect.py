@@ -1,0 +1,82 @@
+"""Which format a file is in, and reading it with that format's reader.
+
+Detection looks at the content first (a zip archive is an Anki package), then the extension
+(:data:`EXTENSIONS`), then the text: ``[[card]]`` tables are the native format, ``Q:``/``C:``
+lines, ``question::answer`` or a lone ``?`` line make Markdown, anything else is read as
+delimited text.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from trainer.errors import DeckError
+
+if TYPE_CHECKING:
+    from trainer.importers.imported import ImportedDeck
+
+#: The values of ``trainer import --format``.
+FORMATS = ("auto", "native", "csv", "tsv", "markdown", "apkg")
+EXTENSIONS = {
+    ".toml": "native",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".apkg": "apkg",
+    ".colpkg": "apkg",
+}
+#: Largest text file read (bytes); Anki packages have their own limits.
+MAX_TEXT_BYTES = 256 << 20
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_NATIVE = re.compile(r"^\s*\[\[\s*card\s*\]\]", re.MULTILINE)
+_MARKDOWN = re.compile(r"^(?:[QC]:\s|\?{1,2}\s*$)|::", re.MULTILINE)
+
+
+def detect_format(path: Path, head: bytes) -> str:
+    """The format of the file at ``path`` whose first bytes are ``head``."""
+    if head.startswith(_ZIP_MAGIC):
+        return "apkg"
+    by_extension = EXTENSIONS.get(path.suffix.lower())
+    if by_extension is not None:
+        return by_extension
+    text = head.decode("utf-8", errors="replace")
+    if _NATIVE.search(text):
+        return "native"
+    if not text.startswith("#separator:") and _MARKDOWN.search(text):
+        return "markdown"
+    return "csv"
+
+
+def read_file(path: Path, file_format: str = "auto", with_history: bool = False) -> ImportedDeck:
+    """Read ``path`` as ``file_format`` (``auto``: detected); see :data:`FORMATS`.
+
+    ``with_history`` brings an Anki package's review log along. The readers are imported here,
+    so ``trainer --help`` (which reads :data:`FORMATS`) does not load them. Raises
+    :class:`~trainer.errors.DeckError` for a file that cannot be read.
+    """
+    from trainer.importers.anki import read_anki
+    from trainer.importers.delimited import read_delimited
+    from trainer.importers.markdown import read_markdown
+    from trainer.importers.native import read_native
+
+    try:
+        with path.open("rb") as file:
+            head = file.read(64 * 1024)
+        size = path.stat().st_size
+    except OSError as exc:
+        raise DeckError([f"{path}: cannot read ({exc.strerror or exc})"]) from None
+    chosen = detect_format(path, head) if file_format == "auto" else file_format
+    if chosen == "apkg":
+        return read_anki(path, str(path), with_history)
+    if size > MAX_TEXT_BYTES:
+        raise DeckError([f"{path}: {size} bytes, more than a text deck's {MAX_TEXT_BYTES}"])
+    data = path.read_bytes()
+    if chosen == "native":
+        return read_native(data, str(path))
+    if chosen == "markdown":
+        return read_markdown(data, str(path))
+    return read_delimited(data, str(path), "\t" if chosen == "tsv" else None)

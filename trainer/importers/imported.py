@@ -1,0 +1,86 @@
+"""What a format reader hands over: the cards of one file, its media and (Anki) its history."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from trainer.parser import CardSpec
+
+if TYPE_CHECKING:
+    from trainer.importers.anki_history import CardHistory
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """A media file a deck ships: its ``name`` (no folders), size in bytes, and how to read it.
+
+    ``read`` returns the bytes and raises :class:`~trainer.errors.DeckError` when the file is
+    damaged or larger than announced.
+    """
+
+    name: str
+    size: int
+    read: Callable[[], bytes]
+
+
+@dataclass(frozen=True)
+class ImportedDeck:
+    """One file's cards, in file order, with a stable key each (see :func:`front_key`).
+
+    ``skipped`` counts entries of the file that gave no card (empty rows, duplicate rows,
+    suspended or empty Anki cards) and ``skip_reasons`` says why, one short phrase per kind.
+    ``name`` and ``topic`` are the deck name and topic slug the file itself gives, if any.
+    ``histories`` (Anki with ``--with-history``) holds each card's review log by card key.
+    """
+
+    path: str
+    cards: tuple[CardSpec, ...]
+    skipped: int = 0
+    skip_reasons: tuple[str, ...] = ()
+    name: str | None = None
+    topic: str | None = None
+    media: tuple[MediaFile, ...] = ()
+    histories: tuple[CardHistory, ...] = ()
+
+
+def front_key(front: str) -> str:
+    """The key of a card known only by its front: ``front-`` and 16 hex digits of the SHA-256
+    of the front with white space collapsed (so re-wrapping a line keeps the card)."""
+    normal = " ".join(front.split())
+    return "front-" + hashlib.sha256(normal.encode()).hexdigest()[:16]
+
+
+class SkipCounter:
+    """Counts skipped entries by reason while a reader walks a file."""
+
+    def __init__(self) -> None:
+        self.reasons: dict[str, int] = {}
+
+    def skip(self, reason: str) -> None:
+        """Count one skipped entry for ``reason`` (a short phrase, e.g. "no answer")."""
+        self.reasons[reason] = self.reasons.get(reason, 0) + 1
+
+    @property
+    def total(self) -> int:
+        """Entries skipped so far."""
+        return sum(self.reasons.values())
+
+    def phrases(self) -> tuple[str, ...]:
+        """``"no answer (3)"``-style phrases, one per reason, in first-seen order."""
+        return tuple(f"{reason} ({count})" for reason, count in self.reasons.items())
+
+
+def unique_cards(cards: list[CardSpec], skips: SkipCounter) -> tuple[CardSpec, ...]:
+    """``cards`` without later repeats of a key (counted as "same card twice" skips)."""
+    seen: set[str] = set()
+    kept = []
+    for card in cards:
+        if card.key in seen:
+            skips.skip("same card twice")
+            continue
+        seen.add(card.key)
+        kept.append(card)
+    return tuple(kept)

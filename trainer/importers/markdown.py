@@ -1,0 +1,292 @@
+"""Markdown notes with cards in them: Q/A blocks and Obsidian spaced-repetition syntax (pure).
+
+Cards are found inside ordinary notes; headings, prose, front matter and code blocks that are
+not part of a card are ignored. Card text stays Markdown; a line break inside a card's text
+shows as a line break (as Obsidian shows it).
+
+- ``Q:`` starts a question, which runs (blank lines included) to the line starting with ``A:``;
+  the answer runs to the next blank line, or on past it into an indented line or a fenced code
+  block that follows. ``C:`` starts a cloze text with ``[...]`` deletions (each one a card; a
+  link ``[text](url)`` is not a deletion) or Anki's ``{{c1::...}}``; it ends like an answer.
+- Obsidian (the "Spaced Repetition" plugin's default syntax): ``question::answer`` on one line,
+  ``question:::answer`` for a card both ways; a paragraph whose lines above a line ``?`` are the
+  question and below it the answer (``??`` both ways); a paragraph with ``==highlights==`` is a
+  cloze text, each highlight one card. The plugin's ``<!--SR:...-->`` scheduling comments are
+  dropped.
+
+A ``Q:`` with no ``A:`` before the next card, heading or the end, and a card with an empty
+side, are errors naming their line.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass
+
+from trainer.errors import DeckError
+from trainer.importers.cloze import cloze_numbers, parse_cloze, render_cloze
+from trainer.importers.imported import ImportedDeck, SkipCounter, front_key, unique_cards
+from trainer.importers.notes import card_key, cloze_key
+from trainer.importers.text import decode_text
+from trainer.parser import CardSpec
+
+_CARD_START = re.compile(r"(Q|C):(?:\s+|$)(.*)")
+_ANSWER = re.compile(r"A:(?:\s+|$)(.*)")
+_HEADING = re.compile(r" {0,3}#{1,6}(?:\s|$)")
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_SR_COMMENT = re.compile(r"\s*<!--SR:.*?-->")
+_INLINE_CODE = re.compile(r"`+[^`]*`+")
+_LIST_MARKER = re.compile(r"\s*(?:[-*+]|\d+[.)])\s+")
+_HIGHLIGHT = re.compile(r"==([^=\n](?:[^\n]*?[^=\n])?)==")
+_BRACKET = re.compile(r"(?<![\\!\]])\[([^\[\]\n]+)\](?![(\[:])")
+_BLOCK_START = re.compile(r" {0,3}(?:[#>|]|[-*+]\s|\d+[.)]\s|`{3}|~{3})")
+
+
+@dataclass(frozen=True)
+class _Line:
+    """One source line: its number, its text (no line end), and whether it is in a fence."""
+
+    number: int
+    text: str
+    code: bool = False
+
+
+def read_markdown(data: bytes, path: str) -> ImportedDeck:
+    """Find the cards in a Markdown file's bytes.
+
+    Raises :class:`DeckError` with every ``path:line`` problem (a question without an answer,
+    an empty question or answer).
+    """
+    lines = [line.rstrip("\r") for line in decode_text(data, path).split("\n")]
+    reader = _Reader(path, lines)
+    reader.read()
+    if reader.problems:
+        raise DeckError(reader.problems)
+    return ImportedDeck(
+        path=path,
+        cards=unique_cards(reader.cards, reader.skips),
+        skipped=reader.skips.total,
+        skip_reasons=reader.skips.phrases(),
+    )
+
+
+class _Reader:
+    """Walks the lines once, collecting cards and problems."""
+
+    def __init__(self, path: str, lines: list[str]) -> None:
+        self.path = path
+        self.lines = lines
+        self.cards: list[CardSpec] = []
+        self.problems: list[str] = []
+        self.skips = SkipCounter()
+
+    def read(self) -> None:
+        index = self._after_front_matter()
+        paragraph: list[_Line] = []
+        while index < len(self.lines):
+            text = self.lines[index]
+            if _FENCE.match(text):
+                end = self._fence_end(index)
+                paragraph.extend(_Line(n + 1, self.lines[n], True) for n in range(index, end))
+                index = end
+            elif _CARD_START.match(text):
+                self._paragraph(paragraph)
+                paragraph = []
+                index = self._qa_card(index)
+            elif not text.strip() or _HEADING.match(text):
+                self._paragraph(paragraph)
+                paragraph = []
+                index += 1
+            else:
+                paragraph.append(_Line(index + 1, text))
+                index += 1
+        self._paragraph(paragraph)
+
+    def _after_front_matter(self) -> int:
+        if self.lines and self.lines[0].strip() == "---":
+            for index in range(1, len(self.lines)):
+                if self.lines[index].strip() in ("---", "..."):
+                    return index + 1
+        return 0
+
+    def _fence_end(self, start: int) -> int:
+        """Index after the fenced block opening at ``start`` (the end of file if unclosed)."""
+        opening = _FENCE.match(self.lines[start])
+        assert opening is not None
+        marker = opening.group(1)
+        for index in range(start + 1, len(self.lines)):
+            text = self.lines[index]
+            closing = _FENCE.match(text)
+            if (
+                closing
+                and closing.group(1).startswith(marker)
+                and not text.strip().strip(marker[0])
+            ):
+                return index + 1
+        return len(self.lines)
+
+    # Q: / A: / C: ------------------------------------------------------------------------------
+
+    def _qa_card(self, start: int) -> int:
+        """Read the card starting at ``start``; return the index after it."""
+        match = _CARD_START.match(self.lines[start])
+        assert match is not None
+        if match.group(1) == "C":
+            end = self._answer_end(start + 1)
+            self._cloze(start + 1, _side(match.group(2), self.lines[start + 1 : end]))
+            return end
+        index = start + 1
+        while index < len(self.lines):
+            text = self.lines[index]
+            if _ANSWER.match(text):
+                break
+            if _CARD_START.match(text) or _HEADING.match(text):
+                self._no_answer(start)
+                return index
+            index = self._fence_end(index) if _FENCE.match(text) else index + 1
+        if index >= len(self.lines):
+            self._no_answer(start)
+            return index
+        question = _side(match.group(2), self.lines[start + 1 : index]).strip()
+        answer_match = _ANSWER.match(self.lines[index])
+        assert answer_match is not None
+        end = self._answer_end(index + 1)
+        answer = _side(answer_match.group(1), self.lines[index + 1 : end]).strip()
+        self._basic(start + 1, question, answer, reverse=False)
+        return end
+
+    def _no_answer(self, start: int) -> None:
+        self.problems.append(f"{self.path}:{start + 1}: 'Q:' without an 'A:' line for its answer")
+
+    def _answer_end(self, index: int) -> int:
+        """Index after an answer (or cloze text) whose lines continue from ``index``."""
+        while index < len(self.lines):
+            text = self.lines[index]
+            if _FENCE.match(text):
+                index = self._fence_end(index)
+            elif _CARD_START.match(text) or _HEADING.match(text):
+                return index
+            elif not text.strip():
+                following = index + 1
+                if following < len(self.lines) and (
+                    _FENCE.match(self.lines[following])
+                    or re.match(r"(?: {2,}|\t)\S", self.lines[following])
+                ):
+                    index = following
+                else:
+                    return index
+            else:
+                index += 1
+        return index
+
+    # Obsidian ---------------------------------------------------------------------------------
+
+    def _paragraph(self, lines: list[_Line]) -> None:
+        """The cards of one paragraph (a multi-line card, one-line cards or a cloze), if any."""
+        if not lines:
+            return
+        for position, line in enumerate(lines):
+            if not line.code and line.text.strip() in ("?", "??"):
+                question = "\n".join(item.text for item in lines[:position])
+                answer = "\n".join(item.text for item in lines[position + 1 :])
+                reverse = line.text.strip() == "??"
+                self._basic(lines[0].number, question.strip(), answer.strip(), reverse)
+                return
+        found = False
+        for line in lines:
+            if not line.code and (pair := _one_line_card(line.text)) is not None:
+                question, answer, reverse = pair
+                self._basic(line.number, question, answer, reverse)
+                found = True
+        if not found and any(not line.code and _HIGHLIGHT.search(line.text) for line in lines):
+            counter = iter(range(1, 10_000))
+            text = "\n".join(
+                line.text
+                if line.code
+                else _HIGHLIGHT.sub(lambda m: f"{{{{c{next(counter)}::{m.group(1)}}}}}", line.text)
+                for line in lines
+            )
+            self._cloze(lines[0].number, text)
+
+    # Building cards ---------------------------------------------------------------------------
+
+    def _basic(self, line: int, question: str, answer: str, reverse: bool) -> None:
+        question, answer = _clean(question), _clean(answer)
+        if not question or not answer:
+            side = "question" if not question else "answer"
+            self.problems.append(f"{self.path}:{line}: card with an empty {side}")
+            return
+        key = front_key(question)
+        self.cards.append(CardSpec(key, "basic", question, answer, line=line))
+        if reverse:
+            self.cards.append(CardSpec(card_key(key, 1), "basic", answer, question, line=line))
+
+    def _cloze(self, line: int, text: str) -> None:
+        text = _clean(text)
+        if "{{c" not in text:
+            counter = iter(range(1, 10_000))
+            text = _BRACKET.sub(lambda m: f"{{{{c{next(counter)}::{m.group(1)}}}}}", text)
+        nodes = parse_cloze(text)
+        numbers = cloze_numbers(nodes)
+        if not numbers:
+            self.skips.skip("cloze without a deletion")
+            return
+        base = front_key(text)
+        for number in numbers:
+            front, back = render_cloze(nodes, number, _hidden, _shown)
+            self.cards.append(CardSpec(cloze_key(base, number), "cloze", front, back, line=line))
+
+
+def _one_line_card(text: str) -> tuple[str, str, bool] | None:
+    """``question::answer`` or ``question:::answer`` outside inline code, else None."""
+    if "::" not in text or "{{c" in text:
+        return None
+    masked = _INLINE_CODE.sub(lambda m: "\0" * len(m.group(0)), text)
+    position = masked.find("::")
+    if position < 0:
+        return None
+    reverse = masked.startswith(":::", position)
+    question = _LIST_MARKER.sub("", text[:position], count=1)
+    answer = text[position + (3 if reverse else 2) :]
+    if not question.strip() or not answer.strip():
+        return None
+    return question.strip(), answer.strip(), reverse
+
+
+def _side(first: str, rest: list[str]) -> str:
+    """A card side: the text after ``Q:``/``A:``/``C:`` and the lines that continue it."""
+    body = textwrap.dedent("\n".join(rest)).strip("\n")
+    return "\n".join(part for part in (first.strip(), body) if part)
+
+
+def _clean(text: str) -> str:
+    """Drop scheduling comments; show each line break of plain text lines as a break."""
+    lines = _SR_COMMENT.sub("", text).strip().split("\n")
+    out: list[str] = []
+    fenced = False
+    for index, line in enumerate(lines):
+        if _FENCE.match(line):
+            fenced = not fenced
+        elif (
+            not fenced
+            and index + 1 < len(lines)
+            and _plain(line)
+            and _plain(lines[index + 1])
+            and not line.endswith(("\\", "  "))
+        ):
+            line += "\\"
+        out.append(line)
+    return "\n".join(out).strip()
+
+
+def _plain(line: str) -> bool:
+    return bool(line.strip()) and not _BLOCK_START.match(line)
+
+
+def _hidden(hint: str | None) -> str:
+    return f"\\[{hint or '...'}\\]"
+
+
+def _shown(text: str) -> str:
+    return f"**{text}**"

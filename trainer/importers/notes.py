@@ -1,0 +1,85 @@
+"""Cards from a note's HTML fields: the card shapes Anki's stock note types give (pure).
+
+A note has a base key (Anki's note GUID, a ``#guid column:`` value, or :func:`front_key` of its
+front); its cards' keys follow :func:`card_key` and :func:`cloze_key`, so the same note keeps its
+cards whether it arrives in an Anki package or in a text export.
+"""
+
+from __future__ import annotations
+
+from trainer.html_text import escape_markdown, html_to_card_text
+from trainer.importers.cloze import cloze_numbers, parse_cloze, render_cloze
+from trainer.importers.imported import front_key
+from trainer.parser import CardSpec
+
+
+def card_key(base: str, ordinal: int) -> str:
+    """Key of card ``ordinal`` (0-based template number) of a note: the base key for the first
+    card, ``BASE#N`` (N = ordinal + 1) for the others (the reverse of a reversed note is #2)."""
+    return base if ordinal == 0 else f"{base}#{ordinal + 1}"
+
+
+def cloze_key(base: str, number: int) -> str:
+    """Key of cloze card ``number`` of a note: ``BASE#cN``, as native cloze cards are keyed."""
+    return f"{base}#c{number}"
+
+
+def hidden_html(hint: str | None) -> str:
+    """What a hidden deletion shows on the question side: ``[...]`` or ``[hint]``."""
+    return f"[{hint or '...'}]"
+
+
+def shown_html(text: str) -> str:
+    """A revealed deletion on the answer side: bold."""
+    return f"<b>{text}</b>"
+
+
+def join_text(*parts: str) -> str:
+    """Card text parts separated by a blank line, empty parts left out."""
+    return "\n\n".join(part for part in parts if part)
+
+
+def basic_card(
+    key: str | None, front: str, back: str, tags: tuple[str, ...], line: int
+) -> CardSpec | None:
+    """A question/answer card from card text (keyed by its front when ``key`` is None), or
+    None when a side is empty."""
+    if not front or not back:
+        return None
+    return CardSpec(key or front_key(front), "basic", front, back, tags=tags, line=line)
+
+
+def typed_card(
+    key: str | None, front: str, answer: str, tags: tuple[str, ...], line: int
+) -> CardSpec | None:
+    """A type-in card: the learner types ``answer`` (plain text) to the card text ``front``;
+    keyed by its front when ``key`` is None; None when a side is empty."""
+    if not front or not answer:
+        return None
+    back = f"**{escape_markdown(answer)}**"
+    key = key or front_key(front)
+    return CardSpec(key, "typed", front, back, tags=tags, accepted=(answer,), line=line)
+
+
+def cloze_cards(
+    base: str | None, text_html: str, extra: str, tags: tuple[str, ...], line: int
+) -> list[CardSpec]:
+    """One card per cloze number in ``text_html`` (none if it has no deletion); the answer
+    shows the text with that number's deletions in bold, then the card text ``extra``. The
+    base key is :func:`front_key` of the cloze text when ``base`` is None."""
+    nodes = parse_cloze(text_html)
+    base = base or front_key(html_to_card_text(text_html))
+    cards = []
+    for number in cloze_numbers(nodes):
+        front, back = render_cloze(nodes, number, hidden_html, shown_html)
+        cards.append(
+            CardSpec(
+                key=cloze_key(base, number),
+                kind="cloze",
+                front=html_to_card_text(front),
+                back=join_text(html_to_card_text(back), extra),
+                tags=tags,
+                line=line,
+            )
+        )
+    return cards

@@ -1,0 +1,249 @@
+"""Storing an imported file: which deck its cards go to, its media, its Anki history.
+
+The caller owns the transaction (one per file) and commits; nothing here commits, so an error
+leaves the database as it was. Media files are written last, after the database work, so a
+failed file writes none; a file name already taken by other content is stored under a name
+with a hash added, and the cards' text is changed to match.
+
+Where cards go (:func:`import_deck`):
+
+- ``--topic SLUG`` (or a native file's ``topic``): a deck named ``Imported: STEM (SLUG)``,
+  linked to the topic, so its cards count toward the topic's mastery. The topic's built-in
+  deck is never written to (it is synced from ``decks/`` and would retire foreign cards).
+- ``--deck NAME``: the stand-alone deck ``NAME`` (an "extra deck" in ``trainer status``).
+- neither: a stand-alone deck named as the file names it (native ``name``, CSV ``#deck:``,
+  the Anki deck holding the cards), else after the file's stem.
+
+An import adds and updates cards but never retires one: a card missing from the file stays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from trainer.days import DayClock
+from trainer.errors import DeckError, UsageError
+from trainer.html_text import media_token
+from trainer.importer import upsert_cards
+from trainer.importers.anki_history import rebuild
+from trainer.importers.imported import ImportedDeck, MediaFile
+from trainer.models import Card, Deck, ReviewLog, Topic
+from trainer.parser import CardSpec
+from trainer.scheduling import Scheduler, memory_values
+
+#: Longest deck name the schema holds.
+DECK_NAME_LENGTH = 200
+#: Reports progress: (what is being done, items done, items in all).
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where an import goes: a topic slug, a stand-alone deck name, or neither (the file's own
+    deck). Both at once is a usage error."""
+
+    topic: str | None = None
+    deck: str | None = None
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    """What one file's import did: its deck, the cards added, updated, unchanged and skipped
+    (with reasons), the review-log rows and media files it brought."""
+
+    path: str
+    deck: str
+    added: int
+    updated: int
+    unchanged: int
+    skipped: int
+    skip_reasons: tuple[str, ...]
+    reviews: int
+    media: int
+
+
+def media_folder(db_location: str) -> Path:
+    """Where media files go: the folder ``STEM-media`` next to a SQLite database file (so a
+    database given with ``--db`` keeps its media beside it), or ``media`` in the user data
+    folder for a database at a server URL."""
+    if "://" not in db_location or db_location.startswith("sqlite:///"):
+        file = Path(db_location.removeprefix("sqlite:///")).expanduser()
+        if file.name and file.name != ":memory:":
+            return file.resolve().with_name(f"{file.stem}-media")
+    from platformdirs import user_data_path
+
+    return user_data_path("trainer", appauthor=False) / "media"
+
+
+def import_deck(
+    db: Session,
+    imported: ImportedDeck,
+    target: Target,
+    *,
+    media_dir: Path | None,
+    scheduler: Scheduler,
+    clock: DayClock,
+    now: datetime,
+    progress: Progress | None = None,
+) -> FileSummary:
+    """Store ``imported`` in the deck ``target`` names; no commit.
+
+    ``media_dir`` None (a dry run) writes no media file. ``scheduler``, ``clock`` and aware UTC
+    ``now`` rebuild Anki histories. Raises :class:`UsageError` for an unknown ``--topic`` or a
+    ``--deck`` name taken by a built-in deck or a deck of another topic, :class:`DeckError`
+    when the deck the file names is taken so.
+    """
+    deck = _deck(db, imported, target)
+    renames, pending = _place_media(imported.media, media_dir)
+    cards = [_renamed(card, renames) for card in imported.cards] if renames else imported.cards
+    if progress:
+        progress("cards", 0, len(cards))
+    counts = upsert_cards(db, deck, cards, retire_missing=False)
+    if progress:
+        progress("cards", len(cards), len(cards))
+    reviews = _store_histories(db, deck, imported, scheduler, clock, now, progress)
+    if media_dir is not None:
+        _write_media(media_dir, pending, progress)
+    return FileSummary(
+        path=imported.path,
+        deck=deck.name,
+        added=counts.added,
+        updated=counts.updated,
+        unchanged=counts.unchanged,
+        skipped=imported.skipped,
+        skip_reasons=imported.skip_reasons,
+        reviews=reviews,
+        media=len(imported.media),
+    )
+
+
+def _deck(db: Session, imported: ImportedDeck, target: Target) -> Deck:
+    """The deck the cards go to, created if needed (see the module docstring)."""
+    if target.topic and target.deck:
+        raise UsageError("--topic and --deck: give one of them, not both")
+    slug = target.topic or (None if target.deck else imported.topic)
+    stem = Path(imported.path).stem or "deck"
+    topic: Topic | None = None
+    if slug is not None:
+        topic = db.scalars(select(Topic).where(Topic.slug == slug)).first()
+        if topic is None:
+            if target.topic:
+                raise UsageError(f"--topic {slug}: no such topic (see 'trainer status --json')")
+            raise DeckError([f"{imported.path}:1: topic '{slug}' is not in the roadmap"])
+        name = f"Imported: {stem} ({slug})"
+    else:
+        name = target.deck or imported.name or stem
+    name = name.strip()[:DECK_NAME_LENGTH] or stem[:DECK_NAME_LENGTH]
+    deck = db.scalars(select(Deck).where(Deck.name == name)).first()
+    topic_id = topic.id if topic else None
+    if deck is None:
+        deck = Deck(name=name, source="import", topic_id=topic_id)
+        db.add(deck)
+        db.flush()
+    elif deck.source == "builtin" or deck.topic_id != topic_id:
+        owner = (
+            "is a built-in deck"
+            if deck.source == "builtin"
+            else "belongs to " + (f"topic '{deck.topic.slug}'" if deck.topic else "no topic")
+        )
+        if target.deck:
+            raise UsageError(f"--deck {name}: that deck {owner}; choose another name")
+        raise DeckError([f"{imported.path}: its deck '{name}' {owner}; name one with --deck"])
+    return deck
+
+
+def _renamed(card: CardSpec, renames: dict[str, str]) -> CardSpec:
+    front, back = card.front, card.back
+    for old, new in renames.items():
+        for kind in ("image", "sound"):
+            front = front.replace(media_token(kind, old), media_token(kind, new))
+            back = back.replace(media_token(kind, old), media_token(kind, new))
+    return replace(card, front=front, back=back)
+
+
+def _place_media(
+    media: tuple[MediaFile, ...], media_dir: Path | None
+) -> tuple[dict[str, str], list[tuple[str, bytes]]]:
+    """Decide each media file's stored name: its own, unless another file has it, then
+    ``STEM-HASH8.EXT``. Returns (renames, files still to write)."""
+    renames: dict[str, str] = {}
+    pending: list[tuple[str, bytes]] = []
+    for item in media:
+        data = item.read()
+        name = item.name
+        existing = media_dir / name if media_dir is not None else None
+        if existing is not None and existing.is_file() and existing.read_bytes() != data:
+            digest = hashlib.sha256(data).hexdigest()[:8]
+            stem, dot, suffix = name.rpartition(".")
+            name = f"{stem}-{digest}.{suffix}" if dot and stem else f"{name}-{digest}"
+            renames[item.name] = name
+            existing = media_dir / name if media_dir is not None else None
+        if existing is None or not existing.is_file():
+            pending.append((name, data))
+    return renames, pending
+
+
+def _write_media(
+    media_dir: Path, files: list[tuple[str, bytes]], progress: Progress | None
+) -> None:
+    """Write each file whole (a temporary name, then a rename), never half."""
+    media_dir.mkdir(parents=True, exist_ok=True)
+    for done, (name, data) in enumerate(files, start=1):
+        partial = media_dir / f".{name}.partial"
+        partial.write_bytes(data)
+        os.replace(partial, media_dir / name)
+        if progress:
+            progress("media", done, len(files))
+
+
+def _store_histories(
+    db: Session,
+    deck: Deck,
+    imported: ImportedDeck,
+    scheduler: Scheduler,
+    clock: DayClock,
+    now: datetime,
+    progress: Progress | None,
+) -> int:
+    """Rebuild and store each Anki card's memory and review log; return the rows added.
+
+    A card that already has a review log here keeps it and its state: the history of a
+    re-imported package is not added twice, and reviews done in the trainer are not lost.
+    """
+    if not imported.histories:
+        return 0
+    query = select(Card.key, Card.id).where(Card.deck_id == deck.id)
+    ids = {key: card_id for key, card_id in db.execute(query)}
+    reviewed = set(
+        db.scalars(
+            select(ReviewLog.card_id)
+            .join(Card, Card.id == ReviewLog.card_id)
+            .where(Card.deck_id == deck.id)
+            .distinct()
+        )
+    )
+    rows: list[dict[str, object]] = []
+    cards: list[dict[str, object]] = []
+    total = len(imported.histories)
+    for done, history in enumerate(imported.histories, start=1):
+        card_id = ids.get(history.key)
+        if card_id is not None and card_id not in reviewed:
+            rebuilt = rebuild(history, scheduler, clock, now)
+            cards.append({"card_id": card_id, **memory_values(rebuilt.memory)})
+            rows.extend({"card_id": card_id, **asdict(log)} for log in rebuilt.logs)
+        if progress and (done % 500 == 0 or done == total):
+            progress("history", done, total)
+    table = Card.metadata.tables["card"]
+    if cards:
+        db.execute(update(table).where(table.c.id == bindparam("card_id")), cards)
+    if rows:
+        db.execute(insert(ReviewLog.metadata.tables["review_log"]), rows)
+    return len(rows)

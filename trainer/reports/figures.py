@@ -1,0 +1,644 @@
+"""The mastery figures every report shows: per topic, section and the whole roadmap (or the part
+of it a report is limited to), with the review history and due forecast the charts draw.
+
+Everything is aggregated in SQL by grouped queries over the card table and the review log, never
+by loading reviews or cards into Python: retrievability too, summed per deck in the same query
+as the card counts (the FSRS formula comes from :mod:`trainer.scheduling`; ``power()`` is
+standard SQL, which :mod:`trainer.db` supplies where SQLite lacks it). Definitions, and how
+the first-done day is derived from the review log, are in docs/reports.md.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta, tzinfo
+from itertools import groupby
+
+from sqlalchemy import Connection, Date, SQLColumnExpression, and_, case, func, literal, or_, select
+from sqlalchemy.sql import ColumnElement
+
+from trainer.days import DayClock
+from trainer.db import days_between
+from trainer.errors import UsageError
+from trainer.mastery import is_done
+from trainer.models import Card, CardState, Deck, Rating, ReviewLog, Section, Topic
+from trainer.scheduling import Scheduler
+from trainer.settings import Settings
+
+#: A card with this many lapses is a leech: Anki's default leech threshold (Anki manual,
+#: "Deck Options", Lapses: Leech threshold 8).
+LEECH_LAPSES = 8
+#: Learner days (today included) over which reviews, true retention and the pace of new cards
+#: are counted; also how far ahead "retained in 30 days" and the due forecast look.
+RECENT_DAYS = 30
+#: Learner days (today included) counted as "due soon".
+DUE_SOON_DAYS = 7
+#: Whole weeks of review history before the current one (Monday first) that the charts draw.
+HISTORY_WEEKS = 52
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Mastery figures of a group of active cards (a deck, topic, section or the roadmap).
+
+    The four state counts add up to ``cards``: ``mastered`` counts cards whose stability reaches
+    the mastery threshold in any state; ``new``, ``learning`` (learning and relearning) and
+    ``review`` count the others. ``recalled`` is the number of cards reviewed at least once and
+    ``retrievability_now`` / ``retrievability_later`` the sums of their FSRS retrievability today
+    and in :data:`RECENT_DAYS` days without reviews. ``reviews_30d`` counts every rating of the
+    last :data:`RECENT_DAYS` learner days; ``retention_reviews_30d`` those that were a review-state
+    card's first rating of its learner day, ``retention_passed_30d`` those of them not rated
+    Again. ``due_7d`` counts cards due within :data:`DUE_SOON_DAYS` learner days (overdue ones
+    included); ``leeches`` cards with :data:`LEECH_LAPSES` or more lapses. ``last_reviewed_at``
+    is aware UTC.
+    """
+
+    cards: int = 0
+    new: int = 0
+    learning: int = 0
+    review: int = 0
+    mastered: int = 0
+    lapses: int = 0
+    leeches: int = 0
+    due_7d: int = 0
+    last_reviewed_at: datetime | None = None
+    recalled: int = 0
+    retrievability_now: float = 0.0
+    retrievability_later: float = 0.0
+    reviews_30d: int = 0
+    retention_reviews_30d: int = 0
+    retention_passed_30d: int = 0
+
+    def __add__(self, other: Figures) -> Figures:
+        times = [t for t in (self.last_reviewed_at, other.last_reviewed_at) if t is not None]
+        return Figures(
+            cards=self.cards + other.cards,
+            new=self.new + other.new,
+            learning=self.learning + other.learning,
+            review=self.review + other.review,
+            mastered=self.mastered + other.mastered,
+            lapses=self.lapses + other.lapses,
+            leeches=self.leeches + other.leeches,
+            due_7d=self.due_7d + other.due_7d,
+            last_reviewed_at=max(times, default=None),
+            recalled=self.recalled + other.recalled,
+            retrievability_now=self.retrievability_now + other.retrievability_now,
+            retrievability_later=self.retrievability_later + other.retrievability_later,
+            reviews_30d=self.reviews_30d + other.reviews_30d,
+            retention_reviews_30d=self.retention_reviews_30d + other.retention_reviews_30d,
+            retention_passed_30d=self.retention_passed_30d + other.retention_passed_30d,
+        )
+
+    @staticmethod
+    def total(parts: Iterable[Figures]) -> Figures:
+        """The figures of all ``parts`` together."""
+        result = Figures()
+        for part in parts:
+            result += part
+        return result
+
+    @property
+    def share(self) -> float:
+        """Mastered share of the cards, 0.0-1.0 (0.0 without cards)."""
+        return self.mastered / self.cards if self.cards else 0.0
+
+    @property
+    def retained_now(self) -> float | None:
+        """Mean retrievability (0-1) of the reviewed cards today; None if none was reviewed."""
+        return self.retrievability_now / self.recalled if self.recalled else None
+
+    @property
+    def retained_in_30d(self) -> float | None:
+        """Mean retrievability (0-1) of the reviewed cards in 30 days if none is reviewed."""
+        return self.retrievability_later / self.recalled if self.recalled else None
+
+    @property
+    def true_retention_30d(self) -> float | None:
+        """Share (0-1) of first daily ratings of review cards that were not Again over the last
+        30 learner days (Anki's true retention); None without such ratings."""
+        if not self.retention_reviews_30d:
+            return None
+        return self.retention_passed_30d / self.retention_reviews_30d
+
+
+@dataclass(frozen=True)
+class TopicReport:
+    """A roadmap topic (or a stand-alone deck: ``slug`` is then the deck name) and its figures.
+
+    ``first_done_day`` is the learner day on which the topic first counted as done, derived from
+    the review log; None when it is not done now (see docs/reports.md).
+    """
+
+    slug: str
+    title: str
+    subtopics: tuple[str, ...]
+    figures: Figures
+    done: bool
+    first_done_day: date | None
+
+
+@dataclass(frozen=True)
+class SectionReport:
+    """A roadmap section: its topics in roadmap order and their figures together.
+
+    Done once every topic is; ``first_done_day`` is the first learner day on which all of them
+    were done at once (None when the section is not done now).
+    """
+
+    slug: str
+    title: str
+    topics: tuple[TopicReport, ...]
+    figures: Figures
+    done: bool
+    first_done_day: date | None
+
+
+@dataclass(frozen=True)
+class DayActivity:
+    """One learner day of review history: ratings given, new cards started, and the ratings
+    counted for true retention (first daily rating of a review card) and how many passed."""
+
+    day: date
+    reviews: int = 0
+    new_cards: int = 0
+    retention_reviews: int = 0
+    retention_passed: int = 0
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a report covers: the whole roadmap, one section (slug or title, any case), or one
+    topic (slug)."""
+
+    section: str | None = None
+    topic: str | None = None
+
+    @property
+    def label(self) -> str | None:
+        """How the report names its scope (``None`` for the whole roadmap)."""
+        if self.topic is not None:
+            return f"topic {self.topic}"
+        if self.section is not None:
+            return f"section {self.section}"
+        return None
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything a report shows, at aware UTC ``generated_at`` on learner day ``day``.
+
+    ``totals`` are the figures of everything in scope (sections and stand-alone decks);
+    ``roadmap_done`` / ``roadmap_first_done_day`` say whether every topic in scope is done and
+    since when. ``new_cards_per_day`` is the pace of new cards over the last 30 learner days
+    (or since the first review, when more recent) and ``completion_day`` the learner day on which
+    the last new card would be started at that pace (None when every card is started or the pace
+    is zero). ``history`` holds every learner day from the Monday :data:`HISTORY_WEEKS` weeks
+    before this week's through ``day``; ``forecast`` the cards due on each of the next
+    :data:`RECENT_DAYS` learner days (overdue cards count on ``day``). ``zone`` is the learner's
+    time zone (None: the system's) for showing times.
+    """
+
+    generated_at: datetime
+    day: date
+    zone: tzinfo | None
+    settings: Settings
+    scope: Scope
+    sections: tuple[SectionReport, ...]
+    extra_decks: tuple[TopicReport, ...]
+    totals: Figures
+    roadmap_done: bool
+    roadmap_first_done_day: date | None
+    new_cards_per_day: float
+    completion_day: date | None
+    history: tuple[DayActivity, ...]
+    forecast: tuple[tuple[date, int], ...]
+
+    @property
+    def topics(self) -> list[TopicReport]:
+        """The roadmap topics in scope, in roadmap order."""
+        return [topic for section in self.sections for topic in section.topics]
+
+    @property
+    def topics_done(self) -> int:
+        """How many of the topics in scope are done."""
+        return sum(topic.done for topic in self.topics)
+
+    def topic(self, slug: str) -> TopicReport:
+        """The topic (or stand-alone deck) ``slug``; ``KeyError`` if the report has none."""
+        for topic in (*self.topics, *self.extra_decks):
+            if topic.slug == slug:
+                return topic
+        raise KeyError(slug)
+
+
+@dataclass(frozen=True)
+class _TopicRow:
+    id: int
+    slug: str
+    title: str
+    subtopics: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _SectionRow:
+    slug: str
+    title: str
+    topics: tuple[_TopicRow, ...]
+
+
+@dataclass(frozen=True)
+class _Structure:
+    """The roadmap and decks as stored: sections with their topics, the decks of each topic,
+    and the stand-alone decks (id, name)."""
+
+    sections: tuple[_SectionRow, ...]
+    decks_of_topic: dict[int, list[int]]
+    extra_decks: tuple[tuple[int, str], ...]
+
+
+def _structure(conn: Connection) -> _Structure:
+    rows = conn.execute(
+        select(Section.slug, Section.title, Topic.id, Topic.slug, Topic.title, Topic.subtopics)
+        .join(Topic, Topic.section_id == Section.id)
+        .order_by(Section.position, Topic.position)
+    ).all()
+    sections = tuple(
+        _SectionRow(slug, title, tuple(_TopicRow(r[2], r[3], r[4], tuple(r[5])) for r in group))
+        for (slug, title), group in groupby(rows, key=lambda r: (r[0], r[1]))
+    )
+    decks_of_topic: dict[int, list[int]] = defaultdict(list)
+    extra: list[tuple[int, str]] = []
+    for deck_id, name, topic_id in conn.execute(
+        select(Deck.id, Deck.name, Deck.topic_id).order_by(Deck.name)
+    ):
+        if topic_id is None:
+            extra.append((deck_id, name))
+        else:
+            decks_of_topic[topic_id].append(deck_id)
+    return _Structure(sections, decks_of_topic, tuple(extra))
+
+
+def _narrow(structure: _Structure, scope: Scope) -> _Structure:
+    """Keep only the section or topic in ``scope`` (stand-alone decks go with any narrowing).
+
+    Raises :class:`UsageError` naming the option for an unknown section or topic, or a topic
+    outside the given section.
+    """
+    if scope == Scope():
+        return structure
+    sections = structure.sections
+    if scope.section is not None:
+        wanted = scope.section.lower()
+        sections = tuple(s for s in sections if wanted in (s.slug, s.title.lower()))
+        if not sections:
+            raise UsageError(f"--section {scope.section}: no such section (see 'trainer status')")
+    if scope.topic is not None:
+        sections = tuple(
+            replace(s, topics=tuple(t for t in s.topics if t.slug == scope.topic)) for s in sections
+        )
+        sections = tuple(s for s in sections if s.topics)
+        if not sections:
+            where = f" in section {scope.section}" if scope.section is not None else ""
+            raise UsageError(f"--topic {scope.topic}: no such topic{where} (see 'trainer status')")
+    return _Structure(sections, structure.decks_of_topic, ())
+
+
+def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """SQL counting the rows aggregated for which ``condition`` holds."""
+    return func.count(case((condition, 1)))
+
+
+def _in_decks(
+    column: SQLColumnExpression[int], deck_ids: list[int] | None
+) -> list[ColumnElement[bool]]:
+    """The condition that ``column`` (a deck id) is in scope; none for the whole collection."""
+    return [] if deck_ids is None else [column.in_(deck_ids)]
+
+
+def _card_figures(
+    conn: Connection,
+    settings: Settings,
+    clock: DayClock,
+    today: date,
+    deck_ids: list[int] | None,
+) -> dict[int, Figures]:
+    """Per deck, in one grouped query over the active cards: cards by state, lapses, leeches,
+    last review, due within :data:`DUE_SOON_DAYS`, and the retrievability sums."""
+    threshold = settings.mastery_stability_days
+    mastered = Card.stability_days >= threshold
+    unmastered = or_(Card.stability_days.is_(None), Card.stability_days < threshold)
+    learning = Card.state.in_([CardState.LEARNING, CardState.RELEARNING])
+    soon = today + timedelta(days=DUE_SOON_DAYS - 1)
+    due_soon = or_(
+        and_(Card.state == CardState.REVIEW, Card.due_day <= soon),
+        and_(learning, Card.due_at < clock.day_start(soon + timedelta(days=1))),
+    )
+    reviewed = and_(Card.last_review_day.is_not(None), Card.stability_days > 0)
+    elapsed = days_between(Card.last_review_day, literal(today, Date))
+    scheduler = Scheduler(settings)
+
+    rows = conn.execute(
+        select(
+            Card.deck_id,
+            func.count(Card.id),
+            _count(Card.state == CardState.NEW),
+            _count(and_(learning, unmastered)),
+            _count(and_(Card.state == CardState.REVIEW, unmastered)),
+            _count(mastered),
+            func.coalesce(func.sum(Card.lapses), 0),
+            _count(Card.lapses >= LEECH_LAPSES),
+            _count(due_soon),
+            func.max(Card.last_review_at),
+            _count(reviewed),
+            scheduler.retrievability_sum(Card.stability_days, elapsed),
+            scheduler.retrievability_sum(Card.stability_days, elapsed + RECENT_DAYS),
+        )
+        .where(Card.active.is_(True), *_in_decks(Card.deck_id, deck_ids))
+        .group_by(Card.deck_id)
+    ).all()
+    return {
+        row[0]: Figures(
+            cards=int(row[1]),
+            new=int(row[2]),
+            learning=int(row[3]),
+            review=int(row[4]),
+            mastered=int(row[5]),
+            lapses=int(row[6]),
+            leeches=int(row[7]),
+            due_7d=int(row[8]),
+            last_reviewed_at=row[9],
+            recalled=int(row[10]),
+            retrievability_now=float(row[11]),
+            retrievability_later=float(row[12]),
+        )
+        for row in rows
+    }
+
+
+def _first_daily_review() -> ColumnElement[bool]:
+    """A rating of a review-state card that was its first of the learner day: its previous
+    rating was on an earlier learner day (``elapsed_days`` > 0), so later same-day ratings and
+    ratings of learning or relearning cards do not count (Anki's true retention)."""
+    return and_(ReviewLog.state_before == CardState.REVIEW, ReviewLog.elapsed_days > 0)
+
+
+def _recent_reviews(
+    conn: Connection, start: date, deck_ids: list[int] | None
+) -> dict[int, tuple[int, int, int]]:
+    """Per deck, since learner day ``start``: ratings, true-retention ratings, passed ones."""
+    first = _first_daily_review()
+    rows = conn.execute(
+        select(
+            Card.deck_id,
+            func.count(ReviewLog.id),
+            _count(first),
+            _count(and_(first, ReviewLog.rating != Rating.AGAIN)),
+        )
+        .join(Card, Card.id == ReviewLog.card_id)
+        .where(ReviewLog.review_day >= start, *_in_decks(Card.deck_id, deck_ids))
+        .group_by(Card.deck_id)
+    ).all()
+    return {row[0]: (int(row[1]), int(row[2]), int(row[3])) for row in rows}
+
+
+def _scoped_log(deck_ids: list[int] | None) -> list[ColumnElement[bool]]:
+    """The condition that a review log row belongs to a card in scope."""
+    if deck_ids is None:
+        return []
+    return [ReviewLog.card_id.in_(select(Card.id).where(Card.deck_id.in_(deck_ids)))]
+
+
+def _history(
+    conn: Connection, start: date, today: date, deck_ids: list[int] | None
+) -> tuple[DayActivity, ...]:
+    """Every learner day from ``start`` through ``today`` with its review activity."""
+    first = _first_daily_review()
+    rows = conn.execute(
+        select(
+            ReviewLog.review_day,
+            func.count(ReviewLog.id),
+            _count(ReviewLog.state_before == CardState.NEW),
+            _count(first),
+            _count(and_(first, ReviewLog.rating != Rating.AGAIN)),
+        )
+        .where(ReviewLog.review_day >= start, ReviewLog.review_day <= today, *_scoped_log(deck_ids))
+        .group_by(ReviewLog.review_day)
+    ).all()
+    by_day = {
+        row[0]: DayActivity(row[0], int(row[1]), int(row[2]), int(row[3]), int(row[4]))
+        for row in rows
+    }
+    days = (start + timedelta(days=n) for n in range((today - start).days + 1))
+    return tuple(by_day.get(day, DayActivity(day)) for day in days)
+
+
+def _first_review_day(conn: Connection, deck_ids: list[int] | None) -> date | None:
+    """The learner day of the first rating in scope, if any."""
+    first: date | None = conn.scalar(
+        select(func.min(ReviewLog.review_day)).where(*_scoped_log(deck_ids))
+    )
+    return first
+
+
+def _forecast(
+    conn: Connection, clock: DayClock, today: date, deck_ids: list[int] | None
+) -> tuple[tuple[date, int], ...]:
+    """Cards due on each of the next :data:`RECENT_DAYS` learner days, overdue ones today; a
+    buried card counts on the day its burial ends."""
+    last = today + timedelta(days=RECENT_DAYS - 1)
+    counts: dict[date, int] = defaultdict(int)
+    scoped = [Card.active.is_(True), *_in_decks(Card.deck_id, deck_ids)]
+    for due_day, buried_until, number in conn.execute(
+        select(Card.due_day, Card.buried_until_day, func.count(Card.id))
+        .where(Card.state == CardState.REVIEW, Card.due_day <= last, *scoped)
+        .group_by(Card.due_day, Card.buried_until_day)
+    ):
+        counts[max(due_day or today, buried_until or today, today)] += int(number)
+    for due_at, buried_until in conn.execute(
+        select(Card.due_at, Card.buried_until_day).where(
+            Card.state.in_([CardState.LEARNING, CardState.RELEARNING]), *scoped
+        )
+    ):
+        step_end = clock.day_of(due_at) if due_at is not None else today
+        counts[max(step_end, buried_until or today, today)] += 1
+    return tuple(
+        (day, counts.get(day, 0)) for day in (today + timedelta(days=n) for n in range(RECENT_DAYS))
+    )
+
+
+def _mastery_changes(
+    conn: Connection, settings: Settings, deck_ids: list[int]
+) -> dict[int, list[tuple[date, int]]]:
+    """Per deck, the learner days on which its count of mastered active cards changed, and by
+    how much: each rating leaves the card mastered or not (its stability after the rating against
+    the threshold); a rating whose result differs from the card's previous rating's is a change.
+    """
+    flag = case((ReviewLog.stability_days >= settings.mastery_stability_days, 1), else_=0)
+    before = func.lag(flag, 1, 0).over(
+        partition_by=ReviewLog.card_id, order_by=(ReviewLog.reviewed_at, ReviewLog.id)
+    )
+    ratings = (
+        select(
+            ReviewLog.card_id,
+            ReviewLog.review_day,
+            flag.label("mastered"),
+            before.label("before"),
+        )
+        .where(
+            ReviewLog.card_id.in_(
+                select(Card.id).where(Card.active.is_(True), Card.deck_id.in_(deck_ids))
+            )
+        )
+        .subquery()
+    )
+    changes: dict[int, list[tuple[date, int]]] = defaultdict(list)
+    for deck_id, day, delta in conn.execute(
+        select(Card.deck_id, ratings.c.review_day, func.sum(ratings.c.mastered - ratings.c.before))
+        .join(Card, Card.id == ratings.c.card_id)
+        .where(ratings.c.mastered != ratings.c.before)
+        .group_by(Card.deck_id, ratings.c.review_day)
+        .order_by(ratings.c.review_day)
+    ):
+        changes[deck_id].append((day, int(delta)))
+    return changes
+
+
+def _done_changes(
+    changes: Sequence[tuple[date, int]], cards: int, settings: Settings
+) -> list[tuple[date, bool]]:
+    """The learner days on which a topic of ``cards`` active cards became done or stopped being
+    done, given the days its mastered count changed (in day order)."""
+    mastered, done, result = 0, False, []
+    for day, group in groupby(sorted(changes), key=lambda change: change[0]):
+        mastered += sum(delta for _day, delta in group)
+        now_done = is_done(cards, mastered, settings)
+        if now_done != done:
+            result.append((day, now_done))
+            done = now_done
+    return result
+
+
+def first_all_done(series: Sequence[Sequence[tuple[date, bool]]]) -> date | None:
+    """The first learner day at whose end every one of several topics was done at once, given
+    each topic's done changes (:func:`_done_changes`); None if that never happened."""
+    if not series:
+        return None
+    events = sorted(
+        (day, index, done) for index, changes in enumerate(series) for day, done in changes
+    )
+    done = [False] * len(series)
+    for position, (day, index, now_done) in enumerate(events):
+        done[index] = now_done
+        last_of_day = position + 1 == len(events) or events[position + 1][0] != day
+        if last_of_day and all(done):
+            return day
+    return None
+
+
+def build_report(
+    conn: Connection, settings: Settings, clock: DayClock, now: datetime, scope: Scope | None = None
+) -> Report:
+    """The mastery report at aware UTC ``now`` for ``scope`` (default: everything); read-only.
+
+    Raises :class:`UsageError` for a section or topic in ``scope`` that does not exist.
+    """
+    scope = scope or Scope()
+    today = clock.day_of(now)
+    structure = _narrow(_structure(conn), scope)
+    topic_decks = {
+        topic.id: structure.decks_of_topic.get(topic.id, [])
+        for section in structure.sections
+        for topic in section.topics
+    }
+    deck_ids = None
+    if scope != Scope():
+        deck_ids = [deck_id for ids in topic_decks.values() for deck_id in ids]
+    recent_start = today - timedelta(days=RECENT_DAYS - 1)
+    cards = _card_figures(conn, settings, clock, today, deck_ids)
+    recent = _recent_reviews(conn, recent_start, deck_ids)
+
+    def deck_figures(deck_id: int) -> Figures:
+        reviews, retention_reviews, passed = recent.get(deck_id, (0, 0, 0))
+        return replace(
+            cards.get(deck_id, Figures()),
+            reviews_30d=reviews,
+            retention_reviews_30d=retention_reviews,
+            retention_passed_30d=passed,
+        )
+
+    topic_figures = {
+        topic_id: Figures.total(deck_figures(d) for d in decks)
+        for topic_id, decks in topic_decks.items()
+    }
+    extra_figures = {deck_id: deck_figures(deck_id) for deck_id, _name in structure.extra_decks}
+    done_topics = [t for t, f in topic_figures.items() if is_done(f.cards, f.mastered, settings)]
+    done_extra = [d for d, f in extra_figures.items() if is_done(f.cards, f.mastered, settings)]
+    done_decks = [d for t in done_topics for d in topic_decks[t]] + done_extra
+    changes = _mastery_changes(conn, settings, done_decks) if done_decks else {}
+
+    def done_series(deck_ids_of: list[int], figures: Figures) -> list[tuple[date, bool]]:
+        merged = [change for d in deck_ids_of for change in changes.get(d, [])]
+        return _done_changes(merged, figures.cards, settings)
+
+    sections: list[SectionReport] = []
+    all_series: list[list[tuple[date, bool]]] = []
+    for section in structure.sections:
+        reports, series = [], []
+        for topic in section.topics:
+            figures = topic_figures[topic.id]
+            done = topic.id in done_topics
+            topic_series = done_series(topic_decks[topic.id], figures) if done else []
+            series.append(topic_series)
+            first = first_all_done([topic_series]) if done else None
+            reports.append(
+                TopicReport(topic.slug, topic.title, topic.subtopics, figures, done, first)
+            )
+        section_done = bool(reports) and all(t.done for t in reports)
+        sections.append(
+            SectionReport(
+                section.slug,
+                section.title,
+                tuple(reports),
+                Figures.total(t.figures for t in reports),
+                section_done,
+                first_all_done(series) if section_done else None,
+            )
+        )
+        all_series += series
+    extra = []
+    for deck_id, name in structure.extra_decks:
+        figures = extra_figures[deck_id]
+        done = deck_id in done_extra
+        first = first_all_done([done_series([deck_id], figures)]) if done else None
+        extra.append(TopicReport(name, name, (), figures, done, first))
+    roadmap_done = bool(sections) and all(s.done for s in sections)
+    totals = Figures.total([*(s.figures for s in sections), *(d.figures for d in extra)])
+
+    history_start = today - timedelta(days=today.weekday() + 7 * HISTORY_WEEKS)
+    history = _history(conn, history_start, today, deck_ids)
+    first_review = _first_review_day(conn, deck_ids)
+    pace_days = (
+        RECENT_DAYS if first_review is None else min(RECENT_DAYS, (today - first_review).days + 1)
+    )
+    started = sum(day.new_cards for day in history if day.day >= recent_start)
+    completion = None
+    if totals.new and started:  # days to start the rest: new / (started / pace_days), rounded up
+        completion = today + timedelta(days=-(-totals.new * pace_days // started))
+    return Report(
+        generated_at=now,
+        day=today,
+        zone=clock.zone,
+        settings=settings,
+        scope=scope,
+        sections=tuple(sections),
+        extra_decks=tuple(extra),
+        totals=totals,
+        roadmap_done=roadmap_done,
+        roadmap_first_done_day=first_all_done(all_series) if roadmap_done else None,
+        new_cards_per_day=started / pace_days,
+        completion_day=completion,
+        history=history,
+        forecast=_forecast(conn, clock, today, deck_ids),
+    )
