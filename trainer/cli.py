@@ -86,14 +86,17 @@ class App:
         from sqlalchemy.orm import Session
 
         from trainer.days import DayClock
-        from trainer.db import open_database
-        from trainer.importer import sync_builtin
+        from trainer.db import open_database, reader
+        from trainer.importer import builtin_change, sync_builtin
         from trainer.settings import load_settings
 
         engine = open_database(self.db_location or default_database())
-        with Session(engine) as db, db.begin():
-            sync_builtin(db)
-            settings = load_settings(db)
+        with reader(engine) as conn:
+            changed = builtin_change(conn) is not None
+            settings = load_settings(conn)
+        if changed:  # the ORM is set up only when there is something to load
+            with Session(engine) as db, db.begin():
+                sync_builtin(db)
         return engine, settings, DayClock.from_settings(settings)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from trainer.errors import DeckError
@@ -197,18 +197,28 @@ def read_builtin(decks_dir: Path) -> tuple[tuple[SectionSpec, ...], list[DeckSpe
     return sections, decks
 
 
+def builtin_change(conn: Connection, decks_dir: Path = DECKS_DIR) -> str | None:
+    """The fingerprint of the built-in files when it differs from the one last loaded, else
+    None. A plain Core query: an ordinary start checks this without setting up the ORM.
+
+    Raises :class:`DeckError` when the roadmap file is missing.
+    """
+    files = builtin_files(decks_dir)
+    if not files[0].is_file():
+        raise DeckError([f"{files[0]}: the built-in roadmap is missing"])
+    stamp = fingerprint(files, decks_dir)
+    stored = conn.scalar(select(Setting.value).where(Setting.key == FINGERPRINT_KEY))
+    return None if stored == stamp else stamp
+
+
 def sync_builtin(db: Session, decks_dir: Path = DECKS_DIR) -> ImportCounts | None:
     """Load the built-in roadmap and decks if they changed since the last load; no commit.
 
     Returns the counts, or None when the files are unchanged (checked by fingerprint, so an
     ordinary start reads the files but parses nothing). Raises :class:`DeckError`.
     """
-    files = builtin_files(decks_dir)
-    if not files[0].is_file():
-        raise DeckError([f"{files[0]}: the built-in roadmap is missing"])
-    stamp = fingerprint(files, decks_dir)
-    stored = db.get(Setting, FINGERPRINT_KEY)
-    if stored is not None and stored.value == stamp:
+    stamp = builtin_change(db.connection(), decks_dir)
+    if stamp is None:
         return None
     sections, decks = read_builtin(decks_dir)
     topics = upsert_roadmap(db, sections)

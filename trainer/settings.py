@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from trainer.errors import UsageError
@@ -156,14 +156,14 @@ def format_setting(value: Any) -> str:
     return str(value)
 
 
-def load_settings(db: Session) -> Settings:
+def load_settings(db: Session | Connection) -> Settings:
     """Read the stored settings over the defaults. A stored value that no longer validates is
     ignored in favour of the default."""
     values: dict[str, Any] = {}
-    for row in db.scalars(select(Setting)):
-        if row.key in PARSERS:
+    for key, value in db.execute(select(Setting.key, Setting.value)):
+        if key in PARSERS:
             try:
-                values[row.key] = PARSERS[row.key](json.loads(row.value))
+                values[key] = PARSERS[key](json.loads(value))
             except (ValueError, TypeError):
                 continue
     return replace(Settings(), **values)
