@@ -269,3 +269,18 @@ def test_session_limits_replace_what_the_day_has_left(
         engine_of(small), Settings(new_cards_per_day=1), clock, Focus(), NOW, new_cards=3
     )
     assert more.counts()["new"] == 3
+
+
+def test_counts_stay_right_across_an_undo(small: sessionmaker[Session], clock: DayClock) -> None:
+    session = _session(small, clock, new_cards_per_day=5)
+    first = session.next_card(NOW)
+    assert first is not None
+    session.rate(first, Rating.GOOD, NOW, 1000)
+    second = session.next_card(NOW)
+    assert second is not None
+    assert session.counts() == {"new": 3, "learning": 1, "review": 0}
+    session.rate(second, Rating.AGAIN, NOW, 1000)
+    assert session.undo()
+    again = session.next_card(NOW)
+    assert again is not None and again.card_id == second.card_id
+    assert session.counts() == {"new": 3, "learning": 1, "review": 0}

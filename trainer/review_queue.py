@@ -225,9 +225,11 @@ class _PagedLane:
         self.allowance += 1
 
     def remove(self, card_id: int) -> None:
+        """Take a card out of turn (shown again after an undo): it counts like a pop."""
         if card_id in self.cards:
             self.cards.remove(card_id)
             self.available -= 1
+            self.allowance -= 1
 
 
 class ReviewQueue:
