@@ -284,3 +284,13 @@ def test_counts_stay_right_across_an_undo(small: sessionmaker[Session], clock: D
     again = session.next_card(NOW)
     assert again is not None and again.card_id == second.card_id
     assert session.counts() == {"new": 3, "learning": 1, "review": 0}
+
+
+def test_a_card_left_unanswered_still_counts_as_left_for_today(
+    small: sessionmaker[Session], clock: DayClock
+) -> None:
+    session = _session(small, clock, new_cards_per_day=5)
+    assert session.next_card(NOW) is not None
+    summary = session.finish(NOW)
+    assert summary.left_today == 5
+    assert summary.held_back == {"new": 2}

@@ -159,6 +159,7 @@ class ReviewSession:
         self._learn_ahead = timedelta(minutes=settings.learn_ahead_minutes)
         self._undo: list[_Undo] = []
         self._again: tuple[int, Lane] | None = None
+        self._on_screen: ShownCard | None = None  # handed out, not yet rated or buried
         self.summary = Summary()
         with reader(engine, snapshot=True) as conn:
             self._deck_ids = deck_ids = focus.deck_ids(conn)
@@ -205,7 +206,7 @@ class ReviewSession:
             memory = memory_of(row)
             if not self._still_due(row.active, row.buried_until_day, memory, lane, now):
                 continue
-            return ShownCard(
+            self._on_screen = ShownCard(
                 card_id=card_id,
                 lane=lane,
                 kind=row.kind,
@@ -218,6 +219,7 @@ class ReviewSession:
                 previews=self.scheduler.preview(card_id, memory, now, self.clock),
                 shown_at=now,
             )
+            return self._on_screen
 
     def _still_due(
         self, active: bool, buried_until: date | None, memory: Memory, lane: Lane, now: datetime
@@ -245,6 +247,7 @@ class ReviewSession:
         given to a card as it no longer is. ``duration_ms`` is the thinking time.
         """
         card_id = shown.card_id
+        self._on_screen = None
         conn = self._writer
         with conn.begin():
             row = conn.execute(_MEMORY, {"card_id": card_id}).one()
@@ -287,6 +290,7 @@ class ReviewSession:
 
     def bury(self, shown: ShownCard, now: datetime) -> None:
         """Hide the shown card until the next learner day, committed."""
+        self._on_screen = None
         conn = self._writer
         with conn.begin():
             row = conn.execute(_MEMORY, {"card_id": shown.card_id}).one()
@@ -306,6 +310,7 @@ class ReviewSession:
         if not self._undo:
             return False
         last = self._undo.pop()
+        self._on_screen = None
         if current is not None:
             self.queue.restore(current.card_id, current.lane, current.memory.due_at)
         conn = self._writer
@@ -342,6 +347,9 @@ class ReviewSession:
     def finish(self, now: datetime) -> Summary:
         """Complete the summary at ``now``: topics newly done, what is left today and held
         back, and the cards of the session's focus that fall due on the next learner day."""
+        if self._on_screen is not None:  # left unanswered: it is still to do today
+            shown, self._on_screen = self._on_screen, None
+            self.queue.restore(shown.card_id, shown.lane, shown.memory.due_at)
         tomorrow = self.clock.day_of(now) + timedelta(days=1)
         starts, ends = self.clock.day_start(tomorrow), self.clock.day_start(tomorrow + timedelta(1))
         with reader(self._engine, snapshot=True) as conn:
