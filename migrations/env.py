@@ -1,4 +1,4 @@
-"""Alembic environment: the same engine set-up as the app (trainer.db.create_db_engine)."""
+"""Alembic environment: the same engine set-up as the app (trainer.store.db.create_db_engine)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import os
 
 from alembic import context
 
-from trainer.db import create_db_engine, database_url
-from trainer.models import Base, UTCDateTime
+from trainer.store.db import create_db_engine, database_url
+from trainer.store.models import Base, UTCDateTime
 
 config = context.config
 target_metadata = Base.metadata

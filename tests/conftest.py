@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from trainer.days import DayClock
-from trainer.db import open_database
-from trainer.importer import sync_builtin
-from trainer.settings import Settings
+from trainer.content.builtin_sync import sync_builtin
+from trainer.scheduling.days import DayClock
+from trainer.store.db import open_database
+from trainer.store.settings import Settings
 
 #: A fixed instant: Sunday 2026-11-29 10:00 UTC, learner day 2026-11-29 with a 4 am rollover.
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)

@@ -15,11 +15,11 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from trainer.cli import cli
-from trainer.db import open_database
-from trainer.models import Card, ReviewLog
-from trainer.parser import parse_roadmap
-from trainer.resources import ROADMAP_FILE
+from trainer.cli.main import cli
+from trainer.content.parser import parse_roadmap
+from trainer.store.db import open_database
+from trainer.store.models import Card, ReviewLog
+from trainer.store.resources import ROADMAP_FILE
 
 NOW = "2026-11-29T10:00:00+00:00"
 TRAINER = [sys.executable, "-m", "trainer"]
@@ -43,7 +43,7 @@ def counts(db_path: Path) -> tuple[int, int]:
 
 def test_help_imports_neither_sqlalchemy_nor_alembic() -> None:
     code = (
-        "import sys; from trainer.cli import cli\n"
+        "import sys; from trainer.cli.main import cli\n"
         "try:\n    cli.main(['--help'], standalone_mode=False)\nfinally:\n"
         "    print(sorted(m for m in sys.modules if m.split('.')[0] in"
         " ('sqlalchemy', 'alembic', 'rich', 'fsrs')))"

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trainer.days import DayClock
+from trainer.scheduling.days import DayClock
 
 BERLIN = DayClock(rollover_hour=4, zone=ZoneInfo("Europe/Berlin"))
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from trainer.importer import read_builtin
-from trainer.lint import lint_paths
-from trainer.parser import CardSpec, slugify
-from trainer.resources import DECKS_DIR
+from trainer.content.builtin_sync import read_builtin
+from trainer.content.lint import lint_paths
+from trainer.content.parser import CardSpec, slugify
+from trainer.store.resources import DECKS_DIR
 
 SECTIONS, DECKS = read_builtin(DECKS_DIR)
 OUTPUT_CARDS = [(d.path, c) for d in DECKS for c in d.cards if c.kind == "output"]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from trainer.cli import cli
-from trainer.settings import Settings, format_setting
+from trainer.cli.main import cli
+from trainer.store.settings import Settings, format_setting
 
 README = (Path(__file__).parents[1] / "README.md").read_text()
 

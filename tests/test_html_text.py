@@ -10,7 +10,12 @@ from hypothesis import strategies as st
 from rich.console import Console
 from rich.markdown import Markdown
 
-from trainer.html_text import escape_markdown, html_to_card_text, html_to_plain, media_token
+from trainer.importers.html_text import (
+    escape_markdown,
+    html_to_card_text,
+    html_to_plain,
+    media_token,
+)
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,6 @@ import genanki
 import pytest
 import zstandard
 
-from trainer.days import DayClock
 from trainer.errors import DeckError
 from trainer.importers import anki
 from trainer.importers.anki import read_anki
@@ -25,9 +24,10 @@ from trainer.importers.anki_history import (
     rebuild,
     reviews_for_fsrs,
 )
-from trainer.models import CardState
-from trainer.scheduling import Scheduler
-from trainer.settings import Settings
+from trainer.scheduling.adapter import Scheduler
+from trainer.scheduling.days import DayClock
+from trainer.store.models import CardState
+from trainer.store.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "anki"
 REFERENCE = json.loads((FIXTURES / "fsrs_reference.json").read_text())

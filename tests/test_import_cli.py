@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from trainer.cli import cli
-from trainer.db import open_database
+from trainer.cli.main import cli
 from trainer.importers.notes import card_key, cloze_key
-from trainer.models import Card, Deck, ReviewLog
+from trainer.store.db import open_database
+from trainer.store.models import Card, Deck, ReviewLog
 
 NOW = "2026-11-29T10:00:00+00:00"
 FIXTURES = Path(__file__).parent / "fixtures" / "anki"

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from trainer.content.parser import CardSpec
 from trainer.errors import DeckError
 from trainer.importers.delimited import read_delimited
 from trainer.importers.detect import detect_format, read_file
 from trainer.importers.imported import front_key
 from trainer.importers.markdown import read_markdown
 from trainer.importers.native import read_native
-from trainer.parser import CardSpec
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

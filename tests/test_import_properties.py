@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trainer.days import DayClock
-from trainer.deck_writer import write_deck
+from trainer.content.deck_writer import write_deck
+from trainer.content.parser import CardSpec, DeckSpec, parse_deck
 from trainer.errors import TrainerError
 from trainer.importers.anki import LATEST_S, MAX_INTERVAL, read_anki
 from trainer.importers.anki_history import AnkiSchedule, CardHistory, RevlogEntry, rebuild
@@ -20,10 +20,10 @@ from trainer.importers.delimited import read_delimited
 from trainer.importers.imported import ImportedDeck
 from trainer.importers.markdown import read_markdown
 from trainer.importers.native import read_native
-from trainer.models import CardState, Rating
-from trainer.parser import CardSpec, DeckSpec, parse_deck
-from trainer.scheduling import Scheduler
-from trainer.settings import Settings
+from trainer.scheduling.adapter import Scheduler
+from trainer.scheduling.days import DayClock
+from trainer.store.models import CardState, Rating
+from trainer.store.settings import Settings
 
 READERS = {
     "native": read_native,

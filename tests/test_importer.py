@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from trainer.content.builtin_sync import read_builtin, sync_builtin, upsert_cards
+from trainer.content.parser import CardSpec
 from trainer.errors import DeckError
-from trainer.importer import read_builtin, sync_builtin, upsert_cards
-from trainer.models import Card, Deck, ReviewLog, Section, Topic
-from trainer.parser import CardSpec
-from trainer.resources import DECKS_DIR
+from trainer.store.models import Card, Deck, ReviewLog, Section, Topic
+from trainer.store.resources import DECKS_DIR
 
 DECK = """topic = "{topic}"
 

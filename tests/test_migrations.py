@@ -8,7 +8,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from trainer.db import SCHEMA_HEAD, alembic_config, create_db_engine, current_revision
+from trainer.store.db import SCHEMA_HEAD, alembic_config, create_db_engine, current_revision
 
 
 def test_one_head_and_the_app_expects_it(tmp_path: Path) -> None:

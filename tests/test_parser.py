@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from trainer.content.parser import parse_deck, parse_roadmap, slugify
 from trainer.errors import DeckError
-from trainer.parser import parse_deck, parse_roadmap, slugify
-from trainer.resources import ROADMAP_FILE
+from trainer.store.resources import ROADMAP_FILE
 
 
 def test_the_shipped_roadmap_has_11_sections_and_57_topics_in_order() -> None:

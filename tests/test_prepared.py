@@ -8,10 +8,10 @@ from sqlalchemy import Engine, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from conftest import engine_of
-from trainer.importer import upsert_cards
-from trainer.models import Card, Deck, ReviewLog
-from trainer.parser import CardSpec
-from trainer.prepared import PreparedWrite
+from trainer.content.builtin_sync import upsert_cards
+from trainer.content.parser import CardSpec
+from trainer.store.models import Card, Deck, ReviewLog
+from trainer.store.prepared import PreparedWrite
 
 VALUES = {
     "rating": 3,

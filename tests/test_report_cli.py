@@ -12,9 +12,9 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from trainer.cli import cli
-from trainer.db import open_database
-from trainer.models import Card, CardState, Deck, Topic
+from trainer.cli.main import cli
+from trainer.store.db import open_database
+from trainer.store.models import Card, CardState, Deck, Topic
 
 START = datetime.fromisoformat("2026-11-29T10:00:00+00:00")
 TOPIC, TITLE = "list-comprehensions", "List Comprehensions"

@@ -21,21 +21,21 @@ from sqlalchemy import literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from conftest import NOW, engine_of
-from trainer.days import DayClock
-from trainer.db import create_db_engine, reader
+from trainer.content.builtin_sync import upsert_cards, upsert_roadmap
+from trainer.content.parser import CardSpec, SectionSpec, TopicSpec
 from trainer.errors import UsageError
-from trainer.importer import upsert_cards, upsert_roadmap
-from trainer.mastery import roadmap_progress
-from trainer.models import Card, CardState, Deck, Rating, ReviewLog
-from trainer.parser import CardSpec, SectionSpec, TopicSpec
 from trainer.reports import render
 from trainer.reports.csv_report import COLUMNS, inert
 from trainer.reports.figures import Report, Scope, build_report, first_all_done
 from trainer.reports.markdown import escape
-from trainer.review_queue import Focus
-from trainer.review_session import ReviewSession
-from trainer.scheduling import Memory, Scheduler, memory_of
-from trainer.settings import Settings
+from trainer.scheduling.adapter import Memory, Scheduler, memory_of
+from trainer.scheduling.days import DayClock
+from trainer.store.db import create_db_engine, reader
+from trainer.store.models import Card, CardState, Deck, Rating, ReviewLog
+from trainer.store.settings import Settings
+from trainer.study.mastery import roadmap_progress
+from trainer.study.queue import Focus
+from trainer.study.session import ReviewSession
 
 SCHEMA = json.loads((Path(__file__).parents[1] / "docs" / "report.schema.json").read_text())
 TODAY = date(2026, 11, 29)  # NOW's learner day

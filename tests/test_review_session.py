@@ -9,14 +9,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from conftest import NOW, engine_of
-from trainer.days import DayClock
+from trainer.content.builtin_sync import upsert_cards, upsert_roadmap
+from trainer.content.parser import CardSpec, SectionSpec, TopicSpec
 from trainer.errors import UsageError
-from trainer.importer import upsert_cards, upsert_roadmap
-from trainer.models import Card, CardState, Deck, Rating, ReviewLog
-from trainer.parser import CardSpec, SectionSpec, TopicSpec
-from trainer.review_queue import Focus
-from trainer.review_session import ReviewSession
-from trainer.settings import Settings
+from trainer.scheduling.days import DayClock
+from trainer.store.models import Card, CardState, Deck, Rating, ReviewLog
+from trainer.store.settings import Settings
+from trainer.study.queue import Focus
+from trainer.study.session import ReviewSession
 
 
 @pytest.fixture
@@ -215,7 +215,7 @@ def test_summary_names_topics_newly_done(small: sessionmaker[Session], clock: Da
 def test_review_cards_are_read_page_by_page_in_due_order(
     small: sessionmaker[Session], clock: DayClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("trainer.review_queue.PAGE_SIZE", 2)
+    monkeypatch.setattr("trainer.study.queue.PAGE_SIZE", 2)
     today = clock.day_of(NOW)
     with small.begin() as db:
         for offset, card in enumerate(db.scalars(select(Card).order_by(Card.id.desc()))):

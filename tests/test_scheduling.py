@@ -9,10 +9,10 @@ import fsrs
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trainer.days import DayClock
-from trainer.models import CardState, Rating
-from trainer.scheduling import Memory, Scheduler, fuzzed_interval
-from trainer.settings import Settings
+from trainer.scheduling.adapter import Memory, Scheduler, fuzzed_interval
+from trainer.scheduling.days import DayClock
+from trainer.store.models import CardState, Rating
+from trainer.store.settings import Settings
 
 UTC_CLOCK = DayClock(rollover_hour=4, zone=ZoneInfo("UTC"))
 START = datetime(2026, 11, 29, 10, tzinfo=UTC)

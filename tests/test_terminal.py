@@ -10,15 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from conftest import NOW, engine_of
-from trainer.days import DayClock
-from trainer.importer import upsert_cards, upsert_roadmap
-from trainer.models import Card, CardState, Deck, ReviewLog
-from trainer.parser import CardSpec, SectionSpec, TopicSpec, parse_deck
-from trainer.review_queue import Focus
-from trainer.review_session import ReviewSession
-from trainer.scheduling import Memory, Outcome
-from trainer.settings import Settings
-from trainer.terminal import KeyReader, ReviewScreen, answer_matches, format_interval
+from trainer.cli.review_screen import KeyReader, ReviewScreen, answer_matches, format_interval
+from trainer.content.builtin_sync import upsert_cards, upsert_roadmap
+from trainer.content.parser import CardSpec, SectionSpec, TopicSpec, parse_deck
+from trainer.scheduling.adapter import Memory, Outcome
+from trainer.scheduling.days import DayClock
+from trainer.store.models import Card, CardState, Deck, ReviewLog
+from trainer.store.settings import Settings
+from trainer.study.queue import Focus
+from trainer.study.session import ReviewSession
 
 TYPED = parse_deck(
     '[[card]]\nid = "created"\nkind = "typed"\nfront = "Status code for a new resource?"\n'

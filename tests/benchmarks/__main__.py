@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from tests.benchmarks import dataset, import_csv, measure
-from trainer.db import create_db_engine, open_database
+from trainer.store.db import create_db_engine, open_database
 
 MS = 1e-3
 

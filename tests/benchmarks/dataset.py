@@ -1,7 +1,8 @@
 """The benchmark database: 100,000 review cards, all due, and 1,000,000 review-log rows.
 
-The schema comes from the app's own path (:func:`trainer.db.open_database` runs the Alembic
-migrations, :func:`trainer.importer.sync_builtin` loads the roadmap, decks and built-in cards);
+The schema comes from the app's own path (:func:`trainer.store.db.open_database` runs the Alembic
+migrations, :func:`trainer.content.builtin_sync.sync_builtin` loads the roadmap, decks and
+built-in cards);
 the bulk rows are then written with plain ``sqlite3`` ``executemany`` in one transaction, with
 values formatted exactly as SQLAlchemy's SQLite types store them. The built-in cards are turned
 into review cards too and copied (same decks, text and kinds, new keys) up to :data:`CARDS`, so
@@ -33,11 +34,11 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
-from trainer.days import DayClock
-from trainer.db import open_database
-from trainer.importer import builtin_files, fingerprint, sync_builtin
-from trainer.models import CardState, Rating
-from trainer.resources import DECKS_DIR, MIGRATIONS_DIR
+from trainer.content.builtin_sync import builtin_files, fingerprint, sync_builtin
+from trainer.scheduling.days import DayClock
+from trainer.store.db import open_database
+from trainer.store.models import CardState, Rating
+from trainer.store.resources import DECKS_DIR, MIGRATIONS_DIR
 
 #: Bump when the generated data changes, so a stale cached file is not reused.
 DATASET_VERSION = 1

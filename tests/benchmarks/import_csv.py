@@ -21,12 +21,12 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from tests.benchmarks.measure import NOW, TRAINER, command_env
-from trainer.days import DayClock
-from trainer.db import open_database
 from trainer.importers.detect import read_file
 from trainer.importers.store import Target, import_deck
-from trainer.scheduling import Scheduler
-from trainer.settings import Settings
+from trainer.scheduling.adapter import Scheduler
+from trainer.scheduling.days import DayClock
+from trainer.store.db import open_database
+from trainer.store.settings import Settings
 
 ROWS = 100_000
 SEED = 7

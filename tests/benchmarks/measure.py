@@ -23,13 +23,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
-from trainer.days import DayClock
-from trainer.db import reader
-from trainer.models import Rating
 from trainer.reports.figures import build_report
-from trainer.review_queue import Focus, Limits, ReviewQueue
-from trainer.review_session import ReviewSession, ShownCard
-from trainer.settings import Settings, load_settings
+from trainer.scheduling.days import DayClock
+from trainer.store.db import reader
+from trainer.store.models import Rating
+from trainer.store.settings import Settings, load_settings
+from trainer.study.queue import Focus, Limits, ReviewQueue
+from trainer.study.session import ReviewSession, ShownCard
 
 #: The fixed instant every measurement runs at, and the learner clock it is read with.
 NOW = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)

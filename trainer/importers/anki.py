@@ -7,7 +7,7 @@ map in older packages; a zstd-compressed protobuf list, with zstd-compressed fil
 whose ``meta`` says version 3).
 
 Each card becomes one trainer card, rendered from its note type's templates
-(:mod:`~trainer.importers.anki_templates`) and cleaned to text (:mod:`trainer.html_text`):
+(:mod:`~trainer.importers.anki_templates`) and cleaned to text (:mod:`trainer.importers.html_text`):
 Basic and reversed note types give question/answer cards, ``{{type:...}}`` templates typed
 cards, cloze note types one card per cloze number. Keys are the note's GUID and the card's
 ordinal (:func:`~trainer.importers.notes.card_key`, :func:`~trainer.importers.notes.cloze_key`).
@@ -43,8 +43,8 @@ from typing import IO, Any
 
 import zstandard
 
+from trainer.content.parser import CardSpec, slugify
 from trainer.errors import DeckError
-from trainer.html_text import html_to_card_text
 from trainer.importers.anki_history import REVIEW_CARD, AnkiSchedule, CardHistory, RevlogEntry
 from trainer.importers.anki_proto import (
     ProtoError,
@@ -55,9 +55,9 @@ from trainer.importers.anki_proto import (
 )
 from trainer.importers.anki_templates import render_card
 from trainer.importers.cloze import cloze_numbers, parse_cloze
+from trainer.importers.html_text import html_to_card_text
 from trainer.importers.imported import ImportedDeck, MediaFile, SkipCounter, unique_cards
 from trainer.importers.notes import card_key, cloze_key
-from trainer.parser import CardSpec, slugify
 
 #: Most archive members a package may have.
 MAX_MEMBERS = 100_000

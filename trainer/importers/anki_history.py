@@ -11,7 +11,7 @@ The rules are current Anki's (rslib ``scheduler/fsrs/params.rs`` ``reviews_for_f
   which the card was rated again cuts everything before it.
 - With no learning step left in the history (an imported or truncated log), the first rated
   review with an interval of a day or more gives a starting state through the SM-2 conversion
-  (:meth:`trainer.scheduling.Scheduler.memory_from_sm2`, historical retention 0.9), and the
+  (:meth:`trainer.scheduling.adapter.Scheduler.memory_from_sm2`, historical retention 0.9), and the
   replay goes on from the next review.
 - A card with no usable row has no memory state in Anki (26.9). The trainer cannot schedule a
   review card without one, so such a card gets the SM-2 conversion of its current interval
@@ -20,8 +20,8 @@ The rules are current Anki's (rslib ``scheduler/fsrs/params.rs`` ``reviews_for_f
   a review's day is how many whole 24-hour periods lie between it and the next rollover, so
   reviews on the same learner day count as same-day reviews (FSRS's short-term formula).
 
-The replay itself goes through :class:`trainer.scheduling.Scheduler` with a clock fixed at that
-offset, so stability and difficulty come from the same FSRS code as every other review.
+The replay itself goes through :class:`trainer.scheduling.adapter.Scheduler` with a clock fixed
+at that offset, so stability and difficulty come from the same FSRS code as every other review.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from trainer.days import DayClock
-from trainer.models import CardState, Rating
-from trainer.scheduling import Memory, Scheduler
+from trainer.scheduling.adapter import Memory, Scheduler
+from trainer.scheduling.days import DayClock
+from trainer.store.models import CardState, Rating
 
 #: Anki's default "historical retention" of SM-2 reviews, used by the SM-2 conversion.
 SM2_RETENTION = 0.9
@@ -104,7 +104,7 @@ class CardHistory:
 
 @dataclass(frozen=True)
 class LogEntry:
-    """A review-log row to store: the columns of :class:`trainer.models.ReviewLog`."""
+    """A review-log row to store: the columns of :class:`trainer.store.models.ReviewLog`."""
 
     rating: int
     reviewed_at: datetime

@@ -16,8 +16,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from trainer.html_text import html_to_plain
 from trainer.importers.cloze import cloze_answers, parse_cloze, render_cloze
+from trainer.importers.html_text import html_to_plain
 from trainer.importers.notes import hidden_html, shown_html
 
 _TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)

@@ -30,12 +30,17 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from trainer.content.parser import CardSpec, slugify
 from trainer.errors import DeckError
-from trainer.html_text import html_to_card_text, html_to_plain, plain_to_card_text, plain_to_html
+from trainer.importers.html_text import (
+    html_to_card_text,
+    html_to_plain,
+    plain_to_card_text,
+    plain_to_html,
+)
 from trainer.importers.imported import ImportedDeck, SkipCounter, unique_cards
 from trainer.importers.notes import basic_card, card_key, cloze_cards, join_text, typed_card
 from trainer.importers.text import decode_text
-from trainer.parser import CardSpec, slugify
 
 SEPARATORS = {
     "tab": "\t",

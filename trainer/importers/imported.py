@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from trainer.parser import CardSpec
+from trainer.content.parser import CardSpec
 
 if TYPE_CHECKING:
     from trainer.importers.anki_history import CardHistory

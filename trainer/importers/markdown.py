@@ -24,12 +24,12 @@ import re
 import textwrap
 from dataclasses import dataclass
 
+from trainer.content.parser import CardSpec
 from trainer.errors import DeckError
 from trainer.importers.cloze import cloze_numbers, parse_cloze, render_cloze
 from trainer.importers.imported import ImportedDeck, SkipCounter, front_key, unique_cards
 from trainer.importers.notes import card_key, cloze_key
 from trainer.importers.text import decode_text
-from trainer.parser import CardSpec
 
 _CARD_START = re.compile(r"(Q|C):(?:\s+|$)(.*)")
 _ANSWER = re.compile(r"A:(?:\s+|$)(.*)")

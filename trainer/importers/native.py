@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from trainer.content.parser import parse_deck
 from trainer.importers.imported import ImportedDeck
 from trainer.importers.text import decode_text
-from trainer.parser import parse_deck
 
 
 def read_native(data: bytes, path: str) -> ImportedDeck:

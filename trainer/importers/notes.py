@@ -7,10 +7,10 @@ cards whether it arrives in an Anki package or in a text export.
 
 from __future__ import annotations
 
-from trainer.html_text import escape_markdown, html_to_card_text
+from trainer.content.parser import CardSpec
 from trainer.importers.cloze import cloze_numbers, parse_cloze, render_cloze
+from trainer.importers.html_text import escape_markdown, html_to_card_text
 from trainer.importers.imported import front_key
-from trainer.parser import CardSpec
 
 
 def card_key(base: str, ordinal: int) -> str:

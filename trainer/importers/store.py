@@ -29,15 +29,15 @@ from pathlib import Path
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from trainer.days import DayClock
+from trainer.content.builtin_sync import upsert_cards
+from trainer.content.parser import CardSpec
 from trainer.errors import DeckError, UsageError
-from trainer.html_text import media_token
-from trainer.importer import upsert_cards
 from trainer.importers.anki_history import rebuild
+from trainer.importers.html_text import media_token
 from trainer.importers.imported import ImportedDeck, MediaFile
-from trainer.models import Card, Deck, ReviewLog, Topic
-from trainer.parser import CardSpec
-from trainer.scheduling import Scheduler, memory_values
+from trainer.scheduling.adapter import Scheduler, memory_values
+from trainer.scheduling.days import DayClock
+from trainer.store.models import Card, Deck, ReviewLog, Topic
 
 #: Longest deck name the schema holds.
 DECK_NAME_LENGTH = 200

@@ -3,8 +3,8 @@ of it a report is limited to), with the review history and due forecast the char
 
 Everything is aggregated in SQL by grouped queries over the card table and the review log, never
 by loading reviews or cards into Python: retrievability too, summed per deck in the same query
-as the card counts (the FSRS formula comes from :mod:`trainer.scheduling`; ``power()`` is
-standard SQL, which :mod:`trainer.db` supplies where SQLite lacks it). Definitions, and how
+as the card counts (the FSRS formula comes from :mod:`trainer.scheduling.adapter`; ``power()`` is
+standard SQL, which :mod:`trainer.store.db` supplies where SQLite lacks it). Definitions, and how
 the first-done day is derived from the review log, are in docs/reports.md.
 """
 
@@ -19,13 +19,13 @@ from itertools import groupby
 from sqlalchemy import Connection, Date, SQLColumnExpression, and_, case, func, literal, or_, select
 from sqlalchemy.sql import ColumnElement
 
-from trainer.days import DayClock
-from trainer.db import days_between
 from trainer.errors import UsageError
-from trainer.mastery import is_done
-from trainer.models import Card, CardState, Deck, Rating, ReviewLog, Section, Topic
-from trainer.scheduling import Scheduler
-from trainer.settings import Settings
+from trainer.scheduling.adapter import Scheduler
+from trainer.scheduling.days import DayClock
+from trainer.store.db import days_between
+from trainer.store.models import Card, CardState, Deck, Rating, ReviewLog, Section, Topic
+from trainer.store.settings import Settings
+from trainer.study.mastery import is_done
 
 #: A card with this many lapses is a leech: Anki's default leech threshold (Anki manual,
 #: "Deck Options", Lapses: Leech threshold 8).

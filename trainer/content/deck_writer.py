@@ -2,8 +2,8 @@
 
 ``parse_deck(write_deck(deck))`` gives ``deck`` again (card ``line`` numbers aside) for decks of
 basic, typed and output cards: their source fields are recovered from the parsed card exactly as
-:mod:`trainer.parser` composed them. Cloze and choice cards keep only their rendered text, so
-they cannot be written back. TOML is written by ``tomli-w``, multi-line text as multi-line
+:mod:`trainer.content.parser` composed them. Cloze and choice cards keep only their rendered
+text, so they cannot be written back. TOML is written by ``tomli-w``, multi-line text as multi-line
 strings so the file reads well in a diff (unless some text holds a carriage return).
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import tomli_w
 
-from trainer.parser import OUTPUT_PROMPT, CardSpec, DeckSpec
+from trainer.content.parser import OUTPUT_PROMPT, CardSpec, DeckSpec
 
 
 def write_deck(deck: DeckSpec) -> str:

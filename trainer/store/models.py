@@ -227,7 +227,7 @@ class ReviewLog(Base):
 
 
 class Setting(Base):
-    """One learner setting (see ``trainer.settings``), its value JSON-encoded."""
+    """One learner setting (see ``trainer.store.settings``), its value JSON-encoded."""
 
     __tablename__ = "setting"
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
-from trainer.settings import Settings
+from trainer.store.settings import Settings
 
 
 @dataclass(frozen=True)

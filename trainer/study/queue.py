@@ -23,10 +23,10 @@ from typing import Any, Literal
 from sqlalchemy import Connection, func, or_, select, tuple_
 from sqlalchemy.sql import ColumnElement
 
-from trainer.days import DayClock
 from trainer.errors import UsageError
-from trainer.models import Card, CardState, Deck, ReviewLog, Section, Topic
-from trainer.settings import Settings
+from trainer.scheduling.days import DayClock
+from trainer.store.models import Card, CardState, Deck, ReviewLog, Section, Topic
+from trainer.store.settings import Settings
 
 Lane = Literal["learning", "review", "new"]
 #: Review cards read per page.

@@ -1,7 +1,7 @@
 """The one adapter to the ``fsrs`` package (FSRS-6): card rows in, next memory state out.
 
-Pure: every function takes ``now`` (aware UTC) and a :class:`~trainer.days.DayClock`, and never
-reads the clock, prints or touches the database.
+Pure: every function takes ``now`` (aware UTC) and a :class:`~trainer.scheduling.days.DayClock`,
+and never reads the clock, prints or touches the database.
 
 FSRS was fitted on day-based review data and ``fsrs`` counts elapsed time in whole 24-hour
 periods, so reviews are handed to it at the *start of their learner day* (as Anki does): each
@@ -29,14 +29,14 @@ from fsrs.scheduler import FUZZ_RANGES
 from sqlalchemy import Float, SQLColumnExpression, case, cast, func, literal
 from sqlalchemy.sql import ColumnElement
 
-from trainer.days import DayClock
-from trainer.models import Card, CardState, Rating
-from trainer.settings import Settings
+from trainer.scheduling.days import DayClock
+from trainer.store.models import Card, CardState, Rating
+from trainer.store.settings import Settings
 
 
 @dataclass(frozen=True)
 class Memory:
-    """A card's scheduling state, as stored on a ``card`` row (see :class:`trainer.models.Card`)."""
+    """A card's scheduling state, as stored on a card row (:class:`trainer.store.models.Card`)."""
 
     state: CardState = CardState.NEW
     step: int | None = None
@@ -101,7 +101,7 @@ def fuzz_factor(seed: int) -> float:
 class Scheduler:
     """FSRS-6 scheduling with the learner's settings (retention, steps, maximum interval, fuzz).
 
-    Raises nothing for valid :class:`~trainer.settings.Settings`; settings are validated where
+    Raises nothing for valid :class:`~trainer.store.settings.Settings`; settings are validated where
     they are parsed.
     """
 

@@ -15,8 +15,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from trainer.content.parser import CardSpec, DeckSpec, parse_deck, parse_roadmap, slugify
 from trainer.errors import DeckError
-from trainer.parser import CardSpec, DeckSpec, parse_deck, parse_roadmap, slugify
 
 MIN_TOPIC_CARDS = 15
 MIN_SUBTOPIC_CARDS = 3

@@ -29,14 +29,21 @@ from sqlalchemy import (
     update,
 )
 
-from trainer.days import DayClock
-from trainer.db import reader
-from trainer.mastery import roadmap_progress
-from trainer.models import Card, CardState, Deck, Rating, ReviewLog, Section, Topic
-from trainer.prepared import PreparedWrite
-from trainer.review_queue import Focus, Lane, Limits, ReviewQueue, visible
-from trainer.scheduling import MEMORY_COLUMNS, Memory, Outcome, Scheduler, memory_of, memory_values
-from trainer.settings import Settings
+from trainer.scheduling.adapter import (
+    MEMORY_COLUMNS,
+    Memory,
+    Outcome,
+    Scheduler,
+    memory_of,
+    memory_values,
+)
+from trainer.scheduling.days import DayClock
+from trainer.store.db import reader
+from trainer.store.models import Card, CardState, Deck, Rating, ReviewLog, Section, Topic
+from trainer.store.prepared import PreparedWrite
+from trainer.store.settings import Settings
+from trainer.study.mastery import roadmap_progress
+from trainer.study.queue import Focus, Lane, Limits, ReviewQueue, visible
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from datetime import date
 from rich.console import Console
 from rich.text import Text
 
+from trainer.cli.status_view import progress_bar
 from trainer.reports.charts import heatmap, nice_ceiling, weekly_retention
 from trainer.reports.figures import Figures, Report
 from trainer.reports.wording import (
@@ -23,7 +24,6 @@ from trainer.reports.wording import (
     recent_line,
     states_line,
 )
-from trainer.roadmap_view import progress_bar
 
 #: Block characters from empty to full, for the forecast and retention strips.
 BLOCKS = " ▁▂▃▄▅▆▇█"

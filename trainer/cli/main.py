@@ -24,8 +24,8 @@ from trainer.reports import FORMATS as REPORT_FORMATS
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from trainer.days import DayClock
-    from trainer.settings import Settings
+    from trainer.scheduling.days import DayClock
+    from trainer.store.settings import Settings
 
 
 class CliError(click.ClickException):
@@ -72,7 +72,7 @@ def default_database() -> str:
 
     folder = user_data_path("trainer", appauthor=False)
     folder.mkdir(parents=True, exist_ok=True)
-    return str(folder / "trainer.db")
+    return str(folder / "trainer.store.db")
 
 
 @dataclass
@@ -85,10 +85,10 @@ class App:
         """Open and upgrade the database, load changed built-in decks, read the settings."""
         from sqlalchemy.orm import Session
 
-        from trainer.days import DayClock
-        from trainer.db import open_database, reader
-        from trainer.importer import builtin_change, sync_builtin
-        from trainer.settings import load_settings
+        from trainer.content.builtin_sync import builtin_change, sync_builtin
+        from trainer.scheduling.days import DayClock
+        from trainer.store.db import open_database, reader
+        from trainer.store.settings import load_settings
 
         engine = open_database(self.db_location or default_database())
         with reader(engine) as conn:
@@ -113,7 +113,7 @@ def console() -> Any:
     "db_location",
     envvar="TRAINER_DB",
     metavar="PATH",
-    help="Database file (or SQLAlchemy URL). Default: trainer.db in the user data dir; "
+    help="Database file (or SQLAlchemy URL). Default: trainer.store.db in the user data dir; "
     "env TRAINER_DB.",
 )
 @click.version_option(__version__, prog_name="trainer")
@@ -153,9 +153,9 @@ def review(
     card until tomorrow; q or Ctrl-C quits. Without a terminal, keys are read from stdin, e.g.
     printf ' 3 3 1q' | trainer review
     """
-    from trainer.review_queue import Focus
-    from trainer.review_session import ReviewSession
-    from trainer.terminal import KeyReader, ReviewScreen
+    from trainer.cli.review_screen import KeyReader, ReviewScreen
+    from trainer.study.queue import Focus
+    from trainer.study.session import ReviewSession
 
     engine, settings, clock = app.open()
     focus = Focus(topic, section)
@@ -170,9 +170,9 @@ def review(
 @click.pass_obj
 def status(app: App, as_json: bool) -> None:
     """Show the roadmap: mastery per topic, what is done, what is next, today's counts."""
-    from trainer.db import reader
-    from trainer.mastery import roadmap_progress
-    from trainer.roadmap_view import progress_json, render_roadmap
+    from trainer.cli.status_view import progress_json, render_roadmap
+    from trainer.store.db import reader
+    from trainer.study.mastery import roadmap_progress
 
     engine, settings, clock = app.open()
     with reader(engine, snapshot=True) as conn:
@@ -196,7 +196,7 @@ def config(app: App, key: str | None, words: tuple[str, ...], reset: bool, as_js
     """
     from dataclasses import asdict
 
-    from trainer.settings import DESCRIPTIONS, format_setting, parse_setting, store_setting
+    from trainer.store.settings import DESCRIPTIONS, format_setting, parse_setting, store_setting
 
     value = " ".join(words) if words else None
     if value is not None and (key is None or reset):
@@ -235,8 +235,8 @@ def lint(paths: tuple[Path, ...], as_json: bool) -> None:
     """
     from dataclasses import asdict
 
-    from trainer.lint import lint_paths
-    from trainer.resources import DECKS_DIR
+    from trainer.content.lint import lint_paths
+    from trainer.store.resources import DECKS_DIR
 
     findings, cards = lint_paths(list(paths) or [DECKS_DIR])
     errors = sum(f.level == "error" for f in findings)
@@ -301,10 +301,10 @@ def import_(
     """
     from sqlalchemy.orm import Session
 
-    from trainer.import_view import ImportProgress, render_summaries, summary_json
+    from trainer.cli.import_view import ImportProgress, render_summaries, summary_json
     from trainer.importers.detect import read_file
     from trainer.importers.store import FileSummary, Target, import_deck, media_folder
-    from trainer.scheduling import Scheduler
+    from trainer.scheduling.adapter import Scheduler
 
     if topic and deck:
         raise UsageError("--topic and --deck: give one of them, not both")
@@ -374,9 +374,9 @@ def report(
     is one self-contained page with charts; json follows docs/report.schema.json; csv has one
     row per topic. Example: trainer report --format html -o progress.html
     """
-    from trainer.db import reader
     from trainer.reports import format_for, render, write_file
     from trainer.reports.figures import Scope, build_report
+    from trainer.store.db import reader
 
     fmt = fmt or format_for(output)
     if fmt == "html" and output is None:
@@ -400,9 +400,9 @@ def report(
 def stats(app: App, section: str | None, topic: str | None) -> None:
     """Show the mastery report in the terminal: summary, section progress, review heatmap,
     30-day due forecast and true retention by week."""
-    from trainer.db import reader
+    from trainer.cli.stats_view import render_stats
     from trainer.reports.figures import Scope, build_report
-    from trainer.reports.stats_view import render_stats
+    from trainer.store.db import reader
 
     engine, settings, clock = app.open()
     with reader(engine, snapshot=True) as conn:

@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from trainer.content.parser import CardSpec, DeckSpec, SectionSpec, parse_deck, parse_roadmap
 from trainer.errors import DeckError
-from trainer.models import Card, CardState, Deck, Section, Setting, Topic
-from trainer.parser import CardSpec, DeckSpec, SectionSpec, parse_deck, parse_roadmap
-from trainer.prepared import PreparedWrite
-from trainer.resources import DECKS_DIR
+from trainer.store.models import Card, CardState, Deck, Section, Setting, Topic
+from trainer.store.prepared import PreparedWrite
+from trainer.store.resources import DECKS_DIR
 
 FINGERPRINT_KEY = "builtin_decks_fingerprint"
 
@@ -62,7 +62,7 @@ def upsert_cards(
 
     With ``retire_missing`` false (imports), cards of the deck that are not in ``cards`` are
     left as they are instead of being retired. Cards are written with one ``executemany`` per
-    INSERT and UPDATE (:class:`~trainer.prepared.PreparedWrite`), so 100,000 cards take
+    INSERT and UPDATE (:class:`~trainer.store.prepared.PreparedWrite`), so 100,000 cards take
     seconds, not minutes; ``Card`` objects of the deck already in the session are expired
     afterwards.
     """

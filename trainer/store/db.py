@@ -18,7 +18,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from trainer.errors import DatabaseError
-from trainer.resources import MIGRATIONS_DIR
+from trainer.store.resources import MIGRATIONS_DIR
 
 #: The Alembic head this code expects; ``tests/test_migrations.py`` checks it is the real head,
 #: so a normal start needs no Alembic import to know the schema is current.

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from trainer.errors import UsageError
-from trainer.models import Setting
+from trainer.store.models import Setting
 
 
 @dataclass(frozen=True)

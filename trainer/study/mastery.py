@@ -13,9 +13,9 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, and_, case, func, or_, select
 
-from trainer.days import DayClock
-from trainer.models import Card, CardState, Deck, ReviewLog, Section, Topic
-from trainer.settings import Settings
+from trainer.scheduling.days import DayClock
+from trainer.store.models import Card, CardState, Deck, ReviewLog, Section, Topic
+from trainer.store.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from trainer.mastery import RoadmapProgress, TopicProgress
+from trainer.study.mastery import RoadmapProgress, TopicProgress
 
 BAR_WIDTH = 20
 

@@ -22,9 +22,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from trainer.models import Rating
-from trainer.review_session import ReviewSession, ShownCard, Summary
-from trainer.scheduling import Outcome
+from trainer.scheduling.adapter import Outcome
+from trainer.store.models import Rating
+from trainer.study.session import ReviewSession, ShownCard, Summary
 
 RATING_KEYS = {"1": Rating.AGAIN, "2": Rating.HARD, "3": Rating.GOOD, "4": Rating.EASY}
 QUIT = "q"
