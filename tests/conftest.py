@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from importlib.metadata import version
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,18 @@ from trainer.store.settings import Settings
 
 #: A fixed instant: Sunday 2026-11-29 10:00 UTC, learner day 2026-11-29 with a 4 am rollover.
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+
+#: The fsrs release the recorded figures (stabilities, intervals, days) were taken from. Another
+#: release may compute other numbers: re-record them with it, then change this and the pin of
+#: fsrs in pyproject.toml together.
+FSRS_RECORDED = "6.3.2"
+#: Marks a test whose expected values were recorded from fsrs rather than from an outside
+#: reference: it runs only against the release they were recorded with.
+recorded_with_fsrs = pytest.mark.skipif(
+    version("fsrs") != FSRS_RECORDED,
+    reason=f"values recorded with fsrs {FSRS_RECORDED}, fsrs {version('fsrs')} is installed:"
+    " re-record them and update FSRS_RECORDED in tests/conftest.py",
+)
 
 
 @pytest.fixture(autouse=True)

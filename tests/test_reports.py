@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from sqlalchemy import literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from conftest import NOW, engine_of
+from conftest import NOW, engine_of, recorded_with_fsrs
 from trainer.content.builtin_sync import upsert_cards, upsert_roadmap
 from trainer.content.parser import CardSpec, SectionSpec, TopicSpec
 from trainer.errors import UsageError
@@ -318,6 +318,7 @@ def small(factory: sessionmaker[Session]) -> sessionmaker[Session]:
     return factory
 
 
+@recorded_with_fsrs
 def test_mastering_a_topic_over_days_ticks_it_in_every_format(
     small: sessionmaker[Session], clock: DayClock
 ) -> None:

@@ -1,4 +1,5 @@
-"""The fsrs adapter: golden intervals, learner-day elapsed time, reproducible bounded fuzz."""
+"""The fsrs adapter: py-fsrs's reference values, recorded golden intervals, learner-day elapsed
+time, reproducible bounded fuzz."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import fsrs
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conftest import recorded_with_fsrs
 from trainer.scheduling.adapter import Memory, Scheduler, fuzzed_interval
 from trainer.scheduling.days import DayClock
 from trainer.store.models import CardState, Rating
@@ -16,16 +19,42 @@ from trainer.store.settings import Settings
 
 UTC_CLOCK = DayClock(rollover_hour=4, zone=ZoneInfo("UTC"))
 START = datetime(2026, 11, 29, 10, tzinfo=UTC)
+RATINGS = {"A": Rating.AGAIN, "H": Rating.HARD, "G": Rating.GOOD, "E": Rating.EASY}
 
 
+def test_intervals_match_py_fsrs_reference_sequence() -> None:
+    """py-fsrs 6.3.1's own test (tests/test_basic.py, test_review_card): default parameters, no
+    fuzz, each review on the moment the card falls due, from 2022-11-29 12:30 UTC."""
+    scheduler = Scheduler(Settings(fuzz=False))
+    memory, now = Memory(), datetime(2022, 11, 29, 12, 30, tzinfo=UTC)
+    intervals = []
+    for rating in "GGGGGGAAGGGGG":
+        outcome = scheduler.review(1, memory, RATINGS[rating], now, UTC_CLOCK)
+        memory = outcome.memory
+        intervals.append(outcome.interval_days)
+        now = max(now, memory.due_at or UTC_CLOCK.day_start(memory.due_day))  # type: ignore[arg-type]
+    assert intervals == [0, 2, 11, 46, 163, 498, 0, 0, 2, 4, 7, 12, 21]
+
+
+def test_memory_matches_py_fsrs_reference_state() -> None:
+    """py-fsrs 6.3.1's own test (tests/test_basic.py, test_memo_state): Again then five Goods,
+    0, 0, 1, 3, 8 and 21 days apart, give stability 53.62691 and difficulty 6.3574867."""
+    scheduler = Scheduler(Settings())
+    memory, now = Memory(), datetime(2022, 11, 29, 12, 30, tzinfo=UTC)
+    for rating, days in zip("AGGGGG", (0, 0, 1, 3, 8, 21), strict=True):
+        now += timedelta(days=days)
+        memory = scheduler.review(1, memory, RATINGS[rating], now, UTC_CLOCK).memory
+    assert memory.stability_days == pytest.approx(53.62691, abs=1e-4)
+    assert memory.difficulty == pytest.approx(6.3574867, abs=1e-4)
+
+
+@recorded_with_fsrs
 def test_golden_sequence_without_fuzz() -> None:
     scheduler = Scheduler(Settings(fuzz=False))
     memory, now = Memory(), START
     seen = []
     for rating in "GGGGAGG":
-        outcome = scheduler.review(
-            1, memory, Rating.GOOD if rating == "G" else Rating.AGAIN, now, UTC_CLOCK
-        )
+        outcome = scheduler.review(1, memory, RATINGS[rating], now, UTC_CLOCK)
         memory = outcome.memory
         due = memory.due_at or UTC_CLOCK.day_start(memory.due_day)  # type: ignore[arg-type]
         seen.append((outcome.interval_days, round(memory.stability_days or 0, 4), due.isoformat()))
@@ -154,6 +183,5 @@ def test_hard_good_easy_are_ordered_and_due_follows_the_review(
     assert all(d > START for d in due)
     assert due[1] <= due[2] <= due[3]
     assert all(o.interval_days <= 3650 for o in outcomes.values())
-    assert all(
-        o.memory.reps == reps + 1 if state != CardState.NEW else 1 for o in outcomes.values()
-    )
+    expected_reps = 1 if state == CardState.NEW else reps + 1
+    assert [o.memory.reps for o in outcomes.values()] == [expected_reps] * 4
