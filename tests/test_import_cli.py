@@ -151,7 +151,10 @@ def test_a_dry_run_writes_nothing(deck_file: Path, db_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--topic", "nope"], "Error: --topic nope: no such topic (see 'trainer status --json')"),
+        (
+            ["--topic", "nope"],
+            "Error: --topic nope: no such topic (titles and slugs are in 'trainer status --json')",
+        ),
         (["--topic", "algorithms", "--deck", "x"], "Error: --topic and --deck: give one of them"),
         (["--deck", "Data Structures"], "Error: --deck Data Structures: that deck is a built-in"),
     ],

@@ -107,7 +107,7 @@ def test_report_writes_files_and_explains_mistakes(tmp_path: Path) -> None:
     )
     assert run("report", "--topic", "nope") == (
         2,
-        "Error: --topic nope: no such topic (see 'trainer status')\n",
+        "Error: --topic nope: no such topic (titles and slugs are in 'trainer status --json')\n",
     )
     missing = tmp_path / "nowhere" / "report.md"
     assert run("report", "-o", str(missing)) == (

@@ -127,7 +127,7 @@ def cli(ctx: click.Context, db_location: str | None) -> None:
 
 
 @cli.command()
-@click.option("--topic", metavar="SLUG", help="Only this topic's cards (slugs: trainer status).")
+@click.option("--topic", metavar="NAME", help="Only this topic's cards (title or slug).")
 @click.option("--section", metavar="NAME", help="Only this section's cards (title or slug).")
 @click.option(
     "--new-cards",
@@ -271,7 +271,9 @@ def lint(paths: tuple[Path, ...], as_json: bool) -> None:
     show_default=True,
     help="File format; auto detects it from the content and extension.",
 )
-@click.option("--topic", metavar="SLUG", help="Attach the cards to this roadmap topic.")
+@click.option(
+    "--topic", metavar="NAME", help="Attach the cards to this roadmap topic (title or slug)."
+)
 @click.option("--deck", metavar="NAME", help="Put the cards in this stand-alone deck.")
 @click.option(
     "--with-history",
@@ -360,8 +362,8 @@ def import_(
     metavar="FILE",
     help="Write the report to FILE (default: standard output; html needs a file).",
 )
-@click.option("--section", metavar="TITLE", help="Only this section (title or slug).")
-@click.option("--topic", metavar="SLUG", help="Only this topic (slugs: trainer status --json).")
+@click.option("--section", metavar="NAME", help="Only this section (title or slug).")
+@click.option("--topic", metavar="NAME", help="Only this topic (title or slug).")
 @click.pass_obj
 def report(
     app: App, fmt: str | None, output: Path | None, section: str | None, topic: str | None
@@ -394,8 +396,8 @@ def report(
 
 
 @cli.command()
-@click.option("--section", metavar="TITLE", help="Only this section (title or slug).")
-@click.option("--topic", metavar="SLUG", help="Only this topic (slugs: trainer status --json).")
+@click.option("--section", metavar="NAME", help="Only this section (title or slug).")
+@click.option("--topic", metavar="NAME", help="Only this topic (title or slug).")
 @click.pass_obj
 def stats(app: App, section: str | None, topic: str | None) -> None:
     """Show the mastery report in the terminal: summary, section progress, review heatmap,

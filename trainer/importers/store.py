@@ -37,6 +37,7 @@ from trainer.importers.html_text import media_token
 from trainer.importers.imported import ImportedDeck, MediaFile
 from trainer.scheduling.adapter import Scheduler, memory_values
 from trainer.scheduling.days import DayClock
+from trainer.store.lookup import find
 from trainer.store.models import Card, Deck, ReviewLog, Topic
 
 #: Longest deck name the schema holds.
@@ -129,16 +130,16 @@ def _deck(db: Session, imported: ImportedDeck, target: Target) -> Deck:
     """The deck the cards go to, created if needed (see the module docstring)."""
     if target.topic and target.deck:
         raise UsageError("--topic and --deck: give one of them, not both")
-    slug = target.topic or (None if target.deck else imported.topic)
     stem = Path(imported.path).stem or "deck"
     topic: Topic | None = None
-    if slug is not None:
-        topic = db.scalars(select(Topic).where(Topic.slug == slug)).first()
+    if target.topic:
+        topic = db.get(Topic, find(db.connection(), "topic", target.topic).id)
+    elif imported.topic and not target.deck:
+        topic = db.scalars(select(Topic).where(Topic.slug == imported.topic)).first()
         if topic is None:
-            if target.topic:
-                raise UsageError(f"--topic {slug}: no such topic (see 'trainer status --json')")
-            raise DeckError([f"{imported.path}:1: topic '{slug}' is not in the roadmap"])
-        name = f"Imported: {stem} ({slug})"
+            raise DeckError([f"{imported.path}:1: topic '{imported.topic}' is not in the roadmap"])
+    if topic is not None:
+        name = f"Imported: {stem} ({topic.slug})"
     else:
         name = target.deck or imported.name or stem
     name = name.strip()[:DECK_NAME_LENGTH] or stem[:DECK_NAME_LENGTH]

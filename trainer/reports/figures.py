@@ -19,10 +19,10 @@ from itertools import groupby
 from sqlalchemy import Connection, Date, SQLColumnExpression, and_, case, func, literal, or_, select
 from sqlalchemy.sql import ColumnElement
 
-from trainer.errors import UsageError
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.db import days_between
+from trainer.store.lookup import Selection, select_named
 from trainer.store.models import Card, CardState, Deck, Rating, ReviewLog, Section, Topic
 from trainer.store.settings import Settings
 from trainer.study.mastery import is_done
@@ -169,8 +169,8 @@ class DayActivity:
 
 @dataclass(frozen=True)
 class Scope:
-    """What a report covers: the whole roadmap, one section (slug or title, any case), or one
-    topic (slug)."""
+    """What a report covers: the whole roadmap, one section or one topic (each a slug or a
+    title, any case)."""
 
     section: str | None = None
     topic: str | None = None
@@ -280,28 +280,19 @@ def _structure(conn: Connection) -> _Structure:
     return _Structure(sections, decks_of_topic, tuple(extra))
 
 
-def _narrow(structure: _Structure, scope: Scope) -> _Structure:
-    """Keep only the section or topic in ``scope`` (stand-alone decks go with any narrowing).
-
-    Raises :class:`UsageError` naming the option for an unknown section or topic, or a topic
-    outside the given section.
-    """
-    if scope == Scope():
+def _narrow(structure: _Structure, chosen: Selection) -> _Structure:
+    """Keep only the section or topic ``chosen`` (stand-alone decks go with any narrowing)."""
+    if chosen == Selection():
         return structure
     sections = structure.sections
-    if scope.section is not None:
-        wanted = scope.section.lower()
-        sections = tuple(s for s in sections if wanted in (s.slug, s.title.lower()))
-        if not sections:
-            raise UsageError(f"--section {scope.section}: no such section (see 'trainer status')")
-    if scope.topic is not None:
+    if chosen.section is not None:
+        sections = tuple(s for s in sections if s.slug == chosen.section.slug)
+    if chosen.topic is not None:
+        slug = chosen.topic.slug
         sections = tuple(
-            replace(s, topics=tuple(t for t in s.topics if t.slug == scope.topic)) for s in sections
+            replace(s, topics=tuple(t for t in s.topics if t.slug == slug)) for s in sections
         )
         sections = tuple(s for s in sections if s.topics)
-        if not sections:
-            where = f" in section {scope.section}" if scope.section is not None else ""
-            raise UsageError(f"--topic {scope.topic}: no such topic{where} (see 'trainer status')")
     return _Structure(sections, structure.decks_of_topic, ())
 
 
@@ -542,11 +533,12 @@ def build_report(
 ) -> Report:
     """The mastery report at aware UTC ``now`` for ``scope`` (default: everything); read-only.
 
-    Raises :class:`UsageError` for a section or topic in ``scope`` that does not exist.
+    Raises :class:`UsageError` as :func:`~trainer.store.lookup.select_named` does.
     """
     scope = scope or Scope()
     today = clock.day_of(now)
-    structure = _narrow(_structure(conn), scope)
+    chosen = select_named(conn, section=scope.section, topic=scope.topic)
+    structure = _narrow(_structure(conn), chosen)
     topic_decks = {
         topic.id: structure.decks_of_topic.get(topic.id, [])
         for section in structure.sections

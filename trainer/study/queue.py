@@ -18,13 +18,13 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import Connection, func, or_, select, tuple_
 from sqlalchemy.sql import ColumnElement
 
-from trainer.errors import UsageError
 from trainer.scheduling.days import DayClock
+from trainer.store.lookup import select_named
 from trainer.store.models import Card, CardState, Deck, ReviewLog, Section, Topic
 from trainer.store.settings import Settings
 
@@ -37,7 +37,7 @@ PageLoader = Callable[[Connection, int], list[int]]
 
 @dataclass(frozen=True)
 class Focus:
-    """What a session draws from: everything, one topic (slug) or one section (slug or title)."""
+    """What a session draws from: everything, one topic or one section (slug or title)."""
 
     topic: str | None = None
     section: str | None = None
@@ -45,37 +45,17 @@ class Focus:
     def deck_ids(self, conn: Connection) -> list[int] | None:
         """The ids of the decks in focus, or None for all decks.
 
-        Raises :class:`UsageError` naming the option for an unknown topic or section, or a
-        topic outside the section given.
+        Raises :class:`UsageError` as :func:`~trainer.store.lookup.select_named` does.
         """
         if self.topic is None and self.section is None:
             return None
+        chosen = select_named(conn, section=self.section, topic=self.topic)
         query = select(Deck.id).join(Topic, Deck.topic_id == Topic.id)
-        topic_section: int | None = None
-        if self.topic is not None:
-            named = _named(Topic.slug, Topic.title, self.topic)
-            topic = conn.execute(select(Topic.id, Topic.section_id).where(named)).first()
-            if topic is None:
-                raise UsageError(
-                    f"--topic {self.topic}: no such topic (titles and slugs are in"
-                    " 'trainer status --json')"
-                )
-            query = query.where(Topic.id == topic.id)
-            topic_section = topic.section_id
-        if self.section is not None:
-            named = _named(Section.slug, Section.title, self.section)
-            section_id = conn.scalar(select(Section.id).where(named))
-            if section_id is None:
-                raise UsageError(f"--section {self.section}: no such section (see trainer status)")
-            if self.topic is not None and topic_section != section_id:
-                raise UsageError(f"--topic {self.topic} is not in --section {self.section}")
-            query = query.where(Topic.section_id == section_id)
+        if chosen.topic is not None:
+            query = query.where(Topic.id == chosen.topic.id)
+        if chosen.section is not None:
+            query = query.where(Topic.section_id == chosen.section.id)
         return list(conn.scalars(query))
-
-
-def _named(slug: Any, title: Any, wanted: str) -> ColumnElement[bool]:
-    """Matches a row by its ``slug`` or ``title`` column, ignoring case."""
-    return or_(slug == wanted.lower(), func.lower(title) == wanted.lower())
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,137 @@
+"""Finding a section, topic or deck by the name a learner types: one lookup for every command.
+
+A name matches a row's slug or its title (a deck's name), ignoring case, so
+``--topic "HTTP Protocol"``, ``--topic http-protocol`` and ``--topic HTTP-PROTOCOL`` are one
+topic. A name that matches nothing raises one :class:`~trainer.errors.UsageError` worded the
+same way by every command: ``--OPTION NAME: no such KIND (HINT)``, where the one hint is, in
+this order, the option that does name it (a deck given as ``--topic``), the close matches
+(``difflib``'s ratio of at least 0.6, Python's default, or names that contain the one typed),
+or where the names are listed.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import Connection, select
+
+from trainer.errors import UsageError
+from trainer.store.models import Deck, Section, Topic
+
+Kind = Literal["section", "topic", "deck"]
+KINDS: tuple[Kind, ...] = ("deck", "topic", "section")
+#: Where a learner reads the names of each kind.
+LISTED_IN: dict[Kind, str] = {
+    "section": "titles and slugs are in 'trainer status --json'",
+    "topic": "titles and slugs are in 'trainer status --json'",
+    "deck": "names are in 'trainer status'",
+}
+#: Close matches offered at most.
+MAX_SUGGESTIONS = 3
+#: Shortest typed name looked for inside longer names.
+MIN_PART = 3
+
+
+@dataclass(frozen=True)
+class Found:
+    """A section, topic or deck a name matched: its ``id``, ``slug`` and ``title``
+    (a deck's name); ``section_id`` is a topic's section (None for the other kinds)."""
+
+    kind: Kind
+    id: int
+    slug: str
+    title: str
+    section_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What ``--section``, ``--topic`` and ``--deck`` chose together (None: not given)."""
+
+    section: Found | None = None
+    topic: Found | None = None
+    deck: Found | None = None
+
+
+def select_named(
+    conn: Connection,
+    *,
+    section: str | None = None,
+    topic: str | None = None,
+    deck: str | None = None,
+) -> Selection:
+    """Look up each name given; check that a topic given with a section lies in it.
+
+    Raises :class:`UsageError` for a name that matches nothing (see the module docstring), for
+    a topic outside the section given (``--topic T is not in --section S``) and for ``--deck``
+    given with ``--topic`` or ``--section``.
+    """
+    if deck is not None and (topic is not None or section is not None):
+        option = "--topic" if topic is not None else "--section"
+        raise UsageError(f"--deck and {option}: give one of them, not both")
+    found_section = find(conn, "section", section) if section is not None else None
+    found_topic = find(conn, "topic", topic) if topic is not None else None
+    if found_section and found_topic and found_topic.section_id != found_section.id:
+        raise UsageError(f"--topic {topic} is not in --section {section}")
+    found_deck = find(conn, "deck", deck) if deck is not None else None
+    return Selection(found_section, found_topic, found_deck)
+
+
+def find(conn: Connection, kind: Kind, name: str) -> Found:
+    """The ``kind`` whose slug or title (a deck's name) is ``name``, ignoring case.
+
+    Raises :class:`UsageError` naming the option ``--KIND`` when none is.
+    """
+    wanted = name.strip().lower()
+    candidates = _rows(conn, kind)
+    for row in candidates:
+        if wanted in (row.slug.lower(), row.title.lower()):
+            return row
+    raise UsageError(f"--{kind} {name}: no such {kind} ({_hint(conn, kind, name, candidates)})")
+
+
+def _rows(conn: Connection, kind: Kind) -> list[Found]:
+    if kind == "section":
+        sections = select(Section.id, Section.slug, Section.title).order_by(Section.position)
+        return [Found(kind, *row) for row in conn.execute(sections)]
+    if kind == "topic":
+        topics = select(Topic.id, Topic.slug, Topic.title, Topic.section_id).order_by(Topic.id)
+        return [Found(kind, *row) for row in conn.execute(topics)]
+    decks = select(Deck.id, Deck.name).where(Deck.topic_id.is_(None)).order_by(Deck.name)
+    return [Found(kind, deck_id, name, name) for deck_id, name in conn.execute(decks)]
+
+
+def _hint(conn: Connection, kind: Kind, name: str, candidates: Sequence[Found]) -> str:
+    """The one hint of a failed lookup (see the module docstring)."""
+    wanted = name.strip().lower()
+    others: tuple[Kind, ...] = tuple(k for k in KINDS if k != kind)
+    for other in others:
+        if any(wanted in (row.slug.lower(), row.title.lower()) for row in _rows(conn, other)):
+            return f"'{name}' is a {other}: --{other} {name}"
+    close = close_matches(name, candidates)
+    if close:
+        return "did you mean " + _either(close) + "?"
+    return LISTED_IN[kind]
+
+
+def close_matches(name: str, candidates: Iterable[Found]) -> list[str]:
+    """Up to :data:`MAX_SUGGESTIONS` names of ``candidates`` close to ``name``: a name that
+    contains it (from :data:`MIN_PART` characters), then difflib's closest. Each is given in
+    the form typed: a title when ``name`` has a capital or a space, else a slug."""
+    wanted = name.strip().lower()
+    as_title = name != name.lower() or " " in name.strip()
+    forms = [row.title if as_title else row.slug for row in candidates]
+    shown = {form.lower(): form for form in forms}
+    found = [shown[key] for key in shown if len(wanted) >= MIN_PART and wanted in key]
+    for key in difflib.get_close_matches(wanted, list(shown), n=MAX_SUGGESTIONS):
+        if shown[key] not in found:
+            found.append(shown[key])
+    return found[:MAX_SUGGESTIONS]
+
+
+def _either(names: list[str]) -> str:
+    quoted = [f"'{name}'" for name in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
