@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import zipfile
 from dataclasses import replace
@@ -16,7 +17,7 @@ from trainer.content.parser import CardSpec, DeckSpec, parse_deck
 from trainer.errors import TrainerError
 from trainer.importers.anki import LATEST_S, MAX_INTERVAL, read_anki
 from trainer.importers.anki_history import AnkiSchedule, CardHistory, RevlogEntry, rebuild
-from trainer.importers.delimited import read_delimited
+from trainer.importers.delimited import read_delimited, split_rows
 from trainer.importers.imported import ImportedDeck
 from trainer.importers.markdown import read_markdown
 from trainer.importers.native import read_native
@@ -151,3 +152,22 @@ def test_any_valid_anki_history_rebuilds_into_a_card_the_scheduler_can_review(
         assert memory.difficulty is not None and 1 <= memory.difficulty <= 10
     assert all(1 <= log.rating <= 4 for log in rebuilt.logs)
     Scheduler(Settings()).review(1, memory, Rating.GOOD, now, clock)
+
+
+FIELD = st.text(alphabet='ab ,;\t|"\n', min_size=1, max_size=12).filter(
+    lambda s: s.strip() and not s.startswith(("#", " ")) and s == s.strip()
+)
+
+
+@settings(max_examples=200)
+@given(
+    st.sampled_from(["\t", ";", ",", "|"]),
+    st.lists(st.tuples(FIELD, FIELD), min_size=1, max_size=6),
+)
+def test_rows_a_spreadsheet_writes_read_back_field_for_field(
+    delimiter: str, rows: list[tuple[str, str]]
+) -> None:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\n").writerows(rows)
+    read = split_rows(buffer.getvalue(), delimiter, 0)
+    assert [fields for _line, fields in read] == [list(row) for row in rows]

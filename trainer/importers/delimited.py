@@ -1,7 +1,8 @@
 """CSV and TSV files: spreadsheets, and Anki's "Notes in Plain Text" exports (pure).
 
-The body is read with the standard :mod:`csv` module, so quoted fields may hold newlines,
-delimiters and doubled quotes; a UTF-8 byte-order mark and CRLF line ends are accepted.
+Quoted fields may hold newlines, delimiters and doubled quotes (RFC 4180); a field that merely
+starts with a quote is text, quotes and all (see :func:`split_rows`). A UTF-8 byte-order mark
+and CRLF line ends are accepted.
 
 Anki's header lines at the top of the file are understood (Anki manual, "Importing: Text files
 -> File headers"): ``#separator:`` (``Tab``, ``Comma``, ``Semicolon``, ``Space``, ``Pipe``,
@@ -93,8 +94,8 @@ class _Layout:
 def read_delimited(data: bytes, path: str, delimiter: str | None = None) -> ImportedDeck:
     """Read a CSV/TSV file's bytes; ``delimiter`` forces one (``"\\t"`` for ``--format tsv``).
 
-    Raises :class:`DeckError` naming ``path:line`` for text that is not UTF-8, a bad header
-    value, or a malformed quoted field.
+    Raises :class:`DeckError` naming ``path:line`` for text that is not UTF-8 or a bad header
+    value.
     """
     text = decode_text(data, path)
     layout = _read_header(text, path)
@@ -102,7 +103,7 @@ def read_delimited(data: bytes, path: str, delimiter: str | None = None) -> Impo
     chosen = layout.delimiter or delimiter or _guess_delimiter(body)
     if layout.names_line is not None:
         layout.names = [name.strip() for name in layout.names_line.split(chosen)]
-    rows = _rows(body, chosen, path, layout.header_lines)
+    rows = split_rows(body, chosen, layout.header_lines)
     first = next(rows, None)
     if first is not None and layout.names is None and _is_header_row(first[1]):
         layout.names = [cell.strip() for cell in first[1]]
@@ -193,20 +194,46 @@ def _guess_delimiter(body: str) -> str:
     return best
 
 
-def _rows(body: str, delimiter: str, path: str, offset: int) -> Iterator[tuple[int, list[str]]]:
-    """``(line of the row's start, fields)`` for every row; blank lines are left out."""
-    reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter, strict=True)
-    start = offset + 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise DeckError([f"{path}:{start}: {exc}; check the quotes of this row"]) from None
-        if "".join(row).strip():
-            yield start, row
-        start = offset + reader.line_num + 1
+def split_rows(body: str, delimiter: str, offset: int) -> Iterator[tuple[int, list[str]]]:
+    """``(line of the row's start, fields)`` for every row of ``body``, whose first line is line
+    ``offset + 1`` of the file; blank lines are left out.
+
+    A field is quoted (RFC 4180: it may hold delimiters, line breaks and doubled quotes) only
+    when its closing quote is followed by the delimiter or the end of the line; any other field,
+    including one that merely starts with a quote, is taken as written up to the next delimiter.
+    So a stray quote never swallows the rows after it nor refuses the file.
+    """
+    quoted, literal = _field_patterns(delimiter)
+    position, line, end = 0, offset + 1, len(body)
+    while position < end:
+        start, fields = line, []
+        while True:
+            match = quoted.match(body, position) if body.startswith('"', position) else None
+            if match is not None:
+                fields.append(match.group(1).replace('""', '"'))
+                line += match.group(0).count("\n")
+            else:
+                match = literal.match(body, position)
+                assert match is not None  # the pattern matches the empty string
+                fields.append(match.group(0))
+            position = match.end()
+            if body.startswith(delimiter, position):
+                position += len(delimiter)
+                continue
+            position += 2 if body.startswith("\r\n", position) else 1
+            line += 1
+            break
+        if "".join(fields).strip():
+            yield start, fields
+
+
+def _field_patterns(delimiter: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A quoted field (its content as group 1) and a field taken as written."""
+    escaped = re.escape(delimiter)
+    return (
+        re.compile(rf'"([^"]*(?:""[^"]*)*)"(?={escaped}|\r|\n|\Z)'),
+        re.compile(rf"[^{escaped}\r\n]*"),
+    )
 
 
 def _is_header_row(cells: list[str]) -> bool:
