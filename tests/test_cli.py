@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import select as fds
 import signal
 import subprocess
 import sys
@@ -227,7 +228,7 @@ def test_bad_option_is_a_usage_error() -> None:
 
 
 def _spawn(db_path: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "TRAINER_DB": str(db_path), "TRAINER_NOW": NOW}
+    env = {**os.environ, "TRAINER_DB": str(db_path), "TRAINER_NOW": NOW, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(
         [*TRAINER, "review"],
         stdin=subprocess.PIPE,
@@ -261,18 +262,40 @@ def test_killing_a_live_session_between_cards_loses_nothing(db_path: Path, sig: 
         assert process.returncode == 0
 
 
-def test_two_live_sessions_on_one_database(db_path: Path) -> None:
+def _read_until(process: subprocess.Popen[bytes], marker: bytes) -> bytes:
+    """What the process printed up to and including ``marker`` (its output is unbuffered)."""
+    assert process.stdout is not None
+    seen, deadline = b"", time.monotonic() + 60
+    while marker not in seen:
+        ready, _, _ = fds.select([process.stdout], [], [], max(0, deadline - time.monotonic()))
+        chunk = os.read(process.stdout.fileno(), 65536) if ready else b""
+        if not chunk:
+            raise AssertionError(f"never saw {marker!r} in {seen.decode()!r}")
+        seen += chunk
+    return seen
+
+
+def test_a_card_answered_in_another_session_is_not_rated_twice(db_path: Path) -> None:
     run("status")  # create and load the database first
     one, two = _spawn(db_path), _spawn(db_path)
     assert one.stdin is not None and two.stdin is not None
-    for _ in range(3):
-        for process in (one, two):
-            process.stdin.write(b" 3")  # type: ignore[union-attr]
-            process.stdin.flush()  # type: ignore[union-attr]
+    for process in (one, two):  # both show the day's first new card
+        _read_until(process, b"[space] show answer")
+    one.stdin.write(b" 3")
+    one.stdin.flush()
+    _wait_for_logs(db_path, 1)
+    two.stdin.write(b" 3")  # the card has changed under session two: its rating is refused
+    two.stdin.flush()
+    outputs = []
     for process in (one, two):
-        _out, err = process.communicate(timeout=60)  # closes stdin: end of input quits
+        out, err = process.communicate(timeout=60)  # closes stdin: end of input quits
         assert process.returncode == 0, err
-    logs, seen = counts(db_path)
-    # Both sessions may have shown the same card; a rating given to a card the other session
-    # had answered meanwhile is refused, so every card is rated once per look.
-    assert 3 <= logs <= 6 and 3 <= seen <= 6
+        outputs.append(" ".join(out.decode().replace("│", " ").split()))
+    assert counts(db_path) == (1, 1)
+    assert "Reviewed 1 card in" in outputs[0] and "not recorded" not in outputs[0]
+    assert "Reviewed 0 cards in" in outputs[1]
+    assert (
+        "That card was answered in another session meanwhile; your rating was not recorded."
+        in outputs[1]
+    )
+    assert "1 rating(s) not recorded: answered in another session." in outputs[1]
