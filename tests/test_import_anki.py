@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import zipfile
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,6 +13,7 @@ import genanki
 import pytest
 import zstandard
 
+from tests.fixtures.anki.legacy import edit_collection
 from trainer.errors import DeckError
 from trainer.importers import anki
 from trainer.importers.anki import read_anki
@@ -64,20 +64,6 @@ def build_package(folder: Path, media: bool = True) -> Path:
     path = folder / "lists.apkg"
     package.write_to_file(str(path))
     return path
-
-
-def edit_collection(package: Path, edit: Callable[[sqlite3.Connection], None]) -> None:
-    """Change the SQLite collection inside a (legacy) package in place."""
-    with zipfile.ZipFile(package) as archive:
-        members = {info.filename: archive.read(info) for info in archive.infolist()}
-    database = package.with_suffix(".db")
-    database.write_bytes(members["collection.anki2"])
-    connection = sqlite3.connect(database)
-    edit(connection)
-    connection.commit()
-    connection.close()
-    members["collection.anki2"] = database.read_bytes()
-    write_zip(package, members)
 
 
 def write_zip(path: Path, members: dict[str, bytes]) -> None:
@@ -311,3 +297,72 @@ def test_the_card_keeps_ankis_state_due_day_and_counts() -> None:
         (CardState.LEARNING, CardState.REVIEW, 0),
         (CardState.REVIEW, CardState.REVIEW, 1),
     ]
+
+
+# Packages of every scheduler version ----------------------------------------------------------
+
+HISTORY_REFERENCE = json.loads((FIXTURES / "history_reference.json").read_text())
+
+
+def _compare_with_anki(package: Path, reference: dict[str, list[float] | None]) -> int:
+    """Rebuild every card of ``package`` and compare it with the state Anki 26.9.3 computed
+    (tests/fixtures/anki/make_fixtures.py); returns the cards compared. A card Anki left
+    without a state has no usable review (the trainer gives it the SM-2 conversion)."""
+    deck = read_anki(package, package.name, with_history=True)
+    compared = 0
+    for history in deck.histories:
+        expected = reference[f"{history.key}/0"]
+        if expected is None:
+            assert reviews_for_fsrs(history.reviews) is None
+            continue
+        memory = rebuild(history, Scheduler(Settings()), CLOCK, NOW).memory
+        assert (history.key, memory.stability_days) == (
+            history.key,
+            pytest.approx(expected[0], rel=2e-5),
+        )
+        assert memory.difficulty == pytest.approx(expected[1], rel=2e-5)
+        compared += 1
+    return compared
+
+
+def test_a_v1_scheduler_package_gives_the_states_anki_computes() -> None:
+    """v1.apkg has no ``schedVer``: its learning rows rate Again 1, Good 2, Easy 3."""
+    assert _compare_with_anki(FIXTURES / "v1.apkg", HISTORY_REFERENCE["v1"]) == 39
+
+
+def test_the_same_rows_in_a_v2_collection_keep_their_numbers(tmp_path: Path) -> None:
+    package = tmp_path / "v2.apkg"
+    package.write_bytes((FIXTURES / "v1.apkg").read_bytes())
+
+    def v2(db: sqlite3.Connection) -> None:
+        conf = json.loads(db.execute("SELECT conf FROM col").fetchone()[0])
+        db.execute("UPDATE col SET conf = ?", (json.dumps({**conf, "schedVer": 2}),))
+
+    edit_collection(package, v2)
+    assert _compare_with_anki(package, HISTORY_REFERENCE["v1_read_as_v2"]) == 39
+
+
+def test_a_v1_review_card_in_a_learning_queue_is_relearning() -> None:
+    deck = read_anki(FIXTURES / "v1.apkg", "v1.apkg", with_history=True)
+    relearning = [h.key for h in deck.histories if h.schedule.card_type == 3]
+    assert relearning == ["g6", "g14", "g22", "g30", "g38"]
+    rebuilt = rebuild(deck.histories[6], Scheduler(Settings()), CLOCK, NOW).memory
+    assert (rebuilt.state, rebuilt.step) == (CardState.RELEARNING, 0)
+
+
+def test_a_negative_interval_counts_seconds_and_imports(tmp_path: Path) -> None:
+    """-259200 is a three-day learning step; ``lastIvl`` is never a reason to refuse."""
+    package = build_package(tmp_path)
+
+    def learning_steps(db: sqlite3.Connection) -> None:
+        card_id = db.execute("SELECT id FROM cards ORDER BY id LIMIT 1").fetchone()[0]
+        db.execute("UPDATE cards SET type = 2, queue = 2, due = 30, ivl = 3, reps = 2")
+        for row_id, ivl, last in ((1_767_268_800_000, -259_200, 0), (1_767_528_000_000, 3, -600)):
+            db.execute(
+                "INSERT INTO revlog VALUES (?, ?, -1, 2, ?, ?, 2500, 5000, 0)",
+                (row_id, card_id, ivl, last),
+            )
+
+    edit_collection(package, learning_steps)
+    deck = read_anki(package, "lists.apkg", with_history=True)
+    assert [(e.ease, e.interval) for e in deck.histories[0].reviews] == [(3, -259_200), (3, 3)]

@@ -14,6 +14,12 @@ ordinal (:func:`~trainer.importers.notes.card_key`, :func:`~trainer.importers.no
 Skipped and counted: suspended cards, image-occlusion cards (they need the picture), and cards
 whose question or answer is empty.
 
+A collection of Anki's old v1 scheduler (its config has no ``schedVer`` 2) that holds any
+scheduled card is read as current Anki imports it (rslib ``scheduler/upgrade.rs`` and
+``storage/revlog/v2_upgrade.sql``): learning and relearning rows of its review log numbered the
+buttons Again 1, Good 2, Easy 3, so their 2 and 3 become Good 3 and Easy 4. A review card in a
+learning queue (v1's relearning cards) is read as a relearning card in any collection.
+
 The file is untrusted, so: members with an absolute path or ``..`` are refused; at most
 :data:`MAX_MEMBERS` members; the collection may unpack to at most :data:`MAX_COLLECTION_BYTES`,
 a media file to :data:`MAX_MEDIA_FILE_BYTES`, all members together to :data:`MAX_TOTAL_BYTES`
@@ -37,7 +43,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -45,7 +51,15 @@ import zstandard
 
 from trainer.content.parser import CardSpec, slugify
 from trainer.errors import DeckError
-from trainer.importers.anki_history import REVIEW_CARD, AnkiSchedule, CardHistory, RevlogEntry
+from trainer.importers.anki_history import (
+    LEARNING,
+    RELEARNING,
+    RELEARNING_CARD,
+    REVIEW_CARD,
+    AnkiSchedule,
+    CardHistory,
+    RevlogEntry,
+)
 from trainer.importers.anki_proto import (
     ProtoError,
     media_names,
@@ -71,7 +85,8 @@ MAX_TOTAL_BYTES = 8 << 30
 MAX_MEDIA_LIST_BYTES = 64 << 20
 
 #: Latest time (Unix seconds, 2200-01-01) and largest interval or day number (days) accepted
-#: in a review history; Anki's own maximum interval is 36,500 days.
+#: in a review history; Anki's own maximum interval is 36,500 days. A review-log interval
+#: below zero is a learning step in seconds, accepted up to as many seconds as those days.
 LATEST_S = 7_258_118_400
 MAX_INTERVAL = 100_000
 
@@ -319,7 +334,8 @@ class _CollectionReader:
         notetypes = self._notetypes_v18(db) if v18 else self._notetypes_legacy(db)
         decks = self._decks_v18(db) if v18 else self._decks_legacy(db)
         notes = self._notes(db)
-        reviews = self._reviews(db) if self.with_history else {}
+        upgrade = self._needs_v2_upgrade(db, tables)
+        reviews = self._reviews(db, upgrade) if self.with_history else {}
         skips = SkipCounter()
         cards: list[CardSpec] = []
         histories: list[CardHistory] = []
@@ -332,6 +348,8 @@ class _CollectionReader:
             values = [_int((v,), self.path, "cards") for v in row]
             card_id, note_id, deck_id, ordinal = values[:4]
             schedule = AnkiSchedule(*values[4:])
+            if schedule.card_type == REVIEW_CARD and schedule.queue in (1, 3):
+                schedule = replace(schedule, card_type=RELEARNING_CARD)
             if self.with_history:
                 self._check_schedule(card_id, schedule)
             note = notes.get(note_id)
@@ -435,14 +453,32 @@ class _CollectionReader:
             )
         return notes
 
-    def _reviews(self, db: sqlite3.Connection) -> dict[int, list[RevlogEntry]]:
+    def _needs_v2_upgrade(self, db: sqlite3.Connection, tables: dict[str, str]) -> bool:
+        """True for a collection of the v1 scheduler holding a card that is not new: current
+        Anki upgrades such a collection before importing it (module docstring)."""
+        if tables.get("config") == "table":
+            row = db.execute("SELECT val FROM config WHERE KEY = 'schedVer'").fetchone()
+            value = _json_value(row[0]) if row else None
+        else:
+            row = db.execute("SELECT conf FROM col").fetchone()
+            conf = _json_value(row[0]) if row else None
+            value = conf.get("schedVer") if isinstance(conf, dict) else None
+        if value == 2 and not isinstance(value, bool):
+            return False
+        return db.execute("SELECT 1 FROM cards WHERE queue != 0 LIMIT 1").fetchone() is not None
+
+    def _reviews(self, db: sqlite3.Connection, upgrade: bool) -> dict[int, list[RevlogEntry]]:
+        """Each card's review log, oldest first; with ``upgrade``, a v1 log renumbered."""
         reviews: dict[int, list[RevlogEntry]] = defaultdict(list)
         query = "SELECT cid, id, ease, ivl, factor, time, type FROM revlog ORDER BY cid, id"
         for row in db.execute(query):
             card_id, *values = (_int((v,), self.path, "revlog") for v in row)
             entry = RevlogEntry(*values)
-            if not 0 <= entry.id_ms <= LATEST_S * 1000 or abs(entry.interval) > MAX_INTERVAL:
+            longest = MAX_INTERVAL if entry.interval >= 0 else MAX_INTERVAL * 86_400
+            if not 0 <= entry.id_ms <= LATEST_S * 1000 or abs(entry.interval) > longest:
                 raise DeckError([f"{self.path}: review log entry {entry.id_ms}: not a review"])
+            if upgrade and entry.kind in (LEARNING, RELEARNING) and entry.ease in (2, 3):
+                entry = replace(entry, ease=entry.ease + 1)
             reviews[card_id].append(entry)
         return reviews
 
@@ -512,13 +548,18 @@ class _CollectionReader:
 
     def _json(self, db: sqlite3.Connection, column: str) -> dict[str, Any]:
         row = db.execute(f"SELECT {column} FROM col").fetchone()
-        try:
-            value = json.loads(row[0]) if row and isinstance(row[0], str | bytes) else None
-        except ValueError:
-            value = None
+        value = _json_value(row[0]) if row else None
         if not isinstance(value, dict):
             raise DeckError([f"{self.path}: the collection's {column} are damaged"])
         return value
+
+
+def _json_value(value: object) -> object:
+    """A config value (JSON text or bytes), or None when it is not JSON."""
+    try:
+        return json.loads(value) if isinstance(value, str | bytes) else None
+    except ValueError:
+        return None
 
 
 def _ord(item: Any) -> int:
