@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from trainer.content.builtin_sync import read_builtin, sync_builtin, upsert_cards
 from trainer.content.parser import CardSpec
 from trainer.errors import DeckError
+from trainer.store.db import open_database
 from trainer.store.models import Card, Deck, ReviewLog, Section, Topic
 from trainer.store.resources import DECKS_DIR
 
@@ -140,20 +141,28 @@ def test_one_bad_file_loads_nothing_and_names_every_problem(
         assert db.scalar(select(func.count(Section.id))) == 0
 
 
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+@settings(max_examples=60, deadline=None)
+@given(
+    st.permutations(["one", "two", "three", "four"]),
+    st.integers(0, 4),
+    st.permutations(["one", "two", "three", "four"]),
+    st.integers(0, 4),
 )
-@given(st.permutations(["one", "two", "three", "four"]), st.integers(0, 4))
 def test_loading_twice_changes_nothing(
-    factory: sessionmaker[Session], order: list[str], keep: int
+    before: list[str], kept_before: int, order: list[str], keep: int
 ) -> None:
-    specs = [CardSpec(key, "basic", f"Q {key}", "A") for key in order[:keep]]
+    """Whatever an earlier load left (other cards, another order), loading the same cards twice
+    changes nothing the second time. Each example has a database of its own."""
+    engine = open_database("sqlite://")
+    factory = sessionmaker(engine)
     with factory.begin() as db:
-        deck = db.scalars(select(Deck).where(Deck.name == "prop")).first()
-        if deck is None:
-            deck = Deck(name="prop", source="import")
-            db.add(deck)
-            db.flush()
+        deck = Deck(name="prop", source="import")
+        db.add(deck)
+        db.flush()
+        upsert_cards(
+            db, deck, [CardSpec(key, "basic", f"Q {key}", "A") for key in before[:kept_before]]
+        )
+        specs = [CardSpec(key, "basic", f"Q {key}", "A") for key in order[:keep]]
         upsert_cards(db, deck, specs)
         again = upsert_cards(db, deck, specs)
         assert (again.added, again.updated, again.retired) == (0, 0, 0)
@@ -162,6 +171,7 @@ def test_loading_twice_changes_nothing(
             select(Card.key).where(Card.deck_id == deck.id, Card.active).order_by(Card.position)
         ).all()
         assert active == order[:keep]
+    engine.dispose()
 
 
 def test_read_builtin_parses_every_shipped_deck() -> None:
