@@ -80,3 +80,13 @@ def test_the_layer_check_sees_an_upward_import(tmp_path: Path) -> None:
     source.write_text("def f():\n    from trainer.cli.main import main\n")
     assert imports_of(source) == [(2, "trainer.cli.main")]
     assert LAYERS[package_of("trainer.cli.main")] > LAYERS[package_of("trainer.db")]
+
+
+def test_the_scheduler_adapter_builds_no_sql() -> None:
+    """The adapter is pure: card rows and SQL belong to the store and the layers above."""
+    scheduling = PACKAGE_DIR / "scheduling"
+    for path in sorted(scheduling.rglob("*.py")):
+        tree = ast.parse(path.read_text(), str(path))
+        imported = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        imported += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+        assert [m for m in imported if m.split(".")[0] == "sqlalchemy"] == [], path.name

@@ -26,11 +26,18 @@ from trainer.content.parser import CardSpec, SectionSpec, TopicSpec
 from trainer.errors import UsageError
 from trainer.reports import render
 from trainer.reports.csv_report import COLUMNS, inert
-from trainer.reports.figures import Report, Scope, build_report, first_all_done
+from trainer.reports.figures import (
+    Report,
+    Scope,
+    build_report,
+    first_all_done,
+    retrievability_sum,
+)
 from trainer.reports.markdown import escape
-from trainer.scheduling.adapter import Memory, Scheduler, memory_of
+from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.db import create_db_engine, reader
+from trainer.store.memory import Memory, memory_of
 from trainer.store.models import Card, CardState, Deck, Rating, ReviewLog
 from trainer.store.settings import Settings
 from trainer.study.mastery import roadmap_progress
@@ -203,7 +210,7 @@ def test_retrievability_in_sql_is_fsrs_for_any_stability_and_days(
     stability: float, elapsed: int
 ) -> None:
     scheduler = Scheduler(Settings())
-    sql = select(scheduler.retrievability_sum(literal(stability), literal(elapsed)))
+    sql = select(retrievability_sum(scheduler, literal(stability), literal(elapsed)))
     with SQL_ENGINE.connect() as conn:
         value = conn.scalar(sql)
     memory = Memory(state=CardState.REVIEW, stability_days=stability, last_review_day=TODAY)

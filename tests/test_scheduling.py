@@ -12,8 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import recorded_with_fsrs
-from trainer.scheduling.adapter import Memory, Scheduler, fuzzed_interval
+from trainer.scheduling.adapter import Scheduler, fuzzed_interval
 from trainer.scheduling.days import DayClock
+from trainer.store.memory import Memory
 from trainer.store.models import CardState, Rating
 from trainer.store.settings import Settings
 

@@ -13,8 +13,9 @@ from conftest import NOW, engine_of
 from trainer.cli.review_screen import KeyReader, ReviewScreen, answer_matches, format_interval
 from trainer.content.builtin_sync import upsert_cards, upsert_roadmap
 from trainer.content.parser import CardSpec, SectionSpec, TopicSpec, parse_deck
-from trainer.scheduling.adapter import Memory, Outcome
+from trainer.scheduling.adapter import Outcome
 from trainer.scheduling.days import DayClock
+from trainer.store.memory import Memory
 from trainer.store.models import Card, CardState, Deck, ReviewLog
 from trainer.store.settings import Settings
 from trainer.study.queue import Focus

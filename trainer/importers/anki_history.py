@@ -29,8 +29,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from trainer.scheduling.adapter import Memory, Scheduler
+from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
+from trainer.store.memory import Memory
 from trainer.store.models import CardState, Rating
 
 #: Anki's default "historical retention" of SM-2 reviews, used by the SM-2 conversion.

@@ -35,9 +35,10 @@ from trainer.errors import DeckError, UsageError
 from trainer.importers.anki_history import rebuild
 from trainer.importers.html_text import media_token
 from trainer.importers.imported import ImportedDeck, MediaFile
-from trainer.scheduling.adapter import Scheduler, memory_values
+from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.lookup import find
+from trainer.store.memory import memory_values
 from trainer.store.models import Card, Deck, ReviewLog, Topic
 
 #: Longest deck name the schema holds.

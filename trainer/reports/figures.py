@@ -16,7 +16,19 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 from itertools import groupby
 
-from sqlalchemy import Connection, Date, SQLColumnExpression, and_, case, func, literal, or_, select
+from sqlalchemy import (
+    Connection,
+    Date,
+    Float,
+    SQLColumnExpression,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.sql import ColumnElement
 
 from trainer.scheduling.adapter import Scheduler
@@ -296,6 +308,23 @@ def _narrow(structure: _Structure, chosen: Selection) -> _Structure:
     return _Structure(sections, structure.decks_of_topic, ())
 
 
+def retrievability_sum(
+    scheduler: Scheduler,
+    stability_days: SQLColumnExpression[float | None],
+    elapsed_days: SQLColumnExpression[int],
+) -> ColumnElement[float]:
+    """SQL for the sum, over the rows aggregated, of the chance of recalling a card
+    ``elapsed_days`` learner days after a review that left it at ``stability_days``, on
+    ``scheduler``'s forgetting curve (:attr:`~trainer.scheduling.adapter.Scheduler.
+    forgetting_curve`; :meth:`~trainer.scheduling.adapter.Scheduler.retrievability` gives the
+    same value for one card). Negative elapsed days count as 0; rows without a stability add
+    nothing."""
+    factor, decay = (literal(value, Float) for value in scheduler.forgetting_curve)
+    elapsed = cast(case((elapsed_days < 0, 0), else_=elapsed_days), Float)
+    curve = func.power(1.0 + factor * elapsed / stability_days, decay)
+    return func.coalesce(func.sum(case((stability_days > 0, curve))), 0.0)
+
+
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     """SQL counting the rows aggregated for which ``condition`` holds."""
     return func.count(case((condition, 1)))
@@ -343,8 +372,8 @@ def _card_figures(
             _count(due_soon),
             func.max(Card.last_review_at),
             _count(reviewed),
-            scheduler.retrievability_sum(Card.stability_days, elapsed),
-            scheduler.retrievability_sum(Card.stability_days, elapsed + RECENT_DAYS),
+            retrievability_sum(scheduler, Card.stability_days, elapsed),
+            retrievability_sum(scheduler, Card.stability_days, elapsed + RECENT_DAYS),
         )
         .where(Card.active.is_(True), *_in_decks(Card.deck_id, deck_ids))
         .group_by(Card.deck_id)

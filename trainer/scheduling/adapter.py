@@ -1,7 +1,9 @@
-"""The one adapter to the ``fsrs`` package (FSRS-6): card rows in, next memory state out.
+"""The one adapter to the ``fsrs`` package (FSRS-6): a card's memory state in, the next one out.
 
 Pure: every function takes ``now`` (aware UTC) and a :class:`~trainer.scheduling.days.DayClock`,
-and never reads the clock, prints or touches the database.
+works on :class:`~trainer.store.memory.Memory` values (reading card rows into them and writing
+them back is the caller's, through :mod:`trainer.store.memory`), and never reads the clock,
+prints, builds SQL or touches the database.
 
 FSRS was fitted on day-based review data and ``fsrs`` counts elapsed time in whole 24-hour
 periods, so reviews are handed to it at the *start of their learner day* (as Anki does): each
@@ -22,32 +24,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 import fsrs
 from fsrs.scheduler import FUZZ_RANGES
-from sqlalchemy import Float, SQLColumnExpression, case, cast, func, literal
-from sqlalchemy.sql import ColumnElement
 
 from trainer.scheduling.days import DayClock
-from trainer.store.models import Card, CardState, Rating
+from trainer.store.memory import Memory
+from trainer.store.models import CardState, Rating
 from trainer.store.settings import Settings
-
-
-@dataclass(frozen=True)
-class Memory:
-    """A card's scheduling state, as stored on a card row (:class:`trainer.store.models.Card`)."""
-
-    state: CardState = CardState.NEW
-    step: int | None = None
-    stability_days: float | None = None
-    difficulty: float | None = None
-    due_at: datetime | None = None
-    due_day: date | None = None
-    last_review_at: datetime | None = None
-    last_review_day: date | None = None
-    reps: int = 0
-    lapses: int = 0
 
 
 @dataclass(frozen=True)
@@ -209,56 +193,10 @@ class Scheduler:
         card = self._to_fsrs(card_id, memory, day)
         return float(self._fsrs.get_card_retrievability(card, _anchor(day)))
 
-    def retrievability_sum(
-        self,
-        stability_days: SQLColumnExpression[float | None],
-        elapsed_days: SQLColumnExpression[int],
-    ) -> ColumnElement[float]:
-        """SQL for the sum, over the rows aggregated, of FSRS-6's retrievability ``elapsed_days``
-        learner days after a review that left a card at ``stability_days``: R(t, S) = (1 + F * t
-        / S) ** -w20 with F = 0.9 ** (-1 / w20) - 1, so R(S, S) = 0.9 (FSRS-6, the formula of
-        ``fsrs.Scheduler.get_card_retrievability``; :meth:`retrievability` gives the same value
-        for one card). Negative elapsed days count as 0; rows without a stability add nothing.
-        """
-        elapsed = cast(case((elapsed_days < 0, 0), else_=elapsed_days), Float)
-        factor, decay = literal(self._factor, Float), literal(self._decay, Float)
-        curve = func.power(1.0 + factor * elapsed / stability_days, decay)
-        return func.coalesce(func.sum(case((stability_days > 0, curve))), 0.0)
-
-
-#: The card columns that make up a :class:`Memory`, in field order.
-MEMORY_COLUMNS = (
-    Card.state,
-    Card.step,
-    Card.stability_days,
-    Card.difficulty,
-    Card.due_at,
-    Card.due_day,
-    Card.last_review_at,
-    Card.last_review_day,
-    Card.reps,
-    Card.lapses,
-)
-
-
-def memory_of(row: Any) -> Memory:
-    """The :class:`Memory` in a card row (a ``Card`` or a result row holding MEMORY_COLUMNS)."""
-    return Memory(
-        state=CardState(row.state),
-        step=row.step,
-        stability_days=row.stability_days,
-        difficulty=row.difficulty,
-        due_at=row.due_at,
-        due_day=row.due_day,
-        last_review_at=row.last_review_at,
-        last_review_day=row.last_review_day,
-        reps=row.reps,
-        lapses=row.lapses,
-    )
-
-
-def memory_values(memory: Memory) -> dict[str, Any]:
-    """Column values that store ``memory`` on a card row (for an UPDATE)."""
-    values = {column.key: getattr(memory, column.key) for column in MEMORY_COLUMNS}
-    values["state"] = int(memory.state)
-    return values
+    @property
+    def forgetting_curve(self) -> tuple[float, float]:
+        """FSRS-6's forgetting curve as (factor F, decay d): a card left at stability S (days)
+        is recalled t days later with chance R(t, S) = (1 + F * t / S) ** d, where d = -w20 and
+        F = 0.9 ** (1 / d) - 1, so R(S, S) = 0.9 (the formula of
+        ``fsrs.Scheduler.get_card_retrievability``)."""
+        return self._factor, self._decay

@@ -29,16 +29,10 @@ from sqlalchemy import (
     update,
 )
 
-from trainer.scheduling.adapter import (
-    MEMORY_COLUMNS,
-    Memory,
-    Outcome,
-    Scheduler,
-    memory_of,
-    memory_values,
-)
+from trainer.scheduling.adapter import Outcome, Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.db import reader
+from trainer.store.memory import MEMORY_COLUMNS, Memory, memory_of, memory_values
 from trainer.store.models import Card, CardState, Deck, Rating, ReviewLog, Section, Topic
 from trainer.store.prepared import PreparedWrite
 from trainer.store.settings import Settings
