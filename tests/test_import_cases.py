@@ -101,3 +101,49 @@ def test_one_odd_quote_among_many_good_rows_refuses_nothing(tmp_path: Path, db_p
     assert code == 0
     assert "783 added, 0 updated, 0 unchanged, 0 skipped" in out
     assert imported_cards(db_path)["big"][400] == ('"question 400', "answer 400")
+
+
+# The delimiter -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "cards"),
+    [
+        (  # a row of commas and an answer with commas do not make a tab file a comma file
+            "sun\tstar, yellow, G-type\n,,,,\nmoon\tsatellite\nmars\tplanet, red\n",
+            [("sun", "star, yellow, G-type"), ("moon", "satellite"), ("mars", "planet, red")],
+        ),
+        (  # one ragged row and an empty field
+            "a\tb\nc\t\nd\te\tf\ng\th\ni, j\tk\n",
+            [("a", "b"), ("d", "e\n\nf"), ("g", "h"), ("i, j", "k")],
+        ),
+        (  # pipes, with a stray comma and semicolon
+            "one|1\ntwo|2, or II\nthree; 3|III\n",
+            [("one", "1"), ("two", "2, or II"), ("three; 3", "III")],
+        ),
+        (  # semicolons (a spreadsheet in a comma-decimal locale)
+            "pi;3,14159\ne;2,71828\nphi;1,618\n",
+            [("pi", "3,14159"), ("e", "2,71828"), ("phi", "1,618")],
+        ),
+        (  # commas where a few rows also hold a colon or a tab
+            "Emacs: cancel,C-g\nVim: quit,:q\nsave,C-x C-s\nsplit\twindow,C-x 2\n",
+            [
+                ("Emacs: cancel", "C-g"),
+                ("Vim: quit", ":q"),
+                ("save", "C-x C-s"),
+                ("split window", "C-x 2"),
+            ],
+        ),
+        (  # colons only
+            "Hund:dog\nKatze:cat\nMaus:mouse\n",
+            [("Hund", "dog"), ("Katze", "cat"), ("Maus", "mouse")],
+        ),
+    ],
+)
+def test_the_delimiter_is_the_one_splitting_most_rows_alike(
+    tmp_path: Path, db_path: Path, text: str, cards: list[tuple[str, str]]
+) -> None:
+    path = write(tmp_path, "deck.txt", text)
+    code, out, _ = run("import", str(path))
+    assert code == 0, out
+    assert imported_cards(db_path) == {"deck": cards}

@@ -11,10 +11,11 @@ Anki's header lines at the top of the file are understood (Anki manual, "Importi
 ``#deck column:``, ``#tags column:``, ``#guid column:`` (1-based column numbers). Other lines
 starting with ``#`` at the top are comments.
 
-Without ``#separator:`` the delimiter is the first of tab, ``;``, ``,`` and ``|`` that splits
-the first rows into the same number (at least two) of fields. Without ``#columns:``, a first
-row made only of column names (``Front``, ``Back``, ``Question``, ``Answer``, ...) names the
-columns. Without ``#html:``, a field is read as HTML when it holds a tag or an entity.
+Without ``#separator:`` the delimiter is the one of tab, ``|``, ``;``, ``,`` and ``:`` that
+splits most of the first rows into the same number (at least two) of fields. Without
+``#columns:``, a first row made only of column names (``Front``, ``Back``, ``Question``,
+``Answer``, ...) names the columns. Without ``#html:``, a field is read as HTML when it holds a
+tag or an entity.
 
 Mapping: the first field column is the question (``Text`` of a cloze note), the second the
 answer (``Back Extra`` of a cloze note), further field columns are added to the answer. A note
@@ -25,11 +26,11 @@ earlier card, are skipped and counted.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 
 from trainer.content.parser import CardSpec, slugify
 from trainer.errors import DeckError
@@ -51,10 +52,10 @@ SEPARATORS = {
     "pipe": "|",
     "colon": ":",
 }
-#: Delimiters tried, in this order, when the file does not name one.
-GUESSED = ("\t", ";", ",", "|")
+#: Delimiters tried when the file does not name one; the first wins a tie.
+GUESSED = ("\t", "|", ";", ",", ":")
 #: Rows looked at to guess the delimiter.
-GUESS_ROWS = 20
+GUESS_ROWS = 200
 _QUESTION_NAMES = {"front", "question", "q", "term", "word", "prompt", "text", "cloze"}
 _ANSWER_NAMES = {"back", "answer", "a", "definition", "meaning", "response", "back extra"}
 _META_NAMES = {"tags": "tags", "guid": "guid", "deck": "deck", "notetype": "notetype"}
@@ -176,21 +177,25 @@ def _read_header(text: str, path: str) -> _Layout:
 
 
 def _guess_delimiter(body: str) -> str:
-    """The first of :data:`GUESSED` giving the same field count (2 or more) on the first rows;
-    failing that, the one splitting the first rows most; failing that, a comma."""
-    sample = "\n".join(body.split("\n", GUESS_ROWS)[:GUESS_ROWS])
-    best, best_count = ",", 1
+    """The delimiter that splits the most of the first :data:`GUESS_ROWS` rows into the same
+    number (two or more) of fields; on a tie, the first in :data:`GUESSED`; a comma when none
+    splits any row.
+
+    So one ragged row, a row of commas or an empty field does not outvote a tab that splits
+    every other row alike. (Anki takes the first of tab, pipe, semicolon, colon and comma
+    found anywhere in the file's first 8 KiB, which a single comma in a tab file defeats.)
+    """
+    best, best_rows = ",", 0
     for candidate in GUESSED:
-        try:
-            counts = [len(r) for r in csv.reader(io.StringIO(sample), delimiter=candidate) if r]
-        except csv.Error:
-            continue
-        if len(counts) > 1:
-            counts = counts[:-1]  # the sample may cut the last row short
-        if counts and min(counts) >= 2 and len(set(counts)) == 1:
-            return candidate
-        if counts and min(counts) > best_count:
-            best, best_count = candidate, min(counts)
+        counts = Counter(
+            len(fields)
+            for _line, fields in islice(split_rows(body, candidate, 0), GUESS_ROWS)
+            if len(fields) > 1
+        )
+        if counts:
+            rows = counts.most_common(1)[0][1]
+            if rows > best_rows:
+                best, best_rows = candidate, rows
     return best
 
 
