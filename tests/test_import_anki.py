@@ -14,7 +14,7 @@ import pytest
 import zstandard
 
 from tests.fixtures.anki.legacy import edit_collection
-from trainer.errors import DeckError
+from trainer.errors import DeckError, Problem
 from trainer.importers import anki
 from trainer.importers.anki import read_anki
 from trainer.importers.anki_history import (
@@ -208,8 +208,36 @@ def test_a_broken_note_is_named_by_its_id(tmp_path: Path) -> None:
     edit_collection(
         package, lambda db: db.execute("UPDATE notes SET flds = x'00' WHERE guid = 'cl'")
     )
-    with pytest.raises(DeckError, match=r"lists.apkg: note \d+: GUID, tags or fields are not text"):
+    with pytest.raises(DeckError) as caught:
         read_anki(package, "lists.apkg")
+    [problem] = caught.value.problems
+    note_id = _note_id(package, "cl")
+    assert problem == Problem(
+        "lists.apkg", None, "GUID, tags or fields are not text", f"note {note_id}"
+    )
+    assert str(caught.value) == f"lists.apkg: note {note_id}: GUID, tags or fields are not text"
+
+
+def _note_id(package: Path, guid: str) -> int:
+    with zipfile.ZipFile(package) as archive:
+        data = archive.read("collection.anki2")
+    database = package.with_name("read.db")
+    database.write_bytes(data)
+    connection = sqlite3.connect(database)
+    try:
+        (note_id,) = connection.execute("SELECT id FROM notes WHERE guid = ?", (guid,)).fetchone()
+    finally:
+        connection.close()
+    return int(note_id)
+
+
+def test_cards_carry_their_note_id_and_no_line(tmp_path: Path) -> None:
+    package = build_package(tmp_path)
+    cards = read_anki(package, "lists.apkg").cards
+    assert {(card.key, card.note_id, card.line) for card in cards if card.key.startswith("cl")} == {
+        ("cl#c1", _note_id(package, "cl"), None),
+        ("cl#c2", _note_id(package, "cl"), None),
+    }
 
 
 def test_a_schedule_that_is_no_date_is_refused_with_history(tmp_path: Path) -> None:

@@ -112,6 +112,7 @@ def test_reimport_changes_nothing_and_an_edit_updates_in_place_keeping_history(
             "unchanged": 1,
             "skipped": 0,
             "error": None,
+            "problems": [],
         }
     ]
     with Session(engine) as db:
@@ -137,6 +138,26 @@ def test_a_bad_file_imports_nothing_while_the_good_ones_import(
     assert out == f'{deck_file} -> deck "python": 2 added, 0 updated, 0 unchanged, 0 skipped\n'
     assert err == f"{bad}: not imported\nError: {bad}:3: 'Q:' without an 'A:' line for its answer\n"
     assert _decks(db_path) == {"python": ("import", 2)}
+
+
+def test_json_lists_each_problem_of_a_bad_file_as_a_value(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.md"
+    bad.write_text("Q: dangling\n\nQ:\nA: x\n")
+    code, out, _ = run("import", str(bad), "--json")
+    assert code == 1
+    [result] = json.loads(out)
+    assert result["problems"] == [
+        {
+            "path": str(bad),
+            "line": 1,
+            "message": "'Q:' without an 'A:' line for its answer",
+            "where": None,
+        },
+        {"path": str(bad), "line": 3, "message": "card with an empty question", "where": None},
+    ]
+    assert result["error"] == "\n".join(
+        f"{bad}:{p['line']}: {p['message']}" for p in result["problems"]
+    )
 
 
 def test_a_dry_run_writes_nothing(deck_file: Path, db_path: Path) -> None:

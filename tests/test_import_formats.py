@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from trainer.content.parser import CardSpec
-from trainer.errors import DeckError
+from trainer.errors import DeckError, Problem
 from trainer.importers.delimited import read_delimited
 from trainer.importers.detect import detect_format, read_file
 from trainer.importers.imported import front_key
@@ -133,19 +133,21 @@ def test_rows_without_a_side_and_repeats_are_skipped_and_counted() -> None:
 
 
 @pytest.mark.parametrize(
-    ("data", "problem"),
+    ("data", "line", "message"),
     [
-        (b"#separator:Dash\na-b\n", "x.csv:1: unknown #separator 'Dash'"),
-        (b"#html:yes\n#tags column:0\nq,a\n", "x.csv:1: #html must be true or false, not 'yes'"),
-        (b"#tags column:0\nq,a\n", "x.csv:1: #tags column must be a column number from 1, not '0'"),
-        (b"q,a\nq2,\xff\n", "x.csv:2: not UTF-8 text (byte 7); save the file as UTF-8"),
-        (b"q,a\nq\x00,a\n", "x.csv:2: a NUL character: this is a binary file, not text"),
+        (b"#separator:Dash\na-b\n", 1, "unknown #separator 'Dash'"),
+        (b"#html:yes\n#tags column:0\nq,a\n", 1, "#html must be true or false, not 'yes'"),
+        (b"#tags column:0\nq,a\n", 1, "#tags column must be a column number from 1, not '0'"),
+        (b"q,a\nq2,\xff\n", 2, "not UTF-8 text (byte 7); save the file as UTF-8"),
+        (b"q,a\nq\x00,a\n", 2, "a NUL character: this is a binary file, not text"),
     ],
 )
-def test_a_bad_file_names_the_line_and_what_to_fix(data: bytes, problem: str) -> None:
+def test_a_bad_file_names_the_line_and_what_to_fix(data: bytes, line: int, message: str) -> None:
     with pytest.raises(DeckError) as caught:
         read_delimited(data, "x.csv")
-    assert caught.value.problems[0].startswith(problem)
+    problem = caught.value.problems[0]
+    assert (problem.path, problem.line, problem.where) == ("x.csv", line, None)
+    assert problem.message.startswith(message)
 
 
 MARKDOWN = """---
@@ -257,9 +259,9 @@ def test_markdown_cards_are_found_inside_ordinary_notes() -> None:
 def test_markdown_problems_name_their_lines() -> None:
     with pytest.raises(DeckError) as caught:
         read_markdown(b"Q: dangling\n\n# Heading\nQ:\nA: x\n", "n.md")
-    assert caught.value.problems == [
-        "n.md:1: 'Q:' without an 'A:' line for its answer",
-        "n.md:4: card with an empty question",
+    assert list(caught.value.problems) == [
+        Problem("n.md", 1, "'Q:' without an 'A:' line for its answer"),
+        Problem("n.md", 4, "card with an empty question"),
     ]
 
 

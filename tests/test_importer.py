@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from trainer.content.builtin_sync import read_builtin, sync_builtin, upsert_cards
 from trainer.content.parser import CardSpec
-from trainer.errors import DeckError
+from trainer.errors import DeckError, Problem
 from trainer.store.db import open_database
 from trainer.store.models import Card, Deck, ReviewLog, Section, Topic
 from trainer.store.resources import DECKS_DIR
@@ -131,11 +131,12 @@ def test_one_bad_file_loads_nothing_and_names_every_problem(
     with factory.begin() as db, pytest.raises(DeckError) as caught:
         sync_builtin(db, decks)
     bad, dup = decks / "01-basics" / "bad.toml", decks / "01-basics" / "dup.toml"
-    assert caught.value.problems == [
-        f"{bad}:2: basic card needs 'back'",
-        f"{bad}:2: basic card needs 'front'",
-        f"{bad}:2: card needs a 'docs' link to the page it rests on",
-        f"{dup}:1: topic 'algorithms' already has {decks / '01-basics' / 'algorithms.toml'}",
+    algorithms = decks / "01-basics" / "algorithms.toml"
+    assert list(caught.value.problems) == [
+        Problem(str(bad), 2, "basic card needs 'back'"),
+        Problem(str(bad), 2, "basic card needs 'front'"),
+        Problem(str(bad), 2, "card needs a 'docs' link to the page it rests on"),
+        Problem(str(dup), 1, f"topic 'algorithms' already has {algorithms}"),
     ]
     with factory() as db:
         assert db.scalar(select(func.count(Section.id))) == 0

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trainer.content.parser import parse_deck, parse_roadmap, slugify
-from trainer.errors import DeckError
+from trainer.errors import DeckError, Problem
 from trainer.store.resources import ROADMAP_FILE
 
 
@@ -43,11 +43,11 @@ def test_roadmap_errors_name_the_line() -> None:
     text = "- [ ] Early\n## A\n- [ ] One\n- oops\n- [ ] one\n## Empty\n"
     with pytest.raises(DeckError) as caught:
         parse_roadmap(text, "r.md")
-    assert caught.value.problems == [
-        "r.md:1: topic before the first '## Section' heading",
-        "r.md:4: a topic line reads '- [ ] Title (subtopics)'",
-        "r.md:5: topic 'one' already on line 3",
-        "r.md: section 'Empty' has no topics",
+    assert list(caught.value.problems) == [
+        Problem("r.md", 1, "topic before the first '## Section' heading"),
+        Problem("r.md", 4, "a topic line reads '- [ ] Title (subtopics)'"),
+        Problem("r.md", 5, "topic 'one' already on line 3"),
+        Problem("r.md", None, "section 'Empty' has no topics"),
     ]
 
 
@@ -152,29 +152,31 @@ answer = "z"
 """
     with pytest.raises(DeckError) as caught:
         parse_deck(text, "d.toml")
-    assert caught.value.problems == [
-        "d.toml:2: unknown key 'colour'",
-        "d.toml:4: basic card needs 'back'",
-        "d.toml:7: unknown key 'bakc' for a basic card",
-        "d.toml:10: duplicate id 'a' (first on line 4)",
-        "d.toml:15: card needs an 'id' of lower-case letters, digits and '-'",
-        "d.toml:24: 'answer' must be one of 'choices', exactly",
+    assert list(caught.value.problems) == [
+        Problem("d.toml", 2, "unknown key 'colour'"),
+        Problem("d.toml", 4, "basic card needs 'back'"),
+        Problem("d.toml", 7, "unknown key 'bakc' for a basic card"),
+        Problem("d.toml", 10, "duplicate id 'a' (first on line 4)"),
+        Problem("d.toml", 15, "card needs an 'id' of lower-case letters, digits and '-'"),
+        Problem("d.toml", 24, "'answer' must be one of 'choices', exactly"),
     ]
 
 
 def test_builtin_decks_need_topic_and_docs() -> None:
     with pytest.raises(DeckError) as caught:
         parse_deck('[[card]]\nid = "a"\nfront = "Q"\nback = "A"\n', "d.toml", builtin=True)
-    assert caught.value.problems == [
-        "d.toml:1: a built-in deck needs 'topic = \"<topic slug>\"'",
-        "d.toml:1: card needs a 'docs' link to the page it rests on",
+    assert list(caught.value.problems) == [
+        Problem("d.toml", 1, "a built-in deck needs 'topic = \"<topic slug>\"'"),
+        Problem("d.toml", 1, "card needs a 'docs' link to the page it rests on"),
     ]
 
 
 def test_toml_syntax_error_names_line_and_column() -> None:
     with pytest.raises(DeckError) as caught:
         parse_deck('topic = "x"\n\n[[card]]\nid = "a\n', "d.toml")
-    assert caught.value.problems == ["d.toml:4: Illegal character '\\n' (column 8)"]
+    assert list(caught.value.problems) == [
+        Problem("d.toml", 4, "Illegal character '\\n' (column 8)")
+    ]
 
 
 def test_a_header_inside_a_multiline_string_does_not_shift_lines() -> None:
@@ -184,10 +186,10 @@ def test_a_header_inside_a_multiline_string_does_not_shift_lines() -> None:
     )
     with pytest.raises(DeckError) as caught:
         parse_deck(text, "d.toml")
-    assert caught.value.problems == [
-        "d.toml:8: basic card needs 'back'",
-        "d.toml:8: basic card needs 'front'",
-        "d.toml:9: card needs an 'id' of lower-case letters, digits and '-'",
+    assert list(caught.value.problems) == [
+        Problem("d.toml", 8, "basic card needs 'back'"),
+        Problem("d.toml", 8, "basic card needs 'front'"),
+        Problem("d.toml", 9, "card needs an 'id' of lower-case letters, digits and '-'"),
     ]
 
 
@@ -197,7 +199,8 @@ def test_junk_text_never_crashes_the_deck_parser(text: str) -> None:
     try:
         parse_deck(text, "junk.toml")
     except DeckError as exc:
-        assert all(p.startswith("junk.toml:") for p in exc.problems)
+        assert exc.problems
+        assert all(p.path == "junk.toml" and p.line and p.line >= 1 for p in exc.problems)
 
 
 @settings(max_examples=300, deadline=None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -11,7 +12,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from trainer.errors import TrainerError
+from trainer.errors import DeckError, TrainerError
 from trainer.importers.store import FileSummary
 from trainer.importers.store import Progress as ProgressCallback
 
@@ -100,12 +101,23 @@ def render_summaries(paths: Sequence[Path], results: Sequence[Result], dry_run: 
 
 def summary_json(paths: Sequence[Path], results: Sequence[Result]) -> list[dict[str, Any]]:
     """Per file: ``path``, ``deck``, the counts ``added``, ``updated``, ``unchanged``,
-    ``skipped``, and ``error`` (the message, or null when the file imported)."""
+    ``skipped``, ``error`` (the message, or null when the file imported) and ``problems``
+    (each problem of a file that could not be read as ``path``, ``line``, ``message`` and
+    ``where``; empty otherwise)."""
     out: list[dict[str, Any]] = []
     for path, result in zip(paths, results, strict=True):
         if isinstance(result, TrainerError):
             counts = dict.fromkeys(("added", "updated", "unchanged", "skipped"), 0)
-            out.append({"path": str(path), "deck": None, **counts, "error": str(result)})
+            problems = result.problems if isinstance(result, DeckError) else ()
+            out.append(
+                {
+                    "path": str(path),
+                    "deck": None,
+                    **counts,
+                    "error": str(result),
+                    "problems": [asdict(problem) for problem in problems],
+                }
+            )
         else:
             out.append(
                 {
@@ -116,6 +128,7 @@ def summary_json(paths: Sequence[Path], results: Sequence[Result]) -> list[dict[
                     "unchanged": result.unchanged,
                     "skipped": result.skipped,
                     "error": None,
+                    "problems": [],
                 }
             )
     return out

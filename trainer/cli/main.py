@@ -241,7 +241,11 @@ def lint(paths: tuple[Path, ...], as_json: bool) -> None:
     findings, cards = lint_paths(list(paths) or [DECKS_DIR])
     errors = sum(f.level == "error" for f in findings)
     if as_json:
-        report = {"cards": cards, "errors": errors, "findings": [asdict(f) for f in findings]}
+        report = {
+            "cards": cards,
+            "errors": errors,
+            "findings": [{"level": f.level, **asdict(f.problem)} for f in findings],
+        }
         click.echo(json.dumps(report, indent=2))
     else:
         for finding in findings:

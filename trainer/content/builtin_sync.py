@@ -17,7 +17,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from trainer.content.parser import CardSpec, DeckSpec, SectionSpec, parse_deck, parse_roadmap
-from trainer.errors import DeckError
+from trainer.errors import DeckError, Problem
 from trainer.store.models import Card, CardState, Deck, Section, Setting, Topic
 from trainer.store.prepared import PreparedWrite
 from trainer.store.resources import DECKS_DIR
@@ -166,7 +166,7 @@ def fingerprint(files: Iterable[Path], root: Path) -> str:
 
 def read_builtin(decks_dir: Path) -> tuple[tuple[SectionSpec, ...], list[DeckSpec]]:
     """Parse the roadmap and all built-in decks; raise one :class:`DeckError` for all problems."""
-    problems: list[str] = []
+    problems: list[Problem] = []
     roadmap_path = decks_dir / "roadmap.md"
     sections: tuple[SectionSpec, ...] = ()
     try:
@@ -183,12 +183,14 @@ def read_builtin(decks_dir: Path) -> tuple[tuple[SectionSpec, ...], list[DeckSpe
             problems.extend(exc.problems)
             continue
         except UnicodeDecodeError:
-            problems.append(f"{path}:1: not UTF-8 text")
+            problems.append(Problem(str(path), 1, "not UTF-8 text"))
             continue
         if sections and deck.topic not in topic_slugs:
-            problems.append(f"{path}:1: topic '{deck.topic}' is not in the roadmap")
+            problems.append(Problem(str(path), 1, f"topic '{deck.topic}' is not in the roadmap"))
         elif deck.topic in owner:
-            problems.append(f"{path}:1: topic '{deck.topic}' already has {owner[deck.topic]}")
+            problems.append(
+                Problem(str(path), 1, f"topic '{deck.topic}' already has {owner[deck.topic]}")
+            )
         else:
             owner[str(deck.topic)] = str(path)
             decks.append(deck)
@@ -205,7 +207,7 @@ def builtin_change(conn: Connection, decks_dir: Path = DECKS_DIR) -> str | None:
     """
     files = builtin_files(decks_dir)
     if not files[0].is_file():
-        raise DeckError([f"{files[0]}: the built-in roadmap is missing"])
+        raise DeckError([Problem(str(files[0]), None, "the built-in roadmap is missing")])
     stamp = fingerprint(files, decks_dir)
     stored = conn.scalar(select(Setting.value).where(Setting.key == FINGERPRINT_KEY))
     return None if stored == stamp else stamp

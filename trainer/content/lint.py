@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trainer.content.parser import CardSpec, DeckSpec, parse_deck, parse_roadmap, slugify
-from trainer.errors import DeckError
+from trainer.errors import DeckError, Problem
 
 MIN_TOPIC_CARDS = 15
 MIN_SUBTOPIC_CARDS = 3
@@ -27,16 +27,18 @@ FENCE_RE = re.compile(r"^```([^\n`]*)\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
 @dataclass(frozen=True)
 class Finding:
-    """One problem: ``level`` is ``"error"`` or ``"warning"``."""
+    """One problem and its ``level``: ``"error"`` or ``"warning"``; reads
+    ``path:line: level: message``."""
 
-    path: str
-    line: int
     level: str
-    message: str
+    problem: Problem
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.level}: {self.message}"
+        return f"{self.problem.location}: {self.level}: {self.problem.message}"
+
+
+def _error(path: Path | str, line: int | None, message: str) -> Finding:
+    return Finding("error", Problem(str(path), line, message))
 
 
 def deck_files(paths: list[Path]) -> list[Path]:
@@ -74,33 +76,23 @@ def _lint_file(path: Path, builtin: bool) -> tuple[DeckSpec | None, list[Finding
     try:
         deck = parse_deck(path.read_text(encoding="utf-8"), str(path), builtin=builtin)
     except (OSError, UnicodeDecodeError) as exc:
-        return None, [Finding(str(path), 0, "error", f"cannot read: {exc}")]
+        return None, [_error(path, None, f"cannot read: {exc}")]
     except DeckError as exc:
-        return None, [_from_problem(problem) for problem in exc.problems]
+        return None, [Finding("error", problem) for problem in exc.problems]
     findings: list[Finding] = []
     if not deck.cards:
-        findings.append(Finding(str(path), 1, "warning", "the deck has no cards"))
-    fronts: dict[str, int] = {}
+        findings.append(Finding("warning", Problem(str(path), 1, "the deck has no cards")))
+    fronts: dict[str, int | None] = {}
     for card in deck.cards:
         findings.extend(
-            Finding(str(path), card.line, level, msg) for level, msg in check_card(card)
+            Finding(level, Problem(str(path), card.line, msg)) for level, msg in check_card(card)
         )
         if card.kind != "cloze":
             key = card.front.strip().casefold()
             if key in fronts:
-                findings.append(
-                    Finding(str(path), card.line, "error", f"same front as line {fronts[key]}")
-                )
+                findings.append(_error(path, card.line, f"same front as line {fronts[key]}"))
             fronts.setdefault(key, card.line)
     return deck, findings
-
-
-def _from_problem(problem: str) -> Finding:
-    match = re.match(r"(.*?):(\d+): (.*)", problem, re.DOTALL)
-    if match is None:
-        path, _, message = problem.partition(": ")
-        return Finding(path, 0, "error", message)
-    return Finding(match.group(1), int(match.group(2)), "error", match.group(3))
 
 
 def check_card(card: CardSpec) -> list[tuple[str, str]]:
@@ -151,24 +143,21 @@ def _coverage(roadmap: Path, decks: list[DeckSpec]) -> list[Finding]:
     try:
         sections = parse_roadmap(roadmap.read_text(encoding="utf-8"), str(roadmap))
     except DeckError as exc:
-        return [_from_problem(problem) for problem in exc.problems]
+        return [Finding("error", problem) for problem in exc.problems]
     by_topic = {deck.topic: deck for deck in decks}
     findings: list[Finding] = []
     for section in sections:
         for topic in section.topics:
             deck = by_topic.get(topic.slug)
             if deck is None:
-                findings.append(
-                    Finding(str(roadmap), topic.line, "error", f"topic '{topic.slug}' has no deck")
-                )
+                findings.append(_error(roadmap, topic.line, f"topic '{topic.slug}' has no deck"))
                 continue
             tags = Counter(tag for card in deck.cards for tag in set(card.tags))
             if len(deck.cards) < MIN_TOPIC_CARDS:
                 findings.append(
-                    Finding(
+                    _error(
                         deck.path,
                         1,
-                        "error",
                         f"topic '{topic.slug}' has {len(deck.cards)} cards,"
                         f" needs {MIN_TOPIC_CARDS}",
                     )
@@ -177,10 +166,9 @@ def _coverage(roadmap: Path, decks: list[DeckSpec]) -> list[Finding]:
             for card in deck.cards:
                 if subtopic_tags and not set(subtopic_tags) & set(card.tags):
                     findings.append(
-                        Finding(
+                        _error(
                             deck.path,
                             card.line,
-                            "error",
                             f"card '{card.key}' has no subtopic tag"
                             f" (one of: {', '.join(subtopic_tags)})",
                         )
@@ -189,10 +177,9 @@ def _coverage(roadmap: Path, decks: list[DeckSpec]) -> list[Finding]:
                 tag = slugify(subtopic)
                 if tags[tag] < MIN_SUBTOPIC_CARDS:
                     findings.append(
-                        Finding(
+                        _error(
                             deck.path,
                             1,
-                            "error",
                             f"subtopic '{tag}' has {tags[tag]} cards, needs {MIN_SUBTOPIC_CARDS}",
                         )
                     )

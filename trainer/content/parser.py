@@ -1,7 +1,8 @@
 """Reading the roadmap and deck files into plain values (pure: no database, no output).
 
-The formats are specified in ``docs/deck-format.md``. Every problem found in a file is gathered and
-raised together as one :class:`~trainer.errors.DeckError` whose lines read ``path:line: message``.
+The formats are specified in ``docs/deck-format.md``. Every problem found in a file is gathered
+and raised together as one :class:`~trainer.errors.DeckError` of
+:class:`~trainer.errors.Problem` values.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import tomllib
 from dataclasses import dataclass
 from typing import Any
 
-from trainer.errors import DeckError
+from trainer.errors import DeckError, Problem
 
 KINDS = ("basic", "cloze", "output", "typed", "choice")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -64,8 +65,11 @@ class CardSpec:
 
     ``front`` and ``back`` are the Markdown the review shows. ``accepted`` holds the answers a
     typed card takes (canonical first), empty for other kinds. ``code``/``output`` keep an output
-    card's program and its expected standard output so tests can run them. ``line`` is the line of
-    the card's ``[[card]]`` header.
+    card's program and its expected standard output so tests can run them.
+
+    Where the card came from: ``line`` is the 1-based file line it starts on (a deck file's
+    ``[[card]]`` header, a Markdown card's first line, a CSV row), None for a source without
+    lines; ``note_id`` is the Anki note it was rendered from, None for other sources.
     """
 
     key: str
@@ -77,7 +81,8 @@ class CardSpec:
     accepted: tuple[str, ...] = ()
     code: str | None = None
     output: str | None = None
-    line: int = 0
+    line: int | None = None
+    note_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,7 @@ def parse_roadmap(text: str, path: str) -> tuple[SectionSpec, ...]:
     Raises :class:`DeckError` listing every malformed line, duplicate topic slug, topic outside a
     section or section without topics.
     """
-    problems: list[str] = []
+    problems: list[Problem] = []
     sections: list[tuple[str, list[TopicSpec]]] = []
     seen: dict[str, int] = {}
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -106,23 +111,29 @@ def parse_roadmap(text: str, path: str) -> tuple[SectionSpec, ...]:
         elif line.startswith("- "):
             match = re.fullmatch(r"- \[[ xX]\] (.+)", line)
             if match is None:
-                problems.append(f"{path}:{number}: a topic line reads '- [ ] Title (subtopics)'")
+                problems.append(
+                    Problem(path, number, "a topic line reads '- [ ] Title (subtopics)'")
+                )
                 continue
             if not sections:
-                problems.append(f"{path}:{number}: topic before the first '## Section' heading")
+                problems.append(
+                    Problem(path, number, "topic before the first '## Section' heading")
+                )
                 continue
             title, subtopics = _split_subtopics(match.group(1).strip())
             slug = slugify(title)
             if slug in seen:
-                problems.append(f"{path}:{number}: topic '{slug}' already on line {seen[slug]}")
+                problems.append(
+                    Problem(path, number, f"topic '{slug}' already on line {seen[slug]}")
+                )
                 continue
             seen[slug] = number
             sections[-1][1].append(TopicSpec(slug, title, subtopics, number))
     for title, topics in sections:
         if not topics:
-            problems.append(f"{path}: section '{title}' has no topics")
+            problems.append(Problem(path, None, f"section '{title}' has no topics"))
     if not sections and not problems:
-        problems.append(f"{path}: no '## Section' headings found")
+        problems.append(Problem(path, None, "no '## Section' headings found"))
     if problems:
         raise DeckError(problems)
     return tuple(SectionSpec(slugify(t), t, tuple(topics)) for t, topics in sections)
@@ -146,31 +157,32 @@ def parse_deck(text: str, path: str, *, builtin: bool = False) -> DeckSpec:
     """Parse one deck file's text (see ``docs/deck-format.md``).
 
     ``builtin`` makes ``topic`` and each card's ``docs`` link required, as they are in ``decks/``.
-    Raises :class:`DeckError` with every problem of the file, each as ``path:line: message``.
+    Raises :class:`DeckError` with every problem of the file, in line order.
     """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise DeckError([_toml_error_line(path, exc)]) from None
+        raise DeckError([_toml_problem(path, exc)]) from None
     positions = _card_positions(text)
-    problems: list[str] = []
+    problems: list[Problem] = []
 
     for key in sorted(set(data) - _DECK_KEYS):
-        problems.append(f"{path}:{_top_key_line(text, key)}: unknown key '{key}'")
+        problems.append(Problem(path, _top_key_line(text, key), f"unknown key '{key}'"))
     topic = data.get("topic")
     name = data.get("name")
     if topic is not None and not (isinstance(topic, str) and SLUG_RE.match(topic)):
-        problems.append(f"{path}:{_top_key_line(text, 'topic')}: 'topic' must be a topic slug")
+        problems.append(Problem(path, _top_key_line(text, "topic"), "'topic' must be a topic slug"))
         topic = None
     if name is not None and not (isinstance(name, str) and name.strip()):
-        problems.append(f"{path}:{_top_key_line(text, 'name')}: 'name' must be non-empty text")
+        problems.append(Problem(path, _top_key_line(text, "name"), "'name' must be non-empty text"))
         name = None
     if builtin and "topic" not in data:
-        problems.append(f"{path}:1: a built-in deck needs 'topic = \"<topic slug>\"'")
+        problems.append(Problem(path, 1, "a built-in deck needs 'topic = \"<topic slug>\"'"))
 
     raw_cards = data.get("card", [])
     if not isinstance(raw_cards, list):
-        problems.append(f"{path}:{_top_key_line(text, 'card')}: 'card' must be [[card]] tables")
+        line = _top_key_line(text, "card")
+        problems.append(Problem(path, line, "'card' must be [[card]] tables"))
         raw_cards = []
     cards: list[CardSpec] = []
     siblings: list[CardSpec] = []
@@ -180,22 +192,25 @@ def parse_deck(text: str, path: str, *, builtin: bool = False) -> DeckSpec:
         card_id = raw.get("id") if isinstance(raw, dict) else None
         if isinstance(card_id, str) and card_id in seen_ids:
             problems.append(
-                f"{path}:{key_lines.get('id', header)}: duplicate id '{card_id}' "
-                f"(first on line {seen_ids[card_id]})"
+                Problem(
+                    path,
+                    key_lines.get("id", header),
+                    f"duplicate id '{card_id}' (first on line {seen_ids[card_id]})",
+                )
             )
             continue
         if isinstance(card_id, str):
             seen_ids[card_id] = header
         card_problems: list[tuple[int, str]] = []
         spec = _parse_card(raw, header, key_lines, builtin, card_problems)
-        problems.extend(f"{path}:{line}: {message}" for line, message in card_problems)
+        problems.extend(Problem(path, line, message) for line, message in card_problems)
         if spec is None:
             continue
         cards.append(spec)
         if spec.kind == "cloze":
             siblings.extend(_more_cloze_cards(raw, spec))
     if problems:
-        raise DeckError(sorted(problems, key=_line_of))
+        raise DeckError(sorted(problems, key=lambda problem: problem.line or 0))
     # A note's second and later cloze cards go to the end of the deck, so the answer of one
     # is not shown right before its sibling asks for it.
     return DeckSpec(path, topic, name, (*cards, *siblings))
@@ -300,7 +315,7 @@ def _parse_card(
     )
 
 
-def _cloze_card(raw: dict[str, Any], number: int, header: int) -> CardSpec:
+def _cloze_card(raw: dict[str, Any], number: int, header: int | None) -> CardSpec:
     """Build the card for cloze ``number`` of a validated cloze table."""
     text = raw["text"].strip()
 
@@ -333,13 +348,14 @@ def _join(*parts: str) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
-def _toml_error_line(path: str, exc: tomllib.TOMLDecodeError) -> str:
-    """Turn tomllib's ``msg (at line L, column C)`` into ``path:L: msg (column C)``."""
+def _toml_problem(path: str, exc: tomllib.TOMLDecodeError) -> Problem:
+    """Turn tomllib's ``msg (at line L, column C)`` into ``msg (column C)`` on line L (Python
+    3.11's error keeps the position only in its text)."""
     match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
     if match is None:
-        return f"{path}:1: {exc}"
+        return Problem(path, 1, str(exc))
     message = str(exc)[: match.start()].strip()
-    return f"{path}:{match.group(1)}: {message} (column {match.group(2)})"
+    return Problem(path, int(match.group(1)), f"{message} (column {match.group(2)})")
 
 
 def _scan(text: str) -> list[tuple[int, str]]:
@@ -376,8 +392,3 @@ def _top_key_line(text: str, key: str) -> int:
         if re.match(rf"\s*{re.escape(key)}\s*=", line):
             return number
     return 1
-
-
-def _line_of(problem: str) -> int:
-    match = re.match(r".*?:(\d+):", problem)
-    return int(match.group(1)) if match else 0

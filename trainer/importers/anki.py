@@ -50,7 +50,7 @@ from typing import IO, Any
 import zstandard
 
 from trainer.content.parser import CardSpec, slugify
-from trainer.errors import DeckError
+from trainer.errors import DeckError, Problem
 from trainer.importers.anki_history import (
     LEARNING,
     RELEARNING,
@@ -145,7 +145,7 @@ def read_anki(source: Path | bytes, path: str, with_history: bool = False) -> Im
                 deck = reader.read()
             media = _media(archive, members, source, path, reader.media_references)
     except _ZIP_ERRORS as exc:
-        raise DeckError([f"{path}: damaged zip archive ({_reason(exc)})"]) from None
+        raise _error(path, f"damaged zip archive ({_reason(exc)})") from None
     return ImportedDeck(
         path=path,
         cards=deck.cards,
@@ -155,6 +155,11 @@ def read_anki(source: Path | bytes, path: str, with_history: bool = False) -> Im
         media=media,
         histories=deck.histories,
     )
+
+
+def _error(path: str, message: str, where: str | None = None) -> DeckError:
+    """The error for one problem of the package at ``path`` (``where``: e.g. ``"note 17"``)."""
+    return DeckError([Problem(path, None, message, where)])
 
 
 def _reason(exc: BaseException) -> str:
@@ -167,7 +172,7 @@ def _open_archive(source: Path | bytes, path: str) -> Iterator[zipfile.ZipFile]:
     try:
         archive = zipfile.ZipFile(file)
     except _ZIP_ERRORS as exc:
-        raise DeckError([f"{path}: not a readable zip archive ({_reason(exc)})"]) from None
+        raise _error(path, f"not a readable zip archive ({_reason(exc)})") from None
     with archive:
         yield archive
 
@@ -176,18 +181,16 @@ def _checked_members(archive: zipfile.ZipFile, path: str) -> dict[str, zipfile.Z
     """The archive's members by name, after the safety checks of the module docstring."""
     infos = archive.infolist()
     if len(infos) > MAX_MEMBERS:
-        raise DeckError([f"{path}: {len(infos)} archive members, more than {MAX_MEMBERS}"])
+        raise _error(path, f"{len(infos)} archive members, more than {MAX_MEMBERS}")
     total = 0
     for info in infos:
         name = info.filename
         parts = re.split(r"[\\/]", name)
         if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name) or ".." in parts:
-            raise DeckError(
-                [f"{path}: archive member {name!r} has an absolute path or '..'; refused"]
-            )
+            raise _error(path, f"archive member {name!r} has an absolute path or '..'; refused")
         total += info.file_size
     if total > MAX_TOTAL_BYTES:
-        raise DeckError([f"{path}: unpacks to {total} bytes, more than {MAX_TOTAL_BYTES}"])
+        raise _error(path, f"unpacks to {total} bytes, more than {MAX_TOTAL_BYTES}")
     return {info.filename: info for info in infos}
 
 
@@ -197,7 +200,7 @@ def _read_member(
     """The member's bytes in chunks (zstd-decompressed when ``zstd``); raises
     :class:`DeckError` past ``limit`` bytes."""
     if info.file_size > limit:
-        raise DeckError([f"{path}: {info.filename} is {info.file_size} bytes, over {limit}"])
+        raise _error(path, f"{info.filename} is {info.file_size} bytes, over {limit}")
     with archive.open(info) as raw:
         stream: IO[bytes] = (
             zstandard.ZstdDecompressor().stream_reader(raw, closefd=False) if zstd else raw
@@ -207,10 +210,10 @@ def _read_member(
             while chunk := stream.read(1 << 20):
                 total += len(chunk)
                 if total > limit:
-                    raise DeckError([f"{path}: {info.filename} unpacks past {limit} bytes"])
+                    raise _error(path, f"{info.filename} unpacks past {limit} bytes")
                 yield chunk
         except zstandard.ZstdError as exc:
-            raise DeckError([f"{path}: {info.filename}: damaged zstd data ({exc})"]) from None
+            raise _error(path, f"damaged zstd data ({exc})", info.filename) from None
 
 
 def _unpack_collection(
@@ -218,9 +221,7 @@ def _unpack_collection(
 ) -> None:
     name = next((n for n in COLLECTIONS if n in members), None)
     if name is None:
-        raise DeckError(
-            [f"{path}: no Anki collection inside (looked for {', '.join(COLLECTIONS)})"]
-        )
+        raise _error(path, f"no Anki collection inside (looked for {', '.join(COLLECTIONS)})")
     zstd = name.endswith("b")
     with target.open("wb") as out:
         for chunk in _read_member(archive, members[name], MAX_COLLECTION_BYTES, path, zstd):
@@ -246,7 +247,7 @@ def _media(
         if name not in referenced or member not in members:
             continue
         if not name or name in (".", "..") or re.search(r"[\\/\0]", name):
-            raise DeckError([f"{path}: media file name {name!r} has a folder in it; refused"])
+            raise _error(path, f"media file name {name!r} has a folder in it; refused")
         info = members[member]
         read = _media_reader(source, info, path, zstd)
         files.append(MediaFile(name, size or info.file_size, read))
@@ -260,7 +261,7 @@ def _version(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], path
     try:
         return package_version(b"".join(_read_member(archive, members["meta"], 1024, path, False)))
     except ProtoError as exc:
-        raise DeckError([f"{path}: damaged package metadata ({exc})"]) from None
+        raise _error(path, f"damaged package metadata ({exc})") from None
 
 
 def _media_entries(listing: bytes, protobuf: bool, path: str) -> dict[str, tuple[str, int]]:
@@ -270,9 +271,9 @@ def _media_entries(listing: bytes, protobuf: bool, path: str) -> dict[str, tuple
             return {str(i): entry for i, entry in enumerate(media_names(listing))}
         mapping = json.loads(listing.decode("utf-8"))
     except (ProtoError, ValueError) as exc:
-        raise DeckError([f"{path}: damaged media list ({exc})"]) from None
+        raise _error(path, f"damaged media list ({exc})") from None
     if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
-        raise DeckError([f"{path}: damaged media list (not a map of names)"])
+        raise _error(path, "damaged media list (not a map of names)")
     return {str(k): (v, 0) for k, v in mapping.items()}
 
 
@@ -284,7 +285,7 @@ def _media_reader(
             with _open_archive(source, path) as archive:
                 return b"".join(_read_member(archive, info, MAX_MEDIA_FILE_BYTES, path, zstd))
         except _ZIP_ERRORS as exc:
-            raise DeckError([f"{path}: damaged zip archive ({_reason(exc)})"]) from None
+            raise _error(path, f"damaged zip archive ({_reason(exc)})") from None
 
     return read
 
@@ -303,14 +304,14 @@ class _CollectionReader:
         try:
             connection = sqlite3.connect(uri, uri=True)
         except sqlite3.Error as exc:
-            raise DeckError([f"{self.path}: cannot open the collection ({exc})"]) from None
+            raise _error(self.path, f"cannot open the collection ({exc})") from None
         try:
             connection.execute("PRAGMA trusted_schema = OFF")
             connection.execute("PRAGMA cell_size_check = ON")
             return self._read(connection)
         except sqlite3.Error as exc:
-            raise DeckError(
-                [f"{self.path}: the collection is not a readable Anki database ({exc})"]
+            raise _error(
+                self.path, f"the collection is not a readable Anki database ({exc})"
             ) from None
         finally:
             connection.close()
@@ -325,12 +326,10 @@ class _CollectionReader:
         needed = _NOTE_TABLES + (("revlog",) if self.with_history else ())
         missing = [t for t in needed if tables.get(t) != "table"]
         if missing:
-            raise DeckError([f"{self.path}: not an Anki collection (no table {missing[0]})"])
+            raise _error(self.path, f"not an Anki collection (no table {missing[0]})")
         created = _int(db.execute("SELECT crt FROM col").fetchone(), self.path, "col.crt")
         if self.with_history and not 0 <= created <= LATEST_S:
-            raise DeckError(
-                [f"{self.path}: the collection's creation time {created} is not a date"]
-            )
+            raise _error(self.path, f"the collection's creation time {created} is not a date")
         notetypes = self._notetypes_v18(db) if v18 else self._notetypes_legacy(db)
         decks = self._decks_v18(db) if v18 else self._decks_legacy(db)
         notes = self._notes(db)
@@ -436,7 +435,7 @@ class _CollectionReader:
             back=back,
             tags=tuple(t for t in (slugify(tag) for tag in note.tags.split()) if t),
             accepted=(typed,) if typed else (),
-            line=note_id,
+            note_id=note_id,
         )
 
     def _notes(self, db: sqlite3.Connection) -> dict[int, _Note]:
@@ -446,7 +445,7 @@ class _CollectionReader:
         ):
             where = f"note {note_id}"
             if not all(isinstance(v, str) for v in (guid, tags, fields)) or not guid:
-                raise DeckError([f"{self.path}: {where}: GUID, tags or fields are not text"])
+                raise _error(self.path, "GUID, tags or fields are not text", where)
             note_key = _int((note_id,), self.path, where)
             notes[note_key] = _Note(
                 guid, _int((notetype,), self.path, where), tags, tuple(fields.split("\x1f"))
@@ -476,7 +475,7 @@ class _CollectionReader:
             entry = RevlogEntry(*values)
             longest = MAX_INTERVAL if entry.interval >= 0 else MAX_INTERVAL * 86_400
             if not 0 <= entry.id_ms <= LATEST_S * 1000 or abs(entry.interval) > longest:
-                raise DeckError([f"{self.path}: review log entry {entry.id_ms}: not a review"])
+                raise _error(self.path, "not a review", f"review log entry {entry.id_ms}")
             if upgrade and entry.kind in (LEARNING, RELEARNING) and entry.ease in (2, 3):
                 entry = replace(entry, ease=entry.ease + 1)
             reviews[card_id].append(entry)
@@ -490,7 +489,7 @@ class _CollectionReader:
         in_days = schedule.card_type == REVIEW_CARD or schedule.queue in (2, 3)
         due_ok = abs(due) <= MAX_INTERVAL if in_days else 0 <= due <= LATEST_S
         if not due_ok or abs(schedule.interval) > MAX_INTERVAL:
-            raise DeckError([f"{self.path}: card {card_id}: due date or interval out of range"])
+            raise _error(self.path, "due date or interval out of range", f"card {card_id}")
 
     def _notetypes_v18(self, db: sqlite3.Connection) -> dict[int, _NoteType]:
         fields: dict[int, list[str]] = defaultdict(list)
@@ -514,7 +513,7 @@ class _CollectionReader:
         try:
             return decode(blob if isinstance(blob, bytes) else b"")
         except ProtoError as exc:
-            raise DeckError([f"{self.path}: {what}: damaged settings ({exc})"]) from None
+            raise _error(self.path, f"damaged settings ({exc})", what) from None
 
     def _notetypes_legacy(self, db: sqlite3.Connection) -> dict[int, _NoteType]:
         models = self._json(db, "models")
@@ -530,7 +529,7 @@ class _CollectionReader:
                     str(model["name"]), model.get("type") == 1, fields, templates
                 )
             except (KeyError, TypeError, ValueError, AttributeError):
-                raise DeckError([f"{self.path}: note type {key}: damaged definition"]) from None
+                raise _error(self.path, "damaged definition", f"note type {key}") from None
         return notetypes
 
     def _decks_v18(self, db: sqlite3.Connection) -> dict[int, str]:
@@ -550,7 +549,7 @@ class _CollectionReader:
         row = db.execute(f"SELECT {column} FROM col").fetchone()
         value = _json_value(row[0]) if row else None
         if not isinstance(value, dict):
-            raise DeckError([f"{self.path}: the collection's {column} are damaged"])
+            raise _error(self.path, f"the collection's {column} are damaged")
         return value
 
 
@@ -569,7 +568,7 @@ def _ord(item: Any) -> int:
 def _int(row: tuple[object, ...] | None, path: str, where: str) -> int:
     value = row[0] if row else None
     if not isinstance(value, int) or isinstance(value, bool):
-        raise DeckError([f"{path}: {where}: expected a whole number, found {value!r}"])
+        raise _error(path, f"expected a whole number, found {value!r}", where)
     return value
 
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from trainer.content.parser import CardSpec, slugify
-from trainer.errors import DeckError
+from trainer.errors import DeckError, Problem
 from trainer.importers.html_text import (
     html_to_card_text,
     html_to_plain,
@@ -95,8 +95,8 @@ class _Layout:
 def read_delimited(data: bytes, path: str, delimiter: str | None = None) -> ImportedDeck:
     """Read a CSV/TSV file's bytes; ``delimiter`` forces one (``"\\t"`` for ``--format tsv``).
 
-    Raises :class:`DeckError` naming ``path:line`` for text that is not UTF-8 or a bad header
-    value.
+    Raises :class:`DeckError` naming the file and line for text that is not UTF-8 or a bad
+    header value.
     """
     text = decode_text(data, path)
     layout = _read_header(text, path)
@@ -137,7 +137,7 @@ def _chain(
 def _read_header(text: str, path: str) -> _Layout:
     """Parse Anki's ``#key:value`` lines at the top of the file."""
     layout = _Layout()
-    problems: list[str] = []
+    problems: list[Problem] = []
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.startswith("#"):
             break
@@ -146,17 +146,19 @@ def _read_header(text: str, path: str) -> _Layout:
         if match is None:
             continue
         key, value = match.group(1).strip().lower(), match.group(2).strip()
-        where = f"{path}:{number}"
         if key == "separator":
             layout.delimiter = SEPARATORS.get(value.lower(), value if len(value) == 1 else None)
             if layout.delimiter is None or layout.delimiter in '"\r\n':
-                problems.append(
-                    f"{where}: unknown #separator {value!r}; use Tab, Comma, Semicolon, Space,"
-                    " Pipe, Colon or one character"
+                message = (
+                    f"unknown #separator {value!r}; use Tab, Comma, Semicolon, Space, Pipe,"
+                    " Colon or one character"
                 )
+                problems.append(Problem(path, number, message))
         elif key == "html":
             if value.lower() not in ("true", "false"):
-                problems.append(f"{where}: #html must be true or false, not {value!r}")
+                problems.append(
+                    Problem(path, number, f"#html must be true or false, not {value!r}")
+                )
             layout.html = value.lower() == "true"
         elif key == "tags":
             layout.tags = _tags(value)
@@ -168,7 +170,8 @@ def _read_header(text: str, path: str) -> _Layout:
             layout.notetype = value
         elif key.endswith(" column") and key[: -len(" column")] in _META_NAMES:
             if not value.isdigit() or int(value) < 1:
-                problems.append(f"{where}: #{key} must be a column number from 1, not {value!r}")
+                message = f"#{key} must be a column number from 1, not {value!r}"
+                problems.append(Problem(path, number, message))
             else:
                 layout.columns[_META_NAMES[key[: -len(" column")]]] = int(value) - 1
     if problems:

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from trainer.errors import DeckError
+from trainer.errors import DeckError, Problem
 
 if TYPE_CHECKING:
     from trainer.importers.imported import ImportedDeck
@@ -68,12 +68,15 @@ def read_file(path: Path, file_format: str = "auto", with_history: bool = False)
             head = file.read(64 * 1024)
         size = path.stat().st_size
     except OSError as exc:
-        raise DeckError([f"{path}: cannot read ({exc.strerror or exc})"]) from None
+        raise DeckError(
+            [Problem(str(path), None, f"cannot read ({exc.strerror or exc})")]
+        ) from None
     chosen = detect_format(path, head) if file_format == "auto" else file_format
     if chosen == "apkg":
         return read_anki(path, str(path), with_history)
     if size > MAX_TEXT_BYTES:
-        raise DeckError([f"{path}: {size} bytes, more than a text deck's {MAX_TEXT_BYTES}"])
+        message = f"{size} bytes, more than a text deck's {MAX_TEXT_BYTES}"
+        raise DeckError([Problem(str(path), None, message)])
     data = path.read_bytes()
     if chosen == "native":
         return read_native(data, str(path))

@@ -25,7 +25,7 @@ import textwrap
 from dataclasses import dataclass
 
 from trainer.content.parser import CardSpec
-from trainer.errors import DeckError
+from trainer.errors import DeckError, Problem
 from trainer.importers.cloze import cloze_numbers, parse_cloze, render_cloze
 from trainer.importers.imported import ImportedDeck, SkipCounter, front_key, unique_cards
 from trainer.importers.notes import card_key, cloze_key
@@ -55,8 +55,8 @@ class _Line:
 def read_markdown(data: bytes, path: str) -> ImportedDeck:
     """Find the cards in a Markdown file's bytes.
 
-    Raises :class:`DeckError` with every ``path:line`` problem (a question without an answer,
-    an empty question or answer).
+    Raises :class:`DeckError` with every problem, each on its line (a question without an
+    answer, an empty question or answer).
     """
     lines = [line.rstrip("\r") for line in decode_text(data, path).split("\n")]
     reader = _Reader(path, lines)
@@ -78,7 +78,7 @@ class _Reader:
         self.path = path
         self.lines = lines
         self.cards: list[CardSpec] = []
-        self.problems: list[str] = []
+        self.problems: list[Problem] = []
         self.skips = SkipCounter()
 
     def read(self) -> None:
@@ -157,7 +157,8 @@ class _Reader:
         return end
 
     def _no_answer(self, start: int) -> None:
-        self.problems.append(f"{self.path}:{start + 1}: 'Q:' without an 'A:' line for its answer")
+        message = "'Q:' without an 'A:' line for its answer"
+        self.problems.append(Problem(self.path, start + 1, message))
 
     def _answer_end(self, index: int) -> int:
         """Index after an answer (or cloze text) whose lines continue from ``index``."""
@@ -215,7 +216,7 @@ class _Reader:
         question, answer = _clean(question), _clean(answer)
         if not question or not answer:
             side = "question" if not question else "answer"
-            self.problems.append(f"{self.path}:{line}: card with an empty {side}")
+            self.problems.append(Problem(self.path, line, f"card with an empty {side}"))
             return
         key = front_key(question)
         self.cards.append(CardSpec(key, "basic", question, answer, line=line))

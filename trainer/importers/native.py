@@ -10,7 +10,7 @@ from trainer.importers.text import decode_text
 def read_native(data: bytes, path: str) -> ImportedDeck:
     """Parse a TOML deck file's bytes; its ``topic`` and ``name`` come along.
 
-    Raises :class:`~trainer.errors.DeckError` with every ``path:line`` problem of the file.
+    Raises :class:`~trainer.errors.DeckError` with every problem of the file.
     """
     deck = parse_deck(decode_text(data, path), path)
     return ImportedDeck(path=path, cards=deck.cards, name=deck.name, topic=deck.topic)

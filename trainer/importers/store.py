@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from trainer.content.builtin_sync import upsert_cards
 from trainer.content.parser import CardSpec
-from trainer.errors import DeckError, UsageError
+from trainer.errors import DeckError, Problem, UsageError
 from trainer.importers.anki_history import rebuild
 from trainer.importers.html_text import media_token
 from trainer.importers.imported import ImportedDeck, MediaFile
@@ -138,7 +138,8 @@ def _deck(db: Session, imported: ImportedDeck, target: Target) -> Deck:
     elif imported.topic and not target.deck:
         topic = db.scalars(select(Topic).where(Topic.slug == imported.topic)).first()
         if topic is None:
-            raise DeckError([f"{imported.path}:1: topic '{imported.topic}' is not in the roadmap"])
+            problem = Problem(imported.path, 1, f"topic '{imported.topic}' is not in the roadmap")
+            raise DeckError([problem])
     if topic is not None:
         name = f"Imported: {stem} ({topic.slug})"
     else:
@@ -158,7 +159,8 @@ def _deck(db: Session, imported: ImportedDeck, target: Target) -> Deck:
         )
         if target.deck:
             raise UsageError(f"--deck {name}: that deck {owner}; choose another name")
-        raise DeckError([f"{imported.path}: its deck '{name}' {owner}; name one with --deck"])
+        message = f"its deck '{name}' {owner}; name one with --deck"
+        raise DeckError([Problem(imported.path, None, message)])
     return deck
 
 

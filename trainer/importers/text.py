@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trainer.errors import DeckError
+from trainer.errors import DeckError, Problem
 
 
 def decode_text(data: bytes, path: str) -> str:
@@ -15,10 +15,9 @@ def decode_text(data: bytes, path: str) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise DeckError(
-            [f"{path}:{line}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"]
-        ) from None
+        message = f"not UTF-8 text (byte {exc.start}); save the file as UTF-8"
+        raise DeckError([Problem(path, line, message)]) from None
     if "\0" in text:
         line = text.count("\n", 0, text.index("\0")) + 1
-        raise DeckError([f"{path}:{line}: a NUL character: this is a binary file, not text"])
+        raise DeckError([Problem(path, line, "a NUL character: this is a binary file, not text")])
     return text
