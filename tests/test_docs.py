@@ -1,17 +1,27 @@
-"""The README stays true: its commands and options exist, its settings table matches the code."""
+"""The README stays true: its example commands run and print what it says, its commands and
+options exist, its settings table matches the code."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 from dataclasses import fields
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from trainer.cli.main import cli
+from trainer.content.builtin_sync import read_builtin
+from trainer.store.resources import DECKS_DIR
 from trainer.store.settings import Settings, format_setting
 
-README = (Path(__file__).parents[1] / "README.md").read_text()
+ROOT = Path(__file__).parents[1]
+README = (ROOT / "README.md").read_text()
+NOW = "2026-11-29T10:00:00+00:00"
 
 
 def _code_snippets() -> list[str]:
@@ -46,3 +56,99 @@ def test_the_settings_table_lists_every_setting_with_its_default() -> None:
             position = row.split(" / ").index(field.name)
             shown = rows[row].split(" / ")[position]
             assert shown == format_setting(getattr(defaults, field.name)), field.name
+
+
+def _example_commands() -> list[str]:
+    """Every concrete ``trainer`` command line of the README (fenced blocks and inline spans), in
+    the order it shows them, without comments; spans with placeholders (KEY, NAME, N) are left
+    out."""
+    commands: list[str] = []
+    for block, span in re.findall(r"```sh\n(.*?)```|`([^`\n]+)`", README, re.DOTALL):
+        for line in (block or span).splitlines():
+            command = line.split("  #")[0].strip()
+            if re.match(r"(printf .* \| )?trainer ", command) and not re.search(
+                r"\b[A-Z]+\b", command.replace('"Databases"', "")
+            ):
+                commands.append(command)
+    return commands
+
+
+#: Each README example in README order, with the file it writes (None: standard output) and what
+#: that holds. They run in this order on one database: the scripted review comes before the
+#: second status.
+EXAMPLES: list[tuple[str, str | None, tuple[str, ...]]] = [
+    ("trainer review", None, ("Data Structures New 20 ", "Reviewed 0 cards", "due tomorrow: 0.")),
+    ("trainer status", None, ("1. Basic Computer Science Concepts", "Today (2026-11-29): 0 ")),
+    ("trainer review", None, ("Reviewed 0 cards", "Left for today: 20.")),
+    ("trainer status --json", None, ('"reviewed": 0', '"next_topic": "data-structures"')),
+    ("trainer review --new-cards 10", None, ("Data Structures New 10 ", "Reviewed 0 cards")),
+    ("printf ' 3 3 1 4q' | trainer review", None, ("Reviewed 4 cards", "Again 25%.")),
+    ("trainer status", None, ("Today (2026-11-29): 4 reviewed",)),
+    ("trainer status --json", None, ('"reviewed": 4, "new_seen": 4, "due": 3 }',)),
+    ("trainer stats", None, ("Mastery learner day 2026-11-29", "Roadmap 0 of 57 topics done")),
+    ("trainer report", None, ("# Mastery report", "- [ ] Data Structures")),
+    ("trainer report -o progress.html", "progress.html", ("<!DOCTYPE html>", "Data Structures")),
+    ("trainer report --format json -o progress.json", "progress.json", ('"schema_version": 1',)),
+    (
+        'trainer report --format csv --section "Databases" > databases.csv',
+        "databases.csv",
+        ("section_slug,section,topic_slug", "databases,Databases,relational-databases,"),
+    ),
+    ("trainer stats", None, ("Cards 1,291 new, 3 learning, 1 review, 0 mastered (0%)",)),
+    ("trainer import spanish.csv --deck Spanish", None, ('-> deck "Spanish": 2 added,',)),
+    ("trainer import notes.md --topic data-structures", None, ('(data-structures)": 2 added,',)),
+    ("trainer import python.apkg --with-history", None, ("6 added", "; 11 review-log rows")),
+    (
+        "trainer import *.md --dry-run --json",
+        None,
+        ('"path": "notes.md", "deck": "notes", "added": 2,',),
+    ),
+    ("trainer config", None, ("desired_retention = 0.9 #", "fuzz = true #")),
+    ("trainer config learning_steps_minutes 1 10", None, ("learning_steps_minutes = 1 10",)),
+    ("trainer lint decks/", None, ("0 errors",)),
+]
+
+
+def _shell(command: str, folder: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``command`` run by bash in ``folder``, without input."""
+    return subprocess.run(
+        ["bash", "-c", command],
+        cwd=folder,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_readme_examples_run_and_print_what_it_says(tmp_path: Path) -> None:
+    """Each example runs in a shell, in README order, on a fresh database in a folder holding
+    the files the examples name, with the clock fixed by TRAINER_NOW."""
+    assert _example_commands() == [command for command, _, _ in EXAMPLES]
+    (tmp_path / "spanish.csv").write_text("hola,hello\nadiós,goodbye\n")
+    (tmp_path / "notes.md").write_text(
+        "Q: What does a dict map?\nA: Keys to values.\n\n"
+        "Q: Since when is a dict ordered?\nA: Python 3.7.\n"
+    )
+    shutil.copy(ROOT / "tests" / "fixtures" / "anki" / "current.apkg", tmp_path / "python.apkg")
+    shutil.copytree(DECKS_DIR, tmp_path / "decks")
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "TRAINER_DB": str(tmp_path / "trainer.db"),
+        "TRAINER_NOW": NOW,
+    }
+    for command, written, fragments in EXAMPLES:
+        result = _shell(command, tmp_path, env)
+        assert (result.returncode, result.stderr) == (0, ""), command
+        output = result.stdout if written is None else (tmp_path / written).read_text()
+        flat = " ".join(output.replace("│", " ").split())
+        for fragment in fragments:
+            assert fragment in flat, (command, fragment, output)
+    # the imports landed where the README says; the dry run wrote nothing
+    status = json.loads(_shell("trainer status --json", tmp_path, env).stdout)
+    assert [deck["title"] for deck in status["extra_decks"]] == ["Spanish", "Python::Basics"]
+    topic = status["sections"][0]["topics"][0]
+    shipped = sum(len(d.cards) for d in read_builtin(DECKS_DIR)[1] if d.topic == topic["slug"])
+    assert (topic["slug"], topic["cards"]) == ("data-structures", shipped + 2)
