@@ -177,7 +177,11 @@ def test_a_dry_run_writes_nothing(deck_file: Path, db_path: Path) -> None:
             "Error: --topic nope: no such topic (titles and slugs are in 'trainer status --json')",
         ),
         (["--topic", "algorithms", "--deck", "x"], "Error: --topic and --deck: give one of them"),
-        (["--deck", "Data Structures"], "Error: --deck Data Structures: that deck is a built-in"),
+        (
+            ["--deck", "Data Structures"],
+            "Error: --deck Data Structures: deck 'Data Structures' is a built-in deck;"
+            " choose another",
+        ),
     ],
 )
 def test_bad_options_are_usage_errors(deck_file: Path, args: list[str], message: str) -> None:

@@ -157,7 +157,7 @@ def test_loading_twice_changes_nothing(
     engine = open_database("sqlite://")
     factory = sessionmaker(engine)
     with factory.begin() as db:
-        deck = Deck(name="prop", source="import")
+        deck = Deck(name="prop", slug="prop", source="import")
         db.add(deck)
         db.flush()
         upsert_cards(

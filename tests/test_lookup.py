@@ -106,7 +106,7 @@ def test_a_deck_named_as_a_topic_points_to_deck(
     loaded: sessionmaker[Session],
 ) -> None:
     with loaded.begin() as db:
-        db.add(Deck(name="Spanish", source="import"))
+        db.add(Deck(name="Spanish", slug="spanish", source="import"))
     with loaded() as db, pytest.raises(UsageError) as caught:
         find(db.connection(), "topic", "spanish")
     assert (

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from trainer.store.db import SCHEMA_HEAD, alembic_config, create_db_engine, current_revision
 
@@ -40,5 +40,78 @@ def test_downgrade_to_base_and_back(tmp_path: Path) -> None:
     command.upgrade(config, "head")
     command.downgrade(config, "base")
     assert set(inspect(engine).get_table_names()) == {"alembic_version"}
+    command.upgrade(config, "head")
+    assert current_revision(engine) == SCHEMA_HEAD
+
+
+def test_deck_tree_upgrade_keeps_every_deck_card_and_review(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    config = alembic_config(engine)
+    command.upgrade(config, "0002_mastery_reports")
+    decks = [
+        (1, "HTTP Protocol", "builtin", 1),
+        (2, "Rocks::Igneous::Basalt", "import", None),
+        (3, "Spanish", "import", None),
+        (4, "spanish!", "import", None),
+        (5, "Rocks", "import", None),
+        (6, "Imported: notes (http-protocol)", "import", 1),
+    ]
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO section VALUES (1, 'web', 'Web', 0)"))
+        conn.execute(text("INSERT INTO topic VALUES (1, 1, 'http-protocol', 'HTTP', 0, '[]')"))
+        for deck in decks:
+            conn.execute(
+                text("INSERT INTO deck (id, name, source, topic_id) VALUES (:a, :b, :c, :d)"),
+                dict(zip("abcd", deck, strict=True)),
+            )
+        for card_id in range(1, 61):
+            conn.execute(
+                text(
+                    "INSERT INTO card (id, deck_id, key, position, kind, front, back, accepted,"
+                    " tags, active, state, reps, lapses, stability_days, due_day)"
+                    " VALUES (:id, :deck, :key, 0, 'basic', 'Q', 'A', '[]', '[]', 1, 2, 3, 0,"
+                    " 12.5, '2026-12-01')"
+                ),
+                {"id": card_id, "deck": card_id % 6 + 1, "key": f"k{card_id}"},
+            )
+            for n in range(3):
+                conn.execute(
+                    text(
+                        "INSERT INTO review_log (card_id, rating, reviewed_at, review_day,"
+                        " duration_ms, state_before, elapsed_days, state, stability_days,"
+                        " difficulty, interval_days) VALUES (:card, 3, :at, :day, 1000, 2, 1, 2,"
+                        " 12.5, 5.0, 3)"
+                    ),
+                    {"card": card_id, "at": f"2026-11-2{n} 10:00:00", "day": f"2026-11-2{n}"},
+                )
+    command.upgrade(config, "head")
+    command.check(config)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT d.id, d.name, d.slug, p.name FROM deck d"
+                " LEFT JOIN deck p ON p.id = d.parent_id ORDER BY d.id"
+            )
+        ).all()
+        assert [tuple(r) for r in rows] == [
+            (1, "HTTP Protocol", "http-protocol", None),
+            (2, "Rocks::Igneous::Basalt", "rocks-igneous-basalt", "Rocks::Igneous"),
+            (3, "Spanish", "spanish", None),
+            (4, "spanish!", "spanish-2", None),
+            (5, "Rocks", "rocks", None),
+            (6, "Imported: notes (http-protocol)", "imported-notes-http-protocol", None),
+            (7, "Rocks::Igneous", "rocks-igneous", "Rocks"),
+        ]
+        assert conn.execute(text("SELECT count(*), sum(reps) FROM card")).one() == (60, 180)
+        assert conn.execute(text("SELECT count(*) FROM review_log")).scalar() == 180
+        per_deck = conn.execute(text("SELECT deck_id, count(*) FROM card GROUP BY deck_id")).all()
+        assert dict(per_deck) == {deck: 10 for deck in range(1, 7)}
+        assert (
+            conn.execute(text("SELECT new_cards_per_day FROM deck")).scalars().all() == [None] * 7
+        )
+    command.downgrade(config, "0002_mastery_reports")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM deck")).scalar() == 7
+        assert conn.execute(text("SELECT count(*) FROM review_log")).scalar() == 180
     command.upgrade(config, "head")
     assert current_revision(engine) == SCHEMA_HEAD

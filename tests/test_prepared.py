@@ -29,7 +29,7 @@ VALUES = {
 
 def _card(factory: sessionmaker[Session]) -> int:
     with factory.begin() as db:
-        deck = Deck(name="d", source="import")
+        deck = Deck(name="d", slug="d", source="import")
         db.add(deck)
         db.flush()
         upsert_cards(db, deck, [CardSpec("a", "basic", "Q", "A")])

@@ -127,8 +127,10 @@ def collection(factory: sessionmaker[Session], clock: DayClock) -> sessionmaker[
         topics = upsert_roadmap(db, roadmap)
         decks = {}
         for slug in "abc":
-            decks[slug] = Deck(name=slug.upper(), source="builtin", topic_id=topics[slug].id)
-        decks["x"] = Deck(name=EVIL_DECK, source="import", topic_id=None)
+            decks[slug] = Deck(
+                name=slug.upper(), slug=slug, source="builtin", topic_id=topics[slug].id
+            )
+        decks["x"] = Deck(name=EVIL_DECK, slug="evil", source="import", topic_id=None)
         db.add_all(decks.values())
         db.flush()
         a = decks["a"]
@@ -318,7 +320,7 @@ def small(factory: sessionmaker[Session]) -> sessionmaker[Session]:
     with factory.begin() as db:
         topics = upsert_roadmap(db, roadmap)
         for slug, size in (("a", 3), ("b", 2)):
-            deck = Deck(name=slug.upper(), source="builtin", topic_id=topics[slug].id)
+            deck = Deck(name=slug.upper(), slug=slug, source="builtin", topic_id=topics[slug].id)
             db.add(deck)
             db.flush()
             upsert_cards(db, deck, [CardSpec(f"{slug}{i}", "basic", "Q", "A") for i in range(size)])

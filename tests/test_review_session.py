@@ -30,7 +30,7 @@ def small(factory: sessionmaker[Session]) -> sessionmaker[Session]:
     with factory.begin() as db:
         topics = upsert_roadmap(db, roadmap)
         for slug, size in sizes.items():
-            deck = Deck(name=slug.upper(), source="builtin", topic_id=topics[slug].id)
+            deck = Deck(name=slug.upper(), slug=slug, source="builtin", topic_id=topics[slug].id)
             db.add(deck)
             db.flush()
             upsert_cards(db, deck, [CardSpec(f"{slug}{i}", "basic", "Q", "A") for i in range(size)])

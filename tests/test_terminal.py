@@ -33,7 +33,7 @@ def _screen(
 ) -> tuple[ReviewScreen, io.StringIO]:
     with factory.begin() as db:
         topics = upsert_roadmap(db, (SectionSpec("s", "S", (TopicSpec("t", "T", (), 1),)),))
-        deck = Deck(name="T", source="builtin", topic_id=topics["t"].id)
+        deck = Deck(name="T", slug="t", source="builtin", topic_id=topics["t"].id)
         db.add(deck)
         db.flush()
         upsert_cards(db, deck, [*TYPED, CardSpec("plain", "basic", "Q?", "A.")])

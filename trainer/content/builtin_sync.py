@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from trainer.content.parser import CardSpec, DeckSpec, SectionSpec, parse_deck, parse_roadmap
 from trainer.errors import DeckError, Problem
+from trainer.store.deck_tree import unique_slug
 from trainer.store.models import Card, CardState, Deck, Section, Setting, Topic
 from trainer.store.prepared import PreparedWrite
 from trainer.store.resources import DECKS_DIR
@@ -230,7 +231,8 @@ def sync_builtin(db: Session, decks_dir: Path = DECKS_DIR) -> ImportCounts | Non
         topic = topics[str(spec.topic)]
         deck = known.get(topic.id)
         if deck is None:
-            deck = Deck(name=topic.title, source="builtin", topic_id=topic.id)
+            slug = unique_slug(db.connection(), topic.title, preferred=topic.slug)
+            deck = Deck(name=topic.title, slug=slug, source="builtin", topic_id=topic.id)
             db.add(deck)
             db.flush()
         counts += upsert_cards(db, deck, spec.cards)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from trainer.errors import DeckError, Problem
+from trainer.store.lookup import slugify as slugify  # the one slug rule, re-exported
 
 KINDS = ("basic", "cloze", "output", "typed", "choice")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -29,15 +30,6 @@ _KIND_KEYS: dict[str, tuple[set[str], set[str]]] = {
     "choice": ({"front", "choices", "answer"}, {"back"}),
 }
 _DECK_KEYS = {"topic", "name", "card"}
-
-
-def slugify(title: str) -> str:
-    """Return the slug of a roadmap title: lower case, runs of non ``a-z0-9`` as one ``-``.
-
-    >>> slugify("Continuous Integration (CI) Tools")
-    'continuous-integration-ci-tools'
-    """
-    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
 
 
 @dataclass(frozen=True)

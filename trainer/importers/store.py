@@ -37,12 +37,11 @@ from trainer.importers.html_text import media_token
 from trainer.importers.imported import ImportedDeck, MediaFile
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
+from trainer.store.deck_tree import DeckTaken, deck_for_path, deck_path
 from trainer.store.lookup import find
 from trainer.store.memory import memory_values
 from trainer.store.models import Card, Deck, ReviewLog, Topic
 
-#: Longest deck name the schema holds.
-DECK_NAME_LENGTH = 200
 #: Reports progress: (what is being done, items done, items in all).
 Progress = Callable[[str, int, int], None]
 
@@ -144,24 +143,17 @@ def _deck(db: Session, imported: ImportedDeck, target: Target) -> Deck:
         name = f"Imported: {stem} ({topic.slug})"
     else:
         name = target.deck or imported.name or stem
-    name = name.strip()[:DECK_NAME_LENGTH] or stem[:DECK_NAME_LENGTH]
-    deck = db.scalars(select(Deck).where(Deck.name == name)).first()
-    topic_id = topic.id if topic else None
-    if deck is None:
-        deck = Deck(name=name, source="import", topic_id=topic_id)
-        db.add(deck)
-        db.flush()
-    elif deck.source == "builtin" or deck.topic_id != topic_id:
-        owner = (
-            "is a built-in deck"
-            if deck.source == "builtin"
-            else "belongs to " + (f"topic '{deck.topic.slug}'" if deck.topic else "no topic")
-        )
+    if not deck_path(name):
+        name = stem
+    try:
+        return deck_for_path(db, name, topic_id=topic.id if topic else None)
+    except DeckTaken as taken:
         if target.deck:
-            raise UsageError(f"--deck {name}: that deck {owner}; choose another name")
-        message = f"its deck '{name}' {owner}; name one with --deck"
-        raise DeckError([Problem(imported.path, None, message)])
-    return deck
+            raise UsageError(
+                f"--deck {target.deck}: deck '{taken.name}' {taken.owner}; choose another name"
+            ) from None
+        message = f"its deck '{taken.name}' {taken.owner}; name one with --deck"
+        raise DeckError([Problem(imported.path, None, message)]) from None
 
 
 def _renamed(card: CardSpec, renames: dict[str, str]) -> CardSpec:

@@ -12,6 +12,7 @@ or where the names are listed.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -33,6 +34,15 @@ LISTED_IN: dict[Kind, str] = {
 MAX_SUGGESTIONS = 3
 #: Shortest typed name looked for inside longer names.
 MIN_PART = 3
+
+
+def slugify(title: str) -> str:
+    """Return the slug of a title: lower case, runs of non ``a-z0-9`` as one ``-``.
+
+    >>> slugify("Continuous Integration (CI) Tools")
+    'continuous-integration-ci-tools'
+    """
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
 
 
 @dataclass(frozen=True)
@@ -100,8 +110,8 @@ def _rows(conn: Connection, kind: Kind) -> list[Found]:
     if kind == "topic":
         topics = select(Topic.id, Topic.slug, Topic.title, Topic.section_id).order_by(Topic.id)
         return [Found(kind, *row) for row in conn.execute(topics)]
-    decks = select(Deck.id, Deck.name).where(Deck.topic_id.is_(None)).order_by(Deck.name)
-    return [Found(kind, deck_id, name, name) for deck_id, name in conn.execute(decks)]
+    decks = select(Deck.id, Deck.slug, Deck.name).where(Deck.topic_id.is_(None))
+    return [Found(kind, *row) for row in conn.execute(decks.order_by(Deck.name))]
 
 
 def _hint(conn: Connection, kind: Kind, name: str, candidates: Sequence[Found]) -> str:

@@ -116,15 +116,22 @@ class Deck(Base):
     """A set of cards: a roadmap topic's built-in deck, or a stand-alone imported deck.
 
     ``source`` is ``"builtin"`` for decks loaded from ``decks/``; ``topic_id`` is set when the
-    deck's cards count toward that topic's mastery.
+    deck's cards count toward that topic's mastery. ``name`` is the whole path of the deck in
+    Anki's form (``Rocks::Igneous``), ``parent_id`` the deck one level up (None at the top);
+    ``slug`` is unique (a built-in deck's is its topic's). ``new_cards_per_day`` is a top-level
+    stand-alone deck's own daily allowance of new cards (None: the
+    ``deck_new_cards_per_day`` setting).
     """
 
     __tablename__ = "deck"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True, index=True)
     source: Mapped[str] = mapped_column(String(20))
     topic_id: Mapped[int | None] = mapped_column(ForeignKey("topic.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("deck.id"), index=True)
+    new_cards_per_day: Mapped[int | None] = mapped_column(Integer)
 
     topic: Mapped[Topic | None] = relationship()
 

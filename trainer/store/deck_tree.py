@@ -1,0 +1,156 @@
+"""Decks as a tree: Anki's ``A::B::C`` names, parents, slugs, and the decks under a deck.
+
+A deck's ``name`` is its whole path (``Rocks::Igneous``); every deck on the path exists, each
+with its ``parent_id``. :func:`deck_for_path` is the one way to find or make a deck by path, for
+every importer (Anki's decks, a CSV's ``#deck column:``, ``--deck``). Names are matched as Anki
+matches them: ignoring case, each part stripped of white space, empty parts dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, func, select
+from sqlalchemy.orm import Session
+
+from trainer.errors import UsageError
+from trainer.store.lookup import slugify
+from trainer.store.models import Deck
+
+#: Between the parts of a deck path, as Anki writes it.
+SEPARATOR = "::"
+#: Longest deck name (whole path) and slug the schema holds.
+NAME_LENGTH = 200
+
+
+def deck_path(name: str) -> str:
+    """``name`` in its stored form: each part stripped of white space and of colons at its
+    ends (so ``a:::b`` has one reading), empty parts dropped, joined by ``::``.
+
+    ``" Rocks :: Igneous::"`` -> ``"Rocks::Igneous"``; ``""`` when nothing is left.
+    """
+    parts = (part.strip().strip(":").strip() for part in name.split(SEPARATOR))
+    return SEPARATOR.join(part for part in parts if part)
+
+
+def unique_slug(conn: Connection, text: str, preferred: str | None = None) -> str:
+    """A deck slug no deck has yet: ``preferred`` or the slug of ``text`` (``deck`` when it
+    has no letter or digit), with ``-2``, ``-3``... added when taken."""
+    base = (preferred or slugify(text) or "deck")[: NAME_LENGTH - 8]
+    taken = set(conn.scalars(select(Deck.slug).where(Deck.slug.like(f"{base}%"))))
+    slug, number = base, 1
+    while slug in taken:
+        number += 1
+        slug = f"{base}-{number}"
+    return slug
+
+
+class DeckTaken(Exception):
+    """A deck on the path asked for belongs elsewhere: ``name`` is that deck's, ``owner`` says
+    whose it is ("is a built-in deck", "belongs to topic 'x'", "belongs to no topic")."""
+
+    def __init__(self, name: str, owner: str) -> None:
+        super().__init__(f"deck '{name}' {owner}")
+        self.name = name
+        self.owner = owner
+
+
+def deck_for_path(db: Session, name: str, *, topic_id: int | None = None) -> Deck:
+    """The imported deck at path ``name`` (``A::B::C``; cut to :data:`NAME_LENGTH`), made
+    with each missing deck above it (decks made for a topic get its ``topic_id``); no commit.
+
+    Raises :class:`UsageError` for a name with nothing but separators and white space, and
+    :class:`DeckTaken` when a deck already on the path is a built-in deck or belongs to
+    another topic (or to none, when ``topic_id`` is given).
+    """
+    path = deck_path(deck_path(name)[:NAME_LENGTH])
+    if not path:
+        raise UsageError(f"deck name {name!r}: give a name such as Spanish or Rocks::Igneous")
+    parts = path.split(SEPARATOR)
+    parent: Deck | None = None
+    for depth in range(1, len(parts) + 1):
+        here = SEPARATOR.join(parts[:depth])
+        deck = db.scalars(select(Deck).where(func.lower(Deck.name) == here.lower())).first()
+        if deck is None:
+            deck = Deck(
+                name=here,
+                slug=unique_slug(db.connection(), here),
+                source="import",
+                topic_id=topic_id,
+                parent_id=parent.id if parent else None,
+            )
+            db.add(deck)
+            db.flush()
+        elif deck.source == "builtin":
+            raise DeckTaken(deck.name, "is a built-in deck")
+        elif deck.topic_id != topic_id:
+            owner = f"topic '{deck.topic.slug}'" if deck.topic else "no topic"
+            raise DeckTaken(deck.name, f"belongs to {owner}")
+        parent = deck
+    assert parent is not None  # the path has at least one part
+    return parent
+
+
+@dataclass(frozen=True)
+class DeckNode:
+    """One deck of the tree: ``id``, ``name`` (its whole path), ``slug``, ``parent_id``,
+    ``topic_id`` and ``source`` as stored; ``depth`` is 0 at the top."""
+
+    id: int
+    name: str
+    slug: str
+    parent_id: int | None
+    topic_id: int | None
+    source: str
+
+    @property
+    def depth(self) -> int:
+        """How many decks are above this one."""
+        return self.name.count(SEPARATOR)
+
+    @property
+    def leaf(self) -> str:
+        """The last part of the name (``Igneous`` for ``Rocks::Igneous``)."""
+        return self.name.rsplit(SEPARATOR, 1)[-1]
+
+
+class DeckTree:
+    """Every deck with its parent and children, read once (decks are few: a deck's cards are
+    not read)."""
+
+    def __init__(self, nodes: Iterable[DeckNode]) -> None:
+        self.nodes = {node.id: node for node in nodes}
+        self._children: dict[int | None, list[int]] = {}
+        for node in sorted(self.nodes.values(), key=lambda n: n.name.lower()):
+            self._children.setdefault(node.parent_id, []).append(node.id)
+
+    @classmethod
+    def read(cls, conn: Connection) -> DeckTree:
+        """The tree as stored."""
+        rows = conn.execute(
+            select(Deck.id, Deck.name, Deck.slug, Deck.parent_id, Deck.topic_id, Deck.source)
+        )
+        return cls(DeckNode(*row) for row in rows)
+
+    def children(self, deck_id: int | None) -> list[int]:
+        """The decks one level under ``deck_id`` (None: the top-level decks), by name."""
+        return list(self._children.get(deck_id, []))
+
+    def subtree(self, deck_id: int) -> list[int]:
+        """``deck_id`` and every deck under it, the deck first, then depth first by name."""
+        found = [deck_id]
+        for child in self.children(deck_id):
+            found += self.subtree(child)
+        return found
+
+    def root(self, deck_id: int) -> int:
+        """The top-level deck above ``deck_id`` (itself at the top)."""
+        node = self.nodes[deck_id]
+        while node.parent_id is not None:
+            node = self.nodes[node.parent_id]
+        return node.id
+
+    def ordered(self) -> list[DeckNode]:
+        """Every deck, each followed by its subtree (the order ``status`` draws the tree in)."""
+        return [self.nodes[i] for top in self.children(None) for i in self.subtree(top)]
