@@ -50,6 +50,7 @@ EVIL_SECTION = "<script>alert('x')</script> & Co"
 EVIL_TOPIC = "=cmd|' /C calc'!A0"
 EVIL_DECK = "@SUM(1+1)*cmd"
 SQL_ENGINE = create_db_engine("sqlite://")
+NONE = "\N{EN DASH}"  # a figure without data
 
 
 def _day(offset: int) -> date:
@@ -306,8 +307,54 @@ def test_an_empty_collection_reports_zeros(factory: sessionmaker[Session], clock
     assert report.sections == () and report.totals.cards == 0
     assert report.totals.retained_now is None and report.totals.true_retention_30d is None
     assert (report.new_cards_per_day, report.completion_day) == (0.0, None)
-    for fmt in ("markdown", "json", "csv", "html"):
-        assert render(report, fmt)
+    assert render(report, "markdown") == (
+        "# Mastery report\n\n"
+        "Learner day 2026-11-29, generated 2026-11-29 10:00 UTC.\n\n"
+        "- **Roadmap:** 0 of 0 topics done; 0 of 0 cards mastered (0%)\n"
+        "- **Cards:** 0 new, 0 learning, 0 review, 0 mastered; 0 lapses, 0 leeches;"
+        " 0 due within 7 days\n"
+        f"- **Memory:** {NONE} retained now, {NONE} in 30 days without reviews\n"
+        f"- **Last 30 days:** 0 reviews, true retention {NONE}\n"
+        "- **Pace:** 0.0 new cards a day (last 30 days); every card is started\n\n"
+        "_A card is mastered at an FSRS stability of 21 days or more; a topic is done once 90%"
+        " of its cards are mastered. True retention counts each review card's first rating of a"
+        " day, passed unless Again._\n"
+    )
+    assert render(report, "csv") == ",".join(COLUMNS) + "\r\n"
+    data = json.loads(render(report, "json"))
+    assert (data["sections"], data["extra_decks"]) == ([], [])
+    assert {k: v for k, v in data["roadmap"].items() if k != "figures"} == {
+        "topics": 0,
+        "topics_done": 0,
+        "done": False,
+        "first_done_day": None,
+        "new_cards_per_day": 0.0,
+        "completion_day": None,
+    }
+    figures = data["roadmap"]["figures"]
+    assert {k for k, v in figures.items() if v is None} == {
+        "retained_now",
+        "retained_in_30_days",
+        "true_retention_30_days",
+        "last_reviewed_at",
+    }
+    assert not any(figures.values())  # every count and share is zero
+    assert [day["due"] for day in data["forecast"]] == [0] * 30
+    assert len(data["history"]) == 52 * 7 + TODAY.weekday() + 1
+    assert not any(day["reviews"] or day["new_cards"] for day in data["history"])
+    page = _Page()
+    page.feed(render(report, "html"))
+    text = " ".join(" ".join(page.text).split())
+    for tile in (
+        "0 / 0 topics done",
+        "0% 0 of 0 cards mastered",
+        f"{NONE} retained now, {NONE} in 30 days",
+        "0 reviews, last 30 days",
+        "0 due within 7 days",
+        "all cards started",
+    ):
+        assert tile in text
+    assert len(page.having("rect", "bar")) == 30 and page.having("svg", "progress") == []
 
 
 # --- a learner masters a topic over simulated days --------------------------------------------
