@@ -3,6 +3,11 @@ and more inputs of each kind, through `trainer import` as a learner runs it."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
+import zipfile
+from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -147,3 +152,166 @@ def test_the_delimiter_is_the_one_splitting_most_rows_alike(
     code, out, _ = run("import", str(path))
     assert code == 0, out
     assert imported_cards(db_path) == {"deck": cards}
+
+
+# Files that are not decks ----------------------------------------------------------------------
+
+READABLE = (
+    "trainer reads native decks (.toml), CSV/TSV (Anki text exports too), Markdown"
+    " (Q:/A:, Obsidian) and Anki packages (.apkg, .colpkg)"
+)
+
+
+def _sqlite(path: Path, *tables: str) -> None:
+    with closing(sqlite3.connect(path)) as db:
+        for table in tables:
+            db.execute(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, front TEXT, back TEXT)")
+        db.commit()
+
+
+def _zip(path: Path, *names: str) -> None:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name in names:
+            archive.writestr(name, "<x/>")
+
+
+LOGSEQ = "title:: Spanish\ntags:: language\n\n- hola\n\t- hello\n- adiós\n\t- goodbye\n"
+NOT_DECKS = [
+    ("cards.json", lambda p: p.write_text('[{"front": "hola", "back": "hello"}]'), "a JSON file"),
+    ("export.csv", lambda p: p.write_text('{\n  "deck": "x",\n  "cards": [\n'), "a JSON file"),
+    (
+        "lines.txt",
+        lambda p: p.write_text('{"q": "a, b", "a": "c"}\n{"q": "d", "a": "e"}\n'),
+        "a JSON file",
+    ),
+    ("deck.yaml", lambda p: p.write_text("q: hola\na: hello\n"), "a YAML file"),
+    (
+        "config.txt",
+        lambda p: p.write_text("cards:\n  - front: hola\n    back: hello\n  - front: adiós\n"),
+        "a YAML file",
+    ),
+    ("notes.org", lambda p: p.write_text("* Spanish\n** hola\nhello\n"), "an org-mode file"),
+    (
+        "drill.txt",
+        lambda p: p.write_text("#+TITLE: Spanish\n* hola :drill:\nhello, hi\n"),
+        "an org-mode file",
+    ),
+    ("Spanish.md", lambda p: p.write_text(LOGSEQ), "a Logseq page"),
+    (
+        "cards.md",
+        lambda p: p.write_text("- What is hola? #card\n\t- hello\n- x::y\n"),
+        "a Logseq page",
+    ),
+    (
+        "page.md",
+        lambda p: p.write_text("- Spanish\n  collapsed:: true\n\t- hola::hello\n"),
+        "a Logseq page",
+    ),
+    (
+        "mnemosyne.db",
+        lambda p: _sqlite(p, "cards", "facts", "log"),
+        "a SQLite database that is not an Anki collection",
+    ),
+    (
+        "deck.apkg",
+        lambda p: _sqlite(p, "notes"),
+        "a SQLite database that is not an Anki collection",
+    ),
+    ("deck.zip", lambda p: _zip(p, "cards.xml"), "a zip archive that is not an Anki package"),
+    (
+        "sheet.xlsx",
+        lambda p: _zip(p, "[Content_Types].xml", "xl/workbook.xml"),
+        "an Excel workbook (save it as CSV)",
+    ),
+    ("slides.csv", lambda p: p.write_bytes(b"%PDF-1.7\n%\xe2\xe3\n"), "a PDF document"),
+    ("photo.md", lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), "a PNG image"),
+    ("blob.txt", lambda p: p.write_bytes(b"q,a\x00\x01\x02\nx,y\n"), "a binary file"),
+]
+
+
+@pytest.mark.parametrize(("name", "make", "kind"), NOT_DECKS)
+def test_a_file_that_is_not_a_deck_is_refused_in_one_line_writing_nothing(
+    tmp_path: Path, db_path: Path, name: str, make: Callable[[Path], None], kind: str
+) -> None:
+    path = tmp_path / name
+    make(path)
+    code, out, err = run("import", str(path))
+    assert (code, out) == (1, "")
+    assert err == f"Error: {path}: {kind}, not a deck; {READABLE}\n"
+    assert not db_path.exists()
+
+
+def test_the_json_case_is_refused(db_path: Path) -> None:
+    path = CASES / "not-a-deck.json"
+    code, out, err = run("import", str(path))
+    assert (code, out, err) == (1, "", f"Error: {path}: a JSON file, not a deck; {READABLE}\n")
+    assert not db_path.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "cards"),
+    [
+        (  # front matter with a nested list, then Q:/A: cards
+            "python.md",
+            "---\ntags:\n  - python\n---\n# Lists\nQ: What does len([]) return?\nA: 0\n",
+            [("What does len([]) return?", "0")],
+        ),
+        (  # an Obsidian vocabulary outline
+            "vocab.md",
+            "- Animals\n\t- Hund::dog\n\t- Katze:: cat\n",
+            [("Hund", "dog"), ("Katze", "cat")],
+        ),
+        (
+            "colon.txt",
+            "der Hund: the dog\ndie Katze: the cat\n",
+            [("der Hund", "the dog"), ("die Katze", "the cat")],
+        ),
+        (
+            "brackets.csv",
+            "[1] first,one\n[2] second,two\n",
+            [("\\[1\\] first", "one"), ("\\[2\\] second", "two")],
+        ),
+    ],
+)
+def test_decks_that_look_a_little_like_other_formats_import(
+    tmp_path: Path, db_path: Path, name: str, text: str, cards: list[tuple[str, str]]
+) -> None:
+    path = write(tmp_path, name, text)
+    code, _, err = run("import", str(path))
+    assert (code, err) == (0, ""), err
+    assert imported_cards(db_path) == {path.stem: cards}
+
+
+# Files without cards ---------------------------------------------------------------------------
+
+
+def test_a_file_without_cards_makes_no_deck_and_says_so(db_path: Path) -> None:
+    path = CASES / "no-cards.md"
+    code, out, err = run("import", str(path))
+    assert (code, out, err) == (0, f"{path}: no cards found, no deck made\n", "")
+    assert not db_path.exists()
+    run("status")  # the database now exists: still no deck from the file
+    assert imported_cards(db_path) == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "said"),
+    [
+        ("headings.md", "# Spanish\n\n## Verbs\n\n### To do\n", ""),
+        ("empty.csv", "", ""),
+        ("header.csv", "Front,Back\n", ""),
+        ("anki.txt", "#separator:tab\n#html:false\n", ""),
+        ("halves.csv", "q1,\n,a2\n", " (2 skipped: no question or answer (2))"),
+    ],
+)
+def test_other_files_without_cards_make_no_deck(
+    tmp_path: Path, db_path: Path, name: str, text: str, said: str
+) -> None:
+    path = write(tmp_path, name, text)
+    run("status")
+    code, out, _ = run("import", str(path), "--json")
+    assert code == 0
+    assert json.loads(out)[0]["deck"] is None
+    code, out, _ = run("import", str(path))
+    assert (code, out) == (0, f"{path}: no cards found, no deck made{said}\n")
+    assert imported_cards(db_path) == {}

@@ -66,7 +66,13 @@ class ImportProgress:
 
 def summary_line(summary: FileSummary) -> str:
     """``PATH -> deck "NAME": 3 added, 1 updated, 0 unchanged, 2 skipped (why)`` and what
-    else came along (review-log rows, media files)."""
+    else came along (review-log rows, media files); ``PATH: no cards found, no deck made``
+    (with what was skipped) for a file without cards."""
+    if summary.deck is None:
+        skipped = f" ({summary.skipped} skipped: {', '.join(summary.skip_reasons)})"
+        return f"{summary.path}: no cards found, no deck made" + (
+            skipped if summary.skipped else ""
+        )
     line = (
         f'{summary.path} -> deck "{summary.deck}": {summary.added} added,'
         f" {summary.updated} updated, {summary.unchanged} unchanged, {summary.skipped} skipped"
@@ -86,12 +92,15 @@ def _count(number: int, noun: str) -> str:
 
 
 def render_summaries(paths: Sequence[Path], results: Sequence[Result], dry_run: bool) -> None:
-    """One line per file on stdout, each problem of a failed file as an ``Error:`` line on
-    stderr, then a closing line for a dry run."""
+    """One line per file on stdout; on stderr, an ``Error:`` line for a failed file whose one
+    problem names it, else ``PATH: not imported`` and an ``Error:`` line per problem; then a
+    closing line for a dry run."""
     for path, result in zip(paths, results, strict=True):
         if isinstance(result, TrainerError):
-            click.echo(f"{path}: not imported", err=True)
-            for line in str(result).splitlines():
+            lines = str(result).splitlines()
+            if len(lines) != 1 or not lines[0].startswith(str(path)):
+                click.echo(f"{path}: not imported", err=True)
+            for line in lines:
                 click.echo(f"Error: {line}", err=True)
         else:
             click.echo(summary_line(result))

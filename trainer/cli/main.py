@@ -309,12 +309,18 @@ def import_(
 
     from trainer.cli.import_view import ImportProgress, render_summaries, summary_json
     from trainer.importers.detect import read_file
-    from trainer.importers.store import FileSummary, Target, import_deck, media_folder
+    from trainer.importers.store import (
+        FileSummary,
+        Target,
+        import_deck,
+        media_folder,
+        no_cards,
+    )
     from trainer.scheduling.adapter import Scheduler
 
     if topic and deck:
         raise UsageError("--topic and --deck: give one of them, not both")
-    engine, settings, clock = app.open()
+    opened: tuple[Engine, Settings, DayClock] | None = None  # once a file has cards to store
     now = wall_clock()
     media_dir = None if dry_run else media_folder(app.db_location or default_database())
     results: list[FileSummary | TrainerError] = []
@@ -322,6 +328,10 @@ def import_(
         for path in paths:
             try:
                 imported = read_file(path, file_format, with_history)
+                if not imported.cards:
+                    results.append(no_cards(imported))
+                    continue
+                engine, settings, clock = opened = opened or app.open()
                 with Session(engine) as db:
                     summary = import_deck(
                         db,

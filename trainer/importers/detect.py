@@ -1,6 +1,8 @@
 """Which format a file is in, and reading it with that format's reader.
 
-Detection looks at the content first (a zip archive is an Anki package), then the extension
+Files in formats trainer does not read are refused first, by their content
+(:mod:`~trainer.importers.other_formats`). Detection looks at the content first (a zip archive
+is an Anki package), then the extension
 (:data:`EXTENSIONS`), then the text: ``[[card]]`` tables are the native format, ``Q:``/``C:``
 lines, ``question::answer`` or a lone ``?`` line make Markdown, anything else is read as
 delimited text.
@@ -56,12 +58,15 @@ def read_file(path: Path, file_format: str = "auto", with_history: bool = False)
 
     ``with_history`` brings an Anki package's review log along. The readers are imported here,
     so ``trainer --help`` (which reads :data:`FORMATS`) does not load them. Raises
-    :class:`~trainer.errors.DeckError` for a file that cannot be read.
+    :class:`~trainer.errors.DeckError` for a file that cannot be read, and (``auto``) for a
+    file in a format trainer does not read (JSON, YAML, org-mode, ...: see
+    :mod:`~trainer.importers.other_formats`).
     """
     from trainer.importers.anki import read_anki
     from trainer.importers.delimited import read_delimited
     from trainer.importers.markdown import read_markdown
     from trainer.importers.native import read_native
+    from trainer.importers.other_formats import READABLE, other_format
 
     try:
         with path.open("rb") as file:
@@ -71,6 +76,10 @@ def read_file(path: Path, file_format: str = "auto", with_history: bool = False)
         raise DeckError(
             [Problem(str(path), None, f"cannot read ({exc.strerror or exc})")]
         ) from None
+    if file_format == "auto":
+        kind = other_format(path, head)
+        if kind is not None:
+            raise DeckError([Problem(str(path), None, f"{kind}, not a deck; {READABLE}")])
     chosen = detect_format(path, head) if file_format == "auto" else file_format
     if chosen == "apkg":
         return read_anki(path, str(path), with_history)

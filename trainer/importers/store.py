@@ -14,6 +14,8 @@ Where cards go (:func:`import_deck`):
 - neither: a stand-alone deck named as the file names it (native ``name``, CSV ``#deck:``,
   the Anki deck holding the cards), else after the file's stem.
 
+A file in which no card is found makes no deck.
+
 An import adds and updates cards but never retires one: a card missing from the file stays.
 """
 
@@ -57,11 +59,12 @@ class Target:
 
 @dataclass(frozen=True)
 class FileSummary:
-    """What one file's import did: its deck, the cards added, updated, unchanged and skipped
-    (with reasons), the review-log rows and media files it brought."""
+    """What one file's import did: its deck (None when no card was found in the file, so no
+    deck was made), the cards added, updated, unchanged and skipped (with reasons), the
+    review-log rows and media files it brought."""
 
     path: str
-    deck: str
+    deck: str | None
     added: int
     updated: int
     unchanged: int
@@ -100,8 +103,10 @@ def import_deck(
     ``media_dir`` None (a dry run) writes no media file. ``scheduler``, ``clock`` and aware UTC
     ``now`` rebuild Anki histories. Raises :class:`UsageError` for an unknown ``--topic`` or a
     ``--deck`` name taken by a built-in deck or a deck of another topic, :class:`DeckError`
-    when the deck the file names is taken so.
+    when the deck the file names is taken so. A file without cards makes no deck.
     """
+    if not imported.cards:
+        return no_cards(imported)
     deck = _deck(db, imported, target)
     renames, pending = _place_media(imported.media, media_dir)
     cards = [_renamed(card, renames) for card in imported.cards] if renames else imported.cards
@@ -124,6 +129,11 @@ def import_deck(
         reviews=reviews,
         media=len(imported.media),
     )
+
+
+def no_cards(imported: ImportedDeck) -> FileSummary:
+    """The summary of a file in which no card was found: no deck, what was skipped."""
+    return FileSummary(imported.path, None, 0, 0, 0, imported.skipped, imported.skip_reasons, 0, 0)
 
 
 def _deck(db: Session, imported: ImportedDeck, target: Target) -> Deck:

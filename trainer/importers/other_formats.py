@@ -1,0 +1,192 @@
+"""Recognising files that are not decks trainer reads, by their content (pure).
+
+People hand ``trainer import`` whatever their other tools keep: JSON or YAML exports, org-mode
+and Logseq notes, other programs' SQLite databases, spreadsheets, archives, PDFs and pictures.
+Read as CSV or Markdown such a file becomes dozens of junk cards, so it is refused instead, with
+one line saying what it is. :func:`other_format` looks at the bytes (magic numbers, then the
+text's shape), never only at the name: a JSON file named ``.csv`` is still JSON.
+
+What counts as a sign of each format:
+
+- magic numbers of binary files (SQLite, PDF, pictures, compressed files, office documents);
+  a zip archive without an Anki collection in it; a NUL byte in text that is not UTF-16;
+- JSON: the text parses as a JSON object or array, or starts as one (``{"key":``, ``[{``), as
+  a long file or JSON Lines do;
+- org-mode: a ``#+KEYWORD:`` line (``#+TITLE:``, ``#+BEGIN_SRC``) or a ``:PROPERTIES:`` drawer;
+  or the ``.org`` extension;
+- Logseq: markup only Logseq writes (``id:: <uuid>``, ``collapsed:: true``, ``card-...::``
+  properties, a ``#card`` block, a ``((uuid))`` block reference), or a page opening with
+  ``key:: value`` page properties followed only by outline bullets;
+- YAML: the ``.yaml``/``.yml`` extension, a ``%YAML`` directive, or a text of only ``key:``,
+  ``key: value``, ``- item`` and indented lines in which some key opens a nested block.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import sqlite3
+import zipfile
+from contextlib import closing
+from pathlib import Path
+
+#: What trainer does read, for the message refusing anything else.
+READABLE = (
+    "trainer reads native decks (.toml), CSV/TSV (Anki text exports too), Markdown"
+    " (Q:/A:, Obsidian) and Anki packages (.apkg, .colpkg)"
+)
+#: Tables every Anki collection has.
+ANKI_TABLES = frozenset({"col", "notes", "cards"})
+_MAGIC = (
+    (b"%PDF-", "a PDF document"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"RIFF", "a RIFF media file (WebP, WAV or AVI)"),
+    (b"ID3", "an MP3 audio file"),
+    (b"OggS", "an Ogg media file"),
+    (b"\x1f\x8b", "a gzip-compressed file"),
+    (b"\x28\xb5\x2f\xfd", "a zstd-compressed file"),
+    (b"BZh", "a bzip2-compressed file"),
+    (b"\xfd7zXZ\x00", "an xz-compressed file"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Microsoft Office document (.xls, .doc)"),
+    (b"\x7fELF", "a program (ELF)"),
+    (b"MZ", "a Windows program"),
+)
+_SQLITE = b"SQLite format 3\x00"
+_ZIP = (b"PK\x03\x04", b"PK\x05\x06")
+_ANKI_MEMBERS = ("collection.anki21b", "collection.anki21", "collection.anki2")
+_OFFICE = {
+    "xl/": "an Excel workbook (save it as CSV)",
+    "word/": "a Word document",
+    "ppt/": "a PowerPoint presentation",
+}
+_JSON_START = re.compile(r'\{\s*"[^"\n]*"\s*:|\[\s*[\[{]')
+_ORG = re.compile(r"^[ \t]*(?:#\+[A-Za-z_]+:|#\+(?:BEGIN|begin)_\w+|:PROPERTIES:[ \t]*$)", re.M)
+_LOGSEQ_ONLY = re.compile(
+    r"^[ \t]*(?:- )?(?:id:: [0-9a-f]{8}-[0-9a-f]{4}-|collapsed:: (?:true|false)\b|card-[a-z-]+:: )"
+    r"|^[ \t]*- .*#card\b|\(\([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f-]+\)\)",
+    re.M,
+)
+_LOGSEQ_PROPERTY = re.compile(r"[ \t]*(?:- )?[a-z0-9_-]+:: \S.*")
+_BULLET = re.compile(r"[ \t]*-(?: .*)?")
+_YAML_LINE = re.compile(r"[ \t]*(?:#.*|---|\.\.\.|- .*|-|[\w\"'][^:#]*:(?: .*)?)")
+_YAML_KEY = re.compile(r"[\w\"'][^:#]*:(?: .*)?")
+_CARD_KEYS = re.compile(r"[QCA]:(?: .*)?")
+
+
+def other_format(path: Path, head: bytes) -> str | None:
+    """What the file at ``path`` (its first bytes ``head``, or all of a small file) is when it
+    is not a deck trainer reads (``"a JSON file"``), else None.
+
+    None does not promise a deck: a file that may be one is left to the format readers. A
+    SQLite database is opened read-only to see whether it is an Anki collection.
+    """
+    binary = _binary_kind(path, head)
+    if binary is not None or head.startswith((*_ZIP, _SQLITE)):
+        return binary
+    text = head.decode("utf-8-sig", errors="replace")
+    suffix = path.suffix.lower()
+    if _is_json(text):
+        return "a JSON file"
+    if suffix == ".org" or _ORG.search(text):
+        return "an org-mode file"
+    if _is_logseq(text):
+        return "a Logseq page"
+    if suffix in (".yaml", ".yml") or _is_yaml(text):
+        return "a YAML file"
+    return None
+
+
+def _binary_kind(path: Path, head: bytes) -> str | None:
+    if head.startswith(_SQLITE):
+        return _sqlite_kind(path)
+    if head.startswith(_ZIP):
+        return _zip_kind(path)
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "a binary file"
+    return None
+
+
+def _sqlite_kind(path: Path) -> str | None:
+    """None for an Anki collection, else what the database is."""
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.Error:
+        return "a damaged SQLite database"
+    if tables >= ANKI_TABLES:
+        return None
+    return "a SQLite database that is not an Anki collection"
+
+
+def _zip_kind(path: Path) -> str | None:
+    """None for an archive holding an Anki collection, else what the archive is."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None  # damaged: the Anki reader says how
+    if any(name in _ANKI_MEMBERS for name in names):
+        return None
+    for folder, kind in _OFFICE.items():
+        if any(name.startswith(folder) for name in names):
+            return kind
+    if "mimetype" in names or "content.xml" in names:
+        return "an OpenDocument file (save a spreadsheet as CSV)"
+    return "a zip archive that is not an Anki package"
+
+
+def _is_json(text: str) -> bool:
+    """The text parses as a JSON object or array, or starts like one (``{"key":`` or ``[{``,
+    as a file longer than the head does)."""
+    stripped = text.strip()
+    if not stripped.startswith(("{", "[")):
+        return False
+    if _JSON_START.match(stripped):
+        return True
+    try:
+        return isinstance(json.loads(stripped), dict | list)
+    except ValueError:
+        return False
+
+
+def _content_lines(text: str) -> list[str]:
+    return [line.rstrip("\r") for line in io.StringIO(text) if line.strip()]
+
+
+def _is_logseq(text: str) -> bool:
+    """Logseq-only markup, or an outline page opening with ``key:: value`` page properties,
+    with no ``::`` except in such properties (an Obsidian ``question::answer`` list is not)."""
+    if _LOGSEQ_ONLY.search(text):
+        return True
+    lines = [line.rstrip("\n") for line in _content_lines(text)]
+    if not lines or lines[0].startswith("-") or not _LOGSEQ_PROPERTY.fullmatch(lines[0]):
+        return False
+    return all(
+        _LOGSEQ_PROPERTY.fullmatch(line) or (_BULLET.fullmatch(line) and "::" not in line)
+        for line in lines
+    )
+
+
+def _is_yaml(text: str) -> bool:
+    lines = [line.rstrip("\n") for line in _content_lines(text)]
+    if text.startswith("%YAML"):
+        return True
+    if not lines or not all(_YAML_LINE.fullmatch(line) for line in lines):
+        return False
+    if any(_CARD_KEYS.fullmatch(line) for line in lines):
+        return False  # Q:/A:/C: lines are Markdown cards
+    return any(
+        _YAML_KEY.fullmatch(line)
+        and line.rstrip().endswith(":")
+        and (following[:1] in (" ", "\t") or following.startswith("- "))
+        for line, following in zip(lines, [*lines[1:], ""], strict=True)
+    )
