@@ -31,10 +31,13 @@ test: $(DEV)
 bench: $(DEV)
 	$(BIN)/python -m tests.benchmarks
 
+# mypy checks trainer/ and tests/; tests/benchmarks and the fixture maker, imported by their
+# full names (tests.benchmarks...), get a run of their own.
 lint: $(DEV)
 	$(BIN)/ruff check trainer tests migrations
 	$(BIN)/ruff format --check trainer tests migrations
 	$(BIN)/mypy
+	$(BIN)/mypy -m tests.benchmarks.__main__ -m tests.fixtures.anki.make_fixtures
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -344,11 +344,8 @@ def _compare_with_anki(package: Path, reference: dict[str, list[float] | None]) 
             assert reviews_for_fsrs(history.reviews) is None
             continue
         memory = rebuild(history, Scheduler(Settings()), CLOCK, NOW).memory
-        assert (history.key, memory.stability_days) == (
-            history.key,
-            pytest.approx(expected[0], rel=2e-5),
-        )
-        assert memory.difficulty == pytest.approx(expected[1], rel=2e-5)
+        assert memory.stability_days == pytest.approx(expected[0], rel=2e-5), history.key
+        assert memory.difficulty == pytest.approx(expected[1], rel=2e-5), history.key
         compared += 1
     return compared
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -26,7 +27,7 @@ from trainer.scheduling.days import DayClock
 from trainer.store.models import CardState, Rating
 from trainer.store.settings import Settings
 
-READERS = {
+READERS: dict[str, Callable[[bytes, str], ImportedDeck]] = {
     "native": read_native,
     "csv": read_delimited,
     "markdown": read_markdown,

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from conftest import NOW
 from trainer.content.builtin_sync import read_builtin, sync_builtin, upsert_cards
 from trainer.content.parser import CardSpec
 from trainer.errors import DeckError, Problem
@@ -70,8 +71,8 @@ def test_reloading_changed_files_updates_in_place_and_keeps_history(
             ReviewLog(
                 card_id=first.id,
                 rating=3,
-                reviewed_at=first.deck.topic and _now(),
-                review_day=_now().date(),
+                reviewed_at=NOW,
+                review_day=NOW.date(),
                 duration_ms=1,
                 state_before=0,
                 state=1,
@@ -99,12 +100,6 @@ def test_reloading_changed_files_updates_in_place_and_keeps_history(
     with factory() as db:
         kept = db.get_one(Card, first_id)
         assert kept.reps == 5 and db.scalar(select(func.count(ReviewLog.id))) == 1
-
-
-def _now():  # type: ignore[no-untyped-def]
-    from conftest import NOW
-
-    return NOW
 
 
 def test_a_card_that_returns_comes_back_with_its_history(

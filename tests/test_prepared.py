@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import cast
 
-from sqlalchemy import Engine, insert, select, text, update
+from sqlalchemy import Engine, Table, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from conftest import engine_of
@@ -52,7 +53,7 @@ def test_prepared_insert_and_update_match_sqlalchemy(factory: sessionmaker[Sessi
     assert new_id == first[0]
     assert first[1:] == second[1:]  # same stored text for dates, times and floats
 
-    table = Card.__table__
+    table = cast(Table, Card.__table__)  # a mapped class's table is typed as any FromClause
     set_state = PreparedWrite(update(table).where(table.c.id == card_id), ["due_day", "reps"])
     with engine.connect() as conn, conn.begin():
         set_state.run(conn, {"due_day": date(2027, 1, 2), "reps": 7})

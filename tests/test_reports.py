@@ -12,6 +12,7 @@ import subprocess
 from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -98,7 +99,9 @@ def _log(
     )
 
 
-def _review_card(key: str, stability: float, last: int, due: int, lapses: int = 0) -> dict:
+def _review_card(
+    key: str, stability: float, last: int, due: int, lapses: int = 0
+) -> dict[str, Any]:
     return {
         "key": key,
         "state": CardState.REVIEW,

@@ -92,6 +92,7 @@ def test_each_rating_is_committed_before_the_next_card(
     shown = session.next_card(NOW)
     assert shown is not None
     outcome = session.rate(shown, Rating.GOOD, NOW, 4321)
+    assert outcome is not None
     with small() as other:  # a separate connection sees it at once
         card = other.get_one(Card, shown.card_id)
         log = other.scalars(select(ReviewLog)).one()
