@@ -156,6 +156,74 @@ def test_unsafe_or_damaged_packages_are_refused_with_a_clear_error(
     assert problem in str(caught.value) and str(caught.value).startswith("bad.apkg: ")
 
 
+def test_a_member_with_a_bad_checksum_is_a_damaged_archive(tmp_path: Path) -> None:
+    package = build_package(tmp_path)
+    with zipfile.ZipFile(package) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    collection = members["collection.anki2"]
+    write_zip(package, members)  # stored, not deflated: the collection's bytes stand as they are
+    data = package.read_bytes()
+    at = data.index(collection) + len(collection) // 2
+    package.write_bytes(data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :])
+    with pytest.raises(DeckError) as caught:
+        read_anki(package, "lists.apkg")
+    [problem] = caught.value.problems
+    assert (problem.where, problem.message) == (
+        "collection.anki2",
+        "damaged zip archive (Bad CRC-32 for file 'collection.anki2')",
+    )
+
+
+def test_an_encrypted_member_is_refused_before_it_is_opened(tmp_path: Path) -> None:
+    package = tmp_path / "locked.apkg"
+    write_zip(package, {"collection.anki2": b"secret"})
+    data = bytearray(package.read_bytes())
+    for signature, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # local, central
+        data[data.index(signature) + flags_at] |= 0x1  # APPNOTE 4.4.4: bit 0, encrypted
+    package.write_bytes(bytes(data))
+    with pytest.raises(DeckError) as caught:
+        read_anki(package, "locked.apkg")
+    assert (
+        str(caught.value)
+        == "locked.apkg: collection.anki2: encrypted, which Anki never does; refused"
+    )
+
+
+def test_a_media_list_nested_too_deep_is_damaged(tmp_path: Path) -> None:
+    package = build_package(tmp_path)
+    with zipfile.ZipFile(package) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    members["media"] = b"[" * 100_000 + b"]" * 100_000
+    write_zip(package, members)
+    with pytest.raises(DeckError) as caught:
+        read_anki(package, "lists.apkg")
+    assert str(caught.value) == "lists.apkg: damaged media list (nested too deep)"
+
+
+def test_a_fault_while_reading_notes_is_not_called_damage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only what zipfile, zstd, SQLite and protobuf raise for bad bytes becomes a "damaged"
+    message; anything else raised while a note is read (RecursionError is a RuntimeError,
+    a ValueError may be a bug) comes out as it is."""
+    package = build_package(tmp_path)
+    for fault in (RecursionError("too deep"), ValueError("a bug"), OSError("a bug")):
+
+        def render(*args: object, fault: Exception = fault) -> None:
+            raise fault
+
+        monkeypatch.setattr(anki, "render_card", render)
+        with pytest.raises(type(fault)) as caught:
+            read_anki(package, "lists.apkg")
+        assert caught.value is fault
+
+
+def test_a_package_that_cannot_be_opened_says_so(tmp_path: Path) -> None:
+    with pytest.raises(DeckError) as caught:
+        read_anki(tmp_path / "missing.apkg", "missing.apkg")
+    assert str(caught.value) == "missing.apkg: cannot read (No such file or directory)"
+
+
 def test_a_file_that_is_not_a_zip_archive_is_refused() -> None:
     with pytest.raises(DeckError, match=r"^x.apkg: not a readable zip archive \(File is not"):
         read_anki(b"just text", "x.apkg")

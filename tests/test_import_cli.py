@@ -160,6 +160,25 @@ def test_json_lists_each_problem_of_a_bad_file_as_a_value(tmp_path: Path) -> Non
     )
 
 
+def test_media_that_cannot_be_written_is_one_line_and_imports_nothing(db_path: Path) -> None:
+    media = db_path.with_name(f"{db_path.stem}-media")
+    media.write_text("a file where the media folder would go")
+    code, out, err = run("import", str(FIXTURES / "current.apkg"))
+    assert (code, out) == (1, "")
+    package = FIXTURES / "current.apkg"
+    assert err.splitlines()[1:] == [
+        f"Error: {media}: cannot write the media file {_media_name(package)} (File exists)"
+    ]
+    assert _decks(db_path) == {}
+
+
+def _media_name(package: Path) -> str:
+    from trainer.importers.anki import read_anki
+
+    [file] = read_anki(package, str(package)).media
+    return file.name
+
+
 def test_a_dry_run_writes_nothing(deck_file: Path, db_path: Path) -> None:
     code, out, _ = run("import", str(deck_file), str(FIXTURES / "current.apkg"), "--dry-run")
     assert code == 0

@@ -334,3 +334,23 @@ def test_read_file_uses_the_forced_format(tmp_path: Path) -> None:
         ("What?::That", "and more")
     ]
     assert read_file(path, "tsv").skip_reasons == ("no question or answer (1)",)
+
+
+def test_a_file_that_cannot_be_read_or_is_too_big_is_one_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trainer.importers import detect
+
+    big = tmp_path / "big.csv"
+    big.write_text("q,a\n" * 5)
+    monkeypatch.setattr(detect, "MAX_TEXT_BYTES", 19)
+    with pytest.raises(DeckError) as caught:
+        read_file(big)
+    assert caught.value.problems == (
+        Problem(str(big), None, "20 bytes, more than a text deck's 19"),
+    )
+    monkeypatch.setattr(detect, "MAX_TEXT_BYTES", 20)
+    assert len(read_file(big).cards) == 1
+    with pytest.raises(DeckError) as caught:
+        read_file(tmp_path)
+    assert caught.value.problems == (Problem(str(tmp_path), None, "cannot read (Is a directory)"),)

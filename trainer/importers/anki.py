@@ -36,7 +36,6 @@ import json
 import lzma
 import re
 import sqlite3
-import struct
 import tempfile
 import zipfile
 import zlib
@@ -91,17 +90,23 @@ LATEST_S = 7_258_118_400
 MAX_INTERVAL = 100_000
 
 COLLECTIONS = ("collection.anki21b", "collection.anki21", "collection.anki2")
+#: The general-purpose flag bit of an encrypted zip member (APPNOTE.TXT 4.4.4, bit 0).
+_ENCRYPTED = 0x1
+#: What :mod:`zipfile` raises for a damaged archive, and only that: a bad directory or header
+#: (``BadZipFile``), an offset outside the file (``ValueError`` from a seek in bytes,
+#: ``OSError`` from a seek in a file), compressed data cut short or corrupt (``EOFError``,
+#: ``zlib.error``, ``lzma.LZMAError``, ``OSError`` from bz2), a compression method it does
+#: not know (``NotImplementedError``). Encrypted members are refused before they are opened,
+#: so the ``RuntimeError`` zipfile raises for them (and ``RecursionError``, its subclass) is
+#: never taken for damage.
 _ZIP_ERRORS = (
     zipfile.BadZipFile,
-    zipfile.LargeZipFile,
-    zlib.error,
-    lzma.LZMAError,
-    struct.error,
-    EOFError,
-    NotImplementedError,
-    RuntimeError,
     ValueError,
     OSError,
+    EOFError,
+    zlib.error,
+    lzma.LZMAError,
+    NotImplementedError,
 )
 _MEDIA_REFERENCE = re.compile(
     r"""<(?:img|audio|video|source)\b[^>]*?\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))"""
@@ -135,17 +140,14 @@ def read_anki(source: Path | bytes, path: str, with_history: bool = False) -> Im
     Raises :class:`DeckError` naming the file (and the note id for a bad note) for a damaged
     archive or database, a refused member or media name, or a package over the limits.
     """
-    try:
-        with _open_archive(source, path) as archive:
-            members = _checked_members(archive, path)
-            with tempfile.TemporaryDirectory(prefix="trainer-import-") as folder:
-                database = Path(folder) / "collection.db"
-                _unpack_collection(archive, members, database, path)
-                reader = _CollectionReader(database, path, with_history)
-                deck = reader.read()
-            media = _media(archive, members, source, path, reader.media_references)
-    except _ZIP_ERRORS as exc:
-        raise _error(path, f"damaged zip archive ({_reason(exc)})") from None
+    with _open_archive(source, path) as archive:
+        members = _checked_members(archive, path)
+        with tempfile.TemporaryDirectory(prefix="trainer-import-") as folder:
+            database = Path(folder) / "collection.db"
+            _unpack_collection(archive, members, database, path)
+            reader = _CollectionReader(database, path, with_history)
+            deck = reader.read()
+        media = _media(archive, members, source, path, reader.media_references)
     return ImportedDeck(
         path=path,
         cards=deck.cards,
@@ -168,13 +170,17 @@ def _reason(exc: BaseException) -> str:
 
 @contextmanager
 def _open_archive(source: Path | bytes, path: str) -> Iterator[zipfile.ZipFile]:
-    file: Path | IO[bytes] = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
-        archive = zipfile.ZipFile(file)
-    except _ZIP_ERRORS as exc:
-        raise _error(path, f"not a readable zip archive ({_reason(exc)})") from None
-    with archive:
-        yield archive
+        file = io.BytesIO(source) if isinstance(source, bytes) else source.open("rb")
+    except OSError as exc:
+        raise _error(path, f"cannot read ({exc.strerror or exc})") from None
+    with file:
+        try:
+            archive = zipfile.ZipFile(file)
+        except _ZIP_ERRORS as exc:
+            raise _error(path, f"not a readable zip archive ({_reason(exc)})") from None
+        with archive:
+            yield archive
 
 
 def _checked_members(archive: zipfile.ZipFile, path: str) -> dict[str, zipfile.ZipInfo]:
@@ -201,19 +207,23 @@ def _read_member(
     :class:`DeckError` past ``limit`` bytes."""
     if info.file_size > limit:
         raise _error(path, f"{info.filename} is {info.file_size} bytes, over {limit}")
-    with archive.open(info) as raw:
-        stream: IO[bytes] = (
-            zstandard.ZstdDecompressor().stream_reader(raw, closefd=False) if zstd else raw
-        )
-        total = 0
-        try:
+    if info.flag_bits & _ENCRYPTED:
+        raise _error(path, "encrypted, which Anki never does; refused", info.filename)
+    try:
+        with archive.open(info) as raw:
+            stream: IO[bytes] = (
+                zstandard.ZstdDecompressor().stream_reader(raw, closefd=False) if zstd else raw
+            )
+            total = 0
             while chunk := stream.read(1 << 20):
                 total += len(chunk)
                 if total > limit:
                     raise _error(path, f"{info.filename} unpacks past {limit} bytes")
                 yield chunk
-        except zstandard.ZstdError as exc:
-            raise _error(path, f"damaged zstd data ({exc})", info.filename) from None
+    except zstandard.ZstdError as exc:
+        raise _error(path, f"damaged zstd data ({exc})", info.filename) from None
+    except _ZIP_ERRORS as exc:
+        raise _error(path, f"damaged zip archive ({_reason(exc)})", info.filename) from None
 
 
 def _unpack_collection(
@@ -270,8 +280,10 @@ def _media_entries(listing: bytes, protobuf: bool, path: str) -> dict[str, tuple
         if protobuf:
             return {str(i): entry for i, entry in enumerate(media_names(listing))}
         mapping = json.loads(listing.decode("utf-8"))
-    except (ProtoError, ValueError) as exc:
+    except (ProtoError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _error(path, f"damaged media list ({exc})") from None
+    except RecursionError:  # json's answer to arrays or objects nested too deep
+        raise _error(path, "damaged media list (nested too deep)") from None
     if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
         raise _error(path, "damaged media list (not a map of names)")
     return {str(k): (v, 0) for k, v in mapping.items()}
@@ -281,11 +293,8 @@ def _media_reader(
     source: Path | bytes, info: zipfile.ZipInfo, path: str, zstd: bool
 ) -> Callable[[], bytes]:
     def read() -> bytes:
-        try:
-            with _open_archive(source, path) as archive:
-                return b"".join(_read_member(archive, info, MAX_MEDIA_FILE_BYTES, path, zstd))
-        except _ZIP_ERRORS as exc:
-            raise _error(path, f"damaged zip archive ({_reason(exc)})") from None
+        with _open_archive(source, path) as archive:
+            return b"".join(_read_member(archive, info, MAX_MEDIA_FILE_BYTES, path, zstd))
 
     return read
 
@@ -312,6 +321,10 @@ class _CollectionReader:
         except sqlite3.Error as exc:
             raise _error(
                 self.path, f"the collection is not a readable Anki database ({exc})"
+            ) from None
+        except UnicodeDecodeError:  # sqlite3 decoding the schema's text
+            raise _error(
+                self.path, "the collection is not a readable Anki database (text not UTF-8)"
             ) from None
         finally:
             connection.close()
@@ -554,10 +567,11 @@ class _CollectionReader:
 
 
 def _json_value(value: object) -> object:
-    """A config value (JSON text or bytes), or None when it is not JSON."""
+    """A config value (JSON text or bytes), or None when it is not JSON (or is nested too
+    deep for json, which raises RecursionError then)."""
     try:
         return json.loads(value) if isinstance(value, str | bytes) else None
-    except ValueError:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return None
 
 

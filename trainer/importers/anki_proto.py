@@ -66,7 +66,7 @@ def _decode(name: str, blob: bytes) -> Any:
         raise ProtoError(f"{name}: expected bytes, found {type(blob).__name__}")
     try:
         return _message_class(name).FromString(blob)
-    except (DecodeError, RuntimeError, ValueError) as exc:
+    except DecodeError as exc:
         raise ProtoError(f"{name}: {exc}") from None
 
 

@@ -10,6 +10,7 @@ delimited text.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -68,14 +69,7 @@ def read_file(path: Path, file_format: str = "auto", with_history: bool = False)
     from trainer.importers.native import read_native
     from trainer.importers.other_formats import READABLE, other_format
 
-    try:
-        with path.open("rb") as file:
-            head = file.read(64 * 1024)
-        size = path.stat().st_size
-    except OSError as exc:
-        raise DeckError(
-            [Problem(str(path), None, f"cannot read ({exc.strerror or exc})")]
-        ) from None
+    head = _read_bytes(path, 64 * 1024, whole=False)
     if file_format == "auto":
         kind = other_format(path, head)
         if kind is not None:
@@ -83,12 +77,28 @@ def read_file(path: Path, file_format: str = "auto", with_history: bool = False)
     chosen = detect_format(path, head) if file_format == "auto" else file_format
     if chosen == "apkg":
         return read_anki(path, str(path), with_history)
-    if size > MAX_TEXT_BYTES:
-        message = f"{size} bytes, more than a text deck's {MAX_TEXT_BYTES}"
-        raise DeckError([Problem(str(path), None, message)])
-    data = path.read_bytes()
+    data = _read_bytes(path, MAX_TEXT_BYTES, whole=True)
     if chosen == "native":
         return read_native(data, str(path))
     if chosen == "markdown":
         return read_markdown(data, str(path))
     return read_delimited(data, str(path), "\t" if chosen == "tsv" else None)
+
+
+def _read_bytes(path: Path, limit: int, *, whole: bool) -> bytes:
+    """The file's first ``limit`` bytes or, with ``whole``, all of them.
+
+    Raises :class:`~trainer.errors.DeckError` saying why the file cannot be read (missing,
+    no permission, a folder, a read error), or, with ``whole``, that it has more than
+    ``limit`` bytes.
+    """
+    try:
+        with path.open("rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            if whole and size > limit:
+                message = f"{size} bytes, more than a text deck's {limit}"
+                raise DeckError([Problem(str(path), None, message)])
+            return file.read(limit)
+    except OSError as exc:
+        message = f"cannot read ({exc.strerror or exc})"
+        raise DeckError([Problem(str(path), None, message)]) from None

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from trainer.content.builtin_sync import upsert_cards
 from trainer.content.parser import CardSpec
-from trainer.errors import DeckError, Problem, UsageError
+from trainer.errors import DeckError, Problem, TrainerError, UsageError
 from trainer.importers.anki_history import rebuild
 from trainer.importers.html_text import media_token
 from trainer.importers.imported import ImportedDeck, MediaFile
@@ -200,12 +200,21 @@ def _place_media(
 def _write_media(
     media_dir: Path, files: list[tuple[str, bytes]], progress: Progress | None
 ) -> None:
-    """Write each file whole (a temporary name, then a rename), never half."""
-    media_dir.mkdir(parents=True, exist_ok=True)
+    """Write each file whole (a temporary name, then a rename), never half.
+
+    Raises :class:`TrainerError` naming the folder and the file when one cannot be written
+    (no space, no permission, the folder's name taken by a file).
+    """
     for done, (name, data) in enumerate(files, start=1):
         partial = media_dir / f".{name}.partial"
-        partial.write_bytes(data)
-        os.replace(partial, media_dir / name)
+        try:
+            media_dir.mkdir(parents=True, exist_ok=True)
+            partial.write_bytes(data)
+            os.replace(partial, media_dir / name)
+        except OSError as exc:
+            raise TrainerError(
+                f"{media_dir}: cannot write the media file {name} ({exc.strerror or exc})"
+            ) from None
         if progress:
             progress("media", done, len(files))
 
