@@ -20,7 +20,7 @@ from trainer.cli.main import cli
 from trainer.content.parser import parse_roadmap
 from trainer.store.db import open_database
 from trainer.store.models import Card, ReviewLog
-from trainer.store.resources import ROADMAP_FILE
+from trainer.store.resources import DECKS_DIR
 
 NOW = "2026-11-29T10:00:00+00:00"
 TRAINER = [sys.executable, "-m", "trainer"]
@@ -88,7 +88,9 @@ def test_status_json_lists_the_57_topics_in_roadmap_order(db_path: Path) -> None
     code, output = run("status", "--json")
     assert code == 0, output
     data = json.loads(output)
-    expected = [t.slug for s in parse_roadmap(ROADMAP_FILE.read_text(), "") for t in s.topics]
+    expected = [
+        t.slug for s in parse_roadmap((DECKS_DIR / "roadmap.md").read_text(), "") for t in s.topics
+    ]
     assert [t["slug"] for s in data["sections"] for t in s["topics"]] == expected
     assert len(data["sections"]) == 11
     assert data["today"] == {"reviewed": 1, "new_seen": 1, "due": 1}

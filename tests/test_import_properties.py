@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trainer.content.deck_writer import write_deck
+from deck_writer import write_deck
 from trainer.content.parser import CardSpec, DeckSpec, parse_deck
 from trainer.errors import TrainerError
 from trainer.importers.anki import LATEST_S, MAX_INTERVAL, read_anki

@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 
 from trainer.content.parser import parse_deck, parse_roadmap, slugify
 from trainer.errors import DeckError, Problem
-from trainer.store.resources import ROADMAP_FILE
+from trainer.store.resources import DECKS_DIR
 
 
 def test_the_shipped_roadmap_has_11_sections_and_57_topics_in_order() -> None:
-    sections = parse_roadmap(ROADMAP_FILE.read_text(), "roadmap.md")
+    sections = parse_roadmap((DECKS_DIR / "roadmap.md").read_text(), "roadmap.md")
     assert len(sections) == 11
     assert sum(len(s.topics) for s in sections) == 57
     assert sections[0].title == "Basic Computer Science Concepts"

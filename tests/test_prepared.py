@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import cast
 
+import pytest
 from sqlalchemy import Engine, Table, insert, select, text, update
+from sqlalchemy.exc import ResourceClosedError
 from sqlalchemy.orm import Session, sessionmaker
 
 from conftest import engine_of
@@ -60,3 +62,16 @@ def test_prepared_insert_and_update_match_sqlalchemy(factory: sessionmaker[Sessi
     with factory() as db:
         card = db.get_one(Card, card_id)
         assert (card.due_day, card.reps) == (date(2027, 1, 2), 7)
+
+
+def test_a_write_on_an_invalidated_connection_says_it_is_closed(
+    factory: sessionmaker[Session],
+) -> None:
+    card_id = _card(factory)
+    prepared = PreparedWrite(insert(ReviewLog), ["card_id", *VALUES])
+    with engine_of(factory).connect() as conn:
+        conn.connection.invalidate()  # as SQLAlchemy does after a lost DBAPI connection
+        with pytest.raises(ResourceClosedError, match="this connection is closed"):
+            prepared.run(conn, {"card_id": card_id, **VALUES})
+        with pytest.raises(ResourceClosedError, match="this connection is closed"):
+            prepared.run_many(conn, [(card_id, *VALUES.values())])

@@ -9,11 +9,12 @@ import json
 import shutil
 import struct
 import subprocess
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import fsrs
 import jsonschema
 import pytest
 from hypothesis import given
@@ -38,7 +39,6 @@ from trainer.reports.markdown import escape
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.db import create_db_engine, reader
-from trainer.store.memory import Memory, memory_of
 from trainer.store.models import Card, CardState, Deck, Rating, ReviewLog
 from trainer.store.settings import Settings
 from trainer.study.mastery import roadmap_progress
@@ -194,15 +194,30 @@ def test_card_figures_by_state_lapses_leeches_and_due(
     assert (a.done, a.first_done_day, f.share) == (False, None, 0.2)
 
 
+def _fsrs_retrievability(stability: float | None, last_review: date | None, day: date) -> float:
+    """fsrs's own retrievability of a card reviewed on learner day ``last_review``, on ``day``
+    (reviews handed to fsrs at midnight UTC of their learner day, as the adapter does)."""
+    if stability is None or last_review is None:
+        return 0.0
+    card = fsrs.Card(
+        card_id=1,
+        state=fsrs.State.Review,
+        stability=stability,
+        difficulty=5.0,
+        last_review=datetime.combine(last_review, time(), UTC),
+    )
+    return float(fsrs.Scheduler().get_card_retrievability(card, datetime.combine(day, time(), UTC)))
+
+
 def test_retrievability_is_fsrs_for_each_reviewed_card(
     collection: sessionmaker[Session], clock: DayClock
 ) -> None:
-    scheduler = Scheduler(Settings())
     with collection() as db:
         cards = db.query(Card).filter(Card.key.in_(["a1", "a2", "a3", "a6"])).all()
-        now = [scheduler.retrievability(c.id, memory_of(c), TODAY) for c in cards]
+        now = [_fsrs_retrievability(c.stability_days, c.last_review_day, TODAY) for c in cards]
         later = [
-            scheduler.retrievability(c.id, memory_of(c), TODAY + timedelta(days=30)) for c in cards
+            _fsrs_retrievability(c.stability_days, c.last_review_day, TODAY + timedelta(days=30))
+            for c in cards
         ]
     f = _report(collection, clock).topic("a").figures
     assert f.recalled == 4
@@ -219,8 +234,7 @@ def test_retrievability_in_sql_is_fsrs_for_any_stability_and_days(
     sql = select(retrievability_sum(scheduler, literal(stability), literal(elapsed)))
     with SQL_ENGINE.connect() as conn:
         value = conn.scalar(sql)
-    memory = Memory(state=CardState.REVIEW, stability_days=stability, last_review_day=TODAY)
-    expected = scheduler.retrievability(1, memory, TODAY + timedelta(days=max(0, elapsed)))
+    expected = _fsrs_retrievability(stability, TODAY, TODAY + timedelta(days=max(0, elapsed)))
     assert value == pytest.approx(expected, rel=1e-9)
 
 

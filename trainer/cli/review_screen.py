@@ -181,14 +181,8 @@ class ReviewScreen:
                 key = self.keys.read_key()
                 if key in (" ", "\r", "\n"):
                     break
-                if key == QUIT:
-                    return QUIT
-                if key == "s":
-                    self.session.bury(shown, self.clock())
-                    self._notice = Text("Buried until tomorrow.", "dim")
-                    return None
-                if key == "u" and self._undo(shown):
-                    return None
+                if (command := self._command(key, shown)) is not None:
+                    return command or None
         self._show_answer(shown, typed)
         while True:
             key = self.keys.read_key()
@@ -201,14 +195,22 @@ class ReviewScreen:
                         "yellow",
                     )
                 return None
-            if key == QUIT:
-                return QUIT
-            if key == "s":
-                self.session.bury(shown, self.clock())
-                self._notice = Text("Buried until tomorrow.", "dim")
-                return None
-            if key == "u" and self._undo(shown):
-                return None
+            if (command := self._command(key, shown)) is not None:
+                return command or None
+
+    def _command(self, key: str, shown: ShownCard) -> str | None:
+        """Act on the keys that work at any point of a card: QUIT for ``q``; ``""`` once ``s``
+        buried the card or ``u`` undid the last rating (the card's turn is over); None for any
+        other key (and for ``u`` with nothing to undo)."""
+        if key == QUIT:
+            return QUIT
+        if key == "s":
+            self.session.bury(shown, self.clock())
+            self._notice = Text("Buried until tomorrow.", "dim")
+            return ""
+        if key == "u" and self._undo(shown):
+            return ""
+        return None
 
     def _judge(self, given: str, accepted: tuple[str, ...]) -> Text:
         """``✓ answer``, or ``✗`` with what was typed and what was expected, the differing

@@ -14,6 +14,7 @@ from trainer.cli.status_view import progress_bar
 from trainer.reports.charts import heatmap, nice_ceiling, weekly_retention
 from trainer.reports.figures import Figures, Report
 from trainer.reports.wording import (
+    MONTHS,
     count,
     day,
     lapses_line,
@@ -22,6 +23,7 @@ from trainer.reports.wording import (
     pace_line,
     percent,
     recent_line,
+    short_day,
     states_line,
 )
 
@@ -30,7 +32,6 @@ BLOCKS = " ▁▂▃▄▅▆▇█"
 #: Heatmap shades 0-4 (no reviews to the busiest quarter of days): a character, readable
 #: without colour, and a colour each.
 SHADES = (("·", "grey37"), ("░", "green4"), ("▒", "green3"), ("▓", "green1"), ("█", "bright_green"))
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 #: Weeks of history the terminal heatmap and retention strip show (the HTML report shows 53).
 WEEKS = 26
 #: Width of the progress bars in cells, so that a section's line fits 80 columns.
@@ -117,10 +118,6 @@ def _month_labels(starts: Sequence[date | None]) -> str:
     return row
 
 
-def _short(value: date) -> str:
-    return f"{MONTHS[value.month - 1]} {value.day}"
-
-
 def _heatmap(report: Report) -> list[Text]:
     weeks = heatmap(report.history)[-WEEKS:]
     reviews = sum(cell.reviews for week in weeks for cell in week if cell is not None)
@@ -143,7 +140,7 @@ def _heatmap(report: Report) -> list[Text]:
 def _forecast(report: Report) -> list[Text]:
     dues = [due for _day, due in report.forecast]
     labels = "".join(
-        f"{'today' if index == 0 else _short(due_day):<7}"
+        f"{'today' if index == 0 else short_day(due_day):<7}"
         for index, (due_day, _due) in enumerate(report.forecast)
         if index % 7 == 0
     )

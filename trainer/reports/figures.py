@@ -316,9 +316,8 @@ def retrievability_sum(
     """SQL for the sum, over the rows aggregated, of the chance of recalling a card
     ``elapsed_days`` learner days after a review that left it at ``stability_days``, on
     ``scheduler``'s forgetting curve (:attr:`~trainer.scheduling.adapter.Scheduler.
-    forgetting_curve`; :meth:`~trainer.scheduling.adapter.Scheduler.retrievability` gives the
-    same value for one card). Negative elapsed days count as 0; rows without a stability add
-    nothing."""
+    forgetting_curve`): for one card the value ``fsrs.Scheduler.get_card_retrievability``
+    gives. Negative elapsed days count as 0; rows without a stability add nothing."""
     factor, decay = (literal(value, Float) for value in scheduler.forgetting_curve)
     elapsed = cast(case((elapsed_days < 0, 0), else_=elapsed_days), Float)
     curve = func.power(1.0 + factor * elapsed / stability_days, decay)

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from trainer.reports.charts import HeatCell, heatmap, nice_ceiling, weekly_retention
 from trainer.reports.figures import Figures, Report
 from trainer.reports.wording import (
+    MONTHS,
     count,
     day,
     definitions,
@@ -21,9 +21,9 @@ from trainer.reports.wording import (
     mastered_percent,
     pace_line,
     percent,
+    short_day,
 )
 
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 #: Heatmap cell size and the distance from one cell to the next, in SVG units (px).
 CELL, PITCH = 11, 13
 #: Width and height of the forecast and retention charts, and their margins for axis labels.
@@ -124,7 +124,7 @@ def forecast_chart(report: Report) -> Chart:
             Rect(x + 1, TOP + plot_height - height, slot - 2, height, "bar", f"{when}: {due:,} due")
         )
         if index % 7 == 0:
-            text = "today" if index == 0 else _short(due_day)
+            text = "today" if index == 0 else short_day(due_day)
             labels.append(Label(x + slot / 2, CHART_HEIGHT - 6, text, "middle"))
     lines = tuple(
         Line(TOP + plot_height * (1 - fraction), f"{round(top_value * fraction):,}")
@@ -132,10 +132,6 @@ def forecast_chart(report: Report) -> Chart:
     )
     empty = "" if any(due for _day, due in report.forecast) else "Nothing due in the next 30 days"
     return Chart(CHART_WIDTH, CHART_HEIGHT, tuple(rects), tuple(labels), lines, empty=empty)
-
-
-def _short(value: date) -> str:
-    return f"{MONTHS[value.month - 1]} {value.day}"
 
 
 def retention_chart(report: Report) -> Chart:

@@ -7,6 +7,8 @@ from datetime import date, datetime, tzinfo
 
 from trainer.reports.figures import Figures, Report
 
+#: Month names as the reports' charts label them.
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 #: Shown where a figure has no value (no reviewed card, no rating to count): an en dash.
 NONE = "\u2013"
 
@@ -39,6 +41,11 @@ def local_time(at: datetime | None, zone: tzinfo | None, with_zone: bool = False
 def day(value: date | None) -> str:
     """A learner day as YYYY-MM-DD, :data:`NONE` for None."""
     return NONE if value is None else value.isoformat()
+
+
+def short_day(value: date) -> str:
+    """A learner day as a chart label: ``Mar 7``."""
+    return f"{MONTHS[value.month - 1]} {value.day}"
 
 
 def mastery_line(figures: Figures) -> str:

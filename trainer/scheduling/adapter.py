@@ -186,13 +186,6 @@ class Scheduler:
         difficulty = 11 - (ease_factor - 1) / growth
         return stability, min(max(difficulty, 1.0), 10.0)
 
-    def retrievability(self, card_id: int, memory: Memory, day: date) -> float:
-        """FSRS's predicted chance (0-1) of recalling the card on learner ``day``; 0 if unseen."""
-        if memory.last_review_day is None or memory.stability_days is None:
-            return 0.0
-        card = self._to_fsrs(card_id, memory, day)
-        return float(self._fsrs.get_card_retrievability(card, _anchor(day)))
-
     @property
     def forgetting_curve(self) -> tuple[float, float]:
         """FSRS-6's forgetting curve as (factor F, decay d): a card left at stability S (days)

@@ -17,6 +17,8 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Dialect
+from sqlalchemy.engine.interfaces import DBAPICursor
+from sqlalchemy.exc import ResourceClosedError
 from sqlalchemy.sql.dml import UpdateBase
 
 
@@ -63,10 +65,10 @@ class PreparedWrite:
         parameters: Any = (
             [value for _, value in converted] if compiled.positional else dict(converted)
         )
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = _cursor(connection)
         try:
             cursor.execute(compiled.sql, parameters)
-            return cursor.lastrowid  # type: ignore[no-any-return]
+            return cursor.lastrowid
         finally:
             cursor.close()
 
@@ -107,11 +109,20 @@ class PreparedWrite:
             for position, convert in converters:
                 values[position] = convert(values[position])
             parameters.append(values)
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = _cursor(connection)
         try:
             cursor.executemany(compiled.sql, parameters)
         finally:
             cursor.close()
+
+
+def _cursor(connection: Connection) -> DBAPICursor:
+    """A new DBAPI cursor on ``connection``'s DBAPI connection, inside its open transaction.
+    Raises ``sqlalchemy.exc.ResourceClosedError`` once the connection is closed."""
+    dbapi = connection.connection.dbapi_connection
+    if dbapi is None:  # the pool has released or invalidated it
+        raise ResourceClosedError("this connection is closed")
+    return dbapi.cursor()
 
 
 def _cached(process: Callable[[Any], Any]) -> Callable[[Any], Any]:

@@ -19,4 +19,3 @@ def _shipped(packaged: str, in_repo: str) -> Path:
 
 DECKS_DIR = _shipped("_decks", "decks")
 MIGRATIONS_DIR = _shipped("_migrations", "migrations")
-ROADMAP_FILE = DECKS_DIR / "roadmap.md"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -185,12 +185,3 @@ def store_setting(db: Session, key: str, text: str | None) -> Settings:
         db.merge(Setting(key=key, value=json.dumps(format_setting(value))))
     db.flush()
     return load_settings(db)
-
-
-def with_overrides(settings: Settings, **overrides: str | None) -> Settings:
-    """Apply per-session overrides given as text (None means not given), validated."""
-    values = {k: parse_setting(k, v) for k, v in overrides.items() if v is not None}
-    return replace(settings, **values)
-
-
-SETTING_NAMES = tuple(f.name for f in fields(Settings))

@@ -291,11 +291,12 @@ class ReviewQueue:
         """Take the next card to show at ``now``: its id and the lane it came from."""
         if self._learning and self._learning[0][0] <= now:
             return self._learning.pop(0)[1], "learning"
-        for lane, name in ((self._reviews, "review"), (self._new, "new")):
+        lanes: tuple[tuple[_PagedLane, Lane], ...] = ((self._reviews, "review"), (self._new, "new"))
+        for lane, name in lanes:
             self._fill(lane)
             card_id = lane.pop()
             if card_id is not None:
-                return card_id, name  # type: ignore[return-value]
+                return card_id, name
         if self._learning and self._learning[0][0] <= now + learn_ahead:
             return self._learning.pop(0)[1], "learning"
         return None

@@ -1,4 +1,5 @@
-"""Writing a deck back out in the native format (``docs/deck-format.md``); the parser's inverse.
+"""A test helper: a deck written back out in the native format (``docs/deck-format.md``), the
+parser's inverse, for the round-trip property test.
 
 ``parse_deck(write_deck(deck))`` gives ``deck`` again (card ``line`` numbers aside) for decks of
 basic, typed and output cards: their source fields are recovered from the parsed card exactly as
