@@ -188,6 +188,25 @@ def test_a_dry_run_writes_nothing(deck_file: Path, db_path: Path) -> None:
     assert not (db_path.parent / "trainer-media").exists()
 
 
+def test_a_dry_run_creates_no_database_and_leaves_one_byte_for_byte(
+    deck_file: Path, db_path: Path
+) -> None:
+    code, out, _ = run("import", str(deck_file), "--dry-run")
+    assert (code, out) == (
+        0,
+        f'{deck_file} -> deck "python": 2 added, 0 updated, 0 unchanged, 0 skipped\n'
+        "Dry run: nothing was written.\n",
+    )
+    assert list(db_path.parent.iterdir()) == [deck_file]
+    assert run("import", str(deck_file))[0] == 0
+    before = {path.name: path.read_bytes() for path in db_path.parent.iterdir() if path.is_file()}
+    deck_file.write_text(CSV + "What is a set?,Unique items\n")
+    code, out, _ = run("import", str(deck_file), "--dry-run")
+    assert "1 added, 0 updated, 2 unchanged" in out
+    after = {path.name: path.read_bytes() for path in db_path.parent.iterdir() if path.is_file()}
+    assert after == {**before, deck_file.name: deck_file.read_bytes()}
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

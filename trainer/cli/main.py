@@ -284,7 +284,11 @@ def lint(paths: tuple[Path, ...], as_json: bool) -> None:
     is_flag=True,
     help="Anki packages: bring the review log and rebuild each card's FSRS state from it.",
 )
-@click.option("--dry-run", is_flag=True, help="Read and check everything, write nothing.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Read and check everything and say what an import would do; write nothing at all.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_obj
 def import_(
@@ -305,6 +309,8 @@ def import_(
     their history. Each file imports whole or not at all; the exit code is 1 if any failed.
     Details: docs/importing.md.
     """
+    import tempfile
+
     from sqlalchemy.orm import Session
 
     from trainer.cli.import_view import ImportProgress, render_summaries, summary_json
@@ -317,21 +323,28 @@ def import_(
         no_cards,
     )
     from trainer.scheduling.adapter import Scheduler
+    from trainer.store.db import scratch_copy
 
     if topic and deck:
         raise UsageError("--topic and --deck: give one of them, not both")
     opened: tuple[Engine, Settings, DayClock] | None = None  # once a file has cards to store
     now = wall_clock()
-    media_dir = None if dry_run else media_folder(app.db_location or default_database())
+    location = app.db_location or default_database()
+    media_dir = None if dry_run else media_folder(location)
     results: list[FileSummary | TrainerError] = []
-    with ImportProgress(console(), enabled=sys.stdout.isatty() and not as_json) as progress:
+    with (
+        ImportProgress(console(), enabled=sys.stdout.isatty() and not as_json) as progress,
+        tempfile.TemporaryDirectory(prefix="trainer-dry-run-") as scratch,
+    ):
+        # A dry run imports into a copy of the database, so not even an upgrade is written.
+        store_app = App(scratch_copy(location, Path(scratch))) if dry_run else app
         for path in paths:
             try:
                 imported = read_file(path, file_format, with_history)
                 if not imported.cards:
                     results.append(no_cards(imported))
                     continue
-                engine, settings, clock = opened = opened or app.open()
+                engine, settings, clock = opened = opened or store_app.open()
                 with Session(engine) as db:
                     summary = import_deck(
                         db,
@@ -352,6 +365,8 @@ def import_(
                 raise  # a bad option: every file would fail the same way
             except TrainerError as exc:
                 results.append(exc)
+        if opened is not None:
+            opened[0].dispose()
     if as_json:
         click.echo(json.dumps(summary_json(paths, results), indent=2))
     else:

@@ -7,7 +7,9 @@ The database is a SQLAlchemy URL; a plain path means SQLite. SQLite is configure
 from __future__ import annotations
 
 import math
+import shutil
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +143,35 @@ def open_database(location: str) -> Engine:
         engine.dispose()
         raise DatabaseError(f"database {location}: {exc.orig}") from None
     return engine
+
+
+def scratch_copy(location: str, folder: Path) -> str:
+    """Where a dry run works: a copy, in ``folder``, of the SQLite database at ``location``
+    (with SQLite's backup API when a write-ahead log is beside it, so a database in use copies
+    whole), or a new file name there when there is no database yet. Nothing at ``location`` is
+    written or created.
+
+    A server database URL is returned as it is: a dry run there relies on rolling back.
+    Raises :class:`DatabaseError` when the database cannot be read.
+    """
+    url = database_url(location)
+    if not url.startswith("sqlite:///"):
+        return location
+    source = Path(url.removeprefix("sqlite:///"))
+    copy = folder / "dry-run.db"
+    if source.is_file() and not source.with_name(f"{source.name}-wal").exists():
+        shutil.copyfile(source, copy)  # the file is the whole database; opening it would
+        # leave -wal and -shm files beside it
+    elif source.is_file():
+        try:
+            with (
+                closing(sqlite3.connect(f"{source.as_uri()}?mode=ro", uri=True)) as original,
+                closing(sqlite3.connect(copy)) as target,
+            ):
+                original.backup(target)
+        except sqlite3.Error as exc:
+            raise DatabaseError(f"database {location}: {exc}") from None
+    return str(copy)
 
 
 def current_revision(engine: Engine) -> str | None:
