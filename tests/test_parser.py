@@ -112,9 +112,9 @@ def test_every_kind_of_card() -> None:
     wraps, c1, output, typed, choice, c2 = deck.cards
     assert wraps.back == "It copies the wrapped function's name and docstring."
     assert wraps.tags == ("basics",) and wraps.line == 4
-    assert c1.front == "The [...] lets one thread run bytecode at a time."
-    assert c1.back == "**GIL**\n\nThe GIL lets one thread run bytecode at a time."
-    assert c2.front == "The GIL lets one thread run [what?] at a time."
+    assert c1.front == "The \\[...\\] lets one thread run bytecode at a time."
+    assert c1.back == "The **GIL** lets one thread run bytecode at a time."
+    assert c2.front == "The GIL lets one thread run \\[what?\\] at a time."
     assert output.front == "What does this code print?\n\n```python\nprint(1 + 1)\n```"
     assert output.back == "```text\n2\n```"
     assert (output.code, output.output) == ("print(1 + 1)\n", "2")

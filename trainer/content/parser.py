@@ -12,12 +12,21 @@ import tomllib
 from dataclasses import dataclass
 from typing import Any
 
+from trainer.content.cloze import (
+    MARKDOWN,
+    ClozeError,
+    Node,
+    cloze_numbers,
+    markdown_code,
+    parse_cloze,
+    render_cloze,
+)
 from trainer.errors import DeckError, Problem
 from trainer.store.lookup import slugify as slugify  # the one slug rule, re-exported
 
 KINDS = ("basic", "cloze", "output", "typed", "choice")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-CLOZE_RE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
+_MULTI_LINE_OPENING = re.compile(r"=\s*(\"\"\"|''')(.*)$")
 OUTPUT_PROMPT = "What does this code print?"
 
 _COMMON_KEYS = {"id", "kind", "tags", "docs"}
@@ -156,6 +165,7 @@ def parse_deck(text: str, path: str, *, builtin: bool = False) -> DeckSpec:
     except tomllib.TOMLDecodeError as exc:
         raise DeckError([_toml_problem(path, exc)]) from None
     positions = _card_positions(text)
+    lines = text.splitlines()
     problems: list[Problem] = []
 
     for key in sorted(set(data) - _DECK_KEYS):
@@ -194,7 +204,7 @@ def parse_deck(text: str, path: str, *, builtin: bool = False) -> DeckSpec:
         if isinstance(card_id, str):
             seen_ids[card_id] = header
         card_problems: list[tuple[int, str]] = []
-        spec = _parse_card(raw, header, key_lines, builtin, card_problems)
+        spec = _parse_card(raw, header, key_lines, builtin, card_problems, lines)
         problems.extend(Problem(path, line, message) for line, message in card_problems)
         if spec is None:
             continue
@@ -214,6 +224,7 @@ def _parse_card(
     key_lines: dict[str, int],
     builtin: bool,
     problems: list[tuple[int, str]],
+    lines: list[str],
 ) -> CardSpec | None:
     """Validate one ``[[card]]`` table; append ``(line, message)`` problems, or return the card.
 
@@ -265,11 +276,17 @@ def _parse_card(
     if kind == "basic":
         front, back = raw["front"].strip(), raw["back"].strip()
     elif kind == "cloze":
-        numbers = sorted({int(m.group(1)) for m in CLOZE_RE.finditer(raw["text"])})
+        text = raw["text"].strip()
+        try:
+            nodes = parse_cloze(text, code=markdown_code(text))
+        except ClozeError as exc:
+            problems.append((_cloze_error_line(raw["text"], exc, at("text"), lines), exc.message))
+            return None
+        numbers = cloze_numbers(nodes)
         if not numbers:
             problems.append((at("text"), "cloze 'text' has no {{c1::...}} deletion"))
             return None
-        return _cloze_card(raw, numbers[0], header)
+        return _cloze_card(raw, nodes, numbers[0], header)
     elif kind == "output":
         prompt = raw.get("front", OUTPUT_PROMPT).strip()
         front = f"{prompt}\n\n```python\n{raw['code'].strip(chr(10))}\n```"
@@ -307,24 +324,16 @@ def _parse_card(
     )
 
 
-def _cloze_card(raw: dict[str, Any], number: int, header: int | None) -> CardSpec:
-    """Build the card for cloze ``number`` of a validated cloze table."""
-    text = raw["text"].strip()
-
-    def hide(match: re.Match[str]) -> str:
-        if int(match.group(1)) != number:
-            return match.group(2)
-        return f"[{match.group(3) or '...'}]"
-
-    # The hidden parts lead the answer in bold, then the whole text: emphasis inside the text
-    # would show as raw asterisks when a deletion sits in `inline code`.
-    hidden = [m.group(2) for m in CLOZE_RE.finditer(text) if int(m.group(1)) == number]
-    answer = " · ".join(f"**{part}**" for part in hidden)
+def _cloze_card(
+    raw: dict[str, Any], nodes: tuple[Node, ...], number: int, header: int | None
+) -> CardSpec:
+    """Build the card for cloze ``number`` of a validated cloze table whose text is ``nodes``."""
+    front, back = render_cloze(nodes, number, MARKDOWN)
     return CardSpec(
         key=f"{raw['id']}#c{number}",
         kind="cloze",
-        front=CLOZE_RE.sub(hide, text),
-        back=_join(answer, CLOZE_RE.sub(r"\2", text), raw.get("back", "").strip()),
+        front=front,
+        back=_join(back, raw.get("back", "").strip()),
         tags=tuple(raw.get("tags", [])),
         docs=raw.get("docs"),
         line=header,
@@ -332,8 +341,20 @@ def _cloze_card(raw: dict[str, Any], number: int, header: int | None) -> CardSpe
 
 
 def _more_cloze_cards(raw: dict[str, Any], first: CardSpec) -> list[CardSpec]:
-    numbers = sorted({int(m.group(1)) for m in CLOZE_RE.finditer(raw["text"])})
-    return [_cloze_card(raw, n, first.line) for n in numbers[1:]]
+    text = raw["text"].strip()
+    nodes = parse_cloze(text, code=markdown_code(text))
+    return [_cloze_card(raw, nodes, n, first.line) for n in cloze_numbers(nodes)[1:]]
+
+
+def _cloze_error_line(value: str, error: ClozeError, line: int, lines: list[str]) -> int:
+    """The file line of a cloze error in the ``text`` value set on ``line``, counted through
+    a multi-line string (TOML drops a line break right after its opening quotes)."""
+    opening = _MULTI_LINE_OPENING.search(lines[line - 1]) if line <= len(lines) else None
+    if opening is None:
+        return line
+    skipped = len(value) - len(value.lstrip())
+    below = 0 if opening.group(2).strip() else 1
+    return line + below + value[: skipped + error.offset].count("\n")
 
 
 def _join(*parts: str) -> str:

@@ -48,6 +48,7 @@ from typing import IO, Any
 
 import zstandard
 
+from trainer.content.cloze import ClozeError, cloze_numbers
 from trainer.content.parser import CardSpec, slugify
 from trainer.errors import DeckError, Problem
 from trainer.importers.anki_history import (
@@ -67,10 +68,9 @@ from trainer.importers.anki_proto import (
     template_formats,
 )
 from trainer.importers.anki_templates import render_card
-from trainer.importers.cloze import cloze_numbers, parse_cloze
 from trainer.importers.html_text import html_to_card_text
 from trainer.importers.imported import ImportedDeck, MediaFile, SkipCounter, unique_cards
-from trainer.importers.notes import card_key, cloze_key
+from trainer.importers.notes import card_key, cloze_key, parse_html_cloze
 
 #: Most archive members a package may have.
 MAX_MEMBERS = 100_000
@@ -411,7 +411,11 @@ class _CollectionReader:
             if "image-occlusion:" in joined:
                 skips.skip("image occlusion (needs the picture)")
                 return None
-            if ordinal + 1 not in cloze_numbers(parse_cloze(joined)):
+            try:
+                trees = [parse_html_cloze(value) for value in note.fields]
+            except ClozeError as exc:
+                raise _error(self.path, exc.message, f"note {note_id}") from None
+            if not any(ordinal + 1 in cloze_numbers(tree) for tree in trees):
                 skips.skip("cloze card without its deletion")
                 return None
         specials = {

@@ -16,9 +16,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from trainer.importers.cloze import cloze_answers, parse_cloze, render_cloze
+from trainer.content.cloze import cloze_answers, render_cloze
 from trainer.importers.html_text import html_to_plain
-from trainer.importers.notes import hidden_html, shown_html
+from trainer.importers.notes import HTML_CLOZE, parse_html_cloze
 
 _TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _ANSWER_RULE = re.compile(r"<hr[^>]*\bid\s*=\s*[\"']?answer\b[^>]*>", re.IGNORECASE)
@@ -105,7 +105,7 @@ def _replacement(tag: str, context: _Context) -> str:
     if "type" in filters:
         if not context.answer_side:
             if "cloze" in filters:
-                answers = cloze_answers(parse_cloze(value), context.cloze_number)
+                answers = cloze_answers(parse_html_cloze(value), context.cloze_number)
                 context.typed.append(", ".join(html_to_plain(a) for a in answers))
             else:
                 context.typed.append(html_to_plain(value))
@@ -113,7 +113,7 @@ def _replacement(tag: str, context: _Context) -> str:
     for name_of_filter in reversed(filters):
         if name_of_filter == "cloze":
             question, answer = render_cloze(
-                parse_cloze(value), context.cloze_number, hidden_html, shown_html
+                parse_html_cloze(value), context.cloze_number, HTML_CLOZE
             )
             value = answer if context.answer_side else question
         elif name_of_filter == "text":

@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
+from trainer.content.cloze import ClozeError
 from trainer.content.parser import CardSpec, slugify
 from trainer.errors import DeckError, Problem
 from trainer.importers.html_text import (
@@ -95,8 +96,8 @@ class _Layout:
 def read_delimited(data: bytes, path: str, delimiter: str | None = None) -> ImportedDeck:
     """Read a CSV/TSV file's bytes; ``delimiter`` forces one (``"\\t"`` for ``--format tsv``).
 
-    Raises :class:`DeckError` naming the file and line for text that is not UTF-8 or a bad
-    header value.
+    Raises :class:`DeckError` naming the file and line for text that is not UTF-8, a bad header
+    value, or a cloze deletion never closed.
     """
     text = decode_text(data, path)
     layout = _read_header(text, path)
@@ -114,9 +115,15 @@ def read_delimited(data: bytes, path: str, delimiter: str | None = None) -> Impo
     skips = SkipCounter()
     cards: list[CardSpec] = []
     deck = layout.deck
+    problems: list[Problem] = []
     for line, row in _chain(first, rows):
-        cards.extend(_row_cards(row, line, layout, skips))
+        try:
+            cards.extend(_row_cards(row, line, layout, skips))
+        except ClozeError as exc:
+            problems.append(Problem(path, line, exc.message))
         deck = deck or _cell(row, layout, "deck") or None
+    if problems:
+        raise DeckError(problems)
     return ImportedDeck(
         path=path,
         cards=unique_cards(cards, skips),

@@ -24,9 +24,9 @@ import re
 import textwrap
 from dataclasses import dataclass
 
+from trainer.content.cloze import MARKDOWN, ClozeError, cloze_numbers, parse_cloze, render_cloze
 from trainer.content.parser import CardSpec
 from trainer.errors import DeckError, Problem
-from trainer.importers.cloze import cloze_numbers, parse_cloze, render_cloze
 from trainer.importers.imported import ImportedDeck, SkipCounter, front_key, unique_cards
 from trainer.importers.notes import card_key, cloze_key
 from trainer.importers.text import decode_text
@@ -228,14 +228,19 @@ class _Reader:
         if "{{c" not in text:
             counter = iter(range(1, 10_000))
             text = _BRACKET.sub(lambda m: f"{{{{c{next(counter)}::{m.group(1)}}}}}", text)
-        nodes = parse_cloze(text)
+        try:
+            nodes = parse_cloze(text)
+        except ClozeError as exc:
+            where = line + text[: exc.offset].count("\n")
+            self.problems.append(Problem(self.path, where, exc.message))
+            return
         numbers = cloze_numbers(nodes)
         if not numbers:
             self.skips.skip("cloze without a deletion")
             return
         base = front_key(text)
         for number in numbers:
-            front, back = render_cloze(nodes, number, _hidden, _shown)
+            front, back = render_cloze(nodes, number, MARKDOWN)
             self.cards.append(CardSpec(cloze_key(base, number), "cloze", front, back, line=line))
 
 
@@ -283,11 +288,3 @@ def _clean(text: str) -> str:
 
 def _plain(line: str) -> bool:
     return bool(line.strip()) and not _BLOCK_START.match(line)
-
-
-def _hidden(hint: str | None) -> str:
-    return f"\\[{hint or '...'}\\]"
-
-
-def _shown(text: str) -> str:
-    return f"**{text}**"

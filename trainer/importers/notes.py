@@ -7,8 +7,8 @@ cards whether it arrives in an Anki package or in a text export.
 
 from __future__ import annotations
 
+from trainer.content.cloze import Markup, Node, cloze_numbers, html_code, parse_cloze, render_cloze
 from trainer.content.parser import CardSpec
-from trainer.importers.cloze import cloze_numbers, parse_cloze, render_cloze
 from trainer.importers.html_text import escape_markdown, html_to_card_text
 from trainer.importers.imported import front_key
 
@@ -24,14 +24,27 @@ def cloze_key(base: str, number: int) -> str:
     return f"{base}#c{number}"
 
 
-def hidden_html(hint: str | None) -> str:
-    """What a hidden deletion shows on the question side: ``[...]`` or ``[hint]``."""
-    return f"[{hint or '...'}]"
+def _html_lead(parts: list[tuple[str, bool]]) -> str:
+    bold = (
+        f"<b><code>{text}</code></b>" if in_code else f"<b>{text}</b>" for text, in_code in parts
+    )
+    return f"<p>{' · '.join(bold)}</p>"
 
 
-def shown_html(text: str) -> str:
-    """A revealed deletion on the answer side: bold."""
-    return f"<b>{text}</b>"
+#: Cloze rendering for HTML fields (Anki notes, CSV/TSV text exports), turned into card text
+#: afterwards: ``[...]``/``[hint]``, ``<b>`` for revealed text, the lead as a paragraph.
+HTML_CLOZE = Markup(
+    hidden=lambda hint, _in_code: f"[{hint or '...'}]",
+    revealed=lambda text: f"<b>{text}</b>",
+    lead=_html_lead,
+)
+
+
+def parse_html_cloze(text_html: str) -> tuple[Node, ...]:
+    """The deletions of an HTML field, read as Anki reads them (the first ``}}`` closes a
+    deletion), ``<code>``/``<pre>`` marked as code. Raises
+    :class:`~trainer.content.cloze.ClozeError` for a deletion never closed."""
+    return parse_cloze(text_html, braces=False, code=html_code(text_html))
 
 
 def join_text(*parts: str) -> str:
@@ -66,12 +79,13 @@ def cloze_cards(
 ) -> list[CardSpec]:
     """One card per cloze number in ``text_html`` (none if it has no deletion); the answer
     shows the text with that number's deletions in bold, then the card text ``extra``. The
-    base key is :func:`front_key` of the cloze text when ``base`` is None."""
-    nodes = parse_cloze(text_html)
+    base key is :func:`front_key` of the cloze text when ``base`` is None. Raises
+    :class:`~trainer.content.cloze.ClozeError` for a deletion never closed."""
+    nodes = parse_html_cloze(text_html)
     base = base or front_key(html_to_card_text(text_html))
     cards = []
     for number in cloze_numbers(nodes):
-        front, back = render_cloze(nodes, number, hidden_html, shown_html)
+        front, back = render_cloze(nodes, number, HTML_CLOZE)
         cards.append(
             CardSpec(
                 key=cloze_key(base, number),
