@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import zipfile
 from datetime import UTC, datetime
@@ -12,8 +13,12 @@ from zoneinfo import ZoneInfo
 import genanki
 import pytest
 import zstandard
+from click.testing import CliRunner
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from tests.fixtures.anki.legacy import edit_collection
+from trainer.cli.main import cli
 from trainer.errors import DeckError, Problem
 from trainer.importers import anki
 from trainer.importers.anki import read_anki
@@ -21,12 +26,14 @@ from trainer.importers.anki_history import (
     AnkiSchedule,
     CardHistory,
     RevlogEntry,
+    fsrs6_parameters,
     rebuild,
     reviews_for_fsrs,
 )
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
-from trainer.store.models import CardState
+from trainer.store.db import open_database
+from trainer.store.models import Card, CardState
 from trainer.store.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "anki"
@@ -411,7 +418,8 @@ def _compare_with_anki(package: Path, reference: dict[str, list[float] | None]) 
         if expected is None:
             assert reviews_for_fsrs(history.reviews) is None
             continue
-        memory = rebuild(history, Scheduler(Settings()), CLOCK, NOW).memory
+        scheduler = Scheduler(Settings(), history.parameters)
+        memory = rebuild(history, scheduler, CLOCK, NOW).memory
         assert memory.stability_days == pytest.approx(expected[0], rel=2e-5), history.key
         assert memory.difficulty == pytest.approx(expected[1], rel=2e-5), history.key
         compared += 1
@@ -459,3 +467,60 @@ def test_a_negative_interval_counts_seconds_and_imports(tmp_path: Path) -> None:
     edit_collection(package, learning_steps)
     deck = read_anki(package, "lists.apkg", with_history=True)
     assert [(e.ease, e.interval) for e in deck.histories[0].reviews] == [(3, -259_200), (3, 3)]
+
+
+@pytest.mark.parametrize("package", ["presets.apkg", "presets-current.apkg"])
+def test_each_card_is_replayed_with_its_presets_fsrs_parameters(package: str) -> None:
+    """presets.apkg's decks use presets with fsrsParams6 (and a historical retention of 0.85),
+    fsrsParams5 only, fsrsWeights only, and none; presets-current.apkg is the same collection
+    exported by Anki in its current format (presets as protobuf blobs)."""
+    assert _compare_with_anki(FIXTURES / package, HISTORY_REFERENCE["presets"]) == 39
+    deck = read_anki(FIXTURES / package, package, with_history=True)
+    retentions = {h.key: h.historical_retention for h in deck.histories}
+    assert retentions["g1"] == pytest.approx(0.85)
+    assert retentions["g2"] == pytest.approx(0.9)
+
+
+def test_older_parameter_sets_are_filled_and_clipped_as_fsrs_rs_reads_them() -> None:
+    fsrs5 = [0.4, 1.2, 3.2, 15.7, 7.2, 0.53, 1.46, 0.005, 1.55, 0.12]
+    fsrs5 += [1.02, 1.94, 0.11, 0.3, 2.27, 0.23, 2.99, 0.52, 0.66]
+    assert fsrs6_parameters(fsrs5) == (*fsrs5, 0.0, 0.5)
+    fsrs45 = [0.49, 1.4, 3.7, 13.8, 5.0, 1.0, 0.9, 0.03, 1.6, 0.14]
+    fsrs45 += [1.05, 2.1, 0.08, 0.32, 1.59, 0.23, 2.88]
+    converted = fsrs6_parameters(fsrs45)
+    assert converted[4:7] == pytest.approx((7.0, math.log(4) / 3, 1.4))
+    assert converted[17:] == (0.0, 0.0, 0.0, 0.5)
+    assert fsrs6_parameters([*fsrs5, 0.1, 5.0])[19:] == (0.1, 0.8)  # decay clipped to 0.8
+    assert fsrs6_parameters([1.0] * 20) == ()
+    assert fsrs6_parameters([*fsrs5[:-1], math.nan]) == ()
+
+
+def test_a_damaged_preset_counts_as_none_and_never_refuses_the_file(tmp_path: Path) -> None:
+    package = tmp_path / "presets.apkg"
+    package.write_bytes((FIXTURES / "presets.apkg").read_bytes())
+    edit_collection(package, lambda db: db.execute("UPDATE col SET dconf = '{not json'"))
+    deck = read_anki(package, "presets.apkg", with_history=True)
+    assert {h.parameters for h in deck.histories} == {()}
+    assert len(deck.cards) == 40
+
+
+def test_the_import_stores_the_states_each_preset_gives(db_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["import", str(FIXTURES / "presets.apkg"), "--with-history"],
+        env={"TRAINER_NOW": "2026-11-29T10:00:00+00:00"},
+    )
+    assert result.exit_code == 0, result.output
+    engine = open_database(str(db_path))
+    with Session(engine) as db:
+        query = select(Card.key, Card.stability_days).where(Card.state != 0)
+        stored = {key: stability for key, stability in db.execute(query)}
+    engine.dispose()
+    expected = {
+        key.removesuffix("/0"): state[0]
+        for key, state in HISTORY_REFERENCE["presets"].items()
+        if state is not None
+    }
+    assert {key: stored[key] for key in expected} == {
+        key: pytest.approx(value, rel=2e-5) for key, value in expected.items()
+    }

@@ -39,7 +39,7 @@ import sqlite3
 import tempfile
 import zipfile
 import zlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -56,15 +56,20 @@ from trainer.importers.anki_history import (
     RELEARNING,
     RELEARNING_CARD,
     REVIEW_CARD,
+    SM2_RETENTION,
     AnkiSchedule,
     CardHistory,
     RevlogEntry,
+    fsrs6_parameters,
+    historical_retention,
 )
 from trainer.importers.anki_proto import (
     ProtoError,
+    deck_preset,
     media_names,
     notetype_is_cloze,
     package_version,
+    preset_fsrs,
     template_formats,
 )
 from trainer.importers.anki_templates import render_card
@@ -148,15 +153,7 @@ def read_anki(source: Path | bytes, path: str, with_history: bool = False) -> Im
             reader = _CollectionReader(database, path, with_history)
             deck = reader.read()
         media = _media(archive, members, source, path, reader.media_references)
-    return ImportedDeck(
-        path=path,
-        cards=deck.cards,
-        skipped=deck.skipped,
-        skip_reasons=deck.skip_reasons,
-        name=deck.name,
-        media=media,
-        histories=deck.histories,
-    )
+    return replace(deck, media=media)
 
 
 def _error(path: str, message: str, where: str | None = None) -> DeckError:
@@ -346,12 +343,14 @@ class _CollectionReader:
         notetypes = self._notetypes_v18(db) if v18 else self._notetypes_legacy(db)
         decks = self._decks_v18(db) if v18 else self._decks_legacy(db)
         notes = self._notes(db)
+        presets = _Presets(db, v18)
         upgrade = self._needs_v2_upgrade(db, tables)
         reviews = self._reviews(db, upgrade) if self.with_history else {}
         skips = SkipCounter()
         cards: list[CardSpec] = []
         histories: list[CardHistory] = []
         deck_names: list[str] = []
+        used: Counter[tuple[float, ...]] = Counter()
         query = (
             "SELECT id, nid, did, ord, type, queue, due, ivl, factor, reps, lapses, left,"
             " odue, odid FROM cards ORDER BY nid, ord"
@@ -377,10 +376,15 @@ class _CollectionReader:
             if spec is None:
                 continue
             cards.append(spec)
-            deck_names.append(decks.get(schedule.original_deck or deck_id, deck_name))
+            home = schedule.original_deck or deck_id
+            deck_names.append(decks.get(home, deck_name))
+            parameters, retention = presets.of_deck(home)
+            used[parameters] += 1
             if self.with_history:
                 entries = tuple(reviews.get(card_id, ()))
-                histories.append(CardHistory(spec.key, schedule, entries, created))
+                histories.append(
+                    CardHistory(spec.key, schedule, entries, created, parameters, retention)
+                )
         unique = unique_cards(cards, skips)
         return ImportedDeck(
             path=self.path,
@@ -389,6 +393,7 @@ class _CollectionReader:
             skip_reasons=skips.phrases(),
             name=_common_deck(deck_names),
             histories=tuple(histories),
+            fsrs_parameters=used.most_common(1)[0][0] if used else (),
         )
 
     def _card(
@@ -568,6 +573,60 @@ class _CollectionReader:
         if not isinstance(value, dict):
             raise _error(self.path, f"the collection's {column} are damaged")
         return value
+
+
+class _Presets:
+    """The FSRS settings of a collection's decks: each normal deck's preset (legacy: ``conf``
+    in the ``decks`` JSON; current: the kind blob of the ``decks`` table) and each preset's
+    parameters and historical retention (legacy: ``fsrsParams6``, else ``fsrsParams5``, else
+    ``fsrsWeights``, and ``sm2Retention`` in the ``dconf`` JSON; current: the config blob of
+    the ``deck_config`` table). A deck without a known preset uses preset 1, as Anki does.
+    Settings that cannot be read count as none (FSRS's defaults, retention 0.9): they never
+    refuse a file."""
+
+    def __init__(self, db: sqlite3.Connection, v18: bool) -> None:
+        self.deck_preset: dict[int, int] = {}
+        self.presets: dict[int, tuple[tuple[float, ...], float]] = {}
+        try:
+            if v18:
+                self._read_v18(db)
+            else:
+                self._read_legacy(db)
+        except (sqlite3.Error, ProtoError):
+            self.deck_preset, self.presets = {}, {}
+
+    def _read_v18(self, db: sqlite3.Connection) -> None:
+        for deck_id, kind in db.execute("SELECT id, kind FROM decks"):
+            preset = deck_preset(kind) if isinstance(kind, bytes) else None
+            if isinstance(deck_id, int) and preset is not None:
+                self.deck_preset[deck_id] = preset
+        for preset_id, config in db.execute("SELECT id, config FROM deck_config"):
+            if isinstance(preset_id, int) and isinstance(config, bytes):
+                values, retention = preset_fsrs(config)
+                self._add(preset_id, values, retention)
+
+    def _read_legacy(self, db: sqlite3.Connection) -> None:
+        row = db.execute("SELECT decks, dconf FROM col").fetchone()
+        decks, presets = (_json_value(row[0]), _json_value(row[1])) if row else (None, None)
+        for key, deck in (decks if isinstance(decks, dict) else {}).items():
+            if isinstance(deck, dict) and isinstance(deck.get("conf"), int) and key.isdigit():
+                self.deck_preset[int(key)] = deck["conf"]
+        for key, preset in (presets if isinstance(presets, dict) else {}).items():
+            if not isinstance(preset, dict) or not key.isdigit():
+                continue
+            lists = [preset.get(k) for k in ("fsrsParams6", "fsrsParams5", "fsrsWeights")]
+            values = next((v for v in lists if isinstance(v, list) and v), [])
+            retention = preset.get("sm2Retention", 0.0)
+            if all(isinstance(v, int | float) for v in [*values, retention]):
+                self._add(int(key), values, float(retention))
+
+    def _add(self, preset_id: int, values: list[float], retention: float) -> None:
+        self.presets[preset_id] = (fsrs6_parameters(values), historical_retention(retention))
+
+    def of_deck(self, deck_id: int) -> tuple[tuple[float, ...], float]:
+        """(FSRS-6 parameters, empty for the defaults; historical retention) of a deck."""
+        preset = self.presets.get(self.deck_preset.get(deck_id, 1)) or self.presets.get(1)
+        return preset or ((), SM2_RETENTION)
 
 
 def _json_value(value: object) -> object:

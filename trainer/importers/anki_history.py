@@ -1,7 +1,8 @@
 """An Anki card's review log, and its FSRS memory state rebuilt from it as Anki does (pure).
 
 The rules are current Anki's (rslib ``scheduler/fsrs/params.rs`` ``reviews_for_fsrs`` and
-``memory_state.rs`` ``single_card_revlog_to_item``, FSRS-6 with default parameters):
+``memory_state.rs`` ``fsrs_item_for_memory_state``, FSRS-6 with the parameters and historical
+retention of the card's deck preset, see :func:`fsrs6_parameters`):
 
 - Only rows with a rating count: "manual" rows (set due date, reset: rating 0) and
   "rescheduled" rows are left out, and so are cram rows (reviews in a filtered deck that does
@@ -11,8 +12,8 @@ The rules are current Anki's (rslib ``scheduler/fsrs/params.rs`` ``reviews_for_f
   which the card was rated again cuts everything before it.
 - With no learning step left in the history (an imported or truncated log), the first rated
   review with an interval of a day or more gives a starting state through the SM-2 conversion
-  (:meth:`trainer.scheduling.adapter.Scheduler.memory_from_sm2`, historical retention 0.9), and the
-  replay goes on from the next review.
+  (:meth:`trainer.scheduling.adapter.Scheduler.memory_from_sm2`, with the preset's historical
+  retention), and the replay goes on from the next review.
 - A card with no usable row has no memory state in Anki (26.9). The trainer cannot schedule a
   review card without one, so such a card gets the SM-2 conversion of its current interval
   and ease, as earlier Anki versions gave it.
@@ -26,16 +27,23 @@ at that offset, so stability and difficulty come from the same FSRS code as ever
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, timezone
+
+from fsrs.scheduler import LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS
 
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.memory import Memory
 from trainer.store.models import CardState, Rating
 
-#: Anki's default "historical retention" of SM-2 reviews, used by the SM-2 conversion.
+#: Anki's default "historical retention" of SM-2 reviews, used by the SM-2 conversion, and the
+#: range a preset's own value must lie in (rslib ``deckconfig/mod.rs``; else the default).
 SM2_RETENTION = 0.9
+SM2_RETENTION_RANGE = (0.7, 0.97)
+#: fsrs-rs's decay for parameters older than FSRS-6 (``FSRS5_DEFAULT_DECAY``).
+FSRS5_DECAY = 0.5
 
 # Anki's revlog kinds (rslib revlog/mod.rs RevlogReviewKind) and card types (card/mod.rs).
 LEARNING, REVIEW, RELEARNING, FILTERED, MANUAL, RESCHEDULED = range(6)
@@ -95,12 +103,51 @@ class AnkiSchedule:
 @dataclass(frozen=True)
 class CardHistory:
     """An Anki card's schedule and review log (oldest first); ``created_s`` is the
-    collection's creation time (Unix seconds, the base of review due days)."""
+    collection's creation time (Unix seconds, the base of review due days).
+
+    ``parameters`` are the 21 FSRS-6 parameters of the card's deck preset (empty: FSRS's
+    defaults) and ``historical_retention`` its retention (0-1) for the SM-2 conversion.
+    """
 
     key: str
     schedule: AnkiSchedule
     reviews: tuple[RevlogEntry, ...]
     created_s: int
+    parameters: tuple[float, ...] = ()
+    historical_retention: float = SM2_RETENTION
+
+
+def fsrs6_parameters(values: list[float]) -> tuple[float, ...]:
+    """A preset's FSRS parameters as the 21 of FSRS-6, as fsrs-rs reads them (``FSRS::new``:
+    ``check_and_fill_parameters``, then each clipped into its bounds, which are py-fsrs's
+    ``LOWER_BOUNDS_PARAMETERS``/``UPPER_BOUNDS_PARAMETERS``): 19 values (FSRS-5) get w19 = 0
+    and the decay 0.5; 17 (FSRS-4.5) are converted the same way after w4 += 2 w5,
+    w5 = ln(1 + 3 w5) / 3, w6 += 0.5. Empty for no values, another count or a value that is
+    not finite (Anki refuses those; FSRS's defaults apply)."""
+    filled = [float(v) for v in values]
+    if not all(math.isfinite(v) for v in filled):
+        return ()
+    if len(filled) == 17:
+        w4, w5 = filled[4], filled[5]
+        filled[4], filled[5], filled[6] = w4 + 2 * w5, math.log1p(3 * w5) / 3, filled[6] + 0.5
+        filled += [0.0, 0.0]
+    if len(filled) == 19:
+        filled += [0.0, FSRS5_DECAY]
+    if len(filled) != len(LOWER_BOUNDS_PARAMETERS):
+        return ()
+    return tuple(
+        min(max(value, low), high)
+        for value, low, high in zip(
+            filled, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS, strict=True
+        )
+    )
+
+
+def historical_retention(value: float) -> float:
+    """A preset's historical retention, or :data:`SM2_RETENTION` when it lies outside
+    :data:`SM2_RETENTION_RANGE` (as Anki resets it)."""
+    low, high = SM2_RETENTION_RANGE
+    return value if low <= value <= high else SM2_RETENTION
 
 
 @dataclass(frozen=True)
@@ -173,6 +220,9 @@ def anki_clock(clock: DayClock, now: datetime) -> DayClock:
 def rebuild(history: CardHistory, scheduler: Scheduler, clock: DayClock, now: datetime) -> Rebuilt:
     """The card's memory at aware UTC ``now`` and its review log, from its Anki history.
 
+    ``scheduler`` carries the learner's settings and ``history.parameters`` (the caller builds
+    one per set of parameters).
+
     Stability and difficulty are replayed as Anki computes them (see the module docstring);
     the card's state and due date are Anki's (a review card stays due on the day Anki had it
     due); review-log days are the learner's days on ``clock``.
@@ -185,10 +235,10 @@ def rebuild(history: CardHistory, scheduler: Scheduler, clock: DayClock, now: da
     memory = Memory()
     logs: list[LogEntry] = []
     if usable is not None:
-        memory, logs = _replay(usable[0], usable[1], scheduler, days, clock, now)
+        memory, logs = _replay(usable, history.historical_retention, scheduler, days, clock, now)
     elif schedule.interval > 0 and schedule.reps > 0:
         stability, difficulty = scheduler.memory_from_sm2(
-            (schedule.factor or 0) / 1000, schedule.interval, SM2_RETENTION
+            (schedule.factor or 0) / 1000, schedule.interval, history.historical_retention
         )
         memory = Memory(stability_days=stability, difficulty=difficulty)
     if memory.stability_days is None:  # nothing to go on: the card starts again as new
@@ -197,13 +247,14 @@ def rebuild(history: CardHistory, scheduler: Scheduler, clock: DayClock, now: da
 
 
 def _replay(
-    reviews: list[RevlogEntry],
-    complete: bool,
+    usable: tuple[list[RevlogEntry], bool],
+    retention: float,
     scheduler: Scheduler,
     days: DayClock,
     clock: DayClock,
     now: datetime,
 ) -> tuple[Memory, list[LogEntry]]:
+    reviews, complete = usable
     memory = Memory()
     logs: list[LogEntry] = []
     today, next_day_at = days.day_of(now), int(days.next_rollover(now).timestamp())
@@ -219,9 +270,7 @@ def _replay(
     if not complete:
         first = reviews[0]
         ease = (first.factor or 2500) / 1000
-        stability, difficulty = scheduler.memory_from_sm2(
-            ease, max(first.interval, 1), SM2_RETENTION
-        )
+        stability, difficulty = scheduler.memory_from_sm2(ease, max(first.interval, 1), retention)
         if ease <= 1.1:  # an ease factor written by FSRS stores the difficulty (Anki)
             difficulty = (ease - 0.1) * 9 + 1
         at = _instant(first)

@@ -1,7 +1,8 @@
 """The few protobuf messages of current Anki packages that the import reads.
 
-Anki 2.1.50+ stores note type and template settings, the package's media list and its format
-version as protobuf messages (ankitects/anki ``proto/anki/notetypes.proto`` and
+Anki 2.1.50+ stores note type and template settings, deck presets, a deck's kind, the
+package's media list and its format version as protobuf messages (ankitects/anki
+``proto/anki/notetypes.proto``, ``deck_config.proto``, ``decks.proto`` and
 ``import_export.proto``). Only the fields read here are declared; the ``protobuf`` library
 decodes them and skips every other field.
 """
@@ -20,6 +21,16 @@ _MESSAGES: dict[str, list[tuple[str, int, str, bool]]] = {
     "NotetypeConfig": [("kind", 1, "int32", False)],
     # notetypes.proto Notetype.Template.Config: the question and answer templates
     "TemplateConfig": [("q_format", 1, "string", False), ("a_format", 2, "string", False)],
+    # deck_config.proto DeckConfig.Config: FSRS parameters (4.5, 5, 6), historical retention
+    "PresetConfig": [
+        ("fsrs_params_4", 3, "float", True),
+        ("fsrs_params_5", 5, "float", True),
+        ("fsrs_params_6", 6, "float", True),
+        ("historical_retention", 40, "float", False),
+    ],
+    # decks.proto Deck.KindContainer (normal = 1) and Deck.Normal (config_id = 1)
+    "DeckNormal": [("config_id", 1, "int64", False)],
+    "DeckKind": [("normal", 1, ".trainer_anki.DeckNormal", False)],
     # import_export.proto PackageMetadata: version 3 (LATEST) = zstd-compressed members
     "PackageMetadata": [("version", 1, "int32", False)],
     # import_export.proto MediaEntries / MediaEntry
@@ -29,6 +40,8 @@ _MESSAGES: dict[str, list[tuple[str, int, str, bool]]] = {
 _TYPES = {
     "int32": descriptor_pb2.FieldDescriptorProto.TYPE_INT32,
     "uint32": descriptor_pb2.FieldDescriptorProto.TYPE_UINT32,
+    "int64": descriptor_pb2.FieldDescriptorProto.TYPE_INT64,
+    "float": descriptor_pb2.FieldDescriptorProto.TYPE_FLOAT,
     "string": descriptor_pb2.FieldDescriptorProto.TYPE_STRING,
 }
 
@@ -89,3 +102,20 @@ def package_version(blob: bytes) -> int:
 def media_names(blob: bytes) -> list[tuple[str, int]]:
     """(file name, size in bytes) per media entry; entry N is the archive member named N."""
     return [(str(e.name), int(e.size)) for e in _decode("MediaEntries", blob).entries]
+
+
+def preset_fsrs(blob: bytes) -> tuple[list[float], float]:
+    """(FSRS parameters, historical retention) of a deck preset's config blob: the FSRS-6
+    parameters, else FSRS-5's, else FSRS-4.5's (Anki ``DeckConfig::fsrs_params``), empty when
+    the preset has none; retention 0 when unset."""
+    message = _decode("PresetConfig", blob)
+    parameters = (
+        list(message.fsrs_params_6) or list(message.fsrs_params_5) or list(message.fsrs_params_4)
+    )
+    return [float(v) for v in parameters], float(message.historical_retention)
+
+
+def deck_preset(blob: bytes) -> int | None:
+    """The preset id of a normal deck's kind blob; None for a filtered deck."""
+    message = _decode("DeckKind", blob)
+    return int(message.normal.config_id) if message.HasField("normal") else None

@@ -34,6 +34,8 @@ class ImportedDeck:
     suspended or empty Anki cards) and ``skip_reasons`` says why, one short phrase per kind.
     ``name`` and ``topic`` are the deck name and topic slug the file itself gives, if any.
     ``histories`` (Anki with ``--with-history``) holds each card's review log by card key.
+    ``fsrs_parameters`` are the deck's own FSRS-6 parameters (Anki: those of the preset most of
+    its cards use), empty when it has none.
     """
 
     path: str
@@ -44,6 +46,7 @@ class ImportedDeck:
     topic: str | None = None
     media: tuple[MediaFile, ...] = ()
     histories: tuple[CardHistory, ...] = ()
+    fsrs_parameters: tuple[float, ...] = ()
 
 
 def front_key(front: str) -> str:

@@ -230,6 +230,9 @@ def _store_histories(
 ) -> int:
     """Rebuild and store each Anki card's memory and review log; return the rows added.
 
+    Each card is replayed with its Anki preset's FSRS parameters (``scheduler``'s settings
+    otherwise), as Anki computes its memory state.
+
     A card that already has a review log here keeps it and its state: the history of a
     re-imported package is not added twice, and reviews done in the trainer are not lost.
     """
@@ -248,10 +251,15 @@ def _store_histories(
     rows: list[dict[str, object]] = []
     cards: list[dict[str, object]] = []
     total = len(imported.histories)
+    schedulers: dict[tuple[float, ...], Scheduler] = {(): scheduler}
     for done, history in enumerate(imported.histories, start=1):
         card_id = ids.get(history.key)
         if card_id is not None and card_id not in reviewed:
-            rebuilt = rebuild(history, scheduler, clock, now)
+            replay = schedulers.get(history.parameters)
+            if replay is None:
+                replay = Scheduler(scheduler.settings, history.parameters)
+                schedulers[history.parameters] = replay
+            rebuilt = rebuild(history, replay, clock, now)
             cards.append({"card_id": card_id, **memory_values(rebuilt.memory)})
             rows.extend({"card_id": card_id, **asdict(log)} for log in rebuilt.logs)
         if progress and (done % 500 == 0 or done == total):

@@ -22,11 +22,12 @@ again, and Hard <= Good <= Easy holds because all four ratings share one fuzz fa
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import fsrs
-from fsrs.scheduler import FUZZ_RANGES
+from fsrs.scheduler import DEFAULT_PARAMETERS, FUZZ_RANGES
 
 from trainer.scheduling.days import DayClock
 from trainer.store.memory import Memory
@@ -83,15 +84,17 @@ def fuzz_factor(seed: int) -> float:
 
 
 class Scheduler:
-    """FSRS-6 scheduling with the learner's settings (retention, steps, maximum interval, fuzz).
+    """FSRS-6 scheduling with the learner's settings (retention, steps, maximum interval, fuzz)
+    and the 21 FSRS-6 ``parameters`` (empty: ``fsrs``'s defaults).
 
     Raises nothing for valid :class:`~trainer.store.settings.Settings`; settings are validated where
-    they are parsed.
+    they are parsed. Raises ``ValueError`` for parameters outside ``fsrs``'s bounds.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, parameters: Sequence[float] = ()) -> None:
         self.settings = settings
         self._fsrs = fsrs.Scheduler(
+            parameters=tuple(parameters) or DEFAULT_PARAMETERS,
             desired_retention=settings.desired_retention,
             learning_steps=tuple(timedelta(minutes=m) for m in settings.learning_steps_minutes),
             relearning_steps=tuple(timedelta(minutes=m) for m in settings.relearning_steps_minutes),
