@@ -33,7 +33,7 @@ from trainer.importers.anki_history import (
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.db import open_database
-from trainer.store.models import Card, CardState
+from trainer.store.models import Card, CardState, Deck
 from trainer.store.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "anki"
@@ -524,3 +524,32 @@ def test_the_import_stores_the_states_each_preset_gives(db_path: Path) -> None:
     assert {key: stored[key] for key in expected} == {
         key: pytest.approx(value, rel=2e-5) for key, value in expected.items()
     }
+
+
+def test_the_deck_keeps_the_parameters_of_the_preset_most_cards_use(
+    tmp_path: Path, db_path: Path
+) -> None:
+    """In presets.apkg each preset has ten cards; moved to the FSRS-6 preset, the deck
+    "Default" gives it twenty, so the imported deck keeps that preset's parameters."""
+    package = tmp_path / "presets.apkg"
+    package.write_bytes((FIXTURES / "presets.apkg").read_bytes())
+
+    def default_uses_preset_2(db: sqlite3.Connection) -> None:
+        decks = json.loads(db.execute("SELECT decks FROM col").fetchone()[0])
+        for deck in decks.values():
+            if deck["name"] == "Default":
+                deck["conf"] = 2
+        db.execute("UPDATE col SET decks = ?", (json.dumps(decks),))
+
+    edit_collection(package, default_uses_preset_2)
+    six = [0.3, 1.1, 2.9, 12.0, 6.9, 0.6, 2.1, 0.01, 1.6, 0.14, 1.0, 1.8, 0.08, 0.3, 1.9]
+    six += [0.25, 2.6, 0.5, 0.2, 0.15, 0.3]
+    assert read_anki(package, "presets.apkg").fsrs_parameters == tuple(six)
+    for _ in range(2):  # a re-import keeps them
+        result = CliRunner().invoke(cli, ["import", str(package), "--deck", "Mine"])
+        assert result.exit_code == 0, result.output
+    engine = open_database(str(db_path))
+    with Session(engine) as db:
+        kept = db.execute(select(Deck.name, Deck.fsrs_parameters)).all()
+    engine.dispose()
+    assert [tuple(row) for row in kept if row[1] is not None] == [("Mine", six)]

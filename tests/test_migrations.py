@@ -115,3 +115,26 @@ def test_deck_tree_upgrade_keeps_every_deck_card_and_review(tmp_path: Path) -> N
         assert conn.execute(text("SELECT count(*) FROM review_log")).scalar() == 180
     command.upgrade(config, "head")
     assert current_revision(engine) == SCHEMA_HEAD
+
+
+def test_deck_parameters_upgrade_keeps_every_deck(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    config = alembic_config(engine)
+    command.upgrade(config, "0003_deck_tree")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO deck (id, name, slug, source, new_cards_per_day)"
+                " VALUES (1, 'Spanish', 'spanish', 'import', 7)"
+            )
+        )
+    command.upgrade(config, "head")
+    command.check(config)
+    with engine.begin() as conn:
+        row = conn.execute(text("SELECT name, new_cards_per_day, fsrs_parameters FROM deck"))
+        assert tuple(row.one()) == ("Spanish", 7, None)
+        conn.execute(text("UPDATE deck SET fsrs_parameters = '[0.5, 1.0]'"))
+    command.downgrade(config, "0003_deck_tree")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT name FROM deck")).scalars().all() == ["Spanish"]
+    engine.dispose()

@@ -17,6 +17,8 @@ Where cards go (:func:`import_deck`):
 A file in which no card is found makes no deck.
 
 An import adds and updates cards but never retires one: a card missing from the file stays.
+FSRS parameters the file brings (an Anki preset's) are kept as the deck's own; a file without
+them leaves the deck's as they were.
 """
 
 from __future__ import annotations
@@ -108,6 +110,8 @@ def import_deck(
     if not imported.cards:
         return no_cards(imported)
     deck = _deck(db, imported, target)
+    if imported.fsrs_parameters:
+        deck.fsrs_parameters = list(imported.fsrs_parameters)
     renames, pending = _place_media(imported.media, media_dir)
     cards = [_renamed(card, renames) for card in imported.cards] if renames else imported.cards
     if progress:

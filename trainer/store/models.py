@@ -120,7 +120,8 @@ class Deck(Base):
     Anki's form (``Rocks::Igneous``), ``parent_id`` the deck one level up (None at the top);
     ``slug`` is unique (a built-in deck's is its topic's). ``new_cards_per_day`` is a top-level
     stand-alone deck's own daily allowance of new cards (None: the
-    ``deck_new_cards_per_day`` setting).
+    ``deck_new_cards_per_day`` setting). ``fsrs_parameters`` are the deck's own 21 FSRS-6
+    parameters, as an imported Anki deck brings them (None: it has none).
     """
 
     __tablename__ = "deck"
@@ -132,6 +133,7 @@ class Deck(Base):
     topic_id: Mapped[int | None] = mapped_column(ForeignKey("topic.id"), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("deck.id"), index=True)
     new_cards_per_day: Mapped[int | None] = mapped_column(Integer)
+    fsrs_parameters: Mapped[list[float] | None] = mapped_column(JSON)
 
     topic: Mapped[Topic | None] = relationship()
 
