@@ -30,6 +30,7 @@ from trainer.importers.anki_history import (
     rebuild,
     reviews_for_fsrs,
 )
+from trainer.importers.detect import read_file
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.db import open_database
@@ -553,3 +554,38 @@ def test_the_deck_keeps_the_parameters_of_the_preset_most_cards_use(
         kept = db.execute(select(Deck.name, Deck.fsrs_parameters)).all()
     engine.dispose()
     assert [tuple(row) for row in kept if row[1] is not None] == [("Mine", six)]
+
+
+# Raw collections from a profile folder --------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["collection.anki2", "collection.anki21"])
+def test_a_raw_collection_reads_like_its_package_with_its_media_folder(
+    tmp_path: Path, name: str
+) -> None:
+    package = build_package(tmp_path)
+    with zipfile.ZipFile(package) as archive:
+        (tmp_path / name).write_bytes(archive.read("collection.anki2"))
+    (tmp_path / "collection.media").mkdir()
+    (tmp_path / "collection.media" / "list.png").write_bytes(b"\x89PNG from the profile")
+    (tmp_path / "collection.media" / "unused.png").write_bytes(b"not on any card")
+    raw = read_file(tmp_path / name)
+    packaged = read_anki(package, "lists.apkg")
+    assert (raw.cards, raw.name, raw.skip_reasons) == (
+        packaged.cards,
+        packaged.name,
+        packaged.skip_reasons,
+    )
+    assert [(m.name, m.read()) for m in raw.media] == [("list.png", b"\x89PNG from the profile")]
+
+
+def test_a_raw_zstd_collection_reads_with_its_history(tmp_path: Path) -> None:
+    """collection.anki21b as Anki 2.1.50+ keeps it: the SQLite file, zstd-compressed."""
+    with zipfile.ZipFile(FIXTURES / "presets-current.apkg") as archive:
+        (tmp_path / "collection.anki21b").write_bytes(archive.read("collection.anki21b"))
+    assert _compare_with_anki(tmp_path / "collection.anki21b", HISTORY_REFERENCE["presets"]) == 39
+    result = CliRunner().invoke(
+        cli, ["import", str(tmp_path / "collection.anki21b"), "--with-history"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "40 added" in result.output

@@ -158,7 +158,8 @@ def test_the_delimiter_is_the_one_splitting_most_rows_alike(
 
 READABLE = (
     "trainer reads native decks (.toml), CSV/TSV (Anki text exports too), Markdown"
-    " (Q:/A:, Obsidian) and Anki packages (.apkg, .colpkg)"
+    " (Q:/A:, Obsidian), Anki packages (.apkg, .colpkg) and collections (.anki2, .anki21,"
+    " .anki21b)"
 )
 
 

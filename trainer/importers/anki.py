@@ -1,6 +1,7 @@
 """Anki packages: ``.apkg`` (a deck) and ``.colpkg`` (a whole collection).
 
-A package is a zip archive holding the collection, an SQLite database: ``collection.anki21b``
+A package is a zip archive holding the collection, an SQLite database (a raw collection file
+from a profile folder is read the same way, see :func:`read_anki`): ``collection.anki21b``
 (zstd-compressed, Anki 2.1.50+), else ``collection.anki21``, else ``collection.anki2``. Its
 ``media`` member lists the media files, which are the members named ``0``, ``1``, ... (a JSON
 map in older packages; a zstd-compressed protobuf list, with zstd-compressed files, in packages
@@ -43,6 +44,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -95,6 +97,9 @@ LATEST_S = 7_258_118_400
 MAX_INTERVAL = 100_000
 
 COLLECTIONS = ("collection.anki21b", "collection.anki21", "collection.anki2")
+#: The first bytes of an SQLite database and of zstd-compressed data.
+SQLITE_MAGIC = b"SQLite format 3\x00"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 #: The general-purpose flag bit of an encrypted zip member (APPNOTE.TXT 4.4.4, bit 0).
 _ENCRYPTED = 0x1
 #: What :mod:`zipfile` raises for a damaged archive, and only that: a bad directory or header
@@ -142,9 +147,16 @@ def read_anki(source: Path | bytes, path: str, with_history: bool = False) -> Im
     """Read an Anki package (a file, or its bytes) into cards, media and, with
     ``with_history``, each card's schedule and review log.
 
+    A raw collection, as it lies in an Anki profile folder (``collection.anki2`` or
+    ``.anki21``: an SQLite file; ``.anki21b``: the same, zstd-compressed), is read the same
+    way, with the media files its cards use from the ``collection.media`` folder beside it.
+
     Raises :class:`DeckError` naming the file (and the note id for a bad note) for a damaged
     archive or database, a refused member or media name, or a package over the limits.
     """
+    head = source[:16] if isinstance(source, bytes) else _head(source, path)
+    if head.startswith((SQLITE_MAGIC, ZSTD_MAGIC)):
+        return _read_raw_collection(source, path, with_history, head.startswith(ZSTD_MAGIC))
     with _open_archive(source, path) as archive:
         members = _checked_members(archive, path)
         with tempfile.TemporaryDirectory(prefix="trainer-import-") as folder:
@@ -154,6 +166,65 @@ def read_anki(source: Path | bytes, path: str, with_history: bool = False) -> Im
             deck = reader.read()
         media = _media(archive, members, source, path, reader.media_references)
     return replace(deck, media=media)
+
+
+def _head(source: Path, path: str) -> bytes:
+    try:
+        with source.open("rb") as file:
+            return file.read(16)
+    except OSError as exc:
+        raise _error(path, f"cannot read ({exc.strerror or exc})") from None
+
+
+def _read_raw_collection(
+    source: Path | bytes, path: str, with_history: bool, zstd: bool
+) -> ImportedDeck:
+    """A collection file that is not in a package (see :func:`read_anki`)."""
+    name = Path(path).name
+    with tempfile.TemporaryDirectory(prefix="trainer-import-") as folder:
+        database = Path(folder) / "collection.db"
+        try:
+            with (
+                io.BytesIO(source) if isinstance(source, bytes) else source.open("rb") as raw,
+                database.open("wb") as out,
+            ):
+                for chunk in _chunks(raw, name, MAX_COLLECTION_BYTES, path, zstd):
+                    out.write(chunk)
+        except OSError as exc:
+            raise _error(path, f"cannot read ({exc.strerror or exc})") from None
+        reader = _CollectionReader(database, path, with_history)
+        deck = reader.read()
+    if isinstance(source, bytes):
+        return deck
+    return replace(deck, media=_media_folder(source.with_suffix(".media"), reader.media_references))
+
+
+def _media_folder(folder: Path, referenced: set[str]) -> tuple[MediaFile, ...]:
+    """The files of an Anki media folder that the imported cards use (names with a folder in
+    them are never looked up)."""
+    files = []
+    for name in sorted(referenced):
+        if _has_folder(name):
+            continue
+        file = folder / name
+        if file.is_file():
+            files.append(MediaFile(name, file.stat().st_size, partial(_media_file, file)))
+    return tuple(files)
+
+
+def _has_folder(name: str) -> bool:
+    """True for a media name that is empty, ``.``/``..`` or holds a path separator or NUL."""
+    return not name or name in (".", "..") or re.search(r"[\\/\0]", name) is not None
+
+
+def _media_file(file: Path) -> bytes:
+    try:
+        size = file.stat().st_size
+        if size > MAX_MEDIA_FILE_BYTES:
+            raise _error(str(file), f"{size} bytes, over {MAX_MEDIA_FILE_BYTES}")
+        return file.read_bytes()
+    except OSError as exc:
+        raise _error(str(file), f"cannot read ({exc.strerror or exc})") from None
 
 
 def _error(path: str, message: str, where: str | None = None) -> DeckError:
@@ -208,19 +279,24 @@ def _read_member(
         raise _error(path, "encrypted, which Anki never does; refused", info.filename)
     try:
         with archive.open(info) as raw:
-            stream: IO[bytes] = (
-                zstandard.ZstdDecompressor().stream_reader(raw, closefd=False) if zstd else raw
-            )
-            total = 0
-            while chunk := stream.read(1 << 20):
-                total += len(chunk)
-                if total > limit:
-                    raise _error(path, f"{info.filename} unpacks past {limit} bytes")
-                yield chunk
-    except zstandard.ZstdError as exc:
-        raise _error(path, f"damaged zstd data ({exc})", info.filename) from None
+            yield from _chunks(raw, info.filename, limit, path, zstd)
     except _ZIP_ERRORS as exc:
         raise _error(path, f"damaged zip archive ({_reason(exc)})", info.filename) from None
+
+
+def _chunks(raw: IO[bytes], name: str, limit: int, path: str, zstd: bool) -> Iterator[bytes]:
+    """The bytes of ``raw`` (the file or member ``name``) in chunks, zstd-decompressed when
+    ``zstd``; raises :class:`DeckError` past ``limit`` bytes or for damaged zstd data."""
+    stream = zstandard.ZstdDecompressor().stream_reader(raw, closefd=False) if zstd else raw
+    total = 0
+    try:
+        while chunk := stream.read(1 << 20):
+            total += len(chunk)
+            if total > limit:
+                raise _error(path, f"{name} unpacks past {limit} bytes")
+            yield chunk
+    except zstandard.ZstdError as exc:
+        raise _error(path, f"damaged zstd data ({exc})", name) from None
 
 
 def _unpack_collection(
@@ -253,7 +329,7 @@ def _media(
     for member, (name, size) in entries.items():
         if name not in referenced or member not in members:
             continue
-        if not name or name in (".", "..") or re.search(r"[\\/\0]", name):
+        if _has_folder(name):
             raise _error(path, f"media file name {name!r} has a folder in it; refused")
         info = members[member]
         read = _media_reader(source, info, path, zstd)

@@ -31,17 +31,21 @@ EXTENSIONS = {
     ".markdown": "markdown",
     ".apkg": "apkg",
     ".colpkg": "apkg",
+    ".anki2": "apkg",
+    ".anki21": "apkg",
+    ".anki21b": "apkg",
 }
 #: Largest text file read (bytes); Anki packages have their own limits.
 MAX_TEXT_BYTES = 256 << 20
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_SQLITE_MAGIC = b"SQLite format 3\x00"
 _NATIVE = re.compile(r"^\s*\[\[\s*card\s*\]\]", re.MULTILINE)
 _MARKDOWN = re.compile(r"^(?:[QC]:\s|\?{1,2}\s*$)|::", re.MULTILINE)
 
 
 def detect_format(path: Path, head: bytes) -> str:
     """The format of the file at ``path`` whose first bytes are ``head``."""
-    if head.startswith(_ZIP_MAGIC):
+    if head.startswith((*_ZIP_MAGIC, _SQLITE_MAGIC)):  # a package, or a raw Anki collection
         return "apkg"
     by_extension = EXTENSIONS.get(path.suffix.lower())
     if by_extension is not None:

@@ -34,7 +34,8 @@ from pathlib import Path
 #: What trainer does read, for the message refusing anything else.
 READABLE = (
     "trainer reads native decks (.toml), CSV/TSV (Anki text exports too), Markdown"
-    " (Q:/A:, Obsidian) and Anki packages (.apkg, .colpkg)"
+    " (Q:/A:, Obsidian), Anki packages (.apkg, .colpkg) and collections (.anki2, .anki21,"
+    " .anki21b)"
 )
 #: Tables every Anki collection has.
 ANKI_TABLES = frozenset({"col", "notes", "cards"})
@@ -58,6 +59,7 @@ _MAGIC = (
     (b"MZ", "a Windows program"),
 )
 _SQLITE = b"SQLite format 3\x00"
+_ZSTD = b"\x28\xb5\x2f\xfd"
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06")
 _ANKI_MEMBERS = ("collection.anki21b", "collection.anki21", "collection.anki2")
 _OFFICE = {
@@ -107,6 +109,8 @@ def _binary_kind(path: Path, head: bytes) -> str | None:
         return _sqlite_kind(path)
     if head.startswith(_ZIP):
         return _zip_kind(path)
+    if head.startswith(_ZSTD) and path.suffix.lower() == ".anki21b":
+        return None  # a raw collection of current Anki, zstd-compressed
     for magic, kind in _MAGIC:
         if head.startswith(magic):
             return kind
