@@ -130,6 +130,9 @@ def cli(ctx: click.Context, db_location: str | None) -> None:
 @click.option("--topic", metavar="NAME", help="Only this topic's cards (title or slug).")
 @click.option("--section", metavar="NAME", help="Only this section's cards (title or slug).")
 @click.option(
+    "--deck", metavar="NAME", help="Only this extra deck's cards, with its subdecks (name or slug)."
+)
+@click.option(
     "--new-cards",
     type=click.IntRange(0),
     metavar="N",
@@ -145,7 +148,12 @@ def cli(ctx: click.Context, db_location: str | None) -> None:
 )
 @click.pass_obj
 def review(
-    app: App, topic: str | None, section: str | None, new_cards: int | None, reviews: int | None
+    app: App,
+    topic: str | None,
+    section: str | None,
+    deck: str | None,
+    new_cards: int | None,
+    reviews: int | None,
 ) -> None:
     """Review today's cards.
 
@@ -158,7 +166,7 @@ def review(
     from trainer.study.session import ReviewSession
 
     engine, settings, clock = app.open()
-    focus = Focus(topic, section)
+    focus = Focus(topic, section, deck)
     with ReviewSession(
         engine, settings, clock, focus, wall_clock(), new_cards=new_cards, reviews=reviews
     ) as session:
@@ -188,24 +196,47 @@ def status(app: App, as_json: bool) -> None:
 @click.argument("words", nargs=-1, metavar="[VALUE]...")
 @click.option("--reset", is_flag=True, help="Put KEY back to its default.")
 @click.option("--json", "as_json", is_flag=True, help="Print all settings as JSON.")
+@click.option(
+    "--deck",
+    metavar="NAME",
+    help="The setting of this extra deck: new_cards_per_day (default: deck_new_cards_per_day).",
+)
 @click.pass_obj
-def config(app: App, key: str | None, words: tuple[str, ...], reset: bool, as_json: bool) -> None:
+def config(
+    app: App,
+    key: str | None,
+    words: tuple[str, ...],
+    reset: bool,
+    as_json: bool,
+    deck: str | None,
+) -> None:
     """Show or change settings: `trainer config`, `trainer config KEY VALUE`.
 
-    Steps are minutes separated by spaces: trainer config learning_steps_minutes 1 10
+    Steps are minutes separated by spaces: trainer config learning_steps_minutes 1 10.
+    An extra deck's own new cards a day: trainer config --deck Spanish new_cards_per_day 10
     """
     from dataclasses import asdict
 
-    from trainer.store.settings import DESCRIPTIONS, format_setting, parse_setting, store_setting
+    from trainer.store.settings import (
+        DESCRIPTIONS,
+        deck_setting,
+        format_setting,
+        parse_setting,
+        store_setting,
+    )
 
     value = " ".join(words) if words else None
     if value is not None and (key is None or reset):
         raise UsageError("give either KEY VALUE or KEY --reset")
-    if key is not None and value is not None:
+    if key is not None and value is not None and deck is None:
         parse_setting(key, value)  # a bad value fails before the database is touched
     from sqlalchemy.orm import Session
 
     engine, settings, _clock = app.open()
+    if deck is not None:
+        with Session(engine) as db, db.begin():
+            click.echo(deck_setting(db, deck, key, value, reset))
+        return
     if key is not None and (value is not None or reset):
         with Session(engine) as db, db.begin():
             settings = store_setting(db, key, None if reset else value)

@@ -2,7 +2,9 @@
 
 Defaults follow Anki's FSRS defaults (desired retention 0.9, learning steps 1m 10m, relearning
 step 10m, maximum interval 36500 days, 20 new cards and 200 reviews a day, day rollover at 4 am,
-learn-ahead 20 minutes). Mastery thresholds: a card is mastered at a stability of 21 days, the
+learn-ahead 20 minutes). Each extra (imported) deck has 10 new cards a day of its own: Anki gives
+every deck 20, but here the roadmap already takes 20, and an import should add to a day's work
+without doubling it. Mastery thresholds: a card is mastered at a stability of 21 days, the
 interval Anki calls "mature"; a topic is done when 90% of its active cards are mastered.
 """
 
@@ -18,7 +20,8 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from trainer.errors import UsageError
-from trainer.store.models import Setting
+from trainer.store.lookup import find
+from trainer.store.models import Deck, Setting
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class Settings:
     maximum_interval_days: int = 36500
     fuzz: bool = True
     new_cards_per_day: int = 20
+    deck_new_cards_per_day: int = 10
     reviews_per_day: int = 200
     day_rollover_hour: int = 4
     learn_ahead_minutes: int = 20
@@ -45,7 +49,8 @@ DESCRIPTIONS = {
     "relearning_steps_minutes": "minutes between steps after a lapse, space separated",
     "maximum_interval_days": "longest interval a review may get, in days",
     "fuzz": "spread review intervals a little so cards do not bunch (true/false)",
-    "new_cards_per_day": "new cards introduced per learner day",
+    "new_cards_per_day": "new roadmap cards introduced per learner day",
+    "deck_new_cards_per_day": "new cards per learner day of each extra deck, unless set for it",
     "reviews_per_day": "review cards shown per learner day",
     "day_rollover_hour": "local hour (0-23) at which a new learner day starts",
     "learn_ahead_minutes": "learning cards due this soon are shown when nothing else is left",
@@ -107,6 +112,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "maximum_interval_days": _int_in(1, 36500),
     "fuzz": _bool,
     "new_cards_per_day": _int_in(0, 9999),
+    "deck_new_cards_per_day": _int_in(0, 9999),
     "reviews_per_day": _int_in(0, 99999),
     "day_rollover_hour": _int_in(0, 23),
     "learn_ahead_minutes": _int_in(0, 1440),
@@ -185,3 +191,36 @@ def store_setting(db: Session, key: str, text: str | None) -> Settings:
         db.merge(Setting(key=key, value=json.dumps(format_setting(value))))
     db.flush()
     return load_settings(db)
+
+
+#: The one setting a deck has of its own (``trainer config --deck NAME KEY VALUE``).
+DECK_SETTINGS = ("new_cards_per_day",)
+
+
+def deck_setting(db: Session, deck: str, key: str | None, text: str | None, reset: bool) -> str:
+    """Show, store (``text``) or reset a top-level extra deck's own new-card allowance; no
+    commit. Returns the line to print: ``new_cards_per_day = N`` (with ``(default)`` when the
+    deck has none of its own and follows ``deck_new_cards_per_day``).
+
+    Raises :class:`UsageError` for an unknown deck (see :mod:`trainer.store.lookup`), a key
+    other than :data:`DECK_SETTINGS`, a bad value, or a deck under another deck (the
+    allowance belongs to the top-level deck and covers its subdecks).
+    """
+    if key is not None and key not in DECK_SETTINGS:
+        raise UsageError(f"--deck: a deck has only {', '.join(DECK_SETTINGS)} of its own")
+    value = None if text is None else parse_setting("new_cards_per_day", text)
+    found = find(db.connection(), "deck", deck)
+    row = db.get(Deck, found.id)
+    assert row is not None  # just found
+    if row.parent_id is not None and (text is not None or reset):
+        top = row.name.split("::")[0]
+        raise UsageError(
+            f"--deck {deck}: new cards are allowed per top-level deck, for it and its"
+            f" subdecks; set it on --deck {top}"
+        )
+    if text is not None or reset:
+        row.new_cards_per_day = value
+        db.flush()
+    if row.new_cards_per_day is None:
+        return f"new_cards_per_day = {load_settings(db).deck_new_cards_per_day} (default)"
+    return f"new_cards_per_day = {row.new_cards_per_day}"

@@ -1,8 +1,10 @@
 """Today's review queue: which card comes next.
 
 Order: learning/relearning cards whose step has ended, then review cards due today (oldest due
-first), then new cards in roadmap order (section, topic, card), then learning cards due within
-the learn-ahead window.
+first, whatever their deck), then new cards, then learning cards due within the learn-ahead
+window. New cards come from the roadmap (in roadmap order: section, topic, card) and from each
+top-level stand-alone deck (with the decks under it), each within its own daily allowance, and
+are interleaved: a deck imported yesterday shows beside the roadmap, not behind it.
 
 Building the queue counts the due review cards and loads the first page of them; later pages are
 read as the session reaches them (keyset paging on ``(due_day, id)``), so a backlog of 100,000
@@ -14,9 +16,9 @@ another session answered meanwhile is skipped.
 from __future__ import annotations
 
 import bisect
-from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import Counter, deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal
 
@@ -24,6 +26,7 @@ from sqlalchemy import Connection, func, or_, select, tuple_
 from sqlalchemy.sql import ColumnElement
 
 from trainer.scheduling.days import DayClock
+from trainer.store.deck_tree import DeckTree
 from trainer.store.lookup import select_named
 from trainer.store.models import Card, CardState, Deck, ReviewLog, Section, Topic
 from trainer.store.settings import Settings
@@ -37,19 +40,23 @@ PageLoader = Callable[[Connection, int], list[int]]
 
 @dataclass(frozen=True)
 class Focus:
-    """What a session draws from: everything, one topic or one section (slug or title)."""
+    """What a session draws from: everything, one topic, one section or one deck with the
+    decks under it (each a slug or a title, any case)."""
 
     topic: str | None = None
     section: str | None = None
+    deck: str | None = None
 
     def deck_ids(self, conn: Connection) -> list[int] | None:
         """The ids of the decks in focus, or None for all decks.
 
         Raises :class:`UsageError` as :func:`~trainer.store.lookup.select_named` does.
         """
-        if self.topic is None and self.section is None:
+        if self.topic is None and self.section is None and self.deck is None:
             return None
-        chosen = select_named(conn, section=self.section, topic=self.topic)
+        chosen = select_named(conn, section=self.section, topic=self.topic, deck=self.deck)
+        if chosen.deck is not None:
+            return DeckTree.read(conn).subtree(chosen.deck.id)
         query = select(Deck.id).join(Topic, Deck.topic_id == Topic.id)
         if chosen.topic is not None:
             query = query.where(Topic.id == chosen.topic.id)
@@ -58,13 +65,33 @@ class Focus:
         return list(conn.scalars(query))
 
 
+#: The new-card source of the roadmap's decks (every deck of a topic); any other source is a
+#: top-level stand-alone deck, by id, whose allowance covers the decks under it.
+ROADMAP: int | None = None
+
+
+def new_source(tree: DeckTree, deck_id: int) -> int | None:
+    """Whose daily allowance a new card of ``deck_id`` uses: :data:`ROADMAP` for a topic's
+    deck, else the id of the top-level stand-alone deck above it (or itself)."""
+    if tree.nodes[deck_id].topic_id is not None:
+        return ROADMAP
+    return tree.root(deck_id)
+
+
 @dataclass(frozen=True)
 class Limits:
     """How many new and review cards a session may show: what today's limits leave, or the
-    numbers given for this session."""
+    numbers given for this session.
+
+    ``new`` is the roadmap's new cards, ``deck_new`` each top-level stand-alone deck's (by id;
+    a deck not in it shows none); ``new_total``, when set, caps the new cards of all of them
+    together (a session's own number).
+    """
 
     new: int
     reviews: int
+    deck_new: Mapping[int, int] = field(default_factory=dict)
+    new_total: int | None = None
 
     @classmethod
     def for_session(
@@ -76,32 +103,58 @@ class Limits:
         reviews: int | None = None,
     ) -> Limits:
         """Today's limits less what learner ``today`` already used, unless ``new`` or
-        ``reviews`` set this session's numbers outright."""
-        used = day_usage(conn, today)
+        ``reviews`` set this session's numbers outright.
+
+        Each top-level stand-alone deck has its own allowance of new cards a day: its
+        ``new_cards_per_day``, else the ``deck_new_cards_per_day`` setting.
+        """
+        tree = DeckTree.read(conn)
+        used = day_usage(conn, today, tree)
+        own = {
+            deck_id: per_day
+            for deck_id, per_day in conn.execute(select(Deck.id, Deck.new_cards_per_day))
+        }
+        deck_new = {}
+        for root in tree.children(None):
+            if tree.nodes[root].topic_id is None:
+                per_day = own.get(root)
+                allowance = settings.deck_new_cards_per_day if per_day is None else per_day
+                deck_new[root] = new if new is not None else max(allowance - used.new[root], 0)
         return cls(
-            new if new is not None else max(settings.new_cards_per_day - used.new, 0),
+            new if new is not None else max(settings.new_cards_per_day - used.new[ROADMAP], 0),
             reviews if reviews is not None else max(settings.reviews_per_day - used.reviews, 0),
+            deck_new,
+            new,
         )
 
 
 @dataclass(frozen=True)
 class DayUsage:
-    """How much of today's limits is used: review-card ratings and new cards introduced."""
+    """How much of today's limits is used: review-card ratings, and new cards introduced by
+    new-card source (see :func:`new_source`)."""
 
     reviews: int
-    new: int
+    new: Counter[int | None]
 
 
-def day_usage(conn: Connection, day: date) -> DayUsage:
-    """Count learner ``day``'s ratings of review cards and first ratings of new cards."""
-    rows = conn.execute(
-        select(ReviewLog.state_before, func.count())
-        .where(ReviewLog.review_day == day)
-        .where(ReviewLog.state_before.in_([CardState.NEW, CardState.REVIEW]))
-        .group_by(ReviewLog.state_before)
-    ).all()
-    counts = {int(state): int(count) for state, count in rows}
-    return DayUsage(counts.get(CardState.REVIEW, 0), counts.get(CardState.NEW, 0))
+def day_usage(conn: Connection, day: date, tree: DeckTree) -> DayUsage:
+    """Count learner ``day``'s ratings of review cards and first ratings of new cards (the
+    latter by the source whose allowance they used, from the decks in ``tree``)."""
+    reviews = conn.scalar(
+        select(func.count())
+        .select_from(ReviewLog)
+        .where(ReviewLog.review_day == day, ReviewLog.state_before == CardState.REVIEW)
+    )
+    new: Counter[int | None] = Counter()
+    for deck_id, count in conn.execute(
+        select(Card.deck_id, func.count())
+        .select_from(ReviewLog)
+        .join(Card, Card.id == ReviewLog.card_id)
+        .where(ReviewLog.review_day == day, ReviewLog.state_before == CardState.NEW)
+        .group_by(Card.deck_id)
+    ):
+        new[new_source(tree, deck_id)] += int(count)
+    return DayUsage(int(reviews or 0), new)
 
 
 def visible(today: date, deck_ids: list[int] | None) -> list[ColumnElement[bool]]:
@@ -167,6 +220,30 @@ def new_page_loader(today: date, deck_ids: list[int] | None) -> PageLoader:
     return load
 
 
+def _new_lanes(
+    conn: Connection, limits: Limits, today: date, deck_ids: list[int] | None
+) -> _NewLanes:
+    """One paged lane of new cards per new-card source with decks in focus, counted in one
+    grouped query."""
+    tree = DeckTree.read(conn)
+    focus = set(tree.nodes) if deck_ids is None else set(deck_ids)
+    decks: dict[int | None, list[int]] = {}
+    for deck_id in sorted(focus & set(tree.nodes)):
+        decks.setdefault(new_source(tree, deck_id), []).append(deck_id)
+    rows = conn.execute(
+        select(Card.deck_id, func.count())
+        .where(*_new_cards(today, deck_ids))
+        .group_by(Card.deck_id)
+    )
+    counts = {deck_id: int(count) for deck_id, count in rows}
+    lanes = []
+    for source, source_decks in sorted(decks.items(), key=lambda item: item[0] is not None):
+        allowance = limits.new if source is None else limits.deck_new.get(source, 0)
+        available = sum(counts.get(deck_id, 0) for deck_id in source_decks)
+        lanes.append(_PagedLane(available, allowance, new_page_loader(today, source_decks)))
+    return _NewLanes(lanes, limits.new_total)
+
+
 class _PagedLane:
     """A lane read page by page: it shows at most ``allowance`` of its ``available`` cards."""
 
@@ -212,6 +289,78 @@ class _PagedLane:
             self.allowance -= 1
 
 
+class _NewLanes:
+    """The new cards, one paged lane per new-card source (the roadmap, each top-level
+    stand-alone deck), taken in turn so the sources are interleaved: the next card comes from
+    the source that has shown the smallest share of what it started with (the roadmap first
+    on a tie). ``total``, when set, caps them all together."""
+
+    def __init__(self, lanes: list[_PagedLane], total: int | None) -> None:
+        self.lanes = lanes
+        self.total = total
+        self._start = [max(lane.left(), 1) for lane in lanes]
+        self._shown = [0] * len(lanes)
+        self._owner: dict[int, int] = {}  # card id -> lane index, for every card handed out
+
+    def left(self) -> int:
+        left = sum(lane.left() for lane in self.lanes)
+        return left if self.total is None else max(0, min(left, self.total))
+
+    def held_back(self) -> int:
+        """New cards waiting beyond the allowances."""
+        return max(0, sum(lane.available for lane in self.lanes) - self.left())
+
+    def fill(self, conn: Connection) -> None:
+        """Read the first page of each lane."""
+        for lane in self.lanes:
+            lane.fill(conn)
+
+    def pop(self, conn_factory: Callable[[], Connection]) -> int | None:
+        if self.total is not None and self.total <= 0:
+            return None
+        while True:
+            ready = [i for i, lane in enumerate(self.lanes) if lane.left()]
+            if not ready:
+                return None
+            index = min(ready, key=lambda i: (self._shown[i] / self._start[i], i))
+            lane = self.lanes[index]
+            if not lane.cards:
+                with conn_factory() as conn:
+                    lane.fill(conn)
+            card_id = lane.pop()
+            if card_id is not None:
+                self._owner[card_id] = index
+                self._shown[index] += 1
+                self._count(-1)
+                return card_id
+
+    def _count(self, change: int) -> None:
+        if self.total is not None:
+            self.total += change
+
+    def restore(self, card_id: int) -> None:
+        index = self._owner.get(card_id)
+        if index is not None:
+            self.lanes[index].restore(card_id)
+            self._shown[index] -= 1
+            self._count(1)
+
+    def remove(self, card_id: int) -> None:
+        """Take a card out of turn (shown again after an undo): it counts like a pop."""
+        for index, lane in enumerate(self.lanes):
+            if card_id in lane.cards:
+                lane.remove(card_id)
+                self._shown[index] += 1
+                self._count(-1)
+
+    def skipped(self, card_id: int, change: int) -> None:
+        """Give back (``change`` 1) or take again (-1) the allowance a buried card used."""
+        index = self._owner.get(card_id)
+        if index is not None:
+            self.lanes[index].allowance += change
+            self._count(change)
+
+
 class ReviewQueue:
     """The cards left for today, by lane; changed only through its methods.
 
@@ -222,7 +371,7 @@ class ReviewQueue:
     def __init__(
         self,
         learning: list[tuple[datetime, int]],
-        new: _PagedLane,
+        new: _NewLanes,
         reviews: _PagedLane,
         conn_factory: Callable[[], Connection],
     ) -> None:
@@ -257,14 +406,12 @@ class ReviewQueue:
         def count(conditions: list[ColumnElement[bool]]) -> int:
             return int(conn.scalar(select(func.count()).select_from(Card).where(*conditions)) or 0)
 
-        new = _PagedLane(
-            count(_new_cards(today, deck_ids)), limits.new, new_page_loader(today, deck_ids)
-        )
         reviews = _PagedLane(
             count(_due_reviews(today, deck_ids)),
             limits.reviews,
             review_page_loader(today, deck_ids),
         )
+        new = _new_lanes(conn, limits, today, deck_ids)
         new.fill(conn)
         reviews.fill(conn)
         pending = [(due, card_id) for due, card_id in learning if due is not None]
@@ -291,12 +438,13 @@ class ReviewQueue:
         """Take the next card to show at ``now``: its id and the lane it came from."""
         if self._learning and self._learning[0][0] <= now:
             return self._learning.pop(0)[1], "learning"
-        lanes: tuple[tuple[_PagedLane, Lane], ...] = ((self._reviews, "review"), (self._new, "new"))
-        for lane, name in lanes:
-            self._fill(lane)
-            card_id = lane.pop()
-            if card_id is not None:
-                return card_id, name
+        self._fill(self._reviews)
+        card_id = self._reviews.pop()
+        if card_id is not None:
+            return card_id, "review"
+        card_id = self._new.pop(self._conn_factory)
+        if card_id is not None:
+            return card_id, "new"
         if self._learning and self._learning[0][0] <= now + learn_ahead:
             return self._learning.pop(0)[1], "learning"
         return None
@@ -319,14 +467,14 @@ class ReviewQueue:
         elif lane == "new":
             self._new.restore(card_id)
 
-    def skipped(self, lane: Lane, undone: bool = False) -> None:
+    def skipped(self, card_id: int, lane: Lane, undone: bool = False) -> None:
         """A card taken from ``lane`` was buried, not answered, so it does not use up a limit
         (``undone``: the bury was undone, so it does again)."""
         change = -1 if undone else 1
         if lane == "review":
             self._reviews.allowance += change
         elif lane == "new":
-            self._new.allowance += change
+            self._new.skipped(card_id, change)
 
     def remove(self, card_id: int) -> None:
         """Take a card out of whichever lane holds it (it is shown now, or was answered)."""

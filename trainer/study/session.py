@@ -301,7 +301,7 @@ class ReviewSession:
             _Undo(shown.card_id, shown.lane, memory_of(row), row.buried_until_day, None, None, 0)
         )
         self.queue.remove(shown.card_id)
-        self.queue.skipped(shown.lane)
+        self.queue.skipped(shown.card_id, shown.lane)
         self.summary.buried += 1
 
     def undo(self, current: ShownCard | None = None) -> bool:
@@ -324,7 +324,7 @@ class ReviewSession:
         self.queue.remove(last.card_id)
         self.queue.restore(last.card_id, last.lane, last.memory.due_at)
         if last.rating is None:
-            self.queue.skipped(last.lane, undone=True)
+            self.queue.skipped(last.card_id, last.lane, undone=True)
         self._again = (last.card_id, last.lane)
         if last.rating is None:
             self.summary.buried -= 1

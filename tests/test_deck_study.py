@@ -1,0 +1,184 @@
+"""Studying extra decks: ``--deck`` with its subdecks, each top-level deck's own daily
+allowance of new cards interleaved with the roadmap's, and ``config --deck``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy.orm import Session, sessionmaker
+
+from conftest import NOW, engine_of
+from trainer.cli.main import cli
+from trainer.content.builtin_sync import upsert_cards, upsert_roadmap
+from trainer.content.parser import CardSpec, SectionSpec, TopicSpec
+from trainer.scheduling.days import DayClock
+from trainer.store.deck_tree import deck_for_path
+from trainer.store.models import Card, CardState, Deck, Rating
+from trainer.store.settings import Settings
+from trainer.study.queue import Focus
+from trainer.study.session import ReviewSession
+
+
+@pytest.fixture
+def decks(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Topic a (6 cards) on the roadmap; Rocks::Igneous (2), Rocks::Sedimentary (2) and
+    Spanish (3) imported."""
+    with factory.begin() as db:
+        topics = upsert_roadmap(db, (SectionSpec("one", "One", (TopicSpec("a", "A", (), 1),)),))
+        deck = Deck(name="A", slug="a", source="builtin", topic_id=topics["a"].id)
+        db.add(deck)
+        db.flush()
+        upsert_cards(db, deck, [CardSpec(f"a{i}", "basic", "Q", "A") for i in range(6)])
+        for name, size in (("Rocks::Igneous", 2), ("Rocks::Sedimentary", 2), ("Spanish", 3)):
+            keys = [f"{name[:2].lower()}{name[-1]}{i}" for i in range(size)]
+            upsert_cards(
+                db, deck_for_path(db, name), [CardSpec(k, "basic", "Q", "A") for k in keys]
+            )
+    return factory
+
+
+def _session(
+    factory: sessionmaker[Session],
+    clock: DayClock,
+    focus: Focus | None = None,
+    new_cards: int | None = None,
+    *,
+    new_cards_per_day: int = 20,
+    deck_new_cards_per_day: int = 10,
+) -> ReviewSession:
+    settings = Settings(
+        new_cards_per_day=new_cards_per_day, deck_new_cards_per_day=deck_new_cards_per_day
+    )
+    return ReviewSession(
+        engine_of(factory), settings, clock, focus or Focus(), NOW, new_cards=new_cards
+    )
+
+
+def _shown_decks(factory: sessionmaker[Session], session: ReviewSession) -> list[str]:
+    """The deck of each new card the session shows, rating each Easy."""
+    shown_ids = []
+    while (shown := session.next_card(NOW)) is not None and shown.lane == "new":
+        shown_ids.append(shown.card_id)
+        session.rate(shown, Rating.EASY, NOW, 1000)
+    with factory() as db:
+        return [db.get_one(Card, card_id).deck.name for card_id in shown_ids]
+
+
+def test_extra_decks_are_interleaved_each_within_its_own_allowance(
+    decks: sessionmaker[Session], clock: DayClock
+) -> None:
+    session = _session(decks, clock, new_cards_per_day=4, deck_new_cards_per_day=2)
+    assert session.counts() == {"new": 8, "learning": 0, "review": 0}
+    assert _shown_decks(decks, session) == [
+        "A",
+        "Rocks::Igneous",
+        "Spanish",
+        "A",
+        "A",
+        "Rocks::Igneous",
+        "Spanish",
+        "A",
+    ]
+    # the allowances are used up for the learner day, across sessions
+    again = _session(decks, clock, new_cards_per_day=4, deck_new_cards_per_day=2)
+    assert again.counts()["new"] == 0
+    assert again.queue.held_back()["new"] == 2 + 2 + 1
+    # a larger allowance for Spanish only, set in the database
+    with decks.begin() as db:
+        spanish = db.query(Deck).filter_by(name="Spanish").one()
+        spanish.new_cards_per_day = 3
+    third = _session(decks, clock, new_cards_per_day=4, deck_new_cards_per_day=2)
+    assert _shown_decks(decks, third) == ["Spanish"]
+
+
+def test_a_deck_focus_covers_its_subdecks_within_its_allowance(
+    decks: sessionmaker[Session], clock: DayClock
+) -> None:
+    rocks = _session(decks, clock, Focus(deck="rocks"), deck_new_cards_per_day=3)
+    assert rocks.counts()["new"] == 3
+    assert _shown_decks(decks, rocks) == ["Rocks::Igneous", "Rocks::Igneous", "Rocks::Sedimentary"]
+    sub = _session(decks, clock, Focus(deck="Rocks::Sedimentary"), new_cards=5)
+    assert _shown_decks(decks, sub) == ["Rocks::Sedimentary"]  # --new-cards: 1 card was left
+
+
+def test_review_cards_of_every_deck_are_due_whatever_its_allowance(
+    decks: sessionmaker[Session], clock: DayClock
+) -> None:
+    today = clock.day_of(NOW)
+    with decks.begin() as db:
+        for card in db.query(Card).join(Deck).filter(Deck.name == "Spanish"):
+            card.state, card.stability_days, card.difficulty = CardState.REVIEW, 5.0, 5.0
+            card.last_review_day, card.due_day = today - timedelta(days=5), today
+    session = _session(decks, clock, deck_new_cards_per_day=0, new_cards_per_day=0)
+    assert session.counts() == {"new": 0, "learning": 0, "review": 3}
+
+
+def test_bury_and_undo_give_back_and_take_the_deck_allowance(
+    decks: sessionmaker[Session], clock: DayClock
+) -> None:
+    session = _session(decks, clock, Focus(deck="Spanish"), deck_new_cards_per_day=2)
+    shown = session.next_card(NOW)
+    assert shown is not None
+    session.bury(shown, NOW)
+    assert session.counts()["new"] == 2  # the buried card used no allowance
+    assert session.undo()
+    assert session.counts()["new"] == 2  # shown again next: one on screen, one left
+    again = session.next_card(NOW)
+    assert again is not None and again.card_id == shown.card_id
+    assert session.counts()["new"] == 1
+
+
+def run(*args: str, keys: str = "q", now: str = "2026-11-29T10:00:00+00:00") -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), input=keys, env={"TRAINER_NOW": now})
+    return result.exit_code, result.output
+
+
+def test_a_plain_review_the_day_after_an_import_shows_the_new_deck(tmp_path: Path) -> None:
+    rocks = tmp_path / "rocks.csv"
+    rocks.write_text("".join(f"Rock {i}?,Answer {i}\n" for i in range(30)), encoding="utf-8")
+    assert run("import", str(rocks), "--deck", "Geology::Rocks")[0] == 0
+    code, output = run("review", "--deck", "geology")
+    assert code == 0 and "New 10" in output and "Geology::Rocks" in output
+    assert run("config", "--deck", "Geology", "new_cards_per_day", "4") == (
+        0,
+        "new_cards_per_day = 4\n",
+    )
+    code, output = run("review", keys=" 4q", now="2026-11-30T10:00:00+00:00")
+    headers = [line.split("  ")[0] for line in output.splitlines() if "New " in line]
+    assert headers == ["Basic Computer Science Concepts › Data Structures", "Geology::Rocks"]
+    assert "New 24" in output  # 20 roadmap cards and 4 of Geology, interleaved
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--deck", "Geology::Rocks", "new_cards_per_day", "3"],
+            "Error: --deck Geology::Rocks: new cards are allowed per top-level deck, for it and"
+            " its subdecks; set it on --deck Geology\n",
+        ),
+        (
+            ["--deck", "Geology", "reviews_per_day", "3"],
+            "Error: --deck: a deck has only new_cards_per_day of its own\n",
+        ),
+        (
+            ["--deck", "Geology", "new_cards_per_day", "-3"],
+            "Error: setting new_cards_per_day='-3': must be a whole number from 0 to 9999\n",
+        ),
+        (
+            ["--deck", "Geolgy"],
+            "Error: --deck Geolgy: no such deck (did you mean 'Geology' or 'Geology::Rocks'?)\n",
+        ),
+    ],
+)
+def test_config_deck_refuses_what_it_cannot_set(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    rocks = tmp_path / "rocks.csv"
+    rocks.write_text("Rock?,Answer\n", encoding="utf-8")
+    assert run("import", str(rocks), "--deck", "Geology::Rocks")[0] == 0
+    assert run("config", *args) == (2, message)
+    assert run("config", "--deck", "geology") == (0, "new_cards_per_day = 10 (default)\n")
