@@ -149,7 +149,7 @@ def test_the_readme_examples_run_and_print_what_it_says(tmp_path: Path) -> None:
     # the imports landed where the README says; the dry run wrote nothing
     status = json.loads(_shell("trainer status --json", tmp_path, env).stdout)
     titles = [deck["title"] for deck in status["extra_decks"]]
-    assert titles == ["Spanish", "Python", "Python::Basics"]  # an Anki deck with its parent
+    assert titles == ["Python", "Python::Basics", "Spanish"]  # an Anki deck with its parent
     topic = status["sections"][0]["topics"][0]
     shipped = sum(len(d.cards) for d in read_builtin(DECKS_DIR)[1] if d.topic == topic["slug"])
     assert (topic["slug"], topic["cards"]) == ("data-structures", shipped + 2)

@@ -403,7 +403,7 @@ def test_mastering_a_topic_over_days_ticks_it_in_every_format(
             while (shown := session.next_card(now)) is not None:
                 session.rate(shown, Rating.GOOD, now, 3000)
         with reader(engine) as conn:
-            done = roadmap_progress(conn, settings, clock, now).topic("a").done
+            done = roadmap_progress(conn, settings, clock, now).mastery.topic("a").done
         if done and first_done is None:
             first_done = clock.day_of(now)
     assert first_done == date(2026, 12, 13)  # FSRS-6 defaults, seeded fuzz

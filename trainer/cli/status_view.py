@@ -7,7 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from trainer.study.mastery import RoadmapProgress, TopicProgress
+from trainer.study.mastery import RoadmapProgress, TopicMastery
 
 BAR_WIDTH = 20
 
@@ -18,13 +18,13 @@ def progress_bar(share: float, width: int = BAR_WIDTH) -> Text:
     return Text("█" * filled, style="green").append("░" * (width - filled), style="dim")
 
 
-def _topic_line(topic: TopicProgress, is_next: bool, title_width: int) -> Text:
+def _topic_line(topic: TopicMastery, is_next: bool, title_width: int) -> Text:
     """One aligned line: mark, title, bar, mastered/total, due today."""
     if topic.done:
         mark = Text("✓ ", style="bold green")
     else:
         mark = Text("▶ " if is_next else "  ", style="bold yellow")
-    due = str(topic.due) if topic.due else ""
+    due = str(topic.total("due") or "")
     return Text.assemble(
         " ",
         mark,
@@ -46,17 +46,17 @@ def render_roadmap(progress: RoadmapProgress, console: Console, mastery_days: fl
             f"{today.reviewed} reviewed, {today.new_seen} new seen, {today.due} due",
         )
     ]
-    next_topic = progress.next_topic
-    topics = [t for s in progress.sections for t in s.topics] + list(progress.extra_decks)
-    width = max((len(t.title) for t in topics), default=10)
-    for number, section in enumerate(progress.sections, start=1):
+    mastery = progress.mastery
+    next_topic = mastery.next_topic
+    width = max((len(t.title) for t in (*mastery.topics, *mastery.extra_decks)), default=10)
+    for number, section in enumerate(mastery.sections, start=1):
         done = sum(t.done for t in section.topics)
         heading = f"{number}. {section.title}  ({done}/{len(section.topics)} done)"
         lines += [Text(""), Text(heading, style="bold cyan")]
         lines += [_topic_line(t, t.slug == next_topic, width) for t in section.topics]
-    if progress.extra_decks:
+    if mastery.extra_decks:
         lines += [Text(""), Text("Extra decks", style="bold cyan")]
-        lines += [_topic_line(deck, False, width) for deck in progress.extra_decks]
+        lines += [_topic_line(deck, False, width) for deck in mastery.extra_decks]
     lines.append(Text(""))
     if next_topic is None:
         lines.append(Text("Every topic is done.", style="bold green"))
@@ -65,14 +65,14 @@ def render_roadmap(progress: RoadmapProgress, console: Console, mastery_days: fl
     console.print(Text("\n").join(lines))
 
 
-def _topic_json(topic: TopicProgress) -> dict[str, Any]:
+def _topic_json(topic: TopicMastery) -> dict[str, Any]:
     return {
         "slug": topic.slug,
         "title": topic.title,
         "cards": topic.cards,
         "mastered": topic.mastered,
-        "new": topic.new,
-        "due": topic.due,
+        "new": topic.total("new"),
+        "due": topic.total("due"),
         "done": topic.done,
     }
 
@@ -86,7 +86,7 @@ def progress_json(progress: RoadmapProgress) -> dict[str, Any]:
             "new_seen": progress.today.new_seen,
             "due": progress.today.due,
         },
-        "next_topic": progress.next_topic,
+        "next_topic": progress.mastery.next_topic,
         "sections": [
             {
                 "slug": section.slug,
@@ -94,7 +94,7 @@ def progress_json(progress: RoadmapProgress) -> dict[str, Any]:
                 "done": section.done,
                 "topics": [_topic_json(topic) for topic in section.topics],
             }
-            for section in progress.sections
+            for section in progress.mastery.sections
         ],
-        "extra_decks": [_topic_json(deck) for deck in progress.extra_decks],
+        "extra_decks": [_topic_json(deck) for deck in progress.mastery.extra_decks],
     }

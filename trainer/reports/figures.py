@@ -2,7 +2,9 @@
 of it a report is limited to), with the review history and due forecast the charts draw.
 
 Everything is aggregated in SQL by grouped queries over the card table and the review log, never
-by loading reviews or cards into Python: retrievability too, summed per deck in the same query
+by loading reviews or cards into Python. Cards, mastered cards and done topics come from the
+mastery engine (:mod:`trainer.study.mastery`), the same as ``trainer status``; the reports add
+their per-deck figures to its query: retrievability too, summed per deck in the same query
 as the card counts (the FSRS formula comes from :mod:`trainer.scheduling.adapter`; ``power()`` is
 standard SQL, which :mod:`trainer.store.db` supplies where SQLite lacks it). Definitions, and how
 the first-done day is derived from the review log, are in docs/reports.md.
@@ -15,17 +17,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 from itertools import groupby
+from typing import Any
 
 from sqlalchemy import (
     Connection,
     Date,
     Float,
+    Label,
     SQLColumnExpression,
     and_,
     case,
     cast,
     func,
     literal,
+    not_,
     or_,
     select,
 )
@@ -35,9 +40,17 @@ from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.db import days_between
 from trainer.store.lookup import Selection, select_named
-from trainer.store.models import Card, CardState, Deck, Rating, ReviewLog, Section, Topic
+from trainer.store.models import Card, CardState, Rating, ReviewLog
 from trainer.store.settings import Settings
-from trainer.study.mastery import is_done
+from trainer.study.mastery import (
+    DeckTally,
+    Roadmap,
+    TopicMastery,
+    count_mastery,
+    is_done,
+    is_mastered,
+    load_roadmap,
+)
 
 #: A card with this many lapses is a leech: Anki's default leech threshold (Anki manual,
 #: "Deck Options", Lapses: Leech threshold 8).
@@ -245,58 +258,11 @@ class Report:
         raise KeyError(slug)
 
 
-@dataclass(frozen=True)
-class _TopicRow:
-    id: int
-    slug: str
-    title: str
-    subtopics: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class _SectionRow:
-    slug: str
-    title: str
-    topics: tuple[_TopicRow, ...]
-
-
-@dataclass(frozen=True)
-class _Structure:
-    """The roadmap and decks as stored: sections with their topics, the decks of each topic,
-    and the stand-alone decks (id, name)."""
-
-    sections: tuple[_SectionRow, ...]
-    decks_of_topic: dict[int, list[int]]
-    extra_decks: tuple[tuple[int, str], ...]
-
-
-def _structure(conn: Connection) -> _Structure:
-    rows = conn.execute(
-        select(Section.slug, Section.title, Topic.id, Topic.slug, Topic.title, Topic.subtopics)
-        .join(Topic, Topic.section_id == Section.id)
-        .order_by(Section.position, Topic.position)
-    ).all()
-    sections = tuple(
-        _SectionRow(slug, title, tuple(_TopicRow(r[2], r[3], r[4], tuple(r[5])) for r in group))
-        for (slug, title), group in groupby(rows, key=lambda r: (r[0], r[1]))
-    )
-    decks_of_topic: dict[int, list[int]] = defaultdict(list)
-    extra: list[tuple[int, str]] = []
-    for deck_id, name, topic_id in conn.execute(
-        select(Deck.id, Deck.name, Deck.topic_id).order_by(Deck.name)
-    ):
-        if topic_id is None:
-            extra.append((deck_id, name))
-        else:
-            decks_of_topic[topic_id].append(deck_id)
-    return _Structure(sections, decks_of_topic, tuple(extra))
-
-
-def _narrow(structure: _Structure, chosen: Selection) -> _Structure:
+def _narrow(roadmap: Roadmap, chosen: Selection) -> Roadmap:
     """Keep only the section or topic ``chosen`` (stand-alone decks go with any narrowing)."""
     if chosen == Selection():
-        return structure
-    sections = structure.sections
+        return roadmap
+    sections = roadmap.sections
     if chosen.section is not None:
         sections = tuple(s for s in sections if s.slug == chosen.section.slug)
     if chosen.topic is not None:
@@ -305,7 +271,7 @@ def _narrow(structure: _Structure, chosen: Selection) -> _Structure:
             replace(s, topics=tuple(t for t in s.topics if t.slug == slug)) for s in sections
         )
         sections = tuple(s for s in sections if s.topics)
-    return _Structure(sections, structure.decks_of_topic, ())
+    return Roadmap(sections, ())
 
 
 def retrievability_sum(
@@ -336,18 +302,11 @@ def _in_decks(
     return [] if deck_ids is None else [column.in_(deck_ids)]
 
 
-def _card_figures(
-    conn: Connection,
-    settings: Settings,
-    clock: DayClock,
-    today: date,
-    deck_ids: list[int] | None,
-) -> dict[int, Figures]:
-    """Per deck, in one grouped query over the active cards: cards by state, lapses, leeches,
-    last review, due within :data:`DUE_SOON_DAYS`, and the retrievability sums."""
-    threshold = settings.mastery_stability_days
-    mastered = Card.stability_days >= threshold
-    unmastered = or_(Card.stability_days.is_(None), Card.stability_days < threshold)
+def _card_columns(settings: Settings, clock: DayClock, today: date) -> list[Label[Any]]:
+    """The per-deck aggregates over the active cards that the reports add to the mastery
+    engine's query (:func:`count_mastery`): cards by state, lapses, leeches, last review, due
+    within :data:`DUE_SOON_DAYS`, and the retrievability sums."""
+    unmastered = not_(func.coalesce(is_mastered(Card.stability_days, settings), False))
     learning = Card.state.in_([CardState.LEARNING, CardState.RELEARNING])
     soon = today + timedelta(days=DUE_SOON_DAYS - 1)
     due_soon = or_(
@@ -357,43 +316,37 @@ def _card_figures(
     reviewed = and_(Card.last_review_day.is_not(None), Card.stability_days > 0)
     elapsed = days_between(Card.last_review_day, literal(today, Date))
     scheduler = Scheduler(settings)
+    return [
+        _count(Card.state == CardState.NEW).label("new"),
+        _count(and_(learning, unmastered)).label("learning"),
+        _count(and_(Card.state == CardState.REVIEW, unmastered)).label("review"),
+        func.coalesce(func.sum(Card.lapses), 0).label("lapses"),
+        _count(Card.lapses >= LEECH_LAPSES).label("leeches"),
+        _count(due_soon).label("due_7d"),
+        func.max(Card.last_review_at).label("last_reviewed_at"),
+        _count(reviewed).label("recalled"),
+        retrievability_sum(scheduler, Card.stability_days, elapsed).label("now"),
+        retrievability_sum(scheduler, Card.stability_days, elapsed + RECENT_DAYS).label("later"),
+    ]
 
-    rows = conn.execute(
-        select(
-            Card.deck_id,
-            func.count(Card.id),
-            _count(Card.state == CardState.NEW),
-            _count(and_(learning, unmastered)),
-            _count(and_(Card.state == CardState.REVIEW, unmastered)),
-            _count(mastered),
-            func.coalesce(func.sum(Card.lapses), 0),
-            _count(Card.lapses >= LEECH_LAPSES),
-            _count(due_soon),
-            func.max(Card.last_review_at),
-            _count(reviewed),
-            retrievability_sum(scheduler, Card.stability_days, elapsed),
-            retrievability_sum(scheduler, Card.stability_days, elapsed + RECENT_DAYS),
-        )
-        .where(Card.active.is_(True), *_in_decks(Card.deck_id, deck_ids))
-        .group_by(Card.deck_id)
-    ).all()
-    return {
-        row[0]: Figures(
-            cards=int(row[1]),
-            new=int(row[2]),
-            learning=int(row[3]),
-            review=int(row[4]),
-            mastered=int(row[5]),
-            lapses=int(row[6]),
-            leeches=int(row[7]),
-            due_7d=int(row[8]),
-            last_reviewed_at=row[9],
-            recalled=int(row[10]),
-            retrievability_now=float(row[11]),
-            retrievability_later=float(row[12]),
-        )
-        for row in rows
-    }
+
+def _card_figures(tally: DeckTally) -> Figures:
+    """A deck's card figures from its tally with the :func:`_card_columns` aggregates."""
+    extra = tally.extra
+    return Figures(
+        cards=tally.cards,
+        new=int(extra["new"]),
+        learning=int(extra["learning"]),
+        review=int(extra["review"]),
+        mastered=tally.mastered,
+        lapses=int(extra["lapses"]),
+        leeches=int(extra["leeches"]),
+        due_7d=int(extra["due_7d"]),
+        last_reviewed_at=extra["last_reviewed_at"],
+        recalled=int(extra["recalled"]),
+        retrievability_now=float(extra["now"]),
+        retrievability_later=float(extra["later"]),
+    )
 
 
 def _first_daily_review() -> ColumnElement[bool]:
@@ -494,7 +447,7 @@ def _mastery_changes(
     how much: each rating leaves the card mastered or not (its stability after the rating against
     the threshold); a rating whose result differs from the card's previous rating's is a change.
     """
-    flag = case((ReviewLog.stability_days >= settings.mastery_stability_days, 1), else_=0)
+    flag = case((is_mastered(ReviewLog.stability_days, settings), 1), else_=0)
     before = func.lag(flag, 1, 0).over(
         partition_by=ReviewLog.card_id, order_by=(ReviewLog.reviewed_at, ReviewLog.id)
     )
@@ -566,74 +519,63 @@ def build_report(
     scope = scope or Scope()
     today = clock.day_of(now)
     chosen = select_named(conn, section=scope.section, topic=scope.topic)
-    structure = _narrow(_structure(conn), chosen)
-    topic_decks = {
-        topic.id: structure.decks_of_topic.get(topic.id, [])
-        for section in structure.sections
-        for topic in section.topics
-    }
-    deck_ids = None
-    if scope != Scope():
-        deck_ids = [deck_id for ids in topic_decks.values() for deck_id in ids]
+    roadmap = _narrow(load_roadmap(conn), chosen)
+    deck_ids = None if scope == Scope() else roadmap.deck_ids
+    columns = _card_columns(settings, clock, today)
+    mastery = count_mastery(conn, settings, roadmap, columns, deck_ids)
     recent_start = today - timedelta(days=RECENT_DAYS - 1)
-    cards = _card_figures(conn, settings, clock, today, deck_ids)
     recent = _recent_reviews(conn, recent_start, deck_ids)
 
-    def deck_figures(deck_id: int) -> Figures:
-        reviews, retention_reviews, passed = recent.get(deck_id, (0, 0, 0))
-        return replace(
-            cards.get(deck_id, Figures()),
-            reviews_30d=reviews,
-            retention_reviews_30d=retention_reviews,
-            retention_passed_30d=passed,
-        )
+    def figures_of(topic: TopicMastery) -> Figures:
+        tallies = {tally.deck_id: tally for tally in topic.decks}
+        parts = []
+        for deck_id in topic.topic.deck_ids:
+            reviews, retention_reviews, passed = recent.get(deck_id, (0, 0, 0))
+            tally = tallies.get(deck_id)
+            parts.append(
+                replace(
+                    Figures() if tally is None else _card_figures(tally),
+                    reviews_30d=reviews,
+                    retention_reviews_30d=retention_reviews,
+                    retention_passed_30d=passed,
+                )
+            )
+        return Figures.total(parts)
 
-    topic_figures = {
-        topic_id: Figures.total(deck_figures(d) for d in decks)
-        for topic_id, decks in topic_decks.items()
-    }
-    extra_figures = {deck_id: deck_figures(deck_id) for deck_id, _name in structure.extra_decks}
-    done_topics = [t for t, f in topic_figures.items() if is_done(f.cards, f.mastered, settings)]
-    done_extra = [d for d, f in extra_figures.items() if is_done(f.cards, f.mastered, settings)]
-    done_decks = [d for t in done_topics for d in topic_decks[t]] + done_extra
+    done = [t for t in (*mastery.topics, *mastery.extra_decks) if t.done]
+    done_decks = [deck_id for topic in done for deck_id in topic.topic.deck_ids]
     changes = _mastery_changes(conn, settings, done_decks) if done_decks else {}
 
-    def done_series(deck_ids_of: list[int], figures: Figures) -> list[tuple[date, bool]]:
-        merged = [change for d in deck_ids_of for change in changes.get(d, [])]
-        return _done_changes(merged, figures.cards, settings)
+    def report_of(topic: TopicMastery) -> tuple[TopicReport, list[tuple[date, bool]]]:
+        """The topic's report and the learner days on which it became done or stopped being."""
+        series: list[tuple[date, bool]] = []
+        if topic.done:
+            merged = [change for d in topic.topic.deck_ids for change in changes.get(d, [])]
+            series = _done_changes(merged, topic.cards, settings)
+        first = first_all_done([series]) if topic.done else None
+        place = topic.topic
+        report = TopicReport(
+            place.slug, place.title, place.subtopics, figures_of(topic), topic.done, first
+        )
+        return report, series
 
     sections: list[SectionReport] = []
     all_series: list[list[tuple[date, bool]]] = []
-    for section in structure.sections:
-        reports, series = [], []
-        for topic in section.topics:
-            figures = topic_figures[topic.id]
-            done = topic.id in done_topics
-            topic_series = done_series(topic_decks[topic.id], figures) if done else []
-            series.append(topic_series)
-            first = first_all_done([topic_series]) if done else None
-            reports.append(
-                TopicReport(topic.slug, topic.title, topic.subtopics, figures, done, first)
-            )
-        section_done = bool(reports) and all(t.done for t in reports)
+    for section in mastery.sections:
+        pairs = [report_of(topic) for topic in section.topics]
+        reports, series = [report for report, _ in pairs], [series for _, series in pairs]
         sections.append(
             SectionReport(
                 section.slug,
                 section.title,
                 tuple(reports),
                 Figures.total(t.figures for t in reports),
-                section_done,
-                first_all_done(series) if section_done else None,
+                section.done,
+                first_all_done(series) if section.done else None,
             )
         )
         all_series += series
-    extra = []
-    for deck_id, name in structure.extra_decks:
-        figures = extra_figures[deck_id]
-        done = deck_id in done_extra
-        first = first_all_done([done_series([deck_id], figures)]) if done else None
-        extra.append(TopicReport(name, name, (), figures, done, first))
-    roadmap_done = bool(sections) and all(s.done for s in sections)
+    extra = [report_of(deck)[0] for deck in mastery.extra_decks]
     totals = Figures.total([*(s.figures for s in sections), *(d.figures for d in extra)])
 
     history_start = today - timedelta(days=today.weekday() + 7 * HISTORY_WEEKS)
@@ -655,8 +597,8 @@ def build_report(
         sections=tuple(sections),
         extra_decks=tuple(extra),
         totals=totals,
-        roadmap_done=roadmap_done,
-        roadmap_first_done_day=first_all_done(all_series) if roadmap_done else None,
+        roadmap_done=mastery.done,
+        roadmap_first_done_day=first_all_done(all_series) if mastery.done else None,
         new_cards_per_day=started / pace_days,
         completion_day=completion,
         history=history,

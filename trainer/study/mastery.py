@@ -1,53 +1,248 @@
-"""Mastery: how much of each topic, section and the roadmap the learner knows (pure aggregation).
+"""Mastery: how much of each topic, section and the roadmap the learner knows.
 
-A card is *mastered* once its FSRS stability reaches ``Settings.mastery_stability_days`` (default
-21 days, the interval at which Anki calls a card "mature"); a topic is *done* once at least
-``Settings.topic_done_share`` (default 90%) of its active cards are mastered. Figures are computed
-in SQL, one grouped query over the cards and one over today's review log.
+The one engine behind ``trainer status``, the review summary and every report. A card is
+*mastered* once its FSRS stability reaches ``Settings.mastery_stability_days`` (default 21 days,
+the interval at which Anki calls a card "mature"); a topic (or stand-alone deck) is *done* once
+it has active cards and at least ``Settings.topic_done_share`` (default 90%) of them are
+mastered; a section once all its topics are. Cards are counted in one grouped query over the
+card table, per deck; callers add their own per-deck aggregates to that same query.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import groupby
+from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy import Connection, Label, SQLColumnExpression, and_, case, func, or_, select
+from sqlalchemy.sql import ColumnElement
 
 from trainer.scheduling.days import DayClock
 from trainer.store.models import Card, CardState, Deck, ReviewLog, Section, Topic
 from trainer.store.settings import Settings
 
 
+def is_mastered(
+    stability_days: SQLColumnExpression[float | None], settings: Settings
+) -> ColumnElement[bool]:
+    """SQL: a stability (days, of a card or of a review log row) at or above the mastery
+    threshold; a missing stability is not mastered."""
+    return stability_days >= settings.mastery_stability_days
+
+
+def is_done(cards: int, mastered: int, settings: Settings) -> bool:
+    """A topic is done when it has cards and the mastered share reaches the threshold."""
+    return cards > 0 and mastered >= settings.topic_done_share * cards
+
+
 @dataclass(frozen=True)
-class TopicProgress:
-    """One topic's (or stand-alone deck's) cards: total active, mastered, new, due today."""
+class RoadmapTopic:
+    """A roadmap topic as stored, with the ids of its decks (built-in and imported), by name.
+    A stand-alone deck is one too: ``slug`` and ``title`` are then its name."""
 
     slug: str
     title: str
+    subtopics: tuple[str, ...]
+    deck_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class RoadmapSection:
+    """A roadmap section with its topics in roadmap order."""
+
+    slug: str
+    title: str
+    topics: tuple[RoadmapTopic, ...]
+
+
+@dataclass(frozen=True)
+class Roadmap:
+    """The roadmap as stored: sections in order, and the decks that belong to no topic."""
+
+    sections: tuple[RoadmapSection, ...]
+    extra_decks: tuple[RoadmapTopic, ...]
+
+    @property
+    def deck_ids(self) -> list[int]:
+        """Every deck of the roadmap's topics and of the stand-alone decks."""
+        topics = [*(t for s in self.sections for t in s.topics), *self.extra_decks]
+        return [deck_id for topic in topics for deck_id in topic.deck_ids]
+
+
+def load_roadmap(conn: Connection) -> Roadmap:
+    """The sections and topics in roadmap order, each topic's decks and the stand-alone decks
+    (both by deck name)."""
+    decks_of_topic: dict[int, list[int]] = defaultdict(list)
+    extra: list[RoadmapTopic] = []
+    for deck_id, name, topic_id in conn.execute(
+        select(Deck.id, Deck.name, Deck.topic_id).order_by(Deck.name)
+    ):
+        if topic_id is None:
+            extra.append(RoadmapTopic(name, name, (), (deck_id,)))
+        else:
+            decks_of_topic[topic_id].append(deck_id)
+    rows = conn.execute(
+        select(Section.slug, Section.title, Topic.id, Topic.slug, Topic.title, Topic.subtopics)
+        .join(Topic, Topic.section_id == Section.id)
+        .order_by(Section.position, Topic.position)
+    ).all()
+    sections = tuple(
+        RoadmapSection(
+            slug,
+            title,
+            tuple(
+                RoadmapTopic(r[3], r[4], tuple(r[5]), tuple(decks_of_topic.get(r[2], ())))
+                for r in group
+            ),
+        )
+        for (slug, title), group in groupby(rows, key=lambda r: (r[0], r[1]))
+    )
+    return Roadmap(sections, tuple(extra))
+
+
+@dataclass(frozen=True)
+class DeckTally:
+    """One deck's active cards: how many, how many mastered, and the extra aggregates the
+    caller asked for, by label (see :func:`count_mastery`)."""
+
+    deck_id: int
     cards: int
     mastered: int
-    new: int
-    due: int
+    extra: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class TopicMastery:
+    """A topic's (or stand-alone deck's) active cards, mastered cards and whether it is done.
+
+    ``decks`` holds the tallies of its decks that have active cards.
+    """
+
+    topic: RoadmapTopic
+    decks: tuple[DeckTally, ...]
+    cards: int
+    mastered: int
     done: bool
 
     @property
+    def slug(self) -> str:
+        """The topic's slug (a stand-alone deck's name)."""
+        return self.topic.slug
+
+    @property
+    def title(self) -> str:
+        """The topic's title (a stand-alone deck's name)."""
+        return self.topic.title
+
+    @property
     def share(self) -> float:
-        """Mastered share of the active cards, 0.0-1.0 (0.0 for an empty topic)."""
+        """Mastered share of the active cards, 0.0-1.0 (0.0 without cards)."""
         return self.mastered / self.cards if self.cards else 0.0
+
+    def total(self, label: str) -> int:
+        """The sum over the topic's decks of the extra aggregate ``label`` (a count)."""
+        return sum(int(deck.extra[label]) for deck in self.decks)
 
 
 @dataclass(frozen=True)
-class SectionProgress:
-    """One roadmap section with its topics in roadmap order."""
+class SectionMastery:
+    """A section's topics in roadmap order; done once every topic is (and it has one)."""
 
-    slug: str
-    title: str
-    topics: tuple[TopicProgress, ...]
+    section: RoadmapSection
+    topics: tuple[TopicMastery, ...]
+
+    @property
+    def slug(self) -> str:
+        """The section's slug."""
+        return self.section.slug
+
+    @property
+    def title(self) -> str:
+        """The section's title."""
+        return self.section.title
 
     @property
     def done(self) -> bool:
-        """True once every topic of the section is done."""
-        return all(topic.done for topic in self.topics)
+        """True once the section has topics and every one of them is done."""
+        return bool(self.topics) and all(topic.done for topic in self.topics)
+
+
+@dataclass(frozen=True)
+class Mastery:
+    """Mastery of every section and topic of a :class:`Roadmap`, and of its stand-alone decks."""
+
+    sections: tuple[SectionMastery, ...]
+    extra_decks: tuple[TopicMastery, ...]
+
+    @property
+    def topics(self) -> list[TopicMastery]:
+        """The roadmap topics, in roadmap order (stand-alone decks not included)."""
+        return [topic for section in self.sections for topic in section.topics]
+
+    @property
+    def done(self) -> bool:
+        """True once the roadmap has sections and every one of them is done."""
+        return bool(self.sections) and all(section.done for section in self.sections)
+
+    @property
+    def next_topic(self) -> str | None:
+        """Slug of the first topic in roadmap order that is not done, or None when all are."""
+        return next((topic.slug for topic in self.topics if not topic.done), None)
+
+    def topic(self, slug: str) -> TopicMastery:
+        """The topic (or stand-alone deck) ``slug``; ``KeyError`` if there is none."""
+        for topic in (*self.topics, *self.extra_decks):
+            if topic.slug == slug:
+                return topic
+        raise KeyError(slug)
+
+
+def count_mastery(
+    conn: Connection,
+    settings: Settings,
+    roadmap: Roadmap,
+    columns: Sequence[Label[Any]] = (),
+    deck_ids: Collection[int] | None = None,
+) -> Mastery:
+    """Count the active cards of ``roadmap`` and how many are mastered, per deck in one grouped
+    query, and decide which topics and sections are done.
+
+    ``columns`` are further aggregates over the same active cards, each labelled; every deck's
+    values land in :attr:`DeckTally.extra` under their labels. ``deck_ids`` limits the query to
+    those decks (None: every deck, for a roadmap that is not narrowed).
+    """
+    scoped = [] if deck_ids is None else [Card.deck_id.in_(deck_ids)]
+    rows = conn.execute(
+        select(
+            Card.deck_id,
+            func.count(Card.id),
+            func.count(case((is_mastered(Card.stability_days, settings), 1))),
+            *columns,
+        )
+        .where(Card.active.is_(True), *scoped)
+        .group_by(Card.deck_id)
+    ).all()
+    labels = [column.name for column in columns]
+    tallies = {
+        row[0]: DeckTally(row[0], int(row[1]), int(row[2]), dict(zip(labels, row[3:], strict=True)))
+        for row in rows
+    }
+
+    def topic_mastery(topic: RoadmapTopic) -> TopicMastery:
+        decks = tuple(tallies[d] for d in topic.deck_ids if d in tallies)
+        cards, mastered = sum(d.cards for d in decks), sum(d.mastered for d in decks)
+        return TopicMastery(topic, decks, cards, mastered, is_done(cards, mastered, settings))
+
+    return Mastery(
+        tuple(
+            SectionMastery(section, tuple(topic_mastery(t) for t in section.topics))
+            for section in roadmap.sections
+        ),
+        tuple(topic_mastery(deck) for deck in roadmap.extra_decks),
+    )
 
 
 @dataclass(frozen=True)
@@ -61,40 +256,19 @@ class Today:
 
 @dataclass(frozen=True)
 class RoadmapProgress:
-    """The whole picture: today's counts, sections, stand-alone decks, the next topic to study."""
+    """What ``trainer status`` shows: the learner day, today's counts, and mastery of the
+    roadmap whose deck tallies carry ``new`` (new cards) and ``due`` (due today) counts."""
 
     day: date
     today: Today
-    sections: tuple[SectionProgress, ...]
-    extra_decks: tuple[TopicProgress, ...]
-
-    @property
-    def next_topic(self) -> str | None:
-        """Slug of the first topic in roadmap order that is not done, or None when all are."""
-        for section in self.sections:
-            for topic in section.topics:
-                if not topic.done:
-                    return topic.slug
-        return None
-
-    def topic(self, slug: str) -> TopicProgress:
-        """The progress of the topic ``slug``; ``KeyError`` if there is none."""
-        for section in self.sections:
-            for topic in section.topics:
-                if topic.slug == slug:
-                    return topic
-        raise KeyError(slug)
-
-
-def is_done(cards: int, mastered: int, settings: Settings) -> bool:
-    """A topic is done when it has cards and the mastered share reaches the threshold."""
-    return cards > 0 and mastered >= settings.topic_done_share * cards
+    mastery: Mastery
 
 
 def roadmap_progress(
     conn: Connection, settings: Settings, clock: DayClock, now: datetime
 ) -> RoadmapProgress:
-    """Aggregate every active card at aware UTC ``now`` into roadmap progress."""
+    """The roadmap's mastery at aware UTC ``now``, with new and due-today counts per deck and
+    today's ratings; read-only."""
     today = clock.day_of(now)
     cutoff = clock.next_rollover(now)
     visible = or_(Card.buried_until_day.is_(None), Card.buried_until_day <= today)
@@ -102,49 +276,17 @@ def roadmap_progress(
         and_(Card.state == CardState.REVIEW, Card.due_day <= today),
         and_(Card.state.in_([CardState.LEARNING, CardState.RELEARNING]), Card.due_at < cutoff),
     )
-    rows = conn.execute(
-        select(
-            Deck.id,
-            Deck.topic_id,
-            Deck.name,
-            func.count(Card.id),
-            func.sum(case((Card.stability_days >= settings.mastery_stability_days, 1), else_=0)),
-            func.sum(case((Card.state == CardState.NEW, 1), else_=0)),
-            func.sum(case((and_(due, visible), 1), else_=0)),
-        )
-        .join(Card, and_(Card.deck_id == Deck.id, Card.active.is_(True)), isouter=True)
-        .group_by(Deck.id, Deck.topic_id, Deck.name)
-    ).all()
-    by_topic: dict[int, tuple[int, ...]] = {}
-    extra: list[TopicProgress] = []
-    for _deck_id, topic_id, name, cards, mastered, new, due_count in rows:
-        figures = (int(cards), int(mastered or 0), int(new or 0), int(due_count or 0))
-        if topic_id is None:
-            done = is_done(figures[0], figures[1], settings)
-            extra.append(TopicProgress(name, name, *figures, done))
-        else:
-            totals = by_topic.get(topic_id, (0, 0, 0, 0))
-            by_topic[topic_id] = tuple(a + b for a, b in zip(totals, figures, strict=True))
-    sections: list[SectionProgress] = []
-    topics: list[TopicProgress] = []
-    roadmap = conn.execute(
-        select(Section.slug, Section.title, Topic.id, Topic.slug, Topic.title)
-        .join(Topic, Topic.section_id == Section.id)
-        .order_by(Section.position, Topic.position)
-    ).all()
-    for index, (section_slug, section_title, topic_id, slug, title) in enumerate(roadmap):
-        cards, mastered, new, due_count = by_topic.get(topic_id, (0, 0, 0, 0))
-        done = is_done(cards, mastered, settings)
-        topics.append(TopicProgress(slug, title, cards, mastered, new, due_count, done))
-        if index + 1 == len(roadmap) or roadmap[index + 1][0] != section_slug:
-            sections.append(SectionProgress(section_slug, section_title, tuple(topics)))
-            topics = []
+    columns = [
+        func.count(case((Card.state == CardState.NEW, 1))).label("new"),
+        func.count(case((and_(due, visible), 1))).label("due"),
+    ]
+    mastery = count_mastery(conn, settings, load_roadmap(conn), columns)
     log_rows = conn.execute(
         select(
             func.count(ReviewLog.id),
-            func.sum(case((ReviewLog.state_before == CardState.NEW, 1), else_=0)),
+            func.count(case((ReviewLog.state_before == CardState.NEW, 1))),
         ).where(ReviewLog.review_day == today)
     ).one()
-    due_total = sum(t.due for s in sections for t in s.topics) + sum(d.due for d in extra)
-    today_counts = Today(int(log_rows[0]), int(log_rows[1] or 0), due_total)
-    return RoadmapProgress(today, today_counts, tuple(sections), tuple(extra))
+    topics: Iterable[TopicMastery] = (*mastery.topics, *mastery.extra_decks)
+    due_total = sum(topic.total("due") for topic in topics)
+    return RoadmapProgress(today, Today(int(log_rows[0]), int(log_rows[1]), due_total), mastery)

@@ -36,7 +36,7 @@ from trainer.store.memory import MEMORY_COLUMNS, Memory, memory_of, memory_value
 from trainer.store.models import Card, CardState, Deck, Rating, ReviewLog, Section, Topic
 from trainer.store.prepared import PreparedWrite
 from trainer.store.settings import Settings
-from trainer.study.mastery import roadmap_progress
+from trainer.study.mastery import count_mastery, load_roadmap
 from trainer.study.queue import Focus, Lane, Limits, ReviewQueue, visible
 
 
@@ -176,11 +176,11 @@ class ReviewSession:
                     .outerjoin(Section, Topic.section_id == Section.id)
                 )
             }
-            self._done_at_start = self._done_topics(conn, now)
+            self._done_at_start = self._done_topics(conn)
 
-    def _done_topics(self, conn: Connection, now: datetime) -> dict[str, str]:
-        progress = roadmap_progress(conn, self.settings, self.clock, now)
-        return {t.slug: t.title for s in progress.sections for t in s.topics if t.done}
+    def _done_topics(self, conn: Connection) -> dict[str, str]:
+        mastery = count_mastery(conn, self.settings, load_roadmap(conn))
+        return {topic.slug: topic.title for topic in mastery.topics if topic.done}
 
     def counts(self) -> dict[Lane, int]:
         """Cards left today in each lane: ``{"new": n, "learning": n, "review": n}``."""
@@ -354,7 +354,7 @@ class ReviewSession:
         tomorrow = self.clock.day_of(now) + timedelta(days=1)
         starts, ends = self.clock.day_start(tomorrow), self.clock.day_start(tomorrow + timedelta(1))
         with reader(self._engine, snapshot=True) as conn:
-            done_now = self._done_topics(conn, now)
+            done_now = self._done_topics(conn)
             falling_due = or_(
                 and_(Card.state == CardState.REVIEW, Card.due_day == tomorrow),
                 and_(Card.state != CardState.REVIEW, Card.due_at >= starts, Card.due_at < ends),

@@ -1,0 +1,142 @@
+"""One mastery engine: ``trainer status --json`` and ``trainer report --format json`` count the
+same cards, the same mastered cards and the same done topics and sections, whatever the cards'
+states and stabilities."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from conftest import NOW
+from trainer.cli.main import cli
+from trainer.content.builtin_sync import sync_builtin
+from trainer.store.db import open_database
+from trainer.store.models import Card, CardState, Deck, Topic
+
+#: Cards of the template database that the examples change (the first ones by id).
+CARDS = 400
+STABILITIES = st.one_of(
+    st.none(),
+    st.sampled_from([0.0, -1.0, 20.999, 21.0, 21.001, 1.0, 5.0, 99.0, 100.0]),
+    st.floats(min_value=-10, max_value=400, allow_nan=False),
+)
+CARD = st.tuples(
+    st.integers(0, CARDS - 1),
+    st.sampled_from(list(CardState)),
+    STABILITIES,
+    st.booleans(),  # active
+)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A database with the built-in decks, one stand-alone deck and one imported deck linked
+    to a topic, each holding some of the built-in cards; every example works on a copy."""
+    path = tmp_path_factory.mktemp("template") / "trainer.db"
+    engine = open_database(str(path))
+    with Session(engine) as db, db.begin():
+        sync_builtin(db)
+        first_topic = db.scalars(select(Topic.id).order_by(Topic.id)).first()
+        ids = db.scalars(select(Card.id).order_by(Card.id).limit(CARDS)).all()
+        for name, slug, topic_id, moved in (
+            ("Spanish", "spanish", None, ids[:20]),
+            ("Imported: extra", "imported-extra", first_topic, ids[20:40]),
+        ):
+            deck_id = db.scalar(
+                insert(Deck)
+                .values(name=name, slug=slug, source="import", topic_id=topic_id)
+                .returning(Deck.id)
+            )
+            db.execute(update(Card).where(Card.id.in_(moved)).values(deck_id=deck_id))
+    engine.dispose()
+    yield path
+
+
+def _json(db: Path, *args: str) -> Any:
+    result = CliRunner().invoke(cli, ["--db", str(db), *args], env={"TRAINER_NOW": NOW.isoformat()})
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def _topics(sections: list[dict[str, Any]], extra: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [t for s in sections for t in s["topics"]] + extra
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    cards=st.lists(CARD, max_size=80),
+    every_card=st.none() | STABILITIES,
+    whole_decks=st.lists(
+        st.tuples(st.integers(0, 10**6), STABILITIES, st.integers(0, 4)), max_size=30
+    ),
+    mastery_days=st.sampled_from(["1", "21", "100"]),
+    done_share=st.sampled_from(["0.5", "0.9", "1"]),
+)
+def test_status_and_report_agree_on_every_topic(
+    template: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    cards: list[tuple[int, CardState, float | None, bool]],
+    every_card: float | None,
+    whole_decks: list[tuple[int, float | None, int]],
+    mastery_days: str,
+    done_share: str,
+) -> None:
+    db = tmp_path_factory.mktemp("example") / "trainer.db"
+    shutil.copyfile(template, db)
+    engine = open_database(str(db))
+    with engine.begin() as conn:
+        card_ids = conn.scalars(select(Card.id).order_by(Card.id).limit(CARDS)).all()
+        deck_ids = conn.scalars(select(Card.deck_id).distinct().order_by(Card.deck_id)).all()
+        if every_card is not None:
+            conn.execute(update(Card).values(state=CardState.REVIEW, stability_days=every_card))
+        for deck_index, stability, left_new in whole_decks:  # a deck at once, but a few
+            deck = Card.deck_id == deck_ids[deck_index % len(deck_ids)]
+            conn.execute(
+                update(Card).where(deck).values(state=CardState.REVIEW, stability_days=stability)
+            )
+            last = select(Card.id).where(deck).order_by(Card.id.desc()).limit(left_new)
+            conn.execute(
+                update(Card)
+                .where(Card.id.in_(last.scalar_subquery()))
+                .values(state=CardState.NEW, stability_days=None)
+            )
+        for index, state, stability, active in cards:
+            conn.execute(
+                update(Card)
+                .where(Card.id == card_ids[index])
+                .values(state=state, stability_days=stability, active=active)
+            )
+    engine.dispose()
+    for key, value in (("mastery_stability_days", mastery_days), ("topic_done_share", done_share)):
+        result = CliRunner().invoke(cli, ["--db", str(db), "config", key, value])
+        assert result.exit_code == 0, result.output
+
+    status = _json(db, "status", "--json")
+    report = _json(db, "report", "--format", "json")
+
+    shown = {
+        t["slug"]: (t["cards"], t["mastered"], t["done"])
+        for t in _topics(status["sections"], status["extra_decks"])
+    }
+    reported = {
+        t["slug"]: (t["figures"]["cards"], t["figures"]["mastered"], t["done"])
+        for t in _topics(report["sections"], report["extra_decks"])
+    }
+    assert shown == reported
+    assert [(s["slug"], s["done"]) for s in status["sections"]] == [
+        (s["slug"], s["done"]) for s in report["sections"]
+    ]
+    assert report["roadmap"]["topics_done"] == sum(done for _, _, done in shown.values()) - sum(
+        t["done"] for t in status["extra_decks"]
+    )
+    assert (status["next_topic"] is None) == report["roadmap"]["done"]
