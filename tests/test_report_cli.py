@@ -9,6 +9,7 @@ import json
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
@@ -132,3 +133,47 @@ def test_stats_on_a_fresh_database() -> None:
     assert "Roadmap      0 of 57 topics done" in lines
     assert any(line.startswith(" Basic Computer Science Concepts ") for line in lines)
     assert "True retention by week  scale 70%-100%, desired 90%; no ratings yet" in lines
+
+
+@pytest.mark.parametrize(
+    ("at", "east", "west", "today"),
+    [
+        # Tokyo's learner day 2026-11-30 began at 04:00; in Los Angeles it is still 2026-11-29.
+        ("2026-11-29T20:00:00+00:00", "Asia/Tokyo", "America/Los_Angeles", "2026-11-29"),
+        # Kiritimati is on 2026-11-30 04:30; Pago Pago at 03:30 still on learner day 2026-11-28.
+        ("2026-11-29T14:30:00+00:00", "Pacific/Kiritimati", "Pacific/Pago_Pago", "2026-11-28"),
+    ],
+)
+def test_reports_after_the_time_zone_moved_west(
+    at: str, east: str, west: str, today: str, tmp_path: Path
+) -> None:
+    """Ratings given on a learner day later than today's (the zone moved west since) are
+    counted in the pace over one day; no report divides by a span of zero or fewer days."""
+    now = datetime.fromisoformat(at)
+    assert run("config", "timezone", east)[0] == 0
+    code, output = run("review", "--new-cards", "3", now=now, input=" 3" * 20)
+    assert code == 0, output
+    assert run("config", "timezone", west)[0] == 0
+
+    code, output = run("report", "--format", "json", now=now)
+    assert code == 0, output
+    data = json.loads(output)
+    new_left = data["roadmap"]["figures"]["new"]
+    all_started = (date.fromisoformat(today) + timedelta(days=-(-new_left // 3))).isoformat()
+    assert data["day"] == today and data["history"][-1]["day"] == today
+    assert (data["roadmap"]["new_cards_per_day"], data["roadmap"]["completion_day"]) == (
+        3.0,
+        all_started,
+    )
+    pace = f"3.0 new cards a day (last 30 days); {new_left:,} left, all started by {all_started}"
+    code, output = run("stats", now=now)
+    assert code == 0, output
+    assert f"Pace {pace}" in " ".join(output.split())  # rich wraps the line at 80 columns
+    code, output = run("report", "--format", "markdown", now=now)
+    assert code == 0, output
+    assert f"- **Pace:** {pace}" in output.splitlines()
+    code, output = run("report", "--format", "csv", now=now)
+    assert code == 0, output
+    page = tmp_path / "report.html"
+    assert run("report", "-o", str(page), now=now) == (0, "")
+    assert "new cards started, at 3.0 a day" in page.read_text(encoding="utf-8")

@@ -217,12 +217,13 @@ class Report:
     ``totals`` are the figures of everything in scope (sections and stand-alone decks);
     ``roadmap_done`` / ``roadmap_first_done_day`` say whether every topic in scope is done and
     since when. ``new_cards_per_day`` is the pace of new cards over the last 30 learner days
-    (or since the first review, when more recent) and ``completion_day`` the learner day on which
-    the last new card would be started at that pace (None when every card is started or the pace
-    is zero). ``history`` holds every learner day from the Monday :data:`HISTORY_WEEKS` weeks
-    before this week's through ``day``; ``forecast`` the cards due on each of the next
-    :data:`RECENT_DAYS` learner days (overdue cards count on ``day``). ``zone`` is the learner's
-    time zone (None: the system's) for showing times.
+    (or since the first review, when more recent, and at least one: see :func:`_pace_days`),
+    never negative, and ``completion_day`` the learner day on which the last new card would be
+    started at that pace (None when every card is started or the pace is zero). ``history``
+    holds every learner day from the Monday :data:`HISTORY_WEEKS` weeks before this week's
+    through ``day``; ``forecast`` the cards due on each of the next :data:`RECENT_DAYS`
+    learner days (overdue cards count on ``day``). ``zone`` is the learner's time zone (None:
+    the system's) for showing times.
     """
 
     generated_at: datetime
@@ -358,13 +359,15 @@ def _first_daily_review() -> ColumnElement[bool]:
 
 def _recent_reviews(
     conn: Connection, start: date, deck_ids: list[int] | None
-) -> dict[int, tuple[int, int, int]]:
-    """Per deck, since learner day ``start``: ratings, true-retention ratings, passed ones."""
+) -> dict[int, tuple[int, int, int, int]]:
+    """Per deck, since learner day ``start`` (later learner days included: ratings given before
+    the time zone moved west): ratings, new cards started, true-retention ratings, passed ones."""
     first = _first_daily_review()
     rows = conn.execute(
         select(
             Card.deck_id,
             func.count(ReviewLog.id),
+            _count(ReviewLog.state_before == CardState.NEW),
             _count(first),
             _count(and_(first, ReviewLog.rating != Rating.AGAIN)),
         )
@@ -372,7 +375,7 @@ def _recent_reviews(
         .where(ReviewLog.review_day >= start, *_in_decks(Card.deck_id, deck_ids))
         .group_by(Card.deck_id)
     ).all()
-    return {row[0]: (int(row[1]), int(row[2]), int(row[3])) for row in rows}
+    return {row[0]: (int(row[1]), int(row[2]), int(row[3]), int(row[4])) for row in rows}
 
 
 def _scoped_log(deck_ids: list[int] | None) -> list[ColumnElement[bool]]:
@@ -412,6 +415,16 @@ def _first_review_day(conn: Connection, deck_ids: list[int] | None) -> date | No
         select(func.min(ReviewLog.review_day)).where(*_scoped_log(deck_ids))
     )
     return first
+
+
+def _pace_days(first_review: date | None, today: date) -> int:
+    """The learner days the pace of new cards is measured over: from the first rating's
+    learner day through ``today``, at least 1 and at most :data:`RECENT_DAYS` (all of them
+    before any rating). A first rating on a learner day after ``today`` (the time zone moved
+    west since, or the clock back) counts as today's, so the span is never zero or negative."""
+    if first_review is None:
+        return RECENT_DAYS
+    return min(RECENT_DAYS, max(1, (today - first_review).days + 1))
 
 
 def _forecast(
@@ -530,7 +543,7 @@ def build_report(
         tallies = {tally.deck_id: tally for tally in topic.decks}
         parts = []
         for deck_id in topic.topic.deck_ids:
-            reviews, retention_reviews, passed = recent.get(deck_id, (0, 0, 0))
+            reviews, _started, retention_reviews, passed = recent.get(deck_id, (0, 0, 0, 0))
             tally = tallies.get(deck_id)
             parts.append(
                 replace(
@@ -580,11 +593,8 @@ def build_report(
 
     history_start = today - timedelta(days=today.weekday() + 7 * HISTORY_WEEKS)
     history = _history(conn, history_start, today, deck_ids)
-    first_review = _first_review_day(conn, deck_ids)
-    pace_days = (
-        RECENT_DAYS if first_review is None else min(RECENT_DAYS, (today - first_review).days + 1)
-    )
-    started = sum(day.new_cards for day in history if day.day >= recent_start)
+    pace_days = _pace_days(_first_review_day(conn, deck_ids), today)
+    started = sum(started for _reviews, started, _retention, _passed in recent.values())
     completion = None
     if totals.new and started:  # days to start the rest: new / (started / pace_days), rounded up
         completion = today + timedelta(days=-(-totals.new * pace_days // started))
