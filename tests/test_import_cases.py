@@ -316,3 +316,48 @@ def test_other_files_without_cards_make_no_deck(
     code, out, _ = run("import", str(path))
     assert (code, out) == (0, f"{path}: no cards found, no deck made{said}\n")
     assert imported_cards(db_path) == {}
+
+
+# A deck column -------------------------------------------------------------------------------
+
+
+def test_a_deck_column_puts_each_card_in_its_own_deck(db_path: Path) -> None:
+    path = CASES / "deck-column.txt"
+    code, out, _ = run("import", str(path))
+    assert code == 0
+    assert out == (
+        f'{path} -> decks "Sky::Planets", "Sky::Stars": 3 added, 0 updated, 0 unchanged,'
+        " 0 skipped\n"
+    )
+    assert imported_cards(db_path) == {
+        "Sky::Planets": [("Jupiter", "largest planet"), ("Saturn", "most visible rings")],
+        "Sky::Stars": [("Sirius", "brightest star in the night sky")],
+    }
+    code, out, _ = run("import", str(path), "--json")
+    assert json.loads(out)[0]["decks"] == ["Sky::Planets", "Sky::Stars"]
+    assert json.loads(out)[0]["unchanged"] == 3
+
+
+def test_a_deck_column_in_a_comma_file_with_names_and_an_empty_cell(
+    tmp_path: Path, db_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "words.csv",
+        "#separator:comma\n#deck:Languages\n#deck column:3\n"
+        "hola,hello,Languages::Spanish\nbonjour,hello,Languages::French\nciao,hello,\n"
+        "adiós,goodbye,Languages::Spanish\n",
+    )
+    code, out, _ = run("import", str(path))
+    assert code == 0, out
+    assert imported_cards(db_path) == {
+        "Languages": [("ciao", "hello")],
+        "Languages::French": [("bonjour", "hello")],
+        "Languages::Spanish": [("hola", "hello"), ("adiós", "goodbye")],
+    }
+
+
+def test_deck_given_on_the_command_line_takes_every_card(db_path: Path) -> None:
+    code, out, _ = run("import", str(CASES / "deck-column.txt"), "--deck", "Astronomy")
+    assert code == 0 and '-> deck "Astronomy": 3 added' in out
+    assert [len(cards) for cards in imported_cards(db_path).values()] == [3]

@@ -113,6 +113,7 @@ def test_reimport_changes_nothing_and_an_edit_updates_in_place_keeping_history(
             "skipped": 0,
             "error": None,
             "problems": [],
+            "decks": ["Python"],
         }
     ]
     with Session(engine) as db:

@@ -65,16 +65,18 @@ class ImportProgress:
 
 
 def summary_line(summary: FileSummary) -> str:
-    """``PATH -> deck "NAME": 3 added, 1 updated, 0 unchanged, 2 skipped (why)`` and what
-    else came along (review-log rows, media files); ``PATH: no cards found, no deck made``
+    """``PATH -> deck "NAME": 3 added, 1 updated, 0 unchanged, 2 skipped (why)`` (``decks
+    "A", "B"`` for a file spread over several) and what else came along (review-log rows,
+    media files); ``PATH: no cards found, no deck made``
     (with what was skipped) for a file without cards."""
     if summary.deck is None:
         skipped = f" ({summary.skipped} skipped: {', '.join(summary.skip_reasons)})"
         return f"{summary.path}: no cards found, no deck made" + (
             skipped if summary.skipped else ""
         )
+    decks = ", ".join(f'"{name}"' for name in summary.decks or (summary.deck,))
     line = (
-        f'{summary.path} -> deck "{summary.deck}": {summary.added} added,'
+        f"{summary.path} -> deck{'s' if summary.decks else ''} {decks}: {summary.added} added,"
         f" {summary.updated} updated, {summary.unchanged} unchanged, {summary.skipped} skipped"
     )
     if summary.skip_reasons:
@@ -109,7 +111,8 @@ def render_summaries(paths: Sequence[Path], results: Sequence[Result], dry_run: 
 
 
 def summary_json(paths: Sequence[Path], results: Sequence[Result]) -> list[dict[str, Any]]:
-    """Per file: ``path``, ``deck``, the counts ``added``, ``updated``, ``unchanged``,
+    """Per file: ``path``, ``deck`` (the first deck, null when none was made), ``decks``
+    (every deck its cards went to), the counts ``added``, ``updated``, ``unchanged``,
     ``skipped``, ``error`` (the message, or null when the file imported) and ``problems``
     (each problem of a file that could not be read as ``path``, ``line``, ``message`` and
     ``where``; empty otherwise)."""
@@ -125,6 +128,7 @@ def summary_json(paths: Sequence[Path], results: Sequence[Result]) -> list[dict[
                     **counts,
                     "error": str(result),
                     "problems": [asdict(problem) for problem in problems],
+                    "decks": [],
                 }
             )
         else:
@@ -138,6 +142,7 @@ def summary_json(paths: Sequence[Path], results: Sequence[Result]) -> list[dict[
                     "skipped": result.skipped,
                     "error": None,
                     "problems": [],
+                    "decks": list(result.decks or (() if result.deck is None else (result.deck,))),
                 }
             )
     return out

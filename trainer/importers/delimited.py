@@ -116,12 +116,18 @@ def read_delimited(data: bytes, path: str, delimiter: str | None = None) -> Impo
     cards: list[CardSpec] = []
     deck = layout.deck
     problems: list[Problem] = []
+    card_decks: dict[str, str] = {}
     for line, row in _chain(first, rows):
         try:
-            cards.extend(_row_cards(row, line, layout, skips))
+            row_cards = _row_cards(row, line, layout, skips)
         except ClozeError as exc:
             problems.append(Problem(path, line, exc.message))
-        deck = deck or _cell(row, layout, "deck") or None
+            continue
+        cards.extend(row_cards)
+        row_deck = _cell(row, layout, "deck")
+        for card in row_cards if row_deck else ():
+            card_decks.setdefault(card.key, row_deck)
+        deck = deck or row_deck or None
     if problems:
         raise DeckError(problems)
     return ImportedDeck(
@@ -130,6 +136,7 @@ def read_delimited(data: bytes, path: str, delimiter: str | None = None) -> Impo
         skipped=skips.total,
         skip_reasons=skips.phrases(),
         name=deck,
+        card_decks=card_decks,
     )
 
 

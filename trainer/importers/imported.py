@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from trainer.content.parser import CardSpec
@@ -36,6 +36,8 @@ class ImportedDeck:
     ``histories`` (Anki with ``--with-history``) holds each card's review log by card key.
     ``fsrs_parameters`` are the deck's own FSRS-6 parameters (Anki: those of the preset most of
     its cards use), empty when it has none.
+    ``card_decks`` maps the key of a card that the file puts in a deck of its own (a CSV deck
+    column) to that deck's path (``A::B``); the other cards go to the deck ``name``.
     """
 
     path: str
@@ -47,6 +49,7 @@ class ImportedDeck:
     media: tuple[MediaFile, ...] = ()
     histories: tuple[CardHistory, ...] = ()
     fsrs_parameters: tuple[float, ...] = ()
+    card_decks: Mapping[str, str] = field(default_factory=dict)
 
 
 def front_key(front: str) -> str:

@@ -12,7 +12,8 @@ Where cards go (:func:`import_deck`):
   deck is never written to (it is synced from ``decks/`` and would retire foreign cards).
 - ``--deck NAME``: the stand-alone deck ``NAME`` (an "extra deck" in ``trainer status``).
 - neither: a stand-alone deck named as the file names it (native ``name``, CSV ``#deck:``,
-  the Anki deck holding the cards), else after the file's stem.
+  the Anki deck holding the cards), else after the file's stem; a CSV deck column puts each
+  row's cards in the deck it names.
 
 A file in which no card is found makes no deck.
 
@@ -63,7 +64,9 @@ class Target:
 class FileSummary:
     """What one file's import did: its deck (None when no card was found in the file, so no
     deck was made), the cards added, updated, unchanged and skipped (with reasons), the
-    review-log rows and media files it brought."""
+    review-log rows and media files it brought. ``decks`` names every deck the cards went to
+    when the file spread them over several (a CSV deck column), else it is empty.
+    """
 
     path: str
     deck: str | None
@@ -74,6 +77,7 @@ class FileSummary:
     skip_reasons: tuple[str, ...]
     reviews: int
     media: int
+    decks: tuple[str, ...] = ()
 
 
 def media_folder(db_location: str) -> Path:
@@ -109,30 +113,51 @@ def import_deck(
     """
     if not imported.cards:
         return no_cards(imported)
-    deck = _deck(db, imported, target)
-    if imported.fsrs_parameters:
+    groups = _groups(imported, target)
+    decks = [_deck(db, imported, target, name) for name in groups]
+    for deck in decks if imported.fsrs_parameters else ():
         deck.fsrs_parameters = list(imported.fsrs_parameters)
     renames, pending = _place_media(imported.media, media_dir)
-    cards = [_renamed(card, renames) for card in imported.cards] if renames else imported.cards
     if progress:
-        progress("cards", 0, len(cards))
-    counts = upsert_cards(db, deck, cards, retire_missing=False)
+        progress("cards", 0, len(imported.cards))
+    added = updated = unchanged = 0
+    for deck, cards in zip(decks, groups.values(), strict=True):
+        counts = upsert_cards(
+            db,
+            deck,
+            [_renamed(card, renames) for card in cards] if renames else cards,
+            retire_missing=False,
+        )
+        added, updated = added + counts.added, updated + counts.updated
+        unchanged += counts.unchanged
     if progress:
-        progress("cards", len(cards), len(cards))
-    reviews = _store_histories(db, deck, imported, scheduler, clock, now, progress)
+        progress("cards", len(imported.cards), len(imported.cards))
+    reviews = _store_histories(db, decks, imported, scheduler, clock, now, progress)
     if media_dir is not None:
         _write_media(media_dir, pending, progress)
     return FileSummary(
         path=imported.path,
-        deck=deck.name,
-        added=counts.added,
-        updated=counts.updated,
-        unchanged=counts.unchanged,
+        deck=decks[0].name,
+        added=added,
+        updated=updated,
+        unchanged=unchanged,
         skipped=imported.skipped,
         skip_reasons=imported.skip_reasons,
         reviews=reviews,
         media=len(imported.media),
+        decks=tuple(deck.name for deck in decks) if len(decks) > 1 else (),
     )
+
+
+def _groups(imported: ImportedDeck, target: Target) -> dict[str | None, list[CardSpec]]:
+    """The cards by the deck path the file gives them (None: the file's deck), in file
+    order; all in one group when ``target`` names a topic or deck."""
+    if target.topic or target.deck or not imported.card_decks:
+        return {None: list(imported.cards)}
+    groups: dict[str | None, list[CardSpec]] = {}
+    for card in imported.cards:
+        groups.setdefault(imported.card_decks.get(card.key), []).append(card)
+    return groups
 
 
 def no_cards(imported: ImportedDeck) -> FileSummary:
@@ -140,8 +165,9 @@ def no_cards(imported: ImportedDeck) -> FileSummary:
     return FileSummary(imported.path, None, 0, 0, 0, imported.skipped, imported.skip_reasons, 0, 0)
 
 
-def _deck(db: Session, imported: ImportedDeck, target: Target) -> Deck:
-    """The deck the cards go to, created if needed (see the module docstring)."""
+def _deck(db: Session, imported: ImportedDeck, target: Target, name: str | None) -> Deck:
+    """The deck the cards go to, created if needed (see the module docstring); ``name`` is
+    the deck path the file gives a group of its cards (None: the file's own deck)."""
     if target.topic and target.deck:
         raise UsageError("--topic and --deck: give one of them, not both")
     stem = Path(imported.path).stem or "deck"
@@ -156,7 +182,7 @@ def _deck(db: Session, imported: ImportedDeck, target: Target) -> Deck:
     if topic is not None:
         name = f"Imported: {stem} ({topic.slug})"
     else:
-        name = target.deck or imported.name or stem
+        name = target.deck or name or imported.name or stem
     if not deck_path(name):
         name = stem
     try:
@@ -225,7 +251,7 @@ def _write_media(
 
 def _store_histories(
     db: Session,
-    deck: Deck,
+    decks: list[Deck],
     imported: ImportedDeck,
     scheduler: Scheduler,
     clock: DayClock,
@@ -242,13 +268,14 @@ def _store_histories(
     """
     if not imported.histories:
         return 0
-    query = select(Card.key, Card.id).where(Card.deck_id == deck.id)
+    deck_ids = [deck.id for deck in decks]
+    query = select(Card.key, Card.id).where(Card.deck_id.in_(deck_ids))
     ids = {key: card_id for key, card_id in db.execute(query)}
     reviewed = set(
         db.scalars(
             select(ReviewLog.card_id)
             .join(Card, Card.id == ReviewLog.card_id)
-            .where(Card.deck_id == deck.id)
+            .where(Card.deck_id.in_(deck_ids))
             .distinct()
         )
     )
