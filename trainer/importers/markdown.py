@@ -1,8 +1,10 @@
 """Markdown notes with cards in them: Q/A blocks and Obsidian spaced-repetition syntax (pure).
 
-Cards are found inside ordinary notes; headings, prose, front matter and code blocks that are
-not part of a card are ignored. Card text stays Markdown; a line break inside a card's text
-shows as a line break (as Obsidian shows it).
+Cards are found inside ordinary notes; headings, prose and code blocks that are not part of a
+card are ignored. The front matter's ``tags`` (a YAML list or a string of tags) become every
+card's tags. Card text stays Markdown; a line break inside a card's text shows as a line break
+(as Obsidian shows it). Code (spans of any number of backticks, fenced blocks) is never cloze
+text: a ``[...]``, ``==...==`` or ``{{c1::...}}`` inside it stays exactly as written.
 
 - ``Q:`` starts a question, which runs (blank lines included) to the line starting with ``A:``;
   the answer runs to the next blank line, or on past it into an indented line or a fenced code
@@ -10,8 +12,10 @@ shows as a line break (as Obsidian shows it).
   link ``[text](url)`` is not a deletion) or Anki's ``{{c1::...}}``; it ends like an answer.
 - Obsidian (the "Spaced Repetition" plugin's default syntax): ``question::answer`` on one line,
   ``question:::answer`` for a card both ways; a paragraph whose lines above a line ``?`` are the
-  question and below it the answer (``??`` both ways); a paragraph with ``==highlights==`` is a
-  cloze text, each highlight one card. The plugin's ``<!--SR:...-->`` scheduling comments are
+  question and below it the answer (``??`` both ways; a side that is one list item loses its
+  ``- `` marker); a paragraph with ``==highlights==`` is a cloze text, each highlight one card
+  (a highlight starts and ends next to a character other than a space or ``=``, as Obsidian
+  draws one, so ``==6== and ==8==`` are two). The plugin's ``<!--SR:...-->`` scheduling comments are
   dropped.
 
 A ``Q:`` with no ``A:`` before the next card, heading or the end, and a card with an empty
@@ -20,12 +24,23 @@ side, are errors naming their line.
 
 from __future__ import annotations
 
+import itertools
 import re
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from trainer.content.cloze import MARKDOWN, ClozeError, cloze_numbers, parse_cloze, render_cloze
-from trainer.content.parser import CardSpec
+import yaml
+
+from trainer.content.cloze import (
+    MARKDOWN,
+    ClozeError,
+    cloze_numbers,
+    markdown_code,
+    parse_cloze,
+    render_cloze,
+)
+from trainer.content.parser import CardSpec, slugify
 from trainer.errors import DeckError, Problem
 from trainer.importers.imported import ImportedDeck, SkipCounter, front_key, unique_cards
 from trainer.importers.notes import card_key, cloze_key
@@ -36,9 +51,9 @@ _ANSWER = re.compile(r"A:(?:\s+|$)(.*)")
 _HEADING = re.compile(r" {0,3}#{1,6}(?:\s|$)")
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _SR_COMMENT = re.compile(r"\s*<!--SR:.*?-->")
-_INLINE_CODE = re.compile(r"`+[^`]*`+")
 _LIST_MARKER = re.compile(r"\s*(?:[-*+]|\d+[.)])\s+")
-_HIGHLIGHT = re.compile(r"==([^=\n](?:[^\n]*?[^=\n])?)==")
+_HIGHLIGHT = re.compile(r"==(?![\s=])([^\n]+?)(?<![\s=])==")
+_OPENER = re.compile(r"\{\{c[\d,]*\d[\d,]*::")
 _BRACKET = re.compile(r"(?<![\\!\]])\[([^\[\]\n]+)\](?![(\[:])")
 _BLOCK_START = re.compile(r" {0,3}(?:[#>|]|[-*+]\s|\d+[.)]\s|`{3}|~{3})")
 
@@ -80,6 +95,7 @@ class _Reader:
         self.cards: list[CardSpec] = []
         self.problems: list[Problem] = []
         self.skips = SkipCounter()
+        self.tags: tuple[str, ...] = ()
 
     def read(self) -> None:
         index = self._after_front_matter()
@@ -104,9 +120,11 @@ class _Reader:
         self._paragraph(paragraph)
 
     def _after_front_matter(self) -> int:
+        """Index after the YAML front matter, whose ``tags`` become every card's tags."""
         if self.lines and self.lines[0].strip() == "---":
             for index in range(1, len(self.lines)):
                 if self.lines[index].strip() in ("---", "..."):
+                    self.tags = _front_matter_tags("\n".join(self.lines[1:index]))
                     return index + 1
         return 0
 
@@ -189,8 +207,8 @@ class _Reader:
             return
         for position, line in enumerate(lines):
             if not line.code and line.text.strip() in ("?", "??"):
-                question = "\n".join(item.text for item in lines[:position])
-                answer = "\n".join(item.text for item in lines[position + 1 :])
+                question = _unlisted([item.text for item in lines[:position]])
+                answer = _unlisted([item.text for item in lines[position + 1 :]])
                 reverse = line.text.strip() == "??"
                 self._basic(lines[0].number, question.strip(), answer.strip(), reverse)
                 return
@@ -200,15 +218,15 @@ class _Reader:
                 question, answer, reverse = pair
                 self._basic(line.number, question, answer, reverse)
                 found = True
-        if not found and any(not line.code and _HIGHLIGHT.search(line.text) for line in lines):
-            counter = iter(range(1, 10_000))
-            text = "\n".join(
-                line.text
-                if line.code
-                else _HIGHLIGHT.sub(lambda m: f"{{{{c{next(counter)}::{m.group(1)}}}}}", line.text)
-                for line in lines
-            )
-            self._cloze(lines[0].number, text)
+        if found:
+            return
+        text = "\n".join(line.text for line in lines)
+        counter = itertools.count(1)
+        clozed = _outside_code(
+            text, _HIGHLIGHT, lambda hidden: f"{{{{c{next(counter)}::{hidden}}}}}"
+        )
+        if clozed != text:
+            self._cloze(lines[0].number, clozed)
 
     # Building cards ---------------------------------------------------------------------------
 
@@ -219,17 +237,22 @@ class _Reader:
             self.problems.append(Problem(self.path, line, f"card with an empty {side}"))
             return
         key = front_key(question)
-        self.cards.append(CardSpec(key, "basic", question, answer, line=line))
+        self.cards.append(CardSpec(key, "basic", question, answer, self.tags, line=line))
         if reverse:
-            self.cards.append(CardSpec(card_key(key, 1), "basic", answer, question, line=line))
+            reverse_key = card_key(key, 1)
+            self.cards.append(
+                CardSpec(reverse_key, "basic", answer, question, self.tags, line=line)
+            )
 
     def _cloze(self, line: int, text: str) -> None:
         text = _clean(text)
-        if "{{c" not in text:
-            counter = iter(range(1, 10_000))
-            text = _BRACKET.sub(lambda m: f"{{{{c{next(counter)}::{m.group(1)}}}}}", text)
+        if not _OPENER.search(_masked(text)):
+            counter = itertools.count(1)
+            text = _outside_code(
+                text, _BRACKET, lambda hidden: f"{{{{c{next(counter)}::{hidden}}}}}"
+            )
         try:
-            nodes = parse_cloze(text)
+            nodes = parse_cloze(text, literal=markdown_code(text))
         except ClozeError as exc:
             where = line + text[: exc.offset].count("\n")
             self.problems.append(Problem(self.path, where, exc.message))
@@ -241,14 +264,15 @@ class _Reader:
         base = front_key(text)
         for number in numbers:
             front, back = render_cloze(nodes, number, MARKDOWN)
-            self.cards.append(CardSpec(cloze_key(base, number), "cloze", front, back, line=line))
+            key = cloze_key(base, number)
+            self.cards.append(CardSpec(key, "cloze", front, back, self.tags, line=line))
 
 
 def _one_line_card(text: str) -> tuple[str, str, bool] | None:
     """``question::answer`` or ``question:::answer`` outside inline code, else None."""
-    if "::" not in text or "{{c" in text:
+    masked = _masked(text)
+    if "::" not in masked or _OPENER.search(masked):
         return None
-    masked = _INLINE_CODE.sub(lambda m: "\0" * len(m.group(0)), text)
     position = masked.find("::")
     if position < 0:
         return None
@@ -288,3 +312,53 @@ def _clean(text: str) -> str:
 
 def _plain(line: str) -> bool:
     return bool(line.strip()) and not _BLOCK_START.match(line)
+
+
+def _masked(text: str) -> str:
+    """``text`` with its Markdown code (spans and fenced blocks) blanked out, line breaks
+    kept, so patterns found in it are never inside code."""
+    out = list(text)
+    for start, end in markdown_code(text):
+        out[start:end] = ("\n" if char == "\n" else "\0" for char in text[start:end])
+    return "".join(out)
+
+
+def _outside_code(text: str, pattern: re.Pattern[str], replace: Callable[[str], str]) -> str:
+    """``text`` with each match of ``pattern`` whose markers lie outside code replaced by
+    ``replace`` of its group 1 as written (which may hold code, as ``==`x`==`` does); code
+    stays exactly as written."""
+    out: list[str] = []
+    position = 0
+    for match in pattern.finditer(_masked(text)):
+        out.append(text[position : match.start()])
+        out.append(replace(text[match.start(1) : match.end(1)]))
+        position = match.end()
+    out.append(text[position:])
+    return "".join(out)
+
+
+def _unlisted(lines: list[str]) -> str:
+    """A side of a ``?`` card: a list marker before its only list item is dropped (the
+    ``- Question`` of a note written as a list), a real list is kept."""
+    if lines and _LIST_MARKER.match(lines[0]) and not any(map(_LIST_MARKER.match, lines[1:])):
+        lines = [_LIST_MARKER.sub("", lines[0], count=1), *lines[1:]]
+    return "\n".join(lines)
+
+
+def _front_matter_tags(front_matter: str) -> tuple[str, ...]:
+    """The card tags named by the front matter's ``tags`` (or ``tag``): a YAML list, or one
+    string of tags separated by commas or spaces; ``#`` and nesting (``a/b`` -> ``a-b``) as
+    Obsidian writes them. Front matter that is not valid YAML names no tags."""
+    try:
+        data = yaml.safe_load(front_matter)
+    except yaml.YAMLError:
+        return ()
+    if not isinstance(data, dict):
+        return ()
+    value = data.get("tags", data.get("tag"))
+    if isinstance(value, str):
+        value = re.split(r"[,\s]+", value)
+    if not isinstance(value, list):
+        return ()
+    tags = (slugify(str(tag).lstrip("#")) for tag in value if tag is not None)
+    return tuple(dict.fromkeys(tag for tag in tags if tag))

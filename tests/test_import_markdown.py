@@ -1,0 +1,174 @@
+"""Markdown notes (Obsidian): code is never cloze text, highlights, list markers, front matter.
+
+Each file in ``fixtures/cases`` stands for a kind of input seen in real notes; the expected
+cards are exact.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from trainer.importers.markdown import read_markdown
+
+CASES = Path(__file__).parent / "fixtures" / "cases"
+
+EXPECTED: dict[str, list[tuple[str, str, str, tuple[str, ...]]]] = {
+    "one-char-highlights.md": [
+        (
+            "cloze",
+            "A hexagon has \\[...\\] sides and an octagon has 8 sides.",
+            "A hexagon has **6** sides and an octagon has 8 sides.",
+            (),
+        ),
+        (
+            "cloze",
+            "A hexagon has 6 sides and an octagon has \\[...\\] sides.",
+            "A hexagon has 6 sides and an octagon has **8** sides.",
+            (),
+        ),
+    ],
+    "cloze-code-span.md": [
+        (
+            "cloze",
+            "`prices[0]` returns the \\[...\\] element of the list.",
+            "`prices[0]` returns the **first** element of the list.",
+            (),
+        ),
+    ],
+    "adjacent-highlights.md": [
+        (
+            "cloze",
+            "Ports: \\[...\\], 443 and 8080; a bc and d.",
+            "Ports: **80**, 443 and 8080; a bc and d.",
+            (),
+        ),
+        (
+            "cloze",
+            "Ports: 80, \\[...\\] and 8080; a bc and d.",
+            "Ports: 80, **443** and 8080; a bc and d.",
+            (),
+        ),
+        (
+            "cloze",
+            "Ports: 80, 443 and \\[...\\]; a bc and d.",
+            "Ports: 80, 443 and **8080**; a bc and d.",
+            (),
+        ),
+        (
+            "cloze",
+            "Ports: 80, 443 and 8080; a \\[...\\]c and d.",
+            "Ports: 80, 443 and 8080; a **b**c and d.",
+            (),
+        ),
+        (
+            "cloze",
+            "Ports: 80, 443 and 8080; a bc and \\[...\\].",
+            "Ports: 80, 443 and 8080; a bc and **d**.",
+            (),
+        ),
+    ],
+    "highlight-code-spans.md": [
+        (
+            "cloze",
+            "In Python `a == b` compares values, \\[...\\] compares identity, and "
+            "``x ==y== z`` stays code.",
+            "In Python `a == b` compares values, **`is`** compares identity, and "
+            "``x ==y== z`` stays code.",
+            (),
+        ),
+    ],
+    "highlight-fenced-code.md": [
+        (
+            "cloze",
+            "The walrus operator is \\[...\\].\n```python\nif (n := len(a)) ==10==:\n"
+            "    print(n)\n```",
+            "The walrus operator is **`:=`**.\n```python\nif (n := len(a)) ==10==:\n"
+            "    print(n)\n```",
+            (),
+        ),
+    ],
+    "cloze-double-backticks.md": [
+        (
+            "cloze",
+            "``list[`int`]`` is a \\[...\\]; `d[k]` reads a key.",
+            "``list[`int`]`` is a **generic alias**; `d[k]` reads a key.",
+            (),
+        ),
+        (
+            "cloze",
+            "``list[`int`]`` is a generic alias; `d[k]` reads \\[...\\].",
+            "``list[`int`]`` is a generic alias; `d[k]` reads **a key**.",
+            (),
+        ),
+    ],
+    "cloze-anki-syntax-in-code.md": [
+        (
+            "cloze",
+            "Anki writes `{{c1::text}}` and ``{{c2::x}}``; here \\[...\\] is hidden.",
+            "Anki writes `{{c1::text}}` and ``{{c2::x}}``; here **this** is hidden.",
+            (),
+        ),
+    ],
+    "question-list-markers.md": [
+        ("basic", "What does `len([])` return?", "0", ()),
+        ("basic", "Reverse me", "the other side", ()),
+        ("basic", "the other side", "Reverse me", ()),
+        (
+            "basic",
+            "- first line of a list\n- second line",
+            "a list question keeps its list",
+            (),
+        ),
+    ],
+    "front-matter-tags-list.md": [("basic", "ser", "to be", ("spanish", "verbs-irregular"))],
+    "front-matter-tags-inline.md": [
+        (
+            "cloze",
+            "A \\[...\\] is mutable.",
+            "A **list** is mutable.",
+            ("flashcards", "python-basics"),
+        )
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_each_case_gives_exactly_its_cards(name: str) -> None:
+    deck = read_markdown((CASES / name).read_bytes(), name)
+    assert [(c.kind, c.front, c.back, c.tags) for c in deck.cards] == EXPECTED[name]
+
+
+@pytest.mark.parametrize(
+    ("text", "hidden"),
+    [
+        ("==x== ==y==", ["x", "y"]),
+        ("==1==2==3==", ["1", "3"]),
+        ("a ==b c== d", ["b c"]),
+        ("`==a==` ==b== ``==c==``", ["b"]),
+        ("== not == one ==yes==", ["yes"]),
+        ("==`a == b`== and `x`", ["`a == b`"]),
+    ],
+)
+def test_highlights_outside_code_are_the_deletions(text: str, hidden: list[str]) -> None:
+    deck = read_markdown(text.encode(), "n.md")
+    revealed = [card.back.split("**")[1] for card in deck.cards]
+    assert revealed == hidden
+
+
+@pytest.mark.parametrize(
+    ("front_matter", "tags"),
+    [
+        ("tags: [a, b]", ("a", "b")),
+        ("tags: a, b c", ("a", "b", "c")),
+        ("tags:\n  - '#x/y'\n  - x/y", ("x-y",)),
+        ("tag: single", ("single",)),
+        ("title: no tags", ()),
+        ("tags: [unclosed", ()),
+    ],
+)
+def test_front_matter_tags_are_every_cards_tags(front_matter: str, tags: tuple[str, ...]) -> None:
+    text = f"---\n{front_matter}\n---\nQ: question\nA: answer\n\nC: a [cloze]\n"
+    deck = read_markdown(text.encode(), "n.md")
+    assert [card.tags for card in deck.cards] == [tags, tags]
