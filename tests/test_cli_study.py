@@ -131,3 +131,11 @@ def test_an_import_that_fails_writes_no_media(
     assert code == 0 and "1 media file" in output
     assert len(list((db_path.parent / "trainer-media").iterdir())) == 1
 
+
+def test_without_db_the_database_is_trainer_db_in_the_user_data_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TRAINER_DB")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # platformdirs on Linux
+    assert run("status")[0] == 0
+    assert (tmp_path / "data" / "trainer" / "trainer.db").is_file()

@@ -72,7 +72,7 @@ def default_database() -> str:
 
     folder = user_data_path("trainer", appauthor=False)
     folder.mkdir(parents=True, exist_ok=True)
-    return str(folder / "trainer.store.db")
+    return str(folder / "trainer.db")
 
 
 @dataclass
