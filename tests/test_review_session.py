@@ -295,3 +295,25 @@ def test_a_card_left_unanswered_still_counts_as_left_for_today(
     summary = session.finish(NOW)
     assert summary.left_today == 5
     assert summary.held_back == {"new": 2}
+
+
+def test_the_summary_counts_cards_falling_due_on_the_next_learner_day_only(
+    small: sessionmaker[Session], clock: DayClock
+) -> None:
+    today = clock.day_of(NOW)
+    tomorrow, after = today + timedelta(days=1), today + timedelta(days=2)
+    due = {  # key: (state, due_day, due_at)
+        "a0": (CardState.REVIEW, tomorrow, None),  # counts
+        "c1": (CardState.REVIEW, tomorrow, None),  # counts
+        "a1": (CardState.REVIEW, after, None),
+        "a2": (CardState.LEARNING, None, clock.day_start(tomorrow)),  # counts: at the rollover
+        "b0": (CardState.RELEARNING, None, clock.day_start(after) - timedelta(minutes=1)),  # counts
+        "b1": (CardState.LEARNING, None, clock.day_start(after)),
+        "c0": (CardState.LEARNING, None, clock.day_start(tomorrow) - timedelta(minutes=1)),
+    }
+    with small.begin() as db:
+        for card in db.scalars(select(Card).where(Card.key.in_(due))):
+            card.state, card.due_day, card.due_at = due[card.key]
+            card.stability_days, card.difficulty, card.last_review_day = 5.0, 5.0, today
+    with _session(small, clock) as session:
+        assert session.finish(NOW).due_tomorrow == 4
