@@ -361,3 +361,40 @@ def test_deck_given_on_the_command_line_takes_every_card(db_path: Path) -> None:
     code, out, _ = run("import", str(CASES / "deck-column.txt"), "--deck", "Astronomy")
     assert code == 0 and '-> deck "Astronomy": 3 added' in out
     assert [len(cards) for cards in imported_cards(db_path).values()] == [3]
+
+
+# Text that looks like a tag -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "cards"),
+    [
+        (
+            "Emacs: cancel,<C-g>\nVim: quit,:q<CR>\n",
+            [("Emacs: cancel", "\\<C-g\\>"), ("Vim: quit", ":q\\<CR\\>")],
+        ),
+        (
+            "compare,a<b && b>c\ngenerics,List<String>\n",
+            [
+                ("compare", "a\\<b \\&\\& b\\>c"),
+                ("generics", "List\\<String\\>"),
+            ],
+        ),
+        (  # real HTML in a row does not make the angle brackets beside it tags
+            "bold,<b>Ctrl</b> then <C-g>\nAT&T,a company\n",
+            [("bold", "**Ctrl** then \\<C-g\\>"), ("AT\\&T", "a company")],
+        ),
+        (  # the file says HTML: known tags are read, unknown ones stay
+            "#html:true\nkey,<kbd>C-x</kbd> <T> a<b && b>c<br>next\n",
+            [("key", "C-x \\<T\\> a\\<b \\&\\& b\\>c\\\nnext")],
+        ),
+    ],
+)
+def test_text_that_merely_looks_like_a_tag_is_kept(
+    tmp_path: Path, db_path: Path, text: str, cards: list[tuple[str, str]]
+) -> None:
+    path = write(tmp_path, "keys.csv", text)
+    code, out, _ = run("import", str(path))
+    assert code == 0
+    assert f"{len(cards)} added, 0 updated, 0 unchanged, 0 skipped" in out
+    assert imported_cards(db_path) == {"keys": cards}

@@ -15,7 +15,8 @@ Without ``#separator:`` the delimiter is the one of tab, ``|``, ``;``, ``,`` and
 splits most of the first rows into the same number (at least two) of fields. Without
 ``#columns:``, a first row made only of column names (``Front``, ``Back``, ``Question``,
 ``Answer``, ...) names the columns. Without ``#html:``, a field is read as HTML when it holds a
-tag or an entity.
+known HTML tag or a character reference, and even then text in angle brackets that is not a
+known tag (``<C-g>``) stays text.
 
 Mapping: the first field column is the question (``Text`` of a cloze note), the second the
 answer (``Back Extra`` of a cloze note), further field columns are added to the answer. A note
@@ -30,6 +31,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from html.entities import html5
 from itertools import islice
 
 from trainer.content.cloze import ClozeError
@@ -72,9 +74,28 @@ _OTHER_NAMES = {
     "type",
 }
 _HEADER = re.compile(r"#([A-Za-z ]+):(.*)")
-_HTML_HINT = re.compile(
-    r"<(?:[a-zA-Z][a-zA-Z0-9]*\b[^>]*|/[a-zA-Z][a-zA-Z0-9]*\s*)>|&(?:[a-zA-Z]+|#\d+|#x[0-9a-fA-F]+);"
+#: HTML elements a field may hold (WHATWG HTML's element index, plus Anki's own). Text in
+#: angle brackets naming anything else (``<C-g>``, ``<T>``) is not a tag and stays as text.
+HTML_TAGS = frozenset({
+    "a", "abbr", "address", "anki-mathjax", "area", "article", "aside", "audio", "b", "bdi",
+    "bdo", "big", "blockquote", "body", "br", "button", "canvas", "caption", "center", "cite",
+    "code", "col", "colgroup", "data", "dd", "del", "details", "dfn", "div", "dl", "dt", "em",
+    "embed", "figcaption", "figure", "font", "footer", "form", "h1", "h2", "h3", "h4", "h5",
+    "h6", "head", "header", "hr", "html", "i", "iframe", "img", "input", "ins", "kbd", "label",
+    "legend", "li", "link", "main", "map", "mark", "math", "meta", "nav", "noscript", "object",
+    "ol", "optgroup", "option", "p", "picture", "pre", "q", "rp", "rt", "ruby", "s", "samp",
+    "script", "section", "select", "small", "source", "span", "strike", "strong", "style",
+    "sub", "summary", "sup", "svg", "table", "tbody", "td", "template", "textarea", "tfoot",
+    "th", "thead", "title", "tr", "track", "tt", "u", "ul", "var", "video", "wbr"
+})  # fmt: skip
+_TAG_BODY = (
+    r"(?:/?(?:" + "|".join(sorted(HTML_TAGS, key=len, reverse=True)) + r")"
+    r"(?:\s+[a-zA-Z_:@][-\w:.@]*(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*\s*/?>"
+    r"|!--)"
 )
+_REAL_TAG = re.compile("<" + _TAG_BODY, re.IGNORECASE)
+_NOT_A_TAG = re.compile("<(?!" + _TAG_BODY + ")", re.IGNORECASE)
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|([A-Za-z][A-Za-z0-9]{1,31}));")
 
 
 @dataclass
@@ -313,10 +334,10 @@ def _row_cards(row: list[str], line: int, layout: _Layout, skips: SkipCounter) -
     """The cards one row gives (none, with a counted skip, for an incomplete row)."""
     question, answer, rest = _field_columns(row, layout)
     fields = (question, answer, *rest)
-    if layout.html is None:
-        html = [("<" in v or "&" in v) and bool(_HTML_HINT.search(v)) for v in fields]
-    else:
-        html = [layout.html] * len(fields)
+    html = [_is_html(v) if layout.html is None else layout.html for v in fields]
+    if any(html):
+        fields = tuple(_tags_as_text(v) if h else v for v, h in zip(fields, html, strict=True))
+        question, answer = fields[0], fields[1]
     tags, guid, notetype = layout.tags, None, layout.notetype.lower()
     if layout.columns:
         tags += _tags(_cell(row, layout, "tags"))
@@ -345,6 +366,22 @@ def _row_cards(row: list[str], line: int, layout: _Layout, skips: SkipCounter) -
         return [card]
     reverse = basic_card(card_key(card.key, 1), back, front, tags, line)
     return [card] if reverse is None else [card, reverse]
+
+
+def _is_html(value: str) -> bool:
+    """Whether a field holds real HTML: a tag of :data:`HTML_TAGS` written as HTML writes it,
+    or a character reference (``&amp;``, ``&#39;``); ``a<b && b>c`` and ``<C-g>`` do not."""
+    if "<" in value and _REAL_TAG.search(value):
+        return True
+    return "&" in value and any(
+        match.group(1) is None or f"{match.group(1)};" in html5 for match in _ENTITY.finditer(value)
+    )
+
+
+def _tags_as_text(html: str) -> str:
+    """``html`` with every ``<`` that does not open a known tag or a comment escaped, so an
+    unknown tag such as ``<C-g>`` shows as written instead of being dropped."""
+    return _NOT_A_TAG.sub("&lt;", html) if "<" in html else html
 
 
 def _text(value: str, html: bool) -> str:
