@@ -103,6 +103,22 @@ EXAMPLES: list[tuple[str, str | None, tuple[str, ...]]] = [
         None,
         ('"path": "notes.md", "deck": "notes", "added": 2,',),
     ),
+    (
+        "trainer decks",
+        None,
+        ("Extra decks Python 0 0 6 0 6 0", "Basics 0 0 6 0 6 0", "Spanish 2 0 0 0 2 0"),
+    ),
+    ("trainer decks --json", None, ('"slug": "python-basics"', '"parent": "python"')),
+    (
+        "trainer decks rename Spanish Languages::Spanish",
+        None,
+        ("Spanish -> Languages::Spanish",),
+    ),
+    (
+        "trainer decks delete Languages::Spanish --yes",
+        None,
+        ("Deleted deck 'Languages::Spanish': 2 cards, 0 review logs.",),
+    ),
     ("trainer config", None, ("desired_retention = 0.9 #", "fuzz = true #")),
     ("trainer config learning_steps_minutes 1 10", None, ("learning_steps_minutes = 1 10",)),
     ("trainer lint decks/", None, ("0 errors",)),
@@ -149,7 +165,8 @@ def test_the_readme_examples_run_and_print_what_it_says(tmp_path: Path) -> None:
     # the imports landed where the README says; the dry run wrote nothing
     status = json.loads(_shell("trainer status --json", tmp_path, env).stdout)
     titles = [deck["title"] for deck in status["extra_decks"]]
-    assert titles == ["Python", "Python::Basics", "Spanish"]  # an Anki deck with its parent
+    # an Anki deck with its parent; Spanish was moved under Languages, then deleted
+    assert titles == ["Languages", "Python", "Python::Basics"]
     topic = status["sections"][0]["topics"][0]
     shipped = sum(len(d.cards) for d in read_builtin(DECKS_DIR)[1] if d.topic == topic["slug"])
     assert (topic["slug"], topic["cards"]) == ("data-structures", shipped + 2)

@@ -472,6 +472,83 @@ def stats(app: App, section: str | None, topic: str | None) -> None:
     render_stats(data, console())
 
 
+@cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the decks as JSON.")
+@click.pass_context
+def decks(ctx: click.Context, as_json: bool) -> None:
+    """List every deck (roadmap topics and extra decks) with its cards: new, learning, review,
+    due today, total and mastered; an extra deck counts the decks under it.
+
+    `trainer decks rename OLD NEW` renames an extra deck (NEW may be a path, A::B);
+    `trainer decks delete NAME` deletes one with its subdecks, cards and review logs (it asks
+    first; --yes for scripts).
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from trainer.cli.decks_view import decks_json, decks_lines
+    from trainer.store.db import reader
+    from trainer.study.deck_list import list_decks
+
+    app: App = ctx.obj
+    engine, settings, clock = app.open()
+    with reader(engine, snapshot=True) as conn:
+        listed = list_decks(conn, settings, clock, wall_clock())
+    if as_json:
+        click.echo(json.dumps(decks_json(listed), indent=2))
+    else:
+        click.echo("\n".join(decks_lines(listed)))
+
+
+@decks.command("rename")
+@click.argument("old")
+@click.argument("new")
+@click.pass_obj
+def decks_rename(app: App, old: str, new: str) -> None:
+    """Rename the extra deck OLD (name or slug) and the decks under it to NEW."""
+    from sqlalchemy.orm import Session
+
+    from trainer.store.deck_tree import rename_deck
+
+    engine, _settings, _clock = app.open()
+    with Session(engine) as db, db.begin():
+        renamed = rename_deck(db, old, new)
+    for before, after in renamed:
+        click.echo(f"{before} -> {after}")
+
+
+@decks.command("delete")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask first (for scripts).")
+@click.pass_obj
+def decks_delete(app: App, name: str, yes: bool) -> None:
+    """Delete the extra deck NAME (name or slug), the decks under it, their cards and their
+    review logs, in one transaction. Asks first unless --yes."""
+    from sqlalchemy.orm import Session
+
+    from trainer.store.db import reader
+    from trainer.store.deck_tree import deck_contents, delete_deck
+
+    engine, _settings, _clock = app.open()
+    with reader(engine) as conn:
+        contents = deck_contents(conn, name)
+    what = (
+        f"deck '{contents.name}'"
+        + (
+            f" with {contents.subdecks} subdeck{'s' * (contents.subdecks != 1)}"
+            if contents.subdecks
+            else ""
+        )
+        + f": {contents.cards} card{'s' * (contents.cards != 1)},"
+        f" {contents.reviews} review log{'s' * (contents.reviews != 1)}"
+    )
+    if not yes and not click.confirm(f"Delete {what}? This cannot be undone", default=False):
+        click.echo("Nothing deleted.")
+        return
+    with Session(engine) as db, db.begin():
+        delete_deck(db, name)
+    click.echo(f"Deleted {what}.")
+
+
 def main() -> NoReturn:
     """Console entry point: run the CLI; no traceback ever reaches the user."""
     try:

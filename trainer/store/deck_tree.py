@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from trainer.errors import UsageError
-from trainer.store.lookup import slugify
-from trainer.store.models import Deck
+from trainer.store.lookup import BUILTIN, find, slugify
+from trainer.store.models import Card, Deck, ReviewLog
 
 #: Between the parts of a deck path, as Anki writes it.
 SEPARATOR = "::"
@@ -82,7 +82,7 @@ def deck_for_path(db: Session, name: str, *, topic_id: int | None = None) -> Dec
             )
             db.add(deck)
             db.flush()
-        elif deck.source == "builtin":
+        elif deck.source == BUILTIN:
             raise DeckTaken(deck.name, "is a built-in deck")
         elif deck.topic_id != topic_id:
             owner = f"topic '{deck.topic.slug}'" if deck.topic else "no topic"
@@ -154,3 +154,110 @@ class DeckTree:
     def ordered(self) -> list[DeckNode]:
         """Every deck, each followed by its subtree (the order ``status`` draws the tree in)."""
         return [self.nodes[i] for top in self.children(None) for i in self.subtree(top)]
+
+
+def _not_builtin(conn: Connection, name: str, action: str) -> None:
+    """Raise :class:`UsageError` when ``name`` is a built-in topic deck (by name or slug)."""
+    wanted = name.strip().lower()
+    builtin = conn.scalar(
+        select(Deck.name).where(
+            Deck.source == BUILTIN, or_(func.lower(Deck.name) == wanted, Deck.slug == wanted)
+        )
+    )
+    if builtin is not None:
+        raise UsageError(f"'{builtin}' is a built-in topic deck: it cannot be {action}")
+
+
+def rename_deck(db: Session, old: str, new: str) -> list[tuple[str, str]]:
+    """Rename the deck ``old`` (a name or slug, see :func:`~trainer.store.lookup.find`) and
+    every deck under it to the path ``new``; each gets the slug of its new name. A ``new``
+    under another deck (``A::B``) moves it there, making missing parents. No commit.
+
+    Returns (old name, new name) of every deck renamed, the deck first. Raises
+    :class:`UsageError` for a built-in topic deck, an unknown deck, an empty ``new``, a name
+    another deck has, a path under the deck itself or through a deck owned elsewhere.
+    """
+    conn = db.connection()
+    _not_builtin(conn, old, "renamed")
+    found = find(conn, "deck", old)
+    deck = db.get_one(Deck, found.id)
+    path = deck_path(new)[:NAME_LENGTH]
+    if not path:
+        raise UsageError(f"deck name {new!r}: give a name such as Spanish or Rocks::Igneous")
+    if path.lower().startswith(deck.name.lower() + SEPARATOR):
+        raise UsageError(f"'{path}' is under '{deck.name}': a deck cannot move under itself")
+    other = db.scalars(
+        select(Deck).where(func.lower(Deck.name) == path.lower(), Deck.id != deck.id)
+    ).first()
+    if other is not None:
+        raise UsageError(f"a deck named '{other.name}' exists already; choose another name")
+    parent_id = None
+    if SEPARATOR in path:
+        try:
+            above = deck_for_path(db, path.rsplit(SEPARATOR, 1)[0], topic_id=deck.topic_id)
+        except DeckTaken as taken:
+            raise UsageError(f"{new}: deck '{taken.name}' {taken.owner}") from None
+        parent_id = above.id
+    tree = DeckTree.read(conn)
+    renamed = []
+    top = len(deck.name)
+    for deck_id in tree.subtree(deck.id):
+        row = db.get_one(Deck, deck_id)
+        before = row.name
+        row.name = path + before[top:]
+        row.slug = f"~{row.id}"  # free the old slug while the new ones are chosen
+        renamed.append((before, row.name))
+    db.flush()
+    for deck_id in tree.subtree(deck.id):
+        row = db.get_one(Deck, deck_id)
+        row.slug = unique_slug(conn, row.name)
+        db.flush()
+    deck.parent_id = parent_id
+    db.flush()
+    return renamed
+
+
+@dataclass(frozen=True)
+class DeckContents:
+    """What deleting a deck removes: its name, the decks under it, their cards (active or
+    retired) and review log rows."""
+
+    name: str
+    subdecks: int
+    cards: int
+    reviews: int
+
+
+def deck_contents(conn: Connection, name: str) -> DeckContents:
+    """What deleting the deck ``name`` would remove (see :func:`delete_deck`).
+
+    Raises :class:`UsageError` for a built-in topic deck or an unknown deck.
+    """
+    _not_builtin(conn, name, "deleted")
+    found = find(conn, "deck", name)
+    ids = DeckTree.read(conn).subtree(found.id)
+    cards = select(Card.id).where(Card.deck_id.in_(ids))
+    card_count = conn.scalar(select(func.count()).select_from(cards.subquery()))
+    reviews = conn.scalar(
+        select(func.count()).select_from(ReviewLog).where(ReviewLog.card_id.in_(cards))
+    )
+    return DeckContents(found.title, len(ids) - 1, int(card_count or 0), int(reviews or 0))
+
+
+def delete_deck(db: Session, name: str) -> DeckContents:
+    """Delete the deck ``name``, the decks under it, their cards and review log rows; no
+    commit (the caller's one transaction holds it all). Returns what was deleted.
+
+    Raises :class:`UsageError` for a built-in topic deck or an unknown deck.
+    """
+    conn = db.connection()
+    contents = deck_contents(conn, name)
+    found = find(conn, "deck", name)
+    ids = DeckTree.read(conn).subtree(found.id)
+    cards = select(Card.id).where(Card.deck_id.in_(ids))
+    conn.execute(delete(ReviewLog).where(ReviewLog.card_id.in_(cards)))
+    conn.execute(delete(Card).where(Card.deck_id.in_(ids)))
+    for deck_id in reversed(ids):  # children before their parents
+        conn.execute(delete(Deck).where(Deck.id == deck_id))
+    db.expire_all()
+    return contents

@@ -30,6 +30,8 @@ LISTED_IN: dict[Kind, str] = {
     "topic": "titles and slugs are in 'trainer status --json'",
     "deck": "names are in 'trainer status'",
 }
+#: The ``source`` of a deck loaded from ``decks/``: found as its topic, never as a deck.
+BUILTIN = "builtin"
 #: Close matches offered at most.
 MAX_SUGGESTIONS = 3
 #: Shortest typed name looked for inside longer names.
@@ -110,7 +112,7 @@ def _rows(conn: Connection, kind: Kind) -> list[Found]:
     if kind == "topic":
         topics = select(Topic.id, Topic.slug, Topic.title, Topic.section_id).order_by(Topic.id)
         return [Found(kind, *row) for row in conn.execute(topics)]
-    decks = select(Deck.id, Deck.slug, Deck.name).where(Deck.topic_id.is_(None))
+    decks = select(Deck.id, Deck.slug, Deck.name).where(Deck.source != BUILTIN)
     return [Found(kind, *row) for row in conn.execute(decks.order_by(Deck.name))]
 
 

@@ -1,0 +1,100 @@
+"""``trainer decks``: every deck with its cards by state, due today and mastered.
+
+Roadmap decks (a topic's built-in deck and decks imported into a topic) come first in roadmap
+order, then the extra decks as a tree; an extra deck's figures include the decks under it, as
+Anki's deck list shows them. Figures count active cards, in one grouped query over the card
+table's covering index.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, and_, case, func, or_, select
+
+from trainer.scheduling.days import DayClock
+from trainer.store.deck_tree import DeckTree
+from trainer.store.models import Card, CardState, Deck, Section, Topic
+from trainer.store.settings import Settings
+
+#: The figures of a deck, in the order ``trainer decks`` shows them.
+FIGURES = ("new", "learning", "review", "due", "total", "mastered")
+
+
+@dataclass(frozen=True)
+class DeckCounts:
+    """One deck: ``slug``, ``name`` (its whole path), ``topic`` (the slug of the topic its
+    cards count toward, None for an extra deck), ``parent`` (the slug of the deck above it)
+    and ``depth`` (0 at the top); its active cards: ``new``, ``learning`` (learning and
+    relearning), ``review``, ``due`` today (review and learning cards, not buried), ``total``
+    and ``mastered`` (stability at or above ``mastery_stability_days``)."""
+
+    slug: str
+    name: str
+    topic: str | None
+    parent: str | None
+    depth: int
+    new: int
+    learning: int
+    review: int
+    due: int
+    total: int
+    mastered: int
+
+
+def list_decks(
+    conn: Connection, settings: Settings, clock: DayClock, now: datetime
+) -> list[DeckCounts]:
+    """Every deck with its figures at aware UTC ``now`` (see the module docstring)."""
+    today = clock.day_of(now)
+    due = and_(
+        or_(
+            and_(Card.state == CardState.REVIEW, Card.due_day <= today),
+            and_(
+                Card.state.in_([CardState.LEARNING, CardState.RELEARNING]),
+                Card.due_at < clock.next_rollover(now),
+            ),
+        ),
+        or_(Card.buried_until_day.is_(None), Card.buried_until_day <= today),
+    )
+    rows = conn.execute(
+        select(
+            Card.deck_id,
+            func.count(case((Card.state == CardState.NEW, 1))),
+            func.count(case((Card.state.in_([CardState.LEARNING, CardState.RELEARNING]), 1))),
+            func.count(case((Card.state == CardState.REVIEW, 1))),
+            func.count(case((due, 1))),
+            func.count(Card.id),
+            func.count(case((Card.stability_days >= settings.mastery_stability_days, 1))),
+        )
+        .where(Card.active.is_(True))
+        .group_by(Card.deck_id)
+    )
+    own = {row[0]: Counter(dict(zip(FIGURES, row[1:], strict=True))) for row in rows}
+    tree = DeckTree.read(conn)
+    topics = {
+        deck_id: slug
+        for deck_id, slug in conn.execute(
+            select(Deck.id, Topic.slug)
+            .join(Topic, Deck.topic_id == Topic.id)
+            .join(Section, Topic.section_id == Section.id)
+            .order_by(Section.position, Topic.position, Deck.id)
+        )
+    }
+
+    def counts(deck_id: int, figures: Counter[str]) -> DeckCounts:
+        node = tree.nodes[deck_id]
+        parent = tree.nodes[node.parent_id].slug if node.parent_id is not None else None
+        values = [int(figures[name]) for name in FIGURES]
+        return DeckCounts(node.slug, node.name, topics.get(deck_id), parent, node.depth, *values)
+
+    listed = [counts(deck_id, own.get(deck_id, Counter())) for deck_id in topics]
+    for node in tree.ordered():
+        if node.id not in topics:
+            total: Counter[str] = Counter()
+            for deck_id in tree.subtree(node.id):
+                total.update(own.get(deck_id, Counter()))
+            listed.append(counts(node.id, total))
+    return listed
