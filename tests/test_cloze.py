@@ -90,7 +90,12 @@ def test_a_deletion_in_code_is_plain_there_and_leads_the_answer() -> None:
         (
             "{{c1::a { b}}",
             "cloze deletion '{{c1::' is never closed with '}}' "
-            "(inside a deletion, a '}' first closes a '{' opened in it)",
+            "(inside a deletion, each '{' needs its own '}' before the closing '}}')",
+        ),
+        (
+            "{{c1::a {",
+            "cloze deletion '{{c1::' is never closed with '}}' "
+            "(inside a deletion, each '{' needs its own '}' before the closing '}}')",
         ),
         ("{{c1::" * (MAX_DEPTH + 1), f"cloze deletions nested more than {MAX_DEPTH} deep"),
     ],

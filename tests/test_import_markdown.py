@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from trainer.importers.markdown import read_markdown
 
@@ -172,3 +174,14 @@ def test_front_matter_tags_are_every_cards_tags(front_matter: str, tags: tuple[s
     text = f"---\n{front_matter}\n---\nQ: question\nA: answer\n\nC: a [cloze]\n"
     deck = read_markdown(text.encode(), "n.md")
     assert [card.tags for card in deck.cards] == [tags, tags]
+
+
+CODE = st.text(alphabet="=[]{}:c1ab ", min_size=1, max_size=12).filter(lambda s: s.strip())
+
+
+@given(CODE, st.sampled_from(["`{}` and ==word== end", "C: `{}` and [word] end"]))
+def test_code_is_kept_exactly_as_written_on_both_sides(code: str, shape: str) -> None:
+    span = f"`{code}`"
+    deck = read_markdown(shape.format(code).encode(), "n.md")
+    assert [(span in card.front, span in card.back) for card in deck.cards] == [(True, True)]
+    assert deck.cards[0].back.endswith(" and **word** end")

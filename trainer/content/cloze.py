@@ -142,7 +142,7 @@ def parse_cloze(
         opening = text[unclosed.start : text.index("::", unclosed.start) + 2]
         why = ""
         if any(deletion.had_braces for deletion in stack):
-            why = " (inside a deletion, a '}' first closes a '{' opened in it)"
+            why = " (inside a deletion, each '{' needs its own '}' before the closing '}}')"
         message = f"cloze deletion '{opening}' is never closed with '}}}}'{why}"
         raise ClozeError(message, unclosed.start)
     return _merged(root)
