@@ -398,3 +398,12 @@ def test_text_that_merely_looks_like_a_tag_is_kept(
     assert code == 0
     assert f"{len(cards)} added, 0 updated, 0 unchanged, 0 skipped" in out
     assert imported_cards(db_path) == {"keys": cards}
+
+
+def test_a_native_deck_opening_with_its_first_card_is_no_json_file(
+    tmp_path: Path, db_path: Path
+) -> None:
+    path = write(tmp_path, "deck.toml", '[[card]]\nid = "a"\nkind = "cloze"\ntext = "{{c1::x}}"\n')
+    code, _out, err = run("import", str(path))
+    assert (code, err) == (0, "")
+    assert imported_cards(db_path) == {"deck": [("\\[...\\]", "**x**")]}

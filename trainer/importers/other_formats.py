@@ -67,7 +67,8 @@ _OFFICE = {
     "word/": "a Word document",
     "ppt/": "a PowerPoint presentation",
 }
-_JSON_START = re.compile(r'\{\s*"[^"\n]*"\s*:|\[\s*[\[{]')
+#: ``{"key":``, ``[{`` or ``[[`` and a JSON value; not TOML's ``[[card]]`` table header.
+_JSON_START = re.compile(r'\{\s*"[^"\n]*"\s*:|\[\s*(?:\{|\[\s*[-\d"\[{\]])')
 _ORG = re.compile(r"^[ \t]*(?:#\+[A-Za-z_]+:|#\+(?:BEGIN|begin)_\w+|:PROPERTIES:[ \t]*$)", re.M)
 _LOGSEQ_ONLY = re.compile(
     r"^[ \t]*(?:- )?(?:id:: [0-9a-f]{8}-[0-9a-f]{4}-|collapsed:: (?:true|false)\b|card-[a-z-]+:: )"
