@@ -589,3 +589,30 @@ def test_a_raw_zstd_collection_reads_with_its_history(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "40 added" in result.output
+
+
+def test_json_says_per_file_why_cards_were_skipped_and_what_history_and_media_came(
+    tmp_path: Path, db_path: Path
+) -> None:
+    package = build_package(tmp_path)
+
+    def suspend_and_review(db: sqlite3.Connection) -> None:
+        card_id = db.execute("SELECT id FROM cards ORDER BY id LIMIT 1").fetchone()[0]
+        db.execute("UPDATE cards SET type = 2, queue = 2, due = 30, ivl = 3, reps = 2")
+        db.execute("UPDATE cards SET queue = -1 WHERE ord = 1")  # the reverse and cloze 2
+        for row_id in (1_767_268_800_000, 1_767_528_000_000):
+            db.execute(
+                "INSERT INTO revlog VALUES (?, ?, -1, 3, 3, 0, 2500, 5000, 1)", (row_id, card_id)
+            )
+
+    edit_collection(package, suspend_and_review)
+    runner = CliRunner()
+    for media in (1, 0):  # the picture is written once
+        result = runner.invoke(cli, ["import", str(package), "--with-history", "--json"])
+        assert result.exit_code == 0, result.output
+        [summary] = json.loads(result.stdout)
+        assert (
+            summary["skip_reasons"],
+            summary["review_log_rows"],
+            summary["media_written"],
+        ) == (["suspended in Anki (2)"], 2 if media else 0, media)

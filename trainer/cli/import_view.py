@@ -113,8 +113,11 @@ def render_summaries(paths: Sequence[Path], results: Sequence[Result], dry_run: 
 def summary_json(paths: Sequence[Path], results: Sequence[Result]) -> list[dict[str, Any]]:
     """Per file: ``path``, ``deck`` (the first deck, null when none was made), ``decks``
     (every deck its cards went to), the counts ``added``, ``updated``, ``unchanged``,
-    ``skipped``, ``error`` (the message, or null when the file imported) and ``problems``
-    (each problem of a file that could not be read as ``path``, ``line``, ``message`` and
+    ``skipped``, ``skip_reasons`` (``"suspended in Anki (2)"``-style phrases),
+    ``review_log_rows`` (Anki history rows imported), ``media_written`` (media files written:
+    new ones, not those already in the media folder; a dry run counts every file the cards
+    use), ``error`` (the message, or null when the file imported) and ``problems`` (each
+    problem of a file that could not be read as ``path``, ``line``, ``message`` and
     ``where``; empty otherwise)."""
     out: list[dict[str, Any]] = []
     for path, result in zip(paths, results, strict=True):
@@ -126,6 +129,9 @@ def summary_json(paths: Sequence[Path], results: Sequence[Result]) -> list[dict[
                     "path": str(path),
                     "deck": None,
                     **counts,
+                    "skip_reasons": [],
+                    "review_log_rows": 0,
+                    "media_written": 0,
                     "error": str(result),
                     "problems": [asdict(problem) for problem in problems],
                     "decks": [],
@@ -140,6 +146,9 @@ def summary_json(paths: Sequence[Path], results: Sequence[Result]) -> list[dict[
                     "updated": result.updated,
                     "unchanged": result.unchanged,
                     "skipped": result.skipped,
+                    "skip_reasons": list(result.skip_reasons),
+                    "review_log_rows": result.reviews,
+                    "media_written": result.media,
                     "error": None,
                     "problems": [],
                     "decks": list(result.decks or (() if result.deck is None else (result.deck,))),

@@ -64,8 +64,10 @@ class Target:
 class FileSummary:
     """What one file's import did: its deck (None when no card was found in the file, so no
     deck was made), the cards added, updated, unchanged and skipped (with reasons), the
-    review-log rows and media files it brought. ``decks`` names every deck the cards went to
-    when the file spread them over several (a CSV deck column), else it is empty.
+    review-log rows it brought and the media files it wrote (those not already in the media
+    folder; with no media folder, a dry run, every file the cards use). ``decks`` names every
+    deck the cards went to when the file spread them over several (a CSV deck column), else it
+    is empty.
     """
 
     path: str
@@ -144,7 +146,7 @@ def import_deck(
         skipped=imported.skipped,
         skip_reasons=imported.skip_reasons,
         reviews=reviews,
-        media=len(imported.media),
+        media=len(pending),
         decks=tuple(deck.name for deck in decks) if len(decks) > 1 else (),
     )
 
