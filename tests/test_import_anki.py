@@ -6,7 +6,7 @@ import json
 import math
 import sqlite3
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -34,7 +34,7 @@ from trainer.importers.detect import read_file
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.db import open_database
-from trainer.store.models import Card, CardState, Deck
+from trainer.store.models import Card, CardState, Deck, ReviewLog
 from trainer.store.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "anki"
@@ -505,7 +505,7 @@ def test_a_damaged_preset_counts_as_none_and_never_refuses_the_file(tmp_path: Pa
     assert len(deck.cards) == 40
 
 
-def test_the_import_stores_the_states_each_preset_gives(db_path: Path) -> None:
+def test_the_import_stores_the_states_each_preset_gives(tmp_path: Path, db_path: Path) -> None:
     result = CliRunner().invoke(
         cli,
         ["import", str(FIXTURES / "presets.apkg"), "--with-history"],
@@ -516,7 +516,26 @@ def test_the_import_stores_the_states_each_preset_gives(db_path: Path) -> None:
     with Session(engine) as db:
         query = select(Card.key, Card.stability_days).where(Card.state != 0)
         stored = {key: stability for key, stability in db.execute(query)}
+        logs = db.execute(
+            select(ReviewLog.rating, ReviewLog.reviewed_at, ReviewLog.review_day)
+            .join(Card)
+            .where(Card.key == "g1")
+            .order_by(ReviewLog.reviewed_at)
+        ).all()
     engine.dispose()
+    with zipfile.ZipFile(FIXTURES / "presets.apkg") as archive:
+        database = tmp_path / "presets.db"
+        database.write_bytes(archive.read("collection.anki2"))
+    with sqlite3.connect(database) as anki_db:
+        revlog = anki_db.execute(
+            "SELECT ease, revlog.id FROM revlog JOIN cards ON cards.id = revlog.cid"
+            " JOIN notes ON notes.id = cards.nid WHERE guid = 'g1' AND ease > 0 ORDER BY revlog.id"
+        ).fetchall()
+    assert logs  # the rated rows from the card's last learning step on, as Anki stored them
+    assert [(log.rating, log.reviewed_at) for log in logs] == [
+        (ease, datetime.fromtimestamp(ms / 1000, UTC)) for ease, ms in revlog[-len(logs) :]
+    ]
+    assert all(isinstance(log.review_day, date) for log in logs)
     expected = {
         key.removesuffix("/0"): state[0]
         for key, state in HISTORY_REFERENCE["presets"].items()

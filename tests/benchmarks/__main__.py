@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from tests.benchmarks import dataset, import_csv, measure
+from tests.benchmarks import dataset, import_anki, import_csv, measure
 from trainer.store.db import create_db_engine, open_database
 
 MS = 1e-3
@@ -119,9 +119,14 @@ def run(profile: bool) -> None:
                 )
             )
         rows.append(Row("trainer --help (startup)", measure.time_command(["--help"], runs=9)))
+        anki_imports, anki_own, anki_rows, anki_note = import_anki.measure(Path(folder))
         imports, bare, peak_mb = import_csv.measure(Path(folder))
         rows.append(Row(f"import {import_csv.ROWS:,}-row CSV", imports))
         rows.append(Row("  bare sqlite3 executemany, same rows", bare))
+        name = f"import {import_anki.CARDS:,}-card Anki package, history"
+        rows.append(Row(name, anki_imports))
+        if anki_own:
+            rows.append(Row("  Anki's own importer, same package", anki_own))
         rows.append(
             Row(
                 "build_report (SQL, all figures)",
@@ -158,6 +163,14 @@ def run(profile: bool) -> None:
             f"\nCSV import / bare insert: {ratio:.2f}x (target <= 3x);"
             f" peak memory of `trainer import`: {peak_mb:.0f} MiB (target < 300 MiB)"
         )
+        if anki_own:
+            anki_ratio = statistics.median(anki_imports) / statistics.median(anki_own)
+            print(
+                f"Anki package ({anki_rows:,} review-log rows) / Anki's importer:"
+                f" {anki_ratio:.2f}x (target <= 1.5x); {anki_note}"
+            )
+        else:
+            print(anki_note)
         print(f"\ntotal runtime {time.perf_counter() - started:.1f} s")
         if dataset.active_cards(path) != dataset.CARDS:
             print("WARNING: decks/ changed during the run; a trainer start re-imported them and")

@@ -66,27 +66,32 @@ def write_csv(path: Path, rows: int = ROWS) -> None:
 def time_import(csv_path: Path, folder: Path, runs: int) -> tuple[list[float], list[float]]:
     """Seconds per run for the import and for the bare insert of the same rows, side by side."""
     imports, bare = [], []
-    settings = Settings()
-    clock = DayClock(4)
     for run in range(runs):
-        engine = open_database(str(folder / f"import-{run}.db"))
-        start = time.perf_counter()
-        imported = read_file(csv_path)
-        with Session(engine) as db:
-            import_deck(
-                db,
-                imported,
-                Target(deck="bench"),
-                media_dir=None,
-                scheduler=Scheduler(settings),
-                clock=clock,
-                now=NOW,
-            )
-            db.commit()
-        imports.append(time.perf_counter() - start)
-        engine.dispose()
+        imports.append(time_one_import(csv_path, folder / f"import-{run}.db"))
         bare.append(_bare_insert(folder / f"import-{run}.db", folder / f"bare-{run}.db"))
     return imports, bare
+
+
+def time_one_import(path: Path, database: Path, with_history: bool = False) -> float:
+    """Seconds for ``trainer import PATH`` into the new database ``database`` after start-up:
+    reading the file, storing it (deck ``bench``), the commit."""
+    engine = open_database(str(database))
+    start = time.perf_counter()
+    imported = read_file(path, with_history=with_history)
+    with Session(engine) as db:
+        import_deck(
+            db,
+            imported,
+            Target(deck="bench"),
+            media_dir=None,
+            scheduler=Scheduler(Settings()),
+            clock=DayClock(4),
+            now=NOW,
+        )
+        db.commit()
+    elapsed = time.perf_counter() - start
+    engine.dispose()
+    return elapsed
 
 
 def _bare_insert(source: Path, target: Path) -> float:

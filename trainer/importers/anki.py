@@ -45,6 +45,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -431,10 +433,10 @@ class _CollectionReader:
             "SELECT id, nid, did, ord, type, queue, due, ivl, factor, reps, lapses, left,"
             " odue, odid FROM cards ORDER BY nid, ord"
         )
+        self._check_integers(db, "cards", query)
         for row in db.execute(query):
-            values = [_int((v,), self.path, "cards") for v in row]
-            card_id, note_id, deck_id, ordinal = values[:4]
-            schedule = AnkiSchedule(*values[4:])
+            card_id, note_id, deck_id, ordinal, *values = row
+            schedule = AnkiSchedule(*values)
             if schedule.card_type == REVIEW_CARD and schedule.queue in (1, 3):
                 schedule = replace(schedule, card_type=RELEARNING_CARD)
             if self.with_history:
@@ -564,19 +566,40 @@ class _CollectionReader:
             return False
         return db.execute("SELECT 1 FROM cards WHERE queue != 0 LIMIT 1").fetchone() is not None
 
+    def _check_integers(self, db: sqlite3.Connection, table: str, query: str) -> None:
+        """Raise :class:`DeckError` for the first value of ``query``'s columns (a SELECT of
+        ``table``'s columns) that is not a whole number; checked by SQLite, in one pass."""
+        columns = query.removeprefix("SELECT ").split(" FROM ")[0].split(", ")
+        test = " OR ".join(f"typeof({c.strip()}) != 'integer'" for c in columns)
+        row = db.execute(
+            f"SELECT {', '.join(columns)} FROM {table} WHERE {test} LIMIT 1"
+        ).fetchone()
+        if row is not None:
+            value = next(v for v in row if not isinstance(v, int))
+            raise _error(self.path, f"expected a whole number, found {value!r}", table)
+
     def _reviews(self, db: sqlite3.Connection, upgrade: bool) -> dict[int, list[RevlogEntry]]:
-        """Each card's review log, oldest first; with ``upgrade``, a v1 log renumbered."""
-        reviews: dict[int, list[RevlogEntry]] = defaultdict(list)
-        query = "SELECT cid, id, ease, ivl, factor, time, type FROM revlog ORDER BY cid, id"
-        for row in db.execute(query):
-            card_id, *values = (_int((v,), self.path, "revlog") for v in row)
-            entry = RevlogEntry(*values)
-            longest = MAX_INTERVAL if entry.interval >= 0 else MAX_INTERVAL * 86_400
-            if not 0 <= entry.id_ms <= LATEST_S * 1000 or abs(entry.interval) > longest:
-                raise _error(self.path, "not a review", f"review log entry {entry.id_ms}")
-            if upgrade and entry.kind in (LEARNING, RELEARNING) and entry.ease in (2, 3):
-                entry = replace(entry, ease=entry.ease + 1)
-            reviews[card_id].append(entry)
+        """Each card's review log, oldest first; with ``upgrade``, a v1 log renumbered.
+
+        Raises :class:`DeckError` for a value that is not a whole number, a time past
+        :data:`LATEST_S` or an interval past :data:`MAX_INTERVAL` days (negative: seconds).
+        """
+        query = "SELECT cid, id, ease, ivl, factor, time, type FROM revlog"
+        self._check_integers(db, "revlog", query)
+        bad = db.execute(
+            "SELECT id FROM revlog WHERE id < 0 OR id > ? OR ivl > ? OR ivl < ? LIMIT 1",
+            (LATEST_S * 1000, MAX_INTERVAL, -MAX_INTERVAL * 86_400),
+        ).fetchone()
+        if bad is not None:
+            raise _error(self.path, "not a review", f"review log entry {bad[0]}")
+        ease = "ease"
+        if upgrade:  # v1 learning buttons: Again 1, Good 2, Easy 3
+            kinds = f"{LEARNING}, {RELEARNING}"
+            ease = f"CASE WHEN type IN ({kinds}) AND ease IN (2, 3) THEN ease + 1 ELSE ease END"
+        reviews: dict[int, list[RevlogEntry]] = {}
+        ordered = f"SELECT cid, id, {ease}, ivl, factor, time, type FROM revlog ORDER BY cid, id"
+        for card_id, rows in groupby(db.execute(ordered), key=itemgetter(0)):
+            reviews[card_id] = [RevlogEntry._make(row[1:]) for row in rows]
         return reviews
 
     def _check_schedule(self, card_id: int, schedule: AnkiSchedule) -> None:

@@ -21,15 +21,16 @@ retention of the card's deck preset, see :func:`fsrs6_parameters`):
   a review's day is how many whole 24-hour periods lie between it and the next rollover, so
   reviews on the same learner day count as same-day reviews (FSRS's short-term formula).
 
-The replay itself goes through :class:`trainer.scheduling.adapter.Scheduler` with a clock fixed
-at that offset, so stability and difficulty come from the same FSRS code as every other review.
+The replay itself goes through :meth:`trainer.scheduling.adapter.Scheduler.next_memory`, so
+stability and difficulty come from the same FSRS code as every other review.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import NamedTuple
 
 from fsrs.scheduler import LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS
 
@@ -50,9 +51,8 @@ LEARNING, REVIEW, RELEARNING, FILTERED, MANUAL, RESCHEDULED = range(6)
 NEW_CARD, LEARNING_CARD, REVIEW_CARD, RELEARNING_CARD = range(4)
 
 
-@dataclass(frozen=True)
-class RevlogEntry:
-    """One row of Anki's ``revlog`` table.
+class RevlogEntry(NamedTuple):
+    """One row of Anki's ``revlog`` table (a named tuple: tens of thousands are read).
 
     ``id_ms`` is the review time (Unix milliseconds); ``ease`` the button (1 Again .. 4 Easy, 0
     for manual rows); ``interval`` days when positive, seconds when negative (a learning step);
@@ -150,9 +150,9 @@ def historical_retention(value: float) -> float:
     return value if low <= value <= high else SM2_RETENTION
 
 
-@dataclass(frozen=True)
-class LogEntry:
-    """A review-log row to store: the columns of :class:`trainer.store.models.ReviewLog`."""
+class LogEntry(NamedTuple):
+    """A review-log row to store: the columns of :class:`trainer.store.models.ReviewLog` (a
+    named tuple: tens of thousands are made)."""
 
     rating: int
     reviewed_at: datetime
@@ -254,40 +254,46 @@ def _replay(
     clock: DayClock,
     now: datetime,
 ) -> tuple[Memory, list[LogEntry]]:
+    """Stability and difficulty after ``usable`` (see :func:`reviews_for_fsrs`), with the
+    review-log rows, through :meth:`Scheduler.next_memory` (the FSRS formulas alone: the
+    replay only needs the memory, not the state machine or intervals)."""
     reviews, complete = usable
-    memory = Memory()
     logs: list[LogEntry] = []
     today, next_day_at = days.day_of(now), int(days.next_rollover(now).timestamp())
 
-    def noon(entry: RevlogEntry) -> datetime:
-        """An instant in the middle of the review's Anki day: Anki counts the whole 24-hour
+    def days_back(entry: RevlogEntry) -> int:
+        """How many Anki days before today the review was: Anki counts the whole 24-hour
         periods from the review's second to the next rollover (``RevlogEntry::days_elapsed``),
         so a review at the rollover second itself belongs to the day before, and a review
         after ``now`` to today."""
-        elapsed = max((next_day_at - entry.id_ms // 1000) // 86_400, 0)
-        return days.day_start(today - timedelta(days=elapsed)) + timedelta(hours=12)
+        return max((next_day_at - entry.id_ms // 1000) // 86_400, 0)
 
+    stability: float | None = None
+    difficulty: float | None = None
+    last_back: int | None = None
     if not complete:
         first = reviews[0]
         ease = (first.factor or 2500) / 1000
         stability, difficulty = scheduler.memory_from_sm2(ease, max(first.interval, 1), retention)
         if ease <= 1.1:  # an ease factor written by FSRS stores the difficulty (Anki)
             difficulty = (ease - 0.1) * 9 + 1
-        at = _instant(first)
-        memory = Memory(
-            state=CardState.REVIEW,
-            stability_days=stability,
-            difficulty=difficulty,
-            last_review_at=at,
-            last_review_day=days.day_of(noon(first)),
-        )
-        logs.append(_log(first, memory, clock, None, first_step=False))
+        last_back = days_back(first)
+        logs.append(_log(first, stability, difficulty, clock, None, first_step=False))
         reviews = reviews[1:]
     for entry in reviews:
-        outcome = scheduler.review(0, memory, Rating(min(max(entry.ease, 1), 4)), noon(entry), days)
-        first_step = not logs and complete
-        logs.append(_log(entry, outcome.memory, clock, outcome.elapsed_days, first_step))
-        memory = replace(outcome.memory, last_review_at=_instant(entry))
+        back = days_back(entry)
+        elapsed = None if last_back is None else last_back - back
+        rating = Rating(min(max(entry.ease, 1), 4))
+        stability, difficulty = scheduler.next_memory(stability, difficulty, elapsed, rating)
+        logs.append(_log(entry, stability, difficulty, clock, elapsed, not logs and complete))
+        last_back = back
+    memory = Memory(
+        state=CardState.REVIEW,
+        stability_days=stability,
+        difficulty=difficulty,
+        last_review_at=_instant(usable[0][-1]),
+        last_review_day=today - timedelta(days=last_back or 0),
+    )
     return memory, logs
 
 
@@ -296,7 +302,12 @@ def _instant(entry: RevlogEntry) -> datetime:
 
 
 def _log(
-    entry: RevlogEntry, after: Memory, clock: DayClock, elapsed: int | None, first_step: bool
+    entry: RevlogEntry,
+    stability: float,
+    difficulty: float,
+    clock: DayClock,
+    elapsed: int | None,
+    first_step: bool,
 ) -> LogEntry:
     """The review-log row of ``entry``: states as Anki logged them (the card's first learning
     step was shown as new), memory as rebuilt."""
@@ -319,8 +330,8 @@ def _log(
         state_before=int(state_before),
         elapsed_days=elapsed,
         state=int(state),
-        stability_days=float(after.stability_days or 0.0),
-        difficulty=float(after.difficulty or 0.0),
+        stability_days=stability,
+        difficulty=difficulty,
         interval_days=max(entry.interval, 0),
     )
 

@@ -27,8 +27,8 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import bindparam, insert, select, update
@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from trainer.content.builtin_sync import upsert_cards
 from trainer.content.parser import CardSpec
 from trainer.errors import DeckError, Problem, TrainerError, UsageError
-from trainer.importers.anki_history import rebuild
+from trainer.importers.anki_history import LogEntry, rebuild
 from trainer.importers.html_text import media_token
 from trainer.importers.imported import ImportedDeck, MediaFile
 from trainer.scheduling.adapter import Scheduler
@@ -281,7 +281,7 @@ def _store_histories(
             .distinct()
         )
     )
-    rows: list[dict[str, object]] = []
+    rows: list[tuple[object, ...]] = []
     cards: list[dict[str, object]] = []
     total = len(imported.histories)
     schedulers: dict[tuple[float, ...], Scheduler] = {(): scheduler}
@@ -294,12 +294,25 @@ def _store_histories(
                 schedulers[history.parameters] = replay
             rebuilt = rebuild(history, replay, clock, now)
             cards.append({"card_id": card_id, **memory_values(rebuilt.memory)})
-            rows.extend({"card_id": card_id, **asdict(log)} for log in rebuilt.logs)
+            rows.extend(_stored_log(card_id, log) for log in rebuilt.logs)
         if progress and (done % 500 == 0 or done == total):
             progress("history", done, total)
     table = Card.metadata.tables["card"]
     if cards:
         db.execute(update(table).where(table.c.id == bindparam("card_id")), cards)
     if rows:
-        db.execute(insert(ReviewLog.metadata.tables["review_log"]), rows)
+        log_table = ReviewLog.metadata.tables["review_log"]
+        columns = ("card_id", *LogEntry._fields)
+        statement = insert(log_table).compile(db.get_bind(), column_keys=list(columns))
+        db.connection().exec_driver_sql(str(statement), rows)
     return len(rows)
+
+
+def _stored_log(card_id: int, log: LogEntry) -> tuple[object, ...]:
+    """The review-log row of ``log`` as SQLite stores it (``card_id`` first, then the fields
+    of :class:`LogEntry` in order): times as naive UTC ``YYYY-MM-DD HH:MM:SS.ffffff`` (the
+    form :class:`~trainer.store.models.UTCDateTime` stores), days as ``YYYY-MM-DD``. Tens of
+    thousands of rows go to the driver in one executemany this way, without a type conversion
+    per value (a third of an import's time otherwise)."""
+    at = log.reviewed_at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return (card_id, log.rating, at, log.review_day.isoformat(), *log[3:])

@@ -170,6 +170,44 @@ class Scheduler:
         )
         return Outcome(after, interval, elapsed)
 
+    def next_memory(
+        self,
+        stability: float | None,
+        difficulty: float | None,
+        elapsed_days: int | None,
+        rating: Rating,
+    ) -> tuple[float, float]:
+        """(stability in days, difficulty) after ``rating`` a card at ``stability`` and
+        ``difficulty`` (None for a card never rated) ``elapsed_days`` learner days after its
+        last review (None for none).
+
+        The formulas ``fsrs.Scheduler.review_card`` applies in every state: the initial
+        stability and difficulty for a first rating, the short-term stability for a rating on
+        the day of the last review, else the next stability at the retrievability after
+        ``elapsed_days``; the difficulty moves as for any rating. Without the card copy, the
+        state machine and the interval, for replaying a long history quickly (the same values
+        as :meth:`review`, which tests/test_import_anki.py checks against Anki).
+        """
+        scheduler = self._fsrs
+        grade = fsrs.Rating(int(rating))
+        if stability is None or difficulty is None:
+            return (
+                scheduler._initial_stability(rating=grade),
+                scheduler._initial_difficulty(rating=grade, clamp=True),
+            )
+        if elapsed_days is not None and elapsed_days < 1:
+            stability = scheduler._short_term_stability(stability=stability, rating=grade)
+        else:
+            elapsed = max(elapsed_days or 0, 0)
+            retrievability = (1 + self._factor * elapsed / stability) ** self._decay
+            stability = scheduler._next_stability(
+                difficulty=difficulty,
+                stability=stability,
+                retrievability=retrievability,
+                rating=grade,
+            )
+        return stability, scheduler._next_difficulty(difficulty=difficulty, rating=grade)
+
     def memory_from_sm2(
         self, ease_factor: float, interval_days: float, sm2_retention: float
     ) -> tuple[float, float]:
