@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import recorded_with_fsrs
-from trainer.scheduling.adapter import Scheduler, fuzzed_interval
+from trainer.scheduling.adapter import Scheduler, fuzz_factor, review_interval
 from trainer.scheduling.days import DayClock
 from trainer.store.memory import Memory
 from trainer.store.models import CardState, Rating
@@ -133,13 +133,86 @@ def test_fuzz_is_reproducible_per_card_and_review() -> None:
 
 def test_fuzz_ranges_match_fsrs() -> None:
     # fsrs: 10 days -> delta 1 + 0.15 * 4.5 + 0.10 * 3 = 1.975 -> range 8..12
-    assert {fuzzed_interval(10, 36500, seed) for seed in range(300)} == {8, 9, 10, 11, 12}
-    assert fuzzed_interval(2, 36500, 5) == 2
+    spread = {review_interval(10, 1, 36500, fuzz_factor(seed)) for seed in range(300)}
+    assert spread == {8, 9, 10, 11, 12}
+    assert review_interval(2, 1, 36500, fuzz_factor(5)) == 2
 
 
-@given(st.integers(1, 36500), st.integers(1, 36500), st.integers(0, 2**40))
-def test_fuzz_never_passes_the_maximum(interval: int, maximum: int, seed: int) -> None:
-    assert fuzzed_interval(min(interval, maximum), maximum, seed) <= maximum
+@given(st.integers(1, 36500), st.integers(0, 36500), st.integers(1, 36500), st.integers(0, 2**40))
+def test_fuzz_never_passes_the_maximum(
+    interval: int, minimum: int, maximum: int, seed: int
+) -> None:
+    given = review_interval(min(interval, maximum), minimum, maximum, fuzz_factor(seed))
+    assert 1 <= given <= maximum
+
+
+def _due_review(interval_days: int, days_late: int, stability: float, difficulty: float) -> Memory:
+    """A review card last given ``interval_days``, reviewed ``days_late`` days after it fell due
+    (on START's learner day)."""
+    today = UTC_CLOCK.day_of(START)
+    due_day = today - timedelta(days=days_late)
+    last_day = due_day - timedelta(days=interval_days)
+    return Memory(
+        state=CardState.REVIEW,
+        stability_days=stability,
+        difficulty=difficulty,
+        due_day=due_day,
+        last_review_day=last_day,
+        last_review_at=UTC_CLOCK.day_start(last_day) + timedelta(hours=6),
+        reps=5,
+    )
+
+
+def test_fuzz_never_shortens_an_on_time_good() -> None:
+    """FSRS gives this card 4 days again after its 4-day interval; fuzz spreads 4 over 3-5,
+    and without a floor a third of the cards got 3 days (Anki's fix: the last interval is the
+    floor when FSRS kept it within fuzz reach)."""
+    scheduler = Scheduler(Settings())
+    memory = _due_review(4, 0, stability=2.0, difficulty=10.0)
+    unfuzzed = Scheduler(Settings(fuzz=False)).review(1, memory, Rating.GOOD, START, UTC_CLOCK)
+    assert unfuzzed.interval_days == 4
+    goods = {
+        scheduler.review(card_id, memory, Rating.GOOD, START, UTC_CLOCK).interval_days
+        for card_id in range(300)
+    }
+    assert goods == {4, 5}
+
+
+@recorded_with_fsrs
+def test_a_really_shorter_fsrs_interval_is_kept() -> None:
+    """When FSRS itself gives far less than the last interval, no floor applies (Anki)."""
+    scheduler = Scheduler(Settings(fuzz=False))
+    memory = _due_review(30, 0, stability=1.0, difficulty=10.0)
+    assert scheduler.review(1, memory, Rating.GOOD, START, UTC_CLOCK).interval_days == 4
+
+
+@given(
+    interval=st.integers(1, 400),
+    days_late=st.integers(0, 60),
+    stability=st.floats(0.1, 1000),
+    difficulty=st.floats(1, 10),
+    card_id=st.integers(1, 10**9),
+    maximum=st.integers(1, 500),
+    fuzz=st.booleans(),
+)
+def test_on_time_or_late_good_and_easy_never_shorten_the_interval(
+    interval: int,
+    days_late: int,
+    stability: float,
+    difficulty: float,
+    card_id: int,
+    maximum: int,
+    fuzz: bool,
+) -> None:
+    scheduler = Scheduler(Settings(maximum_interval_days=maximum, fuzz=fuzz))
+    memory = _due_review(interval, days_late, stability, difficulty)
+    plain = Scheduler(Settings(maximum_interval_days=maximum, fuzz=False))
+    fsrs_good = plain.review(card_id, memory, Rating.GOOD, START, UTC_CLOCK).interval_days
+    outcomes = scheduler.preview(card_id, memory, START, UTC_CLOCK)
+    hard, good, easy = (outcomes[r].interval_days for r in (Rating.HARD, Rating.GOOD, Rating.EASY))
+    assert hard <= good <= easy <= maximum
+    if fsrs_good >= min(interval, maximum):  # FSRS kept or lengthened it: fuzz must not shorten
+        assert good >= min(interval, maximum)
 
 
 @given(

@@ -13,10 +13,12 @@ are then measured from the real review time (``due_at``), and review intervals (
 learner day (``due_day``: the card is due from that day's rollover).
 
 ``fsrs`` draws its interval fuzz from the global RNG and may round past the maximum interval, so
-its fuzz is off and :func:`fuzzed_interval` applies the same fuzz ranges (``fsrs.scheduler.
+its fuzz is off and :func:`review_interval` applies the same fuzz ranges (``fsrs.scheduler.
 FUZZ_RANGES``) with a factor fixed by card id and review count, like Anki: the same card,
 review and rating always get the same interval, an undone rating redone gets the same interval
-again, and Hard <= Good <= Easy holds because all four ratings share one fuzz factor.
+again, and Hard <= Good <= Easy holds because all four ratings share one fuzz factor. As in
+Anki, fuzz never shortens a review card's interval that FSRS kept or lengthened
+(:func:`minimum_interval`), and no interval passes the maximum.
 """
 
 from __future__ import annotations
@@ -51,24 +53,70 @@ def _anchor(day: date) -> datetime:
     return datetime.combine(day, time(), UTC)
 
 
-def fuzzed_interval(interval_days: int, maximum_days: int, seed: int) -> int:
-    """Spread an interval over fsrs's fuzz range, reproducibly; never past ``maximum_days``.
+def _round(days: float) -> int:
+    """``days`` (>= 0) to the nearest whole day, halves up, as Anki rounds intervals."""
+    return math.floor(days + 0.5)
 
-    The range is ``fsrs.Scheduler._get_fuzzed_interval``'s (from ``FUZZ_RANGES``: +-1 day plus
-    15% of the part between 2.5 and 7 days, 10% up to 20 days and 5% beyond); intervals under
-    2.5 days are left alone. ``seed`` picks the point in the range. Monotone in
-    ``interval_days`` for a fixed seed.
+
+def fuzz_bounds(interval_days: float, minimum_days: int, maximum_days: int) -> tuple[int, int]:
+    """The whole days (lowest, highest) fuzz may spread ``interval_days`` over, kept within
+    ``minimum_days``-``maximum_days``.
+
+    The spread is fsrs's and Anki's (``FUZZ_RANGES``): +-1 day plus 15% of the part between 2.5
+    and 7 days, 10% of the part up to 20 days and 5% of the rest; intervals under 2.5 days get
+    none. As Anki's ``constrained_fuzz_bounds`` (rslib/src/scheduler/states/fuzz.rs), a range
+    squeezed to one day above 2 days and below the maximum is widened by a day upwards.
     """
-    if interval_days < 2.5:
-        return interval_days
-    delta = 1.0
-    for fuzz_range in FUZZ_RANGES:
-        delta += fuzz_range["factor"] * max(
-            min(float(interval_days), fuzz_range["end"]) - fuzz_range["start"], 0.0
+    minimum_days = min(minimum_days, maximum_days)
+    interval = min(max(interval_days, minimum_days), maximum_days)
+    delta = 0.0
+    if interval >= 2.5:
+        delta = 1.0 + sum(
+            r["factor"] * max(min(interval, r["end"]) - r["start"], 0.0) for r in FUZZ_RANGES
         )
-    high = min(round(interval_days + delta), maximum_days)
-    low = min(max(2, round(interval_days - delta)), high)
-    return min(int(fuzz_factor(seed) * (high - low + 1)) + low, high)
+    low = min(max(_round(interval - delta), minimum_days), maximum_days)
+    high = min(max(_round(interval + delta), minimum_days), maximum_days)
+    if high == low and 2 < high < maximum_days:
+        high += 1
+    return low, high
+
+
+def minimum_interval(interval_days: int, previous_days: int, maximum_days: int) -> int:
+    """The shortest interval a passing rating (Hard, Good, Easy) of a review card may get when
+    its last interval was ``previous_days`` and FSRS gives ``interval_days``: one day more than
+    the last when FSRS lengthened it, the last one when FSRS kept it within fuzz reach (fuzz
+    never shortens it), and no floor (0) when FSRS really shortened it. Anki's
+    ``minimum_review_fuzz_interval`` (rslib/src/scheduler/states/fuzz.rs), except that a last
+    interval beyond a since lowered maximum counts as the maximum."""
+    previous_days = min(previous_days, maximum_days)
+    if interval_days > previous_days:
+        return previous_days + 1
+    if previous_days <= fuzz_bounds(interval_days, 1, maximum_days)[1]:
+        return previous_days
+    return 0
+
+
+def review_interval(
+    interval_days: int, minimum_days: int, maximum_days: int, factor: float | None
+) -> int:
+    """The interval in whole days a review gets for FSRS's ``interval_days``: at least
+    ``minimum_days`` (and 1), at most ``maximum_days``, and spread over :func:`fuzz_bounds` at
+    the point ``factor`` (0-1; None: no fuzz). Monotone in ``interval_days`` and
+    ``minimum_days`` for a fixed factor, so ratings sharing one factor stay ordered."""
+    minimum_days = min(max(minimum_days, 1), maximum_days)
+    if factor is None:
+        return min(max(interval_days, minimum_days), maximum_days)
+    low, high = fuzz_bounds(interval_days, minimum_days, maximum_days)
+    return math.floor(low + factor * (high - low + 1))
+
+
+def _last_interval(memory: Memory) -> int | None:
+    """The interval (days) a review card got at its last review; None for other cards."""
+    if memory.state != CardState.REVIEW or memory.due_day is None:
+        return None
+    if memory.last_review_day is None:
+        return None
+    return (memory.due_day - memory.last_review_day).days
 
 
 def fuzz_factor(seed: int) -> float:
@@ -147,10 +195,16 @@ class Scheduler:
         due_day: date | None = None
         due_at: datetime | None = None  # a review card is due on a learner day, at its rollover
         if state == CardState.REVIEW:
+            maximum = self.settings.maximum_interval_days
             interval = (result.due - anchor).days
+            minimum = 1
+            previous = _last_interval(memory)
+            if previous is not None and rating != Rating.AGAIN:
+                minimum = minimum_interval(interval, previous, maximum)
+            factor = None
             if self.settings.fuzz:
-                seed = card.card_id * 1_000_003 + memory.reps
-                interval = fuzzed_interval(interval, self.settings.maximum_interval_days, seed)
+                factor = fuzz_factor(card.card_id * 1_000_003 + memory.reps)
+            interval = review_interval(interval, minimum, maximum, factor)
             due_day = today + timedelta(days=interval)
         else:
             interval, due_at = 0, now + (result.due - anchor)
