@@ -309,3 +309,52 @@ def test_the_default_database_is_trainer_db_in_the_user_data_folder(
     """README, "Where your data lives": ``~/.local/share/trainer/trainer.db`` on Linux."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     assert default_database() == str(tmp_path / "data" / "trainer" / "trainer.db")
+
+
+def _log_rows(db_path: Path) -> list[tuple[int, str, int | None]]:
+    """(card id, reviewed at as stored, elapsed days) of every review log row, oldest first."""
+    engine = open_database(str(db_path))
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(ReviewLog.card_id, ReviewLog.reviewed_at, ReviewLog.elapsed_days).order_by(
+                ReviewLog.id
+            )
+        ).all()
+    engine.dispose()
+    return [(card_id, at.isoformat(), elapsed) for card_id, at, elapsed in rows]
+
+
+def test_travelling_west_never_replays_a_finished_learner_day(db_path: Path) -> None:
+    """Tokyo 10:00 on 1 March, then Los Angeles at 03:00 on 1 March (learner day 28 February
+    there): the day's one new card is used up, and the learning card rated again in LA has 0
+    elapsed days, not -1."""
+    assert run("config", "new_cards_per_day", "1")[0] == 0
+    assert run("config", "timezone", "Asia/Tokyo")[0] == 0
+    code, _ = run("review", input=" 1q", now="2026-03-01T10:00:00+09:00")  # Again: a step
+    assert code == 0
+    assert run("config", "timezone", "America/Los_Angeles")[0] == 0
+    code, output = run("review", input=" 3 3 3q", now="2026-03-01T03:00:00-08:00")
+    assert code == 0, output
+    rows = _log_rows(db_path)
+    assert [r[0] for r in rows] == [rows[0][0]] * 3  # no second new card
+    assert [r[2] for r in rows] == [None, 0, 0]  # Again; Good (a step); Good (graduates)
+    code, output = run("status", "--json", now="2026-03-01T03:00:00-08:00")
+    status = json.loads(output)
+    assert (status["day"], status["today"]["new_seen"]) == ("2026-03-01", 1)
+
+
+def test_a_clock_set_back_records_no_rating_before_the_cards_last_review(db_path: Path) -> None:
+    assert run("config", "new_cards_per_day", "1")[0] == 0
+    assert run("review", input=" 1q", now="2026-03-01T10:00:00+00:00")[0] == 0
+    # 09:50: the card's step ends at 10:01, within the 20-minute learn-ahead
+    code, output = run("review", input=" 3q", now="2026-03-01T09:50:00+00:00")
+    assert code == 0
+    assert output.splitlines()[0] == (
+        "The clock reads 2026-03-01 09:50 UTC, before the last rating at 2026-03-01 10:00:"
+        " each rating is recorded as given no earlier than its card's last review."
+    )
+    rows = _log_rows(db_path)
+    assert [(at, elapsed) for _, at, elapsed in rows] == [
+        ("2026-03-01T10:00:00+00:00", None),
+        ("2026-03-01T10:00:00+00:00", 0),
+    ]

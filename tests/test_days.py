@@ -48,3 +48,16 @@ def test_an_instant_lies_within_its_learner_day(naive: datetime, zone: str, hour
     at = naive.replace(tzinfo=UTC)
     day = clock.day_of(at)
     assert clock.day_start(day) <= at < clock.day_start(day + timedelta(days=1))
+
+
+def test_a_learner_day_never_goes_back_before_the_last_day_studied() -> None:
+    """Tokyo -> Los Angeles: 03:00 on 1 March in LA is still learner day 28 February there,
+    but the learner already studied on 1 March in Tokyo."""
+    la = DayClock(rollover_hour=4, zone=ZoneInfo("America/Los_Angeles"))
+    arrival = datetime(2026, 3, 1, 11, tzinfo=UTC)  # 03:00 PST
+    assert la.day_of(arrival) == date(2026, 2, 28)
+    travelled = DayClock(4, la.zone, not_before=date(2026, 3, 1))
+    assert travelled.day_of(arrival) == date(2026, 3, 1)
+    assert travelled.next_rollover(arrival) == la.day_start(date(2026, 3, 2))
+    later = datetime(2026, 3, 3, 12, tzinfo=UTC)
+    assert travelled.day_of(later) == la.day_of(later) == date(2026, 3, 3)

@@ -259,3 +259,30 @@ def test_hard_good_easy_are_ordered_and_due_follows_the_review(
     assert all(o.interval_days <= 3650 for o in outcomes.values())
     expected_reps = 1 if state == CardState.NEW else reps + 1
     assert [o.memory.reps for o in outcomes.values()] == [expected_reps] * 4
+
+
+@given(
+    back=st.timedeltas(min_value=timedelta(seconds=1), max_value=timedelta(days=400)),
+    state=st.sampled_from([CardState.LEARNING, CardState.REVIEW, CardState.RELEARNING]),
+    rating=st.sampled_from(list(Rating)),
+)
+def test_a_clock_set_back_never_gives_negative_elapsed_days_or_an_earlier_last_review(
+    back: timedelta, state: CardState, rating: Rating
+) -> None:
+    last_at = START
+    last_day = UTC_CLOCK.day_of(last_at)
+    memory = Memory(
+        state=state,
+        step=None if state == CardState.REVIEW else 0,
+        stability_days=5.0,
+        difficulty=5.0,
+        due_at=None if state == CardState.REVIEW else last_at + timedelta(minutes=10),
+        due_day=last_day + timedelta(days=5) if state == CardState.REVIEW else None,
+        last_review_at=last_at,
+        last_review_day=last_day,
+        reps=3,
+    )
+    outcome = Scheduler(Settings()).review(7, memory, rating, START - back, UTC_CLOCK)
+    assert outcome.elapsed_days == 0
+    assert outcome.memory.last_review_at == last_at
+    assert outcome.memory.last_review_day == last_day

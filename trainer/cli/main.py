@@ -89,15 +89,17 @@ class App:
         from trainer.scheduling.days import DayClock
         from trainer.store.db import open_database, reader
         from trainer.store.settings import load_settings
+        from trainer.study.queue import last_study_day
 
         engine = open_database(self.db_location or default_database())
         with reader(engine) as conn:
             changed = builtin_change(conn) is not None
             settings = load_settings(conn)
+            studied = last_study_day(conn)
         if changed:  # the ORM is set up only when there is something to load
             with Session(engine) as db, db.begin():
                 sync_builtin(db)
-        return engine, settings, DayClock.from_settings(settings)
+        return engine, settings, DayClock.from_settings(settings, not_before=studied)
 
 
 def console() -> Any:
@@ -162,13 +164,24 @@ def review(
     printf ' 3 3 1q' | trainer review
     """
     from trainer.cli.review_screen import KeyReader, ReviewScreen
-    from trainer.study.queue import Focus
+    from trainer.reports.wording import local_time
+    from trainer.store.db import reader
+    from trainer.study.queue import Focus, last_review_time
     from trainer.study.session import ReviewSession
 
     engine, settings, clock = app.open()
     focus = Focus(topic, section, deck)
+    now = wall_clock()
+    with reader(engine) as conn:
+        last = last_review_time(conn)
+    if last is not None and now < last:
+        when = local_time(now, clock.zone, with_zone=True)
+        click.echo(
+            f"The clock reads {when}, before the last rating at {local_time(last, clock.zone)}:"
+            " each rating is recorded as given no earlier than its card's last review."
+        )
     with ReviewSession(
-        engine, settings, clock, focus, wall_clock(), new_cards=new_cards, reviews=reviews
+        engine, settings, clock, focus, now, new_cards=new_cards, reviews=reviews
     ) as session:
         ReviewScreen(session, console(), KeyReader(), wall_clock).run()
 

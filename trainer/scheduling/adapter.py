@@ -110,6 +110,19 @@ def review_interval(
     return math.floor(low + factor * (high - low + 1))
 
 
+def _not_before_last_review(
+    memory: Memory, now: datetime, clock: DayClock
+) -> tuple[datetime, date]:
+    """``now`` and its learner day, moved forward to the card's last review where they are
+    before it."""
+    if memory.last_review_at is not None and now < memory.last_review_at:
+        now = memory.last_review_at
+    today = clock.day_of(now)
+    if memory.last_review_day is not None and today < memory.last_review_day:
+        today = memory.last_review_day
+    return now, today
+
+
 def _last_interval(memory: Memory) -> int | None:
     """The interval (days) a review card got at its last review; None for other cards."""
     if memory.state != CardState.REVIEW or memory.due_day is None:
@@ -168,8 +181,13 @@ class Scheduler:
     def review(
         self, card_id: int, memory: Memory, rating: Rating, now: datetime, clock: DayClock
     ) -> Outcome:
-        """The outcome of rating card ``card_id`` (in state ``memory``) at aware UTC ``now``."""
-        today = clock.day_of(now)
+        """The outcome of rating card ``card_id`` (in state ``memory``) at aware UTC ``now``.
+
+        A ``now`` before the card's last review (a clock set back) counts as that review's
+        time, and a learner day before it as its day: elapsed time is never negative and the
+        last review never moves into the past.
+        """
+        now, today = _not_before_last_review(memory, now, clock)
         card = self._to_fsrs(card_id, memory, today)
         return self._outcome(card, memory, rating, now, today)
 
@@ -177,7 +195,7 @@ class Scheduler:
         self, card_id: int, memory: Memory, now: datetime, clock: DayClock
     ) -> dict[Rating, Outcome]:
         """The outcome each of the four ratings would have, for labelling the rating keys."""
-        today = clock.day_of(now)
+        now, today = _not_before_last_review(memory, now, clock)
         card = self._to_fsrs(card_id, memory, today)
         return {r: self._outcome(card, memory, r, now, today) for r in Rating}
 

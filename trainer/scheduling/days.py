@@ -19,21 +19,28 @@ class DayClock:
     """Maps aware UTC instants to learner days and back.
 
     ``zone`` None means the operating system's local time zone (with its DST rules).
+    ``not_before`` is the learner day the learner last studied on: learner days never go back
+    before it, so travelling west or a clock set back never brings back a finished day (with
+    its limits) and no elapsed time comes out negative.
     """
 
     rollover_hour: int = 4
     zone: tzinfo | None = None
+    not_before: date | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> DayClock:
-        """The clock for ``settings.day_rollover_hour`` and ``settings.timezone``."""
+    def from_settings(cls, settings: Settings, not_before: date | None = None) -> DayClock:
+        """The clock for ``settings.day_rollover_hour`` and ``settings.timezone``, never
+        before learner day ``not_before``."""
         zone = ZoneInfo(settings.timezone) if settings.timezone else None
-        return cls(settings.day_rollover_hour, zone)
+        return cls(settings.day_rollover_hour, zone, not_before)
 
     def day_of(self, at: datetime) -> date:
-        """The learner day containing the aware instant ``at``."""
+        """The learner day containing the aware instant ``at`` (``not_before`` at the
+        earliest)."""
         local = at.astimezone(self.zone) if self.zone else at.astimezone()
-        return (local - timedelta(hours=self.rollover_hour)).date()
+        day = (local - timedelta(hours=self.rollover_hour)).date()
+        return day if self.not_before is None or day >= self.not_before else self.not_before
 
     def day_start(self, day: date) -> datetime:
         """The aware UTC instant at which learner ``day`` begins (its local rollover hour)."""

@@ -157,6 +157,17 @@ def day_usage(conn: Connection, day: date, tree: DeckTree) -> DayUsage:
     return DayUsage(int(reviews or 0), new)
 
 
+def last_study_day(conn: Connection) -> date | None:
+    """The latest learner day in the review log (None before the first review): learner days
+    never go back before it (:class:`~trainer.scheduling.days.DayClock` ``not_before``)."""
+    return conn.scalar(select(func.max(ReviewLog.review_day)))
+
+
+def last_review_time(conn: Connection) -> datetime | None:
+    """When the latest rating recorded was given (aware UTC; None before the first)."""
+    return conn.scalar(select(ReviewLog.reviewed_at).order_by(ReviewLog.id.desc()).limit(1))
+
+
 def visible(today: date, deck_ids: list[int] | None) -> list[ColumnElement[bool]]:
     """Conditions for active cards, not buried on learner ``today``, of the decks in focus."""
     conditions = [

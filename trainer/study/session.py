@@ -264,7 +264,7 @@ class ReviewSession:
                 {
                     "card_id": card_id,
                     "rating": int(rating),
-                    "reviewed_at": now,
+                    "reviewed_at": after.last_review_at,
                     "review_day": after.last_review_day,
                     "duration_ms": max(0, duration_ms),
                     "state_before": int(before.state),
