@@ -138,17 +138,19 @@ def test_stats_on_a_fresh_database() -> None:
 @pytest.mark.parametrize(
     ("at", "east", "west", "today"),
     [
-        # Tokyo's learner day 2026-11-30 began at 04:00; in Los Angeles it is still 2026-11-29.
-        ("2026-11-29T20:00:00+00:00", "Asia/Tokyo", "America/Los_Angeles", "2026-11-29"),
-        # Kiritimati is on 2026-11-30 04:30; Pago Pago at 03:30 still on learner day 2026-11-28.
-        ("2026-11-29T14:30:00+00:00", "Pacific/Kiritimati", "Pacific/Pago_Pago", "2026-11-28"),
+        # Tokyo's learner day 2026-11-30 began at 04:00; in Los Angeles it is still 2026-11-29,
+        # but a learner day never goes back before the last day studied.
+        ("2026-11-29T20:00:00+00:00", "Asia/Tokyo", "America/Los_Angeles", "2026-11-30"),
+        # Kiritimati is on 2026-11-30 04:30; Pago Pago at 03:30 is on learner day 2026-11-28.
+        ("2026-11-29T14:30:00+00:00", "Pacific/Kiritimati", "Pacific/Pago_Pago", "2026-11-30"),
     ],
 )
 def test_reports_after_the_time_zone_moved_west(
     at: str, east: str, west: str, today: str, tmp_path: Path
 ) -> None:
-    """Ratings given on a learner day later than today's (the zone moved west since) are
-    counted in the pace over one day; no report divides by a span of zero or fewer days."""
+    """Ratings given on a learner day later than the west zone's day: the reports stay on the
+    day studied (learner days never go back) and count the pace over one day; no report
+    divides by a span of zero or fewer days."""
     now = datetime.fromisoformat(at)
     assert run("config", "timezone", east)[0] == 0
     code, output = run("review", "--new-cards", "3", now=now, input=" 3" * 20)
