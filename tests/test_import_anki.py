@@ -635,3 +635,21 @@ def test_json_says_per_file_why_cards_were_skipped_and_what_history_and_media_ca
             summary["review_log_rows"],
             summary["media_written"],
         ) == (["suspended in Anki (2)"], 2 if media else 0, media)
+
+
+def test_notes_sharing_a_guid_each_give_their_cards(tmp_path: Path) -> None:
+    """Anki imports every note of a package whose notes share one GUID (it matches GUIDs only
+    against the collection imported into); the later notes are keyed by their note ids."""
+    deck = genanki.Deck(2_059_400_111, "Shared")
+    for number in range(3):
+        fields = [f"question {number}", f"answer {number}"]
+        deck.add_note(genanki.Note(model=genanki.BASIC_MODEL, fields=fields, guid="same"))
+    path = tmp_path / "shared.apkg"
+    genanki.Package(deck).write_to_file(str(path))
+    first = read_anki(path, "shared.apkg")
+    assert [c.front for c in first.cards] == ["question 0", "question 1", "question 2"]
+    assert first.skipped == 0
+    keys = [c.key for c in first.cards]
+    assert keys[0] == "same" and len(set(keys)) == 3
+    assert all(key.startswith("same@note") for key in keys[1:])
+    assert [c.key for c in read_anki(path, "shared.apkg").cards] == keys  # stable

@@ -139,7 +139,7 @@ class _NoteType:
 
 @dataclass(frozen=True)
 class _Note:
-    guid: str
+    key: str  # the base of its cards' keys: the GUID (see _CollectionReader._notes)
     notetype: int
     tags: str
     fields: tuple[str, ...]
@@ -526,7 +526,7 @@ class _CollectionReader:
             for match in _MEDIA_REFERENCE.finditer(value):
                 reference = next(g for g in match.groups() if g is not None)
                 self.media_references.add(html.unescape(reference).strip())
-        key = cloze_key(note.guid, ordinal + 1) if notetype.cloze else card_key(note.guid, ordinal)
+        key = cloze_key(note.key, ordinal + 1) if notetype.cloze else card_key(note.key, ordinal)
         typed = rendered.typed_answer
         return CardSpec(
             key=key,
@@ -539,16 +539,24 @@ class _CollectionReader:
         )
 
     def _notes(self, db: sqlite3.Connection) -> dict[int, _Note]:
+        """The notes by id. Several notes may share a GUID (copied notes, generated decks):
+        current Anki imports each of them as a note of its own (rslib ``import/notes.rs``
+        matches GUIDs against the collection imported into, not within the package), so the
+        first (lowest id) keeps its GUID as its key and each later one is keyed
+        ``GUID@noteID``, stable from one import to the next."""
         notes = {}
+        seen: set[str] = set()
         for note_id, guid, notetype, tags, fields in db.execute(
-            "SELECT id, guid, mid, tags, flds FROM notes"
+            "SELECT id, guid, mid, tags, flds FROM notes ORDER BY id"
         ):
             where = f"note {note_id}"
             if not all(isinstance(v, str) for v in (guid, tags, fields)) or not guid:
                 raise _error(self.path, "GUID, tags or fields are not text", where)
             note_key = _int((note_id,), self.path, where)
+            key = f"{guid}@note{note_key}" if guid in seen else guid
+            seen.add(guid)
             notes[note_key] = _Note(
-                guid, _int((notetype,), self.path, where), tags, tuple(fields.split("\x1f"))
+                key, _int((notetype,), self.path, where), tags, tuple(fields.split("\x1f"))
             )
         return notes
 
