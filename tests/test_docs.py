@@ -121,6 +121,7 @@ EXAMPLES: list[tuple[str, str | None, tuple[str, ...]]] = [
     ),
     ("trainer config", None, ("desired_retention = 0.9 #", "fuzz = true #")),
     ("trainer config learning_steps_minutes 1 10", None, ("learning_steps_minutes = 1 10",)),
+    ("trainer check", None, ("No problems found.",)),
     ("trainer lint decks/", None, ("0 errors",)),
 ]
 

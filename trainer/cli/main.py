@@ -562,6 +562,30 @@ def decks_delete(app: App, name: str, yes: bool) -> None:
     click.echo(f"Deleted {what}.")
 
 
+@cli.command()
+@click.pass_obj
+def check(app: App) -> None:
+    """Check the database and repair what would stop a review, like Anki's Check Database.
+
+    Cards whose stored memory state cannot be scheduled are rebuilt from their review log (or
+    reset to new); SQLite's integrity and foreign-key checks run too. One line per finding;
+    exit 0 when nothing was found, 1 otherwise.
+    """
+    from trainer.study.check import check_database
+
+    engine, settings, clock = app.open()
+    with engine.begin() as conn:
+        findings = check_database(conn, settings, clock)
+    for finding in findings:
+        click.echo(finding.message)
+    if findings:
+        repaired = sum(finding.repaired for finding in findings)
+        found = f"{len(findings)} problem{'s' * (len(findings) != 1)} found"
+        click.echo(f"{found}, {repaired} repaired.")
+        sys.exit(1)
+    click.echo("No problems found.")
+
+
 def main() -> NoReturn:
     """Console entry point: run the CLI; no traceback ever reaches the user."""
     try:

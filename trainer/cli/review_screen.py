@@ -123,8 +123,18 @@ class ReviewScreen:
 
     def _loop(self) -> None:
         while True:
+            skipped = self.session.summary.skipped
             shown = self.session.next_card(self.clock())
+            if (number := self.session.summary.skipped - skipped) > 0:
+                self._notice = Text(
+                    f"Skipped {number} card{'s' * (number != 1)} whose stored memory state"
+                    " cannot be scheduled; `trainer check` repairs such cards.",
+                    "yellow",
+                )
             if shown is None:
+                if self._notice is not None:
+                    self.console.print(self._notice)
+                    self._notice = None
                 self._nothing_left()
                 return
             if self._show(shown) == QUIT:
@@ -256,6 +266,11 @@ class ReviewScreen:
             lines.append(f"Buried {summary.buried} until tomorrow.")
         if summary.topics_done:
             lines.append("Topics done: " + ", ".join(summary.topics_done) + ".")
+        if summary.skipped:
+            lines.append(
+                f"Skipped {summary.skipped} card{'s' * (summary.skipped != 1)} with a broken"
+                " memory state: `trainer check` repairs such cards."
+            )
         if summary.refused:
             lines.append(f"{summary.refused} rating(s) not recorded: answered in another session.")
         held = summary.held_back

@@ -199,6 +199,17 @@ class Scheduler:
         card = self._to_fsrs(card_id, memory, today)
         return {r: self._outcome(card, memory, r, now, today) for r in Rating}
 
+    def replay(
+        self, card_id: int, ratings: Sequence[tuple[Rating, datetime]], clock: DayClock
+    ) -> Memory:
+        """The memory of card ``card_id`` after ``ratings`` (rating, aware UTC time, oldest
+        first) given from new, each scheduled as :meth:`review` schedules it, on ``clock``'s
+        learner days: how a card's state is rebuilt from its review log."""
+        memory = Memory()
+        for rating, at in ratings:
+            memory = self.review(card_id, memory, rating, at, clock).memory
+        return memory
+
     def _outcome(
         self,
         card: fsrs.Card,

@@ -7,6 +7,7 @@ and back into column values with :func:`memory_values`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -31,6 +32,23 @@ class Memory:
     last_review_day: date | None = None
     reps: int = 0
     lapses: int = 0
+
+    @property
+    def problem(self) -> str | None:
+        """Why FSRS cannot schedule a card in this state, or None when it can: a card past new
+        needs a stability above 0 days and a difficulty (both finite numbers) and a last review
+        day. Nothing the scheduler writes breaks this; a damaged or hand-edited database can."""
+        if self.state == CardState.NEW:
+            return None
+        name = self.state.name.lower()
+        for label, value in (("stability", self.stability_days), ("difficulty", self.difficulty)):
+            if value is None:
+                return f"no {label} in {name} state"
+            if not math.isfinite(value) or (label == "stability" and value <= 0):
+                return f"{label} {value:g} in {name} state"
+        if self.last_review_day is None:
+            return f"no last review in {name} state"
+        return None
 
 
 #: The card columns that make up a :class:`Memory`, in field order.

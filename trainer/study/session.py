@@ -72,7 +72,9 @@ class _Undo:
 @dataclass
 class Summary:
     """What a session did: ratings given, Again ratings, time spent rating (ms), cards buried,
-    ratings refused because another session had answered the card, topics that became done;
+    ratings refused because another session had answered the card, cards skipped because their
+    stored memory state cannot be scheduled (:attr:`Memory.problem`; ``trainer check`` repairs
+    them), topics that became done;
     and for its focus: cards left today, cards held back by the limits, cards falling due on
     the next learner day."""
 
@@ -81,6 +83,7 @@ class Summary:
     duration_ms: int = 0
     buried: int = 0
     refused: int = 0
+    skipped: int = 0
     topics_done: list[str] = field(default_factory=list)
     left_today: int = 0
     held_back: dict[str, int] = field(default_factory=dict)
@@ -189,7 +192,8 @@ class ReviewSession:
     def next_card(self, now: datetime) -> ShownCard | None:
         """The card to show at ``now``, or None when nothing is left within the learn-ahead.
 
-        A card that another session answered or buried meanwhile is skipped.
+        A card that another session answered or buried meanwhile is skipped, and so is a card
+        whose stored memory state cannot be scheduled (counted in ``summary.skipped``).
         """
         while True:
             if self._again is not None:
@@ -206,6 +210,9 @@ class ReviewSession:
                 continue
             memory = memory_of(row)
             if not self._still_due(row.active, row.buried_until_day, memory, lane, now):
+                continue
+            if memory.problem is not None:  # left out of this session, the rest go on
+                self.summary.skipped += 1
                 continue
             self._on_screen = ShownCard(
                 card_id=card_id,

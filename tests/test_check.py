@@ -1,0 +1,135 @@
+"""Cards with an impossible stored memory state: the review skips them with a notice and goes
+on; ``trainer check`` rebuilds them from their review log (or resets them) and says so."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from trainer.cli.main import cli
+from trainer.store.memory import Memory
+from trainer.store.models import CardState
+
+FIRST_DAY, LATER = "2026-11-29T10:00:00+00:00", "2026-12-20T10:00:00+00:00"
+MEMORY = "state, step, stability_days, difficulty, due_day, last_review_day, reps, lapses"
+
+
+def run(*args: str, now: str = LATER, input: str | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), input=input, env={"TRAINER_NOW": now})
+    return result.exit_code, result.output
+
+
+def sql(db_path: Path, statement: str, *params: Any) -> list[tuple[Any, ...]]:
+    connection = sqlite3.connect(db_path)
+    try:
+        with connection:
+            return connection.execute(statement, params).fetchall()
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def reviewed(db_path: Path) -> dict[int, tuple[Any, ...]]:
+    """Five cards reviewed on two days, all due again by :data:`LATER`: their memory by id."""
+    for now, new in ((FIRST_DAY, "5"), ("2026-12-02T10:00:00+00:00", "0")):
+        code, output = run("review", "--new-cards", new, now=now, input=" 3" * 40)
+        assert code == 0, output
+    rows = sql(db_path, f"SELECT id, {MEMORY} FROM card WHERE state != 0 ORDER BY id")
+    assert len(rows) == 5 and all(row[1] == CardState.REVIEW for row in rows)
+    return {row[0]: row[1:] for row in rows}
+
+
+def _break(db_path: Path, ids: list[int]) -> dict[int, str]:
+    """Damage four cards' memory (and one's review log) the ways a bad edit can; their keys."""
+    sql(db_path, "UPDATE card SET stability_days = 0 WHERE id = ?", ids[0])
+    sql(db_path, "UPDATE card SET stability_days = -3.5 WHERE id = ?", ids[1])
+    sql(db_path, "UPDATE card SET stability_days = NULL WHERE id = ?", ids[2])
+    sql(db_path, "UPDATE card SET difficulty = NULL WHERE id = ?", ids[3])
+    first = "SELECT min(id) FROM review_log WHERE card_id = ?"
+    sql(db_path, f"DELETE FROM review_log WHERE id = ({first})", ids[3])
+    return dict(sql(db_path, "SELECT id, key FROM card WHERE id IN (?, ?, ?, ?)", *ids[:4]))
+
+
+def test_a_review_skips_broken_cards_and_reviews_the_rest(
+    db_path: Path, reviewed: dict[int, tuple[Any, ...]]
+) -> None:
+    ids = list(reviewed)
+    _break(db_path, ids)
+    code, output = run("review", "--new-cards", "0", input=" 3" * 10)
+    assert code == 0, output
+    words = " ".join(output.replace("│", " ").split())  # rich wraps lines at 80 columns
+    assert " whose stored memory state cannot be scheduled; `trainer check` repairs such" in words
+    assert "Reviewed 1 card in" in words
+    assert "Skipped 4 cards with a broken memory state: `trainer check` repairs such" in words
+    last = sql(db_path, "SELECT card_id FROM review_log ORDER BY id DESC LIMIT 1")
+    assert last == [(ids[4],)]
+
+
+def test_check_rebuilds_broken_cards_from_their_review_log(
+    db_path: Path, reviewed: dict[int, tuple[Any, ...]]
+) -> None:
+    ids = list(reviewed)
+    keys = _break(db_path, ids)
+    deck = "in deck Data Structures"
+    assert run("check") == (
+        1,
+        f"card {keys[ids[0]]} {deck}: stability 0 in review state; rebuilt from its 3 ratings\n"
+        f"card {keys[ids[1]]} {deck}: stability -3.5 in review state; rebuilt from its 3 ratings\n"
+        f"card {keys[ids[2]]} {deck}: no stability in review state; rebuilt from its 3 ratings\n"
+        f"card {keys[ids[3]]} {deck}: no difficulty in review state; reset to new"
+        " (its review log cannot rebuild it)\n"
+        "4 problems found, 4 repaired.\n",
+    )
+    after = {row[0]: row[1:] for row in sql(db_path, f"SELECT id, {MEMORY} FROM card")}
+    for card_id in ids[:3] + ids[4:]:  # replayed exactly as they were scheduled
+        assert after[card_id] == reviewed[card_id]
+    assert after[ids[3]] == (CardState.NEW, None, None, None, None, None, 0, 0)
+    assert run("check") == (0, "No problems found.\n")
+
+    code, output = run("review", "--new-cards", "0", input=" 3" * 20)
+    assert code == 0 and "Skipped" not in output, output
+    assert "Reviewed 4 cards in" in output and "Left for today: 0." in output
+
+
+def test_check_reports_rows_whose_parent_is_missing(db_path: Path) -> None:
+    assert run("check") == (0, "No problems found.\n")
+    connection = sqlite3.connect(db_path)  # foreign keys are off in a bare connection
+    with connection:
+        connection.execute(
+            "INSERT INTO review_log (card_id, rating, reviewed_at, review_day, duration_ms,"
+            " state_before, state, stability_days, difficulty, interval_days)"
+            " VALUES (999999, 3, '2026-11-29 10:00:00', '2026-11-29', 0, 0, 1, 1, 5, 0)"
+        )
+    connection.close()
+    (row_id,) = sql(db_path, "SELECT id FROM review_log WHERE card_id = 999999")[0]
+    assert run("check") == (
+        1,
+        f"review_log row {row_id}: its card row is missing\n1 problem found, 0 repaired.\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("memory", "problem"),
+    [
+        (Memory(CardState.REVIEW, None, 0.0, 5.0, last_review_day=None), "stability 0"),
+        (Memory(CardState.REVIEW, None, -1.0, 5.0), "stability -1 in review state"),
+        (Memory(CardState.RELEARNING, 0, math.nan, 5.0), "stability nan in relearning state"),
+        (Memory(CardState.LEARNING, 1, 2.0, math.inf), "difficulty inf in learning state"),
+        (Memory(CardState.REVIEW, None, None, 5.0), "no stability in review state"),
+    ],
+)
+def test_impossible_memory_states_are_named(memory: Memory, problem: str) -> None:
+    assert memory.problem is not None and memory.problem.startswith(problem)
+
+
+def test_sound_memory_states_have_no_problem() -> None:
+    assert Memory().problem is None  # a new card has no memory state yet
+    sound = Memory(CardState.REVIEW, None, 0.01, 1.0, last_review_day=date(2026, 11, 29))
+    assert sound.problem is None
+    assert Memory(CardState.REVIEW, None, 3.0, 5.0).problem == "no last review in review state"

@@ -1,0 +1,83 @@
+"""``trainer check``: find and repair what would stop a review, like Anki's Check Database.
+
+Cards whose stored memory state FSRS cannot schedule (:attr:`Memory.problem`: stability 0,
+negative or missing, no difficulty, NaN) get their state rebuilt by replaying their review log
+through the scheduler (:meth:`Scheduler.replay`), as Anki recomputes FSRS memory states from the
+revlog; when the log does not start at the card's first rating, or the replay gives no usable
+state either, the card is reset to new. On SQLite, ``PRAGMA integrity_check`` and
+``PRAGMA foreign_key_check`` are run too; what they find is reported, not repaired.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, select, text, update
+
+from trainer.scheduling.adapter import Scheduler
+from trainer.scheduling.days import DayClock
+from trainer.store.memory import MEMORY_COLUMNS, Memory, memory_of, memory_values
+from trainer.store.models import Card, CardState, Deck, Rating, ReviewLog
+from trainer.store.settings import Settings
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: a line saying what and where, and whether it was repaired."""
+
+    message: str
+    repaired: bool
+
+
+def check_database(conn: Connection, settings: Settings, clock: DayClock) -> list[Finding]:
+    """Every problem found in the database behind ``conn``, cards repaired on the way.
+
+    The caller owns the transaction (and commits the repairs); learner days of the replay are
+    ``clock``'s. An empty list means the database is sound.
+    """
+    findings = _sqlite_checks(conn) if conn.dialect.name == "sqlite" else []
+    return findings + _repair_cards(conn, settings, clock)
+
+
+def _sqlite_checks(conn: Connection) -> list[Finding]:
+    """What SQLite's own checks report (sqlite.org/pragma.html): ``integrity_check`` says
+    ``ok`` or lists damage; ``foreign_key_check`` lists rows whose parent row is missing."""
+    findings = [
+        Finding(f"database file: {line}", False)
+        for (line,) in conn.execute(text("PRAGMA integrity_check"))
+        if line != "ok"
+    ]
+    for table, rowid, parent, _key in conn.execute(text("PRAGMA foreign_key_check")):
+        findings.append(Finding(f"{table} row {rowid}: its {parent} row is missing", False))
+    return findings
+
+
+def _repair_cards(conn: Connection, settings: Settings, clock: DayClock) -> list[Finding]:
+    scheduler = Scheduler(settings)
+    rows = conn.execute(
+        select(Card.id, Card.key, Deck.name, *MEMORY_COLUMNS)
+        .join(Deck, Deck.id == Card.deck_id)
+        .where(Card.state != CardState.NEW)
+        .order_by(Card.id)
+    ).all()
+    findings = []
+    for row in rows:
+        problem = memory_of(row).problem
+        if problem is None:
+            continue
+        log = conn.execute(
+            select(ReviewLog.rating, ReviewLog.reviewed_at, ReviewLog.state_before)
+            .where(ReviewLog.card_id == row.id)
+            .order_by(ReviewLog.reviewed_at, ReviewLog.id)
+        ).all()
+        memory = Memory()
+        if log and log[0].state_before == CardState.NEW:
+            ratings = [(Rating(rating), at) for rating, at, _state in log]
+            memory = scheduler.replay(row.id, ratings, clock)
+        if memory.state != CardState.NEW and memory.problem is None:
+            done = f"rebuilt from its {len(log)} rating{'s' * (len(log) != 1)}"
+        else:
+            memory, done = Memory(), "reset to new (its review log cannot rebuild it)"
+        conn.execute(update(Card).where(Card.id == row.id).values(**memory_values(memory)))
+        findings.append(Finding(f"card {row.key} in deck {row.name}: {problem}; {done}", True))
+    return findings
