@@ -3,6 +3,7 @@ time, reproducible bounded fuzz."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -286,3 +287,39 @@ def test_a_clock_set_back_never_gives_negative_elapsed_days_or_an_earlier_last_r
     assert outcome.elapsed_days == 0
     assert outcome.memory.last_review_at == last_at
     assert outcome.memory.last_review_day == last_day
+
+
+def test_the_maximum_interval_setting_caps_a_review_without_fuzz() -> None:
+    memory = replace(_review_state(date(2026, 11, 1)), stability_days=400.0)
+    capped = Scheduler(Settings(fuzz=False, maximum_interval_days=30))
+    outcome = capped.review(1, memory, Rating.EASY, START, UTC_CLOCK)
+    assert outcome.interval_days == 30
+    assert outcome.memory.due_day == UTC_CLOCK.day_of(START) + timedelta(days=30)
+    free = Scheduler(Settings(fuzz=False)).review(1, memory, Rating.EASY, START, UTC_CLOCK)
+    assert free.interval_days > 30
+
+
+def test_the_relearning_steps_setting_times_a_lapse() -> None:
+    scheduler = Scheduler(Settings(relearning_steps_minutes=(30.0,)))
+    outcome = scheduler.review(1, _review_state(date(2026, 11, 20)), Rating.AGAIN, START, UTC_CLOCK)
+    assert outcome.memory.state == CardState.RELEARNING
+    assert outcome.memory.due_at == START + timedelta(minutes=30)
+    assert outcome.memory.lapses == 1
+
+
+def test_the_learning_steps_setting_times_a_new_card() -> None:
+    scheduler = Scheduler(Settings(learning_steps_minutes=(3.0, 45.0)))
+    first = scheduler.review(1, Memory(), Rating.AGAIN, START, UTC_CLOCK).memory
+    assert (first.state, first.due_at) == (CardState.LEARNING, START + timedelta(minutes=3))
+    second = scheduler.review(1, first, Rating.GOOD, START, UTC_CLOCK).memory
+    assert second.due_at == START + timedelta(minutes=45)
+
+
+def test_fuzz_off_gives_every_card_the_same_interval() -> None:
+    scheduler = Scheduler(Settings(fuzz=False))
+    memory = _review_state(date(2026, 11, 1))
+    intervals = {
+        scheduler.review(card_id, memory, Rating.GOOD, START, UTC_CLOCK).interval_days
+        for card_id in range(40)
+    }
+    assert len(intervals) == 1
