@@ -317,3 +317,17 @@ def test_the_summary_counts_cards_falling_due_on_the_next_learner_day_only(
             card.stability_days, card.difficulty, card.last_review_day = 5.0, 5.0, today
     with _session(small, clock) as session:
         assert session.finish(NOW).due_tomorrow == 4
+
+
+def test_a_buried_card_is_shown_again_on_the_next_learner_day(
+    small: sessionmaker[Session], clock: DayClock
+) -> None:
+    with _session(small, clock, focus=Focus(topic="c")) as session:
+        buried = session.next_card(NOW)
+        assert buried is not None
+        session.bury(buried, NOW)
+    next_day = clock.day_start(clock.day_of(NOW) + timedelta(days=1))
+    later = ReviewSession(engine_of(small), Settings(), clock, Focus(topic="c"), next_day)
+    with later:
+        shown = later.next_card(next_day)
+        assert shown is not None and shown.card_id == buried.card_id
