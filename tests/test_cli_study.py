@@ -139,3 +139,29 @@ def test_without_db_the_database_is_trainer_db_in_the_user_data_folder(
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # platformdirs on Linux
     assert run("status")[0] == 0
     assert (tmp_path / "data" / "trainer" / "trainer.db").is_file()
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [("0.70", True), ("0.99", True), ("0.69", False), ("0.995", False), ("1", False)],
+)
+def test_desired_retention_is_held_to_0_70_through_0_99(value: str, accepted: bool) -> None:
+    if accepted:
+        assert run("config", "desired_retention", value) == (
+            0,
+            f"desired_retention = {float(value):g}\n",
+        )
+    else:
+        assert run("config", "desired_retention", value) == (
+            2,
+            f"Error: setting desired_retention='{value}': must be between 0.7 and 0.99\n",
+        )
+
+
+def test_media_go_beside_a_database_given_with_db(tmp_path: Path) -> None:
+    package = tmp_path / "python.apkg"
+    shutil.copy(FIXTURES / "current.apkg", package)
+    database = tmp_path / "study.db"
+    code, output = run("--db", str(database), "import", str(package))
+    assert code == 0 and "1 media file" in output
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith("-media")] == ["study-media"]
