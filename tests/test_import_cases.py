@@ -407,3 +407,55 @@ def test_a_native_deck_opening_with_its_first_card_is_no_json_file(
     code, _out, err = run("import", str(path))
     assert (code, err) == (0, "")
     assert imported_cards(db_path) == {"deck": [("\\[...\\]", "**x**")]}
+
+
+# Tags columns ------------------------------------------------------------------------------------
+
+
+def imported_tags(db_path: Path) -> list[tuple[str, str, tuple[str, ...]]]:
+    engine = open_database(str(db_path))
+    with Session(engine) as db:
+        rows = db.execute(select(Card.front, Card.back, Card.tags).order_by(Card.id)).all()
+    engine.dispose()
+    return [(front, back, tuple(tags)) for front, back, tags in rows if front in FRONTS]
+
+
+FRONTS = {"hola", "gato", "perro"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Anki 2.1.55+ "Notes in Plain Text" with tags
+        "#separator:tab\n#html:true\n#tags column:3\nhola\thello\tlang::es greeting\n"
+        "gato\tcat\t\nperro\tdog\tanimal\n",
+        # the same after a spreadsheet padded the header lines with delimiters
+        "#separator:comma,,\n#html:false,,\n#tags column:3,,\nhola,hello,lang::es greeting\n"
+        "gato,cat,\nperro,dog,animal\n",
+        # an older export: no header, the tags in the column after the fields
+        "hola\thello\tlang::es greeting\ngato\tcat\t\nperro\tdog\tanimal\n",
+        # Anki's historic first line of tags for every card, and a tags column by number
+        "tags:es\n#tags column:1\nlang::es greeting\thola\thello\n\tgato\tcat\n"
+        "animal\tperro\tdog\n",
+    ],
+)
+def test_a_tags_column_gives_tags_never_answer_text(
+    tmp_path: Path, db_path: Path, text: str
+) -> None:
+    path = write(tmp_path, "spanish.txt", text)
+    code, out, _ = run("import", str(path))
+    assert code == 0 and "3 added" in out, out
+    es = ("es",) if text.startswith("tags:") else ()
+    assert imported_tags(db_path) == [
+        ("hola", "hello", (*es, "lang-es", "greeting")),
+        ("gato", "cat", es),
+        ("perro", "dog", (*es, "animal")),
+    ]
+
+
+def test_a_third_column_of_sentences_stays_part_of_the_answer(
+    tmp_path: Path, db_path: Path
+) -> None:
+    path = write(tmp_path, "v.csv", "perro,dog,El perro ladra.\ngato,cat,\n")
+    assert run("import", str(path))[0] == 0
+    assert imported_tags(db_path) == [("perro", "dog\n\nEl perro ladra.", ()), ("gato", "cat", ())]

@@ -354,3 +354,19 @@ def test_a_file_that_cannot_be_read_or_is_too_big_is_one_problem(
     with pytest.raises(DeckError) as caught:
         read_file(tmp_path)
     assert caught.value.problems == (Problem(str(tmp_path), None, "cannot read (Is a directory)"),)
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (b"# Spanish\n\nhola::hello\n", "markdown"),
+        (b"#deck:Spanish\nhola\thello\tlang::es\n", "csv"),
+        (b"tags:es\nhola,hello\n", "csv"),
+        (b"hola\thello\tlang::es\ngato\tcat\t\n", "csv"),
+        (b"- Animals\n\t- Hund::dog\n", "markdown"),
+    ],
+)
+def test_anki_tags_with_colons_do_not_make_a_text_export_markdown(
+    head: bytes, expected: str
+) -> None:
+    assert detect_format(Path("notes.txt"), head) == expected

@@ -74,6 +74,16 @@ _OTHER_NAMES = {
     "type",
 }
 _HEADER = re.compile(r"#([A-Za-z ]+):(.*)")
+#: Header keys whose value is one word; a spreadsheet may have appended delimiters to it.
+_ONE_WORD_KEYS = {
+    "separator",
+    "html",
+    "notetype column",
+    "deck column",
+    "tags column",
+    "guid column",
+}
+_TAG_CELL = re.compile(r"(?:[\w:/-]+(?:\s+[\w:/-]+)*)?")
 #: HTML elements a field may hold (WHATWG HTML's element index, plus Anki's own). Text in
 #: angle brackets naming anything else (``<C-g>``, ``<T>``) is not a tag and stays as text.
 HTML_TAGS = frozenset({
@@ -126,19 +136,24 @@ def read_delimited(data: bytes, path: str, delimiter: str | None = None) -> Impo
     chosen = layout.delimiter or delimiter or _guess_delimiter(body)
     if layout.names_line is not None:
         layout.names = [name.strip() for name in layout.names_line.split(chosen)]
-    rows = split_rows(body, chosen, layout.header_lines)
-    first = next(rows, None)
+    body_rows = split_rows(body, chosen, layout.header_lines)
+    first = next(body_rows, None)
     if first is not None and layout.names is None and _is_header_row(first[1]):
         layout.names = [cell.strip() for cell in first[1]]
         first = None
     if layout.names is not None:
         _columns_from_names(layout)
+    rows = list(_chain(first, body_rows))
+    if layout.names is None and not layout.columns:
+        tags_column = _trailing_tags(rows)
+        if tags_column is not None:
+            layout.columns["tags"] = tags_column
     skips = SkipCounter()
     cards: list[CardSpec] = []
     deck = layout.deck
     problems: list[Problem] = []
     card_decks: dict[str, str] = {}
-    for line, row in _chain(first, rows):
+    for line, row in rows:
         try:
             row_cards = _row_cards(row, line, layout, skips)
         except ClozeError as exc:
@@ -174,6 +189,9 @@ def _read_header(text: str, path: str) -> _Layout:
     layout = _Layout()
     problems: list[Problem] = []
     for number, line in enumerate(text.split("\n"), start=1):
+        if number == 1 and line.startswith("tags:"):  # Anki's historic first line
+            layout.tags, layout.header_lines = _tags(line[len("tags:") :]), 1
+            continue
         if not line.startswith("#"):
             break
         layout.header_lines = number
@@ -181,6 +199,8 @@ def _read_header(text: str, path: str) -> _Layout:
         if match is None:
             continue
         key, value = match.group(1).strip().lower(), match.group(2).strip()
+        if key in _ONE_WORD_KEYS:
+            value = _one_word(value)
         if key == "separator":
             layout.delimiter = SEPARATORS.get(value.lower(), value if len(value) == 1 else None)
             if layout.delimiter is None or layout.delimiter in '"\r\n':
@@ -212,6 +232,29 @@ def _read_header(text: str, path: str) -> _Layout:
     if problems:
         raise DeckError(problems)
     return layout
+
+
+def _one_word(value: str) -> str:
+    """A one-word header value without what a spreadsheet appended: ``tab,,,`` is ``tab``,
+    ``3\t\t`` is ``3`` and ``,`` stays ``,`` (the first character is always kept), as Anki
+    reads these values."""
+    for index, char in enumerate(value[1:], start=1):
+        if not char.isalnum():
+            return value[:index]
+    return value
+
+
+def _trailing_tags(rows: list[tuple[int, list[str]]]) -> int | None:
+    """The index of the last column when every row has the same three or more fields and
+    every cell of that column is empty or Anki tags (words joined by ``_ - :: /``, no
+    sentence punctuation), as an older Anki "Notes in Plain Text" export writes them without a
+    header; Anki reads the column after a note type's fields as its tags."""
+    lengths = {len(fields) for _line, fields in rows}
+    if len(lengths) != 1 or (length := lengths.pop()) < 3:
+        return None
+    if all(_TAG_CELL.fullmatch(fields[-1].strip()) for _line, fields in rows):
+        return length - 1
+    return None
 
 
 def _guess_delimiter(body: str) -> str:

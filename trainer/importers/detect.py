@@ -4,8 +4,9 @@ Files in formats trainer does not read are refused first, by their content
 (:mod:`~trainer.importers.other_formats`). Detection looks at the content first (a zip archive
 is an Anki package), then the extension
 (:data:`EXTENSIONS`), then the text: ``[[card]]`` tables are the native format, ``Q:``/``C:``
-lines, ``question::answer`` or a lone ``?`` line make Markdown, anything else is read as
-delimited text.
+lines, ``question::answer`` or a lone ``?`` line make Markdown unless the text opens with
+Anki's header lines or a tab splits every line (then ``::`` is an Anki tag), anything else is
+read as delimited text.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ MAX_TEXT_BYTES = 256 << 20
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _NATIVE = re.compile(r"^\s*\[\[\s*card\s*\]\]", re.MULTILINE)
+_INNER_TAB = re.compile(r"\S\t")
+_ANKI_HEADER = re.compile(r"\ufeff?(?:#[A-Za-z ]+:|tags:)")
 _MARKDOWN = re.compile(r"^(?:[QC]:\s|\?{1,2}\s*$)|::", re.MULTILINE)
 
 
@@ -53,7 +56,10 @@ def detect_format(path: Path, head: bytes) -> str:
     text = head.decode("utf-8", errors="replace")
     if _NATIVE.search(text):
         return "native"
-    if not text.startswith("#separator:") and _MARKDOWN.search(text):
+    lines = [line for line in text.split("\n")[:50] if line.strip()]
+    if _ANKI_HEADER.match(text) or all(_INNER_TAB.search(line) for line in lines):
+        return "csv"  # Anki's header lines, or every line split by a tab
+    if _MARKDOWN.search(text):
         return "markdown"
     return "csv"
 
