@@ -80,3 +80,41 @@ def test_any_field_converts_without_an_error(html: str) -> None:
 def test_text_without_markup_shows_exactly_its_words(text: str) -> None:
     html_space = re.compile(r"[ \t\n\r\f\v\xa0]+")  # HTML's white space, and no-break space
     assert html_to_plain(text) == html_space.sub(" ", text).strip()
+
+
+PYGMENTS_TABLE = (
+    '<table class="highlighttable"><tr><td class="linenos"><div class="linenodiv"><pre>'
+    '<span class="normal">1</span>\n<span class="normal">2</span></pre></div></td>'
+    '<td class="code"><div class="highlight"><pre><span></span><span class="k">def</span>'
+    ' <span class="nf">f</span>():\n    <span class="k">return</span> 1\n</pre></div>'
+    "</td></tr></table>"
+)
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ('<ol start="3"><li>third</li><li>fourth</li></ol>', "3. third\n4. fourth"),
+        (
+            '<ol><li>one</li><li value="7">seven</li><li>eight</li></ol>',
+            "1. one\n7. seven\n8. eight",
+        ),
+        ('<ol start="x"><li>one</li></ol>', "1. one"),
+        ("<code>x = 1<br>y = 2</code>", "```\nx = 1\ny = 2\n```"),
+        ("<pre>a<br>b</pre>", "```\na\nb\n```"),
+        ("<pre><code>a<br/>  b</code></pre>", "```\na\n  b\n```"),
+        (PYGMENTS_TABLE, "```\ndef f():\n    return 1\n```"),
+        (
+            '<pre><span class="linenos">1</span>x = 1\n<span class="linenos">2</span>y = 2</pre>',
+            "```\nx = 1\ny = 2\n```",
+        ),
+        (r"Euler: \(e^{i\pi} + 1 = 0\)", r"Euler: `e^{i\pi} + 1 = 0`"),
+        ("[$]a &lt; b[/$] holds", "`a < b` holds"),
+        (r"Sum \[\sum_i x_i\] done", "Sum\\\n`\\sum_i x_i`\\\ndone"),
+        ("[$$]x^2[/$$]", "`x^2`"),
+        ("[latex]\\begin{align}x<br>y\\end{align}[/latex]", "`\\begin{align}x y\\end{align}`"),
+        (r"a lone \( stays", r"a lone \\( stays"),
+    ],
+)
+def test_lists_code_tables_and_math_read_as_they_showed(html: str, text: str) -> None:
+    assert html_to_card_text(html) == text

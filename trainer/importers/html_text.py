@@ -1,4 +1,4 @@
-"""HTML fields to card text: the Markdown the review screen renders, reading as the field did.
+r"""HTML fields to card text: the Markdown the review screen renders, reading as the field did.
 
 Anki fields, and CSV fields exported with HTML, are HTML fragments. The review renders card text
 as Markdown through rich, which drops raw HTML, so a field is converted before it is stored:
@@ -6,8 +6,13 @@ as Markdown through rich, which drops raw HTML, so a field is converted before i
 - entities are decoded; runs of white space collapse as a browser collapses them;
 - ``<br>`` is a line break; ``div``, ``p``, headings, list items and table rows start lines;
 - ``<b>``/``<strong>`` become ``**bold**``, ``<i>``/``<em>`` ``*italic*``;
-- ``<code>`` becomes a code span and ``<pre>`` a fenced code block (language from a
-  ``language-X`` or ``lang-X`` class), its text kept exactly;
+- ``<code>`` becomes a code span (a fenced code block when a ``<br>`` breaks it) and ``<pre>``
+  a fenced code block (language from a ``language-X`` or ``lang-X`` class), its text kept
+  exactly, ``<br>`` as a line break; the line-number gutter of a highlighted code table
+  (Pygments' ``linenos``, other highlighters' ``gutter``/``lineno`` cells and spans) is left out;
+- an ordered list counts from its ``start`` (and an item's ``value``);
+- math is shown as its TeX in a code span: MathJax ``\(...\)`` inline, ``\[...\]`` on a line of
+  its own, and Anki's ``[$]...[/$]``, ``[$$]...[/$$]`` and ``[latex]...[/latex]`` the same way;
 - ``<img src>``, ``<audio>``/``<video>`` sources and Anki's ``[sound:NAME]`` become
   ``[image: NAME]`` / ``[sound: NAME]`` (see :func:`media_token`);
 - a link keeps its text, followed by its address when that differs;
@@ -33,8 +38,20 @@ _SPACE = re.compile(r"[ \t\n\r\f\v\xa0]+")
 _PLAIN_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\s*(/?)>")
 _SOUND = re.compile(r"\[sound:([^\]]+)\]")
 _LANGUAGE = re.compile(r"\b(?:language|lang)-([A-Za-z0-9_+#-]+)")
+#: Classes of a code table's line-number gutter (Pygments ``linenos``/``linenodiv``, Rouge and
+#: CodeRay ``gutter``/``rouge-gutter``, highlight.js line-numbers ``hljs-ln-numbers``).
+_GUTTER = re.compile(r"\b(?:linenos|linenodiv|lineno|gutter|rouge-gutter|hljs-ln-numbers)\b")
+#: Math: (inline TeX, display TeX) of MathJax's and Anki's delimiters.
+_MATH = re.compile(
+    r"\\\((?P<inline>.+?)\\\)|\[\$\](?P<anki>.+?)\[/\$\]"
+    r"|\\\[(?P<display>.+?)\\\]|\[\$\$\](?P<anki_display>.+?)\[/\$\$\]"
+    r"|\[latex\](?P<latex>.+?)\[/latex\]",
+    re.DOTALL | re.IGNORECASE,
+)
+_MATH_MARKS = ("\\(", "\\[", "[$", "[latex]", "[LATEX]", "[Latex]")
 
 _DROPPED = {"script", "style", "head", "title", "template", "noscript"}
+_VOID = {"br", "hr", "img", "source", "input", "wbr", "meta", "link", "col", "area", "embed"}
 _BLOCKS = {
     "address", "article", "aside", "blockquote", "dd", "details", "div", "dl", "dt",
     "fieldset", "figcaption", "figure", "footer", "form", "header", "main", "nav", "section",
@@ -82,6 +99,8 @@ def media_token(kind: str, name: str) -> str:
 
 def html_to_card_text(html: str) -> str:
     """Convert one HTML field to card text (Markdown, see the module docstring). Never raises."""
+    if any(mark in html for mark in _MATH_MARKS):
+        html = _MATH.sub(_math_as_code, html)
     if "<" not in html and "&" not in html and "[sound:" not in html:
         if "  " in html or not html.isprintable():  # only then can there be space to collapse
             html = _SPACE.sub(" ", html)
@@ -94,6 +113,15 @@ def html_to_card_text(html: str) -> str:
         except AssertionError:  # _markupbase rejects some "<![...]>" marked sections this way
             return html_to_card_text(html.replace("<!", "&lt;!"))
     return converter.markdown()
+
+
+def _math_as_code(match: re.Match[str]) -> str:
+    """A math span as HTML code: its TeX as plain text (tags dropped, entities read), inline
+    for ``\\(...\\)`` and ``[$]``, on its own line for display math and ``[latex]``."""
+    inline = match.group("inline") or match.group("anki")
+    tex = html_to_plain(inline if inline is not None else match.group(match.lastgroup or 0))
+    code = f"<code>{_escape_html(tex)}</code>"
+    return code if inline is not None else f"<div>{code}</div>"
 
 
 def _feed_plain_tags(converter: _Converter, html: str) -> bool:
@@ -203,12 +231,17 @@ class _Converter(HTMLParser):
         self.marks: list[tuple[str, int, int]] = []  # (marker, line count, piece index)
         self.link: tuple[str, int, int] | None = None
         self.cells = 0
+        self.gutter: list[str] = []  # the open tags of a line-number gutter being left out
 
     # Parser callbacks -------------------------------------------------------------------------
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {name: value or "" for name, value in attrs}
-        if tag in _DROPPED:
+        if self.gutter or _GUTTER.search(values.get("class", "")):
+            if tag not in _VOID:
+                self.gutter.append(tag)
+                self.dropped += 1
+        elif tag in _DROPPED:
             self.dropped += 1
         elif self.dropped:
             return
@@ -217,6 +250,8 @@ class _Converter(HTMLParser):
                 self.pre_language = self.pre_language or _language(values)
             elif tag == "br":
                 self.pre.append("\n")
+        elif self.code is not None and tag == "br":
+            self.code.append("\n")
         elif tag == "pre":
             self._end_line()
             self.pre, self.pre_language = [], _language(values)
@@ -230,12 +265,13 @@ class _Converter(HTMLParser):
                 self._open_mark("**")
         elif tag in ("ul", "ol", "menu"):
             self._end_line()
-            self.lists.append([0 if tag == "ol" else -1])
+            start = _whole_number(values.get("start"), 1) if tag == "ol" else 0
+            self.lists.append([start - 1 if tag == "ol" else -1])
         elif tag == "li":
             self._end_line()
             counter = self.lists[-1] if self.lists else [-1]
             if counter[0] >= 0:
-                counter[0] += 1
+                counter[0] = _whole_number(values.get("value"), counter[0] + 1)
             depth = "  " * max(len(self.lists) - 1, 0)
             self.item_marker = f"{depth}{counter[0]}. " if counter[0] >= 0 else f"{depth}- "
         elif tag == "tr":
@@ -267,7 +303,12 @@ class _Converter(HTMLParser):
             self.handle_endtag(tag)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in _DROPPED:
+        if self.gutter:
+            if tag in self.gutter:
+                while self.gutter.pop() != tag:
+                    self.dropped -= 1
+                self.dropped -= 1
+        elif tag in _DROPPED:
             self.dropped = max(self.dropped - 1, 0)
         elif self.dropped:
             return
@@ -276,8 +317,13 @@ class _Converter(HTMLParser):
         elif self.pre is not None:
             return
         elif tag == "code" and self.code is not None:
-            self._piece(_code_span(_SPACE.sub(" ", "".join(self.code))))
-            self.code = None
+            code, self.code = "".join(self.code), None
+            if "\n" in code.strip("\n"):  # broken into lines: a code block
+                self._end_line()
+                self.pre = [code]
+                self._end_pre()
+            else:
+                self._piece(_code_span(_SPACE.sub(" ", code)))
         elif tag in _PARAGRAPHS:
             if tag in _STRONG:
                 self._close_mark("**")
@@ -392,6 +438,14 @@ class _Converter(HTMLParser):
         while out and out[-1] == "":
             out.pop()
         return "\n".join(out)
+
+
+def _whole_number(text: str | None, default: int) -> int:
+    """``text`` as a whole number (HTML's ``start``/``value`` attributes), else ``default``."""
+    try:
+        return int((text or "").strip())
+    except ValueError:
+        return default
 
 
 def _language(values: dict[str, str]) -> str:
