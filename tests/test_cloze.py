@@ -244,3 +244,29 @@ def test_any_balanced_braces_are_hidden_whole(hidden: str) -> None:
         Deletion(frozenset({1}), (hidden,), None),
         " y",
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "{{c1::`std::vector`::container}} holds",
+            [("\\[container\\] holds", "**`std::vector`** holds")],
+        ),
+        ("{{c1::`{`}} opens", [("\\[...\\] opens", "**`{`** opens")]),
+        ("{{c1::`a}}`}} x", [("\\[...\\] x", "**`a}}`** x")]),
+        ("{{c1::a `{{c2::b}}`}}", [("\\[...\\]", "**a `{{c2::b}}`**")]),
+        (
+            "{{c1::a {{c2::b}} c}}",
+            [("\\[...\\]", "**a b c**"), ("a \\[...\\] c", "a **b** c")],
+        ),
+    ],
+)
+def test_code_in_a_deletion_and_nesting_read_alike_in_native_and_markdown(
+    text: str, expected: list[tuple[str, str]]
+) -> None:
+    toml_text = text.replace("\\", "\\\\").replace('"', '\\"')
+    native = parse_deck(f'[[card]]\nid = "n"\nkind = "cloze"\ntext = "{toml_text}"\n', "d.toml")
+    markdown = read_markdown(f"C: {text}\n".encode(), "n.md")
+    assert [(c.front, c.back) for c in native.cards] == expected
+    assert [(c.front, c.back) for c in markdown.cards] == expected

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 #: ``open_clozes.len() < 10``); our own formats report them.
 MAX_DEPTH = 10
 
-_TOKEN = re.compile(r"\{\{c([\d,]*\d[\d,]*)::|\}\}|::|[{}]")
+_TOKEN = re.compile(r"\{\{c([\d,]*\d[\d,]*)::|\}\}|::|[{}`~]")
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _FENCE_END = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*")
 _BACKTICKS = re.compile(r"`+")
@@ -85,14 +85,16 @@ def parse_cloze(
     ``braces`` chooses our formats' rule (a ``}`` closing a ``{`` opened inside a deletion is
     text) over Anki's (the first ``}}`` closes). ``literal`` holds ``(start, end)`` index ranges
     read as plain text whatever they hold (a Markdown note's code); ``code`` holds ranges that
-    are code, so a deletion opening inside one is marked ``in_code``. Both sorted, not
-    overlapping.
+    are code, so a deletion opening inside one is marked ``in_code`` and, with ``braces``, code
+    that opens inside a deletion is its text as written (no ``::``, brace or ``}}`` in it
+    counts). Both sorted, not overlapping.
 
     Raises :class:`ClozeError` for a deletion never closed and, with ``braces``, for deletions
     nested more than :data:`MAX_DEPTH` deep.
     """
     root: list[Node] = []
     stack: list[_Open] = []
+    code_ends = dict(code) if braces else {}
     for start, end, is_literal in _segments(len(text), literal):
         if is_literal:
             _add_text(stack, root, text[start:end])
@@ -115,6 +117,9 @@ def parse_cloze(
                 stack.append(_Open(match.start(), numbers, []))
             elif top is None:
                 _add_text(stack, root, token)
+            elif token in "`~":  # code opening inside a deletion is its text, as written
+                position = min(code_ends.get(match.start(), position), end)
+                _add_text(stack, root, text[match.start() : position])
             elif braces and token == "{":
                 top.braces += 1
                 top.had_braces = True
@@ -284,7 +289,7 @@ def markdown_code(text: str) -> list[tuple[int, int]]:
         opening = _FENCE.match(line)
         if fence is None and opening:
             ranges.extend(_code_spans(text, prose_start, offset))
-            fence, fence_start = opening.group(1), offset
+            fence, fence_start = opening.group(1), offset + opening.start(1)
         elif fence is not None and (closing := _FENCE_END.fullmatch(line.rstrip("\r"))):
             marker = closing.group(1)
             if marker[0] == fence[0] and len(marker) >= len(fence):
