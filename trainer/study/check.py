@@ -10,7 +10,7 @@ state either, the card is reset to new. On SQLite, ``PRAGMA integrity_check`` an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, select, text, update
 
@@ -33,7 +33,8 @@ def check_database(conn: Connection, settings: Settings, clock: DayClock) -> lis
     """Every problem found in the database behind ``conn``, cards repaired on the way.
 
     The caller owns the transaction (and commits the repairs); learner days of the replay are
-    ``clock``'s. An empty list means the database is sound.
+    ``clock``'s, without its floor (:attr:`DayClock.not_before`). An empty list means the
+    database is sound.
     """
     findings = _sqlite_checks(conn) if conn.dialect.name == "sqlite" else []
     return findings + _repair_cards(conn, settings, clock)
@@ -54,6 +55,9 @@ def _sqlite_checks(conn: Connection) -> list[Finding]:
 
 def _repair_cards(conn: Connection, settings: Settings, clock: DayClock) -> list[Finding]:
     scheduler = Scheduler(settings)
+    # Each past rating is replayed on its own learner day: the clock's floor (the last day
+    # studied, so that no day comes back) holds for new ratings only.
+    history = replace(clock, not_before=None)
     rows = conn.execute(
         select(Card.id, Card.key, Deck.name, *MEMORY_COLUMNS)
         .join(Deck, Deck.id == Card.deck_id)
@@ -73,7 +77,7 @@ def _repair_cards(conn: Connection, settings: Settings, clock: DayClock) -> list
         memory = Memory()
         if log and log[0].state_before == CardState.NEW:
             ratings = [(Rating(rating), at) for rating, at, _state in log]
-            memory = scheduler.replay(row.id, ratings, clock)
+            memory = scheduler.replay(row.id, ratings, history)
         if memory.state != CardState.NEW and memory.problem is None:
             done = f"rebuilt from its {len(log)} rating{'s' * (len(log) != 1)}"
         else:
