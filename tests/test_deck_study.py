@@ -3,6 +3,7 @@ allowance of new cards interleaved with the roadmap's, and ``config --deck``."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -182,3 +183,73 @@ def test_config_deck_refuses_what_it_cannot_set(
     assert run("import", str(rocks), "--deck", "Geology::Rocks")[0] == 0
     assert run("config", *args) == (2, message)
     assert run("config", "--deck", "geology") == (0, "new_cards_per_day = 10 (default)\n")
+
+
+def _import_geology(tmp_path: Path) -> None:
+    for name, size in (("Geology::Rocks", 3), ("Geology::Rocks::Basalt", 1), ("Spanish", 2)):
+        path = tmp_path / f"{name.replace('::', '-')}.csv"
+        path.write_text("".join(f"{name} {i}?,A {i}\n" for i in range(size)), encoding="utf-8")
+        assert run("import", str(path), "--deck", name)[0] == 0
+
+
+def test_status_draws_the_extra_decks_as_a_tree(tmp_path: Path) -> None:
+    _import_geology(tmp_path)
+    code, output = run("status")
+    assert code == 0
+    lines = output.splitlines()
+    start = lines.index("Extra decks")
+    labels = [line[3:].split("  ░")[0].rstrip() for line in lines[start + 1 : start + 5]]
+    assert labels == ["Geology", "  Rocks", "    Basalt", "Spanish"]
+    assert [line.split()[-1] for line in lines[start + 1 : start + 5]] == [
+        "0/0",
+        "0/3",
+        "0/1",
+        "0/2",
+    ]
+    code, output = run("status", "--deck", "geology", "--json")
+    assert code == 0
+    document = json.loads(output)
+    assert document["sections"] == [] and document["next_topic"] is None
+    assert [d["slug"] for d in document["extra_decks"]] == [
+        "geology",
+        "geology-rocks",
+        "geology-rocks-basalt",
+    ]
+    assert "Every topic is done." not in run("status", "--deck", "geology")[1]
+
+
+def test_report_and_stats_narrow_to_a_deck_and_its_subdecks(tmp_path: Path) -> None:
+    _import_geology(tmp_path)
+    code, output = run("report", "--format", "json", "--deck", "Geology::Rocks")
+    document = json.loads(output)
+    assert code == 0 and document["sections"] == []
+    assert [(d["slug"], d["figures"]["cards"]) for d in document["extra_decks"]] == [
+        ("geology-rocks", 3),
+        ("geology-rocks-basalt", 1),
+    ]
+    assert document["roadmap"]["figures"]["cards"] == 4
+    assert document["scope"] == {"section": None, "topic": None, "deck": "Geology::Rocks"}
+    code, output = run("stats", "--deck", "spanish")
+    assert code == 0 and output.startswith("Mastery (deck spanish)")
+    assert "Cards        2 new, 0 learning, 0 review, 0 mastered (0%)" in output
+
+
+@pytest.mark.parametrize("command", [["review"], ["status"], ["stats"], ["report"]])
+def test_an_unknown_deck_reads_the_same_in_every_command(
+    tmp_path: Path, command: list[str]
+) -> None:
+    _import_geology(tmp_path)
+    assert run(*command, "--deck", "Geolgy::Rocks") == (
+        2,
+        "Error: --deck Geolgy::Rocks: no such deck (did you mean 'Geology::Rocks',"
+        " 'Geology::Rocks::Basalt' or 'Geology'?)\n",
+    )
+    assert run(*command, "--deck", "nothing like it") == (
+        2,
+        "Error: --deck nothing like it: no such deck (names are in 'trainer decks')\n",
+    )
+    assert run(*command, "--deck", "Data Structures") == (
+        2,
+        "Error: --deck Data Structures: no such deck ('Data Structures' is a topic:"
+        " --topic Data Structures)\n",
+    )

@@ -129,7 +129,7 @@ def test_reimport_changes_nothing_and_an_edit_updates_in_place_keeping_history(
 def test_a_standalone_deck_is_an_extra_deck_in_status(deck_file: Path) -> None:
     assert run("import", str(deck_file), "--deck", "Spanish")[0] == 0
     extra = _status()["extra_decks"]
-    assert [(d["slug"], d["cards"], d["new"]) for d in extra] == [("Spanish", 2, 2)]  # type: ignore[attr-defined]
+    assert [(d["slug"], d["cards"], d["new"]) for d in extra] == [("spanish", 2, 2)]  # type: ignore[attr-defined]
 
 
 def test_a_bad_file_imports_nothing_while_the_good_ones_import(

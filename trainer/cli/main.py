@@ -188,16 +188,20 @@ def review(
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the roadmap as JSON.")
+@click.option("--deck", metavar="NAME", help="Only this extra deck and its subdecks.")
 @click.pass_obj
-def status(app: App, as_json: bool) -> None:
-    """Show the roadmap: mastery per topic, what is done, what is next, today's counts."""
+def status(app: App, as_json: bool, deck: str | None) -> None:
+    """Show the roadmap: mastery per topic, what is done, what is next, today's counts; the
+    extra decks as a tree."""
     from trainer.cli.status_view import progress_json, render_roadmap
     from trainer.store.db import reader
+    from trainer.store.lookup import select_named
     from trainer.study.mastery import roadmap_progress
 
     engine, settings, clock = app.open()
     with reader(engine, snapshot=True) as conn:
-        progress = roadmap_progress(conn, settings, clock, wall_clock())
+        chosen = select_named(conn, deck=deck)
+        progress = roadmap_progress(conn, settings, clock, wall_clock(), chosen)
     if as_json:
         click.echo(json.dumps(progress_json(progress), indent=2))
     else:
@@ -437,9 +441,15 @@ def import_(
 )
 @click.option("--section", metavar="NAME", help="Only this section (title or slug).")
 @click.option("--topic", metavar="NAME", help="Only this topic (title or slug).")
+@click.option("--deck", metavar="NAME", help="Only this extra deck and its subdecks.")
 @click.pass_obj
 def report(
-    app: App, fmt: str | None, output: Path | None, section: str | None, topic: str | None
+    app: App,
+    fmt: str | None,
+    output: Path | None,
+    section: str | None,
+    topic: str | None,
+    deck: str | None,
 ) -> None:
     """Write a mastery report: per topic, section and the whole roadmap.
 
@@ -460,7 +470,7 @@ def report(
         )
     engine, settings, clock = app.open()
     with reader(engine, snapshot=True) as conn:
-        data = build_report(conn, settings, clock, wall_clock(), Scope(section, topic))
+        data = build_report(conn, settings, clock, wall_clock(), Scope(section, topic, deck))
     text = render(data, fmt)
     if output is None:
         click.echo(text, nl=False)
@@ -471,8 +481,9 @@ def report(
 @cli.command()
 @click.option("--section", metavar="NAME", help="Only this section (title or slug).")
 @click.option("--topic", metavar="NAME", help="Only this topic (title or slug).")
+@click.option("--deck", metavar="NAME", help="Only this extra deck and its subdecks.")
 @click.pass_obj
-def stats(app: App, section: str | None, topic: str | None) -> None:
+def stats(app: App, section: str | None, topic: str | None, deck: str | None) -> None:
     """Show the mastery report in the terminal: summary, section progress, review heatmap,
     30-day due forecast and true retention by week."""
     from trainer.cli.stats_view import render_stats
@@ -481,7 +492,7 @@ def stats(app: App, section: str | None, topic: str | None) -> None:
 
     engine, settings, clock = app.open()
     with reader(engine, snapshot=True) as conn:
-        data = build_report(conn, settings, clock, wall_clock(), Scope(section, topic))
+        data = build_report(conn, settings, clock, wall_clock(), Scope(section, topic, deck))
     render_stats(data, console())
 
 

@@ -18,8 +18,15 @@ def progress_bar(share: float, width: int = BAR_WIDTH) -> Text:
     return Text("█" * filled, style="green").append("░" * (width - filled), style="dim")
 
 
-def _topic_line(topic: TopicMastery, is_next: bool, title_width: int) -> Text:
-    """One aligned line: mark, title, bar, mastered/total, due today."""
+def _deck_label(deck: TopicMastery) -> str:
+    """An extra deck as a line of the tree: the last part of its ``A::B`` name, indented two
+    spaces per deck above it."""
+    parts = deck.title.split("::")
+    return "  " * (len(parts) - 1) + parts[-1]
+
+
+def _topic_line(topic: TopicMastery, is_next: bool, title_width: int, label: str = "") -> Text:
+    """One aligned line: mark, title (or ``label``), bar, mastered/total, due today."""
     if topic.done:
         mark = Text("✓ ", style="bold green")
     else:
@@ -28,7 +35,7 @@ def _topic_line(topic: TopicMastery, is_next: bool, title_width: int) -> Text:
     return Text.assemble(
         " ",
         mark,
-        (topic.title.ljust(title_width), "bold" if is_next else ""),
+        ((label or topic.title).ljust(title_width), "bold" if is_next else ""),
         " ",
         progress_bar(topic.share),
         f" {topic.mastered:>5}/{topic.cards:<5}",
@@ -37,8 +44,9 @@ def _topic_line(topic: TopicMastery, is_next: bool, title_width: int) -> Text:
 
 
 def render_roadmap(progress: RoadmapProgress, console: Console, mastery_days: float) -> None:
-    """Print today's counts and every section with its topics' mastery (``mastery_days`` is the
-    stability threshold, for the legend). Lines are laid out by hand: one print, no tables."""
+    """Print today's counts, every section with its topics' mastery and the extra decks as a
+    tree (``mastery_days`` is the stability threshold, for the legend). Lines are laid out by
+    hand: one print, no tables."""
     today = progress.today
     lines = [
         Text.assemble(
@@ -48,7 +56,8 @@ def render_roadmap(progress: RoadmapProgress, console: Console, mastery_days: fl
     ]
     mastery = progress.mastery
     next_topic = mastery.next_topic
-    width = max((len(t.title) for t in (*mastery.topics, *mastery.extra_decks)), default=10)
+    titles = [t.title for t in mastery.topics] + [_deck_label(d) for d in mastery.extra_decks]
+    width = max(map(len, titles), default=10)
     for number, section in enumerate(mastery.sections, start=1):
         done = sum(t.done for t in section.topics)
         heading = f"{number}. {section.title}  ({done}/{len(section.topics)} done)"
@@ -56,9 +65,9 @@ def render_roadmap(progress: RoadmapProgress, console: Console, mastery_days: fl
         lines += [_topic_line(t, t.slug == next_topic, width) for t in section.topics]
     if mastery.extra_decks:
         lines += [Text(""), Text("Extra decks", style="bold cyan")]
-        lines += [_topic_line(deck, False, width) for deck in mastery.extra_decks]
+        lines += [_topic_line(d, False, width, _deck_label(d)) for d in mastery.extra_decks]
     lines.append(Text(""))
-    if next_topic is None:
+    if next_topic is None and mastery.sections:
         lines.append(Text("Every topic is done.", style="bold green"))
     legend = f"mastered/cards: a card is mastered at a stability of {mastery_days:g}+ days"
     lines.append(Text(legend, style="dim"))

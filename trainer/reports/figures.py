@@ -39,17 +39,17 @@ from sqlalchemy.sql import ColumnElement
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.db import days_between
-from trainer.store.lookup import Selection, select_named
+from trainer.store.lookup import select_named
 from trainer.store.models import Card, CardState, Rating, ReviewLog
 from trainer.store.settings import Settings
 from trainer.study.mastery import (
     DeckTally,
-    Roadmap,
     TopicMastery,
     count_mastery,
     is_done,
     is_mastered,
     load_roadmap,
+    narrow,
 )
 
 #: A card with this many lapses is a leech: Anki's default leech threshold (Anki manual,
@@ -194,15 +194,18 @@ class DayActivity:
 
 @dataclass(frozen=True)
 class Scope:
-    """What a report covers: the whole roadmap, one section or one topic (each a slug or a
-    title, any case)."""
+    """What a report covers: the whole roadmap, one section, one topic or one extra deck with
+    the decks under it (each a slug or a title, any case)."""
 
     section: str | None = None
     topic: str | None = None
+    deck: str | None = None
 
     @property
     def label(self) -> str | None:
         """How the report names its scope (``None`` for the whole roadmap)."""
+        if self.deck is not None:
+            return f"deck {self.deck}"
         if self.topic is not None:
             return f"topic {self.topic}"
         if self.section is not None:
@@ -257,22 +260,6 @@ class Report:
             if topic.slug == slug:
                 return topic
         raise KeyError(slug)
-
-
-def _narrow(roadmap: Roadmap, chosen: Selection) -> Roadmap:
-    """Keep only the section or topic ``chosen`` (stand-alone decks go with any narrowing)."""
-    if chosen == Selection():
-        return roadmap
-    sections = roadmap.sections
-    if chosen.section is not None:
-        sections = tuple(s for s in sections if s.slug == chosen.section.slug)
-    if chosen.topic is not None:
-        slug = chosen.topic.slug
-        sections = tuple(
-            replace(s, topics=tuple(t for t in s.topics if t.slug == slug)) for s in sections
-        )
-        sections = tuple(s for s in sections if s.topics)
-    return Roadmap(sections, ())
 
 
 def retrievability_sum(
@@ -531,8 +518,8 @@ def build_report(
     """
     scope = scope or Scope()
     today = clock.day_of(now)
-    chosen = select_named(conn, section=scope.section, topic=scope.topic)
-    roadmap = _narrow(load_roadmap(conn), chosen)
+    chosen = select_named(conn, section=scope.section, topic=scope.topic, deck=scope.deck)
+    roadmap = narrow(conn, load_roadmap(conn), chosen)
     deck_ids = None if scope == Scope() else roadmap.deck_ids
     columns = _card_columns(settings, clock, today)
     mastery = count_mastery(conn, settings, roadmap, columns, deck_ids)

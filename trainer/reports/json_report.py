@@ -74,7 +74,11 @@ def report_json(report: Report) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "generated_at": utc(report.generated_at),
         "day": report.day.isoformat(),
-        "scope": {"section": report.scope.section, "topic": report.scope.topic},
+        "scope": {
+            "section": report.scope.section,
+            "topic": report.scope.topic,
+            "deck": report.scope.deck,
+        },
         "settings": {
             "mastery_stability_days": settings.mastery_stability_days,
             "topic_done_share": settings.topic_done_share,

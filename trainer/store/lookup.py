@@ -28,7 +28,7 @@ KINDS: tuple[Kind, ...] = ("deck", "topic", "section")
 LISTED_IN: dict[Kind, str] = {
     "section": "titles and slugs are in 'trainer status --json'",
     "topic": "titles and slugs are in 'trainer status --json'",
-    "deck": "names are in 'trainer status'",
+    "deck": "names are in 'trainer decks'",
 }
 #: The ``source`` of a deck loaded from ``decks/``: found as its topic, never as a deck.
 BUILTIN = "builtin"

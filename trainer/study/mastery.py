@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from itertools import groupby
 from typing import Any
@@ -21,6 +21,8 @@ from sqlalchemy import Connection, Label, SQLColumnExpression, and_, case, func,
 from sqlalchemy.sql import ColumnElement
 
 from trainer.scheduling.days import DayClock
+from trainer.store.deck_tree import DeckTree
+from trainer.store.lookup import Selection
 from trainer.store.models import Card, CardState, Deck, ReviewLog, Section, Topic
 from trainer.store.settings import Settings
 
@@ -73,17 +75,18 @@ class Roadmap:
 
 
 def load_roadmap(conn: Connection) -> Roadmap:
-    """The sections and topics in roadmap order, each topic's decks and the stand-alone decks
-    (both by deck name)."""
+    """The sections and topics in roadmap order, each topic's decks (by name), and the
+    stand-alone decks as a tree: each deck (slug, and its whole ``A::B`` name as title) followed
+    by the decks under it, each with its own cards only (so totals count every card once)."""
     decks_of_topic: dict[int, list[int]] = defaultdict(list)
-    extra: list[RoadmapTopic] = []
-    for deck_id, name, topic_id in conn.execute(
-        select(Deck.id, Deck.name, Deck.topic_id).order_by(Deck.name)
-    ):
-        if topic_id is None:
-            extra.append(RoadmapTopic(name, name, (), (deck_id,)))
-        else:
+    for deck_id, topic_id in conn.execute(select(Deck.id, Deck.topic_id).order_by(Deck.name)):
+        if topic_id is not None:
             decks_of_topic[topic_id].append(deck_id)
+    extra = [
+        RoadmapTopic(node.slug, node.name, (), (node.id,))
+        for node in DeckTree.read(conn).ordered()
+        if node.topic_id is None
+    ]
     rows = conn.execute(
         select(Section.slug, Section.title, Topic.id, Topic.slug, Topic.title, Topic.subtopics)
         .join(Topic, Topic.section_id == Section.id)
@@ -101,6 +104,26 @@ def load_roadmap(conn: Connection) -> Roadmap:
         for (slug, title), group in groupby(rows, key=lambda r: (r[0], r[1]))
     )
     return Roadmap(sections, tuple(extra))
+
+
+def narrow(conn: Connection, roadmap: Roadmap, chosen: Selection) -> Roadmap:
+    """Keep only the section, topic or deck (with the decks under it) ``chosen``; stand-alone
+    decks go with a section or topic narrowing."""
+    if chosen == Selection():
+        return roadmap
+    if chosen.deck is not None:
+        under = set(DeckTree.read(conn).subtree(chosen.deck.id))
+        return Roadmap((), tuple(d for d in roadmap.extra_decks if set(d.deck_ids) <= under))
+    sections = roadmap.sections
+    if chosen.section is not None:
+        sections = tuple(s for s in sections if s.slug == chosen.section.slug)
+    if chosen.topic is not None:
+        slug = chosen.topic.slug
+        sections = tuple(
+            replace(s, topics=tuple(t for t in s.topics if t.slug == slug)) for s in sections
+        )
+        sections = tuple(s for s in sections if s.topics)
+    return Roadmap(sections, ())
 
 
 @dataclass(frozen=True)
@@ -265,10 +288,15 @@ class RoadmapProgress:
 
 
 def roadmap_progress(
-    conn: Connection, settings: Settings, clock: DayClock, now: datetime
+    conn: Connection,
+    settings: Settings,
+    clock: DayClock,
+    now: datetime,
+    chosen: Selection | None = None,
 ) -> RoadmapProgress:
     """The roadmap's mastery at aware UTC ``now``, with new and due-today counts per deck and
-    today's ratings; read-only."""
+    today's ratings; read-only. ``chosen`` narrows it to a section, topic or deck (see
+    :func:`narrow`); today's ratings stay the whole day's."""
     today = clock.day_of(now)
     cutoff = clock.next_rollover(now)
     visible = or_(Card.buried_until_day.is_(None), Card.buried_until_day <= today)
@@ -280,7 +308,9 @@ def roadmap_progress(
         func.count(case((Card.state == CardState.NEW, 1))).label("new"),
         func.count(case((and_(due, visible), 1))).label("due"),
     ]
-    mastery = count_mastery(conn, settings, load_roadmap(conn), columns)
+    roadmap = narrow(conn, load_roadmap(conn), chosen or Selection())
+    deck_ids = None if chosen in (None, Selection()) else roadmap.deck_ids
+    mastery = count_mastery(conn, settings, roadmap, columns, deck_ids)
     log_rows = conn.execute(
         select(
             func.count(ReviewLog.id),
