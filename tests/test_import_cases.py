@@ -459,3 +459,50 @@ def test_a_third_column_of_sentences_stays_part_of_the_answer(
     path = write(tmp_path, "v.csv", "perro,dog,El perro ladra.\ngato,cat,\n")
     assert run("import", str(path))[0] == 0
     assert imported_tags(db_path) == [("perro", "dog\n\nEl perro ladra.", ()), ("gato", "cat", ())]
+
+
+# Ragged rows and comment lines -----------------------------------------------------------------
+
+
+def test_a_dry_run_warns_of_ragged_rows_and_counts_comment_lines(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "ragged.txt",
+        "#separator:tab\n#html:false\n# my notes\n#source:a book\n"
+        "a\tb\n#a comment row\nc\td\te\nf\ng\th\n",
+    )
+    code, out, err = run("import", str(path), "--dry-run")
+    assert code == 0
+    assert out == (
+        f'{path} -> deck "ragged": 3 added, 0 updated, 0 unchanged, 1 skipped'
+        " (no question or answer (1)); 3 comment lines skipped\nDry run: nothing was written.\n"
+    )
+    assert err == (
+        f"Warning: {path}: rows disagree on their number of fields: most have 2;"
+        " line 7 has 3, line 8 has 1\n"
+    )
+    code, out, _ = run("import", str(path), "--dry-run", "--json")
+    summary = json.loads(out)[0]
+    assert (summary["comment_lines"], summary["warnings"]) == (
+        3,
+        ["rows disagree on their number of fields: most have 2; line 7 has 3, line 8 has 1"],
+    )
+
+
+def test_many_ragged_rows_are_listed_ten_at_most(tmp_path: Path) -> None:
+    rows = [f"q{n},a{n}" if n % 2 else f"q{n},a{n},x" for n in range(1, 40)]
+    path = write(tmp_path, "many.csv", "\n".join(rows) + "\n")
+    _, out, _ = run("import", str(path), "--dry-run", "--json")
+    (warning,) = json.loads(out)[0]["warnings"]
+    assert warning.startswith("rows disagree on their number of fields: most have 2; line 2 has 3")
+    assert warning.endswith("line 20 has 3 and 9 more")
+
+
+def test_rows_that_agree_give_no_warning(tmp_path: Path) -> None:
+    path = write(tmp_path, "fine.csv", "q1,a1\nq2,a2\n")
+    _, out, err = run("import", str(path), "--dry-run", "--json")
+    assert (json.loads(out)[0]["warnings"], json.loads(out)[0]["comment_lines"], err) == (
+        [],
+        0,
+        "",
+    )

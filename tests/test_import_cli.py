@@ -117,6 +117,8 @@ def test_reimport_changes_nothing_and_an_edit_updates_in_place_keeping_history(
             "error": None,
             "problems": [],
             "decks": ["Python"],
+            "comment_lines": 0,
+            "warnings": [],
         }
     ]
     with Session(engine) as db:

@@ -67,12 +67,15 @@ class ImportProgress:
 def summary_line(summary: FileSummary) -> str:
     """``PATH -> deck "NAME": 3 added, 1 updated, 0 unchanged, 2 skipped (why)`` (``decks
     "A", "B"`` for a file spread over several) and what else came along (review-log rows,
-    media files); ``PATH: no cards found, no deck made``
-    (with what was skipped) for a file without cards."""
+    media files, comment and unknown header lines skipped); ``PATH: no cards found, no deck
+    made`` (with what was skipped) for a file without cards."""
+    comments = _count(summary.comment_lines, "comment line") + " skipped"
     if summary.deck is None:
         skipped = f" ({summary.skipped} skipped: {', '.join(summary.skip_reasons)})"
-        return f"{summary.path}: no cards found, no deck made" + (
-            skipped if summary.skipped else ""
+        return (
+            f"{summary.path}: no cards found, no deck made"
+            + (skipped if summary.skipped else "")
+            + (f"; {comments}" if summary.comment_lines else "")
         )
     decks = ", ".join(f'"{name}"' for name in summary.decks or (summary.deck,))
     line = (
@@ -86,6 +89,8 @@ def summary_line(summary: FileSummary) -> str:
         extras.append(_count(summary.reviews, "review-log row"))
     if summary.media:
         extras.append(_count(summary.media, "media file"))
+    if summary.comment_lines:
+        extras.append(comments)
     return line + (f"; {', '.join(extras)}" if extras else "")
 
 
@@ -94,9 +99,9 @@ def _count(number: int, noun: str) -> str:
 
 
 def render_summaries(paths: Sequence[Path], results: Sequence[Result], dry_run: bool) -> None:
-    """One line per file on stdout; on stderr, an ``Error:`` line for a failed file whose one
-    problem names it, else ``PATH: not imported`` and an ``Error:`` line per problem; then a
-    closing line for a dry run."""
+    """One line per file on stdout; on stderr, a ``Warning:`` line per warning of a file read,
+    an ``Error:`` line for a failed file whose one problem names it, else ``PATH: not
+    imported`` and an ``Error:`` line per problem; then a closing line for a dry run."""
     for path, result in zip(paths, results, strict=True):
         if isinstance(result, TrainerError):
             lines = str(result).splitlines()
@@ -106,6 +111,8 @@ def render_summaries(paths: Sequence[Path], results: Sequence[Result], dry_run: 
                 click.echo(f"Error: {line}", err=True)
         else:
             click.echo(summary_line(result))
+            for warning in result.warnings:
+                click.echo(f"Warning: {path}: {warning}", err=True)
     if dry_run:
         click.echo("Dry run: nothing was written.")
 
@@ -118,7 +125,8 @@ def summary_json(paths: Sequence[Path], results: Sequence[Result]) -> list[dict[
     new ones, not those already in the media folder; a dry run counts every file the cards
     use), ``error`` (the message, or null when the file imported) and ``problems`` (each
     problem of a file that could not be read as ``path``, ``line``, ``message`` and
-    ``where``; empty otherwise)."""
+    ``where``; empty otherwise), ``comment_lines`` (comment and unknown header lines skipped)
+    and ``warnings`` (e.g. rows of differing numbers of fields, one line each)."""
     out: list[dict[str, Any]] = []
     for path, result in zip(paths, results, strict=True):
         if isinstance(result, TrainerError):
@@ -135,6 +143,8 @@ def summary_json(paths: Sequence[Path], results: Sequence[Result]) -> list[dict[
                     "error": str(result),
                     "problems": [asdict(problem) for problem in problems],
                     "decks": [],
+                    "comment_lines": 0,
+                    "warnings": [],
                 }
             )
         else:
@@ -152,6 +162,8 @@ def summary_json(paths: Sequence[Path], results: Sequence[Result]) -> list[dict[
                     "error": None,
                     "problems": [],
                     "decks": list(result.decks or (() if result.deck is None else (result.deck,))),
+                    "comment_lines": result.comment_lines,
+                    "warnings": list(result.warnings),
                 }
             )
     return out

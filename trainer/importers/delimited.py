@@ -75,6 +75,10 @@ _OTHER_NAMES = {
 }
 _HEADER = re.compile(r"#([A-Za-z ]+):(.*)")
 #: Header keys whose value is one word; a spreadsheet may have appended delimiters to it.
+_KNOWN_KEYS = {
+    "separator", "html", "tags", "columns", "deck", "notetype", "notetype column",
+    "deck column", "tags column", "guid column", "match scope", "if matches",
+}  # fmt: skip
 _ONE_WORD_KEYS = {
     "separator",
     "html",
@@ -120,6 +124,7 @@ class _Layout:
     notetype: str = ""
     columns: dict[str, int] = field(default_factory=dict)  # notetype, deck, tags, guid
     header_lines: int = 0
+    comments: int = 0  # comment lines and header lines of unknown keys
     names_line: str | None = None  # the #columns: value, split once the delimiter is known
     plans: dict[int, tuple[int | None, int | None, list[int]]] = field(default_factory=dict)
 
@@ -144,6 +149,8 @@ def read_delimited(data: bytes, path: str, delimiter: str | None = None) -> Impo
     if layout.names is not None:
         _columns_from_names(layout)
     rows = list(_chain(first, body_rows))
+    layout.comments += sum(fields[0].startswith("#") for _line, fields in rows)
+    rows = [(line, fields) for line, fields in rows if not fields[0].startswith("#")]
     if layout.names is None and not layout.columns:
         tags_column = _trailing_tags(rows)
         if tags_column is not None:
@@ -173,7 +180,22 @@ def read_delimited(data: bytes, path: str, delimiter: str | None = None) -> Impo
         skip_reasons=skips.phrases(),
         name=deck,
         card_decks=card_decks,
+        comment_lines=layout.comments,
+        warnings=_ragged_rows(rows),
     )
+
+
+def _ragged_rows(rows: list[tuple[int, list[str]]], shown: int = 10) -> tuple[str, ...]:
+    """A warning naming the rows whose number of fields differs from most rows' (the first
+    ``shown`` of them by line), or none when every row has as many fields."""
+    counts = Counter(len(fields) for _line, fields in rows)
+    if len(counts) < 2:
+        return ()
+    usual = counts.most_common(1)[0][0]
+    odd = [(line, len(fields)) for line, fields in rows if len(fields) != usual]
+    listed = ", ".join(f"line {line} has {count}" for line, count in odd[:shown])
+    more = f" and {len(odd) - shown} more" if len(odd) > shown else ""
+    return (f"rows disagree on their number of fields: most have {usual}; {listed}{more}",)
 
 
 def _chain(
@@ -196,7 +218,8 @@ def _read_header(text: str, path: str) -> _Layout:
             break
         layout.header_lines = number
         match = _HEADER.fullmatch(line.rstrip("\r"))
-        if match is None:
+        if match is None or match.group(1).strip().lower() not in _KNOWN_KEYS:
+            layout.comments += 1
             continue
         key, value = match.group(1).strip().lower(), match.group(2).strip()
         if key in _ONE_WORD_KEYS:

@@ -38,6 +38,9 @@ class ImportedDeck:
     its cards use), empty when it has none.
     ``card_decks`` maps the key of a card that the file puts in a deck of its own (a CSV deck
     column) to that deck's path (``A::B``); the other cards go to the deck ``name``.
+    ``comment_lines`` counts lines left out as comments or header lines of unknown keys;
+    ``warnings`` says what in the file may not be what its author meant (rows of differing
+    numbers of fields), one line each.
     """
 
     path: str
@@ -50,6 +53,8 @@ class ImportedDeck:
     histories: tuple[CardHistory, ...] = ()
     fsrs_parameters: tuple[float, ...] = ()
     card_decks: Mapping[str, str] = field(default_factory=dict)
+    comment_lines: int = 0
+    warnings: tuple[str, ...] = ()
 
 
 def front_key(front: str) -> str:

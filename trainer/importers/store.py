@@ -80,6 +80,8 @@ class FileSummary:
     reviews: int
     media: int
     decks: tuple[str, ...] = ()
+    comment_lines: int = 0
+    warnings: tuple[str, ...] = ()
 
 
 def media_folder(db_location: str) -> Path:
@@ -148,6 +150,8 @@ def import_deck(
         reviews=reviews,
         media=len(pending),
         decks=tuple(deck.name for deck in decks) if len(decks) > 1 else (),
+        comment_lines=imported.comment_lines,
+        warnings=imported.warnings,
     )
 
 
@@ -164,7 +168,19 @@ def _groups(imported: ImportedDeck, target: Target) -> dict[str | None, list[Car
 
 def no_cards(imported: ImportedDeck) -> FileSummary:
     """The summary of a file in which no card was found: no deck, what was skipped."""
-    return FileSummary(imported.path, None, 0, 0, 0, imported.skipped, imported.skip_reasons, 0, 0)
+    return FileSummary(
+        imported.path,
+        None,
+        0,
+        0,
+        0,
+        imported.skipped,
+        imported.skip_reasons,
+        0,
+        0,
+        comment_lines=imported.comment_lines,
+        warnings=imported.warnings,
+    )
 
 
 def _deck(db: Session, imported: ImportedDeck, target: Target, name: str | None) -> Deck:
