@@ -268,6 +268,21 @@ def test_a_stricter_threshold_moves_the_first_done_day(
     assert (b.done, b.first_done_day) == (True, _day(-22))
 
 
+def test_a_card_is_mastered_once_its_stability_reaches_the_threshold(
+    collection: sessionmaker[Session], clock: DayClock
+) -> None:
+    """a1 and b1 hold a stability of exactly 30 days: at a threshold of 30 they count."""
+    for threshold, mastered in ((30.0, (1, 1)), (30.001, (0, 0))):
+        report = _report(collection, clock, mastery_stability_days=threshold)
+        assert (report.topic("a").figures.mastered, report.topic("b").figures.mastered) == mastered
+        with reader(engine_of(collection)) as conn:
+            progress = roadmap_progress(
+                conn, Settings(mastery_stability_days=threshold), clock, NOW
+            )
+        topics = (progress.mastery.topic("a"), progress.mastery.topic("b"))
+        assert (topics[0].mastered, topics[1].mastered) == mastered
+
+
 def test_first_all_done_needs_every_topic_done_at_once() -> None:
     one = [(_day(1), True), (_day(3), False), (_day(6), True)]
     two = [(_day(4), True)]
