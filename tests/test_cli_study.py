@@ -83,17 +83,17 @@ def test_lint_exits_1_on_an_error_and_0_on_warnings(tmp_path: Path) -> None:
     ok.write_text('[[card]]\nid = "a"\nfront = "Q"\nback = "A"\n')
     warned.write_text(f'[[card]]\nid = "f"\nfront = "Long"\nback = "{"word " * 130}"\n')
     bad.write_text('[[card]]\nid = "a"\nfront = "Q"\n')
-    assert run("lint", str(ok)) == (0, "1 cards, 0 errors, 0 warnings\n")
+    assert run("lint", str(ok)) == (0, "1 card, 0 errors, 0 warnings\n")
     assert run("lint", str(warned)) == (
         0,
         f"{warned}:1: warning: card 'f': answer is 649 characters (over 600)\n"
-        "1 cards, 0 errors, 1 warning\n",
+        "1 card, 0 errors, 1 warning\n",
     )
     code, output = run("lint", str(bad), str(ok))
     assert code == 1
     assert output.splitlines() == [
         f"{bad}:1: error: basic card needs 'back'",
-        "1 cards, 1 error, 0 warnings",
+        "1 card, 1 error, 0 warnings",
     ]
     assert run("lint", str(bad), "--json")[0] == 1
 

@@ -300,7 +300,7 @@ def lint(paths: tuple[Path, ...], as_json: bool) -> None:
             click.echo(str(finding), err=finding.level == "error")
         warnings = len(findings) - errors
         click.echo(
-            f"{cards} cards, {errors} error{'s' * (errors != 1)},"
+            f"{cards} card{'s' * (cards != 1)}, {errors} error{'s' * (errors != 1)},"
             f" {warnings} warning{'s' * (warnings != 1)}"
         )
     if errors:
