@@ -331,3 +331,20 @@ def test_a_buried_card_is_shown_again_on_the_next_learner_day(
     with later:
         shown = later.next_card(next_day)
         assert shown is not None and shown.card_id == buried.card_id
+
+
+def test_undoing_a_bury_takes_the_new_card_limit_again(
+    small: sessionmaker[Session], clock: DayClock
+) -> None:
+    session = _session(small, clock, new_cards_per_day=2)
+    first = session.next_card(NOW)
+    assert first is not None
+    session.bury(first, NOW)  # gives its place in the limit back ...
+    on_screen = session.next_card(NOW)
+    assert session.undo(current=on_screen)  # ... and takes it again
+    rated = []
+    while (shown := session.next_card(NOW)) is not None and shown.lane == "new":
+        rated.append(shown.card_id)
+        session.rate(shown, Rating.EASY, NOW, 1000)
+    assert _keys(small, rated) == ["a0", "a1"]
+    assert session.queue.held_back()["new"] == 5
