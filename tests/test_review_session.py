@@ -16,7 +16,7 @@ from trainer.scheduling.days import DayClock
 from trainer.store.models import Card, CardState, Deck, Rating, ReviewLog
 from trainer.store.settings import Settings
 from trainer.study.queue import Focus
-from trainer.study.session import ReviewSession
+from trainer.study.session import ReviewSession, ShownCard
 
 
 @pytest.fixture
@@ -56,16 +56,22 @@ def _drain(session: ReviewSession, rating: Rating = Rating.GOOD) -> list[int]:
     return shown_ids
 
 
+def _rate_new_cards(session: ReviewSession) -> list[ShownCard]:
+    """Rate Easy each card shown while new cards come; the cards shown."""
+    rated = []
+    while (shown := session.next_card(NOW)) is not None and shown.lane == "new":
+        rated.append(shown)
+        session.rate(shown, Rating.EASY, NOW, 1000)
+    return rated
+
+
 def test_new_cards_come_in_roadmap_order_up_to_the_daily_limit(
     small: sessionmaker[Session], clock: DayClock
 ) -> None:
     session = _session(small, clock, new_cards_per_day=6)
     assert session.counts() == {"new": 6, "learning": 0, "review": 0}
-    order, paths = [], []
-    while (shown := session.next_card(NOW)) is not None and shown.lane == "new":
-        order.append(shown.card_id)
-        paths.append(shown.path)
-        session.rate(shown, Rating.EASY, NOW, 1000)
+    rated = _rate_new_cards(session)
+    order, paths = [s.card_id for s in rated], [s.path for s in rated]
     assert _keys(small, order) == ["a0", "a1", "a2", "b0", "b1", "c0"]
     assert paths == ["One › A"] * 3 + ["One › B"] * 2 + ["Two › C"]
 
@@ -238,10 +244,7 @@ def test_burying_a_new_card_does_not_use_up_the_new_card_limit(
     assert first is not None
     session.bury(first, NOW)
     assert session.counts()["new"] == 2  # the limit is untouched; the next new card comes up
-    rated = []
-    while (shown := session.next_card(NOW)) is not None and shown.lane == "new":
-        rated.append(shown.card_id)
-        session.rate(shown, Rating.EASY, NOW, 1000)
+    rated = [shown.card_id for shown in _rate_new_cards(session)]
     assert _keys(small, rated) == ["a1", "a2"]
     assert session.queue.held_back() == {"new": 4, "learning": 0, "review": 0}
 
@@ -342,9 +345,6 @@ def test_undoing_a_bury_takes_the_new_card_limit_again(
     session.bury(first, NOW)  # gives its place in the limit back ...
     on_screen = session.next_card(NOW)
     assert session.undo(current=on_screen)  # ... and takes it again
-    rated = []
-    while (shown := session.next_card(NOW)) is not None and shown.lane == "new":
-        rated.append(shown.card_id)
-        session.rate(shown, Rating.EASY, NOW, 1000)
+    rated = [shown.card_id for shown in _rate_new_cards(session)]
     assert _keys(small, rated) == ["a0", "a1"]
     assert session.queue.held_back()["new"] == 5
