@@ -653,3 +653,13 @@ def test_notes_sharing_a_guid_each_give_their_cards(tmp_path: Path) -> None:
     assert keys[0] == "same" and len(set(keys)) == 3
     assert all(key.startswith("same@note") for key in keys[1:])
     assert [c.key for c in read_anki(path, "shared.apkg").cards] == keys  # stable
+
+
+def test_a_collection_file_that_is_no_database_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "collection.anki2"
+    path.write_bytes(b"PK not really")
+    with pytest.raises(DeckError) as caught:
+        read_anki(path, str(path))
+    assert str(caught.value) == (
+        f"{path}: not an Anki collection (neither an SQLite file nor zstd-compressed)"
+    )

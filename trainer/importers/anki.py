@@ -159,6 +159,8 @@ def read_anki(source: Path | bytes, path: str, with_history: bool = False) -> Im
     head = source[:16] if isinstance(source, bytes) else _head(source, path)
     if head.startswith((SQLITE_MAGIC, ZSTD_MAGIC)):
         return _read_raw_collection(source, path, with_history, head.startswith(ZSTD_MAGIC))
+    if Path(path).suffix.lower() in (".anki2", ".anki21", ".anki21b"):
+        raise _error(path, "not an Anki collection (neither an SQLite file nor zstd-compressed)")
     with _open_archive(source, path) as archive:
         members = _checked_members(archive, path)
         with tempfile.TemporaryDirectory(prefix="trainer-import-") as folder:
