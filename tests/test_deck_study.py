@@ -253,3 +253,19 @@ def test_an_unknown_deck_reads_the_same_in_every_command(
         "Error: --deck Data Structures: no such deck ('Data Structures' is a topic:"
         " --topic Data Structures)\n",
     )
+
+
+def test_an_anki_package_keeps_its_subdecks_as_decks() -> None:
+    package = Path(__file__).parent / "fixtures" / "anki" / "presets.apkg"
+    assert run("import", str(package))[0] == 0
+    listed = json.loads(run("decks", "--json")[1])
+    extra = [(d["name"], d["parent"], d["total"]) for d in listed if d["topic"] is None]
+    assert extra == [
+        ("Default", None, 10),
+        ("Presets", None, 30),
+        ("Presets::Five", "presets", 10),
+        ("Presets::Four", "presets", 10),
+        ("Presets::Six", "presets", 10),
+    ]
+    code, output = run("review", "--deck", "Presets", keys="q")
+    assert code == 0 and "New 10" in output  # one allowance for the deck and its subdecks

@@ -466,12 +466,18 @@ class _CollectionReader:
                     CardHistory(spec.key, schedule, entries, created, parameters, retention)
                 )
         unique = unique_cards(cards, skips)
+        common = _common_deck(deck_names)
         return ImportedDeck(
             path=self.path,
             cards=unique,
             skipped=skips.total,
             skip_reasons=skips.phrases(),
-            name=_common_deck(deck_names),
+            name=common,
+            card_decks={  # Anki's subdecks are kept as decks under the common one
+                spec.key: name
+                for spec, name in zip(cards, deck_names, strict=True)
+                if name != common
+            },
             histories=tuple(histories),
             fsrs_parameters=used.most_common(1)[0][0] if used else (),
         )
