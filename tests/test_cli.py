@@ -358,3 +358,68 @@ def test_a_clock_set_back_records_no_rating_before_the_cards_last_review(db_path
         ("2026-03-01T10:00:00+00:00", None),
         ("2026-03-01T10:00:00+00:00", 0),
     ]
+
+
+HINT = (
+    "; run again with --debug to see the details (a fault of trainer: please report it with them)"
+)
+BOOM = (
+    "import sys\n"
+    "import trainer.cli.main as cli_main\n"
+    "def boom():\n"
+    "    raise RuntimeError('boom\\n[SQL: SELECT 1]')\n"
+    "cli_main.wall_clock = boom\n"
+    "cli_main.main()\n"
+)
+
+
+def _boom() -> None:
+    raise RuntimeError("boom\n[SQL: SELECT 1]")
+
+
+def test_an_unexpected_error_is_one_line_saying_how_to_see_more(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("trainer.cli.main.wall_clock", _boom)
+    result = CliRunner().invoke(cli, ["status"])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == f"Error: unexpected RuntimeError: boom{HINT}\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "env"), [(["--debug", "status"], {}), (["status"], {"TRAINER_DEBUG": "1"})]
+)
+def test_debug_lets_the_unexpected_error_through(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], env: dict[str, str]
+) -> None:
+    monkeypatch.setattr("trainer.cli.main.wall_clock", _boom)
+    result = CliRunner().invoke(cli, args, env=env)
+    assert result.exit_code == 1
+    assert isinstance(result.exception, RuntimeError)
+    assert str(result.exception) == "boom\n[SQL: SELECT 1]"
+    assert "unexpected" not in result.stderr
+
+
+def test_the_console_script_shows_one_line_or_with_debug_the_traceback(db_path: Path) -> None:
+    plain = subprocess.run(
+        [sys.executable, "-c", BOOM, "status"], capture_output=True, text=True, timeout=120
+    )
+    assert (plain.returncode, plain.stdout) == (1, "")
+    assert plain.stderr == f"Error: unexpected RuntimeError: boom{HINT}\n"
+    debug = subprocess.run(
+        [sys.executable, "-c", BOOM, "--debug", "status"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (debug.returncode, debug.stdout) == (1, "")
+    assert debug.stderr.startswith("Traceback (most recent call last):\n")
+    assert ", in boom\n" in debug.stderr
+    assert debug.stderr.endswith("RuntimeError: boom\n[SQL: SELECT 1]\n")
+
+
+def test_what_click_raises_on_purpose_is_not_unexpected(db_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["status", "--help"])  # click's Exit, a RuntimeError
+    assert (result.exit_code, result.stderr) == (0, "")
+    result = CliRunner().invoke(cli, ["stats", "--topic"])
+    assert result.exit_code == 2 and "unexpected" not in result.stderr

@@ -36,14 +36,40 @@ class CliError(click.ClickException):
         self.exit_code = error.exit_code  # type: ignore[misc]  # click's default is a class attr
 
 
+class UnexpectedError(click.ClickException):
+    """Any other exception, a fault of the trainer: one line naming it and how to see more."""
+
+    def __init__(self, error: Exception) -> None:
+        # The first line only: a library's message may go on with SQL text or a link.
+        first = next(iter(str(error).strip().splitlines()), "")
+        detail = f"{type(error).__name__}: {first}" if first else type(error).__name__
+        super().__init__(
+            f"unexpected {detail}; run again with --debug to see the details (a fault of"
+            " trainer: please report it with them)"
+        )
+
+
+#: What click raises to end a command on purpose (``Exit`` and ``Abort`` are RuntimeErrors;
+#: click turns ``EOFError`` into ``Abort``); these are never "unexpected".
+_CLICK_FLOW = (click.ClickException, click.exceptions.Exit, click.Abort, EOFError)
+
+
 class TrainerGroup(click.Group):
-    """Translates every :class:`TrainerError` raised by a command into a one-line error."""
+    """Turns every :class:`TrainerError` raised by a command into a one-line error, and any
+    other exception into one line too (:class:`UnexpectedError`) unless ``--debug`` (or
+    ``TRAINER_DEBUG=1``) asks for the exception and its full traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except TrainerError as exc:
             raise CliError(exc) from None
+        except _CLICK_FLOW:
+            raise
+        except Exception as exc:
+            if ctx.params.get("debug"):
+                raise
+            raise UnexpectedError(exc) from None
 
 
 def wall_clock() -> datetime:
@@ -118,9 +144,16 @@ def console() -> Any:
     help="Database file (or SQLAlchemy URL). Default: trainer.store.db in the user data dir; "
     "env TRAINER_DB.",
 )
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar="TRAINER_DEBUG",
+    help="On an unexpected error (a fault of trainer), show it with its full traceback; "
+    "env TRAINER_DEBUG=1.",
+)
 @click.version_option(__version__, prog_name="trainer")
 @click.pass_context
-def cli(ctx: click.Context, db_location: str | None) -> None:
+def cli(ctx: click.Context, db_location: str | None, debug: bool) -> None:
     """Spaced-repetition trainer for the Python/Django backend roadmap.
 
     Start with `trainer review`; `trainer status` shows the roadmap.
@@ -598,12 +631,7 @@ def check(app: App) -> None:
 
 
 def main() -> NoReturn:
-    """Console entry point: run the CLI; no traceback ever reaches the user."""
-    try:
-        cli.main(prog_name="trainer")
-    except SystemExit:
-        raise
-    except Exception as exc:  # the last line of defence: one line, never a traceback
-        click.echo(f"Error: unexpected {type(exc).__name__}: {exc}", err=True)
-        sys.exit(1)
+    """Console entry point: run the CLI and exit with its code. An unexpected error shows as
+    one line (see :class:`TrainerGroup`); its traceback only with ``--debug``."""
+    cli.main(prog_name="trainer")
     sys.exit(0)
