@@ -506,3 +506,63 @@ def test_rows_that_agree_give_no_warning(tmp_path: Path) -> None:
         0,
         "",
     )
+
+
+# Cards no longer in the file, and stable ids in Markdown --------------------------------------
+
+
+def test_a_reimport_says_which_cards_are_gone_and_retires_them_when_asked(
+    tmp_path: Path, db_path: Path
+) -> None:
+    path = write(tmp_path, "words.csv", "hola,hello\ngato,cat\nperro,dog\n")
+    assert run("import", str(path))[0] == 0
+    path.write_text("hola,hello\n")
+    code, out, _ = run("import", str(path))
+    assert (code, out) == (
+        0,
+        f'{path} -> deck "words": 0 added, 0 updated, 1 unchanged, 0 skipped; 2 cards no longer'
+        " in the file (kept; --retire-missing retires them)\n",
+    )
+    assert imported_cards(db_path) == {
+        "words": [("hola", "hello"), ("gato", "cat"), ("perro", "dog")]
+    }
+    code, out, _ = run("import", str(path), "--retire-missing", "--dry-run")
+    assert "2 cards no longer in the file retired" in out
+    assert len(imported_cards(db_path)["words"]) == 3
+    code, out, _ = run("import", str(path), "--retire-missing", "--json")
+    assert (json.loads(out)[0]["retired"], json.loads(out)[0]["missing"]) == (2, 0)
+    assert imported_cards(db_path) == {"words": [("hola", "hello")]}
+    path.write_text("hola,hello\ngato,cat\n")
+    code, out, _ = run("import", str(path))
+    assert "1 updated, 1 unchanged" in out  # a card back in the file is active again
+    assert imported_cards(db_path) == {"words": [("hola", "hello"), ("gato", "cat")]}
+
+
+def test_a_markdown_card_with_its_own_id_keeps_it_through_an_edited_question(
+    tmp_path: Path, db_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "notes.md",
+        "Q: What is 2 + 2? <!-- id: sum -->\nA: 4\n\nhund::dog <!--id:hund-->\n\n"
+        "C: The capital of [France] is [Paris].\n<!-- id: capital -->\n",
+    )
+    assert run("import", str(path))[0] == 0
+    engine = open_database(str(db_path))
+    with Session(engine) as db:
+        before = dict(db.execute(select(Card.key, Card.id)).all())
+    path.write_text(
+        "Q: What is two plus two? <!-- id: sum -->\nA: four\n\n"
+        "der Hund::the dog <!--id:hund-->\n\n"
+        "C: The capital of [France] is [Paris], on the Seine.\n<!-- id: capital -->\n"
+    )
+    code, out, _ = run("import", str(path))
+    assert code == 0 and "0 added, 4 updated, 0 unchanged" in out and "no longer" not in out
+    with Session(engine) as db:
+        after = dict(db.execute(select(Card.key, Card.id)).all())
+        fronts = db.scalars(select(Card.front).where(Card.key.in_(["sum", "hund"]))).all()
+    engine.dispose()
+    assert {key: before[key] for key in ("sum", "hund", "capital#c1", "capital#c2")} == {
+        key: after[key] for key in ("sum", "hund", "capital#c1", "capital#c2")
+    }
+    assert sorted(fronts) == ["What is two plus two?", "der Hund"]

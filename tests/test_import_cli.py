@@ -119,6 +119,8 @@ def test_reimport_changes_nothing_and_an_edit_updates_in_place_keeping_history(
             "decks": ["Python"],
             "comment_lines": 0,
             "warnings": [],
+            "missing": 0,
+            "retired": 0,
         }
     ]
     with Session(engine) as db:

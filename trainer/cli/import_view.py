@@ -67,8 +67,8 @@ class ImportProgress:
 def summary_line(summary: FileSummary) -> str:
     """``PATH -> deck "NAME": 3 added, 1 updated, 0 unchanged, 2 skipped (why)`` (``decks
     "A", "B"`` for a file spread over several) and what else came along (review-log rows,
-    media files, comment and unknown header lines skipped); ``PATH: no cards found, no deck
-    made`` (with what was skipped) for a file without cards."""
+    media files, comment and unknown header lines skipped, cards no longer in the file);
+    ``PATH: no cards found, no deck made`` (with what was skipped) for a file without cards."""
     comments = _count(summary.comment_lines, "comment line") + " skipped"
     if summary.deck is None:
         skipped = f" ({summary.skipped} skipped: {', '.join(summary.skip_reasons)})"
@@ -91,6 +91,13 @@ def summary_line(summary: FileSummary) -> str:
         extras.append(_count(summary.media, "media file"))
     if summary.comment_lines:
         extras.append(comments)
+    if summary.retired:
+        extras.append(_count(summary.retired, "card") + " no longer in the file retired")
+    if summary.missing:
+        extras.append(
+            _count(summary.missing, "card")
+            + " no longer in the file (kept; --retire-missing retires them)"
+        )
     return line + (f"; {', '.join(extras)}" if extras else "")
 
 
@@ -126,7 +133,9 @@ def summary_json(paths: Sequence[Path], results: Sequence[Result]) -> list[dict[
     use), ``error`` (the message, or null when the file imported) and ``problems`` (each
     problem of a file that could not be read as ``path``, ``line``, ``message`` and
     ``where``; empty otherwise), ``comment_lines`` (comment and unknown header lines skipped)
-    and ``warnings`` (e.g. rows of differing numbers of fields, one line each)."""
+    ``warnings`` (e.g. rows of differing numbers of fields, one line each), ``missing``
+    (active cards of the deck no longer in the file, kept) and ``retired`` (those retired by
+    ``--retire-missing``)."""
     out: list[dict[str, Any]] = []
     for path, result in zip(paths, results, strict=True):
         if isinstance(result, TrainerError):
@@ -145,6 +154,8 @@ def summary_json(paths: Sequence[Path], results: Sequence[Result]) -> list[dict[
                     "decks": [],
                     "comment_lines": 0,
                     "warnings": [],
+                    "missing": 0,
+                    "retired": 0,
                 }
             )
         else:
@@ -164,6 +175,8 @@ def summary_json(paths: Sequence[Path], results: Sequence[Result]) -> list[dict[
                     "decks": list(result.decks or (() if result.deck is None else (result.deck,))),
                     "comment_lines": result.comment_lines,
                     "warnings": list(result.warnings),
+                    "missing": result.missing,
+                    "retired": result.retired,
                 }
             )
     return out

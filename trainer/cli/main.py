@@ -370,6 +370,11 @@ def lint(paths: tuple[Path, ...], as_json: bool) -> None:
     is_flag=True,
     help="Read and check everything and say what an import would do; write nothing at all.",
 )
+@click.option(
+    "--retire-missing",
+    is_flag=True,
+    help="Retire the deck's cards that the file no longer holds (they keep their history).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_obj
 def import_(
@@ -380,6 +385,7 @@ def import_(
     deck: str | None,
     with_history: bool,
     dry_run: bool,
+    retire_missing: bool,
     as_json: bool,
 ) -> None:
     """Import decks: native TOML, CSV/TSV (Anki text exports too), Markdown (Q:/A:,
@@ -436,6 +442,7 @@ def import_(
                         clock=clock,
                         now=now,
                         progress=progress.reporter(str(path)),
+                        retire_missing=retire_missing,
                     )
                     if dry_run:
                         db.rollback()

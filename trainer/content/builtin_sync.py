@@ -28,18 +28,21 @@ FINGERPRINT_KEY = "builtin_decks_fingerprint"
 
 @dataclass
 class ImportCounts:
-    """Cards added, updated, unchanged, and retired (gone from the file) by one load."""
+    """Cards added, updated, unchanged, and retired (gone from the file) by one load;
+    ``missing`` counts active cards gone from the file but left active (imports)."""
 
     added: int = 0
     updated: int = 0
     unchanged: int = 0
     retired: int = 0
+    missing: int = 0
 
     def __iadd__(self, other: ImportCounts) -> ImportCounts:
         self.added += other.added
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.retired += other.retired
+        self.missing += other.missing
         return self
 
 
@@ -62,10 +65,10 @@ def upsert_cards(
     """Make ``deck``'s active cards exactly ``cards`` (in that order), keeping every history.
 
     With ``retire_missing`` false (imports), cards of the deck that are not in ``cards`` are
-    left as they are instead of being retired. Cards are written with one ``executemany`` per
-    INSERT and UPDATE (:class:`~trainer.store.prepared.PreparedWrite`), so 100,000 cards take
-    seconds, not minutes; ``Card`` objects of the deck already in the session are expired
-    afterwards.
+    left as they are instead of being retired, and counted as ``missing``. Cards are written
+    with one ``executemany`` per INSERT and UPDATE
+    (:class:`~trainer.store.prepared.PreparedWrite`), so 100,000 cards take seconds, not
+    minutes; ``Card`` objects of the deck already in the session are expired afterwards.
     """
     counts = ImportCounts()
     db.flush()
@@ -88,11 +91,12 @@ def upsert_cards(
         else:
             updates.append((row.id, *fields.values()))
             counts.updated += 1
-    if retire_missing:
-        for row in existing.values():
-            if row.active:
-                updates.append((row.id, *_retired(row).values()))
-                counts.retired += 1
+    for row in existing.values():
+        if row.active and retire_missing:
+            updates.append((row.id, *_retired(row).values()))
+            counts.retired += 1
+        elif row.active:
+            counts.missing += 1
     if inserts:
         _INSERT.run_many(db.connection(), inserts, repeated=_REPEATED)
     if updates:

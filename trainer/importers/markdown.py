@@ -17,6 +17,10 @@ text: a ``[...]``, ``==...==`` or ``{{c1::...}}`` inside it stays exactly as wri
   (a highlight starts and ends next to a character other than a space or ``=``, as Obsidian
   draws one, so ``==6== and ==8==`` are two). The plugin's ``<!--SR:...-->`` scheduling comments are
   dropped.
+- A card may name its own stable id with an HTML comment anywhere in its text,
+  ``<!-- id: NAME -->`` (letters, digits, ``_ . : -``): its key is then ``NAME`` (``NAME#cN``
+  for cloze N) instead of one made from the question, so an edited question keeps the card's
+  history. Renderers such as Obsidian hide the comment.
 
 A ``Q:`` with no ``A:`` before the next card, heading or the end, and a card with an empty
 side, are errors naming their line.
@@ -51,6 +55,8 @@ _ANSWER = re.compile(r"A:(?:\s+|$)(.*)")
 _HEADING = re.compile(r" {0,3}#{1,6}(?:\s|$)")
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _SR_COMMENT = re.compile(r"\s*<!--SR:.*?-->")
+#: A card's own stable id, an HTML comment Obsidian and other renderers hide.
+_ID_COMMENT = re.compile(r"[ \t]*<!--\s*id:\s*([A-Za-z0-9_.:-]{1,100})\s*-->")
 _LIST_MARKER = re.compile(r"\s*(?:[-*+]|\d+[.)])\s+")
 _HIGHLIGHT = re.compile(r"==(?![\s=])([^\n]+?)(?<![\s=])==")
 _OPENER = re.compile(r"\{\{c[\d,]*\d[\d,]*::")
@@ -231,12 +237,14 @@ class _Reader:
     # Building cards ---------------------------------------------------------------------------
 
     def _basic(self, line: int, question: str, answer: str, reverse: bool) -> None:
-        question, answer = _clean(question), _clean(answer)
+        card_id = _card_id(question) or _card_id(answer)
+        question = _clean(_ID_COMMENT.sub("", question))
+        answer = _clean(_ID_COMMENT.sub("", answer))
         if not question or not answer:
             side = "question" if not question else "answer"
             self.problems.append(Problem(self.path, line, f"card with an empty {side}"))
             return
-        key = front_key(question)
+        key = card_id or front_key(question)
         self.cards.append(CardSpec(key, "basic", question, answer, self.tags, line=line))
         if reverse:
             reverse_key = card_key(key, 1)
@@ -245,7 +253,8 @@ class _Reader:
             )
 
     def _cloze(self, line: int, text: str) -> None:
-        text = _clean(text)
+        card_id = _card_id(text)
+        text = _clean(_ID_COMMENT.sub("", text))
         if not _OPENER.search(_masked(text)):
             counter = itertools.count(1)
             text = _outside_code(
@@ -261,11 +270,17 @@ class _Reader:
         if not numbers:
             self.skips.skip("cloze without a deletion")
             return
-        base = front_key(text)
+        base = card_id or front_key(text)
         for number in numbers:
             front, back = render_cloze(nodes, number, MARKDOWN)
             key = cloze_key(base, number)
             self.cards.append(CardSpec(key, "cloze", front, back, self.tags, line=line))
+
+
+def _card_id(text: str) -> str | None:
+    """The id a card gives itself with ``<!-- id: NAME -->``, if any."""
+    match = _ID_COMMENT.search(text)
+    return match.group(1) if match else None
 
 
 def _one_line_card(text: str) -> tuple[str, str, bool] | None:

@@ -17,7 +17,8 @@ Where cards go (:func:`import_deck`):
 
 A file in which no card is found makes no deck.
 
-An import adds and updates cards but never retires one: a card missing from the file stays.
+An import adds and updates cards; a card missing from the file stays (and is counted) unless
+``--retire-missing`` retires it.
 FSRS parameters the file brings (an Anki preset's) are kept as the deck's own; a file without
 them leaves the deck's as they were.
 """
@@ -34,7 +35,7 @@ from pathlib import Path
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from trainer.content.builtin_sync import upsert_cards
+from trainer.content.builtin_sync import ImportCounts, upsert_cards
 from trainer.content.parser import CardSpec
 from trainer.errors import DeckError, Problem, TrainerError, UsageError
 from trainer.importers.anki_history import LogEntry, rebuild
@@ -82,6 +83,8 @@ class FileSummary:
     decks: tuple[str, ...] = ()
     comment_lines: int = 0
     warnings: tuple[str, ...] = ()
+    missing: int = 0
+    retired: int = 0
 
 
 def media_folder(db_location: str) -> Path:
@@ -107,8 +110,12 @@ def import_deck(
     clock: DayClock,
     now: datetime,
     progress: Progress | None = None,
+    retire_missing: bool = False,
 ) -> FileSummary:
     """Store ``imported`` in the deck ``target`` names; no commit.
+
+    Active cards of the deck(s) that the file no longer holds are counted as ``missing``, or
+    with ``retire_missing`` retired (kept with their history, never shown again).
 
     ``media_dir`` None (a dry run) writes no media file. ``scheduler``, ``clock`` and aware UTC
     ``now`` rebuild Anki histories. Raises :class:`UsageError` for an unknown ``--topic`` or a
@@ -124,16 +131,14 @@ def import_deck(
     renames, pending = _place_media(imported.media, media_dir)
     if progress:
         progress("cards", 0, len(imported.cards))
-    added = updated = unchanged = 0
+    counts = ImportCounts()
     for deck, cards in zip(decks, groups.values(), strict=True):
-        counts = upsert_cards(
+        counts += upsert_cards(
             db,
             deck,
             [_renamed(card, renames) for card in cards] if renames else cards,
-            retire_missing=False,
+            retire_missing=retire_missing,
         )
-        added, updated = added + counts.added, updated + counts.updated
-        unchanged += counts.unchanged
     if progress:
         progress("cards", len(imported.cards), len(imported.cards))
     reviews = _store_histories(db, decks, imported, scheduler, clock, now, progress)
@@ -142,9 +147,9 @@ def import_deck(
     return FileSummary(
         path=imported.path,
         deck=decks[0].name,
-        added=added,
-        updated=updated,
-        unchanged=unchanged,
+        added=counts.added,
+        updated=counts.updated,
+        unchanged=counts.unchanged,
         skipped=imported.skipped,
         skip_reasons=imported.skip_reasons,
         reviews=reviews,
@@ -152,6 +157,8 @@ def import_deck(
         decks=tuple(deck.name for deck in decks) if len(decks) > 1 else (),
         comment_lines=imported.comment_lines,
         warnings=imported.warnings,
+        missing=counts.missing,
+        retired=counts.retired,
     )
 
 
