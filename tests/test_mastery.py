@@ -1,6 +1,6 @@
 """One mastery engine: ``trainer status --json`` and ``trainer report --format json`` count the
-same cards, the same mastered cards and the same done topics and sections, whatever the cards'
-states and stabilities."""
+same cards, the same mastered cards and the same done topics and sections (and ``trainer decks``
+the same cards and mastered cards per topic), whatever the cards' states and stabilities."""
 
 from __future__ import annotations
 
@@ -133,6 +133,15 @@ def test_status_and_report_agree_on_every_topic(
         for t in _topics(report["sections"], report["extra_decks"])
     }
     assert shown == reported
+    listed: dict[str, list[int]] = {}  # trainer decks: a topic's decks add up to the topic
+    for deck in _json(db, "decks", "--json"):
+        if deck["topic"] is not None:
+            totals = listed.setdefault(deck["topic"], [0, 0])
+            totals[0] += deck["total"]
+            totals[1] += deck["mastered"]
+    topics = _topics(status["sections"], [])
+    assert listed == {t["slug"]: [t["cards"], t["mastered"]] for t in topics if t["slug"] in listed}
+    assert all(t["cards"] == 0 for t in topics if t["slug"] not in listed)
     assert [(s["slug"], s["done"]) for s in status["sections"]] == [
         (s["slug"], s["done"]) for s in report["sections"]
     ]

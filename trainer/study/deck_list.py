@@ -2,8 +2,8 @@
 
 Roadmap decks (a topic's built-in deck and decks imported into a topic) come first in roadmap
 order, then the extra decks as a tree; an extra deck's figures include the decks under it, as
-Anki's deck list shows them. Figures count active cards, in one grouped query over the card
-table's covering index.
+Anki's deck list shows them. Figures count active cards, in the mastery engine's one grouped
+query (:func:`trainer.study.mastery.tally_decks`) over the card table's covering index.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy import Connection, case, func, select
 
 from trainer.scheduling.days import DayClock
 from trainer.store.deck_tree import DeckTree
 from trainer.store.models import Card, CardState, Deck, Section, Topic
 from trainer.store.settings import Settings
+from trainer.study.mastery import due_today, tally_decks
 
 #: The figures of a deck, in the order ``trainer decks`` shows them.
 FIGURES = ("new", "learning", "review", "due", "total", "mastered")
@@ -48,31 +49,18 @@ def list_decks(
     conn: Connection, settings: Settings, clock: DayClock, now: datetime
 ) -> list[DeckCounts]:
     """Every deck with its figures at aware UTC ``now`` (see the module docstring)."""
-    today = clock.day_of(now)
-    due = and_(
-        or_(
-            and_(Card.state == CardState.REVIEW, Card.due_day <= today),
-            and_(
-                Card.state.in_([CardState.LEARNING, CardState.RELEARNING]),
-                Card.due_at < clock.next_rollover(now),
-            ),
+    columns = [
+        func.count(case((Card.state == CardState.NEW, 1))).label("new"),
+        func.count(case((Card.state.in_([CardState.LEARNING, CardState.RELEARNING]), 1))).label(
+            "learning"
         ),
-        or_(Card.buried_until_day.is_(None), Card.buried_until_day <= today),
-    )
-    rows = conn.execute(
-        select(
-            Card.deck_id,
-            func.count(case((Card.state == CardState.NEW, 1))),
-            func.count(case((Card.state.in_([CardState.LEARNING, CardState.RELEARNING]), 1))),
-            func.count(case((Card.state == CardState.REVIEW, 1))),
-            func.count(case((due, 1))),
-            func.count(Card.id),
-            func.count(case((Card.stability_days >= settings.mastery_stability_days, 1))),
-        )
-        .where(Card.active.is_(True))
-        .group_by(Card.deck_id)
-    )
-    own = {row[0]: Counter(dict(zip(FIGURES, row[1:], strict=True))) for row in rows}
+        func.count(case((Card.state == CardState.REVIEW, 1))).label("review"),
+        func.count(case((due_today(clock, now), 1))).label("due"),
+    ]
+    own = {
+        deck_id: Counter({**tally.extra, "total": tally.cards, "mastered": tally.mastered})
+        for deck_id, tally in tally_decks(conn, settings, columns).items()
+    }
     tree = DeckTree.read(conn)
     topics = {
         deck_id: slug

@@ -223,19 +223,18 @@ class Mastery:
         raise KeyError(slug)
 
 
-def count_mastery(
+def tally_decks(
     conn: Connection,
     settings: Settings,
-    roadmap: Roadmap,
     columns: Sequence[Label[Any]] = (),
     deck_ids: Collection[int] | None = None,
-) -> Mastery:
-    """Count the active cards of ``roadmap`` and how many are mastered, per deck in one grouped
-    query, and decide which topics and sections are done.
+) -> dict[int, DeckTally]:
+    """Each deck's active cards and how many are mastered, by deck id, in one grouped query
+    (decks without active cards are left out).
 
     ``columns`` are further aggregates over the same active cards, each labelled; every deck's
     values land in :attr:`DeckTally.extra` under their labels. ``deck_ids`` limits the query to
-    those decks (None: every deck, for a roadmap that is not narrowed).
+    those decks (None: every deck).
     """
     scoped = [] if deck_ids is None else [Card.deck_id.in_(deck_ids)]
     rows = conn.execute(
@@ -249,10 +248,41 @@ def count_mastery(
         .group_by(Card.deck_id)
     ).all()
     labels = [column.name for column in columns]
-    tallies = {
+    return {
         row[0]: DeckTally(row[0], int(row[1]), int(row[2]), dict(zip(labels, row[3:], strict=True)))
         for row in rows
     }
+
+
+def due_today(clock: DayClock, now: datetime) -> ColumnElement[bool]:
+    """SQL: a card is due on learner day of aware UTC ``now`` and not buried: a review card due
+    that day or earlier, a learning or relearning card whose step ends before the next
+    rollover."""
+    today = clock.day_of(now)
+    return and_(
+        or_(
+            and_(Card.state == CardState.REVIEW, Card.due_day <= today),
+            and_(
+                Card.state.in_([CardState.LEARNING, CardState.RELEARNING]),
+                Card.due_at < clock.next_rollover(now),
+            ),
+        ),
+        or_(Card.buried_until_day.is_(None), Card.buried_until_day <= today),
+    )
+
+
+def count_mastery(
+    conn: Connection,
+    settings: Settings,
+    roadmap: Roadmap,
+    columns: Sequence[Label[Any]] = (),
+    deck_ids: Collection[int] | None = None,
+) -> Mastery:
+    """Count the active cards of ``roadmap`` and how many are mastered, per deck in one grouped
+    query (:func:`tally_decks`, with ``columns`` and ``deck_ids``, None for a roadmap that is
+    not narrowed), and decide which topics and sections are done.
+    """
+    tallies = tally_decks(conn, settings, columns, deck_ids)
 
     def topic_mastery(topic: RoadmapTopic) -> TopicMastery:
         decks = tuple(tallies[d] for d in topic.deck_ids if d in tallies)
@@ -298,15 +328,9 @@ def roadmap_progress(
     today's ratings; read-only. ``chosen`` narrows it to a section, topic or deck (see
     :func:`narrow`); today's ratings stay the whole day's."""
     today = clock.day_of(now)
-    cutoff = clock.next_rollover(now)
-    visible = or_(Card.buried_until_day.is_(None), Card.buried_until_day <= today)
-    due = or_(
-        and_(Card.state == CardState.REVIEW, Card.due_day <= today),
-        and_(Card.state.in_([CardState.LEARNING, CardState.RELEARNING]), Card.due_at < cutoff),
-    )
     columns = [
         func.count(case((Card.state == CardState.NEW, 1))).label("new"),
-        func.count(case((and_(due, visible), 1))).label("due"),
+        func.count(case((due_today(clock, now), 1))).label("due"),
     ]
     roadmap = narrow(conn, load_roadmap(conn), chosen or Selection())
     deck_ids = None if chosen in (None, Selection()) else roadmap.deck_ids
