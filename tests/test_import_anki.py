@@ -663,3 +663,19 @@ def test_a_collection_file_that_is_no_database_says_so(tmp_path: Path) -> None:
     assert str(caught.value) == (
         f"{path}: not an Anki collection (neither an SQLite file nor zstd-compressed)"
     )
+
+
+def test_a_cloze_note_nested_thousands_deep_imports_and_is_never_called_damaged(
+    tmp_path: Path,
+) -> None:
+    """Anki reads openings past its tenth level of nesting as text; so does the import, where a
+    recursive reader would have hit Python's recursion limit."""
+    deck = genanki.Deck(2_059_400_111, "Deep")
+    text = "{{c1::" * 3000 + "x" + "}}" * 3000
+    deck.add_note(genanki.Note(model=genanki.CLOZE_MODEL, fields=[text, ""], guid="deep"))
+    path = tmp_path / "deep.apkg"
+    genanki.Package(deck).write_to_file(str(path))
+    cards = read_anki(path, "deep.apkg").cards
+    assert [(card.key, card.kind, card.note_id) for card in cards] == [
+        ("deep#c1", "cloze", _note_id(path, "deep"))
+    ]
