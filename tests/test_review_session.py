@@ -348,3 +348,38 @@ def test_undoing_a_bury_takes_the_new_card_limit_again(
     rated = [shown.card_id for shown in _rate_new_cards(session)]
     assert _keys(small, rated) == ["a0", "a1"]
     assert session.queue.held_back()["new"] == 5
+
+
+def test_a_relearning_step_ending_after_the_rollover_comes_back_in_the_session(
+    small: sessionmaker[Session], clock: DayClock
+) -> None:
+    """Again at 03:55 on a review card, a 10-minute step ends at 04:05, after the 04:00
+    rollover: the card comes back through the learn-ahead and counts as left today, not as
+    due tomorrow, and a session started at 03:58 finds it too."""
+    at_0355 = clock.day_start(clock.day_of(NOW) + timedelta(days=1)) - timedelta(minutes=5)
+    today = clock.day_of(at_0355)
+    with small.begin() as db:
+        card = db.scalars(select(Card).where(Card.key == "a0")).one()
+        card.state, card.due_day, card.stability_days, card.difficulty = (
+            CardState.REVIEW,
+            today,
+            5.0,
+            5.0,
+        )
+        card.last_review_day, card.last_review_at = today - timedelta(days=5), NOW
+        card_id = card.id
+    engine = engine_of(small)
+    settings = Settings(new_cards_per_day=0, relearning_steps_minutes=(10.0,))
+    with ReviewSession(engine, settings, clock, Focus(), at_0355) as session:
+        shown = session.next_card(at_0355)
+        assert shown is not None and shown.card_id == card_id
+        outcome = session.rate(shown, Rating.AGAIN, at_0355, 1000)
+        assert outcome is not None and outcome.memory.due_at == at_0355 + timedelta(minutes=10)
+        assert session.counts() == {"new": 0, "learning": 1, "review": 0}
+        summary = session.finish(at_0355)
+        assert (summary.left_today, summary.due_tomorrow) == (1, 0)
+    at_0358 = at_0355 + timedelta(minutes=3)
+    with ReviewSession(engine, settings, clock, Focus(), at_0358) as session:
+        assert session.counts() == {"new": 0, "learning": 1, "review": 0}
+        again = session.next_card(at_0358)
+        assert again is not None and (again.card_id, again.lane) == (card_id, "learning")

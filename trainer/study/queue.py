@@ -168,6 +168,14 @@ def last_review_time(conn: Connection) -> datetime | None:
     return conn.scalar(select(ReviewLog.reviewed_at).order_by(ReviewLog.id.desc()).limit(1))
 
 
+def learning_cutoff(clock: DayClock, now: datetime, learn_ahead: timedelta) -> datetime:
+    """The aware UTC instant before which a (re)learning step that ends belongs to the session
+    at ``now``: the next day rollover, or ``now + learn_ahead`` when that reaches past it. As
+    in Anki, a step ending just after the rollover (Again at 03:55, a 10-minute step, rollover
+    04:00) still comes back in the session through the learn-ahead."""
+    return max(clock.next_rollover(now), now + learn_ahead)
+
+
 def visible(today: date, deck_ids: list[int] | None) -> list[ColumnElement[bool]]:
     """Conditions for active cards, not buried on learner ``today``, of the decks in focus."""
     conditions = [
@@ -400,8 +408,10 @@ class ReviewQueue:
         clock: DayClock,
         now: datetime,
         deck_ids: list[int] | None = None,
+        learn_ahead: timedelta = timedelta(0),
     ) -> ReviewQueue:
-        """Today's queue at aware UTC ``now`` for ``deck_ids``, within ``limits``.
+        """Today's queue at aware UTC ``now`` for ``deck_ids``, within ``limits``; learning
+        cards up to :func:`learning_cutoff` for ``learn_ahead``.
 
         ``conn`` answers the build's queries (two counts, the learning cards, the first pages);
         later pages are read through ``conn_factory()``.
@@ -411,7 +421,7 @@ class ReviewQueue:
             select(Card.due_at, Card.id)
             .where(*visible(today, deck_ids))
             .where(Card.state.in_([CardState.LEARNING, CardState.RELEARNING]))
-            .where(Card.due_at < clock.next_rollover(now))
+            .where(Card.due_at < learning_cutoff(clock, now, learn_ahead))
         ).all()
 
         def count(conditions: list[ColumnElement[bool]]) -> int:
@@ -463,6 +473,10 @@ class ReviewQueue:
     def next_learning_due(self) -> datetime | None:
         """When the earliest learning card still waiting falls due, if any."""
         return self._learning[0][0] if self._learning else None
+
+    def learning_ids(self) -> list[int]:
+        """The (re)learning cards still to come in this session."""
+        return [card_id for _, card_id in self._learning]
 
     def push_learning(self, card_id: int, due_at: datetime) -> None:
         """Queue a card whose new (re)learning step ends at ``due_at`` today."""

@@ -37,7 +37,7 @@ from trainer.store.models import Card, CardState, Deck, Rating, ReviewLog, Secti
 from trainer.store.prepared import PreparedWrite
 from trainer.store.settings import Settings
 from trainer.study.mastery import count_mastery, load_roadmap
-from trainer.study.queue import Focus, Lane, Limits, ReviewQueue, visible
+from trainer.study.queue import Focus, Lane, Limits, ReviewQueue, learning_cutoff, visible
 
 
 @dataclass(frozen=True)
@@ -169,7 +169,7 @@ class ReviewSession:
             self._deck_ids = deck_ids = focus.deck_ids(conn)
             limits = Limits.for_session(conn, settings, clock.day_of(now), new_cards, reviews)
             self.queue = ReviewQueue.build(
-                conn, lambda: reader(engine), limits, clock, now, deck_ids
+                conn, lambda: reader(engine), limits, clock, now, deck_ids, self._learn_ahead
             )
             self._paths = {
                 deck_id: f"{section} › {topic}" if topic else deck
@@ -288,7 +288,7 @@ class ReviewSession:
         if (
             after.state in (CardState.LEARNING, CardState.RELEARNING)
             and after.due_at is not None
-            and after.due_at < self.clock.next_rollover(now)
+            and after.due_at < learning_cutoff(self.clock, now, self._learn_ahead)
         ):
             self.queue.push_learning(card_id, after.due_at)
         self.summary.reviewed += 1
@@ -364,7 +364,12 @@ class ReviewSession:
             done_now = self._done_topics(conn)
             falling_due = or_(
                 and_(Card.state == CardState.REVIEW, Card.due_day == tomorrow),
-                and_(Card.state != CardState.REVIEW, Card.due_at >= starts, Card.due_at < ends),
+                and_(
+                    Card.state != CardState.REVIEW,
+                    Card.due_at >= starts,
+                    Card.due_at < ends,
+                    Card.id.not_in(self.queue.learning_ids()),  # left today, in this session
+                ),
             )
             due_tomorrow = conn.scalar(
                 select(func.count())
