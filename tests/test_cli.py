@@ -423,3 +423,23 @@ def test_what_click_raises_on_purpose_is_not_unexpected(db_path: Path) -> None:
     assert (result.exit_code, result.stderr) == (0, "")
     result = CliRunner().invoke(cli, ["stats", "--topic"])
     assert result.exit_code == 2 and "unexpected" not in result.stderr
+
+
+def test_a_time_in_a_message_is_in_the_timezone_setting_not_the_systems() -> None:
+    """The system is on UTC (tests/conftest.py); the learner's zone is Tokyo (UTC+9)."""
+    for key, value in (("timezone", "Asia/Tokyo"), ("learn_ahead_minutes", "0")):
+        assert run("config", key, value)[0] == 0
+    code, output = run("review", "--new-cards", "1", input=" 1q", now="2026-03-01T01:00:00+00:00")
+    assert code == 0, output
+    assert "Nothing left for now; learning cards wait until 10:01." in output.splitlines()
+
+
+def test_config_shows_the_time_zone_in_effect(db_path: Path) -> None:
+    env = {**os.environ, "TRAINER_DB": str(db_path), "TZ": "Pacific/Auckland"}
+    shown = subprocess.run(
+        [*TRAINER, "config", "timezone"], env=env, capture_output=True, text=True, check=True
+    )
+    assert shown.stdout == "timezone = Pacific/Auckland (the system's)\n"
+    listed = subprocess.run([*TRAINER, "config"], env=env, capture_output=True, text=True)
+    assert "timezone = Pacific/Auckland (the system's)    # IANA time zone" in listed.stdout
+    assert run("config", "timezone", "Europe/Berlin") == (0, "timezone = Europe/Berlin\n")

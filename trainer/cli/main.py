@@ -273,6 +273,7 @@ def config(
         format_setting,
         parse_setting,
         store_setting,
+        zone_in_effect,
     )
 
     value = " ".join(words) if words else None
@@ -291,16 +292,22 @@ def config(
         with Session(engine) as db, db.begin():
             settings = store_setting(db, key, None if reset else value)
     values = asdict(settings)
+
+    def shown(name: str) -> str:
+        if name == "timezone" and not settings.timezone:
+            return f"{zone_in_effect(settings)} (the system's)"
+        return format_setting(getattr(settings, name))
+
     if as_json:
         click.echo(json.dumps(values, indent=2))
         return
     if key is not None:
         if key not in values:
             raise UsageError(f"unknown setting '{key}'; known: {', '.join(values)}")
-        click.echo(f"{key} = {format_setting(getattr(settings, key))}")
+        click.echo(f"{key} = {shown(key)}")
         return
     for name in values:
-        click.echo(f"{name} = {format_setting(getattr(settings, name))}    # {DESCRIPTIONS[name]}")
+        click.echo(f"{name} = {shown(name)}    # {DESCRIPTIONS[name]}")
 
 
 @cli.command()

@@ -143,7 +143,7 @@ class ReviewScreen:
     def _nothing_left(self) -> None:
         waiting = self.session.queue.next_learning_due()
         if waiting is not None:
-            local = waiting.astimezone().strftime("%H:%M")
+            local = self.session.clock.local(waiting).strftime("%H:%M")
             self.console.print(f"Nothing left for now; learning cards wait until {local}.")
         elif any(self.session.queue.held_back().values()):
             self.console.print("Nothing left within today's limits.")

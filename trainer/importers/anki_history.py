@@ -212,8 +212,7 @@ def reviews_for_fsrs(entries: tuple[RevlogEntry, ...]) -> tuple[list[RevlogEntry
 def anki_clock(clock: DayClock, now: datetime) -> DayClock:
     """``clock`` with its time zone replaced by the learner's UTC offset at ``now``: learner
     days as Anki counts them (whole 24-hour periods back from the next rollover)."""
-    local = now.astimezone(clock.zone) if clock.zone else now.astimezone()
-    offset = local.utcoffset() or timedelta(0)
+    offset = clock.local(now).utcoffset() or timedelta(0)
     return DayClock(clock.rollover_hour, timezone(offset))
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
-from trainer.store.settings import Settings
+from trainer.store.settings import Settings, zone_in_effect
 
 
 @dataclass(frozen=True)
@@ -30,17 +30,20 @@ class DayClock:
 
     @classmethod
     def from_settings(cls, settings: Settings, not_before: date | None = None) -> DayClock:
-        """The clock for ``settings.day_rollover_hour`` and ``settings.timezone``, never
-        before learner day ``not_before``."""
-        zone = ZoneInfo(settings.timezone) if settings.timezone else None
-        return cls(settings.day_rollover_hour, zone, not_before)
+        """The clock for ``settings.day_rollover_hour`` and the time zone in effect
+        (:func:`~trainer.store.settings.zone_in_effect`), never before learner day
+        ``not_before``."""
+        return cls(settings.day_rollover_hour, ZoneInfo(zone_in_effect(settings)), not_before)
 
     def day_of(self, at: datetime) -> date:
         """The learner day containing the aware instant ``at`` (``not_before`` at the
         earliest)."""
-        local = at.astimezone(self.zone) if self.zone else at.astimezone()
-        day = (local - timedelta(hours=self.rollover_hour)).date()
+        day = (self.local(at) - timedelta(hours=self.rollover_hour)).date()
         return day if self.not_before is None or day >= self.not_before else self.not_before
+
+    def local(self, at: datetime) -> datetime:
+        """The aware instant ``at`` in the clock's time zone (for showing a time of day)."""
+        return at.astimezone(self.zone) if self.zone else at.astimezone()
 
     def day_start(self, day: date) -> datetime:
         """The aware UTC instant at which learner ``day`` begins (its local rollover hour)."""

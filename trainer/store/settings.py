@@ -96,6 +96,17 @@ def _bool(text: str) -> bool:
     raise ValueError("must be true or false")
 
 
+def zone_in_effect(settings: Settings) -> str:
+    """The IANA name of the time zone learner days and shown times use: the ``timezone``
+    setting, or else the system's (as ``tzlocal`` reads it: ``TZ``, then the system's
+    configuration)."""
+    if settings.timezone:
+        return settings.timezone
+    from tzlocal import get_localzone_name  # only when the system's zone is needed
+
+    return get_localzone_name()
+
+
 def _timezone(text: str) -> str:
     if text:
         try:
