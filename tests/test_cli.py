@@ -443,3 +443,25 @@ def test_config_shows_the_time_zone_in_effect(db_path: Path) -> None:
     listed = subprocess.run([*TRAINER, "config"], env=env, capture_output=True, text=True)
     assert "timezone = Pacific/Auckland (the system's)    # IANA time zone" in listed.stdout
     assert run("config", "timezone", "Europe/Berlin") == (0, "timezone = Europe/Berlin\n")
+
+
+def test_lowering_the_maximum_interval_says_what_happens_to_later_due_dates(
+    db_path: Path,
+) -> None:
+    assert run("review", "--new-cards", "2", input=" 4 4q")[0] == 0  # Easy: due in days
+    engine = open_database(str(db_path))
+    with engine.connect() as conn:
+        due_days = list(conn.scalars(select(Card.due_day).where(Card.state == 2).order_by(Card.id)))
+    engine.dispose()
+    assert len(due_days) == 2 and all(d is not None for d in due_days)
+    code, output = run("config", "maximum_interval_days", "1")
+    assert (code, output) == (
+        0,
+        "maximum_interval_days = 1\n2 review cards are due after 2026-11-30, beyond the new"
+        " maximum: they keep their due dates (as in Anki); from their next review on, no"
+        " interval exceeds 1 day.\n",
+    )
+    with open_database(str(db_path)).connect() as conn:
+        query = select(Card.due_day).where(Card.state == 2).order_by(Card.id)
+        assert list(conn.scalars(query)) == due_days  # left where they were
+    assert run("config", "maximum_interval_days", "36500") == (0, "maximum_interval_days = 36500\n")

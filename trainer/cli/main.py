@@ -283,14 +283,17 @@ def config(
         parse_setting(key, value)  # a bad value fails before the database is touched
     from sqlalchemy.orm import Session
 
-    engine, settings, _clock = app.open()
+    engine, settings, clock = app.open()
     if deck is not None:
         with Session(engine) as db, db.begin():
             click.echo(deck_setting(db, deck, key, value, reset))
         return
+    notice: str | None = None
     if key is not None and (value is not None or reset):
         with Session(engine) as db, db.begin():
             settings = store_setting(db, key, None if reset else value)
+        if key == "maximum_interval_days":
+            notice = _what_a_maximum_leaves(engine, settings.maximum_interval_days, clock)
     values = asdict(settings)
 
     def shown(name: str) -> str:
@@ -305,9 +308,33 @@ def config(
         if key not in values:
             raise UsageError(f"unknown setting '{key}'; known: {', '.join(values)}")
         click.echo(f"{key} = {shown(key)}")
+        if notice:
+            click.echo(notice)
         return
     for name in values:
         click.echo(f"{name} = {shown(name)}    # {DESCRIPTIONS[name]}")
+
+
+def _what_a_maximum_leaves(engine: Engine, maximum_days: int, clock: DayClock) -> str | None:
+    """What happens to the review cards due beyond a new maximum interval (None: there are
+    none): as in Anki, they keep their due dates, and only their next intervals are capped."""
+    from datetime import timedelta
+
+    from trainer.reports.wording import count
+    from trainer.store.db import reader
+    from trainer.study.queue import reviews_due_after
+
+    last = clock.day_of(wall_clock()) + timedelta(days=maximum_days)
+    with reader(engine) as conn:
+        beyond = reviews_due_after(conn, last)
+    if not beyond:
+        return None
+    cards = "1 review card is" if beyond == 1 else f"{beyond:,} review cards are"
+    return (
+        f"{cards} due after {last.isoformat()}, beyond the new maximum: they keep their due"
+        " dates (as in Anki); from their next review on, no interval exceeds"
+        f" {count(maximum_days, 'day')}."
+    )
 
 
 @cli.command()

@@ -168,6 +168,12 @@ def last_review_time(conn: Connection) -> datetime | None:
     return conn.scalar(select(ReviewLog.reviewed_at).order_by(ReviewLog.id.desc()).limit(1))
 
 
+def reviews_due_after(conn: Connection, day: date) -> int:
+    """Active review cards due after learner ``day``."""
+    query = select(func.count()).select_from(Card).where(Card.active.is_(True))
+    return int(conn.scalar(query.where(Card.state == CardState.REVIEW, Card.due_day > day)) or 0)
+
+
 def learning_cutoff(clock: DayClock, now: datetime, learn_ahead: timedelta) -> datetime:
     """The aware UTC instant before which a (re)learning step that ends belongs to the session
     at ``now``: the next day rollover, or ``now + learn_ahead`` when that reaches past it. As
