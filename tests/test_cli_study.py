@@ -46,7 +46,9 @@ def test_reviews_option_shows_that_many_review_cards_whatever_the_limit_left() -
 def test_the_summary_counts_what_falls_due_on_the_next_learner_day() -> None:
     before_rollover = "2026-11-30T03:55:00+00:00"  # still learner day 2026-11-29
     assert run("config", "timezone", "UTC") == (0, "timezone = UTC\n")
-    # Good: the 10-minute step ends at 04:05, the next learner day; Again: at 03:56, today
+    assert run("config", "learning_steps_minutes", "1", "30")[0] == 0
+    # Good: the 30-minute step ends at 04:25, the next learner day and past the 20-minute
+    # learn-ahead (a step ending within it comes back in the session); Again: at 03:56, today
     code, output = run("review", input=" 3 1q", now=before_rollover)
     assert code == 0, output
     assert "Reviewed 2 cards" in output and "Falling due tomorrow: 1." in output
@@ -61,7 +63,7 @@ def test_the_timezone_setting_moves_the_learner_day() -> None:
         2,
         "Error: setting timezone='Mars/Base': is not a known IANA time zone\n",
     )
-    assert run("config", "timezone", "--reset") == (0, "timezone = \n")
+    assert run("config", "timezone", "--reset") == (0, "timezone = UTC (the system's)\n")
     assert "Today (2026-11-30)" in run("status", now=six_utc)[1]
 
 
