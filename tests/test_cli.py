@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from trainer.cli.main import cli, default_database
+from trainer.cli.main import cli
 from trainer.content.parser import parse_roadmap
 from trainer.store.db import open_database
 from trainer.store.models import Card, ReviewLog
@@ -301,14 +301,6 @@ def test_a_card_answered_in_another_session_is_not_rated_twice(db_path: Path) ->
         in outputs[1]
     )
     assert "1 rating(s) not recorded: answered in another session." in outputs[1]
-
-
-def test_the_default_database_is_trainer_db_in_the_user_data_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """README, "Where your data lives": ``~/.local/share/trainer/trainer.db`` on Linux."""
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    assert default_database() == str(tmp_path / "data" / "trainer" / "trainer.db")
 
 
 def _log_rows(db_path: Path) -> list[tuple[int, str, int | None]]:
