@@ -25,7 +25,7 @@ review: $(RUN)
 	$(BIN)/trainer review
 
 test: $(DEV)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 	$(BIN)/trainer lint decks
 
 bench: $(DEV)
