@@ -79,7 +79,7 @@ def test_the_layer_check_sees_an_upward_import(tmp_path: Path) -> None:
     source = tmp_path / "x.py"
     source.write_text("def f():\n    from trainer.cli.main import main\n")
     assert imports_of(source) == [(2, "trainer.cli.main")]
-    assert LAYERS[package_of("trainer.cli.main")] > LAYERS[package_of("trainer.db")]
+    assert LAYERS[package_of("trainer.cli.main")] > LAYERS[package_of("trainer.store.db")]
 
 
 def test_the_scheduler_adapter_builds_no_sql() -> None:
