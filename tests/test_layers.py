@@ -15,7 +15,7 @@ PACKAGE_DIR = Path(trainer.__file__).parent
 
 #: Each package's layer: a module may import its own package and packages on lower layers.
 LAYERS = {
-    "trainer": 0,  # the package face (its version) and errors.py
+    "trainer": 0,  # the package face (its version), errors.py and visible.py
     "trainer.errors": 0,
     "trainer.store": 1,
     "trainer.scheduling": 2,

@@ -6,6 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from trainer.study.deck_list import FIGURES, DeckCounts
+from trainer.visible import visible
 
 #: Width of each figure's column.
 COLUMN = 9
@@ -22,8 +23,10 @@ def decks_lines(decks: list[DeckCounts]) -> list[str]:
     by the last part of their name), one aligned line each."""
     roadmap = [deck for deck in decks if deck.topic is not None]
     extra = [deck for deck in decks if deck.topic is None]
-    label = {id(deck): deck.name for deck in roadmap}
-    label |= {id(deck): "  " * deck.depth + deck.name.rsplit("::", 1)[-1] for deck in extra}
+    label = {id(deck): visible(deck.name) for deck in roadmap}
+    label |= {
+        id(deck): "  " * deck.depth + visible(deck.name.rsplit("::", 1)[-1]) for deck in extra
+    }
     width = max((len(text) for text in label.values()), default=4)
     header = "deck".ljust(width) + "".join(name.rjust(COLUMN) for name in FIGURES)
     lines = [header]

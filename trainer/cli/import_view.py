@@ -8,10 +8,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from trainer.cli.output import echo
 from trainer.errors import DeckError, TrainerError
 from trainer.importers.store import FileSummary
 from trainer.importers.store import Progress as ProgressCallback
@@ -26,7 +26,7 @@ class ImportProgress:
     def __init__(self, console: Console, enabled: bool) -> None:
         self._bar = (
             Progress(
-                TextColumn("{task.description}"),
+                TextColumn("{task.description}", markup=False),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
@@ -113,15 +113,15 @@ def render_summaries(paths: Sequence[Path], results: Sequence[Result], dry_run: 
         if isinstance(result, TrainerError):
             lines = str(result).splitlines()
             if len(lines) != 1 or not lines[0].startswith(str(path)):
-                click.echo(f"{path}: not imported", err=True)
+                echo(f"{path}: not imported", err=True)
             for line in lines:
-                click.echo(f"Error: {line}", err=True)
+                echo(f"Error: {line}", err=True)
         else:
-            click.echo(summary_line(result))
+            echo(summary_line(result))
             for warning in result.warnings:
-                click.echo(f"Warning: {path}: {warning}", err=True)
+                echo(f"Warning: {path}: {warning}", err=True)
     if dry_run:
-        click.echo("Dry run: nothing was written.")
+        echo("Dry run: nothing was written.")
 
 
 def summary_json(paths: Sequence[Path], results: Sequence[Result]) -> list[dict[str, Any]]:

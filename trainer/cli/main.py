@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from trainer import __version__
+from trainer.cli.output import console, echo
 from trainer.errors import TrainerError, UsageError
 from trainer.importers.detect import FORMATS as IMPORT_FORMATS
 from trainer.reports import FORMATS as REPORT_FORMATS
+from trainer.visible import visible
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -32,7 +34,7 @@ class CliError(click.ClickException):
     """A :class:`TrainerError` on its way out: ``Error: <message>`` and its exit code."""
 
     def __init__(self, error: TrainerError) -> None:
-        super().__init__(str(error))
+        super().__init__(visible(str(error)))
         self.exit_code = error.exit_code  # type: ignore[misc]  # click's default is a class attr
 
 
@@ -44,7 +46,8 @@ class UnexpectedError(click.ClickException):
         first = next(iter(str(error).strip().splitlines()), "")
         detail = f"{type(error).__name__}: {first}" if first else type(error).__name__
         super().__init__(
-            f"unexpected {detail}; run again with --debug to see the details (a fault of"
+            visible(f"unexpected {detail}")
+            + "; run again with --debug to see the details (a fault of"
             " trainer: please report it with them)"
         )
 
@@ -128,13 +131,6 @@ class App:
         return engine, settings, DayClock.from_settings(settings, not_before=studied)
 
 
-def console() -> Any:
-    """A rich console on stdout; plain text when stdout is not a terminal."""
-    from rich.console import Console
-
-    return Console(highlight=False)
-
-
 @click.group(cls=TrainerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
@@ -209,7 +205,7 @@ def review(
         last = last_review_time(conn)
     if last is not None and now < last:
         when = local_time(now, clock.zone, with_zone=True)
-        click.echo(
+        echo(
             f"The clock reads {when}, before the last rating at {local_time(last, clock.zone)}:"
             " each rating is recorded as given no earlier than its card's last review."
         )
@@ -236,7 +232,7 @@ def status(app: App, as_json: bool, deck: str | None) -> None:
         chosen = select_named(conn, deck=deck)
         progress = roadmap_progress(conn, settings, clock, wall_clock(), chosen)
     if as_json:
-        click.echo(json.dumps(progress_json(progress), indent=2))
+        echo(json.dumps(progress_json(progress), indent=2))
     else:
         render_roadmap(progress, console(), settings.mastery_stability_days)
 
@@ -286,7 +282,7 @@ def config(
     engine, settings, clock = app.open()
     if deck is not None:
         with Session(engine) as db, db.begin():
-            click.echo(deck_setting(db, deck, key, value, reset))
+            echo(deck_setting(db, deck, key, value, reset))
         return
     notice: str | None = None
     if key is not None and (value is not None or reset):
@@ -302,17 +298,17 @@ def config(
         return format_setting(getattr(settings, name))
 
     if as_json:
-        click.echo(json.dumps(values, indent=2))
+        echo(json.dumps(values, indent=2))
         return
     if key is not None:
         if key not in values:
             raise UsageError(f"unknown setting '{key}'; known: {', '.join(values)}")
-        click.echo(f"{key} = {shown(key)}")
+        echo(f"{key} = {shown(key)}")
         if notice:
-            click.echo(notice)
+            echo(notice)
         return
     for name in values:
-        click.echo(f"{name} = {shown(name)}    # {DESCRIPTIONS[name]}")
+        echo(f"{name} = {shown(name)}    # {DESCRIPTIONS[name]}")
 
 
 def _what_a_maximum_leaves(engine: Engine, maximum_days: int, clock: DayClock) -> str | None:
@@ -361,12 +357,12 @@ def lint(paths: tuple[Path, ...], as_json: bool) -> None:
             "errors": errors,
             "findings": [{"level": f.level, **asdict(f.problem)} for f in findings],
         }
-        click.echo(json.dumps(report, indent=2))
+        echo(json.dumps(report, indent=2))
     else:
         for finding in findings:
-            click.echo(str(finding), err=finding.level == "error")
+            echo(str(finding), err=finding.level == "error")
         warnings = len(findings) - errors
-        click.echo(
+        echo(
             f"{cards} card{'s' * (cards != 1)}, {errors} error{'s' * (errors != 1)},"
             f" {warnings} warning{'s' * (warnings != 1)}"
         )
@@ -490,7 +486,7 @@ def import_(
         if opened is not None:
             opened[0].dispose()
     if as_json:
-        click.echo(json.dumps(summary_json(paths, results), indent=2))
+        echo(json.dumps(summary_json(paths, results), indent=2))
     else:
         render_summaries(paths, results, dry_run)
     failures = [r for r in results if isinstance(r, TrainerError)]
@@ -547,7 +543,7 @@ def report(
         data = build_report(conn, settings, clock, wall_clock(), Scope(section, topic, deck))
     text = render(data, fmt)
     if output is None:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False)  # a document (CSV keeps its \r\n): written as rendered
     else:
         write_file(output, text)
 
@@ -592,9 +588,9 @@ def decks(ctx: click.Context, as_json: bool) -> None:
     with reader(engine, snapshot=True) as conn:
         listed = list_decks(conn, settings, clock, wall_clock())
     if as_json:
-        click.echo(json.dumps(decks_json(listed), indent=2))
+        echo(json.dumps(decks_json(listed), indent=2))
     else:
-        click.echo("\n".join(decks_lines(listed)))
+        echo("\n".join(decks_lines(listed)))
 
 
 @decks.command("rename")
@@ -611,7 +607,7 @@ def decks_rename(app: App, old: str, new: str) -> None:
     with Session(engine) as db, db.begin():
         renamed = rename_deck(db, old, new)
     for before, after in renamed:
-        click.echo(f"{before} -> {after}")
+        echo(f"{before} -> {after}")
 
 
 @decks.command("delete")
@@ -640,11 +636,11 @@ def decks_delete(app: App, name: str, yes: bool) -> None:
         f" {contents.reviews} review log{'s' * (contents.reviews != 1)}"
     )
     if not yes and not click.confirm(f"Delete {what}? This cannot be undone", default=False):
-        click.echo("Nothing deleted.")
+        echo("Nothing deleted.")
         return
     with Session(engine) as db, db.begin():
         delete_deck(db, name)
-    click.echo(f"Deleted {what}.")
+    echo(f"Deleted {what}.")
 
 
 @cli.command()
@@ -662,13 +658,13 @@ def check(app: App) -> None:
     with engine.begin() as conn:
         findings = check_database(conn, settings, clock)
     for finding in findings:
-        click.echo(finding.message)
+        echo(finding.message)
     if findings:
         repaired = sum(finding.repaired for finding in findings)
         found = f"{len(findings)} problem{'s' * (len(findings) != 1)} found"
-        click.echo(f"{found}, {repaired} repaired.")
+        echo(f"{found}, {repaired} repaired.")
         sys.exit(1)
-    click.echo("No problems found.")
+    echo("No problems found.")
 
 
 def main() -> NoReturn:

@@ -19,12 +19,15 @@ import click
 from rich.console import Console, Group
 from rich.markdown import Markdown
 from rich.panel import Panel
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
+from trainer.cli.output import echo
 from trainer.scheduling.adapter import Outcome
 from trainer.store.models import Rating
 from trainer.study.session import ReviewSession, ShownCard, Summary
+from trainer.visible import visible
 
 RATING_KEYS = {"1": Rating.AGAIN, "2": Rating.HARD, "3": Rating.GOOD, "4": Rating.EASY}
 QUIT = "q"
@@ -58,7 +61,7 @@ class KeyReader:
                 return click.prompt(prompt, default="", show_default=False, prompt_suffix=" ")
             except click.Abort:
                 raise KeyboardInterrupt from None
-        click.echo(prompt)
+        echo(prompt)
         line = self._stream.readline()
         return None if line == "" else line.rstrip("\r\n")
 
@@ -163,7 +166,7 @@ class ReviewScreen:
         grid = Table.grid(expand=True)
         grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         grid.add_column(justify="right", no_wrap=True)
-        grid.add_row(Text(shown.path, style="bold"), right)
+        grid.add_row(Text(visible(shown.path), style="bold"), right)
         return grid
 
     def _show(self, shown: ShownCard) -> str | None:
@@ -178,7 +181,7 @@ class ReviewScreen:
         if self._notice is not None:
             self.console.print(self._notice)
             self._notice = None
-        self.console.print(Markdown(shown.front, code_theme="monokai"))
+        self.console.print(Markdown(visible(shown.front), code_theme="monokai"))
         typed: Text | None = None
         if shown.kind == "typed":
             given = self.keys.read_line("Your answer:")
@@ -237,9 +240,10 @@ class ReviewScreen:
         parts: list[Text | Markdown] = []
         if typed is not None:
             parts.append(typed)
-        parts.append(Markdown(shown.back, code_theme="monokai"))
+        parts.append(Markdown(visible(shown.back), code_theme="monokai"))
         if shown.docs_url:
-            parts.append(Text(shown.docs_url, style="dim link " + shown.docs_url))
+            url = visible(shown.docs_url)
+            parts.append(Text(url, style=Style(dim=True, link=url)))
         self.console.print(Panel(Group(*parts), border_style="cyan"))
         labels = Text()
         for key, rating in RATING_KEYS.items():
@@ -265,7 +269,7 @@ class ReviewScreen:
         if summary.buried:
             lines.append(f"Buried {summary.buried} until tomorrow.")
         if summary.topics_done:
-            lines.append("Topics done: " + ", ".join(summary.topics_done) + ".")
+            lines.append("Topics done: " + visible(", ".join(summary.topics_done)) + ".")
         if summary.skipped:
             lines.append(
                 f"Skipped {summary.skipped} card{'s' * (summary.skipped != 1)} with a broken"

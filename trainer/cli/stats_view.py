@@ -26,6 +26,7 @@ from trainer.reports.wording import (
     short_day,
     states_line,
 )
+from trainer.visible import visible
 
 #: Block characters from empty to full, for the forecast and retention strips.
 BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -73,7 +74,7 @@ def _progress(title: str, figures: Figures, width: int, note: str, indent: int) 
     """One aligned line: title, bar, mastered/cards and share, and a note (done since, n/m)."""
     return Text.assemble(
         " " * indent,
-        title.ljust(width),
+        visible(title).ljust(width),
         " ",
         progress_bar(figures.share, BAR_WIDTH),
         f" {figures.mastered:>5,}/{figures.cards:<5,}{mastered_percent(figures):>5}  ",
@@ -90,7 +91,7 @@ def _sections(report: Report) -> list[Text]:
     titles = [s.title for s in report.sections] + [d.title for d in report.extra_decks]
     if narrowed:
         titles += [f"  {t.title}" for t in report.topics]
-    width = max((len(title) for title in titles), default=10)
+    width = max((len(visible(title)) for title in titles), default=10)
     lines = [Text("Sections", style="bold cyan")]
     for section in report.sections:
         note = _done_note(section.done, section.first_done_day)
@@ -168,7 +169,7 @@ def _retention(report: Report) -> list[Text]:
 
 def render_stats(report: Report, console: Console) -> None:
     """Print the report in the terminal (one print; rich drops the styles when not a tty)."""
-    scope = f" ({report.scope.label})" if report.scope.label else ""
+    scope = f" ({visible(report.scope.label)})" if report.scope.label else ""
     lines = [
         Text.assemble((f"Mastery{scope}", "bold"), f"  learner day {report.day.isoformat()}"),
         Text(""),

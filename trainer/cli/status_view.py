@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.text import Text
 
 from trainer.study.mastery import RoadmapProgress, TopicMastery
+from trainer.visible import visible
 
 BAR_WIDTH = 20
 
@@ -22,7 +23,7 @@ def _deck_label(deck: TopicMastery) -> str:
     """An extra deck as a line of the tree: the last part of its ``A::B`` name, indented two
     spaces per deck above it."""
     parts = deck.title.split("::")
-    return "  " * (len(parts) - 1) + parts[-1]
+    return "  " * (len(parts) - 1) + visible(parts[-1])
 
 
 def _topic_line(topic: TopicMastery, is_next: bool, title_width: int, label: str = "") -> Text:
@@ -35,7 +36,7 @@ def _topic_line(topic: TopicMastery, is_next: bool, title_width: int, label: str
     return Text.assemble(
         " ",
         mark,
-        ((label or topic.title).ljust(title_width), "bold" if is_next else ""),
+        (visible(label or topic.title).ljust(title_width), "bold" if is_next else ""),
         " ",
         progress_bar(topic.share),
         f" {topic.mastered:>5}/{topic.cards:<5}",
@@ -56,11 +57,13 @@ def render_roadmap(progress: RoadmapProgress, console: Console, mastery_days: fl
     ]
     mastery = progress.mastery
     next_topic = mastery.next_topic
-    titles = [t.title for t in mastery.topics] + [_deck_label(d) for d in mastery.extra_decks]
+    titles = [visible(t.title) for t in mastery.topics] + [
+        _deck_label(d) for d in mastery.extra_decks
+    ]
     width = max(map(len, titles), default=10)
     for number, section in enumerate(mastery.sections, start=1):
         done = sum(t.done for t in section.topics)
-        heading = f"{number}. {section.title}  ({done}/{len(section.topics)} done)"
+        heading = f"{number}. {visible(section.title)}  ({done}/{len(section.topics)} done)"
         lines += [Text(""), Text(heading, style="bold cyan")]
         lines += [_topic_line(t, t.slug == next_topic, width) for t in section.topics]
     if mastery.extra_decks:

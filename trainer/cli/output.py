@@ -1,0 +1,44 @@
+"""Where the commands' output meets the terminal: every character passes :func:`visible`.
+
+``echo`` is ``click.echo`` for lines of plain text; ``console`` is the rich console of the
+screens. Both show control characters, escape sequences and bidirectional overrides from card
+text, deck, topic and file names as visible placeholders, and rich markup in such text is never
+read as markup (a deck named ``[bold]x`` prints as written). The screens also pass names
+through :func:`visible` before laying lines out, so placeholders take their place in the
+column widths; the console's own check catches whatever text reaches it another way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from trainer.visible import visible
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def echo(text: str, err: bool = False, nl: bool = True) -> None:
+    """``text`` on stdout (stderr when ``err``), made :func:`visible`."""
+    click.echo(visible(text), err=err, nl=nl)
+
+
+def console() -> Console:
+    """A rich console on stdout (plain text when stdout is not a terminal) that reads no
+    markup and draws no control character, escape sequence or bidirectional override from
+    the text it prints; its own styles and cursor moves are untouched."""
+    from rich.console import Console
+    from rich.segment import Segment
+
+    class VisibleConsole(Console):
+        def render(self, renderable: Any, options: Any = None) -> Iterable[Segment]:
+            for segment in super().render(renderable, options):
+                if segment.control:
+                    yield segment
+                else:
+                    yield Segment(visible(segment.text), segment.style)
+
+    return VisibleConsole(highlight=False, markup=False)
