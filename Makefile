@@ -8,16 +8,19 @@ DEV    := $(VENV)/.installed-dev
 .PHONY: review test bench lint clean
 
 $(BIN)/python:
+	@echo "Making a virtual environment in $(VENV)..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # `make review` installs only what trainer needs to run; the test and lint tools come with
 # the first `make test` (which satisfies `make review` too).
 $(RUN): pyproject.toml | $(BIN)/python
+	@echo "Installing trainer and what it needs into $(VENV) (a minute the first time)..."
 	$(BIN)/python -m pip install --quiet -e .
 	touch $(RUN)
 
 $(DEV): pyproject.toml | $(BIN)/python
+	@echo "Installing trainer with its test and lint tools into $(VENV)..."
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(RUN) $(DEV)
 

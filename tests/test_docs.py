@@ -171,3 +171,25 @@ def test_the_readme_examples_run_and_print_what_it_says(tmp_path: Path) -> None:
     topic = status["sections"][0]["topics"][0]
     shipped = sum(len(d.cards) for d in read_builtin(DECKS_DIR)[1] if d.topic == topic["slug"])
     assert (topic["slug"], topic["cards"]) == ("data-structures", shipped + 2)
+
+
+def test_the_readme_says_how_to_run_trainer_after_make_review() -> None:
+    recipe = subprocess.run(
+        ["make", "-n", "-B", ".venv/.installed-run"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.splitlines()
+    installs = [n for n, line in enumerate(recipe) if "pip install --quiet -e ." in line]
+    assert installs and recipe[installs[0] - 1].startswith('echo "Installing trainer')
+    assert "`.venv/bin/trainer review`" in README and "pipx install ." in README
+
+
+def test_the_readme_completion_lines_give_a_completion_script() -> None:
+    shells = re.findall(r"_TRAINER_COMPLETE=(\w+)_source trainer", README)
+    assert shells == ["bash", "zsh", "fish"]
+    for shell in shells:
+        script = subprocess.run(
+            [sys.executable, "-m", "trainer"],
+            env={**os.environ, "_TRAINER_COMPLETE": f"{shell}_source"},
+            capture_output=True,
+            text=True,
+        ).stdout
+        assert "_TRAINER_COMPLETE" in script and f"{shell}_complete" in script, shell
