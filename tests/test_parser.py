@@ -122,6 +122,7 @@ def test_every_kind_of_card() -> None:
     assert typed.back == "**201**"
     assert choice.front == "Which is mutable?\n\n- a) tuple\n- b) list"
     assert choice.back == "**b) list**\n\nLists can change in place."
+    assert choice.accepted == ("b",)
 
 
 def test_all_problems_of_a_file_with_their_lines() -> None:

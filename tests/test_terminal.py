@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
+import pytest
 from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,14 +30,14 @@ TYPED = parse_deck(
 
 
 def _screen(
-    factory: sessionmaker[Session], clock: DayClock, keys: str
+    factory: sessionmaker[Session], clock: DayClock, keys: str, cards: list[CardSpec] | None = None
 ) -> tuple[ReviewScreen, io.StringIO]:
     with factory.begin() as db:
         topics = upsert_roadmap(db, (SectionSpec("s", "S", (TopicSpec("t", "T", (), 1),)),))
         deck = Deck(name="T", slug="t", source="builtin", topic_id=topics["t"].id)
         db.add(deck)
         db.flush()
-        upsert_cards(db, deck, [*TYPED, CardSpec("plain", "basic", "Q?", "A.")])
+        upsert_cards(db, deck, cards or [*TYPED, CardSpec("plain", "basic", "Q?", "A.")])
     session = ReviewSession(engine_of(factory), Settings(), clock, Focus(), NOW)
     out = io.StringIO()
     screen = ReviewScreen(
@@ -89,3 +90,49 @@ def test_interval_labels() -> None:
     assert format_interval(outcome(3, timedelta(days=3)), NOW) == "3d"
     assert format_interval(outcome(45, timedelta(days=45)), NOW) == "1.5mo"
     assert format_interval(outcome(730, timedelta(days=730)), NOW) == "2y"
+
+
+CHOICE = parse_deck(
+    '[[card]]\nid = "mutable"\nkind = "choice"\nfront = "Which is mutable?"\n'
+    'choices = ["tuple", "list", "str"]\nanswer = "list"\n',
+    "c.toml",
+).cards
+
+
+def _ratings(factory: sessionmaker[Session]) -> list[int]:
+    with factory() as db:
+        return [r.rating for r in db.scalars(select(ReviewLog).order_by(ReviewLog.id))]
+
+
+@pytest.mark.parametrize(
+    ("keys", "shown", "rating"),
+    [
+        ("B q", ("[a-f] choose", "✓ b", "[space] Good"), 3),
+        ("c q", ("✗ you chose: c", "expected: b", "[space] Again"), 1),
+    ],
+)
+def test_a_choice_card_takes_the_letter_marks_it_and_space_takes_the_suggested_rating(
+    factory: sessionmaker[Session], clock: DayClock, keys: str, shown: tuple[str, ...], rating: int
+) -> None:
+    screen, out = _screen(factory, clock, keys, list(CHOICE))
+    screen.run()
+    text = out.getvalue()
+    assert [part for part in shown if part not in text] == []
+    assert _ratings(factory) == [rating]
+
+
+def test_a_choice_card_can_still_be_rated_by_its_keys(
+    factory: sessionmaker[Session], clock: DayClock
+) -> None:
+    screen, _out = _screen(factory, clock, "a4q", list(CHOICE))
+    screen.run()
+    assert _ratings(factory) == [4]
+
+
+def test_a_typed_answer_suggests_its_rating(
+    factory: sessionmaker[Session], clock: DayClock
+) -> None:
+    screen, out = _screen(factory, clock, "201\n q")
+    screen.run()
+    assert "[space] Good" in out.getvalue()
+    assert _ratings(factory) == [3]

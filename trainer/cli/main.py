@@ -189,7 +189,9 @@ def review(
     """Review today's cards.
 
     Space or Enter shows the answer; 1 Again, 2 Hard, 3 Good, 4 Easy; u undoes; s buries the
-    card until tomorrow; q or Ctrl-C quits. Without a terminal, keys are read from stdin, e.g.
+    card until tomorrow; q or Ctrl-C quits. On a choice card a-f picks your option; after a
+    typed answer or a choice, Space takes the suggested rating. Without a terminal, keys are
+    read from stdin, e.g.
     printf ' 3 3 1q' | trainer review
     """
     from trainer.cli.review_screen import KeyReader, ReviewScreen

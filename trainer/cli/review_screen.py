@@ -1,7 +1,9 @@
 """The review session in a terminal: keys in, rendered cards out.
 
 Keys: Space or Enter shows the answer; 1-4 rate Again/Hard/Good/Easy; ``u`` undoes the last
-rating or bury; ``s`` buries the card until tomorrow; ``q``, Ctrl-C or end of input quits. On a
+rating or bury; ``s`` buries the card until tomorrow; ``q``, Ctrl-C or end of input quits.
+On a choice card ``a``-``f`` picks an option; after a typed answer or a choice, which are
+marked right or wrong, Space or Enter takes the suggested rating (Good or Again). On a
 terminal each key is one keypress; otherwise keys are read as characters from stdin as they
 arrive, newlines ignored (a typed card's answer is read up to the end of its line).
 """
@@ -31,6 +33,8 @@ from trainer.visible import visible
 
 RATING_KEYS = {"1": Rating.AGAIN, "2": Rating.HARD, "3": Rating.GOOD, "4": Rating.EASY}
 QUIT = "q"
+#: The letters of a choice card's options, in the order the deck lists them.
+CHOICE_KEYS = tuple("abcdef")
 
 
 class KeyReader:
@@ -183,22 +187,32 @@ class ReviewScreen:
             self._notice = None
         self.console.print(Markdown(visible(shown.front), code_theme="monokai"))
         typed: Text | None = None
+        suggested: Rating | None = None
+        choosing = shown.kind == "choice" and bool(shown.accepted)
         if shown.kind == "typed":
             given = self.keys.read_line("Your answer:")
             if given is None:
                 return QUIT
-            typed = self._judge(given, shown.accepted)
+            typed, suggested = self._judge(given, shown.accepted)
         else:
-            self.console.print(Text("[space] show answer   [s] bury   [u] undo   [q] quit", "dim"))
+            keys = "[a-f] choose   " if choosing else ""
+            self.console.print(
+                Text(f"{keys}[space] show answer   [s] bury   [u] undo   [q] quit", "dim")
+            )
             while True:
                 key = self.keys.read_key()
+                if choosing and key.lower() in CHOICE_KEYS:
+                    typed, suggested = self._judge(key.lower(), shown.accepted, "chose")
+                    break
                 if key in (" ", "\r", "\n"):
                     break
                 if (command := self._command(key, shown)) is not None:
                     return command or None
-        self._show_answer(shown, typed)
+        self._show_answer(shown, typed, suggested)
         while True:
             key = self.keys.read_key()
+            if suggested is not None and key in (" ", "\r", "\n"):
+                key = next(k for k, rating in RATING_KEYS.items() if rating == suggested)
             if key in RATING_KEYS:
                 duration_ms = int((time.monotonic() - started) * 1000)
                 if self.session.rate(shown, RATING_KEYS[key], self.clock(), duration_ms) is None:
@@ -225,18 +239,21 @@ class ReviewScreen:
             return ""
         return None
 
-    def _judge(self, given: str, accepted: tuple[str, ...]) -> Text:
-        """``✓ answer``, or ``✗`` with what was typed and what was expected, the differing
-        characters marked (readable without colour too)."""
+    def _judge(
+        self, given: str, accepted: tuple[str, ...], verb: str = "typed"
+    ) -> tuple[Text, Rating]:
+        """``✓ answer``, or ``✗`` with what was typed (or chosen) and what was expected, the
+        differing characters marked (readable without colour too); and the rating it suggests:
+        Good when right, Again when wrong (the ratings FSRS counts as recalled and forgotten)."""
         if answer_matches(given, accepted):
-            return Text.assemble(("✓ ", "green bold"), (given.strip(), "green"))
-        text = Text.assemble(("✗ ", "red bold"), "you typed: ")
+            return Text.assemble(("✓ ", "green bold"), (given.strip(), "green")), Rating.GOOD
+        text = Text.assemble(("✗ ", "red bold"), f"you {verb}: ")
         text.append_text(_diff(given.strip(), accepted[0]))
         text.append("\n  expected: ")
         text.append(accepted[0], style="bold")
-        return text
+        return text, Rating.AGAIN
 
-    def _show_answer(self, shown: ShownCard, typed: Text | None) -> None:
+    def _show_answer(self, shown: ShownCard, typed: Text | None, suggested: Rating | None) -> None:
         parts: list[Text | Markdown] = []
         if typed is not None:
             parts.append(typed)
@@ -250,6 +267,8 @@ class ReviewScreen:
             interval = format_interval(shown.previews[rating], shown.shown_at)
             labels.append(f" {key} ", style="reverse")
             labels.append(f" {rating.name.title()} {interval}  ")
+        if suggested is not None:
+            labels.append(f"[space] {suggested.name.title()}", style="bold")
         self.console.print(labels)
 
     def _undo(self, shown: ShownCard) -> bool:

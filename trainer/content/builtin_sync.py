@@ -161,9 +161,14 @@ def builtin_files(decks_dir: Path) -> list[Path]:
     return [decks_dir / "roadmap.md", *sorted(decks_dir.glob("*/*.toml"))]
 
 
+#: Raised when the parser builds cards from the same files differently (2: a choice card
+#: stores its right letter), so stored built-in cards are rebuilt once.
+CARD_BUILD = 2
+
+
 def fingerprint(files: Iterable[Path], root: Path) -> str:
-    """SHA-256 over the files' paths (relative to ``root``) and bytes."""
-    digest = hashlib.sha256()
+    """SHA-256 over :data:`CARD_BUILD` and the files' paths (relative to ``root``) and bytes."""
+    digest = hashlib.sha256(f"cards v{CARD_BUILD}\0".encode())
     for path in files:
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()

@@ -65,7 +65,8 @@ class CardSpec:
     """One reviewable card as read from a deck file.
 
     ``front`` and ``back`` are the Markdown the review shows. ``accepted`` holds the answers a
-    typed card takes (canonical first), empty for other kinds. ``code``/``output`` keep an output
+    typed card takes (canonical first), a choice card's right letter (``("b",)``), empty for
+    other kinds. ``code``/``output`` keep an output
     card's program and its expected standard output so tests can run them.
 
     Where the card came from: ``line`` is the 1-based file line it starts on (a deck file's
@@ -309,7 +310,8 @@ def _parse_card(
         letters = "abcdef"
         listing = "\n".join(f"- {letters[i]}) {c}" for i, c in enumerate(choices))
         front = f"{raw['front'].strip()}\n\n{listing}"
-        back = _join(f"**{letters[choices.index(answer)]}) {answer}**", extra)
+        accepted = (letters[choices.index(answer)],)
+        back = _join(f"**{accepted[0]}) {answer}**", extra)
     return CardSpec(
         key=str(card_id),
         kind=kind,
