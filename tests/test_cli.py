@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -451,9 +452,28 @@ def test_lowering_the_maximum_interval_says_what_happens_to_later_due_dates(
         0,
         "maximum_interval_days = 1\n2 review cards are due after 2026-11-30, beyond the new"
         " maximum: they keep their due dates (as in Anki); from their next review on, no"
-        " interval exceeds 1 day.\n",
+        " interval exceeds 1 day. To move them in: trainer config maximum_interval_days 1"
+        " --bring-in\n",
+    )
+    query = select(Card.due_day, Card.last_review_day).where(Card.state == 2).order_by(Card.id)
+    with open_database(str(db_path)).connect() as conn:
+        assert [due for due, _last in conn.execute(query)] == due_days  # left where they were
+    code, output = run("config", "maximum_interval_days", "--bring-in")
+    assert (code, output) == (
+        0,
+        "maximum_interval_days = 1\n2 review cards brought in to at most 1 day after their"
+        " last review.\n",
     )
     with open_database(str(db_path)).connect() as conn:
-        query = select(Card.due_day).where(Card.state == 2).order_by(Card.id)
-        assert list(conn.scalars(query)) == due_days  # left where they were
+        moved = conn.execute(query).all()
+    assert [due for due, _last in moved] == [date(2026, 11, 30), date(2026, 11, 30)]
+    assert all(last is not None and due == last + timedelta(days=1) for due, last in moved)
+    assert run("config", "maximum_interval_days", "--bring-in")[1] == (
+        "maximum_interval_days = 1\n0 review cards brought in to at most 1 day after their"
+        " last review.\n"
+    )
+    assert run("config", "fuzz", "off", "--bring-in") == (
+        2,
+        "Error: --bring-in goes with maximum_interval_days\n",
+    )
     assert run("config", "maximum_interval_days", "36500") == (0, "maximum_interval_days = 36500\n")

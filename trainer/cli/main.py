@@ -249,6 +249,12 @@ def status(app: App, as_json: bool, deck: str | None) -> None:
     metavar="NAME",
     help="The setting of this extra deck: new_cards_per_day (default: deck_new_cards_per_day).",
 )
+@click.option(
+    "--bring-in",
+    is_flag=True,
+    help="With maximum_interval_days: move review cards due beyond it to at most that many days"
+    " after their last review.",
+)
 @click.pass_obj
 def config(
     app: App,
@@ -257,6 +263,7 @@ def config(
     reset: bool,
     as_json: bool,
     deck: str | None,
+    bring_in: bool,
 ) -> None:
     """Show or change settings: `trainer config`, `trainer config KEY VALUE`.
 
@@ -277,6 +284,8 @@ def config(
     value = " ".join(words) if words else None
     if value is not None and (key is None or reset):
         raise UsageError("give either KEY VALUE or KEY --reset")
+    if bring_in and (key != "maximum_interval_days" or deck is not None):
+        raise UsageError("--bring-in goes with maximum_interval_days")
     if key is not None and value is not None and deck is None:
         parse_setting(key, value)  # a bad value fails before the database is touched
     from sqlalchemy.orm import Session
@@ -291,7 +300,9 @@ def config(
         with Session(engine) as db, db.begin():
             settings = store_setting(db, key, None if reset else value)
         if key == "maximum_interval_days":
-            notice = _what_a_maximum_leaves(engine, settings.maximum_interval_days, clock)
+            notice = _what_a_maximum_leaves(engine, settings.maximum_interval_days, clock, bring_in)
+    elif bring_in:
+        notice = _what_a_maximum_leaves(engine, settings.maximum_interval_days, clock, bring_in)
     values = asdict(settings)
 
     def shown(name: str) -> str:
@@ -313,16 +324,27 @@ def config(
         echo(f"{name} = {shown(name)}    # {DESCRIPTIONS[name]}")
 
 
-def _what_a_maximum_leaves(engine: Engine, maximum_days: int, clock: DayClock) -> str | None:
+def _what_a_maximum_leaves(
+    engine: Engine, maximum_days: int, clock: DayClock, bring_in: bool
+) -> str | None:
     """What happens to the review cards due beyond a new maximum interval (None: there are
-    none): as in Anki, they keep their due dates, and only their next intervals are capped."""
+    none): as in Anki, they keep their due dates and only their next intervals are capped,
+    unless ``bring_in`` moves them (:func:`trainer.study.queue.bring_in_reviews`)."""
     from datetime import timedelta
 
     from trainer.reports.wording import count
     from trainer.store.db import reader
-    from trainer.study.queue import reviews_due_after
+    from trainer.study.queue import bring_in_reviews, reviews_due_after
 
-    last = clock.day_of(wall_clock()) + timedelta(days=maximum_days)
+    today = clock.day_of(wall_clock())
+    last = today + timedelta(days=maximum_days)
+    if bring_in:
+        with engine.begin() as conn:
+            moved = bring_in_reviews(conn, maximum_days, today)
+        return (
+            f"{count(moved, 'review card')} brought in to at most {count(maximum_days, 'day')}"
+            " after their last review."
+        )
     with reader(engine) as conn:
         beyond = reviews_due_after(conn, last)
     if not beyond:
@@ -331,7 +353,8 @@ def _what_a_maximum_leaves(engine: Engine, maximum_days: int, clock: DayClock) -
     return (
         f"{cards} due after {last.isoformat()}, beyond the new maximum: they keep their due"
         " dates (as in Anki); from their next review on, no interval exceeds"
-        f" {count(maximum_days, 'day')}."
+        f" {count(maximum_days, 'day')}. To move them in: trainer config maximum_interval_days"
+        f" {maximum_days} --bring-in"
     )
 
 

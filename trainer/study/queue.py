@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import Connection, func, or_, select, tuple_
+from sqlalchemy import Connection, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.sql import ColumnElement
 
 from trainer.scheduling.days import DayClock
@@ -172,6 +172,31 @@ def reviews_due_after(conn: Connection, day: date) -> int:
     """Active review cards due after learner ``day``."""
     query = select(func.count()).select_from(Card).where(Card.active.is_(True))
     return int(conn.scalar(query.where(Card.state == CardState.REVIEW, Card.due_day > day)) or 0)
+
+
+def bring_in_reviews(conn: Connection, maximum_days: int, today: date) -> int:
+    """Move active review cards due more than ``maximum_days`` learner days after ``today`` to
+    at most ``maximum_days`` after their last review, and not before ``today``; returns how many
+    moved. Memory state and review log stay as they are (Anki's "reschedule cards on change" for
+    a lowered maximum interval does the same with the capped interval). The caller commits.
+    """
+    beyond = conn.execute(
+        select(Card.id, Card.last_review_day).where(
+            Card.active.is_(True),
+            Card.state == CardState.REVIEW,
+            Card.due_day > today + timedelta(days=maximum_days),
+        )
+    ).all()
+    moves = [
+        {"card_id": card_id, "due": max(today, (last or today) + timedelta(days=maximum_days))}
+        for card_id, last in beyond
+    ]
+    if moves:
+        conn.execute(
+            update(Card).where(Card.id == bindparam("card_id")).values(due_day=bindparam("due")),
+            moves,
+        )
+    return len(moves)
 
 
 def learning_cutoff(clock: DayClock, now: datetime, learn_ahead: timedelta) -> datetime:
