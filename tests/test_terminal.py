@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import io
+import os
+import pty
+import select as fds
+import subprocess
+import sys
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -11,7 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from conftest import NOW, engine_of
-from trainer.cli.review_screen import KeyReader, ReviewScreen, answer_matches, format_interval
+from trainer.cli.review_screen import (
+    KeyReader,
+    ReviewScreen,
+    _diff,
+    answer_matches,
+    format_interval,
+)
 from trainer.content.builtin_sync import upsert_cards, upsert_roadmap
 from trainer.content.parser import CardSpec, SectionSpec, TopicSpec, parse_deck
 from trainer.scheduling.adapter import Outcome
@@ -64,7 +77,32 @@ def test_a_wrong_typed_answer_shows_the_difference(
     screen, out = _screen(factory, clock, "202\n1q")
     screen.run()
     text = out.getvalue()
-    assert "✗ you typed: 202" in text and "expected: 201" in text and "Again" in text
+    lines = [line.removeprefix("│ ").rstrip(" │") for line in text.splitlines()]
+    assert "✗ you typed: 202" in lines
+    assert lines[lines.index("✗ you typed: 202") + 1 :][:2] == [
+        "  expected:  201",
+        "               ^",
+    ]
+    assert "Again" in text
+
+
+def test_a_wrong_answer_is_aligned_character_by_character() -> None:
+    lines = [line.plain for line in _diff("HTTP/1.O", "HTTP/1.0 OK")]
+    assert lines == ["you typed: HTTP/1.··O·", "expected:  HTTP/1.0 OK", "                  ^^ ^"]
+    lines = [line.plain for line in _diff("get", "GET")]
+    assert lines == ["you typed: get", "expected:  GET", "           ^^^"]
+
+
+@pytest.mark.parametrize(
+    ("keys", "reviewed", "buried"), [("/s\n 3q", 1, 1), ("/u\n201\n3q", 1, 0), ("/q\n", 0, 0)]
+)
+def test_a_typed_card_still_buries_undoes_and_quits(
+    factory: sessionmaker[Session], clock: DayClock, keys: str, reviewed: int, buried: int
+) -> None:
+    screen, out = _screen(factory, clock, keys)
+    summary = screen.run()
+    assert "a line of just /s buries, /u undoes, /q quits" in out.getvalue()
+    assert (summary.reviewed, summary.buried) == (reviewed, buried)
 
 
 def test_end_of_input_quits_with_a_summary(factory: sessionmaker[Session], clock: DayClock) -> None:
@@ -136,3 +174,30 @@ def test_a_typed_answer_suggests_its_rating(
     screen.run()
     assert "[space] Good" in out.getvalue()
     assert _ratings(factory) == [3]
+
+
+def test_a_typed_answer_is_edited_with_arrow_keys_on_a_terminal(tmp_path: Path) -> None:
+    """In a pseudo-terminal, ``21``, Left, ``0``, End, Enter is the answer ``201``."""
+    deck = tmp_path / "typed.toml"
+    deck.write_text('[[card]]\nid = "c"\nkind = "typed"\nfront = "Created?"\nanswer = "201"\n')
+    env = {**os.environ, "TRAINER_DB": str(tmp_path / "x.db"), "TRAINER_NOW": NOW.isoformat()}
+    command = [sys.executable, "-m", "trainer"]
+    subprocess.run([*command, "import", str(deck)], env=env, check=True, capture_output=True)
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [*command, "review", "--deck", "typed"], stdin=follower, stdout=follower, env=env
+    )
+    os.close(follower)
+    seen = b""
+    try:
+        for keys, wanted in ((b"", b"Your answer:"), (b"21\x1b[D0\x1b[F\r", b"[space] ")):
+            os.write(leader, keys)
+            deadline = time.monotonic() + 20
+            while wanted not in seen and time.monotonic() < deadline:
+                if fds.select([leader], [], [], 0.5)[0]:
+                    seen += os.read(leader, 4096)
+        os.write(leader, b"q")
+    finally:
+        process.wait(timeout=20)
+        os.close(leader)
+    assert b"[space] Good" in seen  # judged right: the answer read was 201

@@ -10,6 +10,7 @@ arrive, newlines ignored (a typed card's answer is read up to the end of its lin
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import sys
 import time
@@ -35,6 +36,8 @@ RATING_KEYS = {"1": Rating.AGAIN, "2": Rating.HARD, "3": Rating.GOOD, "4": Ratin
 QUIT = "q"
 #: The letters of a choice card's options, in the order the deck lists them.
 CHOICE_KEYS = tuple("abcdef")
+#: On a typed card, where keys go into the answer: a line of just one of these is its key.
+LINE_COMMANDS = {"/s": "s", "/u": "u", "/q": QUIT}
 
 
 class KeyReader:
@@ -59,12 +62,16 @@ class KeyReader:
                 return char
 
     def read_line(self, prompt: str) -> str | None:
-        """A typed answer; None at end of input."""
+        """A typed answer; None at end of input. On a terminal the line is read by ``input()``
+        with Python's ``readline`` (where the platform has it), so arrow keys, Home/End and
+        Backspace edit the line instead of landing in the answer as ``^[[D``."""
         if self._tty:
+            with contextlib.suppress(ImportError):
+                import readline  # noqa: F401  # loading it gives input() line editing
             try:
-                return click.prompt(prompt, default="", show_default=False, prompt_suffix=" ")
-            except click.Abort:
-                raise KeyboardInterrupt from None
+                return input(prompt + " ")
+            except EOFError:
+                return None
         echo(prompt)
         line = self._stream.readline()
         return None if line == "" else line.rstrip("\r\n")
@@ -93,13 +100,18 @@ def answer_matches(given: str, accepted: tuple[str, ...]) -> bool:
     return any(wanted == answer.strip().casefold() for answer in accepted)
 
 
-def _diff(given: str, expected: str) -> Text:
-    """The typed answer with the characters not in ``expected`` struck through in red."""
-    text = Text()
-    matcher = difflib.SequenceMatcher(a=given, b=expected)
-    for op, a1, a2, _b1, _b2 in matcher.get_opcodes():
-        text.append(given[a1:a2], style="" if op == "equal" else "red strike")
-    return text
+def _diff(given: str, expected: str) -> list[Text]:
+    """Three aligned lines: what was typed, what was expected, and under them a ``^`` at each
+    character where they differ (a character missing on one side shows there as ``·``), the
+    typed characters not expected in red. Alignment by ``difflib.SequenceMatcher``."""
+    typed, wanted, marks = Text("you typed: "), Text("expected:  "), Text(" " * 11)
+    matcher = difflib.SequenceMatcher(a=given, b=expected, autojunk=False)
+    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+        width = max(a2 - a1, b2 - b1)
+        typed.append(given[a1:a2].ljust(width, "·"), style="" if op == "equal" else "red")
+        wanted.append(expected[b1:b2].ljust(width, "·"), style="bold")
+        marks.append((" " if op == "equal" else "^") * width, style="red bold")
+    return [typed, wanted, marks]
 
 
 class ReviewScreen:
@@ -190,7 +202,16 @@ class ReviewScreen:
         suggested: Rating | None = None
         choosing = shown.kind == "choice" and bool(shown.accepted)
         if shown.kind == "typed":
-            given = self.keys.read_line("Your answer:")
+            self.console.print(
+                Text(
+                    "Enter checks your answer; a line of just /s buries, /u undoes, /q quits", "dim"
+                )
+            )
+            while (given := self.keys.read_line("Your answer:")) is not None:
+                if (key := LINE_COMMANDS.get(given.strip())) is None:
+                    break
+                if (command := self._command(key, shown)) is not None:
+                    return command or None
             if given is None:
                 return QUIT
             typed, suggested = self._judge(given, shown.accepted)
@@ -247,11 +268,11 @@ class ReviewScreen:
         Good when right, Again when wrong (the ratings FSRS counts as recalled and forgotten)."""
         if answer_matches(given, accepted):
             return Text.assemble(("✓ ", "green bold"), (given.strip(), "green")), Rating.GOOD
-        text = Text.assemble(("✗ ", "red bold"), f"you {verb}: ")
-        text.append_text(_diff(given.strip(), accepted[0]))
-        text.append("\n  expected: ")
-        text.append(accepted[0], style="bold")
-        return text, Rating.AGAIN
+        if verb != "typed":
+            text = Text.assemble(("✗ ", "red bold"), f"you {verb}: {given}, expected: ")
+            return text.append(accepted[0], style="bold"), Rating.AGAIN
+        text = Text("✗ ", "red bold")  # the lines under it indented to stay aligned
+        return text.append_text(Text("\n  ").join(_diff(given.strip(), accepted[0]))), Rating.AGAIN
 
     def _show_answer(self, shown: ShownCard, typed: Text | None, suggested: Rating | None) -> None:
         parts: list[Text | Markdown] = []
