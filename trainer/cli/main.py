@@ -67,6 +67,10 @@ class TrainerGroup(click.Group):
             return super().invoke(ctx)
         except TrainerError as exc:
             raise CliError(exc) from None
+        except click.UsageError as exc:  # a bad option or argument: one line too, exit 2
+            where = " ".join(["trainer", *(exc.ctx.command_path.split()[1:] if exc.ctx else [])])
+            message = f"{exc.format_message()} (see '{where} --help')"
+            raise CliError(UsageError(message)) from None
         except _CLICK_FLOW:
             raise
         except Exception as exc:
@@ -137,7 +141,7 @@ class App:
     "db_location",
     envvar="TRAINER_DB",
     metavar="PATH",
-    help="Database file (or SQLAlchemy URL). Default: trainer.store.db in the user data dir; "
+    help="Database file (or SQLAlchemy URL). Default: trainer.db in the user data dir; "
     "env TRAINER_DB.",
 )
 @click.option(

@@ -73,6 +73,9 @@ def lint_paths(paths: list[Path]) -> tuple[list[Finding], int]:
 
 
 def _lint_file(path: Path, builtin: bool) -> tuple[DeckSpec | None, list[Finding]]:
+    if path.suffix.lower() != ".toml":
+        message = "not a deck in trainer's format (.toml); trainer import --dry-run reads others"
+        return None, [_error(path, None, message)]
     try:
         deck = parse_deck(path.read_text(encoding="utf-8"), str(path), builtin=builtin)
     except (OSError, UnicodeDecodeError) as exc:

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from trainer.errors import TrainerError
+from trainer.errors import TrainerError, UsageError
 
 if TYPE_CHECKING:
     from trainer.reports.figures import Report
@@ -25,10 +25,22 @@ SUFFIXES |= {".json": "json", ".csv": "csv"}
 
 
 def format_for(output: Path | None) -> str:
-    """The format a report written to ``output`` gets by default: by its suffix, else Markdown."""
-    if output is None:
+    """The format a report written to ``output`` gets by default: by its suffix (see
+    :data:`SUFFIXES`); Markdown on standard output or for a file without a suffix.
+
+    Raises :class:`UsageError` for a suffix no format has (``-o report.pdf``), rather than
+    writing Markdown into a file whose name promises something else.
+    """
+    if output is None or not output.suffix:
         return "markdown"
-    return SUFFIXES.get(output.suffix.lower(), "markdown")
+    fmt = SUFFIXES.get(output.suffix.lower())
+    if fmt is None:
+        known = ", ".join(SUFFIXES)
+        raise UsageError(
+            f"-o {output}: no report format is written as '{output.suffix}'; name the file"
+            f" {known}, or give --format"
+        )
+    return fmt
 
 
 def render(report: Report, fmt: str) -> str:
