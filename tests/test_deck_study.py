@@ -201,8 +201,8 @@ def test_status_draws_the_extra_decks_as_a_tree(tmp_path: Path) -> None:
     labels = [line[3:].split("  ░")[0].rstrip() for line in lines[start + 1 : start + 5]]
     assert labels == ["Geology", "  Rocks", "    Basalt", "Spanish"]
     assert [line.split()[-1] for line in lines[start + 1 : start + 5]] == [
-        "0/0",
-        "0/3",
+        "0/4",
+        "0/4",
         "0/1",
         "0/2",
     ]
@@ -224,7 +224,7 @@ def test_report_and_stats_narrow_to_a_deck_and_its_subdecks(tmp_path: Path) -> N
     document = json.loads(output)
     assert code == 0 and document["sections"] == []
     assert [(d["slug"], d["figures"]["cards"]) for d in document["extra_decks"]] == [
-        ("geology-rocks", 3),
+        ("geology-rocks", 4),
         ("geology-rocks-basalt", 1),
     ]
     assert document["roadmap"]["figures"]["cards"] == 4

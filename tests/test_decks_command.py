@@ -139,3 +139,32 @@ def test_delete_asks_first_then_removes_everything_in_one_go(imported: Path) -> 
         "Deleted deck 'Spanish': 1 card, 0 review logs.\n",
     )
     assert _count(imported) == (0, 1295, 0)
+
+
+def test_a_parent_deck_shows_its_subtree_everywhere_and_totals_count_each_card_once(
+    imported: Path,
+) -> None:
+    status = json.loads(run("status", "--json")[1])
+    rocks = {deck["slug"]: deck for deck in status["extra_decks"]}["rocks"]
+    assert (rocks["cards"], rocks["new"], rocks["due"]) == (5, 3, 1)
+    assert status["today"]["due"] == 1
+    assert run("status", "--deck", "rocks")[1].count("0/5") == 1
+
+    report = json.loads(run("report", "--deck", "Rocks", "--format", "json")[1])
+    cards = {deck["slug"]: deck["figures"]["cards"] for deck in report["extra_decks"]}
+    assert cards == {"rocks": 5, "rocks-igneous": 3, "rocks-sedimentary": 2}
+    assert report["roadmap"]["figures"]["cards"] == 5
+    whole = json.loads(run("report", "--format", "json")[1])
+    assert whole["roadmap"]["figures"]["cards"] == 1295 + 6
+
+    markdown = run("report", "--deck", "Rocks")[1]
+    assert "- [ ] Rocks\n  - 0 of 5 cards mastered (0%)\n" in markdown
+    assert "Roadmap" not in markdown and "topic" not in markdown.split("_A card")[0]
+    page = imported.parent / "rocks.html"
+    assert run("report", "--deck", "Rocks", "--format", "html", "-o", str(page))[0] == 0
+    html = page.read_text(encoding="utf-8")
+    assert "<th>Deck</th>" in html and "<th>Topic</th>" not in html
+    assert "0/5 · 0%" in html and "topics done" not in html
+    stats = run("stats", "--deck", "Rocks")[1].splitlines()
+    assert not [line for line in stats if line.startswith(("Roadmap", "Sections"))]
+    assert next(line for line in stats if line.startswith(" Rocks ")).split()[2:4] == ["0/5", "0%"]

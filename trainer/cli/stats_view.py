@@ -59,7 +59,7 @@ def _summary(report: Report) -> list[Text]:
     if report.roadmap_done:
         roadmap += f", all since {day(report.roadmap_first_done_day)}"
     rows = [
-        ("Roadmap", roadmap),
+        *([("Roadmap", roadmap)] if report.has_roadmap else []),
         ("Cards", f"{states_line(totals)} ({mastered_percent(totals)})"),
         ("Lapses", lapses_line(totals)),
         ("Memory", memory_line(totals)),
@@ -92,7 +92,7 @@ def _sections(report: Report) -> list[Text]:
     if narrowed:
         titles += [f"  {t.title}" for t in report.topics]
     width = max((len(visible(title)) for title in titles), default=10)
-    lines = [Text("Sections", style="bold cyan")]
+    lines = [Text("Sections", style="bold cyan")] if report.sections else []
     for section in report.sections:
         note = _done_note(section.done, section.first_done_day)
         if not section.done:
@@ -103,7 +103,7 @@ def _sections(report: Report) -> list[Text]:
                 note = _done_note(topic.done, topic.first_done_day)
                 lines.append(_progress(topic.title, topic.figures, width - 2, note, 3))
     if report.extra_decks:
-        lines += [Text(""), Text("Extra decks", style="bold cyan")]
+        lines += [*([Text("")] if lines else []), Text("Extra decks", style="bold cyan")]
         for deck in report.extra_decks:
             note = _done_note(deck.done, deck.first_done_day)
             lines.append(_progress(deck.title, deck.figures, width, note, 1))

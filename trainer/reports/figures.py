@@ -50,6 +50,7 @@ from trainer.study.mastery import (
     is_mastered,
     load_roadmap,
     narrow,
+    top_decks,
 )
 
 #: A card with this many lapses is a leech: Anki's default leech threshold (Anki manual,
@@ -152,8 +153,10 @@ class Figures:
 class TopicReport:
     """A roadmap topic (or a stand-alone deck: ``slug`` is then the deck name) and its figures.
 
-    ``first_done_day`` is the learner day on which the topic first counted as done, derived from
-    the review log; None when it is not done now (see docs/reports.md).
+    A stand-alone deck's figures include the decks under it; ``parent`` is the slug of the deck
+    above it (None for a topic and a deck at the top, see :func:`top_decks`).
+    ``first_done_day`` is the learner day on which the topic first counted as done, derived
+    from the review log; None when it is not done now (see docs/reports.md).
     """
 
     slug: str
@@ -162,6 +165,7 @@ class TopicReport:
     figures: Figures
     done: bool
     first_done_day: date | None
+    parent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -248,6 +252,12 @@ class Report:
     def topics(self) -> list[TopicReport]:
         """The roadmap topics in scope, in roadmap order."""
         return [topic for section in self.sections for topic in section.topics]
+
+    @property
+    def has_roadmap(self) -> bool:
+        """False for a report on one stand-alone deck (``--deck``): it has no roadmap topics
+        to talk about."""
+        return self.scope.deck is None
 
     @property
     def topics_done(self) -> int:
@@ -555,7 +565,13 @@ def build_report(
         first = first_all_done([series]) if topic.done else None
         place = topic.topic
         report = TopicReport(
-            place.slug, place.title, place.subtopics, figures_of(topic), topic.done, first
+            place.slug,
+            place.title,
+            place.subtopics,
+            figures_of(topic),
+            topic.done,
+            first,
+            place.parent,
         )
         return report, series
 
@@ -576,7 +592,7 @@ def build_report(
         )
         all_series += series
     extra = [report_of(deck)[0] for deck in mastery.extra_decks]
-    totals = Figures.total([*(s.figures for s in sections), *(d.figures for d in extra)])
+    totals = Figures.total([*(s.figures for s in sections), *(d.figures for d in top_decks(extra))])
 
     history_start = today - timedelta(days=today.weekday() + 7 * HISTORY_WEEKS)
     history = _history(conn, history_start, today, deck_ids)

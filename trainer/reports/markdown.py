@@ -77,7 +77,9 @@ def render_markdown(report: Report) -> str:
         f"Learner day {report.day.isoformat()}, generated"
         f" {local_time(report.generated_at, report.zone, with_zone=True)}.",
         "",
-        f"- **Roadmap:** {roadmap}; {mastery_line(totals)}",
+        f"- **Roadmap:** {roadmap}; {mastery_line(totals)}"
+        if report.has_roadmap
+        else f"- **Mastery:** {mastery_line(totals)}",
         f"- **Cards:** {states_line(totals)}; {lapses_line(totals)}; {due_line(totals)}",
         f"- **Memory:** {memory_line(totals)}",
         f"- **Last 30 days:** {recent_line(totals)}",

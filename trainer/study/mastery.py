@@ -4,8 +4,10 @@ The one engine behind ``trainer status``, the review summary and every report. A
 *mastered* once its FSRS stability reaches ``Settings.mastery_stability_days`` (default 21 days,
 the interval at which Anki calls a card "mature"); a topic (or stand-alone deck) is *done* once
 it has active cards and at least ``Settings.topic_done_share`` (default 90%) of them are
-mastered; a section once all its topics are. Cards are counted in one grouped query over the
-card table, per deck; callers add their own per-deck aggregates to that same query.
+mastered; a section once all its topics are. A stand-alone deck's figures include the decks
+under it, as Anki's deck list shows them; totals add up the decks at the top only, so each card
+counts once. Cards are counted in one grouped query over the card table, per deck; callers add
+their own per-deck aggregates to that same query.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from itertools import groupby
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Label, SQLColumnExpression, and_, case, func, or_, select
 from sqlalchemy.sql import ColumnElement
@@ -43,12 +45,15 @@ def is_done(cards: int, mastered: int, settings: Settings) -> bool:
 @dataclass(frozen=True)
 class RoadmapTopic:
     """A roadmap topic as stored, with the ids of its decks (built-in and imported), by name.
-    A stand-alone deck is one too: ``slug`` and ``title`` are then its name."""
+    A stand-alone deck is one too: ``slug`` and ``title`` are then its name, ``deck_ids`` the
+    deck and every stand-alone deck under it, and ``parent`` the slug of the deck above it
+    whose figures include this one's (None for a topic and for a deck at the top)."""
 
     slug: str
     title: str
     subtopics: tuple[str, ...]
     deck_ids: tuple[int, ...]
+    parent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,22 +74,46 @@ class Roadmap:
 
     @property
     def deck_ids(self) -> list[int]:
-        """Every deck of the roadmap's topics and of the stand-alone decks."""
-        topics = [*(t for s in self.sections for t in s.topics), *self.extra_decks]
+        """Every deck of the roadmap's topics and of the stand-alone decks, each once."""
+        topics = [*(t for s in self.sections for t in s.topics), *top_decks(self.extra_decks)]
         return [deck_id for topic in topics for deck_id in topic.deck_ids]
+
+
+class InTree(Protocol):
+    """A stand-alone deck as any layer holds it: ``parent`` is the slug of the deck above it
+    whose figures include this one's, None at the top."""
+
+    @property
+    def parent(self) -> str | None: ...
+
+
+DeckT = TypeVar("DeckT", bound=InTree)
+
+
+def top_decks(decks: Iterable[DeckT]) -> list[DeckT]:
+    """The stand-alone decks of ``decks`` that no deck above them includes: adding up their
+    figures counts every card once."""
+    return [deck for deck in decks if deck.parent is None]
 
 
 def load_roadmap(conn: Connection) -> Roadmap:
     """The sections and topics in roadmap order, each topic's decks (by name), and the
-    stand-alone decks as a tree: each deck (slug, and its whole ``A::B`` name as title) followed
-    by the decks under it, each with its own cards only (so totals count every card once)."""
+    stand-alone decks as a tree: each deck (slug, and its whole ``A::B`` name as title) with
+    the decks under it, then those decks (see :func:`top_decks` for totals)."""
     decks_of_topic: dict[int, list[int]] = defaultdict(list)
     for deck_id, topic_id in conn.execute(select(Deck.id, Deck.topic_id).order_by(Deck.name)):
         if topic_id is not None:
             decks_of_topic[topic_id].append(deck_id)
+    tree = DeckTree.read(conn)
     extra = [
-        RoadmapTopic(node.slug, node.name, (), (node.id,))
-        for node in DeckTree.read(conn).ordered()
+        RoadmapTopic(
+            node.slug,
+            node.name,
+            (),
+            tuple(i for i in tree.subtree(node.id) if tree.nodes[i].topic_id is None),
+            None if node.parent_id is None else tree.nodes[node.parent_id].slug,
+        )
+        for node in tree.ordered()
         if node.topic_id is None
     ]
     rows = conn.execute(
@@ -113,7 +142,11 @@ def narrow(conn: Connection, roadmap: Roadmap, chosen: Selection) -> Roadmap:
         return roadmap
     if chosen.deck is not None:
         under = set(DeckTree.read(conn).subtree(chosen.deck.id))
-        return Roadmap((), tuple(d for d in roadmap.extra_decks if set(d.deck_ids) <= under))
+        kept = [d for d in roadmap.extra_decks if set(d.deck_ids) <= under]
+        # the chosen deck is the top of what is left
+        return Roadmap(
+            (), tuple(replace(d, parent=None) if d.slug == chosen.deck.slug else d for d in kept)
+        )
     sections = roadmap.sections
     if chosen.section is not None:
         sections = tuple(s for s in sections if s.slug == chosen.section.slug)
@@ -159,6 +192,12 @@ class TopicMastery:
     def title(self) -> str:
         """The topic's title (a stand-alone deck's name)."""
         return self.topic.title
+
+    @property
+    def parent(self) -> str | None:
+        """The slug of the stand-alone deck whose figures include this one's (see
+        :class:`RoadmapTopic`)."""
+        return self.topic.parent
 
     @property
     def share(self) -> float:
@@ -341,6 +380,6 @@ def roadmap_progress(
             func.count(case((ReviewLog.state_before == CardState.NEW, 1))),
         ).where(ReviewLog.review_day == today)
     ).one()
-    topics: Iterable[TopicMastery] = (*mastery.topics, *mastery.extra_decks)
+    topics: Iterable[TopicMastery] = (*mastery.topics, *top_decks(mastery.extra_decks))
     due_total = sum(topic.total("due") for topic in topics)
     return RoadmapProgress(today, Today(int(log_rows[0]), int(log_rows[1]), due_total), mastery)
