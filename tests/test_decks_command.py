@@ -112,6 +112,31 @@ def test_rename_moves_the_subdecks_and_keeps_the_cards(imported: Path) -> None:
             "Error: a deck named 'Spanish' exists already; choose another name\n",
         ),
         (
+            ["rename", "Rocks", "Geo::"],
+            "Error: deck name 'Geo::': the name starts or ends with '::';"
+            " give one such as Spanish or Rocks::Igneous\n",
+        ),
+        (
+            ["rename", "Rocks", "A::::B"],
+            "Error: deck name 'A::::B': the name has an empty part between '::';"
+            " give one such as Spanish or Rocks::Igneous\n",
+        ),
+        (
+            ["rename", "Rocks", "Geo:: Stones"],
+            "Error: deck name 'Geo:: Stones': the name has spaces at the start or end of a part;"
+            " give one such as Spanish or Rocks::Igneous\n",
+        ),
+        (
+            ["rename", "Rocks", "Geo:::Stones"],
+            "Error: deck name 'Geo:::Stones': the name has a ':' next to '::';"
+            " give one such as Spanish or Rocks::Igneous\n",
+        ),
+        (
+            ["rename", "Rocks", "G" * 201],
+            f"Error: deck name '{'G' * 201}': the name is longer than 200 characters;"
+            " give one such as Spanish or Rocks::Igneous\n",
+        ),
+        (
             ["delete", "Rcks", "--yes"],
             "Error: --deck Rcks: no such deck (did you mean 'Rocks'?)\n",
         ),
@@ -168,3 +193,13 @@ def test_a_parent_deck_shows_its_subtree_everywhere_and_totals_count_each_card_o
     stats = run("stats", "--deck", "Rocks")[1].splitlines()
     assert not [line for line in stats if line.startswith(("Roadmap", "Sections"))]
     assert next(line for line in stats if line.startswith(" Rocks ")).split()[2:4] == ["0/5", "0%"]
+
+
+@pytest.mark.parametrize("name", ["Net::", " Net", "Net::::Work", "  "])
+def test_import_refuses_a_bad_deck_name_before_writing(imported: Path, name: str) -> None:
+    path = imported.parent / "net.csv"
+    path.write_text("q?,a\n", encoding="utf-8")
+    code, output = run("import", str(path), "--deck", name)
+    assert code == 2 and output.startswith(f"Error: --deck {name!r}: the name ")
+    assert len(output.splitlines()) == 1
+    assert _count(imported) == (4, 1295 + 6, 2)

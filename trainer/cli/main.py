@@ -470,9 +470,12 @@ def import_(
     )
     from trainer.scheduling.adapter import Scheduler
     from trainer.store.db import scratch_copy
+    from trainer.store.deck_tree import check_deck_name
 
     if topic and deck:
         raise UsageError("--topic and --deck: give one of them, not both")
+    if deck is not None:
+        check_deck_name(deck, "--deck")
     opened: tuple[Engine, Settings, DayClock] | None = None  # once a file has cards to store
     now = wall_clock()
     location = app.db_location or default_database()

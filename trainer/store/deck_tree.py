@@ -34,6 +34,34 @@ def deck_path(name: str) -> str:
     return SEPARATOR.join(part for part in parts if part)
 
 
+def check_deck_name(name: str, option: str | None = None) -> str:
+    """``name`` as a learner typed it for a new deck (``trainer decks rename``'s new name,
+    ``import --deck``; ``option`` names the option, None for an argument), returned unchanged
+    when every ``::``-separated part is non-empty, has no white space or ``:`` at its ends, and
+    the whole is at most :data:`NAME_LENGTH` characters.
+
+    Raises :class:`UsageError` naming the first fault otherwise: unlike names read from a file
+    (:func:`deck_path` tidies those, as Anki does), a typed name is not guessed at.
+    """
+    parts = name.split(SEPARATOR)
+    if not name.strip():
+        problem = "is empty"
+    elif not parts[0].strip() or not parts[-1].strip():
+        problem = f"starts or ends with '{SEPARATOR}'"
+    elif any(not part.strip() for part in parts):
+        problem = f"has an empty part between '{SEPARATOR}'"
+    elif any(part != part.strip() for part in parts):
+        problem = "has spaces at the start or end of a part"
+    elif any(part.startswith(":") or part.endswith(":") for part in parts):
+        problem = f"has a ':' next to '{SEPARATOR}'"
+    elif len(name) > NAME_LENGTH:
+        problem = f"is longer than {NAME_LENGTH} characters"
+    else:
+        return name
+    given = f"{option} {name!r}" if option else f"deck name {name!r}"
+    raise UsageError(f"{given}: the name {problem}; give one such as Spanish or Rocks::Igneous")
+
+
 def unique_slug(conn: Connection, text: str, preferred: str | None = None) -> str:
     """A deck slug no deck has yet: ``preferred`` or the slug of ``text`` (``deck`` when it
     has no letter or digit), with ``-2``, ``-3``... added when taken."""
@@ -174,16 +202,15 @@ def rename_deck(db: Session, old: str, new: str) -> list[tuple[str, str]]:
     under another deck (``A::B``) moves it there, making missing parents. No commit.
 
     Returns (old name, new name) of every deck renamed, the deck first. Raises
-    :class:`UsageError` for a built-in topic deck, an unknown deck, an empty ``new``, a name
-    another deck has, a path under the deck itself or through a deck owned elsewhere.
+    :class:`UsageError` for a built-in topic deck, an unknown deck, a name
+    another deck has, a path under the deck itself or through a deck owned elsewhere, and a
+    ``new`` that :func:`check_deck_name` refuses.
     """
     conn = db.connection()
     _not_builtin(conn, old, "renamed")
     found = find(conn, "deck", old)
     deck = db.get_one(Deck, found.id)
-    path = deck_path(new)[:NAME_LENGTH]
-    if not path:
-        raise UsageError(f"deck name {new!r}: give a name such as Spanish or Rocks::Igneous")
+    path = check_deck_name(new)
     if path.lower().startswith(deck.name.lower() + SEPARATOR):
         raise UsageError(f"'{path}' is under '{deck.name}': a deck cannot move under itself")
     other = db.scalars(
