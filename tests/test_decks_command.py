@@ -138,7 +138,11 @@ def test_rename_moves_the_subdecks_and_keeps_the_cards(imported: Path) -> None:
         ),
         (
             ["delete", "Rcks", "--yes"],
-            "Error: --deck Rcks: no such deck (did you mean 'Rocks'?)\n",
+            "Error: no such deck 'Rcks' (did you mean 'Rocks'?)\n",
+        ),
+        (
+            ["rename", "Nope", "X"],
+            "Error: no such deck 'Nope' (names are in 'trainer decks')\n",
         ),
     ],
 )

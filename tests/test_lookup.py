@@ -140,3 +140,16 @@ def test_close_matches_take_the_form_typed() -> None:
     assert close_matches("page", rows) == []
     assert close_matches("pag", rows) == ["pagination"]  # a part of a name
     assert close_matches("zz", rows) == []
+
+
+def test_close_matches_are_only_names_a_typo_away() -> None:
+    rows = [
+        Found("deck", 1, "notes", "notes"),
+        Found("deck", 2, "rocks", "Rocks"),
+        Found("deck", 3, "spanish", "Spanish"),
+    ]
+    assert close_matches("Nope", rows) == []  # ratio 0.67: three letters in common
+    assert close_matches("nots", rows) == ["notes"]
+    assert close_matches("Rcks", rows) == ["Rocks"]
+    assert close_matches("spansh", rows) == ["spanish"]
+    assert close_matches("snaps", rows) == []

@@ -208,7 +208,7 @@ def rename_deck(db: Session, old: str, new: str) -> list[tuple[str, str]]:
     """
     conn = db.connection()
     _not_builtin(conn, old, "renamed")
-    found = find(conn, "deck", old)
+    found = find(conn, "deck", old, option=False)
     deck = db.get_one(Deck, found.id)
     path = check_deck_name(new)
     if path.lower().startswith(deck.name.lower() + SEPARATOR):
@@ -261,7 +261,7 @@ def deck_contents(conn: Connection, name: str) -> DeckContents:
     Raises :class:`UsageError` for a built-in topic deck or an unknown deck.
     """
     _not_builtin(conn, name, "deleted")
-    found = find(conn, "deck", name)
+    found = find(conn, "deck", name, option=False)
     ids = DeckTree.read(conn).subtree(found.id)
     cards = select(Card.id).where(Card.deck_id.in_(ids))
     card_count = conn.scalar(select(func.count()).select_from(cards.subquery()))
@@ -279,7 +279,7 @@ def delete_deck(db: Session, name: str) -> DeckContents:
     """
     conn = db.connection()
     contents = deck_contents(conn, name)
-    found = find(conn, "deck", name)
+    found = find(conn, "deck", name, option=False)
     ids = DeckTree.read(conn).subtree(found.id)
     cards = select(Card.id).where(Card.deck_id.in_(ids))
     conn.execute(delete(ReviewLog).where(ReviewLog.card_id.in_(cards)))

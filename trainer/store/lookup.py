@@ -3,10 +3,10 @@
 A name matches a row's slug or its title (a deck's name), ignoring case, so
 ``--topic "HTTP Protocol"``, ``--topic http-protocol`` and ``--topic HTTP-PROTOCOL`` are one
 topic. A name that matches nothing raises one :class:`~trainer.errors.UsageError` worded the
-same way by every command: ``--OPTION NAME: no such KIND (HINT)``, where the one hint is, in
-this order, the option that does name it (a deck given as ``--topic``), the close matches
-(``difflib``'s ratio of at least 0.6, Python's default, or names that contain the one typed),
-or where the names are listed.
+same way by every command: ``--OPTION NAME: no such KIND (HINT)`` (``no such KIND 'NAME'
+(HINT)`` for a name given as an argument), where the one hint is, in this order, the option
+that does name it (a deck given as ``--topic``), the close matches (names that contain the one
+typed, or whose ``difflib`` ratio reaches :data:`CLOSE_RATIO`), or where the names are listed.
 """
 
 from __future__ import annotations
@@ -36,6 +36,10 @@ BUILTIN = "builtin"
 MAX_SUGGESTIONS = 3
 #: Shortest typed name looked for inside longer names.
 MIN_PART = 3
+#: Least ``difflib`` similarity ratio (2 x matching characters / both lengths) of a close
+#: match: one typo in four characters (``rcks`` for ``rock``) still is, while names sharing
+#: only a few letters (``nope`` and ``notes``: 0.67, over Python's default 0.6) are not.
+CLOSE_RATIO = 0.75
 
 
 def slugify(title: str) -> str:
@@ -92,17 +96,21 @@ def select_named(
     return Selection(found_section, found_topic, found_deck)
 
 
-def find(conn: Connection, kind: Kind, name: str) -> Found:
-    """The ``kind`` whose slug or title (a deck's name) is ``name``, ignoring case.
+def find(conn: Connection, kind: Kind, name: str, *, option: bool = True) -> Found:
+    """The ``kind`` whose slug or title (a deck's name) is ``name``, ignoring case; ``option``
+    says the learner gave ``name`` as ``--KIND`` (False: as a command's argument).
 
-    Raises :class:`UsageError` naming the option ``--KIND`` when none is.
+    Raises :class:`UsageError` when none is, naming the option, or else the name as typed.
     """
     wanted = name.strip().lower()
     candidates = _rows(conn, kind)
     for row in candidates:
         if wanted in (row.slug.lower(), row.title.lower()):
             return row
-    raise UsageError(f"--{kind} {name}: no such {kind} ({_hint(conn, kind, name, candidates)})")
+    hint = _hint(conn, kind, name, candidates)
+    if option:
+        raise UsageError(f"--{kind} {name}: no such {kind} ({hint})")
+    raise UsageError(f"no such {kind} {name!r} ({hint})")
 
 
 def _rows(conn: Connection, kind: Kind) -> list[Found]:
@@ -131,14 +139,17 @@ def _hint(conn: Connection, kind: Kind, name: str, candidates: Sequence[Found]) 
 
 def close_matches(name: str, candidates: Iterable[Found]) -> list[str]:
     """Up to :data:`MAX_SUGGESTIONS` names of ``candidates`` close to ``name``: a name that
-    contains it (from :data:`MIN_PART` characters), then difflib's closest. Each is given in
+    contains it (from :data:`MIN_PART` characters), then difflib's closest (a ratio of at
+    least :data:`CLOSE_RATIO`). Each is given in
     the form typed: a title when ``name`` has a capital or a space, else a slug."""
     wanted = name.strip().lower()
     as_title = name != name.lower() or " " in name.strip()
     forms = [row.title if as_title else row.slug for row in candidates]
     shown = {form.lower(): form for form in forms}
     found = [shown[key] for key in shown if len(wanted) >= MIN_PART and wanted in key]
-    for key in difflib.get_close_matches(wanted, list(shown), n=MAX_SUGGESTIONS):
+    for key in difflib.get_close_matches(
+        wanted, list(shown), n=MAX_SUGGESTIONS, cutoff=CLOSE_RATIO
+    ):
         if shown[key] not in found:
             found.append(shown[key])
     return found[:MAX_SUGGESTIONS]
