@@ -4,13 +4,14 @@ heatmap, the 30-day due forecast and true retention by week."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from datetime import date
 
 from rich.console import Console
 from rich.text import Text
 
-from trainer.cli.status_view import progress_bar
+from trainer.cli.status_view import fitted, progress_bar
 from trainer.reports.charts import heatmap, nice_ceiling, weekly_retention
 from trainer.reports.figures import Figures, Report
 from trainer.reports.wording import (
@@ -37,6 +38,10 @@ SHADES = (("·", "grey37"), ("░", "green4"), ("▒", "green3"), ("▓", "green
 WEEKS = 26
 #: Width of the progress bars in cells, so that a section's line fits 80 columns.
 BAR_WIDTH = 10
+#: Width of the summary's labels.
+LABEL = 13
+#: Cells of a progress line besides its title: margin, bar, figures and the longest note.
+PROGRESS_FIXED = 1 + 1 + BAR_WIDTH + 16 + 2 + len("10/10 topics")
 
 
 def _blocks(values: Sequence[float | None], top: float, bottom: float = 0.0) -> str:
@@ -53,7 +58,7 @@ def _blocks(values: Sequence[float | None], top: float, bottom: float = 0.0) -> 
     return "".join(cells)
 
 
-def _summary(report: Report) -> list[Text]:
+def _summary(report: Report, columns: int) -> list[Text]:
     totals = report.totals
     roadmap = f"{report.topics_done} of {count(len(report.topics), 'topic')} done"
     if report.roadmap_done:
@@ -67,14 +72,19 @@ def _summary(report: Report) -> list[Text]:
         ("Due", f"{totals.due_7d:,} within 7 days, {report.forecast[0][1]:,} of them today"),
         ("Pace", pace_line(report)),
     ]
-    return [Text.assemble((f"{label:<13}", "bold"), value) for label, value in rows]
+    lines = []
+    for label, value in rows:  # a value too long for the terminal wraps under itself
+        wrapped = textwrap.wrap(value, max(20, columns - LABEL)) or [""]
+        lines.append(Text.assemble((f"{label:<{LABEL}}", "bold"), wrapped[0]))
+        lines += [Text(" " * LABEL + more) for more in wrapped[1:]]
+    return lines
 
 
 def _progress(title: str, figures: Figures, width: int, note: str, indent: int) -> Text:
     """One aligned line: title, bar, mastered/cards and share, and a note (done since, n/m)."""
     return Text.assemble(
         " " * indent,
-        visible(title).ljust(width),
+        fitted(title, width),
         " ",
         progress_bar(figures.share, BAR_WIDTH),
         f" {figures.mastered:>5,}/{figures.cards:<5,}{mastered_percent(figures):>5}  ",
@@ -86,12 +96,13 @@ def _done_note(done: bool, first_done_day: date | None) -> str:
     return f"✓ {day(first_done_day)}" if done else ""
 
 
-def _sections(report: Report) -> list[Text]:
+def _sections(report: Report, columns: int) -> list[Text]:
     narrowed = report.scope.label is not None
     titles = [s.title for s in report.sections] + [d.title for d in report.extra_decks]
     if narrowed:
         titles += [f"  {t.title}" for t in report.topics]
     width = max((len(visible(title)) for title in titles), default=10)
+    width = max(8, min(width, columns - PROGRESS_FIXED))  # longer titles cut to fit
     lines = [Text("Sections", style="bold cyan")] if report.sections else []
     for section in report.sections:
         note = _done_note(section.done, section.first_done_day)
@@ -173,9 +184,9 @@ def render_stats(report: Report, console: Console) -> None:
     lines = [
         Text.assemble((f"Mastery{scope}", "bold"), f"  learner day {report.day.isoformat()}"),
         Text(""),
-        *_summary(report),
+        *_summary(report, console.width),
         Text(""),
-        *_sections(report),
+        *_sections(report, console.width),
         Text(""),
         *_heatmap(report),
         Text(""),

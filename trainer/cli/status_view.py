@@ -26,7 +26,21 @@ def _deck_label(deck: TopicMastery) -> str:
     return "  " * (len(parts) - 1) + visible(parts[-1])
 
 
-def _topic_line(topic: TopicMastery, is_next: bool, title_width: int, label: str = "") -> Text:
+#: Cells of a topic line besides its title and bar: margin, mark, spaces, mastered/total, due.
+LINE_FIXED = 1 + 2 + 1 + 12 + 9
+
+
+def fitted(title: str, width: int, style: str = "") -> Text:
+    """``title`` (made :func:`visible`) padded to ``width`` terminal cells, or cut to them
+    with an ellipsis when longer (rich measures the cells, so wide characters count twice)."""
+    text = Text(visible(title), style=style)
+    text.truncate(width, overflow="ellipsis", pad=True)
+    return text
+
+
+def _topic_line(
+    topic: TopicMastery, is_next: bool, title_width: int, bar_width: int, label: str = ""
+) -> Text:
     """One aligned line: mark, title (or ``label``), bar, mastered/total, due today."""
     if topic.done:
         mark = Text("✓ ", style="bold green")
@@ -36,9 +50,9 @@ def _topic_line(topic: TopicMastery, is_next: bool, title_width: int, label: str
     return Text.assemble(
         " ",
         mark,
-        (visible(label or topic.title).ljust(title_width), "bold" if is_next else ""),
+        fitted(label or topic.title, title_width, "bold" if is_next else ""),
         " ",
-        progress_bar(topic.share),
+        progress_bar(topic.share, bar_width),
         f" {topic.mastered:>5}/{topic.cards:<5}",
         (f"{due:>5} due" if due else "", "yellow"),
     )
@@ -60,15 +74,20 @@ def render_roadmap(progress: RoadmapProgress, console: Console, mastery_days: fl
     titles = [visible(t.title) for t in mastery.topics] + [
         _deck_label(d) for d in mastery.extra_decks
     ]
+    # At most as wide as the terminal: the bar shrinks to half, then titles are cut.
     width = max(map(len, titles), default=10)
+    bar_width = BAR_WIDTH if width + LINE_FIXED + BAR_WIDTH <= console.width else BAR_WIDTH // 2
+    width = max(8, min(width, console.width - LINE_FIXED - bar_width))
     for number, section in enumerate(mastery.sections, start=1):
         done = sum(t.done for t in section.topics)
         heading = f"{number}. {visible(section.title)}  ({done}/{len(section.topics)} done)"
         lines += [Text(""), Text(heading, style="bold cyan")]
-        lines += [_topic_line(t, t.slug == next_topic, width) for t in section.topics]
+        lines += [_topic_line(t, t.slug == next_topic, width, bar_width) for t in section.topics]
     if mastery.extra_decks:
         lines += [Text(""), Text("Extra decks", style="bold cyan")]
-        lines += [_topic_line(d, False, width, _deck_label(d)) for d in mastery.extra_decks]
+        lines += [
+            _topic_line(d, False, width, bar_width, _deck_label(d)) for d in mastery.extra_decks
+        ]
     lines.append(Text(""))
     if next_topic is None and mastery.sections:
         lines.append(Text("Every topic is done.", style="bold green"))
