@@ -74,6 +74,11 @@ class TrainerGroup(click.Group):
         except _CLICK_FLOW:
             raise
         except Exception as exc:
+            from trainer.store.db import storage_error
+
+            stored = storage_error(exc, ctx.obj.location if ctx.obj else "")
+            if stored is not None:
+                raise CliError(stored) from None
             if ctx.params.get("debug"):
                 raise
             raise UnexpectedError(exc) from None
@@ -114,22 +119,29 @@ class App:
 
     db_location: str | None
 
+    @property
+    def location(self) -> str:
+        """The database ``--db``/``TRAINER_DB`` names, else the default file."""
+        return self.db_location or default_database()
+
     def open(self) -> tuple[Engine, Settings, DayClock]:
         """Open and upgrade the database, load changed built-in decks, read the settings."""
         from sqlalchemy.orm import Session
 
         from trainer.content.builtin_sync import builtin_change, sync_builtin
         from trainer.scheduling.days import DayClock
-        from trainer.store.db import open_database, reader
+        from trainer.store.db import open_database, reader, sqlite_read_only
         from trainer.store.settings import load_settings
         from trainer.study.queue import last_study_day
 
-        engine = open_database(self.db_location or default_database())
+        engine = open_database(self.location)
         with reader(engine) as conn:
             changed = builtin_change(conn) is not None
             settings = load_settings(conn)
             studied = last_study_day(conn)
-        if changed:  # the ORM is set up only when there is something to load
+        # the ORM is set up only when there is something to load; a read-only database is
+        # read as it is
+        if changed and not sqlite_read_only(engine.url.render_as_string()):
             with Session(engine) as db, db.begin():
                 sync_builtin(db)
         return engine, settings, DayClock.from_settings(settings, not_before=studied)
@@ -478,7 +490,7 @@ def import_(
         check_deck_name(deck, "--deck")
     opened: tuple[Engine, Settings, DayClock] | None = None  # once a file has cards to store
     now = wall_clock()
-    location = app.db_location or default_database()
+    location = app.location
     media_dir = None if dry_run else media_folder(location)
     results: list[FileSummary | TrainerError] = []
     with (

@@ -7,8 +7,10 @@ The database is a SQLAlchemy URL; a plain path means SQLite. SQLite is configure
 from __future__ import annotations
 
 import math
+import os
 import shutil
 import sqlite3
+import stat
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -45,15 +47,62 @@ def database_url(location: str) -> str:
     return f"sqlite:///{path.resolve()}"
 
 
+#: SQLite's primary result codes (sqlite.org/rescode.html) that mean the storage refused a
+#: write, and the words a user is told for each; extended codes share the low byte.
+STORAGE_FAULTS = {8: "database is read-only", 10: "disk I/O error", 13: "disk is full"}
+
+
+def storage_error(exc: BaseException, location: str) -> DatabaseError | None:
+    """The one-line :class:`DatabaseError` for a read-only database, a full disk or an I/O
+    error (``sqlite3`` errors, bare or wrapped by SQLAlchemy), naming ``location``; None for
+    any other exception."""
+    orig = exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc
+    code = getattr(orig, "sqlite_errorcode", None)
+    if not isinstance(orig, sqlite3.Error) or code is None or code & 0xFF not in STORAGE_FAULTS:
+        return None
+    return DatabaseError(f"database {location}: {STORAGE_FAULTS[code & 0xFF]}")
+
+
+def sqlite_read_only(url: str) -> bool:
+    """Whether the SQLite file behind ``url`` exists and may not be written: the file or its
+    folder is not writable for this process, or has no write permission bit at all (which
+    root, whom permissions do not stop, is taken to honour too). False for other URLs."""
+    if not url.startswith("sqlite:///"):
+        return False
+    path = Path(url.removeprefix("sqlite:///"))
+    if not path.is_file():
+        return False
+    return any(
+        not os.access(place, os.W_OK) or not stat.S_IMODE(place.stat().st_mode) & 0o222
+        for place in (path, path.parent)
+    )
+
+
 def create_db_engine(url: str) -> Engine:
-    """Create an engine; for SQLite, configure every connection (see :func:`_configure_sqlite`)."""
+    """Create an engine; for SQLite, configure every connection (see :func:`_configure_sqlite`).
+
+    A read-only SQLite file (:func:`sqlite_read_only`) is opened with SQLite's ``mode=ro``,
+    so every write fails with ``SQLITE_READONLY``, and, when no write-ahead log is beside it,
+    also ``immutable=1``, so that reading it creates no ``-shm``/``-wal`` file and takes no
+    lock (nothing can change a file nobody may write). With a log beside it, SQLite must read
+    the log, which needs its ``-shm`` index.
+    """
+    if sqlite_read_only(url):
+        path = Path(url.removeprefix("sqlite:///"))
+        query = "mode=ro" if path.with_name(f"{path.name}-wal").exists() else "mode=ro&immutable=1"
+        uri = f"{path.as_uri()}?{query}"
+        engine = create_engine(
+            url, creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False)
+        )
+        _configure_sqlite(engine, read_only=True)
+        return engine
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, read_only=False)
     return engine
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, read_only: bool) -> None:
     """Foreign keys on, WAL with ``synchronous = NORMAL``, a busy timeout, SQLAlchemy-run BEGIN,
     and ``power(x, y)`` (the reports' retrievability) where SQLite was built without it.
 
@@ -68,7 +117,8 @@ def _configure_sqlite(engine: Engine) -> None:
     ``BEGIN IMMEDIATE`` takes the write lock up front, so two review sessions on one file
     queue for it instead of failing with ``SQLITE_BUSY`` when a read transaction tries to
     upgrade; :func:`reader` connections skip it. Nothing holds a transaction open while
-    waiting for the learner.
+    waiting for the learner. A ``read_only`` connection leaves the journal mode as the file
+    has it (setting it would be a write).
     """
 
     @event.listens_for(engine, "connect")
@@ -77,8 +127,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
+        if not read_only:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
         try:  # SQLite has power() only when built with its math functions
             cursor.execute("SELECT power(2, 1)")
         except sqlite3.OperationalError:
@@ -141,7 +192,9 @@ def open_database(location: str) -> Engine:
         upgrade(engine)
     except sa_exc.DatabaseError as exc:
         engine.dispose()
-        raise DatabaseError(f"database {location}: {exc.orig}") from None
+        raise storage_error(exc, location) or DatabaseError(
+            f"database {location}: {exc.orig}"
+        ) from None
     return engine
 
 
