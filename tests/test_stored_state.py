@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 
 from trainer.cli.main import cli
 from trainer.store import db as store_db
@@ -124,3 +125,26 @@ def test_a_full_disk_keeps_the_ratings_before_it(
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert conn.execute("SELECT count(*) FROM card WHERE state != 0").fetchone() == (7,)
+
+
+@pytest.mark.parametrize(
+    "code, words",
+    [
+        (8, "database is read-only"),  # SQLITE_READONLY
+        (1032, "database is read-only"),  # SQLITE_READONLY_DBMOVED
+        (13, "disk is full"),  # SQLITE_FULL
+        (10, "disk I/O error"),  # SQLITE_IOERR
+        (778, "disk I/O error"),  # SQLITE_IOERR_WRITE
+        (1, None),  # SQLITE_ERROR: not a storage fault
+    ],
+)
+def test_storage_faults_by_sqlite_result_code(code: int, words: str | None) -> None:
+    """The codes are SQLite's (sqlite.org/rescode.html); SQLAlchemy's wrapper maps the same."""
+    error = sqlite3.OperationalError("some library text")
+    error.sqlite_errorcode = code
+    wrapped = OperationalError("UPDATE card SET due = ?", {}, error)
+    for exc in (error, wrapped):
+        found = store_db.storage_error(exc, "/x/trainer.db")
+        assert (str(found) if found else None) == (
+            f"database /x/trainer.db: {words}" if words else None
+        )
