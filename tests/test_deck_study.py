@@ -185,6 +185,23 @@ def test_config_deck_refuses_what_it_cannot_set(
     assert run("config", "--deck", "geology") == (0, "new_cards_per_day = 10 (default)\n")
 
 
+def test_config_shows_the_allowance_in_effect_and_where_it_comes_from(tmp_path: Path) -> None:
+    rocks = tmp_path / "rocks.csv"
+    rocks.write_text("Rock?,Answer\n", encoding="utf-8")
+    assert run("import", str(rocks), "--deck", "Geology::Rocks::Basalt")[0] == 0
+    assert run("config", "--deck", "Geology::Rocks") == (0, "new_cards_per_day = 10 (default)\n")
+    assert "Decks with their own settings" not in run("config")[1]
+    assert run("config", "--deck", "Geology", "new_cards_per_day", "5")[0] == 0
+    for deck in ("Geology::Rocks", "geology-rocks-basalt"):
+        assert run("config", "--deck", deck) == (0, "new_cards_per_day = 5 (from Geology)\n")
+    assert run("config", "--deck", "geology") == (0, "new_cards_per_day = 5\n")
+    code, output = run("config")
+    assert code == 0 and output.endswith(
+        "\n\nDecks with their own settings (trainer config --deck NAME KEY VALUE):\n"
+        "Geology: new_cards_per_day = 5\n"
+    )
+
+
 def _import_geology(tmp_path: Path) -> None:
     for name, size in (("Geology::Rocks", 3), ("Geology::Rocks::Basalt", 1), ("Spanish", 2)):
         path = tmp_path / f"{name.replace('::', '-')}.csv"

@@ -288,8 +288,10 @@ def config(
     """
     from dataclasses import asdict
 
+    from trainer.store.db import reader
     from trainer.store.settings import (
         DESCRIPTIONS,
+        deck_overrides,
         deck_setting,
         format_setting,
         parse_setting,
@@ -338,6 +340,12 @@ def config(
         return
     for name in values:
         echo(f"{name} = {shown(name)}    # {DESCRIPTIONS[name]}")
+    with reader(engine) as conn:
+        overrides = deck_overrides(conn)
+    if overrides:
+        echo("\nDecks with their own settings (trainer config --deck NAME KEY VALUE):")
+        for name, per_day in overrides:
+            echo(f"{visible(name)}: new_cards_per_day = {per_day}")
 
 
 def _what_a_maximum_leaves(

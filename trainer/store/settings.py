@@ -20,6 +20,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from trainer.errors import UsageError
+from trainer.store.deck_tree import DeckTree
 from trainer.store.lookup import find
 from trainer.store.models import Deck, Setting
 
@@ -210,8 +211,10 @@ DECK_SETTINGS = ("new_cards_per_day",)
 
 def deck_setting(db: Session, deck: str, key: str | None, text: str | None, reset: bool) -> str:
     """Show, store (``text``) or reset a top-level extra deck's own new-card allowance; no
-    commit. Returns the line to print: ``new_cards_per_day = N`` (with ``(default)`` when the
-    deck has none of its own and follows ``deck_new_cards_per_day``).
+    commit. Returns the line to print: the value in effect for the deck, ``new_cards_per_day =
+    N``, with where it comes from: nothing added for the deck's own, ``(from TOP)`` for a deck
+    under the top-level deck ``TOP`` whose allowance covers it, ``(default)`` when that
+    top-level deck has none of its own and follows ``deck_new_cards_per_day``.
 
     Raises :class:`UsageError` for an unknown deck (see :mod:`trainer.store.lookup`), a key
     other than :data:`DECK_SETTINGS`, a bad value, or a deck under another deck (the
@@ -221,17 +224,28 @@ def deck_setting(db: Session, deck: str, key: str | None, text: str | None, rese
         raise UsageError(f"--deck: a deck has only {', '.join(DECK_SETTINGS)} of its own")
     value = None if text is None else parse_setting("new_cards_per_day", text)
     found = find(db.connection(), "deck", deck)
-    row = db.get(Deck, found.id)
-    assert row is not None  # just found
-    if row.parent_id is not None and (text is not None or reset):
-        top = row.name.split("::")[0]
+    row = db.get_one(Deck, found.id)
+    top = db.get_one(Deck, DeckTree.read(db.connection()).root(row.id))
+    if top is not row and (text is not None or reset):
         raise UsageError(
             f"--deck {deck}: new cards are allowed per top-level deck, for it and its"
-            f" subdecks; set it on --deck {top}"
+            f" subdecks; set it on --deck {top.name}"
         )
     if text is not None or reset:
         row.new_cards_per_day = value
         db.flush()
-    if row.new_cards_per_day is None:
+    if top.new_cards_per_day is None:
         return f"new_cards_per_day = {load_settings(db).deck_new_cards_per_day} (default)"
-    return f"new_cards_per_day = {row.new_cards_per_day}"
+    source = "" if top is row else f" (from {top.name})"
+    return f"new_cards_per_day = {top.new_cards_per_day}{source}"
+
+
+def deck_overrides(conn: Connection) -> list[tuple[str, int]]:
+    """The top-level extra decks with a new-card allowance of their own (``trainer config
+    --deck``), as (deck name, new cards per learner day), by name."""
+    rows = conn.execute(
+        select(Deck.name, Deck.new_cards_per_day)
+        .where(Deck.parent_id.is_(None), Deck.new_cards_per_day.is_not(None))
+        .order_by(Deck.name)
+    )
+    return [(name, per_day) for name, per_day in rows if per_day is not None]
