@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import pty
@@ -196,7 +197,14 @@ def test_a_typed_answer_is_edited_with_arrow_keys_on_a_terminal(tmp_path: Path) 
             while wanted not in seen and time.monotonic() < deadline:
                 if fds.select([leader], [], [], 0.5)[0]:
                     seen += os.read(leader, 4096)
-        os.write(leader, b"q")
+        # The rating key is read in raw mode, and entering it discards keys typed before
+        # (termios TCSAFLUSH): press q until the review has read it and ended.
+        deadline = time.monotonic() + 20
+        while process.poll() is None and time.monotonic() < deadline:
+            os.write(leader, b"q")
+            if fds.select([leader], [], [], 0.5)[0]:
+                with contextlib.suppress(OSError):  # EIO once the review has closed the pty
+                    seen += os.read(leader, 4096)
     finally:
         process.wait(timeout=20)
         os.close(leader)
