@@ -61,3 +61,32 @@ def test_a_learner_day_never_goes_back_before_the_last_day_studied() -> None:
     assert travelled.next_rollover(arrival) == la.day_start(date(2026, 3, 2))
     later = datetime(2026, 3, 3, 12, tzinfo=UTC)
     assert travelled.day_of(later) == la.day_of(later) == date(2026, 3, 3)
+
+
+@given(
+    st.lists(st.integers(-3_000_000_000_000, 4_000_000_000_000), min_size=1, max_size=40),
+    st.sampled_from(
+        ["Europe/Berlin", "Australia/Lord_Howe", "Asia/Kolkata", "Africa/Monrovia", "UTC"]
+    ),
+    st.integers(0, 23),
+    st.none() | st.dates(date(1950, 1, 1), date(2100, 1, 1)),
+)
+def test_learner_days_counted_from_milliseconds_are_those_of_day_of(
+    instants: list[int], zone: str, hour: int, not_before: date | None
+) -> None:
+    """From 1874 to 2096, in zones with half-hour DST and offsets in odd seconds (Monrovia
+    until 1972); one clock for all the instants, so its cache of offsets is used too."""
+    clock = DayClock(rollover_hour=hour, zone=ZoneInfo(zone), not_before=not_before)
+    for unix_ms in instants + [ms + 1 for ms in instants]:
+        at = datetime.fromtimestamp(unix_ms / 1000, UTC)
+        assert clock.day_of_ms(unix_ms) == clock.day_of(at), (unix_ms, at)
+
+
+def test_learner_days_from_milliseconds_in_an_hour_whose_offset_changes() -> None:
+    """Lord Howe Island moved its clocks from +10:30 to +11:30 at 15:30 UTC on 24 October
+    1981: on the 3 am rollover, 15:29 UTC is 01:59 local (still the 24th) and 15:30 is 03:00
+    local, the 25th. Counted with the hour's first offset, 15:30 would be 02:00 on the 24th."""
+    clock = DayClock(rollover_hour=3, zone=ZoneInfo("Australia/Lord_Howe"))
+    change = int(datetime(1981, 10, 24, 15, 30, tzinfo=UTC).timestamp()) * 1000
+    days = [clock.day_of_ms(change + minutes * 60_000) for minutes in (-30, -1, 0, 29)]
+    assert days == [date(1981, 10, 24)] * 2 + [date(1981, 10, 25)] * 2

@@ -282,7 +282,7 @@ def _replay(
     for entry in reviews:
         back = days_back(entry)
         elapsed = None if last_back is None else last_back - back
-        rating = Rating(min(max(entry.ease, 1), 4))
+        rating = _RATINGS[min(max(entry.ease, 1), 4)]
         stability, difficulty = scheduler.next_memory(stability, difficulty, elapsed, rating)
         logs.append(_log(entry, stability, difficulty, clock, elapsed, not logs and complete))
         last_back = back
@@ -296,8 +296,16 @@ def _replay(
     return memory, logs
 
 
+#: The rating of each clamped Anki ease (1-4), by index.
+_RATINGS = (Rating.AGAIN, *Rating)
+
+
 def _instant(entry: RevlogEntry) -> datetime:
     return datetime.fromtimestamp(entry.id_ms / 1000, UTC)
+
+
+#: The state a review of each Anki kind was given in (any other kind: a review card).
+_STATE_BEFORE = {LEARNING: CardState.LEARNING, RELEARNING: CardState.RELEARNING}
 
 
 def _log(
@@ -315,16 +323,11 @@ def _log(
         state = CardState.REVIEW
     else:
         state = CardState.LEARNING if entry.kind == LEARNING else CardState.RELEARNING
-    if first_step:
-        state_before = CardState.NEW
-    else:
-        state_before = {LEARNING: CardState.LEARNING, RELEARNING: CardState.RELEARNING}.get(
-            entry.kind, CardState.REVIEW
-        )
+    state_before = CardState.NEW if first_step else _STATE_BEFORE.get(entry.kind, CardState.REVIEW)
     return LogEntry(
         rating=min(max(entry.ease, 1), 4),
         reviewed_at=at,
-        review_day=clock.day_of(at),
+        review_day=clock.day_of_ms(entry.id_ms),
         duration_ms=max(entry.duration_ms, 0),
         state_before=int(state_before),
         elapsed_days=elapsed,

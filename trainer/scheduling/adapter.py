@@ -132,6 +132,10 @@ def _last_interval(memory: Memory) -> int | None:
     return (memory.due_day - memory.last_review_day).days
 
 
+#: ``fsrs.Rating`` of each rating (looked up once per replayed review, not converted).
+_FSRS_RATINGS = {rating: fsrs.Rating(int(rating)) for rating in Rating}
+
+
 def fuzz_factor(seed: int) -> float:
     """A uniform number in [0, 1) fixed by ``seed``: the splitmix64 mix of the seed (Steele,
     Lea and Flood, "Fast splittable pseudorandom number generators", OOPSLA 2014). A private,
@@ -272,7 +276,7 @@ class Scheduler:
         as :meth:`review`, which tests/test_import_anki.py checks against Anki).
         """
         scheduler = self._fsrs
-        grade = fsrs.Rating(int(rating))
+        grade = _FSRS_RATINGS[rating]
         if stability is None or difficulty is None:
             return (
                 scheduler._initial_stability(rating=grade),

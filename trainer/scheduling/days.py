@@ -7,11 +7,17 @@ or a change of time zone, neither skips nor doubles a day.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from trainer.store.settings import Settings, zone_in_effect
+
+_MS = timedelta(milliseconds=1)
+_HOUR_MS = 3_600_000
+_DAY_MS = 86_400_000
+_EPOCH_DAY = date(1970, 1, 1)
+_UNKNOWN = -1  # no offset is -1 ms
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,11 @@ class DayClock:
     rollover_hour: int = 4
     zone: tzinfo | None = None
     not_before: date | None = None
+    #: UTC offset (ms) of each UTC hour (Unix time // 3600) met by :meth:`day_of_ms`, None
+    #: for an hour in which the offset changes; a cache, no part of the clock's value.
+    _hour_offsets: dict[int, int | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def from_settings(cls, settings: Settings, not_before: date | None = None) -> DayClock:
@@ -39,6 +50,27 @@ class DayClock:
         """The learner day containing the aware instant ``at`` (``not_before`` at the
         earliest)."""
         day = (self.local(at) - timedelta(hours=self.rollover_hour)).date()
+        return day if self.not_before is None or day >= self.not_before else self.not_before
+
+    def day_of_ms(self, unix_ms: int) -> date:
+        """:meth:`day_of` the instant ``unix_ms`` milliseconds after the Unix epoch, by
+        integer arithmetic on the UTC offset, which is looked up once per UTC hour (for
+        storing tens of thousands of review-log rows). An hour in which the offset changes
+        (a DST change, a new zone rule) is counted by :meth:`day_of` itself."""
+        hour = unix_ms // _HOUR_MS
+        offset = self._hour_offsets.get(hour, _UNKNOWN)
+        if offset is _UNKNOWN:
+            first, last = (
+                self.local(datetime.fromtimestamp(hour * 3600 + second, UTC)).utcoffset()
+                for second in (0, 3599)
+            )
+            exact = first is not None and first == last and not first % _MS
+            offset = first // _MS if exact and first is not None else None
+            self._hour_offsets[hour] = offset
+        if offset is None:
+            return self.day_of(datetime.fromtimestamp(unix_ms / 1000, UTC))
+        local_ms = unix_ms + offset - self.rollover_hour * _HOUR_MS
+        day = _EPOCH_DAY + timedelta(days=local_ms // _DAY_MS)
         return day if self.not_before is None or day >= self.not_before else self.not_before
 
     def local(self, at: datetime) -> datetime:
