@@ -12,6 +12,7 @@ scripts in them are dropped by the HTML cleaning.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -59,32 +60,58 @@ def render_card(
     return RenderedCard(question, answer, typed[0] if typed else None)
 
 
+@dataclass(frozen=True)
+class _Tag:
+    """One ``{{...}}`` of a template, parsed: ``kind`` is ``#`` or ``^`` (a section opens),
+    ``/`` (one closes) or empty (a field replacement, with its filters as written)."""
+
+    kind: str
+    name: str
+    filters: tuple[str, ...] = ()
+
+
+@functools.lru_cache(maxsize=256)
+def _compile(template: str) -> tuple[tuple[tuple[str, _Tag], ...], str]:
+    """``template`` parsed once for all its cards: each tag with the text before it, and
+    the text after the last tag."""
+    parts: list[tuple[str, _Tag]] = []
+    position = 0
+    for match in _TAG.finditer(template):
+        text = template[position : match.start()]
+        position = match.end()
+        tag = match.group(1).strip()
+        if tag[:1] in ("#", "^", "/"):
+            parts.append((text, _Tag(tag[0], tag[1:].strip())))
+        else:
+            *filters, name = [part.strip() for part in tag.split(":")]
+            parts.append((text, _Tag("", name, tuple(filters))))
+    return tuple(parts), template[position:]
+
+
 def _render(template: str, context: _Context) -> str:
     out: list[str] = []
     sections: list[tuple[str, bool]] = []  # open sections: (field name, shown)
-    position = 0
-
-    def showing() -> bool:
-        return all(shown for _name, shown in sections)
-
-    for match in _TAG.finditer(template):
-        if showing():
-            out.append(template[position : match.start()])
-        position = match.end()
-        tag = match.group(1).strip()
-        if tag[:1] in ("#", "^"):
-            name = tag[1:].strip()
-            filled = bool(_field(context, name).strip() and html_to_plain(_field(context, name)))
-            sections.append((name, filled != (tag[0] == "^")))
-        elif tag[:1] == "/":
-            name = tag[1:].strip()
-            if any(open_name == name for open_name, _ in sections):
-                while sections and sections.pop()[0] != name:
-                    pass
-        elif showing():
+    hidden = 0  # open sections not shown
+    parts, tail = _compile(template)
+    for text, tag in parts:
+        if not hidden:
+            out.append(text)
+        if tag.kind in ("#", "^"):
+            value = _field(context, tag.name)
+            shown = bool(value.strip() and html_to_plain(value)) != (tag.kind == "^")
+            sections.append((tag.name, shown))
+            hidden += not shown
+        elif tag.kind == "/":
+            if any(open_name == tag.name for open_name, _ in sections):
+                while sections:
+                    name, shown = sections.pop()
+                    hidden -= not shown
+                    if name == tag.name:
+                        break
+        elif not hidden:
             out.append(_replacement(tag, context))
-    if showing():
-        out.append(template[position:])
+    if not hidden:
+        out.append(tail)
     return "".join(out)
 
 
@@ -95,13 +122,12 @@ def _field(context: _Context, name: str) -> str:
     return next((v for k, v in context.fields.items() if k.casefold() == folded), "")
 
 
-def _replacement(tag: str, context: _Context) -> str:
+def _replacement(tag: _Tag, context: _Context) -> str:
     """The text for ``{{filters:Field}}``; ``FrontSide`` renders empty (see module doc)."""
-    *filters, name = [part.strip() for part in tag.split(":")]
-    if name == "FrontSide" and not filters:
+    if tag.name == "FrontSide" and not tag.filters:
         return ""
-    value = _field(context, name)
-    filters = [f.split(" ", 1)[0].lower() for f in filters]
+    value = _field(context, tag.name)
+    filters = [f.split(" ", 1)[0].lower() for f in tag.filters]
     if "type" in filters:
         if not context.answer_side:
             if "cloze" in filters:
