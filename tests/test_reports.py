@@ -601,3 +601,19 @@ def test_html_renders_in_headless_chromium(
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", data[16:24]) == (1200, 900)
     assert len(data) > 30_000  # a blank page compresses to a few kilobytes
+
+
+@pytest.mark.parametrize(
+    ("peak", "labels"),
+    [(1, ["0", "1"]), (5, ["0", "5"]), (7, ["0", "5", "10"]), (2, ["0", "1", "2"])],
+)
+def test_the_forecast_axis_labels_only_whole_numbers_of_cards(peak: int, labels: list[str]) -> None:
+    from types import SimpleNamespace
+    from typing import cast
+
+    from trainer.reports.figures import Report
+    from trainer.reports.html import forecast_chart
+
+    days = [(TODAY + timedelta(days=i), peak if i == 0 else 0) for i in range(30)]
+    chart = forecast_chart(cast(Report, SimpleNamespace(forecast=days)))
+    assert [line.label for line in chart.lines] == labels

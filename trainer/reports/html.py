@@ -126,9 +126,11 @@ def forecast_chart(report: Report) -> Chart:
         if index % 7 == 0:
             text = "today" if index == 0 else short_day(due_day)
             labels.append(Label(x + slot / 2, CHART_HEIGHT - 6, text, "middle"))
+    # A middle gridline only where it falls on a whole number of cards (not for a top of 1 or 5).
+    fractions = (0.0, 0.5, 1.0) if top_value % 2 == 0 else (0.0, 1.0)
     lines = tuple(
         Line(TOP + plot_height * (1 - fraction), f"{round(top_value * fraction):,}")
-        for fraction in (0.0, 0.5, 1.0)
+        for fraction in fractions
     )
     empty = "" if any(due for _day, due in report.forecast) else "Nothing due in the next 30 days"
     return Chart(CHART_WIDTH, CHART_HEIGHT, tuple(rects), tuple(labels), lines, empty=empty)
