@@ -12,7 +12,8 @@ import pytest
 
 from trainer.content.builtin_sync import read_builtin
 from trainer.content.lint import lint_paths
-from trainer.content.parser import CardSpec, slugify
+from trainer.content.parser import CardSpec
+from trainer.store.lookup import slugify
 from trainer.store.resources import DECKS_DIR
 
 SECTIONS, DECKS = read_builtin(DECKS_DIR)

@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trainer.content.parser import parse_deck, parse_roadmap, slugify
+from trainer.content.parser import parse_deck, parse_roadmap
 from trainer.errors import DeckError, Problem
+from trainer.store.lookup import slugify
 from trainer.store.resources import DECKS_DIR
 
 

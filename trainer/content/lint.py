@@ -15,8 +15,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from trainer.content.parser import CardSpec, DeckSpec, parse_deck, parse_roadmap, slugify
+from trainer.content.parser import CardSpec, DeckSpec, parse_deck, parse_roadmap
 from trainer.errors import DeckError, Problem
+from trainer.store.lookup import slugify
 
 MIN_TOPIC_CARDS = 15
 MIN_SUBTOPIC_CARDS = 3

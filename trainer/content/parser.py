@@ -22,7 +22,7 @@ from trainer.content.cloze import (
     render_cloze,
 )
 from trainer.errors import DeckError, Problem
-from trainer.store.lookup import slugify as slugify  # the one slug rule, re-exported
+from trainer.store.lookup import slugify
 
 KINDS = ("basic", "cloze", "output", "typed", "choice")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")

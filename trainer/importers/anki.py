@@ -53,7 +53,7 @@ from typing import IO, Any
 import zstandard
 
 from trainer.content.cloze import ClozeError, cloze_numbers
-from trainer.content.parser import CardSpec, slugify
+from trainer.content.parser import CardSpec
 from trainer.errors import DeckError, Problem
 from trainer.importers.anki_history import (
     LEARNING,
@@ -79,7 +79,7 @@ from trainer.importers.anki_proto import (
 from trainer.importers.anki_templates import render_card
 from trainer.importers.html_text import html_to_card_text
 from trainer.importers.imported import ImportedDeck, MediaFile, SkipCounter, unique_cards
-from trainer.importers.notes import card_key, cloze_key, parse_html_cloze
+from trainer.importers.notes import anki_tags, card_key, cloze_key, parse_html_cloze
 
 #: Most archive members a package may have.
 MAX_MEMBERS = 100_000
@@ -541,7 +541,7 @@ class _CollectionReader:
             kind="cloze" if notetype.cloze else "typed" if typed else "basic",
             front=front,
             back=back,
-            tags=tuple(t for t in (slugify(tag) for tag in note.tags.split()) if t),
+            tags=anki_tags(note.tags),
             accepted=(typed,) if typed else (),
             note_id=note_id,
         )

@@ -35,7 +35,7 @@ from html.entities import html5
 from itertools import islice
 
 from trainer.content.cloze import ClozeError
-from trainer.content.parser import CardSpec, slugify
+from trainer.content.parser import CardSpec
 from trainer.errors import DeckError, Problem
 from trainer.importers.html_text import (
     html_to_card_text,
@@ -44,7 +44,14 @@ from trainer.importers.html_text import (
     plain_to_html,
 )
 from trainer.importers.imported import ImportedDeck, SkipCounter, unique_cards
-from trainer.importers.notes import basic_card, card_key, cloze_cards, join_text, typed_card
+from trainer.importers.notes import (
+    anki_tags,
+    basic_card,
+    card_key,
+    cloze_cards,
+    join_text,
+    typed_card,
+)
 from trainer.importers.text import decode_text
 
 SEPARATORS = {
@@ -212,7 +219,7 @@ def _read_header(text: str, path: str) -> _Layout:
     problems: list[Problem] = []
     for number, line in enumerate(text.split("\n"), start=1):
         if number == 1 and line.startswith("tags:"):  # Anki's historic first line
-            layout.tags, layout.header_lines = _tags(line[len("tags:") :]), 1
+            layout.tags, layout.header_lines = anki_tags(line[len("tags:") :]), 1
             continue
         if not line.startswith("#"):
             break
@@ -239,7 +246,7 @@ def _read_header(text: str, path: str) -> _Layout:
                 )
             layout.html = value.lower() == "true"
         elif key == "tags":
-            layout.tags = _tags(value)
+            layout.tags = anki_tags(value)
         elif key == "columns":
             layout.names_line = value or None
         elif key == "deck":
@@ -406,7 +413,7 @@ def _row_cards(row: list[str], line: int, layout: _Layout, skips: SkipCounter) -
         question, answer = fields[0], fields[1]
     tags, guid, notetype = layout.tags, None, layout.notetype.lower()
     if layout.columns:
-        tags += _tags(_cell(row, layout, "tags"))
+        tags += anki_tags(_cell(row, layout, "tags"))
         guid = _cell(row, layout, "guid") or None
         notetype = (_cell(row, layout, "notetype") or layout.notetype).lower()
     if "cloze" in notetype:
@@ -456,8 +463,3 @@ def _text(value: str, html: bool) -> str:
 
 def _plain(value: str, html: bool) -> str:
     return html_to_plain(value) if html else " ".join(value.split())
-
-
-def _tags(text: str) -> tuple[str, ...]:
-    """Anki tags (space separated, ``::`` for hierarchy) as card tags (slugs)."""
-    return tuple(slug for slug in (slugify(tag) for tag in text.split()) if slug)

@@ -44,11 +44,12 @@ from trainer.content.cloze import (
     parse_cloze,
     render_cloze,
 )
-from trainer.content.parser import CardSpec, slugify
+from trainer.content.parser import CardSpec
 from trainer.errors import DeckError, Problem
 from trainer.importers.imported import ImportedDeck, SkipCounter, front_key, unique_cards
 from trainer.importers.notes import card_key, cloze_key
 from trainer.importers.text import decode_text
+from trainer.store.lookup import slugify
 
 _CARD_START = re.compile(r"(Q|C):(?:\s+|$)(.*)")
 _ANSWER = re.compile(r"A:(?:\s+|$)(.*)")

@@ -11,6 +11,7 @@ from trainer.content.cloze import Markup, Node, cloze_numbers, html_code, parse_
 from trainer.content.parser import CardSpec
 from trainer.importers.html_text import escape_markdown, html_to_card_text
 from trainer.importers.imported import front_key
+from trainer.store.lookup import slugify
 
 
 def card_key(base: str, ordinal: int) -> str:
@@ -97,3 +98,8 @@ def cloze_cards(
             )
         )
     return cards
+
+
+def anki_tags(text: str) -> tuple[str, ...]:
+    """Anki tags (space separated, ``::`` for hierarchy) as card tags (slugs)."""
+    return tuple(slug for slug in (slugify(tag) for tag in text.split()) if slug)
