@@ -10,15 +10,17 @@ arrive, newlines ignored (a typed card's answer is read up to the end of its lin
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import difflib
+import os
+import select
 import sys
 import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import TextIO
 
-import click
 from rich.console import Console, Group
 from rich.markdown import Markdown
 from rich.panel import Panel
@@ -38,13 +40,22 @@ QUIT = "q"
 CHOICE_KEYS = tuple("abcdef")
 #: On a typed card, where keys go into the answer: a line of just one of these is its key.
 LINE_COMMANDS = {"/s": "s", "/u": "u", "/q": QUIT}
+#: How long the rest of an escape sequence may take to follow its ESC byte (seconds); a
+#: terminal sends a key's sequence at once, so a longer gap means Escape was pressed alone.
+ESCAPE_WAIT_S = 0.05
 
 
 class KeyReader:
     """Single keys from the terminal, or characters from a non-terminal stdin.
 
-    ``read_key`` returns one character (``q`` at end of input; Ctrl-C raises
+    ``read_key`` returns one key: a character, or a whole escape sequence such as an arrow
+    key's ``"\\x1b[A"`` (``q`` at end of input or on Ctrl-D; Ctrl-C raises
     ``KeyboardInterrupt``); ``read_line`` returns a typed answer without its newline.
+
+    On a terminal each key is read in raw mode entered with ``TCSANOW`` and left with
+    ``TCSADRAIN``, never ``TCSAFLUSH`` (what ``tty.setraw`` and ``click.getchar`` use by
+    default): keys typed ahead while a card is drawn are kept and read next, one at a time,
+    as Anki keeps them.
     """
 
     def __init__(self, stream: TextIO | None = None) -> None:
@@ -53,13 +64,28 @@ class KeyReader:
 
     def read_key(self) -> str:
         if self._tty:
-            return click.getchar()
+            return self._terminal_key()
         while True:
             char = self._stream.read(1)
             if char == "":
                 return QUIT
             if char not in "\r\n":
                 return char
+
+    def _terminal_key(self) -> str:
+        import termios
+        import tty
+
+        fd = self._stream.fileno()
+        saved = termios.tcgetattr(fd)
+        try:
+            tty.setraw(fd, termios.TCSANOW)
+            key = _read_terminal_key(fd)
+        finally:
+            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        if key == "\x03":
+            raise KeyboardInterrupt
+        return QUIT if key in ("", "\x04") else key
 
     def read_line(self, prompt: str) -> str | None:
         """A typed answer; None at end of input. On a terminal the line is read by ``input()``
@@ -75,6 +101,37 @@ class KeyReader:
         echo(prompt)
         line = self._stream.readline()
         return None if line == "" else line.rstrip("\r\n")
+
+
+def _read_terminal_key(fd: int) -> str:
+    """One key from the raw terminal ``fd``: a UTF-8 character, or an escape sequence (``ESC
+    [`` parameters and a final byte, ``ESC O`` and one byte, ``ESC`` and a character) whose
+    bytes follow the ``ESC`` within :data:`ESCAPE_WAIT_S`; a lone Escape is ``"\\x1b"``. Reads
+    no byte beyond the key, so keys typed after it stay queued. ``""`` at end of input."""
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+
+    def char(wait: float | None = None) -> str:
+        if wait is not None and not select.select([fd], [], [], wait)[0]:
+            return ""
+        text = ""
+        while not text:
+            data = os.read(fd, 1)
+            if not data:
+                return ""
+            text = decoder.decode(data)
+        return text
+
+    key = char()
+    if key != "\x1b" or not (second := char(ESCAPE_WAIT_S)):
+        return key
+    key += second
+    if second == "O":
+        return key + char()
+    if second == "[":
+        while (part := char()) and not "\x40" <= part <= "\x7e":
+            key += part
+        key += part
+    return key
 
 
 def format_interval(outcome: Outcome, now: datetime) -> str:
