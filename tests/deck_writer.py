@@ -1,7 +1,8 @@
 """A test helper: a deck written back out in the native format (``docs/deck-format.md``), the
 parser's inverse, for the round-trip property test.
 
-``parse_deck(write_deck(deck))`` gives ``deck`` again (card ``line`` numbers aside) for decks of
+``parse_deck(write_deck(deck))`` gives ``deck`` again (card and coverage point ``line`` numbers
+aside) for decks of
 basic, typed and output cards: their source fields are recovered from the parsed card exactly as
 :mod:`trainer.content.parser` composed them. Cloze and choice cards keep only their rendered
 text, so they cannot be written back. TOML is written by ``tomli-w``, multi-line text as multi-line
@@ -25,6 +26,11 @@ def write_deck(deck: DeckSpec) -> str:
         document["topic"] = deck.topic
     if deck.name is not None:
         document["name"] = deck.name
+    if deck.coverage:
+        document["coverage"] = [
+            {"id": p.key, "point": p.point} | ({"source": p.source} if p.source else {})
+            for p in deck.coverage
+        ]
     document["card"] = [_card_table(card) for card in deck.cards]
     # A TOML reader may turn CRLF in a multi-line string into LF (tomllib does), so text with
     # a carriage return is written as escaped one-line strings.
@@ -50,6 +56,8 @@ def _card_table(card: CardSpec) -> dict[str, Any]:
         table["tags"] = list(card.tags)
     if card.docs is not None:
         table["docs"] = card.docs
+    if card.covers:
+        table["covers"] = list(card.covers)
     if card.kind == "basic":
         table["front"], table["back"] = card.front, card.back
     elif card.kind == "typed" and card.accepted:

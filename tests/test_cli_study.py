@@ -4,6 +4,7 @@ newer than the code, and an import that fails writing no media."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -167,3 +168,43 @@ def test_media_go_beside_a_database_given_with_db(tmp_path: Path) -> None:
     code, output = run("--db", str(database), "import", str(package))
     assert code == 0 and "1 media file" in output
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith("-media")] == ["study-media"]
+
+
+def test_lint_json_lists_coverage_points_and_their_cards(tmp_path: Path) -> None:
+    deck = tmp_path / "d.toml"
+    deck.write_text(
+        '[[coverage]]\nid = "p"\npoint = "The point"\n\n[[coverage]]\nid = "q"\npoint = "Q"\n'
+        'source = "https://docs.python.org/3/"\n\n'
+        '[[card]]\nid = "a"\ncovers = ["p"]\nkind = "cloze"\ntext = "{{c1::x}} {{c2::y}}"\n'
+    )
+    code, output = run("lint", str(deck), "--json")
+    assert code == 0
+    assert json.loads(output)["coverage"] == [
+        {
+            "path": str(deck),
+            "line": 1,
+            "topic": None,
+            "id": "p",
+            "point": "The point",
+            "source": None,
+            "cards": ["a#c1", "a#c2"],
+        },
+        {
+            "path": str(deck),
+            "line": 5,
+            "topic": None,
+            "id": "q",
+            "point": "Q",
+            "source": "https://docs.python.org/3/",
+            "cards": [],
+        },
+    ]
+    assert json.loads(output)["findings"] == [
+        {
+            "level": "warning",
+            "path": str(deck),
+            "line": 5,
+            "message": "coverage point 'q' has no card",
+            "where": None,
+        }
+    ]

@@ -64,9 +64,9 @@ def test_output_card_prints_its_answer(path: str, card: CardSpec, tmp_path: Path
 
 
 def test_the_builtin_decks_lint_clean() -> None:
-    findings, cards = lint_paths([DECKS_DIR])
-    assert [str(f) for f in findings if f.level == "error"] == []
-    assert cards == sum(len(deck.cards) for deck in DECKS)
+    report = lint_paths([DECKS_DIR])
+    assert [str(f) for f in report.findings if f.level == "error"] == []
+    assert report.cards == sum(len(deck.cards) for deck in DECKS)
 
 
 def test_lint_finds_content_problems(tmp_path: Path) -> None:
@@ -80,9 +80,9 @@ def test_lint_finds_content_problems(tmp_path: Path) -> None:
         '[[card]]\nid = "e"\nkind = "output"\ncode = "print(1"\noutput = "1"\n\n'
         f'[[card]]\nid = "f"\nfront = "Long"\nback = "{"word " * 130}"\n'
     )
-    findings, cards = lint_paths([deck])
-    assert cards == 6
-    assert [str(f) for f in findings] == [
+    report = lint_paths([deck])
+    assert report.cards == 6
+    assert [str(f) for f in report.findings] == [
         f"{deck}:6: error: same front as line 1",
         f"{deck}:11: error: card 'c': the answer '404' stands in the question",
         f"{deck}:17: error: card 'd': code block in back has no language",
@@ -101,10 +101,56 @@ def test_lint_checks_the_roadmap_counts_and_subtopic_tags(tmp_path: Path) -> Non
     deck = tmp_path / "s" / "queues.toml"
     deck.parent.mkdir()
     deck.write_text('topic = "queues"\n\n' + cards)
-    findings, _ = lint_paths([tmp_path])
+    findings = lint_paths([tmp_path]).findings
     assert [str(f) for f in findings] == [
+        f"{deck}:1: warning: the deck has no [[coverage]] list of the topic's must-know points",
         f"{deck}:1: error: topic 'queues' has 4 cards, needs 15",
         f"{deck}:24: error: card 'c3' has no subtopic tag (one of: fifo, lifo)",
         f"{deck}:1: error: subtopic 'lifo' has 0 cards, needs 3",
         f"{tmp_path / 'roadmap.md'}:3: error: topic 'empty' has no deck",
     ]
+
+
+COVERED_DECK = """topic = "queues"
+
+[[coverage]]
+id = "fifo-order"
+point = "A queue hands items out in the order they came in"
+source = "https://docs.python.org/3/library/collections.html#collections.deque"
+
+[[coverage]]
+id = "bounded"
+point = "A bounded queue blocks or drops when full"
+source = "https://docs.python.org/3/library/queue.html"
+
+[[card]]
+id = "a"
+covers = ["fifo-order"]
+front = "Q"
+back = "A"
+"""
+
+
+def test_lint_warns_of_coverage_points_no_card_covers(tmp_path: Path) -> None:
+    deck = tmp_path / "d.toml"
+    deck.write_text(COVERED_DECK)
+    report = lint_paths([deck])
+    assert [str(f) for f in report.findings] == [
+        f"{deck}:8: warning: coverage point 'bounded' has no card"
+    ]
+    assert [(p.key, p.line) for d in report.decks for p in d.coverage] == [
+        ("fifo-order", 3),
+        ("bounded", 8),
+    ]
+
+
+def test_lint_warns_of_a_builtin_deck_without_coverage_only(tmp_path: Path) -> None:
+    (tmp_path / "roadmap.md").write_text("## S\n- [ ] Queues\n")
+    card = (
+        '[[card]]\nid = "c{0}"\ndocs = "https://docs.python.org/3/"\nfront = "Q{0}"\nback = "A"\n'
+    )
+    deck = tmp_path / "queues.toml"
+    deck.write_text('topic = "queues"\n\n' + "".join(card.format(i) for i in range(15)))
+    message = "warning: the deck has no [[coverage]] list of the topic's must-know points"
+    assert [str(f) for f in lint_paths([tmp_path]).findings] == [f"{deck}:1: {message}"]
+    assert lint_paths([deck]).findings == []  # a user's deck needs no must-know list

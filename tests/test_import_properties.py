@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from deck_writer import write_deck
-from trainer.content.parser import CardSpec, DeckSpec, parse_deck
+from trainer.content.parser import CardSpec, CoveragePoint, DeckSpec, parse_deck
 from trainer.errors import TrainerError
 from trainer.importers.anki import LATEST_S, MAX_INTERVAL, read_anki
 from trainer.importers.anki_history import AnkiSchedule, CardHistory, RevlogEntry, rebuild
@@ -77,39 +77,51 @@ SLUG = st.from_regex(r"[a-z0-9][a-z0-9-]{0,12}", fullmatch=True)
 TEXT = st.text(min_size=1, max_size=60).map(str.strip).filter(bool)
 
 
+LINK = st.from_regex(r"https://[a-z]{1,10}\.org/[a-z0-9/]{0,10}", fullmatch=True)
+POINTS = st.lists(
+    st.builds(CoveragePoint, key=SLUG, point=TEXT, source=st.none() | LINK, line=st.just(0)),
+    max_size=4,
+    unique_by=lambda p: p.key,
+)
+
+
 @st.composite
-def cards(draw: st.DrawFn) -> CardSpec:
+def cards(draw: st.DrawFn, points: tuple[str, ...] = ()) -> CardSpec:
     key, kind = draw(SLUG), draw(st.sampled_from(["basic", "typed", "output"]))
     tags = tuple(draw(st.lists(SLUG, max_size=3)))
-    docs = draw(
-        st.none() | st.from_regex(r"https://[a-z]{1,10}\.org/[a-z0-9/]{0,10}", fullmatch=True)
-    )
+    docs = draw(st.none() | LINK)
+    covers = tuple(draw(st.lists(st.sampled_from(points), unique=True))) if points else ()
     extra = draw(st.none() | TEXT)
     if kind == "basic":
-        return CardSpec(key, kind, draw(TEXT), draw(TEXT), tags, docs)
+        return CardSpec(key, kind, draw(TEXT), draw(TEXT), tags, docs, covers=covers)
     if kind == "typed":
         accepted = tuple(draw(st.lists(TEXT, min_size=1, max_size=3)))
         back = "\n\n".join(p for p in (f"**{accepted[0]}**", extra) if p)
-        return CardSpec(key, kind, draw(TEXT), back, tags, docs, accepted)
+        return CardSpec(key, kind, draw(TEXT), back, tags, docs, accepted, covers=covers)
     code = draw(TEXT.filter(lambda c: c.strip("\n")))
     output = draw(TEXT.filter(lambda o: o.rstrip("\n")))
     prompt = draw(st.just("What does this code print?") | TEXT)
     front = f"{prompt}\n\n```python\n{code.strip(chr(10))}\n```"
     back = "\n\n".join(p for p in (f"```text\n{output.rstrip(chr(10))}\n```", extra) if p)
-    return CardSpec(key, kind, front, back, tags, docs, code=code, output=output)
+    return CardSpec(key, kind, front, back, tags, docs, code=code, output=output, covers=covers)
 
 
-@given(
-    st.none() | SLUG,
-    st.none() | TEXT,
-    st.lists(cards(), max_size=6, unique_by=lambda c: c.key),
-)
+@given(st.none() | SLUG, st.none() | TEXT, POINTS, st.data())
 def test_a_deck_written_out_reads_back_identical(
-    topic: str | None, name: str | None, deck_cards: list[CardSpec]
+    topic: str | None, name: str | None, points: list[CoveragePoint], data: st.DataObject
 ) -> None:
-    deck = DeckSpec("deck.toml", topic, name, tuple(deck_cards))
+    ids = tuple(point.key for point in points)
+    deck_cards = data.draw(st.lists(cards(ids), max_size=6, unique_by=lambda c: c.key))
+    deck = DeckSpec("deck.toml", topic, name, tuple(deck_cards), tuple(points))
     again = parse_deck(write_deck(deck), "deck.toml")
-    assert replace(again, cards=tuple(replace(c, line=None) for c in again.cards)) == deck
+    assert (
+        replace(
+            again,
+            cards=tuple(replace(c, line=None) for c in again.cards),
+            coverage=tuple(replace(p, line=0) for p in again.coverage),
+        )
+        == deck
+    )
 
 
 ENTRIES = st.builds(

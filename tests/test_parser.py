@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trainer.content.parser import parse_deck, parse_roadmap
+from trainer.content.parser import CoveragePoint, parse_deck, parse_roadmap
 from trainer.errors import DeckError, Problem
 from trainer.store.lookup import slugify
 from trainer.store.resources import DECKS_DIR
@@ -195,6 +195,111 @@ def test_a_header_inside_a_multiline_string_does_not_shift_lines() -> None:
     ]
 
 
+COVERED = """topic = "caching"
+
+[[coverage]]
+id = "cache-headers"
+point = "Cache-Control from a view"
+source = "https://docs.djangoproject.com/en/5.2/topics/cache/"
+
+[[coverage]]
+id = "vary"
+point = "Vary"
+
+[[card]]
+id = "a"
+covers = ["cache-headers", "vary"]
+front = "Q"
+back = "A"
+
+[[card]]
+id = "b"
+kind = "cloze"
+covers = ["vary"]
+text = "{{c1::x}} {{c2::y}}"
+
+[[card]]
+id = "c"
+front = "Q3"
+back = "A3"
+"""
+
+
+def test_coverage_points_and_the_cards_covering_them() -> None:
+    deck = parse_deck(COVERED, "d.toml")
+    assert deck.coverage == (
+        CoveragePoint(
+            "cache-headers",
+            "Cache-Control from a view",
+            "https://docs.djangoproject.com/en/5.2/topics/cache/",
+            3,
+        ),
+        CoveragePoint("vary", "Vary", None, 8),
+    )
+    assert [(c.key, c.covers) for c in deck.cards] == [
+        ("a", ("cache-headers", "vary")),
+        ("b#c1", ("vary",)),
+        ("c", ()),
+        ("b#c2", ("vary",)),
+    ]
+
+
+def test_coverage_problems_name_their_lines() -> None:
+    text = """topic = "x"
+
+[[coverage]]
+id = "dup"
+point = "P"
+source = "https://example.org/"
+
+[[coverage]]
+id = "dup"
+point = ""
+pointt = "typo"
+source = "http://example.org/"
+
+[[coverage]]
+id = "Bad Id"
+
+[[card]]
+id = "a"
+docs = "https://example.org/"
+front = "Q"
+back = "A"
+covers = ["dup", "nope", "dup", "Bad Id"]
+
+[[card]]
+id = "b"
+covers = "dup"
+docs = "https://example.org/"
+front = "Q2"
+back = "A2"
+"""
+    with pytest.raises(DeckError) as caught:
+        parse_deck(text, "d.toml", builtin=True)
+    assert list(caught.value.problems) == [
+        Problem("d.toml", 9, "duplicate coverage id 'dup' (first on line 3)"),
+        Problem("d.toml", 10, "'point' must be non-empty text"),
+        Problem("d.toml", 11, "unknown key 'pointt' for a coverage point"),
+        Problem("d.toml", 12, "'source' must be one https:// link"),
+        Problem("d.toml", 14, "coverage point needs 'point'"),
+        Problem("d.toml", 14, "coverage point needs a 'source' link to the page it rests on"),
+        Problem("d.toml", 15, "coverage point needs an 'id' of lower-case letters, digits and '-'"),
+        Problem("d.toml", 22, "'covers' names 'dup' twice"),
+        Problem("d.toml", 22, "'covers' names 'nope', which no [[coverage]] point has as its id"),
+        Problem("d.toml", 26, "'covers' must be a list of non-empty strings"),
+    ]
+
+
+def test_coverage_must_be_tables() -> None:
+    for value in ('["a"]', "[1, {}]", '"a"'):
+        with pytest.raises(DeckError) as caught:
+            parse_deck(f'topic = "x"\ncoverage = {value}\n', "d.toml")
+        assert list(caught.value.problems) == [
+            Problem("d.toml", 2, "'coverage' must be [[coverage]] tables")
+        ]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text())
 def test_junk_text_never_crashes_the_deck_parser(text: str) -> None:
@@ -223,6 +328,12 @@ def test_junk_text_never_crashes_the_deck_parser(text: str) -> None:
                 "card = 1",
                 "topic = 5",
                 '"""',
+                "[[coverage]]",
+                'point = "p"',
+                "source = 1",
+                'covers = ["a", "a"]',
+                "covers = [{}]",
+                "coverage = 1",
             ]
         ),
         max_size=12,

@@ -386,27 +386,48 @@ def _what_a_maximum_leaves(
 @click.argument(
     "paths", nargs=-1, type=click.Path(exists=True, path_type=Path), metavar="[PATH]..."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the findings, and each coverage point with the cards covering it, as JSON.",
+)
 def lint(paths: tuple[Path, ...], as_json: bool) -> None:
     """Check deck files (default: the built-in decks) and exit 1 on any error.
 
-    A folder holding roadmap.md is checked as built-in decks: topics, docs links and each
-    topic's card counts are required too.
+    A folder holding roadmap.md is checked as built-in decks: topics, docs links, each
+    topic's card counts and its coverage list are required too; a coverage point no card
+    covers is a warning.
     """
     from dataclasses import asdict
 
     from trainer.content.lint import lint_paths
     from trainer.store.resources import DECKS_DIR
 
-    findings, cards = lint_paths(list(paths) or [DECKS_DIR])
+    report = lint_paths(list(paths) or [DECKS_DIR])
+    findings, cards = report.findings, report.cards
     errors = sum(f.level == "error" for f in findings)
     if as_json:
-        report = {
+        coverage = [
+            {
+                "path": deck.path,
+                "line": point.line,
+                "topic": deck.topic,
+                "id": point.key,
+                "point": point.point,
+                "source": point.source,
+                "cards": [card.key for card in deck.cards if point.key in card.covers],
+            }
+            for deck in report.decks
+            for point in deck.coverage
+        ]
+        result = {
             "cards": cards,
             "errors": errors,
             "findings": [{"level": f.level, **asdict(f.problem)} for f in findings],
+            "coverage": coverage,
         }
-        echo(json.dumps(report, indent=2))
+        echo(json.dumps(result, indent=2))
     else:
         for finding in findings:
             echo(str(finding), err=finding.level == "error")

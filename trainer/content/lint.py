@@ -6,6 +6,10 @@ over-long answers. For the built-in decks (a folder holding ``roadmap.md``) also
 card counts: at least :data:`MIN_TOPIC_CARDS` cards, and :data:`MIN_SUBTOPIC_CARDS` tagged with
 each subtopic named in the roadmap's parentheses; where a topic names subtopics, every card
 carries at least one of their tags.
+
+Coverage (``[[coverage]]`` points and cards' ``covers``, see ``docs/deck-format.md``): a point
+that no card covers is a warning, and so is a built-in deck without a must-know list; a
+``covers`` id naming no point is an error of the parser.
 """
 
 from __future__ import annotations
@@ -50,13 +54,24 @@ def deck_files(paths: list[Path]) -> list[Path]:
     return found
 
 
-def lint_paths(paths: list[Path]) -> tuple[list[Finding], int]:
-    """Lint every deck file under ``paths``; return the findings and the number of cards.
+@dataclass(frozen=True)
+class LintReport:
+    """What :func:`lint_paths` found: ``findings`` in file order, the number of ``cards`` read,
+    and the ``decks`` that parsed (each with its coverage points), in file order."""
 
-    A folder holding ``roadmap.md`` is linted as built-in decks (topic, docs links and the
-    roadmap's card counts required).
+    findings: list[Finding]
+    cards: int
+    decks: list[DeckSpec]
+
+
+def lint_paths(paths: list[Path]) -> LintReport:
+    """Lint every deck file under ``paths``.
+
+    A folder holding ``roadmap.md`` is linted as built-in decks (topic, docs links, coverage
+    list and the roadmap's card counts required).
     """
     findings: list[Finding] = []
+    parsed: list[DeckSpec] = []
     cards = 0
     for path in paths:
         roadmap = path / "roadmap.md" if path.is_dir() else None
@@ -69,8 +84,9 @@ def lint_paths(paths: list[Path]) -> tuple[list[Finding], int]:
                 decks.append(deck)
                 cards += len(deck.cards)
         if builtin and roadmap is not None:
-            findings.extend(_coverage(roadmap, decks))
-    return findings, cards
+            findings.extend(_card_counts(roadmap, decks))
+        parsed.extend(decks)
+    return LintReport(findings, cards, parsed)
 
 
 def _lint_file(path: Path, builtin: bool) -> tuple[DeckSpec | None, list[Finding]]:
@@ -86,6 +102,14 @@ def _lint_file(path: Path, builtin: bool) -> tuple[DeckSpec | None, list[Finding
     findings: list[Finding] = []
     if not deck.cards:
         findings.append(Finding("warning", Problem(str(path), 1, "the deck has no cards")))
+    if builtin and not deck.coverage:
+        message = "the deck has no [[coverage]] list of the topic's must-know points"
+        findings.append(Finding("warning", Problem(str(path), 1, message)))
+    covered = {point for card in deck.cards for point in card.covers}
+    for point in deck.coverage:
+        if point.key not in covered:
+            message = f"coverage point '{point.key}' has no card"
+            findings.append(Finding("warning", Problem(str(path), point.line, message)))
     fronts: dict[str, int | None] = {}
     for card in deck.cards:
         findings.extend(
@@ -143,7 +167,7 @@ def _compile_error(code: str) -> str | None:
     return None
 
 
-def _coverage(roadmap: Path, decks: list[DeckSpec]) -> list[Finding]:
+def _card_counts(roadmap: Path, decks: list[DeckSpec]) -> list[Finding]:
     try:
         sections = parse_roadmap(roadmap.read_text(encoding="utf-8"), str(roadmap))
     except DeckError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,7 @@ SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _MULTI_LINE_OPENING = re.compile(r"=\s*(\"\"\"|''')(.*)$")
 OUTPUT_PROMPT = "What does this code print?"
 
-_COMMON_KEYS = {"id", "kind", "tags", "docs"}
+_COMMON_KEYS = {"id", "kind", "tags", "docs", "covers"}
 _KIND_KEYS: dict[str, tuple[set[str], set[str]]] = {
     # kind: (required keys, optional keys) besides the common ones
     "basic": ({"front", "back"}, set()),
@@ -38,7 +39,8 @@ _KIND_KEYS: dict[str, tuple[set[str], set[str]]] = {
     "typed": ({"front", "answer"}, {"accept", "back"}),
     "choice": ({"front", "choices", "answer"}, {"back"}),
 }
-_DECK_KEYS = {"topic", "name", "card"}
+_DECK_KEYS = {"topic", "name", "coverage", "card"}
+_COVERAGE_KEYS = {"id", "point", "source"}
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class CardSpec:
     Where the card came from: ``line`` is the 1-based file line it starts on (a deck file's
     ``[[card]]`` header, a Markdown card's first line, a CSV row), None for a source without
     lines; ``note_id`` is the Anki note it was rendered from, None for other sources.
+    ``covers`` holds the ids of the deck's coverage points the card teaches (deck files only).
     """
 
     key: str
@@ -85,16 +88,33 @@ class CardSpec:
     output: str | None = None
     line: int | None = None
     note_id: int | None = None
+    covers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CoveragePoint:
+    """One point of a deck's must-know list: a ``[[coverage]]`` table at ``line`` of its file.
+
+    ``key`` is the id cards name in ``covers``; ``point`` says what a learner must know;
+    ``source`` is the ``https://`` page it rests on (None only outside the built-in decks).
+    """
+
+    key: str
+    point: str
+    source: str | None
+    line: int
 
 
 @dataclass(frozen=True)
 class DeckSpec:
-    """A parsed deck file: ``topic`` slug or stand-alone ``name``, and cards in file order."""
+    """A parsed deck file: ``topic`` slug or stand-alone ``name``, cards in file order, and the
+    topic's must-know list (``coverage``, in file order; empty when the file has none)."""
 
     path: str
     topic: str | None
     name: str | None
     cards: tuple[CardSpec, ...]
+    coverage: tuple[CoveragePoint, ...] = ()
 
 
 def parse_roadmap(text: str, path: str) -> tuple[SectionSpec, ...]:
@@ -158,14 +178,15 @@ def _split_subtopics(text: str) -> tuple[str, tuple[str, ...]]:
 def parse_deck(text: str, path: str, *, builtin: bool = False) -> DeckSpec:
     """Parse one deck file's text (see ``docs/deck-format.md``).
 
-    ``builtin`` makes ``topic`` and each card's ``docs`` link required, as they are in ``decks/``.
-    Raises :class:`DeckError` with every problem of the file, in line order.
+    ``builtin`` makes ``topic``, each card's ``docs`` link and each coverage point's ``source``
+    required, as they are in ``decks/``. Raises :class:`DeckError` with every problem of the
+    file, in line order.
     """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise DeckError([_toml_problem(path, exc)]) from None
-    positions = _card_positions(text)
+    positions = _table_positions(text, "card")
     lines = text.splitlines()
     problems: list[Problem] = []
 
@@ -182,6 +203,14 @@ def parse_deck(text: str, path: str, *, builtin: bool = False) -> DeckSpec:
     if builtin and "topic" not in data:
         problems.append(Problem(path, 1, "a built-in deck needs 'topic = \"<topic slug>\"'"))
 
+    coverage = _parse_coverage(data, text, builtin, problems, path)
+    raw_points = data.get("coverage")
+    # Every id a [[coverage]] table declares, valid point or not: a card naming one is right.
+    point_ids = (
+        {raw.get("id") for raw in raw_points if isinstance(raw, dict)}
+        if isinstance(raw_points, list)
+        else set()
+    )
     raw_cards = data.get("card", [])
     if not isinstance(raw_cards, list):
         line = _top_key_line(text, "card")
@@ -205,7 +234,7 @@ def parse_deck(text: str, path: str, *, builtin: bool = False) -> DeckSpec:
         if isinstance(card_id, str):
             seen_ids[card_id] = header
         card_problems: list[tuple[int, str]] = []
-        spec = _parse_card(raw, header, key_lines, builtin, card_problems, lines)
+        spec = _parse_card(raw, header, key_lines, builtin, point_ids, card_problems, lines)
         problems.extend(Problem(path, line, message) for line, message in card_problems)
         if spec is None:
             continue
@@ -216,7 +245,55 @@ def parse_deck(text: str, path: str, *, builtin: bool = False) -> DeckSpec:
         raise DeckError(sorted(problems, key=lambda problem: problem.line or 0))
     # A note's second and later cloze cards go to the end of the deck, so the answer of one
     # is not shown right before its sibling asks for it.
-    return DeckSpec(path, topic, name, (*cards, *siblings))
+    return DeckSpec(path, topic, name, (*cards, *siblings), coverage)
+
+
+def _parse_coverage(
+    data: dict[str, Any], text: str, builtin: bool, problems: list[Problem], path: str
+) -> tuple[CoveragePoint, ...]:
+    """Validate the ``[[coverage]]`` tables; append their problems, return the valid points."""
+    raw_points = data.get("coverage", [])
+    if not (isinstance(raw_points, list) and all(isinstance(raw, dict) for raw in raw_points)):
+        line = _top_key_line(text, "coverage")
+        problems.append(Problem(path, line, "'coverage' must be [[coverage]] tables"))
+        return ()
+    positions = _table_positions(text, "coverage")
+    points: list[CoveragePoint] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(raw_points):
+        # An inline array of tables has no [[coverage]] headers: its problems go on its line.
+        inline: tuple[int, dict[str, int]] = (_top_key_line(text, "coverage"), {})
+        header, key_lines = positions[index] if index < len(positions) else inline
+        found: list[tuple[int, str]] = []
+        for name in sorted(set(raw) - _COVERAGE_KEYS):
+            found.append(
+                (key_lines.get(name, header), f"unknown key '{name}' for a coverage point")
+            )
+        key = raw.get("id")
+        if not isinstance(key, str) or not SLUG_RE.match(key):
+            message = "coverage point needs an 'id' of lower-case letters, digits and '-'"
+            found.append((key_lines.get("id", header), message))
+        elif key in seen:
+            message = f"duplicate coverage id '{key}' (first on line {seen[key]})"
+            found.append((key_lines.get("id", header), message))
+        else:
+            seen[key] = header
+        point = raw.get("point")
+        if point is None:
+            found.append((header, "coverage point needs 'point'"))
+        elif not isinstance(point, str) or not point.strip():
+            found.append((key_lines.get("point", header), "'point' must be non-empty text"))
+        source = raw.get("source")
+        if source is None and builtin:
+            found.append((header, "coverage point needs a 'source' link to the page it rests on"))
+        elif source is not None and not (
+            isinstance(source, str) and re.match(r"https://\S+$", source)
+        ):
+            found.append((key_lines.get("source", header), "'source' must be one https:// link"))
+        problems.extend(Problem(path, line, message) for line, message in found)
+        if not found:
+            points.append(CoveragePoint(str(key), str(point).strip(), source, header))
+    return tuple(points)
 
 
 def _parse_card(
@@ -224,10 +301,13 @@ def _parse_card(
     header: int,
     key_lines: dict[str, int],
     builtin: bool,
+    point_ids: set[Any],
     problems: list[tuple[int, str]],
     lines: list[str],
 ) -> CardSpec | None:
     """Validate one ``[[card]]`` table; append ``(line, message)`` problems, or return the card.
+
+    ``point_ids`` holds the ids of the file's ``[[coverage]]`` tables, which ``covers`` may name.
 
     A cloze card returns its first cloze number; the parser adds the others.
     """
@@ -255,7 +335,7 @@ def _parse_card(
         value = raw[key]
         if not isinstance(value, str) or not value.strip():
             problems.append((at(key), f"'{key}' must be non-empty text"))
-    for key in ("accept", "choices", "tags"):
+    for key in ("accept", "choices", "tags", "covers"):
         value = raw.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             problems.append((at(key), f"'{key}' must be a list of non-empty strings"))
@@ -264,6 +344,14 @@ def _parse_card(
         for tag in tags:
             if isinstance(tag, str) and not SLUG_RE.match(tag):
                 problems.append((at("tags"), f"tag {tag!r}: use lower-case letters, digits, '-'"))
+    covers = raw.get("covers", [])
+    if isinstance(covers, list) and all(isinstance(point, str) for point in covers):
+        for point in sorted(p for p, n in Counter(covers).items() if n > 1):
+            problems.append((at("covers"), f"'covers' names '{point}' twice"))
+        for point in dict.fromkeys(covers):
+            if point.strip() and point not in point_ids:
+                message = f"'covers' names '{point}', which no [[coverage]] point has as its id"
+                problems.append((at("covers"), message))
     docs = raw.get("docs")
     if docs is None and builtin:
         problems.append((header, "card needs a 'docs' link to the page it rests on"))
@@ -323,6 +411,7 @@ def _parse_card(
         code=raw.get("code") if kind == "output" else None,
         output=raw.get("output") if kind == "output" else None,
         line=header,
+        covers=tuple(covers),
     )
 
 
@@ -339,6 +428,7 @@ def _cloze_card(
         tags=tuple(raw.get("tags", [])),
         docs=raw.get("docs"),
         line=header,
+        covers=tuple(raw.get("covers", [])),
     )
 
 
@@ -389,13 +479,16 @@ def _scan(text: str) -> list[tuple[int, str]]:
     return lines
 
 
-def _card_positions(text: str) -> list[tuple[int, dict[str, int]]]:
-    """Line of each ``[[card]]`` header and of the keys set inside it, in file order."""
+def _table_positions(text: str, name: str) -> list[tuple[int, dict[str, int]]]:
+    """Line of each ``[[name]]`` header and of the keys set inside it, in file order."""
     positions: list[tuple[int, dict[str, int]]] = []
+    inside = False
     for number, line in _scan(text):
-        if re.match(r"\s*\[\[\s*card\s*\]\]", line):
-            positions.append((number, {}))
-        elif positions and (match := re.match(r"\s*([A-Za-z0-9_-]+)\s*=", line)):
+        if re.match(r"\s*\[", line):
+            inside = re.match(rf"\s*\[\[\s*{re.escape(name)}\s*\]\]", line) is not None
+            if inside:
+                positions.append((number, {}))
+        elif inside and (match := re.match(r"\s*([A-Za-z0-9_-]+)\s*=", line)):
             positions[-1][1].setdefault(match.group(1), number)
     return positions
 
