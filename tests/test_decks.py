@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from test_parser import COVERED
 
 from trainer.content.builtin_sync import read_builtin
 from trainer.content.lint import lint_paths
@@ -111,36 +112,17 @@ def test_lint_checks_the_roadmap_counts_and_subtopic_tags(tmp_path: Path) -> Non
     ]
 
 
-COVERED_DECK = """topic = "queues"
-
-[[coverage]]
-id = "fifo-order"
-point = "A queue hands items out in the order they came in"
-source = "https://docs.python.org/3/library/collections.html#collections.deque"
-
-[[coverage]]
-id = "bounded"
-point = "A bounded queue blocks or drops when full"
-source = "https://docs.python.org/3/library/queue.html"
-
-[[card]]
-id = "a"
-covers = ["fifo-order"]
-front = "Q"
-back = "A"
-"""
-
-
 def test_lint_warns_of_coverage_points_no_card_covers(tmp_path: Path) -> None:
     deck = tmp_path / "d.toml"
-    deck.write_text(COVERED_DECK)
+    deck.write_text(COVERED)
     report = lint_paths([deck])
     assert [str(f) for f in report.findings] == [
-        f"{deck}:8: warning: coverage point 'bounded' has no card"
+        f"{deck}:12: warning: coverage point 'conditional-get' has no card"
     ]
     assert [(p.key, p.line) for d in report.decks for p in d.coverage] == [
-        ("fifo-order", 3),
-        ("bounded", 8),
+        ("cache-headers", 3),
+        ("vary", 8),
+        ("conditional-get", 12),
     ]
 
 

@@ -206,6 +206,10 @@ source = "https://docs.djangoproject.com/en/5.2/topics/cache/"
 id = "vary"
 point = "Vary"
 
+[[coverage]]
+id = "conditional-get"
+point = "Conditional GET"
+
 [[card]]
 id = "a"
 covers = ["cache-headers", "vary"]
@@ -235,6 +239,7 @@ def test_coverage_points_and_the_cards_covering_them() -> None:
             3,
         ),
         CoveragePoint("vary", "Vary", None, 8),
+        CoveragePoint("conditional-get", "Conditional GET", None, 12),
     )
     assert [(c.key, c.covers) for c in deck.cards] == [
         ("a", ("cache-headers", "vary")),
@@ -275,9 +280,7 @@ docs = "https://example.org/"
 front = "Q2"
 back = "A2"
 """
-    with pytest.raises(DeckError) as caught:
-        parse_deck(text, "d.toml", builtin=True)
-    assert list(caught.value.problems) == [
+    assert _problems(text) == [
         Problem("d.toml", 9, "duplicate coverage id 'dup' (first on line 3)"),
         Problem("d.toml", 10, "'point' must be non-empty text"),
         Problem("d.toml", 11, "unknown key 'pointt' for a coverage point"),
@@ -293,11 +296,16 @@ back = "A2"
 
 def test_coverage_must_be_tables() -> None:
     for value in ('["a"]', "[1, {}]", '"a"'):
-        with pytest.raises(DeckError) as caught:
-            parse_deck(f'topic = "x"\ncoverage = {value}\n', "d.toml")
-        assert list(caught.value.problems) == [
+        assert _problems(f'topic = "x"\ncoverage = {value}\n') == [
             Problem("d.toml", 2, "'coverage' must be [[coverage]] tables")
         ]
+
+
+def _problems(text: str) -> list[Problem]:
+    """The problems ``parse_deck`` raises for ``text`` as a built-in deck file ``d.toml``."""
+    with pytest.raises(DeckError) as caught:
+        parse_deck(text, "d.toml", builtin=True)
+    return list(caught.value.problems)
 
 
 @settings(max_examples=300, deadline=None)
