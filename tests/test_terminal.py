@@ -17,9 +17,11 @@ import pytest
 from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from test_decks import OUTPUT_CARDS
 
 from conftest import NOW, engine_of
 from trainer.cli.review_screen import (
+    CardText,
     KeyReader,
     ReviewScreen,
     _diff,
@@ -203,3 +205,75 @@ def test_a_typed_answer_is_edited_with_arrow_keys_on_a_terminal(tmp_path: Path) 
         process.wait(timeout=20)
         os.close(leader)
     assert b"[space] Good" in seen  # judged right: the answer read was 201
+
+
+def _lines(renderable: object, width: int = 80) -> list[str]:
+    """What ``renderable`` shows on a colourless terminal ``width`` columns wide, line by line."""
+    out = io.StringIO()
+    Console(file=out, width=width, color_system=None).print(renderable)
+    return [line.rstrip() for line in out.getvalue().splitlines()]
+
+
+def test_an_output_card_shows_its_code_and_output_without_padding_lines() -> None:
+    card = parse_deck(
+        '[[card]]\nid = "o"\nkind = "output"\ncode = """\nx = [1]\n\nprint(x * 2)\n"""\n'
+        'output = "[1, 1]"\nback = "Repetition copies the references."\n',
+        "o.toml",
+    ).cards[0]
+    assert _lines(CardText(card.front)) == [
+        "What does this code print?",
+        "",
+        "x = [1]",
+        "",
+        "print(x * 2)",
+    ]
+    assert _lines(CardText(card.back)) == ["[1, 1]", "", "Repetition copies the references."]
+
+
+@pytest.mark.parametrize("card", [c for _, c in OUTPUT_CARDS], ids=lambda c: c.key)
+def test_every_builtin_output_card_shows_its_code_and_output_line_for_line(card: CardSpec) -> None:
+    assert card.code is not None and card.output is not None
+    front = _lines(CardText(card.front), width=200)
+    code = [line.rstrip() for line in card.code.strip("\n").splitlines()]
+    assert front[-len(code) - 1 :] == ["", *code]
+    output = [line.rstrip() for line in card.output.rstrip("\n").splitlines()]
+    back = _lines(CardText(card.back), width=200)
+    assert back[: len(output)] == output
+    assert back[len(output) : len(output) + 1] in ([], [""])  # then the explanation, if any
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("GET\nPOST\nPUT", ["GET", "POST", "PUT"]),  # a list without bullets
+        (
+            "`sort()` sorts the list in place and returns None.\n`sorted()` returns a new list.",
+            [
+                "`sort()` sorts the list in place and returns None.",
+                "`sorted()` returns a new list.",
+            ],
+        ),
+        (
+            "A sentence the author wrapped in the deck file at\nabout fifty columns is one line.",
+            ["A sentence the author wrapped in the deck file at about fifty columns is one line."],
+        ),
+        ("**bold** and\n*more*", ["bold and", "more"]),
+    ],
+)
+def test_card_text_keeps_its_line_breaks_but_reflows_wrapped_prose(
+    text: str, shown: list[str]
+) -> None:
+    assert _lines(CardText(text), width=100) == [line.replace("`", "") for line in shown]
+
+
+def test_front_and_back_keep_their_lines_on_the_review_screen(
+    factory: sessionmaker[Session], clock: DayClock
+) -> None:
+    card = CardSpec("lines", "basic", "Name the safe methods:\nthree of them", "GET\nHEAD\nOPTIONS")
+    screen, out = _screen(factory, clock, " 3q", [card])
+    screen.run()
+    lines = [line.strip(" │") for line in out.getvalue().splitlines()]
+    assert "Name the safe methods:" in lines
+    assert lines[lines.index("Name the safe methods:") + 1] == "three of them"
+    assert "GET" in lines
+    assert lines[lines.index("GET") :][:3] == ["GET", "HEAD", "OPTIONS"]

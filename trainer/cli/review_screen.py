@@ -19,12 +19,13 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import TextIO
+from typing import ClassVar, TextIO
 
-from rich.console import Console, Group
-from rich.markdown import Markdown
+from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.markdown import CodeBlock, Markdown, MarkdownElement
 from rich.panel import Panel
 from rich.style import Style
+from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
@@ -171,6 +172,56 @@ def _diff(given: str, expected: str) -> list[Text]:
     return [typed, wanted, marks]
 
 
+#: A line break in a paragraph after a line at least this long (characters as shown) that ends
+#: mid-sentence is taken for the author's wrapping; see :class:`CardText`.
+WRAPPED_LINE_CHARS = 40
+#: The characters that end a sentence or clause: a line break after one of them is kept.
+LINE_ENDS = tuple(".!?:;")
+
+
+class _CodeBlock(CodeBlock):
+    """A fenced or indented code block, highlighted, without the blank line rich pads it with
+    above and below: what an output card's code prints is shown line for line."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        code = str(self.text).rstrip()
+        yield Syntax(code, self.lexer_name, theme=self.theme, word_wrap=True, padding=0)
+
+
+class CardText(Markdown):
+    """A card's front or back (Markdown, untrusted) as the review shows it: made
+    :func:`visible`, code highlighted (``monokai``), code blocks without padding lines, and its
+    line breaks kept as written, as Anki shows a field (Markdown's ``breaks`` option), except
+    where they wrap prose.
+
+    A line break inside a paragraph is kept unless the line before it is at least
+    :data:`WRAPPED_LINE_CHARS` characters long and does not end with one of
+    :data:`LINE_ENDS`: that is the author wrapping a long sentence (the built-in decks wrap
+    their prose at about 100 columns), which reflows to the terminal's width. So a list
+    without bullets, a two-line answer or a poem keeps its lines, and a wrapped paragraph
+    still fills the screen.
+    """
+
+    elements: ClassVar[dict[str, type[MarkdownElement]]] = {
+        **Markdown.elements,
+        "fence": _CodeBlock,
+        "code_block": _CodeBlock,
+    }
+
+    def __init__(self, text: str) -> None:
+        super().__init__(visible(text), code_theme="monokai")
+        for token in self.parsed:
+            line = ""
+            for child in token.children or ():
+                if child.type != "softbreak":
+                    line += child.content
+                    continue
+                shown = line.rstrip()
+                if len(shown) < WRAPPED_LINE_CHARS or shown.endswith(LINE_ENDS):
+                    child.type = "hardbreak"
+                line = ""
+
+
 class ReviewScreen:
     """Draws the session on a rich ``Console`` and turns keys into session calls."""
 
@@ -254,7 +305,7 @@ class ReviewScreen:
         if self._notice is not None:
             self.console.print(self._notice)
             self._notice = None
-        self.console.print(Markdown(visible(shown.front), code_theme="monokai"))
+        self.console.print(CardText(shown.front))
         typed: Text | None = None
         suggested: Rating | None = None
         choosing = shown.kind == "choice" and bool(shown.accepted)
@@ -332,10 +383,10 @@ class ReviewScreen:
         return text.append_text(Text("\n  ").join(_diff(given.strip(), accepted[0]))), Rating.AGAIN
 
     def _show_answer(self, shown: ShownCard, typed: Text | None, suggested: Rating | None) -> None:
-        parts: list[Text | Markdown] = []
+        parts: list[Text | CardText] = []
         if typed is not None:
             parts.append(typed)
-        parts.append(Markdown(visible(shown.back), code_theme="monokai"))
+        parts.append(CardText(shown.back))
         if shown.docs_url:
             url = visible(shown.docs_url)
             parts.append(Text(url, style=Style(dim=True, link=url)))
