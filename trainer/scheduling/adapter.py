@@ -285,8 +285,7 @@ class Scheduler:
         if elapsed_days is not None and elapsed_days < 1:
             stability = scheduler._short_term_stability(stability=stability, rating=grade)
         else:
-            elapsed = max(elapsed_days or 0, 0)
-            retrievability = (1 + self._factor * elapsed / stability) ** self._decay
+            retrievability = self.retrievability(stability, elapsed_days or 0)
             stability = scheduler._next_stability(
                 difficulty=difficulty,
                 stability=stability,
@@ -321,3 +320,19 @@ class Scheduler:
         F = 0.9 ** (1 / d) - 1, so R(S, S) = 0.9 (the formula of
         ``fsrs.Scheduler.get_card_retrievability``)."""
         return self._factor, self._decay
+
+    def retrievability(self, stability_days: float, elapsed_days: float) -> float:
+        """The chance (0-1) of recalling a card ``elapsed_days`` days (learner days; negative
+        counts as 0) after a review that left it at ``stability_days`` (> 0): R(t, S) on
+        :attr:`forgetting_curve`, the value ``fsrs.Scheduler.get_card_retrievability`` gives."""
+        return float((1 + self._factor * max(elapsed_days, 0) / stability_days) ** self._decay)
+
+    def elapsed_share(self, retrievability: float) -> float:
+        """The elapsed time, as a share of the stability (t / S, >= 0), at which a card's
+        retrievability falls to ``retrievability`` (0 < R <= 1) on :attr:`forgetting_curve`:
+        t / S = (R ** (1 / d) - 1) / F. R(t, S) falls as t / S grows, so "R below x" is "t / S
+        above ``elapsed_share(x)``", a condition SQL can test on stored columns without
+        powers. Raises ``ValueError`` for R outside (0, 1]."""
+        if not 0 < retrievability <= 1:
+            raise ValueError(f"retrievability {retrievability} is not in (0, 1]")
+        return float((retrievability ** (1 / self._decay) - 1) / self._factor)

@@ -1,0 +1,305 @@
+"""Finding cards by a search (docs/searching.md): a parsed query as one SQL condition, and the
+cards it matches with their memory state.
+
+:func:`condition` compiles a :mod:`~trainer.study.search_syntax` tree into a SQLAlchemy
+condition over the card row; :func:`find_cards` runs it over the active cards. A card's memory
+state (state, stability, due, lapses...) is read through :func:`memory_table` only, so moving it
+to per-learner rows changes one function.
+
+Every term is a condition that is true or false, never SQL NULL (a missing stability, due day
+or last review makes a ``prop:`` term false), so ``-TERM`` matches exactly the cards ``TERM``
+does not. Text and names match ignoring case the way the database's ``lower()`` does (SQLite:
+the letters A-Z only, as Anki's plain searches).
+
+``prop:r`` (retrievability now) is compiled without powers: on FSRS's forgetting curve R falls
+as t / S grows (t the learner days since the last review, S the stability), so ``R < x`` is
+``t > k S`` with ``k`` = :meth:`~trainer.scheduling.adapter.Scheduler.elapsed_share` of ``x``,
+the scheduler's own formula; ``x`` above 1 or at most 0 is decided outright (R is in (0, 1]).
+Cards never reviewed have no retrievability and match no ``prop:r`` term. The FSRS parameters
+are the scheduler's defaults, as in the reports.
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Date,
+    String,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.orm import aliased
+
+from trainer.scheduling.adapter import Scheduler
+from trainer.scheduling.days import DayClock
+from trainer.store.db import days_between
+from trainer.store.memory import Memory, memory_of
+from trainer.store.models import Card, CardState, Deck, ReviewLog, Section, Topic
+from trainer.study.mastery import due_today
+from trainer.study.search_syntax import (
+    And,
+    CardIds,
+    Field,
+    Is,
+    Node,
+    Not,
+    Or,
+    Prop,
+    Rated,
+    Text,
+)
+
+#: SQL comparisons of ``prop:`` by operator.
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "=": operator.eq,
+    "!=": operator.ne,
+}
+#: ``R OP x`` as ``t OP' k S`` (R falls as t / S grows, so every comparison turns round).
+_TURNED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
+#: Whether ``R OP x`` holds for every R in (0, 1] when x > 1, and when x <= 0.
+_ABOVE_ONE = {"<": True, "<=": True, ">": False, ">=": False, "=": False, "!=": True}
+_AT_MOST_ZERO = {"<": False, "<=": False, ">": True, ">=": True, "=": False, "!=": True}
+
+
+def memory_table() -> type[Card]:
+    """Where a card's memory state (the columns of :data:`~trainer.store.memory.MEMORY_COLUMNS`
+    and ``buried_until_day``) is read: today the card row itself."""
+    return Card
+
+
+@dataclass(frozen=True)
+class SearchContext:
+    """What a search is evaluated at: aware UTC ``now`` on ``clock``'s learner days, the
+    ``scheduler`` whose forgetting curve gives retrievability, and the lapses from which a card
+    is a leech (``leech_lapses``)."""
+
+    now: datetime
+    clock: DayClock
+    scheduler: Scheduler
+    leech_lapses: int
+
+    @property
+    def today(self) -> date:
+        """The learner day of ``now``."""
+        return self.clock.day_of(self.now)
+
+
+def condition(node: Node, context: SearchContext) -> ColumnElement[bool]:
+    """The SQL condition on a card row (joined to nothing) that ``node`` stands for."""
+    if isinstance(node, And):
+        return and_(true(), *(condition(term, context) for term in node.terms))
+    if isinstance(node, Or):
+        return or_(*(condition(term, context) for term in node.terms))
+    if isinstance(node, Not):
+        return not_(condition(node.term, context))
+    if isinstance(node, Text):
+        return or_(
+            Card.front.icontains(node.text, autoescape=True),
+            Card.back.icontains(node.text, autoescape=True),
+        )
+    if isinstance(node, Field):
+        return _field(node)
+    if isinstance(node, Is):
+        return _is(node.state, context)
+    if isinstance(node, Prop):
+        return _prop(node, context)
+    if isinstance(node, Rated):
+        since = context.today - timedelta(days=node.days - 1)
+        rated = select(ReviewLog.card_id).where(ReviewLog.review_day >= since)
+        if node.rating is not None:
+            rated = rated.where(ReviewLog.rating == node.rating)
+        return Card.id.in_(rated)
+    assert isinstance(node, CardIds)
+    return Card.id.in_(node.ids)
+
+
+def _same(column: Any, value: str) -> ColumnElement[bool]:
+    """``column`` equals ``value`` ignoring case (the database's ``lower()`` on both sides)."""
+    return func.lower(column) == func.lower(literal(value))
+
+
+def _field(node: Field) -> ColumnElement[bool]:
+    if node.name == "deck":
+        # the deck named (by name or slug) and every deck whose name starts with its name + ::
+        named = aliased(Deck)
+        under = func.lower(func.substr(Deck.name, 1, func.length(named.name) + 2)) == func.lower(
+            named.name + "::"
+        )
+        decks = select(Deck.id).join(named, or_(Deck.id == named.id, under))
+        decks = decks.where(or_(_same(named.name, node.value), _same(named.slug, node.value)))
+        return Card.deck_id.in_(decks)
+    if node.name == "tag":
+        # tags are a JSON list of strings: look for the tag's JSON string, or its start and
+        # "::" (Anki's tag:a finds a::b too)
+        text = func.lower(cast(Card.tags, String))
+        quoted = json.dumps(node.value).lower()
+        return or_(
+            text.contains(quoted, autoescape=True),
+            text.contains(quoted[:-1] + "::", autoescape=True),
+        )
+    topics = select(Deck.id).join(Topic, Deck.topic_id == Topic.id)
+    if node.name == "topic":
+        topics = topics.where(or_(_same(Topic.slug, node.value), _same(Topic.title, node.value)))
+    else:
+        topics = topics.join(Section, Topic.section_id == Section.id).where(
+            or_(_same(Section.slug, node.value), _same(Section.title, node.value))
+        )
+    return Card.deck_id.in_(topics)
+
+
+def _is(state: str, context: SearchContext) -> ColumnElement[bool]:
+    memory = memory_table()
+    if state == "new":
+        return memory.state == CardState.NEW
+    if state == "learning":  # Anki's is:learn: learning and relearning
+        return memory.state.in_([CardState.LEARNING, CardState.RELEARNING])
+    if state == "review":  # Anki's is:review: review cards and lapsed (relearning) ones
+        return memory.state.in_([CardState.REVIEW, CardState.RELEARNING])
+    if state == "due":  # as in the queue: due today (learning: before the rollover), not buried
+        return due_today(context.clock, context.now)
+    if state == "buried":
+        return and_(memory.buried_until_day.is_not(None), memory.buried_until_day > context.today)
+    return memory.lapses >= context.leech_lapses  # leech
+
+
+def _prop(node: Prop, context: SearchContext) -> ColumnElement[bool]:
+    memory = memory_table()
+    compare = _COMPARE[node.operator]
+    if node.name == "r":
+        return _retrievability(node, context)
+    if node.name == "due":
+        until = days_between(literal(context.today, Date), memory.due_day)
+        return and_(memory.due_day.is_not(None), compare(until, node.value))
+    column = {
+        "stability": memory.stability_days,
+        "difficulty": memory.difficulty,
+        "lapses": memory.lapses,
+        "reps": memory.reps,
+    }[node.name]
+    return and_(column.is_not(None), compare(column, node.value))
+
+
+def _retrievability(node: Prop, context: SearchContext) -> ColumnElement[bool]:
+    memory = memory_table()
+    reviewed = and_(
+        memory.state != CardState.NEW,
+        memory.stability_days > 0,
+        memory.last_review_day.is_not(None),
+    )
+    if node.value > 1:
+        return and_(reviewed, true() if _ABOVE_ONE[node.operator] else false())
+    if node.value <= 0:
+        return and_(reviewed, true() if _AT_MOST_ZERO[node.operator] else false())
+    share = context.scheduler.elapsed_share(node.value)
+    days = days_between(memory.last_review_day, literal(context.today, Date))
+    elapsed = case((days < 0, 0), else_=days)
+    compare = _COMPARE[_TURNED[node.operator]]
+    return and_(reviewed, compare(elapsed, literal(share) * memory.stability_days))
+
+
+@dataclass(frozen=True)
+class FoundCard:
+    """A card a search matched: its ``id``, ``deck`` (whole name), ``topic`` (slug, None for an
+    extra deck), its content as stored (``key``, ``kind``, ``front``, ``back``,
+    ``accepted`` answers, ``tags``, ``docs_url``), its :class:`Memory`, the learner day it is
+    buried until (None: not buried) and its ``retrievability`` now (0-1, None if never
+    reviewed)."""
+
+    id: int
+    deck: str
+    topic: str | None
+    key: str
+    kind: str
+    front: str
+    back: str
+    accepted: list[str]
+    tags: list[str]
+    docs_url: str | None
+    memory: Memory
+    buried_until_day: date | None
+    retrievability: float | None
+
+
+def find_cards(
+    conn: Connection, node: Node, context: SearchContext, limit: int | None = None
+) -> tuple[list[FoundCard], int]:
+    """The active cards ``node`` matches, in card id order (at most ``limit``; None: all),
+    and how many match in all."""
+    memory = memory_table()
+    where = and_(Card.active.is_(True), condition(node, context))
+    total = conn.scalar(select(func.count()).select_from(Card).where(where)) or 0
+    rows = conn.execute(
+        select(
+            Card.id,
+            Deck.name.label("deck"),
+            Topic.slug.label("topic"),
+            Card.key,
+            Card.kind,
+            Card.front,
+            Card.back,
+            Card.accepted,
+            Card.tags,
+            Card.docs_url,
+            memory.state,
+            memory.step,
+            memory.stability_days,
+            memory.difficulty,
+            memory.due_at,
+            memory.due_day,
+            memory.last_review_at,
+            memory.last_review_day,
+            memory.reps,
+            memory.lapses,
+            memory.buried_until_day,
+        )
+        .join(Deck, Card.deck_id == Deck.id)
+        .outerjoin(Topic, Deck.topic_id == Topic.id)
+        .where(where)
+        .order_by(Card.id)
+        .limit(limit)
+    )
+    found = []
+    for row in rows:
+        state = memory_of(row)
+        recall = None
+        if state.problem is None and state.stability_days and state.last_review_day:
+            elapsed = (context.today - state.last_review_day).days
+            recall = context.scheduler.retrievability(state.stability_days, elapsed)
+        found.append(
+            FoundCard(
+                row.id,
+                row.deck,
+                row.topic,
+                row.key,
+                row.kind,
+                row.front,
+                row.back,
+                row.accepted,
+                row.tags,
+                row.docs_url,
+                state,
+                row.buried_until_day,
+                recall,
+            )
+        )
+    return found, total
