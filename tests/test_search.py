@@ -314,7 +314,7 @@ def cards(factory: sessionmaker[Session]) -> dict[str, int]:
 
 def _insert(db: Session, model: Any, **values: Any) -> int:
     new_id = db.scalar(insert(model).values(**values).returning(model.id))
-    assert new_id is not None
+    assert isinstance(new_id, int)
     return new_id
 
 

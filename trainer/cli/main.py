@@ -233,6 +233,39 @@ def review(
         ReviewScreen(session, console(), KeyReader(), wall_clock).run()
 
 
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("query", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print every field of each card as JSON.")
+@click.option("--limit", type=click.IntRange(1), metavar="N", help="Show at most N cards.")
+@click.pass_obj
+def cards(app: App, query: tuple[str, ...], as_json: bool, limit: int | None) -> None:
+    """List the cards a search finds (all active cards without QUERY): id, deck or topic,
+    front, state, due, stability, retrievability and lapses.
+
+    The words of QUERY are one search (docs/searching.md), e.g.
+    trainer cards 'prop:r<0.8' deck:Spanish, trainer cards 'is:due or is:new' --json.
+    """
+    from trainer.cli.cards_view import cards_json, cards_lines
+    from trainer.reports.figures import LEECH_LAPSES
+    from trainer.scheduling.adapter import Scheduler
+    from trainer.store.db import reader
+    from trainer.study.search import SearchContext, find_cards
+    from trainer.study.search_syntax import parse
+
+    for word in query:  # a search term may start with "-" (negation), not with "--"
+        if word.startswith("--"):
+            raise UsageError(f"No such option: {word} (see 'trainer cards --help')")
+    tree = parse(" ".join(query))  # a bad query fails before the database is opened
+    engine, settings, clock = app.open()
+    context = SearchContext(wall_clock(), clock, Scheduler(settings), LEECH_LAPSES)
+    with reader(engine, snapshot=True) as conn:
+        found, total = find_cards(conn, tree, context, limit)
+    if as_json:
+        echo(json.dumps(cards_json(found), indent=2))
+    else:
+        echo("\n".join(cards_lines(found, total, clock.zone)))
+
+
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the roadmap as JSON.")
 @click.option("--deck", metavar="NAME", help="Only this extra deck and its subdecks.")
