@@ -119,6 +119,22 @@ EXAMPLES: list[tuple[str, str | None, tuple[str, ...]]] = [
         None,
         ("Deleted deck 'Languages::Spanish': 2 cards, 0 review logs.",),
     ),
+    ("trainer cards 'prop:r<0.8'", None, ("No cards match.",)),
+    (
+        "trainer cards deck:Python is:review",
+        None,
+        ("Python::Basics What does `len([])` return? review 2026-12-29 2.3d 1.00 0", "6 cards"),
+    ),
+    (
+        "trainer cards 'is:leech or rated:7:1' --limit 20",
+        None,
+        ("data-structures A Python list can hold an `int`, a 10 M… learning", "4 cards"),
+    ),
+    (
+        "trainer cards topic:data-structures --json",
+        None,
+        ('"topic": "data-structures"', '"state": "new"'),
+    ),
     ("trainer config", None, ("desired_retention = 0.9 #", "fuzz = true #")),
     ("trainer config learning_steps_minutes 1 10", None, ("learning_steps_minutes = 1 10",)),
     ("trainer check", None, ("No problems found.",)),
