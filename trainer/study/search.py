@@ -49,7 +49,7 @@ from sqlalchemy.orm import aliased
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.db import days_between
-from trainer.store.memory import Memory, memory_of
+from trainer.store.memory import MEMORY_COLUMNS, Memory, memory_of
 from trainer.store.models import Card, CardState, Deck, ReviewLog, Section, Topic
 from trainer.study.mastery import due_today
 from trainer.study.search_syntax import (
@@ -82,8 +82,8 @@ _AT_MOST_ZERO = {"<": False, "<=": False, ">": True, ">=": True, "=": False, "!=
 
 
 def memory_table() -> type[Card]:
-    """Where a card's memory state (the columns of :data:`~trainer.store.memory.MEMORY_COLUMNS`
-    and ``buried_until_day``) is read: today the card row itself."""
+    """Where a card's memory state (:data:`~trainer.store.memory.MEMORY_COLUMNS` and
+    ``buried_until_day``) is read: today the card row itself."""
     return Card
 
 
@@ -260,16 +260,7 @@ def find_cards(
             Card.accepted,
             Card.tags,
             Card.docs_url,
-            memory.state,
-            memory.step,
-            memory.stability_days,
-            memory.difficulty,
-            memory.due_at,
-            memory.due_day,
-            memory.last_review_at,
-            memory.last_review_day,
-            memory.reps,
-            memory.lapses,
+            *MEMORY_COLUMNS,
             memory.buried_until_day,
         )
         .join(Deck, Card.deck_id == Deck.id)
