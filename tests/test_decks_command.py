@@ -11,10 +11,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from trainer.cli.main import cli
+from trainer.content.builtin_sync import read_builtin
 from trainer.store.db import open_database
 from trainer.store.models import Card, Deck, ReviewLog
+from trainer.store.resources import DECKS_DIR
 
 NOW = "2026-11-29T10:00:00+00:00"
+#: Cards of the built-in decks, which every database holds besides the imported ones.
+BUILTIN = sum(len(deck.cards) for deck in read_builtin(DECKS_DIR)[1])
 
 
 def run(*args: str, keys: str | None = None) -> tuple[int, str]:
@@ -89,7 +93,7 @@ def test_rename_moves_the_subdecks_and_keeps_the_cards(imported: Path) -> None:
     assert listed["geology-stones-igneous"]["parent"] == "geology-stones"
     assert listed["geology-stones"]["parent"] == "geology"
     assert listed["geology"]["total"] == 5 and "rocks" not in listed
-    assert _count(imported) == (5, 1295 + 6, 2)
+    assert _count(imported) == (5, BUILTIN + 6, 2)
 
 
 @pytest.mark.parametrize(
@@ -148,7 +152,7 @@ def test_rename_moves_the_subdecks_and_keeps_the_cards(imported: Path) -> None:
 )
 def test_what_cannot_be_renamed_or_deleted(imported: Path, args: list[str], message: str) -> None:
     assert run("decks", *args) == (2, message)
-    assert _count(imported) == (4, 1295 + 6, 2)
+    assert _count(imported) == (4, BUILTIN + 6, 2)
 
 
 def test_delete_asks_first_then_removes_everything_in_one_go(imported: Path) -> None:
@@ -157,17 +161,17 @@ def test_delete_asks_first_then_removes_everything_in_one_go(imported: Path) -> 
         0,
         f"{question} [y/N]: n\nNothing deleted.\n",
     )
-    assert _count(imported) == (4, 1295 + 6, 2)
+    assert _count(imported) == (4, BUILTIN + 6, 2)
     assert run("decks", "delete", "Rocks", keys="y\n") == (
         0,
         f"{question} [y/N]: y\nDeleted deck 'Rocks' with 2 subdecks: 5 cards, 2 review logs.\n",
     )
-    assert _count(imported) == (1, 1295 + 1, 0)
+    assert _count(imported) == (1, BUILTIN + 1, 0)
     assert run("decks", "delete", "spanish", "--yes") == (
         0,
         "Deleted deck 'Spanish': 1 card, 0 review logs.\n",
     )
-    assert _count(imported) == (0, 1295, 0)
+    assert _count(imported) == (0, BUILTIN, 0)
 
 
 def test_a_parent_deck_shows_its_subtree_everywhere_and_totals_count_each_card_once(
@@ -184,7 +188,7 @@ def test_a_parent_deck_shows_its_subtree_everywhere_and_totals_count_each_card_o
     assert cards == {"rocks": 5, "rocks-igneous": 3, "rocks-sedimentary": 2}
     assert report["roadmap"]["figures"]["cards"] == 5
     whole = json.loads(run("report", "--format", "json")[1])
-    assert whole["roadmap"]["figures"]["cards"] == 1295 + 6
+    assert whole["roadmap"]["figures"]["cards"] == BUILTIN + 6
 
     markdown = run("report", "--deck", "Rocks")[1]
     assert "- [ ] Rocks\n  - 0 of 5 cards mastered (0%)\n" in markdown
@@ -206,4 +210,4 @@ def test_import_refuses_a_bad_deck_name_before_writing(imported: Path, name: str
     code, output = run("import", str(path), "--deck", name)
     assert code == 2 and output.startswith(f"Error: --deck {name!r}: the name ")
     assert len(output.splitlines()) == 1
-    assert _count(imported) == (4, 1295 + 6, 2)
+    assert _count(imported) == (4, BUILTIN + 6, 2)
