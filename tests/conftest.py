@@ -1,4 +1,5 @@
-"""Shared fixtures. Tests never touch the learner's real data: TRAINER_DB points into tmp_path."""
+"""Shared fixtures. Tests never touch the learner's real data: TRAINER_DB points into tmp_path,
+and they study as the learner ``tester`` (TRAINER_LEARNER)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from trainer.content.builtin_sync import sync_builtin
 from trainer.scheduling.days import DayClock
 from trainer.store.db import open_database
+from trainer.store.learners import learner_for_write
+from trainer.store.memory import StoredMemory, read_memory
+from trainer.store.models import Card, CardMemory
 from trainer.store.settings import Settings
 
 #: A fixed instant: Sunday 2026-11-29 10:00 UTC, learner day 2026-11-29 with a 4 am rollover.
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+
+#: The learner tests study as (TRAINER_LEARNER), and the id the ``factory`` fixture gives them.
+LEARNER_NAME = "tester"
+LEARNER = 1
 
 #: The fsrs release the recorded figures (stabilities, intervals, days) were taken from. Another
 #: release may compute other numbers: re-record them with it, then change this and the pin of
@@ -36,6 +44,7 @@ recorded_with_fsrs = pytest.mark.skipif(
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRAINER_DB", str(tmp_path / "trainer.db"))
+    monkeypatch.setenv("TRAINER_LEARNER", LEARNER_NAME)
     monkeypatch.delenv("TRAINER_NOW", raising=False)
     monkeypatch.setenv("TZ", "UTC")
 
@@ -47,8 +56,11 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def factory(db_path: Path) -> Iterator[sessionmaker[Session]]:
-    """ORM sessions on a migrated, empty database."""
+    """ORM sessions on a migrated database that holds only the learner ``tester``
+    (:data:`LEARNER`)."""
     engine = open_database(str(db_path))
+    with engine.begin() as conn:
+        assert learner_for_write(conn, LEARNER_NAME, NOW) == LEARNER
     yield sessionmaker(engine, expire_on_commit=False)
     engine.dispose()
 
@@ -58,6 +70,23 @@ def engine_of(factory: sessionmaker[Session]) -> Engine:
     engine = factory.kw["bind"]
     assert isinstance(engine, Engine)
     return engine
+
+
+def stored(factory: sessionmaker[Session], card_id: int, learner: int = LEARNER) -> StoredMemory:
+    """A learner's memory row of a card as stored (a new card's when they have none)."""
+    with factory() as db:
+        return read_memory(db.connection(), learner, card_id)
+
+
+def memory_row(db: Session, card: Card, learner: int = LEARNER) -> CardMemory:
+    """The learner's memory row of ``card`` in ``db``, made (new, flushed) when they have
+    none, for a test to set a memory state."""
+    row = db.get(CardMemory, (learner, card.id))
+    if row is None:
+        row = CardMemory(learner_id=learner, card_id=card.id, state=0, reps=0, lapses=0)
+        db.add(row)
+        db.flush()
+    return row
 
 
 @pytest.fixture

@@ -40,17 +40,19 @@ def reviewed(db_path: Path) -> dict[int, tuple[Any, ...]]:
     for now, new in ((FIRST_DAY, "5"), ("2026-12-02T10:00:00+00:00", "0")):
         code, output = run("review", "--new-cards", new, now=now, input=" 3" * 40)
         assert code == 0, output
-    rows = sql(db_path, f"SELECT id, {MEMORY} FROM card WHERE state != 0 ORDER BY id")
+    rows = sql(
+        db_path, f"SELECT card_id, {MEMORY} FROM card_memory WHERE state != 0 ORDER BY card_id"
+    )
     assert len(rows) == 5 and all(row[1] == CardState.REVIEW for row in rows)
     return {row[0]: row[1:] for row in rows}
 
 
 def _break(db_path: Path, ids: list[int]) -> dict[int, str]:
     """Damage four cards' memory (and one's review log) the ways a bad edit can; their keys."""
-    sql(db_path, "UPDATE card SET stability_days = 0 WHERE id = ?", ids[0])
-    sql(db_path, "UPDATE card SET stability_days = -3.5 WHERE id = ?", ids[1])
-    sql(db_path, "UPDATE card SET stability_days = NULL WHERE id = ?", ids[2])
-    sql(db_path, "UPDATE card SET difficulty = NULL WHERE id = ?", ids[3])
+    sql(db_path, "UPDATE card_memory SET stability_days = 0 WHERE card_id = ?", ids[0])
+    sql(db_path, "UPDATE card_memory SET stability_days = -3.5 WHERE card_id = ?", ids[1])
+    sql(db_path, "UPDATE card_memory SET stability_days = NULL WHERE card_id = ?", ids[2])
+    sql(db_path, "UPDATE card_memory SET difficulty = NULL WHERE card_id = ?", ids[3])
     first = "SELECT min(id) FROM review_log WHERE card_id = ?"
     sql(db_path, f"DELETE FROM review_log WHERE id = ({first})", ids[3])
     return dict(sql(db_path, "SELECT id, key FROM card WHERE id IN (?, ?, ?, ?)", *ids[:4]))
@@ -86,7 +88,7 @@ def test_check_rebuilds_broken_cards_from_their_review_log(
         " (its review log cannot rebuild it)\n"
         "4 problems found, 4 repaired.\n",
     )
-    after = {row[0]: row[1:] for row in sql(db_path, f"SELECT id, {MEMORY} FROM card")}
+    after = {row[0]: row[1:] for row in sql(db_path, f"SELECT card_id, {MEMORY} FROM card_memory")}
     for card_id in ids[:3] + ids[4:]:  # replayed exactly as they were scheduled
         assert after[card_id] == reviewed[card_id]
     assert after[ids[3]] == (CardState.NEW, None, None, None, None, None, 0, 0)
@@ -101,10 +103,11 @@ def test_check_reports_rows_whose_parent_is_missing(db_path: Path) -> None:
     assert run("check") == (0, "No problems found.\n")
     connection = sqlite3.connect(db_path)  # foreign keys are off in a bare connection
     with connection:
+        connection.execute("INSERT INTO learner VALUES (1, 'tester', '2026-11-29 10:00:00')")
         connection.execute(
-            "INSERT INTO review_log (card_id, rating, reviewed_at, review_day, duration_ms,"
-            " state_before, state, stability_days, difficulty, interval_days)"
-            " VALUES (999999, 3, '2026-11-29 10:00:00', '2026-11-29', 0, 0, 1, 1, 5, 0)"
+            "INSERT INTO review_log (learner_id, card_id, rating, reviewed_at, review_day,"
+            " duration_ms, state_before, state, stability_days, difficulty, interval_days)"
+            " VALUES (1, 999999, 3, '2026-11-29 10:00:00', '2026-11-29', 0, 0, 1, 1, 5, 0)"
         )
     connection.close()
     (row_id,) = sql(db_path, "SELECT id FROM review_log WHERE card_id = 999999")[0]

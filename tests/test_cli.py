@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from trainer.cli.main import cli
 from trainer.content.parser import parse_roadmap
 from trainer.store.db import open_database
-from trainer.store.models import Card, ReviewLog
+from trainer.store.models import CardMemory, ReviewLog
 from trainer.store.resources import DECKS_DIR
 
 NOW = "2026-11-29T10:00:00+00:00"
@@ -38,7 +38,7 @@ def counts(db_path: Path) -> tuple[int, int]:
     engine = open_database(str(db_path))
     with Session(engine) as db:
         logs = db.scalar(select(func.count(ReviewLog.id)))
-        seen = db.scalar(select(func.count(Card.id)).where(Card.state != 0))
+        seen = db.scalar(select(func.count()).where(CardMemory.state != 0))
     engine.dispose()
     return int(logs or 0), int(seen or 0)
 
@@ -444,7 +444,8 @@ def test_lowering_the_maximum_interval_says_what_happens_to_later_due_dates(
     assert run("review", "--new-cards", "2", input=" 4 4q")[0] == 0  # Easy: due in days
     engine = open_database(str(db_path))
     with engine.connect() as conn:
-        due_days = list(conn.scalars(select(Card.due_day).where(Card.state == 2).order_by(Card.id)))
+        studied = select(CardMemory.due_day).where(CardMemory.state == 2)
+        due_days = list(conn.scalars(studied.order_by(CardMemory.card_id)))
     engine.dispose()
     assert len(due_days) == 2 and all(d is not None for d in due_days)
     code, output = run("config", "maximum_interval_days", "1")
@@ -455,7 +456,11 @@ def test_lowering_the_maximum_interval_says_what_happens_to_later_due_dates(
         " interval exceeds 1 day. To move them in: trainer config maximum_interval_days 1"
         " --bring-in\n",
     )
-    query = select(Card.due_day, Card.last_review_day).where(Card.state == 2).order_by(Card.id)
+    query = (
+        select(CardMemory.due_day, CardMemory.last_review_day)
+        .where(CardMemory.state == 2)
+        .order_by(CardMemory.card_id)
+    )
     with open_database(str(db_path)).connect() as conn:
         assert [due for due, _last in conn.execute(query)] == due_days  # left where they were
     code, output = run("config", "maximum_interval_days", "--bring-in")

@@ -76,7 +76,7 @@ def test_undo_brings_a_buried_card_back_unburied(db_path: Path) -> None:
     assert "Undone: this card is back as it was." in again and _question(first) in again
     assert "Buried" not in output.split("Undone")[1]  # nor in the summary
     with sqlite3.connect(db_path) as conn:
-        buried = conn.execute("SELECT count(*) FROM card WHERE buried_until_day IS NOT NULL")
+        buried = conn.execute("SELECT count(*) FROM card_memory WHERE buried_until_day IS NOT NULL")
         assert buried.fetchone() == (0,)
     assert counts(db_path) == (0, 0)
 

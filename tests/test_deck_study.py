@@ -11,13 +11,13 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy.orm import Session, sessionmaker
 
-from conftest import NOW, engine_of
+from conftest import LEARNER, NOW, engine_of
 from trainer.cli.main import cli
 from trainer.content.builtin_sync import upsert_cards, upsert_roadmap
 from trainer.content.parser import CardSpec, SectionSpec, TopicSpec
 from trainer.scheduling.days import DayClock
 from trainer.store.deck_tree import deck_for_path
-from trainer.store.models import Card, CardState, Deck, Rating
+from trainer.store.models import Card, CardMemory, CardState, Deck, LearnerDeck, Rating
 from trainer.store.settings import Settings
 from trainer.study.queue import Focus
 from trainer.study.session import ReviewSession
@@ -54,7 +54,7 @@ def _session(
         new_cards_per_day=new_cards_per_day, deck_new_cards_per_day=deck_new_cards_per_day
     )
     return ReviewSession(
-        engine_of(factory), settings, clock, focus or Focus(), NOW, new_cards=new_cards
+        engine_of(factory), LEARNER, settings, clock, focus or Focus(), NOW, new_cards=new_cards
     )
 
 
@@ -90,7 +90,7 @@ def test_extra_decks_are_interleaved_each_within_its_own_allowance(
     # a larger allowance for Spanish only, set in the database
     with decks.begin() as db:
         spanish = db.query(Deck).filter_by(name="Spanish").one()
-        spanish.new_cards_per_day = 3
+        db.add(LearnerDeck(learner_id=LEARNER, deck_id=spanish.id, new_cards_per_day=3))
     third = _session(decks, clock, new_cards_per_day=4, deck_new_cards_per_day=2)
     assert _shown_decks(decks, third) == ["Spanish"]
 
@@ -111,8 +111,17 @@ def test_review_cards_of_every_deck_are_due_whatever_its_allowance(
     today = clock.day_of(NOW)
     with decks.begin() as db:
         for card in db.query(Card).join(Deck).filter(Deck.name == "Spanish"):
-            card.state, card.stability_days, card.difficulty = CardState.REVIEW, 5.0, 5.0
-            card.last_review_day, card.due_day = today - timedelta(days=5), today
+            db.add(
+                CardMemory(
+                    learner_id=LEARNER,
+                    card_id=card.id,
+                    state=CardState.REVIEW,
+                    stability_days=5.0,
+                    difficulty=5.0,
+                    last_review_day=today - timedelta(days=5),
+                    due_day=today,
+                )
+            )
     session = _session(decks, clock, deck_new_cards_per_day=0, new_cards_per_day=0)
     assert session.counts() == {"new": 0, "learning": 0, "review": 3}
 

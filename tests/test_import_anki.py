@@ -34,7 +34,7 @@ from trainer.importers.detect import read_file
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.db import open_database
-from trainer.store.models import Card, CardState, Deck, ReviewLog
+from trainer.store.models import Card, CardMemory, CardState, Deck, LearnerDeck, ReviewLog
 from trainer.store.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "anki"
@@ -514,7 +514,11 @@ def test_the_import_stores_the_states_each_preset_gives(tmp_path: Path, db_path:
     assert result.exit_code == 0, result.output
     engine = open_database(str(db_path))
     with Session(engine) as db:
-        query = select(Card.key, Card.stability_days).where(Card.state != 0)
+        query = (
+            select(Card.key, CardMemory.stability_days)
+            .join(CardMemory, CardMemory.card_id == Card.id)
+            .where(CardMemory.state != 0)
+        )
         stored = {key: stability for key, stability in db.execute(query)}
         logs = db.execute(
             select(ReviewLog.rating, ReviewLog.reviewed_at, ReviewLog.review_day)
@@ -570,7 +574,11 @@ def test_the_deck_keeps_the_parameters_of_the_preset_most_cards_use(
         assert result.exit_code == 0, result.output
     engine = open_database(str(db_path))
     with Session(engine) as db:
-        kept = db.execute(select(Deck.name, Deck.fsrs_parameters)).all()
+        kept = db.execute(
+            select(Deck.name, LearnerDeck.fsrs_parameters).join(
+                LearnerDeck, LearnerDeck.deck_id == Deck.id
+            )
+        ).all()
     engine.dispose()
     assert [tuple(row) for row in kept if row[1] is not None] == [("Mine", six)]
 

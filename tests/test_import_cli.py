@@ -13,10 +13,11 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from conftest import LEARNER
 from trainer.cli.main import cli
 from trainer.importers.notes import card_key, cloze_key
 from trainer.store.db import open_database
-from trainer.store.models import Card, Deck, ReviewLog
+from trainer.store.models import Card, CardMemory, Deck, ReviewLog
 
 NOW = "2026-11-29T10:00:00+00:00"
 FIXTURES = Path(__file__).parent / "fixtures" / "anki"
@@ -86,6 +87,7 @@ def test_reimport_changes_nothing_and_an_edit_updates_in_place_keeping_history(
         card_id = card.id
         db.add(
             ReviewLog(
+                learner_id=LEARNER,
                 card_id=card_id,
                 rating=3,
                 reviewed_at=datetime.fromisoformat(NOW),
@@ -270,7 +272,14 @@ def test_history_rebuilds_the_memory_anki_computes_and_is_imported_once(db_path:
     assert code == 0, out
     engine = open_database(str(db_path))
     with Session(engine) as db:
-        cards = {c.key: c for c in db.scalars(select(Card).where(Card.deck.has(source="import")))}
+        cards = {
+            key: memory
+            for key, memory in db.execute(
+                select(Card.key, CardMemory)
+                .join(CardMemory, CardMemory.card_id == Card.id)
+                .where(Card.deck.has(source="import"), CardMemory.learner_id == LEARNER)
+            )
+        }
         logs = db.scalar(select(func.count(ReviewLog.id)))
         for ident, (stability, difficulty) in reference.items():
             guid, ordinal = ident.rsplit("/", 1)

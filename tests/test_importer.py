@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from conftest import NOW
+from conftest import LEARNER, NOW
 from trainer.content.builtin_sync import read_builtin, sync_builtin, upsert_cards
 from trainer.content.parser import CardSpec
 from trainer.errors import DeckError, Problem
 from trainer.store.db import open_database
-from trainer.store.models import Card, Deck, ReviewLog, Section, Topic
+from trainer.store.models import Card, CardMemory, Deck, ReviewLog, Section, Topic
 from trainer.store.resources import DECKS_DIR
 
 DECK = """topic = "{topic}"
@@ -66,9 +66,10 @@ def test_reloading_changed_files_updates_in_place_and_keeps_history(
     with factory.begin() as db:
         sync_builtin(db, decks)
         first = db.scalars(select(Card).where(Card.key == "one")).one()
-        first.reps = 5
+        db.add(CardMemory(learner_id=LEARNER, card_id=first.id, reps=5))
         db.add(
             ReviewLog(
+                learner_id=LEARNER,
                 card_id=first.id,
                 rating=3,
                 reviewed_at=NOW,
@@ -98,7 +99,7 @@ def test_reloading_changed_files_updates_in_place_and_keeps_history(
         "three": ("Q2", True),
     }
     with factory() as db:
-        kept = db.get_one(Card, first_id)
+        kept = db.get_one(CardMemory, (LEARNER, first_id))
         assert kept.reps == 5 and db.scalar(select(func.count(ReviewLog.id))) == 1
 
 

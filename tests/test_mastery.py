@@ -14,14 +14,15 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, Connection, delete, insert, literal, select, update
 from sqlalchemy.orm import Session
 
-from conftest import NOW
+from conftest import LEARNER_NAME, NOW
 from trainer.cli.main import cli
 from trainer.content.builtin_sync import sync_builtin
 from trainer.store.db import open_database
-from trainer.store.models import Card, CardState, Deck, Topic
+from trainer.store.learners import learner_for_write
+from trainer.store.models import Card, CardMemory, CardState, Deck, Topic
 
 #: Cards of the template database that the examples change (the first ones by id).
 CARDS = 400
@@ -72,6 +73,24 @@ def _topics(sections: list[dict[str, Any]], extra: list[dict[str, Any]]) -> list
     return [t for s in sections for t in s["topics"]] + extra
 
 
+def _set_memory(
+    conn: Connection,
+    learner: int,
+    cards: ColumnElement[bool],
+    state: CardState,
+    stability: float | None,
+) -> None:
+    """Give the learner's memory rows of the cards chosen by ``cards`` the state and stability."""
+    chosen = select(Card.id).where(cards)
+    mine = CardMemory.learner_id == learner
+    conn.execute(delete(CardMemory).where(mine, CardMemory.card_id.in_(chosen.scalar_subquery())))
+    values = select(
+        literal(learner), Card.id, literal(int(state)), literal(stability), literal(0), literal(0)
+    ).where(cards)
+    columns = ["learner_id", "card_id", "state", "stability_days", "reps", "lapses"]
+    conn.execute(insert(CardMemory).from_select(columns, values))
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     cards=st.lists(CARD, max_size=80),
@@ -95,27 +114,19 @@ def test_status_and_report_agree_on_every_topic(
     shutil.copyfile(template, db)
     engine = open_database(str(db))
     with engine.begin() as conn:
+        learner = learner_for_write(conn, LEARNER_NAME, NOW)
         card_ids = conn.scalars(select(Card.id).order_by(Card.id).limit(CARDS)).all()
         deck_ids = conn.scalars(select(Card.deck_id).distinct().order_by(Card.deck_id)).all()
         if every_card is not None:
-            conn.execute(update(Card).values(state=CardState.REVIEW, stability_days=every_card))
+            _set_memory(conn, learner, Card.id.is_not(None), CardState.REVIEW, every_card)
         for deck_index, stability, left_new in whole_decks:  # a deck at once, but a few
             deck = Card.deck_id == deck_ids[deck_index % len(deck_ids)]
-            conn.execute(
-                update(Card).where(deck).values(state=CardState.REVIEW, stability_days=stability)
-            )
+            _set_memory(conn, learner, deck, CardState.REVIEW, stability)
             last = select(Card.id).where(deck).order_by(Card.id.desc()).limit(left_new)
-            conn.execute(
-                update(Card)
-                .where(Card.id.in_(last.scalar_subquery()))
-                .values(state=CardState.NEW, stability_days=None)
-            )
+            _set_memory(conn, learner, Card.id.in_(last.scalar_subquery()), CardState.NEW, None)
         for index, state, stability, active in cards:
-            conn.execute(
-                update(Card)
-                .where(Card.id == card_ids[index])
-                .values(state=state, stability_days=stability, active=active)
-            )
+            _set_memory(conn, learner, Card.id == card_ids[index], state, stability)
+            conn.execute(update(Card).where(Card.id == card_ids[index]).values(active=active))
     engine.dispose()
     for key, value in (("mastery_stability_days", mastery_days), ("topic_done_share", done_share)):
         result = CliRunner().invoke(cli, ["--db", str(db), "config", key, value])

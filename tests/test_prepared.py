@@ -10,13 +10,14 @@ from sqlalchemy import Engine, Table, insert, select, text, update
 from sqlalchemy.exc import ResourceClosedError
 from sqlalchemy.orm import Session, sessionmaker
 
-from conftest import engine_of
+from conftest import LEARNER, engine_of, stored
 from trainer.content.builtin_sync import upsert_cards
 from trainer.content.parser import CardSpec
-from trainer.store.models import Card, Deck, ReviewLog
+from trainer.store.models import Card, CardMemory, Deck, ReviewLog
 from trainer.store.prepared import PreparedWrite
 
 VALUES = {
+    "learner_id": LEARNER,
     "rating": 3,
     "reviewed_at": datetime(2026, 11, 29, 10, 0, 0, 123456, tzinfo=UTC),
     "review_day": date(2026, 11, 29),
@@ -55,13 +56,14 @@ def test_prepared_insert_and_update_match_sqlalchemy(factory: sessionmaker[Sessi
     assert new_id == first[0]
     assert first[1:] == second[1:]  # same stored text for dates, times and floats
 
-    table = cast(Table, Card.__table__)  # a mapped class's table is typed as any FromClause
-    set_state = PreparedWrite(update(table).where(table.c.id == card_id), ["due_day", "reps"])
+    table = cast(Table, CardMemory.__table__)  # a mapped class's table is typed as FromClause
+    row = (table.c.learner_id == LEARNER) & (table.c.card_id == card_id)
+    set_state = PreparedWrite(update(table).where(row), ["due_day", "reps"])
     with engine.connect() as conn, conn.begin():
+        conn.execute(insert(table), {"learner_id": LEARNER, "card_id": card_id, "state": 2})
         set_state.run(conn, {"due_day": date(2027, 1, 2), "reps": 7})
-    with factory() as db:
-        card = db.get_one(Card, card_id)
-        assert (card.due_day, card.reps) == (date(2027, 1, 2), 7)
+    memory = stored(factory, card_id).memory
+    assert (memory.due_day, memory.reps) == (date(2027, 1, 2), 7)
 
 
 def test_a_write_on_an_invalidated_connection_says_it_is_closed(

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from trainer.cli.main import cli
 from trainer.store.db import open_database
-from trainer.store.models import Card, CardState, Deck, Topic
+from trainer.store.models import Card, CardMemory, CardState, Deck, Topic
 
 START = datetime.fromisoformat("2026-11-29T10:00:00+00:00")
 TOPIC, TITLE = "list-comprehensions", "List Comprehensions"
@@ -31,10 +31,11 @@ def _next_due_day(db_path: Path) -> date | None:
     engine = open_database(str(db_path))
     with engine.connect() as conn:
         due = conn.scalar(
-            select(func.min(Card.due_day))
+            select(func.min(CardMemory.due_day))
+            .join(Card, Card.id == CardMemory.card_id)
             .join(Deck, Deck.id == Card.deck_id)
             .join(Topic, Topic.id == Deck.topic_id)
-            .where(Topic.slug == TOPIC, Card.state == CardState.REVIEW)
+            .where(Topic.slug == TOPIC, CardMemory.state == CardState.REVIEW)
         )
     engine.dispose()
     return due

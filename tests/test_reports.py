@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from sqlalchemy import literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from conftest import NOW, engine_of, recorded_with_fsrs
+from conftest import LEARNER, NOW, engine_of, recorded_with_fsrs
 from trainer.content.builtin_sync import upsert_cards, upsert_roadmap
 from trainer.content.parser import CardSpec, SectionSpec, TopicSpec
 from trainer.errors import UsageError
@@ -39,7 +39,7 @@ from trainer.reports.markdown import escape
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.db import create_db_engine, reader
-from trainer.store.models import Card, CardState, Deck, Rating, ReviewLog
+from trainer.store.models import Card, CardMemory, CardState, Deck, Rating, ReviewLog
 from trainer.store.settings import Settings
 from trainer.study.mastery import roadmap_progress
 from trainer.study.queue import Focus
@@ -62,12 +62,19 @@ def _at(clock: DayClock, offset: int, hours: int = 6) -> datetime:
     return clock.day_start(_day(offset)) + timedelta(hours=hours)
 
 
-def _card(db: Session, deck: Deck, key: str, **memory: object) -> Card:
+def _card(db: Session, deck: Deck, key: str, **values: object) -> Card:
+    """A card with the card columns among ``values``, and the others as the learner's memory
+    row of it (none when there are none)."""
     card = Card(deck_id=deck.id, key=key, position=0, kind="basic", front="Q", back="A")
-    for name, value in memory.items():
-        setattr(card, name, value)
+    memory = {name: value for name, value in values.items() if name not in Card.__table__.c}
+    for name, value in values.items():
+        if name not in memory:
+            setattr(card, name, value)
     db.add(card)
     db.flush()
+    if memory:
+        db.add(CardMemory(learner_id=LEARNER, card_id=card.id, **memory))
+        db.flush()
     return card
 
 
@@ -84,6 +91,7 @@ def _log(
 ) -> None:
     db.add(
         ReviewLog(
+            learner_id=LEARNER,
             card_id=card.id,
             rating=int(rating),
             reviewed_at=_at(clock, offset, hours),
@@ -180,7 +188,7 @@ def _report(
     factory: sessionmaker[Session], clock: DayClock, scope: Scope | None = None, **settings: object
 ) -> Report:
     with reader(engine_of(factory), snapshot=True) as conn:
-        return build_report(conn, Settings(**settings), clock, NOW, scope)  # type: ignore[arg-type]
+        return build_report(conn, LEARNER, Settings(**settings), clock, NOW, scope)  # type: ignore[arg-type]
 
 
 def test_card_figures_by_state_lapses_leeches_and_due(
@@ -213,7 +221,12 @@ def test_retrievability_is_fsrs_for_each_reviewed_card(
     collection: sessionmaker[Session], clock: DayClock
 ) -> None:
     with collection() as db:
-        cards = db.query(Card).filter(Card.key.in_(["a1", "a2", "a3", "a6"])).all()
+        cards = (
+            db.query(CardMemory)
+            .join(Card, Card.id == CardMemory.card_id)
+            .filter(Card.key.in_(["a1", "a2", "a3", "a6"]))
+            .all()
+        )
         now = [_fsrs_retrievability(c.stability_days, c.last_review_day, TODAY) for c in cards]
         later = [
             _fsrs_retrievability(c.stability_days, c.last_review_day, TODAY + timedelta(days=30))
@@ -277,7 +290,7 @@ def test_a_card_is_mastered_once_its_stability_reaches_the_threshold(
         assert (report.topic("a").figures.mastered, report.topic("b").figures.mastered) == mastered
         with reader(engine_of(collection)) as conn:
             progress = roadmap_progress(
-                conn, Settings(mastery_stability_days=threshold), clock, NOW
+                conn, LEARNER, Settings(mastery_stability_days=threshold), clock, NOW
             )
         topics = (progress.mastery.topic("a"), progress.mastery.topic("b"))
         assert (topics[0].mastered, topics[1].mastered) == mastered
@@ -414,17 +427,17 @@ def test_mastering_a_topic_over_days_ticks_it_in_every_format(
     first_done = None
     for offset in range(60):  # study topic a every day, rating every card Good
         now = NOW + timedelta(days=offset)
-        with ReviewSession(engine, settings, clock, Focus(topic="a"), now) as session:
+        with ReviewSession(engine, LEARNER, settings, clock, Focus(topic="a"), now) as session:
             while (shown := session.next_card(now)) is not None:
                 session.rate(shown, Rating.GOOD, now, 3000)
         with reader(engine) as conn:
-            done = roadmap_progress(conn, settings, clock, now).mastery.topic("a").done
+            done = roadmap_progress(conn, LEARNER, settings, clock, now).mastery.topic("a").done
         if done and first_done is None:
             first_done = clock.day_of(now)
     assert first_done == date(2026, 12, 13)  # FSRS-6 defaults, seeded fuzz
     later = NOW + timedelta(days=60)
     with reader(engine, snapshot=True) as conn:
-        report = build_report(conn, settings, clock, later)
+        report = build_report(conn, LEARNER, settings, clock, later)
     a, b = report.topic("a"), report.topic("b")
     assert (a.done, a.first_done_day, a.figures.mastered) == (True, first_done, 3)
     assert (b.done, b.first_done_day, b.figures.new) == (False, None, 2)

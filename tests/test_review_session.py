@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from conftest import NOW, engine_of
+from conftest import LEARNER, NOW, engine_of, memory_row, stored
 from trainer.content.builtin_sync import upsert_cards, upsert_roadmap
 from trainer.content.parser import CardSpec, SectionSpec, TopicSpec
 from trainer.errors import UsageError
 from trainer.scheduling.days import DayClock
-from trainer.store.models import Card, CardState, Deck, Rating, ReviewLog
+from trainer.store.models import Card, CardMemory, CardState, Deck, Rating, ReviewLog
 from trainer.store.settings import Settings
 from trainer.study.queue import Focus
 from trainer.study.session import ReviewSession, ShownCard
@@ -45,7 +45,8 @@ def _keys(factory: sessionmaker[Session], ids: list[int]) -> list[str]:
 def _session(
     factory: sessionmaker[Session], clock: DayClock, focus: Focus | None = None, **changes: object
 ) -> ReviewSession:
-    return ReviewSession(engine_of(factory), Settings(**changes), clock, focus or Focus(), NOW)  # type: ignore[arg-type]
+    settings = Settings(**changes)  # type: ignore[arg-type]
+    return ReviewSession(engine_of(factory), LEARNER, settings, clock, focus or Focus(), NOW)
 
 
 def _drain(session: ReviewSession, rating: Rating = Rating.GOOD) -> list[int]:
@@ -86,7 +87,12 @@ def test_the_new_card_limit_counts_across_sessions_of_one_day(
     second = _session(small, clock, new_cards_per_day=3)
     assert second.counts()["new"] == 2
     tomorrow = ReviewSession(
-        engine_of(small), Settings(new_cards_per_day=3), clock, Focus(), NOW + timedelta(days=1)
+        engine_of(small),
+        LEARNER,
+        Settings(new_cards_per_day=3),
+        clock,
+        Focus(),
+        NOW + timedelta(days=1),
     )
     assert tomorrow.counts()["new"] == 3
 
@@ -99,8 +105,8 @@ def test_each_rating_is_committed_before_the_next_card(
     assert shown is not None
     outcome = session.rate(shown, Rating.GOOD, NOW, 4321)
     assert outcome is not None
-    with small() as other:  # a separate connection sees it at once
-        card = other.get_one(Card, shown.card_id)
+    card = stored(small, shown.card_id).memory  # a separate connection sees it at once
+    with small() as other:
         log = other.scalars(select(ReviewLog)).one()
     assert (card.state, card.step, card.reps) == (CardState.LEARNING, 1, 1)
     assert card.due_at == NOW + timedelta(minutes=10) == outcome.memory.due_at
@@ -116,7 +122,8 @@ def test_learning_cards_come_back_after_their_step_within_learn_ahead(
     # b0, b1 new; each Good -> 10 min step, within the 20 min learn-ahead -> shown again -> review
     assert _keys(small, shown) == ["b0", "b1", "b0", "b1"]
     with small() as db:
-        states = db.scalars(select(Card.state).where(Card.key.in_(["b0", "b1"]))).all()
+        keys = select(Card.id).where(Card.key.in_(["b0", "b1"]))
+        states = db.scalars(select(CardMemory.state).where(CardMemory.card_id.in_(keys))).all()
     assert states == [CardState.REVIEW, CardState.REVIEW]
 
 
@@ -161,7 +168,7 @@ def test_bury_hides_the_card_until_the_next_learner_day(
     session.bury(shown, NOW)
     assert _session(small, clock, focus=Focus(topic="c")).counts()["new"] == 1
     later = ReviewSession(
-        engine_of(small), Settings(), clock, Focus(topic="c"), NOW + timedelta(days=1)
+        engine_of(small), LEARNER, Settings(), clock, Focus(topic="c"), NOW + timedelta(days=1)
     )
     assert later.counts()["new"] == 2
 
@@ -184,9 +191,15 @@ def test_review_cards_due_today_are_shown_oldest_first_within_the_limit(
     today = clock.day_of(NOW)
     with small.begin() as db:
         for offset, card in enumerate(db.scalars(select(Card).order_by(Card.id))):
-            card.state, card.stability_days, card.difficulty = CardState.REVIEW, 5.0, 5.0
-            card.last_review_day = today - timedelta(days=10)
-            card.due_day = today - timedelta(days=offset % 3) + timedelta(days=offset // 6)
+            (
+                memory_row(db, card).state,
+                memory_row(db, card).stability_days,
+                memory_row(db, card).difficulty,
+            ) = CardState.REVIEW, 5.0, 5.0
+            memory_row(db, card).last_review_day = today - timedelta(days=10)
+            memory_row(db, card).due_day = (
+                today - timedelta(days=offset % 3) + timedelta(days=offset // 6)
+            )
     session = _session(small, clock, reviews_per_day=4)
     assert session.counts() == {"new": 0, "learning": 0, "review": 4}
     due_days = []
@@ -210,8 +223,15 @@ def test_summary_names_topics_newly_done(small: sessionmaker[Session], clock: Da
     today = clock.day_of(NOW)
     with small.begin() as db:
         for card in db.scalars(select(Card).where(Card.key.in_(["c0", "c1"]))):
-            card.state, card.stability_days, card.difficulty = CardState.REVIEW, 19.0, 3.0
-            card.last_review_day, card.due_day = today - timedelta(days=20), today
+            (
+                memory_row(db, card).state,
+                memory_row(db, card).stability_days,
+                memory_row(db, card).difficulty,
+            ) = CardState.REVIEW, 19.0, 3.0
+            memory_row(db, card).last_review_day, memory_row(db, card).due_day = (
+                today - timedelta(days=20),
+                today,
+            )
     session = _session(small, clock, focus=Focus(topic="c"))
     _drain(session, Rating.EASY)
     summary = session.finish(NOW)
@@ -226,9 +246,13 @@ def test_review_cards_are_read_page_by_page_in_due_order(
     today = clock.day_of(NOW)
     with small.begin() as db:
         for offset, card in enumerate(db.scalars(select(Card).order_by(Card.id.desc()))):
-            card.state, card.stability_days, card.difficulty = CardState.REVIEW, 5.0, 5.0
-            card.last_review_day = today - timedelta(days=30)
-            card.due_day = today - timedelta(days=offset)
+            (
+                memory_row(db, card).state,
+                memory_row(db, card).stability_days,
+                memory_row(db, card).difficulty,
+            ) = CardState.REVIEW, 5.0, 5.0
+            memory_row(db, card).last_review_day = today - timedelta(days=30)
+            memory_row(db, card).due_day = today - timedelta(days=offset)
     session = _session(small, clock, reviews_per_day=6)
     assert session.counts()["review"] == 6
     shown_ids = _drain(session, Rating.EASY)
@@ -270,7 +294,7 @@ def test_session_limits_replace_what_the_day_has_left(
     _drain(first, Rating.EASY)
     assert _session(small, clock, new_cards_per_day=1).counts()["new"] == 0
     more = ReviewSession(
-        engine_of(small), Settings(new_cards_per_day=1), clock, Focus(), NOW, new_cards=3
+        engine_of(small), LEARNER, Settings(new_cards_per_day=1), clock, Focus(), NOW, new_cards=3
     )
     assert more.counts()["new"] == 3
 
@@ -316,8 +340,16 @@ def test_the_summary_counts_cards_falling_due_on_the_next_learner_day_only(
     }
     with small.begin() as db:
         for card in db.scalars(select(Card).where(Card.key.in_(due))):
-            card.state, card.due_day, card.due_at = due[card.key]
-            card.stability_days, card.difficulty, card.last_review_day = 5.0, 5.0, today
+            (
+                memory_row(db, card).state,
+                memory_row(db, card).due_day,
+                memory_row(db, card).due_at,
+            ) = due[card.key]
+            (
+                memory_row(db, card).stability_days,
+                memory_row(db, card).difficulty,
+                memory_row(db, card).last_review_day,
+            ) = 5.0, 5.0, today
     with _session(small, clock) as session:
         assert session.finish(NOW).due_tomorrow == 4
 
@@ -330,7 +362,7 @@ def test_a_buried_card_is_shown_again_on_the_next_learner_day(
         assert buried is not None
         session.bury(buried, NOW)
     next_day = clock.day_start(clock.day_of(NOW) + timedelta(days=1))
-    later = ReviewSession(engine_of(small), Settings(), clock, Focus(topic="c"), next_day)
+    later = ReviewSession(engine_of(small), LEARNER, Settings(), clock, Focus(topic="c"), next_day)
     with later:
         shown = later.next_card(next_day)
         assert shown is not None and shown.card_id == buried.card_id
@@ -360,17 +392,25 @@ def test_a_relearning_step_ending_after_the_rollover_comes_back_in_the_session(
     today = clock.day_of(at_0355)
     with small.begin() as db:
         card = db.scalars(select(Card).where(Card.key == "a0")).one()
-        card.state, card.due_day, card.stability_days, card.difficulty = (
+        (
+            memory_row(db, card).state,
+            memory_row(db, card).due_day,
+            memory_row(db, card).stability_days,
+            memory_row(db, card).difficulty,
+        ) = (
             CardState.REVIEW,
             today,
             5.0,
             5.0,
         )
-        card.last_review_day, card.last_review_at = today - timedelta(days=5), NOW
+        memory_row(db, card).last_review_day, memory_row(db, card).last_review_at = (
+            today - timedelta(days=5),
+            NOW,
+        )
         card_id = card.id
     engine = engine_of(small)
     settings = Settings(new_cards_per_day=0, relearning_steps_minutes=(10.0,))
-    with ReviewSession(engine, settings, clock, Focus(), at_0355) as session:
+    with ReviewSession(engine, LEARNER, settings, clock, Focus(), at_0355) as session:
         shown = session.next_card(at_0355)
         assert shown is not None and shown.card_id == card_id
         outcome = session.rate(shown, Rating.AGAIN, at_0355, 1000)
@@ -379,7 +419,7 @@ def test_a_relearning_step_ending_after_the_rollover_comes_back_in_the_session(
         summary = session.finish(at_0355)
         assert (summary.left_today, summary.due_tomorrow) == (1, 0)
     at_0358 = at_0355 + timedelta(minutes=3)
-    with ReviewSession(engine, settings, clock, Focus(), at_0358) as session:
+    with ReviewSession(engine, LEARNER, settings, clock, Focus(), at_0358) as session:
         assert session.counts() == {"new": 0, "learning": 1, "review": 0}
         again = session.next_card(at_0358)
         assert again is not None and (again.card_id, again.lane) == (card_id, "learning")

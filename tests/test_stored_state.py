@@ -100,7 +100,9 @@ def test_a_full_disk_keeps_the_ratings_before_it(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """SQLite's ``max_page_count`` caps the file one page above its packed size, so the first
-    write that needs a second new page fails with ``SQLITE_FULL``, the error a full disk gives."""
+    write that needs a second new page fails with ``SQLITE_FULL``, the error a full disk gives.
+    The learner's memory rows and review log start in their tables' empty root pages, so it
+    takes a few dozen ratings to fill them."""
     assert run("status")[0] == 0
     with sqlite3.connect(db_path) as conn:
         conn.execute("VACUUM")  # no free pages left to fill
@@ -117,14 +119,19 @@ def test_a_full_disk_keeps_the_ratings_before_it(
         return engine
 
     monkeypatch.setattr(store_db, "create_db_engine", capped)
-    code, output = run("review", input=" 3" * 40 + "q")
+    code, output = run("review", "--new-cards", "200", input=" 3\n" * 400 + "q")
     assert (code, output.splitlines()[-1]) == (1, f"Error: database {db_path}: disk is full")
     monkeypatch.undo()
     kept = _ratings(db_path)
-    assert kept == [3] * 7  # the seven ratings that fitted, each committed as it was made
+    # the 49 ratings that fitted, each committed as it was made (Again on two typed cards,
+    # answered wrong)
+    assert kept == [3] * 18 + [1] + [3] * 25 + [1] + [3] * 4
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        assert conn.execute("SELECT count(*) FROM card WHERE state != 0").fetchone() == (7,)
+        studied = conn.execute("SELECT count(DISTINCT card_id) FROM review_log").fetchone()
+        assert (
+            conn.execute("SELECT count(*) FROM card_memory WHERE state != 0").fetchone() == studied
+        )
 
 
 @pytest.mark.parametrize(

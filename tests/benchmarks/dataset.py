@@ -6,7 +6,8 @@ built-in cards);
 the bulk rows are then written with plain ``sqlite3`` ``executemany`` in one transaction, with
 values formatted exactly as SQLAlchemy's SQLite types store them. The built-in cards are turned
 into review cards too and copied (same decks, text and kinds, new keys) up to :data:`CARDS`, so
-every card in the database is a review card due today.
+every card in the database is a review card due today, for the one learner
+:data:`LEARNER_NAME` (id :data:`LEARNER`).
 
 The file is cached in the temp dir under a name keyed by :data:`DATASET_VERSION`, the day, and
 the fingerprints of the built-in decks and the migrations (a changed deck retires the copied
@@ -41,7 +42,10 @@ from trainer.store.models import CardState, Rating
 from trainer.store.resources import DECKS_DIR, MIGRATIONS_DIR
 
 #: Bump when the generated data changes, so a stale cached file is not reused.
-DATASET_VERSION = 1
+DATASET_VERSION = 2
+#: The learner whose memory rows, review log and settings the database holds, and their id.
+LEARNER_NAME = "bench"
+LEARNER = 1
 CARDS = 100_000
 REVIEW_LOGS = 1_000_000
 #: How far back the review log goes, in learner days.
@@ -111,6 +115,10 @@ def generate(path: Path, today: date, clock: DayClock) -> None:
         connection.execute("PRAGMA synchronous = OFF")
         connection.execute("PRAGMA cache_size = -262144")
         connection.execute("BEGIN")
+        connection.execute(
+            "INSERT INTO learner (id, name, created_at) VALUES (?, ?, ?)",
+            (LEARNER, LEARNER_NAME, _DATETIME(clock.day_start(today).replace(tzinfo=None))),
+        )
         _store_settings(connection, clock)
         _add_card_copies(connection)
         log_card_ids = [1 + int(rng.random() * CARDS) for _ in range(REVIEW_LOGS)]
@@ -126,8 +134,11 @@ def _store_settings(connection: sqlite3.Connection, clock: DayClock) -> None:
     """Pin the learner's clock (time zone, rollover) so ``trainer status`` is reproducible."""
     zone = str(clock.zone) if clock.zone else ""
     connection.executemany(
-        "INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)",
-        [("timezone", f'"{zone}"'), ("day_rollover_hour", f'"{clock.rollover_hour}"')],
+        "INSERT OR REPLACE INTO learner_setting (learner_id, key, value) VALUES (?, ?, ?)",
+        [
+            (LEARNER, "timezone", f'"{zone}"'),
+            (LEARNER, "day_rollover_hour", f'"{clock.rollover_hour}"'),
+        ],
     )
 
 
@@ -143,7 +154,7 @@ def _add_card_copies(connection: sqlite3.Connection) -> None:
         rows.append((deck_id, key, 1000 + number, kind, front, back, accepted, tags, docs_url))
     connection.executemany(
         "INSERT INTO card (deck_id, key, position, kind, front, back, accepted, tags, docs_url,"
-        " active, state, reps, lapses) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0, 0, 0)",
+        " active) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
         rows,
     )
     assert connection.execute("SELECT count(*), max(id) FROM card").fetchone() == (CARDS, CARDS)
@@ -171,6 +182,8 @@ def _set_memories(
         card_reps = max(reps[card_id], 1)
         rows.append(
             (
+                LEARNER,
+                card_id,
                 int(CardState.REVIEW),
                 stability,
                 difficulty,
@@ -180,12 +193,12 @@ def _set_memories(
                 _DATE(last_day),
                 card_reps,
                 int(card_reps * 0.16 * uniform()),  # lapses: ~8% of reviews
-                card_id,
             )
         )
     connection.executemany(
-        "UPDATE card SET state = ?, step = NULL, stability_days = ?, difficulty = ?, due_at = ?,"
-        " due_day = ?, last_review_at = ?, last_review_day = ?, reps = ?, lapses = ? WHERE id = ?",
+        "INSERT INTO card_memory (learner_id, card_id, state, stability_days, difficulty,"
+        " due_at, due_day, last_review_at, last_review_day, reps, lapses)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
 
@@ -224,6 +237,7 @@ def _add_review_log(
             else:
                 after, interval = CardState.REVIEW, max(1, int(exp(gauss(log_20, 1.1))))
             yield (
+                LEARNER,
                 card_id,
                 int(rating),
                 day_texts[back] + times[int(uniform() * len(times))],
@@ -244,9 +258,9 @@ def _add_review_log(
     for name, _sql in indexes:
         connection.execute(f'DROP INDEX "{name}"')
     connection.executemany(
-        "INSERT INTO review_log (card_id, rating, reviewed_at, review_day, duration_ms,"
-        " state_before, elapsed_days, state, stability_days, difficulty, interval_days)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO review_log (learner_id, card_id, rating, reviewed_at, review_day,"
+        " duration_ms, state_before, elapsed_days, state, stability_days, difficulty,"
+        " interval_days) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows(),
     )
     for _name, sql in indexes:

@@ -20,12 +20,14 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from tests.benchmarks.dataset import LEARNER_NAME
 from tests.benchmarks.measure import NOW, TRAINER, command_env
 from trainer.importers.detect import read_file
 from trainer.importers.store import Target, import_deck
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.db import open_database
+from trainer.store.learners import learner_for_write
 from trainer.store.settings import Settings
 
 ROWS = 100_000
@@ -76,6 +78,8 @@ def time_one_import(path: Path, database: Path, with_history: bool = False) -> f
     """Seconds for ``trainer import PATH`` into the new database ``database`` after start-up:
     reading the file, storing it (deck ``bench``), the commit."""
     engine = open_database(str(database))
+    with engine.begin() as conn:
+        learner = learner_for_write(conn, LEARNER_NAME, NOW)
     start = time.perf_counter()
     imported = read_file(path, with_history=with_history)
     with Session(engine) as db:
@@ -83,6 +87,7 @@ def time_one_import(path: Path, database: Path, with_history: bool = False) -> f
             db,
             imported,
             Target(deck="bench"),
+            learner_id=learner,
             media_dir=None,
             scheduler=Scheduler(Settings()),
             clock=DayClock(4),

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
+from tests.benchmarks.dataset import LEARNER, LEARNER_NAME
 from trainer.reports.figures import build_report
 from trainer.scheduling.days import DayClock
 from trainer.store.db import reader
@@ -47,7 +48,7 @@ def _limits(settings: Settings) -> Limits:
 def bench_settings(engine: Engine) -> Settings:
     """The stored settings with :data:`REVIEWS_PER_DAY`."""
     with Session(engine) as db:
-        return replace(load_settings(db), reviews_per_day=REVIEWS_PER_DAY)
+        return replace(load_settings(db, LEARNER), reviews_per_day=REVIEWS_PER_DAY)
 
 
 def time_queue_build(engine: Engine, runs: int) -> list[float]:
@@ -58,7 +59,9 @@ def time_queue_build(engine: Engine, runs: int) -> list[float]:
     for _ in range(runs):
         start = time.perf_counter()
         with reader(engine, snapshot=True) as conn:  # as ReviewSession builds it
-            queue = ReviewQueue.build(conn, lambda: reader(engine), _limits(settings), CLOCK, NOW)
+            queue = ReviewQueue.build(
+                conn, lambda: reader(engine), LEARNER, _limits(settings), CLOCK, NOW
+            )
         times.append(time.perf_counter() - start)
         assert queue.counts()["review"] == REVIEWS_PER_DAY, queue.counts()
     return times
@@ -77,7 +80,7 @@ def _rate_and_next(session: ReviewSession, shown: ShownCard) -> tuple[ShownCard,
 
 def _open_session(engine: Engine) -> tuple[ReviewSession, ShownCard]:
     """A review session over the whole collection at :data:`NOW`, and its first card."""
-    session = ReviewSession(engine, bench_settings(engine), CLOCK, Focus(), NOW)
+    session = ReviewSession(engine, LEARNER, bench_settings(engine), CLOCK, Focus(), NOW)
     shown = session.next_card(NOW)
     assert shown is not None
     return session, shown
@@ -116,7 +119,7 @@ def time_report_build(engine: Engine, runs: int) -> list[float]:
     for _ in range(runs):
         start = time.perf_counter()
         with reader(engine, snapshot=True) as conn:
-            report = build_report(conn, settings, CLOCK, NOW)
+            report = build_report(conn, LEARNER, settings, CLOCK, NOW)
         times.append(time.perf_counter() - start)
         assert report.totals.cards == REVIEWS_PER_DAY, report.totals
     return times
@@ -128,14 +131,15 @@ def profile_report_build(engine: Engine, runs: int = 3) -> None:
 
     def one() -> None:
         with reader(engine, snapshot=True) as conn:
-            build_report(conn, settings, CLOCK, NOW)
+            build_report(conn, LEARNER, settings, CLOCK, NOW)
 
     profile_calls("build_report", one, runs)
 
 
 def command_env() -> dict[str, str]:
-    """The environment for ``trainer`` subprocesses: the fixed :data:`NOW`."""
-    return {**os.environ, "TRAINER_NOW": NOW.isoformat()}
+    """The environment for ``trainer`` subprocesses: the fixed :data:`NOW`, the benchmark's
+    learner."""
+    return {**os.environ, "TRAINER_NOW": NOW.isoformat(), "TRAINER_LEARNER": LEARNER_NAME}
 
 
 def time_command(args: list[str], runs: int) -> list[float]:
@@ -184,7 +188,7 @@ def profile_queue_build(engine: Engine, runs: int = 5) -> None:
 
     def one() -> None:
         with reader(engine, snapshot=True) as conn:
-            ReviewQueue.build(conn, lambda: reader(engine), _limits(settings), CLOCK, NOW)
+            ReviewQueue.build(conn, lambda: reader(engine), LEARNER, _limits(settings), CLOCK, NOW)
 
     profile_calls("ReviewQueue.build, 100k due", one, runs)
 

@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
 import click
 
@@ -28,6 +28,16 @@ if TYPE_CHECKING:
 
     from trainer.scheduling.days import DayClock
     from trainer.store.settings import Settings
+
+
+class Opened(NamedTuple):
+    """An open database and who uses it: the engine, the learner's id (``NOBODY`` for an
+    unknown learner of a read-only command), their settings and their clock."""
+
+    engine: Engine
+    learner: int
+    settings: Settings
+    clock: DayClock
 
 
 class CliError(click.ClickException):
@@ -115,36 +125,55 @@ def default_database() -> str:
 
 @dataclass
 class App:
-    """What every command shares: where the database is."""
+    """What every command shares: where the database is, and who studies (``--learner``)."""
 
     db_location: str | None
+    learner_name: str | None = None
+
+    @property
+    def learner(self) -> str:
+        """The learner ``--learner``/``TRAINER_LEARNER`` names, else the operating-system user
+        name. Raises :class:`UsageError` for a name that is not a valid learner name."""
+        from trainer.store.learners import check_name, default_name
+
+        return check_name(self.learner_name if self.learner_name is not None else default_name())
 
     @property
     def location(self) -> str:
         """The database ``--db``/``TRAINER_DB`` names, else the default file."""
         return self.db_location or default_database()
 
-    def open(self) -> tuple[Engine, Settings, DayClock]:
-        """Open and upgrade the database, load changed built-in decks, read the settings."""
+    def open(self, write: bool = False) -> Opened:
+        """Open and upgrade the database, load changed built-in decks, find the learner (made
+        first when the command will ``write`` their data; a command that only reads never
+        makes one), read their settings."""
         from sqlalchemy.orm import Session
 
         from trainer.content.builtin_sync import builtin_change, sync_builtin
         from trainer.scheduling.days import DayClock
         from trainer.store.db import open_database, reader, sqlite_read_only
+        from trainer.store.learners import NOBODY, find_learner, learner_for_write
         from trainer.store.settings import load_settings
         from trainer.study.queue import last_study_day
 
+        name = self.learner
         engine = open_database(self.location)
         with reader(engine) as conn:
             changed = builtin_change(conn) is not None
-            settings = load_settings(conn)
-            studied = last_study_day(conn)
+            learner = find_learner(conn, name)
         # the ORM is set up only when there is something to load; a read-only database is
         # read as it is
         if changed and not sqlite_read_only(engine.url.render_as_string()):
             with Session(engine) as db, db.begin():
                 sync_builtin(db)
-        return engine, settings, DayClock.from_settings(settings, not_before=studied)
+        if write and learner == NOBODY:
+            with engine.begin() as conn:
+                learner = learner_for_write(conn, name, wall_clock())
+        with reader(engine) as conn:
+            settings = load_settings(conn, learner)
+            studied = last_study_day(conn, learner)
+        clock = DayClock.from_settings(settings, not_before=studied)
+        return Opened(engine, learner, settings, clock)
 
 
 @click.group(cls=TrainerGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -157,6 +186,14 @@ class App:
     "env TRAINER_DB.",
 )
 @click.option(
+    "--learner",
+    "learner",
+    envvar="TRAINER_LEARNER",
+    metavar="NAME",
+    help="Who studies: each learner has their own schedule, history and settings on the shared"
+    " decks. Default: your operating-system user name; env TRAINER_LEARNER.",
+)
+@click.option(
     "--debug",
     is_flag=True,
     envvar="TRAINER_DEBUG",
@@ -165,12 +202,12 @@ class App:
 )
 @click.version_option(__version__, prog_name="trainer")
 @click.pass_context
-def cli(ctx: click.Context, db_location: str | None, debug: bool) -> None:
+def cli(ctx: click.Context, db_location: str | None, learner: str | None, debug: bool) -> None:
     """Spaced-repetition trainer for the Python/Django backend roadmap.
 
     Start with `trainer review`; `trainer status` shows the roadmap.
     """
-    ctx.obj = App(db_location)
+    ctx.obj = App(db_location, learner)
 
 
 @cli.command()
@@ -216,11 +253,11 @@ def review(
     from trainer.study.queue import Focus, last_review_time
     from trainer.study.session import ReviewSession
 
-    engine, settings, clock = app.open()
+    engine, learner, settings, clock = app.open(write=True)
     focus = Focus(topic, section, deck)
     now = wall_clock()
     with reader(engine) as conn:
-        last = last_review_time(conn)
+        last = last_review_time(conn, learner)
     if last is not None and now < last:
         when = local_time(now, clock.zone, with_zone=True)
         echo(
@@ -228,7 +265,7 @@ def review(
             " each rating is recorded as given no earlier than its card's last review."
         )
     with ReviewSession(
-        engine, settings, clock, focus, now, new_cards=new_cards, reviews=reviews
+        engine, learner, settings, clock, focus, now, new_cards=new_cards, reviews=reviews
     ) as session:
         ReviewScreen(session, console(), KeyReader(), wall_clock).run()
 
@@ -278,10 +315,10 @@ def status(app: App, as_json: bool, deck: str | None) -> None:
     from trainer.store.lookup import select_named
     from trainer.study.mastery import roadmap_progress
 
-    engine, settings, clock = app.open()
+    engine, learner, settings, clock = app.open()
     with reader(engine, snapshot=True) as conn:
         chosen = select_named(conn, deck=deck)
-        progress = roadmap_progress(conn, settings, clock, wall_clock(), chosen)
+        progress = roadmap_progress(conn, learner, settings, clock, wall_clock(), chosen)
     if as_json:
         echo(json.dumps(progress_json(progress), indent=2))
     else:
@@ -341,19 +378,19 @@ def config(
         parse_setting(key, value)  # a bad value fails before the database is touched
     from sqlalchemy.orm import Session
 
-    engine, settings, clock = app.open()
+    changes = value is not None or reset
+    engine, learner, settings, clock = app.open(write=changes or bring_in)
     if deck is not None:
         with Session(engine) as db, db.begin():
-            echo(deck_setting(db, deck, key, value, reset))
+            echo(deck_setting(db, learner, deck, key, value, reset))
         return
     notice: str | None = None
-    if key is not None and (value is not None or reset):
+    if key is not None and changes:
         with Session(engine) as db, db.begin():
-            settings = store_setting(db, key, None if reset else value)
-        if key == "maximum_interval_days":
-            notice = _what_a_maximum_leaves(engine, settings.maximum_interval_days, clock, bring_in)
-    elif bring_in:
-        notice = _what_a_maximum_leaves(engine, settings.maximum_interval_days, clock, bring_in)
+            settings = store_setting(db, learner, key, None if reset else value)
+    if (key == "maximum_interval_days" and changes) or bring_in:
+        maximum = settings.maximum_interval_days
+        notice = _what_a_maximum_leaves(engine, learner, maximum, clock, bring_in)
     values = asdict(settings)
 
     def shown(name: str) -> str:
@@ -374,7 +411,7 @@ def config(
     for name in values:
         echo(f"{name} = {shown(name)}    # {DESCRIPTIONS[name]}")
     with reader(engine) as conn:
-        overrides = deck_overrides(conn)
+        overrides = deck_overrides(conn, learner)
     if overrides:
         echo("\nDecks with their own settings (trainer config --deck NAME KEY VALUE):")
         for name, per_day in overrides:
@@ -382,11 +419,12 @@ def config(
 
 
 def _what_a_maximum_leaves(
-    engine: Engine, maximum_days: int, clock: DayClock, bring_in: bool
+    engine: Engine, learner: int, maximum_days: int, clock: DayClock, bring_in: bool
 ) -> str | None:
-    """What happens to the review cards due beyond a new maximum interval (None: there are
-    none): as in Anki, they keep their due dates and only their next intervals are capped,
-    unless ``bring_in`` moves them (:func:`trainer.study.queue.bring_in_reviews`)."""
+    """What happens to learner ``learner``'s review cards due beyond a new maximum interval
+    (None: there are none): as in Anki, they keep their due dates and only their next
+    intervals are capped, unless ``bring_in`` moves them
+    (:func:`trainer.study.queue.bring_in_reviews`)."""
     from datetime import timedelta
 
     from trainer.reports.wording import count
@@ -397,13 +435,13 @@ def _what_a_maximum_leaves(
     last = today + timedelta(days=maximum_days)
     if bring_in:
         with engine.begin() as conn:
-            moved = bring_in_reviews(conn, maximum_days, today)
+            moved = bring_in_reviews(conn, learner, maximum_days, today)
         return (
             f"{count(moved, 'review card')} brought in to at most {count(maximum_days, 'day')}"
             " after their last review."
         )
     with reader(engine) as conn:
-        beyond = reviews_due_after(conn, last)
+        beyond = reviews_due_after(conn, learner, last)
     if not beyond:
         return None
     cards = "1 review card is" if beyond == 1 else f"{beyond:,} review cards are"
@@ -550,7 +588,7 @@ def import_(
         raise UsageError("--topic and --deck: give one of them, not both")
     if deck is not None:
         check_deck_name(deck, "--deck")
-    opened: tuple[Engine, Settings, DayClock] | None = None  # once a file has cards to store
+    opened: Opened | None = None  # once a file has cards to store
     now = wall_clock()
     location = app.location
     media_dir = None if dry_run else media_folder(location)
@@ -560,19 +598,20 @@ def import_(
         tempfile.TemporaryDirectory(prefix="trainer-dry-run-") as scratch,
     ):
         # A dry run imports into a copy of the database, so not even an upgrade is written.
-        store_app = App(scratch_copy(location, Path(scratch))) if dry_run else app
+        store_app = App(scratch_copy(location, Path(scratch)), app.learner) if dry_run else app
         for path in paths:
             try:
                 imported = read_file(path, file_format, with_history)
                 if not imported.cards:
                     results.append(no_cards(imported))
                     continue
-                engine, settings, clock = opened = opened or store_app.open()
+                engine, learner, settings, clock = opened = opened or store_app.open(write=True)
                 with Session(engine) as db:
                     summary = import_deck(
                         db,
                         imported,
                         Target(topic, deck),
+                        learner_id=learner,
                         media_dir=media_dir,
                         scheduler=Scheduler(settings),
                         clock=clock,
@@ -644,9 +683,10 @@ def report(
         raise UsageError(
             "--format html writes a page for a browser: add -o FILE, e.g. -o report.html"
         )
-    engine, settings, clock = app.open()
+    engine, learner, settings, clock = app.open()
     with reader(engine, snapshot=True) as conn:
-        data = build_report(conn, settings, clock, wall_clock(), Scope(section, topic, deck))
+        scope = Scope(section, topic, deck)
+        data = build_report(conn, learner, settings, clock, wall_clock(), scope)
     text = render(data, fmt)
     if output is None:
         click.echo(text, nl=False)  # a document (CSV keeps its \r\n): written as rendered
@@ -666,9 +706,10 @@ def stats(app: App, section: str | None, topic: str | None, deck: str | None) ->
     from trainer.reports.figures import Scope, build_report
     from trainer.store.db import reader
 
-    engine, settings, clock = app.open()
+    engine, learner, settings, clock = app.open()
     with reader(engine, snapshot=True) as conn:
-        data = build_report(conn, settings, clock, wall_clock(), Scope(section, topic, deck))
+        scope = Scope(section, topic, deck)
+        data = build_report(conn, learner, settings, clock, wall_clock(), scope)
     render_stats(data, console())
 
 
@@ -690,9 +731,9 @@ def decks(ctx: click.Context, as_json: bool) -> None:
     from trainer.study.deck_list import list_decks
 
     app: App = ctx.obj
-    engine, settings, clock = app.open()
+    engine, learner, settings, clock = app.open()
     with reader(engine, snapshot=True) as conn:
-        listed = list_decks(conn, settings, clock, wall_clock())
+        listed = list_decks(conn, learner, settings, clock, wall_clock())
     if as_json:
         echo(json.dumps(decks_json(listed), indent=2))
     else:
@@ -709,7 +750,7 @@ def decks_rename(app: App, old: str, new: str) -> None:
 
     from trainer.store.deck_tree import rename_deck
 
-    engine, _settings, _clock = app.open()
+    engine, *_ = app.open()
     with Session(engine) as db, db.begin():
         renamed = rename_deck(db, old, new)
     for before, after in renamed:
@@ -728,7 +769,7 @@ def decks_delete(app: App, name: str, yes: bool) -> None:
     from trainer.store.db import reader
     from trainer.store.deck_tree import deck_contents, delete_deck
 
-    engine, _settings, _clock = app.open()
+    engine, *_ = app.open()
     with reader(engine) as conn:
         contents = deck_contents(conn, name)
     what = (
@@ -760,9 +801,9 @@ def check(app: App) -> None:
     """
     from trainer.study.check import check_database
 
-    engine, settings, clock = app.open()
+    engine, learner, settings, clock = app.open()
     with engine.begin() as conn:
-        findings = check_database(conn, settings, clock)
+        findings = check_database(conn, learner, settings, clock)
     for finding in findings:
         echo(finding.message)
     if findings:

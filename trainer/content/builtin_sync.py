@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from trainer.content.parser import CardSpec, DeckSpec, SectionSpec, parse_deck, parse_roadmap
 from trainer.errors import DeckError, Problem
 from trainer.store.deck_tree import unique_slug
-from trainer.store.models import Card, CardState, Deck, Section, Setting, Topic
+from trainer.store.models import Card, Deck, Section, Setting, Topic
 from trainer.store.prepared import PreparedWrite
 from trainer.store.resources import DECKS_DIR
 
@@ -82,7 +82,7 @@ def upsert_cards(
         row = existing.pop(spec.key, None) if existing else None
         if row is None:
             content = (spec.kind, spec.front, spec.back, spec.accepted, spec.tags, spec.docs)
-            inserts.append((deck.id, spec.key, position, *content, True, *_NEW_CARD.values()))
+            inserts.append((deck.id, spec.key, position, *content, True))
             counts.added += 1
             continue
         fields = _card_fields(spec, position)
@@ -122,9 +122,7 @@ _CONTENT = (
 
 _TABLE = Card.metadata.tables["card"]
 _FIELD_KEYS = [column.key for column in _CONTENT]
-#: A new card's scheduling columns (the model's defaults, given so bulk inserts need none).
-_NEW_CARD = {"state": int(CardState.NEW), "reps": 0, "lapses": 0}
-_INSERT = PreparedWrite(insert(_TABLE), ["deck_id", "key", *_FIELD_KEYS, *_NEW_CARD])
+_INSERT = PreparedWrite(insert(_TABLE), ["deck_id", "key", *_FIELD_KEYS])
 _UPDATE = PreparedWrite(
     update(_TABLE).where(_TABLE.c.id == bindparam("card_id")), ["card_id", *_FIELD_KEYS]
 )

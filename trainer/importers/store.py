@@ -19,8 +19,9 @@ A file in which no card is found makes no deck.
 
 An import adds and updates cards; a card missing from the file stays (and is counted) unless
 ``--retire-missing`` retires it.
-FSRS parameters the file brings (an Anki preset's) are kept as the deck's own; a file without
-them leaves the deck's as they were.
+FSRS parameters the file brings (an Anki preset's) are kept as the deck's own for the learner
+who imports it; a file without them leaves theirs as they were. An Anki history becomes that
+learner's memory state and review log.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from trainer.scheduling.days import DayClock
 from trainer.store.deck_tree import DeckTaken, deck_for_path, deck_path
 from trainer.store.lookup import find
 from trainer.store.memory import memory_values
-from trainer.store.models import Card, Deck, ReviewLog, Topic
+from trainer.store.models import Card, CardMemory, Deck, LearnerDeck, ReviewLog, Topic
 
 #: Reports progress: (what is being done, items done, items in all).
 Progress = Callable[[str, int, int], None]
@@ -105,6 +106,7 @@ def import_deck(
     imported: ImportedDeck,
     target: Target,
     *,
+    learner_id: int,
     media_dir: Path | None,
     scheduler: Scheduler,
     clock: DayClock,
@@ -112,7 +114,8 @@ def import_deck(
     progress: Progress | None = None,
     retire_missing: bool = False,
 ) -> FileSummary:
-    """Store ``imported`` in the deck ``target`` names; no commit.
+    """Store ``imported`` in the deck ``target`` names, its FSRS parameters and history as
+    learner ``learner_id``'s; no commit.
 
     Active cards of the deck(s) that the file no longer holds are counted as ``missing``, or
     with ``retire_missing`` retired (kept with their history, never shown again).
@@ -127,7 +130,11 @@ def import_deck(
     groups = _groups(imported, target)
     decks = [_deck(db, imported, target, name) for name in groups]
     for deck in decks if imported.fsrs_parameters else ():
-        deck.fsrs_parameters = list(imported.fsrs_parameters)
+        own = db.get(LearnerDeck, (learner_id, deck.id))
+        if own is None:
+            own = LearnerDeck(learner_id=learner_id, deck_id=deck.id)
+            db.add(own)
+        own.fsrs_parameters = list(imported.fsrs_parameters)
     renames, pending = _place_media(imported.media, media_dir)
     if progress:
         progress("cards", 0, len(imported.cards))
@@ -141,7 +148,7 @@ def import_deck(
         )
     if progress:
         progress("cards", len(imported.cards), len(imported.cards))
-    reviews = _store_histories(db, decks, imported, scheduler, clock, now, progress)
+    reviews = _store_histories(db, learner_id, decks, imported, scheduler, clock, now, progress)
     if media_dir is not None:
         _write_media(media_dir, pending, progress)
     return FileSummary(
@@ -276,6 +283,7 @@ def _write_media(
 
 def _store_histories(
     db: Session,
+    learner_id: int,
     decks: list[Deck],
     imported: ImportedDeck,
     scheduler: Scheduler,
@@ -283,13 +291,14 @@ def _store_histories(
     now: datetime,
     progress: Progress | None,
 ) -> int:
-    """Rebuild and store each Anki card's memory and review log; return the rows added.
+    """Rebuild and store each Anki card's memory and review log as learner ``learner_id``'s;
+    return the rows added.
 
     Each card is replayed with its Anki preset's FSRS parameters (``scheduler``'s settings
     otherwise), as Anki computes its memory state.
 
-    A card that already has a review log here keeps it and its state: the history of a
-    re-imported package is not added twice, and reviews done in the trainer are not lost.
+    A card of which the learner already has a review log keeps it and its state: the history of
+    a re-imported package is not added twice, and reviews done in the trainer are not lost.
     """
     if not imported.histories:
         return 0
@@ -300,7 +309,7 @@ def _store_histories(
         db.scalars(
             select(ReviewLog.card_id)
             .join(Card, Card.id == ReviewLog.card_id)
-            .where(Card.deck_id.in_(deck_ids))
+            .where(ReviewLog.learner_id == learner_id, Card.deck_id.in_(deck_ids))
             .distinct()
         )
     )
@@ -316,26 +325,55 @@ def _store_histories(
                 replay = Scheduler(scheduler.settings, history.parameters)
                 schedulers[history.parameters] = replay
             rebuilt = rebuild(history, replay, clock, now)
-            cards.append({"card_id": card_id, **memory_values(rebuilt.memory)})
-            rows.extend(_stored_log(card_id, log) for log in rebuilt.logs)
+            cards.append({"card": card_id, **memory_values(rebuilt.memory)})
+            rows.extend(_stored_log(learner_id, card_id, log) for log in rebuilt.logs)
         if progress and (done % 500 == 0 or done == total):
             progress("history", done, total)
-    table = Card.metadata.tables["card"]
     if cards:
-        db.execute(update(table).where(table.c.id == bindparam("card_id")), cards)
+        _store_memories(db, learner_id, deck_ids, cards)
     if rows:
         log_table = ReviewLog.metadata.tables["review_log"]
-        columns = ("card_id", *LogEntry._fields)
+        columns = ("learner_id", "card_id", *LogEntry._fields)
         statement = insert(log_table).compile(db.get_bind(), column_keys=list(columns))
         db.connection().exec_driver_sql(str(statement), rows)
     return len(rows)
 
 
-def _stored_log(card_id: int, log: LogEntry) -> tuple[object, ...]:
-    """The review-log row of ``log`` as SQLite stores it (``card_id`` first, then the fields
-    of :class:`LogEntry` in order): times as naive UTC ``YYYY-MM-DD HH:MM:SS.ffffff`` (the
-    form :class:`~trainer.store.models.UTCDateTime` stores), days as ``YYYY-MM-DD``. Tens of
-    thousands of rows go to the driver in one executemany this way, without a type conversion
-    per value (a third of an import's time otherwise)."""
+def _store_memories(
+    db: Session, learner_id: int, deck_ids: list[int], cards: list[dict[str, object]]
+) -> None:
+    """Store learner ``learner_id``'s memory of cards of the decks ``deck_ids`` (each dict:
+    ``card``, the card id, and the memory columns): an UPDATE of the rows they have (a buried
+    new card keeps its burial), an INSERT of the rest."""
+    table = CardMemory.metadata.tables["card_memory"]
+    had = set(
+        db.scalars(
+            select(CardMemory.card_id)
+            .join(Card, Card.id == CardMemory.card_id)
+            .where(CardMemory.learner_id == learner_id, Card.deck_id.in_(deck_ids))
+        )
+    )
+    updates = [card for card in cards if card["card"] in had]
+    if updates:
+        mine = table.c.learner_id == learner_id
+        db.execute(update(table).where(mine, table.c.card_id == bindparam("card")), updates)
+    inserts = [
+        {"learner_id": learner_id, "card_id": card_id, **values}
+        for card_id, values in ((card["card"], card) for card in cards)
+        if card_id not in had
+    ]
+    for row in inserts:
+        del row["card"]
+    if inserts:
+        db.execute(insert(table), inserts)
+
+
+def _stored_log(learner_id: int, card_id: int, log: LogEntry) -> tuple[object, ...]:
+    """The review-log row of ``log`` as SQLite stores it (``learner_id`` and ``card_id`` first,
+    then the fields of :class:`LogEntry` in order): times as naive UTC
+    ``YYYY-MM-DD HH:MM:SS.ffffff`` (the form :class:`~trainer.store.models.UTCDateTime`
+    stores), days as ``YYYY-MM-DD``. Tens of thousands of rows go to the driver in one
+    executemany this way, without a type conversion per value (a third of an import's time
+    otherwise)."""
     at = log.reviewed_at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-    return (card_id, log.rating, at, log.review_day.isoformat(), *log[3:])
+    return (learner_id, card_id, log.rating, at, log.review_day.isoformat(), *log[3:])

@@ -40,7 +40,8 @@ from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.db import days_between
 from trainer.store.lookup import select_named
-from trainer.store.models import Card, CardState, Rating, ReviewLog
+from trainer.store.memory import is_new, studied_cards
+from trainer.store.models import Card, CardMemory, CardState, Rating, ReviewLog
 from trainer.store.settings import Settings
 from trainer.study.mastery import (
     DeckTally,
@@ -301,30 +302,32 @@ def _in_decks(
 
 
 def _card_columns(settings: Settings, clock: DayClock, today: date) -> list[Label[Any]]:
-    """The per-deck aggregates over the active cards that the reports add to the mastery
-    engine's query (:func:`count_mastery`): cards by state, lapses, leeches, last review, due
-    within :data:`DUE_SOON_DAYS`, and the retrievability sums."""
-    unmastered = not_(func.coalesce(is_mastered(Card.stability_days, settings), False))
-    learning = Card.state.in_([CardState.LEARNING, CardState.RELEARNING])
+    """The per-deck aggregates over the active cards with a learner's memory columns that the
+    reports add to the mastery engine's query (:func:`count_mastery`): cards by state, lapses,
+    leeches, last review, due within :data:`DUE_SOON_DAYS`, and the retrievability sums."""
+    unmastered = not_(func.coalesce(is_mastered(CardMemory.stability_days, settings), False))
+    learning = CardMemory.state.in_([CardState.LEARNING, CardState.RELEARNING])
     soon = today + timedelta(days=DUE_SOON_DAYS - 1)
     due_soon = or_(
-        and_(Card.state == CardState.REVIEW, Card.due_day <= soon),
-        and_(learning, Card.due_at < clock.day_start(soon + timedelta(days=1))),
+        and_(CardMemory.state == CardState.REVIEW, CardMemory.due_day <= soon),
+        and_(learning, CardMemory.due_at < clock.day_start(soon + timedelta(days=1))),
     )
-    reviewed = and_(Card.last_review_day.is_not(None), Card.stability_days > 0)
-    elapsed = days_between(Card.last_review_day, literal(today, Date))
+    reviewed = and_(CardMemory.last_review_day.is_not(None), CardMemory.stability_days > 0)
+    elapsed = days_between(CardMemory.last_review_day, literal(today, Date))
     scheduler = Scheduler(settings)
     return [
-        _count(Card.state == CardState.NEW).label("new"),
+        _count(is_new()).label("new"),
         _count(and_(learning, unmastered)).label("learning"),
-        _count(and_(Card.state == CardState.REVIEW, unmastered)).label("review"),
-        func.coalesce(func.sum(Card.lapses), 0).label("lapses"),
-        _count(Card.lapses >= LEECH_LAPSES).label("leeches"),
+        _count(and_(CardMemory.state == CardState.REVIEW, unmastered)).label("review"),
+        func.coalesce(func.sum(CardMemory.lapses), 0).label("lapses"),
+        _count(CardMemory.lapses >= LEECH_LAPSES).label("leeches"),
         _count(due_soon).label("due_7d"),
-        func.max(Card.last_review_at).label("last_reviewed_at"),
+        func.max(CardMemory.last_review_at).label("last_reviewed_at"),
         _count(reviewed).label("recalled"),
-        retrievability_sum(scheduler, Card.stability_days, elapsed).label("now"),
-        retrievability_sum(scheduler, Card.stability_days, elapsed + RECENT_DAYS).label("later"),
+        retrievability_sum(scheduler, CardMemory.stability_days, elapsed).label("now"),
+        retrievability_sum(scheduler, CardMemory.stability_days, elapsed + RECENT_DAYS).label(
+            "later"
+        ),
     ]
 
 
@@ -355,10 +358,11 @@ def _first_daily_review() -> ColumnElement[bool]:
 
 
 def _recent_reviews(
-    conn: Connection, start: date, deck_ids: list[int] | None
+    conn: Connection, learner_id: int, start: date, deck_ids: list[int] | None
 ) -> dict[int, tuple[int, int, int, int]]:
-    """Per deck, since learner day ``start`` (later learner days included: ratings given before
-    the time zone moved west): ratings, new cards started, true-retention ratings, passed ones."""
+    """Learner ``learner_id``'s ratings per deck, since learner day ``start`` (later learner
+    days included: ratings given before the time zone moved west): ratings, new cards started,
+    true-retention ratings, passed ones."""
     first = _first_daily_review()
     rows = conn.execute(
         select(
@@ -369,23 +373,29 @@ def _recent_reviews(
             _count(and_(first, ReviewLog.rating != Rating.AGAIN)),
         )
         .join(Card, Card.id == ReviewLog.card_id)
-        .where(ReviewLog.review_day >= start, *_in_decks(Card.deck_id, deck_ids))
+        .where(
+            ReviewLog.learner_id == learner_id,
+            ReviewLog.review_day >= start,
+            *_in_decks(Card.deck_id, deck_ids),
+        )
         .group_by(Card.deck_id)
     ).all()
     return {row[0]: (int(row[1]), int(row[2]), int(row[3]), int(row[4])) for row in rows}
 
 
-def _scoped_log(deck_ids: list[int] | None) -> list[ColumnElement[bool]]:
-    """The condition that a review log row belongs to a card in scope."""
+def _scoped_log(learner_id: int, deck_ids: list[int] | None) -> list[ColumnElement[bool]]:
+    """The condition that a review log row is learner ``learner_id``'s, of a card in scope."""
+    mine = ReviewLog.learner_id == learner_id
     if deck_ids is None:
-        return []
-    return [ReviewLog.card_id.in_(select(Card.id).where(Card.deck_id.in_(deck_ids)))]
+        return [mine]
+    return [mine, ReviewLog.card_id.in_(select(Card.id).where(Card.deck_id.in_(deck_ids)))]
 
 
 def _history(
-    conn: Connection, start: date, today: date, deck_ids: list[int] | None
+    conn: Connection, learner_id: int, start: date, today: date, deck_ids: list[int] | None
 ) -> tuple[DayActivity, ...]:
-    """Every learner day from ``start`` through ``today`` with its review activity."""
+    """Every learner day from ``start`` through ``today`` with learner ``learner_id``'s review
+    activity."""
     first = _first_daily_review()
     rows = conn.execute(
         select(
@@ -395,7 +405,11 @@ def _history(
             _count(first),
             _count(and_(first, ReviewLog.rating != Rating.AGAIN)),
         )
-        .where(ReviewLog.review_day >= start, ReviewLog.review_day <= today, *_scoped_log(deck_ids))
+        .where(
+            ReviewLog.review_day >= start,
+            ReviewLog.review_day <= today,
+            *_scoped_log(learner_id, deck_ids),
+        )
         .group_by(ReviewLog.review_day)
     ).all()
     by_day = {
@@ -406,10 +420,10 @@ def _history(
     return tuple(by_day.get(day, DayActivity(day)) for day in days)
 
 
-def _first_review_day(conn: Connection, deck_ids: list[int] | None) -> date | None:
-    """The learner day of the first rating in scope, if any."""
+def _first_review_day(conn: Connection, learner_id: int, deck_ids: list[int] | None) -> date | None:
+    """The learner day of learner ``learner_id``'s first rating in scope, if any."""
     first: date | None = conn.scalar(
-        select(func.min(ReviewLog.review_day)).where(*_scoped_log(deck_ids))
+        select(func.min(ReviewLog.review_day)).where(*_scoped_log(learner_id, deck_ids))
     )
     return first
 
@@ -425,22 +439,23 @@ def _pace_days(first_review: date | None, today: date) -> int:
 
 
 def _forecast(
-    conn: Connection, clock: DayClock, today: date, deck_ids: list[int] | None
+    conn: Connection, learner_id: int, clock: DayClock, today: date, deck_ids: list[int] | None
 ) -> tuple[tuple[date, int], ...]:
-    """Cards due on each of the next :data:`RECENT_DAYS` learner days, overdue ones today; a
-    buried card counts on the day its burial ends."""
+    """Learner ``learner_id``'s cards due on each of the next :data:`RECENT_DAYS` learner days,
+    overdue ones today; a buried card counts on the day its burial ends."""
     last = today + timedelta(days=RECENT_DAYS - 1)
     counts: dict[date, int] = defaultdict(int)
     scoped = [Card.active.is_(True), *_in_decks(Card.deck_id, deck_ids)]
+    due, buried = CardMemory.due_day, CardMemory.buried_until_day
     for due_day, buried_until, number in conn.execute(
-        select(Card.due_day, Card.buried_until_day, func.count(Card.id))
-        .where(Card.state == CardState.REVIEW, Card.due_day <= last, *scoped)
-        .group_by(Card.due_day, Card.buried_until_day)
+        studied_cards(learner_id, due, buried, func.count(Card.id))
+        .where(CardMemory.state == CardState.REVIEW, due <= last, *scoped)
+        .group_by(due, buried)
     ):
         counts[max(due_day or today, buried_until or today, today)] += int(number)
     for due_at, buried_until in conn.execute(
-        select(Card.due_at, Card.buried_until_day).where(
-            Card.state.in_([CardState.LEARNING, CardState.RELEARNING]), *scoped
+        studied_cards(learner_id, CardMemory.due_at, buried).where(
+            CardMemory.state.in_([CardState.LEARNING, CardState.RELEARNING]), *scoped
         )
     ):
         step_end = clock.day_of(due_at) if due_at is not None else today
@@ -451,11 +466,12 @@ def _forecast(
 
 
 def _mastery_changes(
-    conn: Connection, settings: Settings, deck_ids: list[int]
+    conn: Connection, learner_id: int, settings: Settings, deck_ids: list[int]
 ) -> dict[int, list[tuple[date, int]]]:
-    """Per deck, the learner days on which its count of mastered active cards changed, and by
-    how much: each rating leaves the card mastered or not (its stability after the rating against
-    the threshold); a rating whose result differs from the card's previous rating's is a change.
+    """Per deck, from learner ``learner_id``'s ratings, the learner days on which its count of
+    mastered active cards changed, and by how much: each rating leaves the card mastered or not
+    (its stability after the rating against the threshold); a rating whose result differs from
+    the card's previous rating's is a change.
     """
     flag = case((is_mastered(ReviewLog.stability_days, settings), 1), else_=0)
     before = func.lag(flag, 1, 0).over(
@@ -469,9 +485,10 @@ def _mastery_changes(
             before.label("before"),
         )
         .where(
+            ReviewLog.learner_id == learner_id,
             ReviewLog.card_id.in_(
                 select(Card.id).where(Card.active.is_(True), Card.deck_id.in_(deck_ids))
-            )
+            ),
         )
         .subquery()
     )
@@ -520,9 +537,15 @@ def first_all_done(series: Sequence[Sequence[tuple[date, bool]]]) -> date | None
 
 
 def build_report(
-    conn: Connection, settings: Settings, clock: DayClock, now: datetime, scope: Scope | None = None
+    conn: Connection,
+    learner_id: int,
+    settings: Settings,
+    clock: DayClock,
+    now: datetime,
+    scope: Scope | None = None,
 ) -> Report:
-    """The mastery report at aware UTC ``now`` for ``scope`` (default: everything); read-only.
+    """Learner ``learner_id``'s mastery report (with their ``settings``) at aware UTC ``now``
+    for ``scope`` (default: everything); read-only.
 
     Raises :class:`UsageError` as :func:`~trainer.store.lookup.select_named` does.
     """
@@ -532,9 +555,9 @@ def build_report(
     roadmap = narrow(conn, load_roadmap(conn), chosen)
     deck_ids = None if scope == Scope() else roadmap.deck_ids
     columns = _card_columns(settings, clock, today)
-    mastery = count_mastery(conn, settings, roadmap, columns, deck_ids)
+    mastery = count_mastery(conn, learner_id, settings, roadmap, columns, deck_ids)
     recent_start = today - timedelta(days=RECENT_DAYS - 1)
-    recent = _recent_reviews(conn, recent_start, deck_ids)
+    recent = _recent_reviews(conn, learner_id, recent_start, deck_ids)
 
     def figures_of(topic: TopicMastery) -> Figures:
         tallies = {tally.deck_id: tally for tally in topic.decks}
@@ -554,7 +577,7 @@ def build_report(
 
     done = [t for t in (*mastery.topics, *mastery.extra_decks) if t.done]
     done_decks = [deck_id for topic in done for deck_id in topic.topic.deck_ids]
-    changes = _mastery_changes(conn, settings, done_decks) if done_decks else {}
+    changes = _mastery_changes(conn, learner_id, settings, done_decks) if done_decks else {}
 
     def report_of(topic: TopicMastery) -> tuple[TopicReport, list[tuple[date, bool]]]:
         """The topic's report and the learner days on which it became done or stopped being."""
@@ -595,8 +618,8 @@ def build_report(
     totals = Figures.total([*(s.figures for s in sections), *(d.figures for d in top_decks(extra))])
 
     history_start = today - timedelta(days=today.weekday() + 7 * HISTORY_WEEKS)
-    history = _history(conn, history_start, today, deck_ids)
-    pace_days = _pace_days(_first_review_day(conn, deck_ids), today)
+    history = _history(conn, learner_id, history_start, today, deck_ids)
+    pace_days = _pace_days(_first_review_day(conn, learner_id, deck_ids), today)
     started = sum(started for _reviews, started, _retention, _passed in recent.values())
     completion = None
     if totals.new and started:  # days to start the rest: new / (started / pace_days), rounded up
@@ -615,5 +638,5 @@ def build_report(
         new_cards_per_day=started / pace_days,
         completion_day=completion,
         history=history,
-        forecast=_forecast(conn, clock, today, deck_ids),
+        forecast=_forecast(conn, learner_id, clock, today, deck_ids),
     )

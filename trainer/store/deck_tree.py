@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from trainer.errors import UsageError
 from trainer.store.lookup import BUILTIN, find, slugify
-from trainer.store.models import Card, Deck, ReviewLog
+from trainer.store.models import Card, CardMemory, Deck, LearnerDeck, ReviewLog
 
 #: Between the parts of a deck path, as Anki writes it.
 SEPARATOR = "::"
@@ -283,7 +283,9 @@ def delete_deck(db: Session, name: str) -> DeckContents:
     ids = DeckTree.read(conn).subtree(found.id)
     cards = select(Card.id).where(Card.deck_id.in_(ids))
     conn.execute(delete(ReviewLog).where(ReviewLog.card_id.in_(cards)))
+    conn.execute(delete(CardMemory).where(CardMemory.card_id.in_(cards)))
     conn.execute(delete(Card).where(Card.deck_id.in_(ids)))
+    conn.execute(delete(LearnerDeck).where(LearnerDeck.deck_id.in_(ids)))
     for deck_id in reversed(ids):  # children before their parents
         conn.execute(delete(Deck).where(Deck.id == deck_id))
     db.expire_all()

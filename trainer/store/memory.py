@@ -1,8 +1,12 @@
-"""A card's memory state as a value, and its mapping to and from the card row's columns.
+"""A card's memory state as a value, and the one place a learner's memory rows are joined,
+read and written.
 
-The scheduler (:mod:`trainer.scheduling.adapter`) works on :class:`Memory` values only; the
-layers that read and write card rows turn rows into a :class:`Memory` with :func:`memory_of`
-and back into column values with :func:`memory_values`.
+Each learner's memory of a card is a ``card_memory`` row (:class:`CardMemory`); a card without
+one is new to that learner. Every query over a learner's cards joins them through
+:func:`learner_cards` (cards with the learner's memory columns, NULL for a new card), and every
+write goes through :func:`put_memory`. The scheduler (:mod:`trainer.scheduling.adapter`) works on
+:class:`Memory` values only: :func:`memory_of` reads one from a row, :func:`memory_values` turns
+one back into column values.
 """
 
 from __future__ import annotations
@@ -10,9 +14,24 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from trainer.store.models import Card, CardState
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    or_,
+    select,
+    update,
+)
+
+from trainer.store.models import Card, CardMemory, CardState
+from trainer.store.prepared import PreparedWrite
 
 
 @dataclass(frozen=True)
@@ -51,25 +70,64 @@ class Memory:
         return None
 
 
-#: The card columns that make up a :class:`Memory`, in field order.
+#: The memory columns that make up a :class:`Memory`, in field order.
 MEMORY_COLUMNS = (
-    Card.state,
-    Card.step,
-    Card.stability_days,
-    Card.difficulty,
-    Card.due_at,
-    Card.due_day,
-    Card.last_review_at,
-    Card.last_review_day,
-    Card.reps,
-    Card.lapses,
+    CardMemory.state,
+    CardMemory.step,
+    CardMemory.stability_days,
+    CardMemory.difficulty,
+    CardMemory.due_at,
+    CardMemory.due_day,
+    CardMemory.last_review_at,
+    CardMemory.last_review_day,
+    CardMemory.reps,
+    CardMemory.lapses,
 )
 
 
+def memory_on(learner_id: int | ColumnElement[Any]) -> ColumnElement[bool]:
+    """The join condition of a card (``Card``) with learner ``learner_id``'s memory row of it
+    (an id, or a bound parameter)."""
+    return and_(CardMemory.card_id == Card.id, CardMemory.learner_id == learner_id)
+
+
+def learner_cards(learner_id: int | ColumnElement[Any], *columns: Any) -> Select[Any]:
+    """``SELECT columns FROM card LEFT JOIN`` learner ``learner_id``'s memory rows: every card
+    once, with NULL memory columns for a card new to the learner (``learner_id`` an id or a
+    bound parameter). Conditions on memory columns
+    are written as for any row (``CardMemory.state == CardState.REVIEW`` is false for a new
+    card); test for new cards with :func:`is_new`."""
+    return select(*columns).select_from(Card).outerjoin(CardMemory, memory_on(learner_id))
+
+
+def studied_cards(learner_id: int, *columns: Any) -> Select[Any]:
+    """``SELECT columns FROM`` learner ``learner_id``'s memory rows ``JOIN card``: only the
+    cards they have a row of (learning, review and buried cards), led by the memory indexes."""
+    return (
+        select(*columns)
+        .select_from(CardMemory)
+        .join(Card, Card.id == CardMemory.card_id)
+        .where(CardMemory.learner_id == learner_id)
+    )
+
+
+def is_new() -> ColumnElement[bool]:
+    """SQL, over :func:`learner_cards`: the card is new to the learner (no memory row, or a
+    row in the NEW state)."""
+    return or_(CardMemory.state.is_(None), CardMemory.state == CardState.NEW)
+
+
+def visible_on(today: date) -> ColumnElement[bool]:
+    """SQL, over :func:`learner_cards`: the learner has not buried the card past learner day
+    ``today``."""
+    return or_(CardMemory.buried_until_day.is_(None), CardMemory.buried_until_day <= today)
+
+
 def memory_of(row: Any) -> Memory:
-    """The :class:`Memory` in a card row (a ``Card`` or a result row holding MEMORY_COLUMNS)."""
+    """The :class:`Memory` in a row holding MEMORY_COLUMNS (a ``CardMemory``, or a result row
+    of :func:`learner_cards` with NULLs for a card new to the learner)."""
     return Memory(
-        state=CardState(row.state),
+        state=CardState(row.state or CardState.NEW),
         step=row.step,
         stability_days=row.stability_days,
         difficulty=row.difficulty,
@@ -77,13 +135,68 @@ def memory_of(row: Any) -> Memory:
         due_day=row.due_day,
         last_review_at=row.last_review_at,
         last_review_day=row.last_review_day,
-        reps=row.reps,
-        lapses=row.lapses,
+        reps=row.reps or 0,
+        lapses=row.lapses or 0,
     )
 
 
 def memory_values(memory: Memory) -> dict[str, Any]:
-    """Column values that store ``memory`` on a card row (for an UPDATE)."""
+    """Column values that store ``memory`` in a memory row."""
     values = {column.key: getattr(memory, column.key) for column in MEMORY_COLUMNS}
     values["state"] = int(memory.state)
     return values
+
+
+@dataclass(frozen=True)
+class StoredMemory:
+    """A learner's row of a card as read: the :class:`Memory` (a new card's when there is no
+    row), the learner day the card is buried until (None: not buried) and whether the row
+    ``exists``."""
+
+    memory: Memory
+    buried_until_day: date | None
+    exists: bool
+
+
+# Compiled once (the rating's hot path): the WHERE binds are named ``learner`` and ``card``,
+# since a bind may not share the name of a column the statement sets.
+_TABLE = cast(Table, CardMemory.__table__)
+_VALUE_KEYS = [*(column.key for column in MEMORY_COLUMNS), "buried_until_day"]
+_ROW = and_(_TABLE.c.learner_id == bindparam("learner"), _TABLE.c.card_id == bindparam("card"))
+_UPDATE = PreparedWrite(update(_TABLE).where(_ROW), ["learner", "card", *_VALUE_KEYS])
+_INSERT = PreparedWrite(insert(_TABLE), ["learner_id", "card_id", *_VALUE_KEYS])
+_READ = select(*MEMORY_COLUMNS, CardMemory.buried_until_day).where(_ROW)
+_DELETE = delete(_TABLE).where(_ROW)
+
+
+def read_memory(conn: Connection, learner_id: int, card_id: int) -> StoredMemory:
+    """Learner ``learner_id``'s row of card ``card_id`` (read in the connection's transaction,
+    if one is open)."""
+    row = conn.execute(_READ, {"learner": learner_id, "card": card_id}).first()
+    if row is None:
+        return StoredMemory(Memory(), None, exists=False)
+    return StoredMemory(memory_of(row), row.buried_until_day, exists=True)
+
+
+def forget_memory(conn: Connection, learner_id: int, card_id: int) -> None:
+    """Delete learner ``learner_id``'s row of card ``card_id``: the card is new to them again,
+    as before their first rating or bury (an undo of it)."""
+    conn.execute(_DELETE, {"learner": learner_id, "card": card_id})
+
+
+def put_memory(
+    conn: Connection,
+    learner_id: int,
+    card_id: int,
+    memory: Memory,
+    buried_until_day: date | None,
+    exists: bool,
+) -> None:
+    """Store learner ``learner_id``'s ``memory`` of card ``card_id`` and the learner day it is
+    buried until (None: not buried), in the connection's open transaction: an UPDATE of their
+    row when it ``exists`` (as read in the same transaction), else an INSERT."""
+    values = {**memory_values(memory), "buried_until_day": buried_until_day}
+    if exists:
+        _UPDATE.run(conn, {"learner": learner_id, "card": card_id, **values})
+    else:
+        _INSERT.run(conn, {"learner_id": learner_id, "card_id": card_id, **values})

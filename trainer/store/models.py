@@ -112,16 +112,27 @@ class Topic(Base):
     section: Mapped[Section] = relationship(back_populates="topics")
 
 
+class Learner(Base):
+    """A person who studies: everything of theirs (memory state, review log, settings, per-deck
+    allowances and parameters) is keyed by ``learner.id``; content (sections, topics, decks,
+    cards) is shared. ``name`` is unique (``--learner``; by default the operating-system user
+    name), ``created_at`` when their first write made the row (aware UTC)."""
+
+    __tablename__ = "learner"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime]
+
+
 class Deck(Base):
     """A set of cards: a roadmap topic's built-in deck, or a stand-alone imported deck.
 
     ``source`` is ``"builtin"`` for decks loaded from ``decks/``; ``topic_id`` is set when the
     deck's cards count toward that topic's mastery. ``name`` is the whole path of the deck in
     Anki's form (``Rocks::Igneous``), ``parent_id`` the deck one level up (None at the top);
-    ``slug`` is unique (a built-in deck's is its topic's). ``new_cards_per_day`` is a top-level
-    stand-alone deck's own daily allowance of new cards (None: the
-    ``deck_new_cards_per_day`` setting). ``fsrs_parameters`` are the deck's own 21 FSRS-6
-    parameters, as an imported Anki deck brings them (None: it has none).
+    ``slug`` is unique (a built-in deck's is its topic's). A learner's own allowance and FSRS
+    parameters for a deck are in :class:`LearnerDeck`.
     """
 
     __tablename__ = "deck"
@@ -132,42 +143,40 @@ class Deck(Base):
     source: Mapped[str] = mapped_column(String(20))
     topic_id: Mapped[int | None] = mapped_column(ForeignKey("topic.id"), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("deck.id"), index=True)
-    new_cards_per_day: Mapped[int | None] = mapped_column(Integer)
-    fsrs_parameters: Mapped[list[float] | None] = mapped_column(JSON)
 
     topic: Mapped[Topic | None] = relationship()
 
 
+class LearnerDeck(Base):
+    """A learner's own values for one deck. ``new_cards_per_day`` is a top-level stand-alone
+    deck's own daily allowance of new cards (None: the ``deck_new_cards_per_day`` setting).
+    ``fsrs_parameters`` are the deck's own 21 FSRS-6 parameters, as an imported Anki deck
+    brings them to the learner who imported it (None: it has none)."""
+
+    __tablename__ = "learner_deck"
+
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id"), primary_key=True)
+    deck_id: Mapped[int] = mapped_column(ForeignKey("deck.id"), primary_key=True)
+    new_cards_per_day: Mapped[int | None] = mapped_column(Integer)
+    fsrs_parameters: Mapped[list[float] | None] = mapped_column(JSON)
+
+
 class Card(Base):
-    """One reviewable card and its FSRS memory state.
+    """One reviewable card, shared by every learner (their memory of it is a
+    :class:`CardMemory`).
 
     ``key`` is the card's stable id in its deck file (``id``, or ``id#cN`` for cloze number N).
-    ``state`` is a :class:`CardState`; ``step`` the index into the (re)learning steps.
-    ``due_at`` is when a learning or relearning card's step ends (UTC); ``due_day`` is the
-    learner day a review card falls due. ``buried_until_day`` hides the card before that day.
     Retired cards (``active`` false) keep their history but are never shown.
     """
 
     __tablename__ = "card"
-    # The queue and mastery queries read only these indexes (SQLite adds the rowid to each),
-    # never the wide card rows: see tests/benchmarks.
+    # ix_card_active lets a join from a learner's memory rows read a card's deck and active flag
+    # without the wide card row (SQLite picks it for lookups by id); ix_card_deck_active
+    # drives the per-deck counts of the mastery queries. See tests/benchmarks.
     __table_args__ = (
         UniqueConstraint("deck_id", "key"),
-        Index("ix_card_queue_review", "state", "due_day", "active", "buried_until_day", "deck_id"),
-        Index("ix_card_queue_learning", "state", "due_at", "active", "buried_until_day", "deck_id"),
-        Index(
-            "ix_card_progress",
-            "deck_id",
-            "active",
-            "state",
-            "stability_days",
-            "due_day",
-            "due_at",
-            "buried_until_day",
-            "lapses",
-            "last_review_day",
-            "last_review_at",
-        ),
+        Index("ix_card_active", "id", "active", "deck_id"),
+        Index("ix_card_deck_active", "deck_id", "active"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -182,6 +191,32 @@ class Card(Base):
     docs_url: Mapped[str | None] = mapped_column(String(500))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
+    deck: Mapped[Deck] = relationship()
+
+
+class CardMemory(Base):
+    """One learner's FSRS memory state of one card; no row means the card is new to them, so a
+    new learner costs no rows.
+
+    ``state`` is a :class:`CardState` (a row can hold NEW: a new card buried, or reset by
+    ``trainer check``); ``step`` the index into the (re)learning steps. ``due_at`` is when a
+    learning or relearning card's step ends (UTC); ``due_day`` is the learner day a review card
+    falls due. ``buried_until_day`` hides the card from this learner before that day.
+    """
+
+    __tablename__ = "card_memory"
+    # The queue and mastery queries read only these indexes and the primary key (on SQLite the
+    # table is stored by its primary key, WITHOUT ROWID, so a learner's row of a card is one
+    # lookup), never the wide card rows: see tests/benchmarks.
+    __table_args__ = (
+        Index("ix_card_memory_queue_review", "learner_id", "state", "due_day", "buried_until_day"),
+        Index("ix_card_memory_queue_learning", "learner_id", "state", "due_at", "buried_until_day"),
+        Index("ix_card_memory_card_id", "card_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id"), primary_key=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("card.id"), primary_key=True)
     state: Mapped[int] = mapped_column(Integer, default=CardState.NEW)
     step: Mapped[int | None] = mapped_column(Integer)
     stability_days: Mapped[float | None] = mapped_column(Float)
@@ -194,11 +229,10 @@ class Card(Base):
     lapses: Mapped[int] = mapped_column(Integer, default=0)
     buried_until_day: Mapped[date | None]
 
-    deck: Mapped[Deck] = relationship()
-
 
 class ReviewLog(Base):
-    """One rating of one card: what the learner answered, when, and what it did to the card.
+    """One rating of one card by one learner: what they answered, when, and what it did to the
+    card.
 
     ``state_before`` is the card's :class:`CardState` when it was shown (Anki's review kind);
     ``stability_days``, ``difficulty``, ``state`` and ``interval_days`` (0 for a learning step)
@@ -210,9 +244,10 @@ class ReviewLog(Base):
     # The day index covers the per-day counts (today's limits, the reports' history): see
     # tests/benchmarks.
     __table_args__ = (
-        Index("ix_review_log_card_id_reviewed_at", "card_id", "reviewed_at"),
+        Index("ix_review_log_card_id_reviewed_at", "learner_id", "card_id", "reviewed_at"),
         Index(
             "ix_review_log_day_activity",
+            "learner_id",
             "review_day",
             "state_before",
             "elapsed_days",
@@ -222,6 +257,7 @@ class ReviewLog(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id"))
     card_id: Mapped[int] = mapped_column(ForeignKey("card.id"))
     rating: Mapped[int] = mapped_column(Integer)
     reviewed_at: Mapped[datetime]
@@ -236,9 +272,20 @@ class ReviewLog(Base):
 
 
 class Setting(Base):
-    """One learner setting (see ``trainer.store.settings``), its value JSON-encoded."""
+    """One value the database keeps for itself, not for a learner (the built-in decks'
+    fingerprint), JSON-encoded."""
 
     __tablename__ = "setting"
 
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class LearnerSetting(Base):
+    """One learner setting (see ``trainer.store.settings``), its value JSON-encoded."""
+
+    __tablename__ = "learner_setting"
+
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id"), primary_key=True)
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)

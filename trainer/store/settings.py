@@ -1,4 +1,4 @@
-"""The learner's settings: defaults, validation, and storage in the ``setting`` table.
+"""A learner's settings: defaults, validation, and storage in the ``learner_setting`` table.
 
 Defaults follow Anki's FSRS defaults (desired retention 0.9, learning steps 1m 10m, relearning
 step 10m, maximum interval 36500 days, 20 new cards and 200 reviews a day, day rollover at 4 am,
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from trainer.errors import UsageError
 from trainer.store.deck_tree import DeckTree
 from trainer.store.lookup import find
-from trainer.store.models import Deck, Setting
+from trainer.store.models import Deck, LearnerDeck, LearnerSetting
 
 
 @dataclass(frozen=True)
@@ -174,11 +174,12 @@ def format_setting(value: Any) -> str:
     return str(value)
 
 
-def load_settings(db: Session | Connection) -> Settings:
-    """Read the stored settings over the defaults. A stored value that no longer validates is
-    ignored in favour of the default."""
+def load_settings(db: Session | Connection, learner_id: int) -> Settings:
+    """Read learner ``learner_id``'s stored settings over the defaults. A stored value that no
+    longer validates is ignored in favour of the default."""
     values: dict[str, Any] = {}
-    for key, value in db.execute(select(Setting.key, Setting.value)):
+    stored = select(LearnerSetting.key, LearnerSetting.value)
+    for key, value in db.execute(stored.where(LearnerSetting.learner_id == learner_id)):
         if key in PARSERS:
             try:
                 values[key] = PARSERS[key](json.loads(value))
@@ -187,34 +188,39 @@ def load_settings(db: Session | Connection) -> Settings:
     return replace(Settings(), **values)
 
 
-def store_setting(db: Session, key: str, text: str | None) -> Settings:
-    """Validate and store one setting (``text`` None resets it to the default); no commit.
+def store_setting(db: Session, learner_id: int, key: str, text: str | None) -> Settings:
+    """Validate and store one setting of learner ``learner_id`` (``text`` None resets it to the
+    default); no commit.
 
     Returns the settings now in force. Raises :class:`UsageError` for a bad key or value.
     """
     if text is None:
         if key not in PARSERS:
             raise UsageError(f"unknown setting '{key}'; known: {', '.join(PARSERS)}")
-        row = db.get(Setting, key)
+        row = db.get(LearnerSetting, (learner_id, key))
         if row is not None:
             db.delete(row)
     else:
         value = parse_setting(key, text)
-        db.merge(Setting(key=key, value=json.dumps(format_setting(value))))
+        stored = json.dumps(format_setting(value))
+        db.merge(LearnerSetting(learner_id=learner_id, key=key, value=stored))
     db.flush()
-    return load_settings(db)
+    return load_settings(db, learner_id)
 
 
 #: The one setting a deck has of its own (``trainer config --deck NAME KEY VALUE``).
 DECK_SETTINGS = ("new_cards_per_day",)
 
 
-def deck_setting(db: Session, deck: str, key: str | None, text: str | None, reset: bool) -> str:
-    """Show, store (``text``) or reset a top-level extra deck's own new-card allowance; no
-    commit. Returns the line to print: the value in effect for the deck, ``new_cards_per_day =
-    N``, with where it comes from: nothing added for the deck's own, ``(from TOP)`` for a deck
-    under the top-level deck ``TOP`` whose allowance covers it, ``(default)`` when that
-    top-level deck has none of its own and follows ``deck_new_cards_per_day``.
+def deck_setting(
+    db: Session, learner_id: int, deck: str, key: str | None, text: str | None, reset: bool
+) -> str:
+    """Show, store (``text``) or reset learner ``learner_id``'s own new-card allowance of a
+    top-level extra deck; no commit. Returns the line to print: the value in effect for the
+    deck, ``new_cards_per_day = N``, with where it comes from: nothing added for the deck's
+    own, ``(from TOP)`` for a deck under the top-level deck ``TOP`` whose allowance covers it,
+    ``(default)`` when the learner gave that top-level deck none of their own and it follows
+    their ``deck_new_cards_per_day``.
 
     Raises :class:`UsageError` for an unknown deck (see :mod:`trainer.store.lookup`), a key
     other than :data:`DECK_SETTINGS`, a bad value, or a deck under another deck (the
@@ -231,21 +237,32 @@ def deck_setting(db: Session, deck: str, key: str | None, text: str | None, rese
             f"--deck {deck}: new cards are allowed per top-level deck, for it and its"
             f" subdecks; set it on --deck {top.name}"
         )
+    own = db.get(LearnerDeck, (learner_id, top.id))
     if text is not None or reset:
-        row.new_cards_per_day = value
+        if own is None:
+            own = LearnerDeck(learner_id=learner_id, deck_id=top.id)
+            db.add(own)
+        own.new_cards_per_day = value
         db.flush()
-    if top.new_cards_per_day is None:
-        return f"new_cards_per_day = {load_settings(db).deck_new_cards_per_day} (default)"
+    if own is None or own.new_cards_per_day is None:
+        default = load_settings(db, learner_id).deck_new_cards_per_day
+        return f"new_cards_per_day = {default} (default)"
     source = "" if top is row else f" (from {top.name})"
-    return f"new_cards_per_day = {top.new_cards_per_day}{source}"
+    return f"new_cards_per_day = {own.new_cards_per_day}{source}"
 
 
-def deck_overrides(conn: Connection) -> list[tuple[str, int]]:
-    """The top-level extra decks with a new-card allowance of their own (``trainer config
-    --deck``), as (deck name, new cards per learner day), by name."""
+def deck_overrides(conn: Connection, learner_id: int) -> list[tuple[str, int]]:
+    """The top-level extra decks to which learner ``learner_id`` gave a new-card allowance of
+    their own (``trainer config --deck``), as (deck name, new cards per learner day), by
+    name."""
     rows = conn.execute(
-        select(Deck.name, Deck.new_cards_per_day)
-        .where(Deck.parent_id.is_(None), Deck.new_cards_per_day.is_not(None))
+        select(Deck.name, LearnerDeck.new_cards_per_day)
+        .join(LearnerDeck, LearnerDeck.deck_id == Deck.id)
+        .where(
+            LearnerDeck.learner_id == learner_id,
+            Deck.parent_id.is_(None),
+            LearnerDeck.new_cards_per_day.is_not(None),
+        )
         .order_by(Deck.name)
     )
     return [(name, per_day) for name, per_day in rows if per_day is not None]

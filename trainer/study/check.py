@@ -16,8 +16,8 @@ from sqlalchemy import Connection, select, text, update
 
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
-from trainer.store.memory import MEMORY_COLUMNS, Memory, memory_of, memory_values
-from trainer.store.models import Card, CardState, Deck, Rating, ReviewLog
+from trainer.store.memory import MEMORY_COLUMNS, Memory, memory_of, memory_values, studied_cards
+from trainer.store.models import Card, CardMemory, CardState, Deck, Rating, ReviewLog
 from trainer.store.settings import Settings
 
 
@@ -29,15 +29,18 @@ class Finding:
     repaired: bool
 
 
-def check_database(conn: Connection, settings: Settings, clock: DayClock) -> list[Finding]:
-    """Every problem found in the database behind ``conn``, cards repaired on the way.
+def check_database(
+    conn: Connection, learner_id: int, settings: Settings, clock: DayClock
+) -> list[Finding]:
+    """Every problem found in the database behind ``conn``, learner ``learner_id``'s cards
+    repaired on the way (with their ``settings``).
 
     The caller owns the transaction (and commits the repairs); learner days of the replay are
     ``clock``'s, without its floor (:attr:`DayClock.not_before`). An empty list means the
     database is sound.
     """
     findings = _sqlite_checks(conn) if conn.dialect.name == "sqlite" else []
-    return findings + _repair_cards(conn, settings, clock)
+    return findings + _repair_cards(conn, learner_id, settings, clock)
 
 
 def _sqlite_checks(conn: Connection) -> list[Finding]:
@@ -53,15 +56,17 @@ def _sqlite_checks(conn: Connection) -> list[Finding]:
     return findings
 
 
-def _repair_cards(conn: Connection, settings: Settings, clock: DayClock) -> list[Finding]:
+def _repair_cards(
+    conn: Connection, learner_id: int, settings: Settings, clock: DayClock
+) -> list[Finding]:
     scheduler = Scheduler(settings)
     # Each past rating is replayed on its own learner day: the clock's floor (the last day
     # studied, so that no day comes back) holds for new ratings only.
     history = replace(clock, not_before=None)
     rows = conn.execute(
-        select(Card.id, Card.key, Deck.name, *MEMORY_COLUMNS)
+        studied_cards(learner_id, Card.id, Card.key, Deck.name, *MEMORY_COLUMNS)
         .join(Deck, Deck.id == Card.deck_id)
-        .where(Card.state != CardState.NEW)
+        .where(CardMemory.state != CardState.NEW)
         .order_by(Card.id)
     ).all()
     findings = []
@@ -71,7 +76,7 @@ def _repair_cards(conn: Connection, settings: Settings, clock: DayClock) -> list
             continue
         log = conn.execute(
             select(ReviewLog.rating, ReviewLog.reviewed_at, ReviewLog.state_before)
-            .where(ReviewLog.card_id == row.id)
+            .where(ReviewLog.learner_id == learner_id, ReviewLog.card_id == row.id)
             .order_by(ReviewLog.reviewed_at, ReviewLog.id)
         ).all()
         memory = Memory()
@@ -82,6 +87,10 @@ def _repair_cards(conn: Connection, settings: Settings, clock: DayClock) -> list
             done = f"rebuilt from its {len(log)} rating{'s' * (len(log) != 1)}"
         else:
             memory, done = Memory(), "reset to new (its review log cannot rebuild it)"
-        conn.execute(update(Card).where(Card.id == row.id).values(**memory_values(memory)))
+        conn.execute(
+            update(CardMemory)
+            .where(CardMemory.learner_id == learner_id, CardMemory.card_id == row.id)
+            .values(**memory_values(memory))
+        )
         findings.append(Finding(f"card {row.key} in deck {row.name}: {problem}; {done}", True))
     return findings

@@ -16,7 +16,8 @@ from sqlalchemy import Connection, case, func, select
 
 from trainer.scheduling.days import DayClock
 from trainer.store.deck_tree import DeckTree
-from trainer.store.models import Card, CardState, Deck, Section, Topic
+from trainer.store.memory import is_new
+from trainer.store.models import CardMemory, CardState, Deck, Section, Topic
 from trainer.store.settings import Settings
 from trainer.study.mastery import due_today, tally_decks
 
@@ -46,20 +47,20 @@ class DeckCounts:
 
 
 def list_decks(
-    conn: Connection, settings: Settings, clock: DayClock, now: datetime
+    conn: Connection, learner_id: int, settings: Settings, clock: DayClock, now: datetime
 ) -> list[DeckCounts]:
-    """Every deck with its figures at aware UTC ``now`` (see the module docstring)."""
+    """Every deck with learner ``learner_id``'s figures at aware UTC ``now`` (see the module
+    docstring)."""
+    learning = CardMemory.state.in_([CardState.LEARNING, CardState.RELEARNING])
     columns = [
-        func.count(case((Card.state == CardState.NEW, 1))).label("new"),
-        func.count(case((Card.state.in_([CardState.LEARNING, CardState.RELEARNING]), 1))).label(
-            "learning"
-        ),
-        func.count(case((Card.state == CardState.REVIEW, 1))).label("review"),
+        func.count(case((is_new(), 1))).label("new"),
+        func.count(case((learning, 1))).label("learning"),
+        func.count(case((CardMemory.state == CardState.REVIEW, 1))).label("review"),
         func.count(case((due_today(clock, now), 1))).label("due"),
     ]
     own = {
         deck_id: Counter({**tally.extra, "total": tally.cards, "mastered": tally.mastered})
-        for deck_id, tally in tally_decks(conn, settings, columns).items()
+        for deck_id, tally in tally_decks(conn, learner_id, settings, columns).items()
     }
     tree = DeckTree.read(conn)
     topics = {

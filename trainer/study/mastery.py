@@ -25,7 +25,8 @@ from sqlalchemy.sql import ColumnElement
 from trainer.scheduling.days import DayClock
 from trainer.store.deck_tree import DeckTree
 from trainer.store.lookup import Selection
-from trainer.store.models import Card, CardState, Deck, ReviewLog, Section, Topic
+from trainer.store.memory import is_new, learner_cards, visible_on
+from trainer.store.models import Card, CardMemory, CardState, Deck, ReviewLog, Section, Topic
 from trainer.store.settings import Settings
 
 
@@ -264,23 +265,26 @@ class Mastery:
 
 def tally_decks(
     conn: Connection,
+    learner_id: int,
     settings: Settings,
     columns: Sequence[Label[Any]] = (),
     deck_ids: Collection[int] | None = None,
 ) -> dict[int, DeckTally]:
-    """Each deck's active cards and how many are mastered, by deck id, in one grouped query
-    (decks without active cards are left out).
+    """Each deck's active cards and how many learner ``learner_id`` has mastered, by deck id,
+    in one grouped query (decks without active cards are left out).
 
-    ``columns`` are further aggregates over the same active cards, each labelled; every deck's
+    ``columns`` are further aggregates over the same active cards with the learner's memory
+    columns (:func:`~trainer.store.memory.learner_cards`), each labelled; every deck's
     values land in :attr:`DeckTally.extra` under their labels. ``deck_ids`` limits the query to
     those decks (None: every deck).
     """
     scoped = [] if deck_ids is None else [Card.deck_id.in_(deck_ids)]
     rows = conn.execute(
-        select(
+        learner_cards(
+            learner_id,
             Card.deck_id,
             func.count(Card.id),
-            func.count(case((is_mastered(Card.stability_days, settings), 1))),
+            func.count(case((is_mastered(CardMemory.stability_days, settings), 1))),
             *columns,
         )
         .where(Card.active.is_(True), *scoped)
@@ -294,34 +298,35 @@ def tally_decks(
 
 
 def due_today(clock: DayClock, now: datetime) -> ColumnElement[bool]:
-    """SQL: a card is due on learner day of aware UTC ``now`` and not buried: a review card due
-    that day or earlier, a learning or relearning card whose step ends before the next
-    rollover."""
+    """SQL, over a learner's cards (:func:`~trainer.store.memory.learner_cards`): a card is
+    due on learner day of aware UTC ``now`` and not buried: a review card due that day or
+    earlier, a learning or relearning card whose step ends before the next rollover."""
     today = clock.day_of(now)
     return and_(
         or_(
-            and_(Card.state == CardState.REVIEW, Card.due_day <= today),
+            and_(CardMemory.state == CardState.REVIEW, CardMemory.due_day <= today),
             and_(
-                Card.state.in_([CardState.LEARNING, CardState.RELEARNING]),
-                Card.due_at < clock.next_rollover(now),
+                CardMemory.state.in_([CardState.LEARNING, CardState.RELEARNING]),
+                CardMemory.due_at < clock.next_rollover(now),
             ),
         ),
-        or_(Card.buried_until_day.is_(None), Card.buried_until_day <= today),
+        visible_on(today),
     )
 
 
 def count_mastery(
     conn: Connection,
+    learner_id: int,
     settings: Settings,
     roadmap: Roadmap,
     columns: Sequence[Label[Any]] = (),
     deck_ids: Collection[int] | None = None,
 ) -> Mastery:
-    """Count the active cards of ``roadmap`` and how many are mastered, per deck in one grouped
-    query (:func:`tally_decks`, with ``columns`` and ``deck_ids``, None for a roadmap that is
-    not narrowed), and decide which topics and sections are done.
+    """Count the active cards of ``roadmap`` and how many learner ``learner_id`` has mastered,
+    per deck in one grouped query (:func:`tally_decks`, with ``columns`` and ``deck_ids``,
+    None for a roadmap that is not narrowed), and decide which topics and sections are done.
     """
-    tallies = tally_decks(conn, settings, columns, deck_ids)
+    tallies = tally_decks(conn, learner_id, settings, columns, deck_ids)
 
     def topic_mastery(topic: RoadmapTopic) -> TopicMastery:
         decks = tuple(tallies[d] for d in topic.deck_ids if d in tallies)
@@ -358,27 +363,28 @@ class RoadmapProgress:
 
 def roadmap_progress(
     conn: Connection,
+    learner_id: int,
     settings: Settings,
     clock: DayClock,
     now: datetime,
     chosen: Selection | None = None,
 ) -> RoadmapProgress:
-    """The roadmap's mastery at aware UTC ``now``, with new and due-today counts per deck and
-    today's ratings; read-only. ``chosen`` narrows it to a section, topic or deck (see
-    :func:`narrow`); today's ratings stay the whole day's."""
+    """Learner ``learner_id``'s mastery of the roadmap at aware UTC ``now``, with new and
+    due-today counts per deck and their ratings today; read-only. ``chosen`` narrows it to a
+    section, topic or deck (see :func:`narrow`); today's ratings stay the whole day's."""
     today = clock.day_of(now)
     columns = [
-        func.count(case((Card.state == CardState.NEW, 1))).label("new"),
+        func.count(case((is_new(), 1))).label("new"),
         func.count(case((due_today(clock, now), 1))).label("due"),
     ]
     roadmap = narrow(conn, load_roadmap(conn), chosen or Selection())
     deck_ids = None if chosen in (None, Selection()) else roadmap.deck_ids
-    mastery = count_mastery(conn, settings, roadmap, columns, deck_ids)
+    mastery = count_mastery(conn, learner_id, settings, roadmap, columns, deck_ids)
     log_rows = conn.execute(
         select(
             func.count(ReviewLog.id),
             func.count(case((ReviewLog.state_before == CardState.NEW, 1))),
-        ).where(ReviewLog.review_day == today)
+        ).where(ReviewLog.learner_id == learner_id, ReviewLog.review_day == today)
     ).one()
     topics: Iterable[TopicMastery] = (*mastery.topics, *top_decks(mastery.extra_decks))
     due_total = sum(topic.total("due") for topic in topics)

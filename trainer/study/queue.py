@@ -22,13 +22,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import Connection, bindparam, func, or_, select, tuple_, update
+from sqlalchemy import Connection, bindparam, func, select, tuple_, update
 from sqlalchemy.sql import ColumnElement
 
 from trainer.scheduling.days import DayClock
 from trainer.store.deck_tree import DeckTree
 from trainer.store.lookup import select_named
-from trainer.store.models import Card, CardState, Deck, ReviewLog, Section, Topic
+from trainer.store.memory import is_new, learner_cards, studied_cards, visible_on
+from trainer.store.models import (
+    Card,
+    CardMemory,
+    CardState,
+    Deck,
+    LearnerDeck,
+    ReviewLog,
+    Section,
+    Topic,
+)
 from trainer.store.settings import Settings
 
 Lane = Literal["learning", "review", "new"]
@@ -97,22 +107,26 @@ class Limits:
     def for_session(
         cls,
         conn: Connection,
+        learner_id: int,
         settings: Settings,
         today: date,
         new: int | None = None,
         reviews: int | None = None,
     ) -> Limits:
-        """Today's limits less what learner ``today`` already used, unless ``new`` or
-        ``reviews`` set this session's numbers outright.
+        """Learner ``learner_id``'s limits today less what they already used on learner day
+        ``today``, unless ``new`` or ``reviews`` set this session's numbers outright.
 
-        Each top-level stand-alone deck has its own allowance of new cards a day: its
-        ``new_cards_per_day``, else the ``deck_new_cards_per_day`` setting.
+        Each top-level stand-alone deck has its own allowance of new cards a day: the learner's
+        ``new_cards_per_day`` for it, else their ``deck_new_cards_per_day`` setting.
         """
         tree = DeckTree.read(conn)
-        used = day_usage(conn, today, tree)
+        used = day_usage(conn, learner_id, today, tree)
+        mine = LearnerDeck.learner_id == learner_id
         own = {
             deck_id: per_day
-            for deck_id, per_day in conn.execute(select(Deck.id, Deck.new_cards_per_day))
+            for deck_id, per_day in conn.execute(
+                select(LearnerDeck.deck_id, LearnerDeck.new_cards_per_day).where(mine)
+            )
         }
         deck_new = {}
         for root in tree.children(None):
@@ -137,63 +151,78 @@ class DayUsage:
     new: Counter[int | None]
 
 
-def day_usage(conn: Connection, day: date, tree: DeckTree) -> DayUsage:
-    """Count learner ``day``'s ratings of review cards and first ratings of new cards (the
-    latter by the source whose allowance they used, from the decks in ``tree``)."""
+def day_usage(conn: Connection, learner_id: int, day: date, tree: DeckTree) -> DayUsage:
+    """Count learner ``learner_id``'s ratings of review cards on learner day ``day`` and their
+    first ratings of new cards (the latter by the source whose allowance they used, from the
+    decks in ``tree``)."""
+    mine = ReviewLog.learner_id == learner_id
     reviews = conn.scalar(
         select(func.count())
         .select_from(ReviewLog)
-        .where(ReviewLog.review_day == day, ReviewLog.state_before == CardState.REVIEW)
+        .where(mine, ReviewLog.review_day == day, ReviewLog.state_before == CardState.REVIEW)
     )
     new: Counter[int | None] = Counter()
     for deck_id, count in conn.execute(
         select(Card.deck_id, func.count())
         .select_from(ReviewLog)
         .join(Card, Card.id == ReviewLog.card_id)
-        .where(ReviewLog.review_day == day, ReviewLog.state_before == CardState.NEW)
+        .where(mine, ReviewLog.review_day == day, ReviewLog.state_before == CardState.NEW)
         .group_by(Card.deck_id)
     ):
         new[new_source(tree, deck_id)] += int(count)
     return DayUsage(int(reviews or 0), new)
 
 
-def last_study_day(conn: Connection) -> date | None:
-    """The latest learner day in the review log (None before the first review): learner days
-    never go back before it (:class:`~trainer.scheduling.days.DayClock` ``not_before``)."""
-    return conn.scalar(select(func.max(ReviewLog.review_day)))
+def last_study_day(conn: Connection, learner_id: int) -> date | None:
+    """The latest learner day in learner ``learner_id``'s review log (None before their first
+    review): their learner days never go back before it
+    (:class:`~trainer.scheduling.days.DayClock` ``not_before``)."""
+    return conn.scalar(
+        select(func.max(ReviewLog.review_day)).where(ReviewLog.learner_id == learner_id)
+    )
 
 
-def last_review_time(conn: Connection) -> datetime | None:
-    """When the latest rating recorded was given (aware UTC; None before the first)."""
-    return conn.scalar(select(ReviewLog.reviewed_at).order_by(ReviewLog.id.desc()).limit(1))
+def last_review_time(conn: Connection, learner_id: int) -> datetime | None:
+    """When learner ``learner_id``'s latest rating recorded was given (aware UTC; None before
+    the first)."""
+    return conn.scalar(
+        select(ReviewLog.reviewed_at)
+        .where(ReviewLog.learner_id == learner_id)
+        .order_by(ReviewLog.id.desc())
+        .limit(1)
+    )
 
 
-def reviews_due_after(conn: Connection, day: date) -> int:
-    """Active review cards due after learner ``day``."""
-    query = select(func.count()).select_from(Card).where(Card.active.is_(True))
-    return int(conn.scalar(query.where(Card.state == CardState.REVIEW, Card.due_day > day)) or 0)
+def reviews_due_after(conn: Connection, learner_id: int, day: date) -> int:
+    """Learner ``learner_id``'s active review cards due after learner ``day``."""
+    query = studied_cards(learner_id, func.count()).where(Card.active.is_(True))
+    due = query.where(CardMemory.state == CardState.REVIEW, CardMemory.due_day > day)
+    return int(conn.scalar(due) or 0)
 
 
-def bring_in_reviews(conn: Connection, maximum_days: int, today: date) -> int:
-    """Move active review cards due more than ``maximum_days`` learner days after ``today`` to
-    at most ``maximum_days`` after their last review, and not before ``today``; returns how many
-    moved. Memory state and review log stay as they are (Anki's "reschedule cards on change" for
-    a lowered maximum interval does the same with the capped interval). The caller commits.
+def bring_in_reviews(conn: Connection, learner_id: int, maximum_days: int, today: date) -> int:
+    """Move learner ``learner_id``'s active review cards due more than ``maximum_days`` learner
+    days after ``today`` to at most ``maximum_days`` after their last review, and not before
+    ``today``; returns how many moved. Memory state and review log stay as they are (Anki's
+    "reschedule cards on change" for a lowered maximum interval does the same with the capped
+    interval). The caller commits.
     """
     beyond = conn.execute(
-        select(Card.id, Card.last_review_day).where(
+        studied_cards(learner_id, Card.id, CardMemory.last_review_day).where(
             Card.active.is_(True),
-            Card.state == CardState.REVIEW,
-            Card.due_day > today + timedelta(days=maximum_days),
+            CardMemory.state == CardState.REVIEW,
+            CardMemory.due_day > today + timedelta(days=maximum_days),
         )
     ).all()
     moves = [
-        {"card_id": card_id, "due": max(today, (last or today) + timedelta(days=maximum_days))}
+        {"card": card_id, "due": max(today, (last or today) + timedelta(days=maximum_days))}
         for card_id, last in beyond
     ]
     if moves:
         conn.execute(
-            update(Card).where(Card.id == bindparam("card_id")).values(due_day=bindparam("due")),
+            update(CardMemory)
+            .where(CardMemory.learner_id == learner_id, CardMemory.card_id == bindparam("card"))
+            .values(due_day=bindparam("due")),
             moves,
         )
     return len(moves)
@@ -208,11 +237,10 @@ def learning_cutoff(clock: DayClock, now: datetime, learn_ahead: timedelta) -> d
 
 
 def visible(today: date, deck_ids: list[int] | None) -> list[ColumnElement[bool]]:
-    """Conditions for active cards, not buried on learner ``today``, of the decks in focus."""
-    conditions = [
-        Card.active.is_(True),
-        or_(Card.buried_until_day.is_(None), Card.buried_until_day <= today),
-    ]
+    """Conditions, over a learner's cards (:func:`~trainer.store.memory.learner_cards` or
+    :func:`~trainer.store.memory.studied_cards`), for active cards not buried on learner
+    ``today``, of the decks in focus."""
+    conditions = [Card.active.is_(True), visible_on(today)]
     if deck_ids is not None:
         conditions.append(Card.deck_id.in_(deck_ids))
     return conditions
@@ -220,23 +248,24 @@ def visible(today: date, deck_ids: list[int] | None) -> list[ColumnElement[bool]
 
 def _due_reviews(today: date, deck_ids: list[int] | None) -> list[ColumnElement[bool]]:
     return [
-        Card.state == CardState.REVIEW,
-        Card.due_day <= today,
+        CardMemory.state == CardState.REVIEW,
+        CardMemory.due_day <= today,
         *visible(today, deck_ids),
     ]
 
 
-def review_page_loader(today: date, deck_ids: list[int] | None) -> PageLoader:
-    """Pages of the review cards due on learner ``today``, oldest due first (keyset paging on
-    ``(due_day, id)``)."""
+def review_page_loader(learner_id: int, today: date, deck_ids: list[int] | None) -> PageLoader:
+    """Pages of learner ``learner_id``'s review cards due on learner ``today``, oldest due
+    first (keyset paging on ``(due_day, card id)``)."""
     last: tuple[date, int] | None = None
 
     def load(conn: Connection, limit: int) -> list[int]:
         nonlocal last
-        query = select(Card.due_day, Card.id).where(*_due_reviews(today, deck_ids))
+        due, card = CardMemory.due_day, CardMemory.card_id
+        query = studied_cards(learner_id, due, card).where(*_due_reviews(today, deck_ids))
         if last is not None:
-            query = query.where(tuple_(Card.due_day, Card.id) > tuple_(*last))
-        rows = conn.execute(query.order_by(Card.due_day, Card.id).limit(limit)).all()
+            query = query.where(tuple_(due, card) > tuple_(*last))
+        rows = conn.execute(query.order_by(due, card).limit(limit)).all()
         if rows and rows[-1][0] is not None:
             last = (rows[-1][0], rows[-1][1])
         return [card_id for _, card_id in rows]
@@ -245,16 +274,17 @@ def review_page_loader(today: date, deck_ids: list[int] | None) -> PageLoader:
 
 
 def _new_cards(today: date, deck_ids: list[int] | None) -> list[ColumnElement[bool]]:
-    return [Card.state == CardState.NEW, *visible(today, deck_ids)]
+    return [is_new(), *visible(today, deck_ids)]
 
 
-def new_page_loader(today: date, deck_ids: list[int] | None) -> PageLoader:
-    """Pages of the new cards in roadmap order (section, topic, card; stand-alone decks last)."""
+def new_page_loader(learner_id: int, today: date, deck_ids: list[int] | None) -> PageLoader:
+    """Pages of the cards new to learner ``learner_id`` in roadmap order (section, topic, card;
+    stand-alone decks last)."""
     loaded: set[int] = set()
 
     def load(conn: Connection, limit: int) -> list[int]:
         query = (
-            select(Card.id)
+            learner_cards(learner_id, Card.id)
             .where(*_new_cards(today, deck_ids))
             .join(Deck, Card.deck_id == Deck.id)
             .outerjoin(Topic, Deck.topic_id == Topic.id)
@@ -271,7 +301,7 @@ def new_page_loader(today: date, deck_ids: list[int] | None) -> PageLoader:
 
 
 def _new_lanes(
-    conn: Connection, limits: Limits, today: date, deck_ids: list[int] | None
+    conn: Connection, learner_id: int, limits: Limits, today: date, deck_ids: list[int] | None
 ) -> _NewLanes:
     """One paged lane of new cards per new-card source with decks in focus, counted in one
     grouped query."""
@@ -281,7 +311,7 @@ def _new_lanes(
     for deck_id in sorted(focus & set(tree.nodes)):
         decks.setdefault(new_source(tree, deck_id), []).append(deck_id)
     rows = conn.execute(
-        select(Card.deck_id, func.count())
+        learner_cards(learner_id, Card.deck_id, func.count())
         .where(*_new_cards(today, deck_ids))
         .group_by(Card.deck_id)
     )
@@ -290,7 +320,8 @@ def _new_lanes(
     for source, source_decks in sorted(decks.items(), key=lambda item: item[0] is not None):
         allowance = limits.new if source is None else limits.deck_new.get(source, 0)
         available = sum(counts.get(deck_id, 0) for deck_id in source_decks)
-        lanes.append(_PagedLane(available, allowance, new_page_loader(today, source_decks)))
+        loader = new_page_loader(learner_id, today, source_decks)
+        lanes.append(_PagedLane(available, allowance, loader))
     return _NewLanes(lanes, limits.new_total)
 
 
@@ -435,35 +466,33 @@ class ReviewQueue:
         cls,
         conn: Connection,
         conn_factory: Callable[[], Connection],
+        learner_id: int,
         limits: Limits,
         clock: DayClock,
         now: datetime,
         deck_ids: list[int] | None = None,
         learn_ahead: timedelta = timedelta(0),
     ) -> ReviewQueue:
-        """Today's queue at aware UTC ``now`` for ``deck_ids``, within ``limits``; learning
-        cards up to :func:`learning_cutoff` for ``learn_ahead``.
+        """Learner ``learner_id``'s queue today at aware UTC ``now`` for ``deck_ids``, within
+        ``limits``; learning cards up to :func:`learning_cutoff` for ``learn_ahead``.
 
         ``conn`` answers the build's queries (two counts, the learning cards, the first pages);
         later pages are read through ``conn_factory()``.
         """
         today = clock.day_of(now)
         learning = conn.execute(
-            select(Card.due_at, Card.id)
+            studied_cards(learner_id, CardMemory.due_at, Card.id)
             .where(*visible(today, deck_ids))
-            .where(Card.state.in_([CardState.LEARNING, CardState.RELEARNING]))
-            .where(Card.due_at < learning_cutoff(clock, now, learn_ahead))
+            .where(CardMemory.state.in_([CardState.LEARNING, CardState.RELEARNING]))
+            .where(CardMemory.due_at < learning_cutoff(clock, now, learn_ahead))
         ).all()
-
-        def count(conditions: list[ColumnElement[bool]]) -> int:
-            return int(conn.scalar(select(func.count()).select_from(Card).where(*conditions)) or 0)
-
+        due_reviews = studied_cards(learner_id, func.count()).where(*_due_reviews(today, deck_ids))
         reviews = _PagedLane(
-            count(_due_reviews(today, deck_ids)),
+            int(conn.scalar(due_reviews) or 0),
             limits.reviews,
-            review_page_loader(today, deck_ids),
+            review_page_loader(learner_id, today, deck_ids),
         )
-        new = _new_lanes(conn, limits, today, deck_ids)
+        new = _new_lanes(conn, learner_id, limits, today, deck_ids)
         new.fill(conn)
         reviews.fill(conn)
         pending = [(due, card_id) for due, card_id in learning if due is not None]

@@ -26,14 +26,31 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    update,
 )
 
 from trainer.scheduling.adapter import Outcome, Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.db import reader
-from trainer.store.memory import MEMORY_COLUMNS, Memory, memory_of, memory_values
-from trainer.store.models import Card, CardState, Deck, Rating, ReviewLog, Section, Topic
+from trainer.store.memory import (
+    MEMORY_COLUMNS,
+    Memory,
+    forget_memory,
+    learner_cards,
+    memory_of,
+    put_memory,
+    read_memory,
+    studied_cards,
+)
+from trainer.store.models import (
+    Card,
+    CardMemory,
+    CardState,
+    Deck,
+    Rating,
+    ReviewLog,
+    Section,
+    Topic,
+)
 from trainer.store.prepared import PreparedWrite
 from trainer.store.settings import Settings
 from trainer.study.mastery import count_mastery, load_roadmap
@@ -64,6 +81,7 @@ class _Undo:
     lane: Lane
     memory: Memory
     buried_until_day: date | None
+    existed: bool  # the learner had a memory row of the card before
     log_id: int | None
     rating: Rating | None
     duration_ms: int
@@ -97,10 +115,9 @@ class Summary:
 
 # Statements built once: the hot path only binds parameters, and SQLAlchemy reuses the SQL
 # compiled for them instead of building and compiling a statement per rating.
-_CARD = cast(Table, Card.__table__)
 _LOG = cast(Table, ReviewLog.__table__)
-_BY_ID = _CARD.c.id == bindparam("card_id")
-_SHOWN = select(
+_SHOWN = learner_cards(
+    bindparam("learner_id"),
     Card.id,
     Card.deck_id,
     Card.kind,
@@ -109,12 +126,11 @@ _SHOWN = select(
     Card.accepted,
     Card.docs_url,
     Card.active,
-    Card.buried_until_day,
+    CardMemory.buried_until_day,
     *MEMORY_COLUMNS,
-).where(_BY_ID)
-_MEMORY = select(*MEMORY_COLUMNS, Card.buried_until_day).where(_BY_ID)
-_UPDATE = update(_CARD).where(_BY_ID)  # SET comes from the parameters' other keys
+).where(Card.id == bindparam("card_id"))
 _LOG_KEYS = (
+    "learner_id",
     "card_id",
     "rating",
     "reviewed_at",
@@ -127,13 +143,13 @@ _LOG_KEYS = (
     "difficulty",
     "interval_days",
 )
-_STORE_MEMORY = PreparedWrite(_UPDATE, ["card_id", *(c.key for c in MEMORY_COLUMNS)])
 _INSERT_LOG = PreparedWrite(insert(_LOG), _LOG_KEYS)
 _DELETE_LOG = delete(_LOG).where(_LOG.c.id == bindparam("log_id"))
 
 
 class ReviewSession:
-    """One study sitting over the cards in ``focus``, within today's limits.
+    """Learner ``learner_id``'s study sitting over the cards in ``focus``, within their limits
+    today (``settings`` are theirs).
 
     Raises :class:`~trainer.errors.UsageError` (from :class:`Focus`) for an unknown topic or
     section.
@@ -142,6 +158,7 @@ class ReviewSession:
     def __init__(
         self,
         engine: Engine,
+        learner_id: int,
         settings: Settings,
         clock: DayClock,
         focus: Focus,
@@ -152,6 +169,7 @@ class ReviewSession:
         """``new_cards``/``reviews`` set this session's limits outright (instead of what the
         daily limits leave today)."""
         self._engine = engine
+        self.learner_id = learner_id
         # Two connections held for the sitting (checking one out per rating costs more than the
         # rating): one that reads without taking the write lock, one for the writes. Neither
         # holds a transaction between calls.
@@ -167,9 +185,17 @@ class ReviewSession:
         self.summary = Summary()
         with reader(engine, snapshot=True) as conn:
             self._deck_ids = deck_ids = focus.deck_ids(conn)
-            limits = Limits.for_session(conn, settings, clock.day_of(now), new_cards, reviews)
+            today = clock.day_of(now)
+            limits = Limits.for_session(conn, learner_id, settings, today, new_cards, reviews)
             self.queue = ReviewQueue.build(
-                conn, lambda: reader(engine), limits, clock, now, deck_ids, self._learn_ahead
+                conn,
+                lambda: reader(engine),
+                learner_id,
+                limits,
+                clock,
+                now,
+                deck_ids,
+                self._learn_ahead,
             )
             self._paths = {
                 deck_id: f"{section} › {topic}" if topic else deck
@@ -182,7 +208,7 @@ class ReviewSession:
             self._done_at_start = self._done_topics(conn)
 
     def _done_topics(self, conn: Connection) -> dict[str, str]:
-        mastery = count_mastery(conn, self.settings, load_roadmap(conn))
+        mastery = count_mastery(conn, self.learner_id, self.settings, load_roadmap(conn))
         return {topic.slug: topic.title for topic in mastery.topics if topic.done}
 
     def counts(self) -> dict[Lane, int]:
@@ -205,7 +231,8 @@ class ReviewSession:
                 if picked is None:
                     return None
                 card_id, lane = picked
-            row = self._reader.execute(_SHOWN, {"card_id": card_id}).first()
+            keys = {"learner_id": self.learner_id, "card_id": card_id}
+            row = self._reader.execute(_SHOWN, keys).first()
             if row is None:
                 continue
             memory = memory_of(row)
@@ -258,17 +285,20 @@ class ReviewSession:
         self._on_screen = None
         conn = self._writer
         with conn.begin():
-            row = conn.execute(_MEMORY, {"card_id": card_id}).one()
-            before = memory_of(row)
+            stored = read_memory(conn, self.learner_id, card_id)
+            before = stored.memory
             if before != shown.memory:
                 self.summary.refused += 1
                 return None
             outcome = self.scheduler.review(card_id, before, rating, now, self.clock)
             after = outcome.memory
-            _STORE_MEMORY.run(conn, {"card_id": card_id, **memory_values(after)})
+            put_memory(
+                conn, self.learner_id, card_id, after, stored.buried_until_day, stored.exists
+            )
             log_id = _INSERT_LOG.run(
                 conn,
                 {
+                    "learner_id": self.learner_id,
                     "card_id": card_id,
                     "rating": int(rating),
                     "reviewed_at": after.last_review_at,
@@ -283,7 +313,16 @@ class ReviewSession:
                 },
             )
         self._undo.append(
-            _Undo(card_id, shown.lane, before, row.buried_until_day, log_id, rating, duration_ms)
+            _Undo(
+                card_id,
+                shown.lane,
+                before,
+                stored.buried_until_day,
+                stored.exists,
+                log_id,
+                rating,
+                duration_ms,
+            )
         )
         if (
             after.state in (CardState.LEARNING, CardState.RELEARNING)
@@ -301,11 +340,20 @@ class ReviewSession:
         self._on_screen = None
         conn = self._writer
         with conn.begin():
-            row = conn.execute(_MEMORY, {"card_id": shown.card_id}).one()
+            stored = read_memory(conn, self.learner_id, shown.card_id)
             tomorrow = self.clock.day_of(now) + timedelta(days=1)
-            conn.execute(_UPDATE, {"card_id": shown.card_id, "buried_until_day": tomorrow})
+            put_memory(conn, self.learner_id, shown.card_id, stored.memory, tomorrow, stored.exists)
         self._undo.append(
-            _Undo(shown.card_id, shown.lane, memory_of(row), row.buried_until_day, None, None, 0)
+            _Undo(
+                shown.card_id,
+                shown.lane,
+                stored.memory,
+                stored.buried_until_day,
+                stored.exists,
+                None,
+                None,
+                0,
+            )
         )
         self.queue.remove(shown.card_id)
         self.queue.skipped(shown.card_id, shown.lane)
@@ -323,9 +371,12 @@ class ReviewSession:
             self.queue.restore(current.card_id, current.lane, current.memory.due_at)
         conn = self._writer
         with conn.begin():
-            restored = memory_values(last.memory)
-            restored["buried_until_day"] = last.buried_until_day
-            conn.execute(_UPDATE, {"card_id": last.card_id, **restored})
+            if last.existed:
+                put_memory(
+                    conn, self.learner_id, last.card_id, last.memory, last.buried_until_day, True
+                )
+            else:
+                forget_memory(conn, self.learner_id, last.card_id)
             if last.log_id is not None:
                 conn.execute(_DELETE_LOG, {"log_id": last.log_id})
         self.queue.remove(last.card_id)
@@ -363,18 +414,18 @@ class ReviewSession:
         with reader(self._engine, snapshot=True) as conn:
             done_now = self._done_topics(conn)
             falling_due = or_(
-                and_(Card.state == CardState.REVIEW, Card.due_day == tomorrow),
+                and_(CardMemory.state == CardState.REVIEW, CardMemory.due_day == tomorrow),
                 and_(
-                    Card.state != CardState.REVIEW,
-                    Card.due_at >= starts,
-                    Card.due_at < ends,
+                    CardMemory.state != CardState.REVIEW,
+                    CardMemory.due_at >= starts,
+                    CardMemory.due_at < ends,
                     Card.id.not_in(self.queue.learning_ids()),  # left today, in this session
                 ),
             )
             due_tomorrow = conn.scalar(
-                select(func.count())
-                .select_from(Card)
-                .where(*visible(tomorrow, self._deck_ids), falling_due)
+                studied_cards(self.learner_id, func.count()).where(
+                    *visible(tomorrow, self._deck_ids), falling_due
+                )
             )
         self.summary.topics_done = [t for s, t in done_now.items() if s not in self._done_at_start]
         self.summary.left_today = sum(self.queue.counts().values())

@@ -1,0 +1,193 @@
+"""0005_learners moves a single-learner database into the multi-learner model with nothing lost,
+and back."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import random
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from sqlalchemy import Engine, text
+
+from trainer.store.db import alembic_config, create_db_engine
+
+MEMORY = (
+    "state, step, stability_days, difficulty, due_at, due_day, last_review_at,"
+    " last_review_day, reps, lapses, buried_until_day"
+)
+LOG = (
+    "id, card_id, rating, reviewed_at, review_day, duration_ms, state_before, elapsed_days,"
+    " state, stability_days, difficulty, interval_days"
+)
+SETTINGS = {
+    "builtin_decks_fingerprint": '"abc123"',
+    "desired_retention": '"0.85"',
+    "new_cards_per_day": '"7"',
+    "timezone": '"Europe/Berlin"',
+}
+
+
+def _fill(engine: Engine) -> None:
+    """A 0004 database with a history: 400 cards in every state (buried ones too), their
+    review logs, settings and per-deck values."""
+    rng = random.Random(13)
+    start = datetime(2026, 9, 1, 8, 30)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO section VALUES (1, 'web', 'Web', 0)"))
+        conn.execute(text("INSERT INTO topic VALUES (1, 1, 'http', 'HTTP', 0, '[]')"))
+        decks = [
+            (1, "HTTP", "http", "builtin", 1, None, None),
+            (2, "Rocks", "rocks", "import", None, 7, json.dumps([0.2] * 21)),
+            (3, "Spanish", "spanish", "import", None, None, json.dumps([0.5] * 21)),
+            (4, "German", "german", "import", None, 3, None),
+        ]
+        for deck in decks:
+            conn.execute(
+                text(
+                    "INSERT INTO deck (id, name, slug, source, topic_id, new_cards_per_day,"
+                    " fsrs_parameters) VALUES (:a, :b, :c, :d, :e, :f, :g)"
+                ),
+                dict(zip("abcdefg", deck, strict=True)),
+            )
+        log_id = 0
+        for card_id in range(1, 401):
+            state = card_id % 4
+            reps = 0 if state == 0 else rng.randint(1, 9)
+            reviewed = start + timedelta(days=rng.randint(0, 80), seconds=rng.randint(0, 9999))
+            values: dict[str, Any] = {
+                "id": card_id,
+                "deck": card_id % 4 + 1,
+                "key": f"k{card_id}",
+                "active": card_id % 17 != 0,
+                "state": state,
+                "step": {0: None, 1: rng.randint(0, 1), 2: None, 3: 0}[state],
+                "stability": None if state == 0 else round(rng.uniform(0.1, 90), 6),
+                "difficulty": None if state == 0 else round(rng.uniform(1, 10), 6),
+                "due_at": None if state in (0, 2) else reviewed + timedelta(minutes=10),
+                "due_day": None if state != 2 else (reviewed + timedelta(days=9)).date(),
+                "last_at": None if state == 0 else reviewed,
+                "last_day": None if state == 0 else reviewed.date(),
+                "reps": reps,
+                "lapses": 0 if state == 0 else rng.randint(0, 3),
+                "buried": date(2026, 12, 1) if card_id % 9 == 0 else None,
+            }
+            conn.execute(
+                text(
+                    "INSERT INTO card (id, deck_id, key, position, kind, front, back, accepted,"
+                    f" tags, docs_url, active, {MEMORY}) VALUES (:id, :deck, :key, 0, 'basic',"
+                    " 'Q', 'A', '[]', '[]', NULL, :active, :state, :step, :stability,"
+                    " :difficulty, :due_at, :due_day, :last_at, :last_day, :reps, :lapses,"
+                    " :buried)"
+                ),
+                values,
+            )
+            for n in range(reps):
+                log_id += 1
+                at = reviewed - timedelta(days=reps - n, minutes=n)
+                conn.execute(
+                    text(
+                        f"INSERT INTO review_log ({LOG}) VALUES (:id, :card, :rating, :at, :day,"
+                        " :ms, :before, :elapsed, :state, :s, :d, :ivl)"
+                    ),
+                    {
+                        "id": log_id,
+                        "card": card_id,
+                        "rating": rng.randint(1, 4),
+                        "at": at,
+                        "day": at.date(),
+                        "ms": rng.randint(0, 60000),
+                        "before": 0 if n == 0 else rng.randint(1, 3),
+                        "elapsed": None if n == 0 else 1,
+                        "state": rng.randint(1, 3),
+                        "s": rng.uniform(0.1, 50),
+                        "d": rng.uniform(1, 10),
+                        "ivl": rng.randint(0, 30),
+                    },
+                )
+        for key, value in SETTINGS.items():
+            conn.execute(text("INSERT INTO setting VALUES (:k, :v)"), {"k": key, "v": value})
+
+
+def _rows(engine: Engine, sql: str) -> list[tuple[Any, ...]]:
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(text(sql))]
+
+
+def test_single_learner_database_migrates_with_nothing_lost_and_back(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    config = alembic_config(engine)
+    command.upgrade(config, "0004_deck_fsrs_parameters")
+    _fill(engine)
+    cards = _rows(engine, f"SELECT id, {MEMORY} FROM card ORDER BY id")
+    logs = _rows(engine, f"SELECT {LOG} FROM review_log ORDER BY id")
+    decks = _rows(engine, "SELECT id, new_cards_per_day, fsrs_parameters FROM deck ORDER BY id")
+    settings = _rows(engine, "SELECT key, value FROM setting ORDER BY key")
+    assert {card[1] for card in cards} == {0, 1, 2, 3}
+    assert len(logs) > 800
+    assert sum(card[-1] is not None for card in cards) == 44  # buried
+
+    command.upgrade(config, "0005_learners")
+    command.check(config)
+    assert _rows(engine, "SELECT id, name FROM learner") == [(1, getpass.getuser())]
+    memory = ", ".join(
+        f"coalesce(m.{name}, 0)" if name in ("state", "reps", "lapses") else f"m.{name}"
+        for name in MEMORY.replace(" ", "").split(",")
+    )
+    moved = _rows(
+        engine,
+        f"SELECT c.id, {memory} FROM card c"
+        " LEFT JOIN card_memory m ON m.card_id = c.id AND m.learner_id = 1 ORDER BY c.id",
+    )
+    assert moved == cards
+    # A card that was new and not buried has no row: a new card costs nothing.
+    unstudied = [c[0] for c in cards if c[1] == 0 and c[-1] is None]
+    assert _rows(engine, "SELECT count(*) FROM card_memory") == [(400 - len(unstudied),)]
+    log_columns = LOG.replace("id, card_id", "r.id, r.card_id")
+    assert _rows(engine, f"SELECT {log_columns} FROM review_log r ORDER BY id") == logs
+    assert _rows(engine, "SELECT DISTINCT learner_id FROM review_log") == [(1,)]
+    assert _rows(engine, "SELECT key, value FROM setting") == [
+        ("builtin_decks_fingerprint", '"abc123"')
+    ]
+    assert _rows(
+        engine, "SELECT key, value FROM learner_setting WHERE learner_id = 1 ORDER BY key"
+    ) == [s for s in settings if s[0] != "builtin_decks_fingerprint"]
+    assert _rows(
+        engine,
+        "SELECT deck_id, new_cards_per_day, fsrs_parameters FROM learner_deck"
+        " WHERE learner_id = 1 ORDER BY deck_id",
+    ) == [d for d in decks if d[1] is not None or d[2] is not None]
+
+    command.downgrade(config, "0004_deck_fsrs_parameters")
+    assert _rows(engine, f"SELECT id, {MEMORY} FROM card ORDER BY id") == cards
+    assert _rows(engine, f"SELECT {LOG} FROM review_log ORDER BY id") == logs
+    assert _rows(engine, "SELECT key, value FROM setting ORDER BY key") == settings
+    assert _rows(engine, "SELECT id, new_cards_per_day, fsrs_parameters FROM deck") == decks
+    engine.dispose()
+
+
+def test_a_database_without_history_gets_no_learner(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    config = alembic_config(engine)
+    command.upgrade(config, "0004_deck_fsrs_parameters")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO setting VALUES ('builtin_decks_fingerprint', '\"x\"')"))
+    command.upgrade(config, "head")
+    assert _rows(engine, "SELECT count(*) FROM learner") == [(0,)]
+    engine.dispose()
+
+
+def test_downgrade_refuses_two_learners(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    config = alembic_config(engine)
+    command.upgrade(config, "head")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO learner VALUES (1, 'ann', '2026-01-01 00:00:00')"))
+        conn.execute(text("INSERT INTO learner VALUES (2, 'bob', '2026-01-01 00:00:00')"))
+    with pytest.raises(RuntimeError, match="the database has 2 learners"):
+        command.downgrade(config, "0004_deck_fsrs_parameters")
+    engine.dispose()

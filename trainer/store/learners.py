@@ -1,0 +1,61 @@
+"""Learners: who studies, by name; the row of each is made by their first write.
+
+A learner is picked by ``--learner NAME`` or ``TRAINER_LEARNER``, by default the operating-system
+user name (:func:`default_name`). A command that only reads never creates a learner: an unknown
+name reads as :data:`NOBODY`, an id no row has, so every figure of theirs is empty.
+"""
+
+from __future__ import annotations
+
+import getpass
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select
+
+from trainer.errors import UsageError
+from trainer.store.models import Learner
+
+#: The id an unknown learner reads as: no learner row has it (ids start at 1), so their memory
+#: rows, review log and settings are empty.
+NOBODY = 0
+
+#: The longest learner name, in characters (the ``learner.name`` column's length).
+NAME_LENGTH = 100
+
+
+def default_name() -> str:
+    """The operating-system user name (``getpass.getuser()``: ``LOGNAME``, ``USER``,
+    ``LNAME``, ``USERNAME``, then the password database), or ``"learner"`` when there is
+    none."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "learner"
+
+
+def check_name(name: str, option: str = "--learner") -> str:
+    """``name`` as a learner name: not empty or only spaces, printable characters only, at most
+    :data:`NAME_LENGTH` characters. Raises :class:`UsageError` naming ``option`` otherwise."""
+    if not name.strip():
+        raise UsageError(f"{option}: a learner name cannot be empty")
+    if not name.isprintable():
+        raise UsageError(f"{option}: a learner name must be printable (no control characters)")
+    if len(name) > NAME_LENGTH:
+        raise UsageError(f"{option}: a learner name has at most {NAME_LENGTH} characters")
+    return name
+
+
+def find_learner(conn: Connection, name: str) -> int:
+    """The id of learner ``name``, or :data:`NOBODY` when there is none; writes nothing."""
+    found = conn.scalar(select(Learner.id).where(Learner.name == name))
+    return NOBODY if found is None else int(found)
+
+
+def learner_for_write(conn: Connection, name: str, now: datetime) -> int:
+    """The id of learner ``name``, made (``created_at`` aware UTC ``now``) when there is none;
+    in the connection's open transaction, no commit."""
+    found = find_learner(conn, name)
+    if found != NOBODY:
+        return found
+    conn.execute(insert(Learner).values(name=name, created_at=now))
+    return find_learner(conn, name)
