@@ -6,6 +6,7 @@ from __future__ import annotations
 import getpass
 import json
 import random
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -113,15 +114,26 @@ def _fill(engine: Engine) -> None:
             conn.execute(text("INSERT INTO setting VALUES (:k, :v)"), {"k": key, "v": value})
 
 
+@pytest.fixture
+def at_0004(tmp_path: Path) -> Iterator[tuple[Engine, Any]]:
+    """A new database at revision 0004 (the last single-learner schema), and its Alembic
+    config."""
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    config = alembic_config(engine)
+    command.upgrade(config, "0004_deck_fsrs_parameters")
+    yield engine, config
+    engine.dispose()
+
+
 def _rows(engine: Engine, sql: str) -> list[tuple[Any, ...]]:
     with engine.connect() as conn:
         return [tuple(row) for row in conn.execute(text(sql))]
 
 
-def test_single_learner_database_migrates_with_nothing_lost_and_back(tmp_path: Path) -> None:
-    engine = create_db_engine(f"sqlite:///{tmp_path / 'x.db'}")
-    config = alembic_config(engine)
-    command.upgrade(config, "0004_deck_fsrs_parameters")
+def test_single_learner_database_migrates_with_nothing_lost_and_back(
+    at_0004: tuple[Engine, Any],
+) -> None:
+    engine, config = at_0004
     _fill(engine)
     cards = _rows(engine, f"SELECT id, {MEMORY} FROM card ORDER BY id")
     logs = _rows(engine, f"SELECT {LOG} FROM review_log ORDER BY id")
@@ -167,27 +179,21 @@ def test_single_learner_database_migrates_with_nothing_lost_and_back(tmp_path: P
     assert _rows(engine, f"SELECT {LOG} FROM review_log ORDER BY id") == logs
     assert _rows(engine, "SELECT key, value FROM setting ORDER BY key") == settings
     assert _rows(engine, "SELECT id, new_cards_per_day, fsrs_parameters FROM deck") == decks
-    engine.dispose()
 
 
-def test_a_database_without_history_gets_no_learner(tmp_path: Path) -> None:
-    engine = create_db_engine(f"sqlite:///{tmp_path / 'x.db'}")
-    config = alembic_config(engine)
-    command.upgrade(config, "0004_deck_fsrs_parameters")
+def test_a_database_without_history_gets_no_learner(at_0004: tuple[Engine, Any]) -> None:
+    engine, config = at_0004
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO setting VALUES ('builtin_decks_fingerprint', '\"x\"')"))
     command.upgrade(config, "head")
     assert _rows(engine, "SELECT count(*) FROM learner") == [(0,)]
-    engine.dispose()
 
 
-def test_downgrade_refuses_two_learners(tmp_path: Path) -> None:
-    engine = create_db_engine(f"sqlite:///{tmp_path / 'x.db'}")
-    config = alembic_config(engine)
+def test_downgrade_refuses_two_learners(at_0004: tuple[Engine, Any]) -> None:
+    engine, config = at_0004
     command.upgrade(config, "head")
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO learner VALUES (1, 'ann', '2026-01-01 00:00:00')"))
         conn.execute(text("INSERT INTO learner VALUES (2, 'bob', '2026-01-01 00:00:00')"))
     with pytest.raises(RuntimeError, match="the database has 2 learners"):
         command.downgrade(config, "0004_deck_fsrs_parameters")
-    engine.dispose()

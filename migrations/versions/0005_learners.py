@@ -22,6 +22,7 @@ from __future__ import annotations
 import getpass
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -87,48 +88,27 @@ NEW_LOG_INDEXES = {name: ["learner_id", *columns] for name, columns in OLD_LOG_I
 LOG_LEARNER_FK = "fk_review_log_learner_id_learner"
 
 
+def _table(name: str, /, **columns: sa.types.TypeEngine[Any]) -> sa.TableClause:
+    """A lightweight table ``name`` with ``columns`` (name: type), as this migration sees it."""
+    return sa.table(name, *(sa.column(column, kind) for column, kind in columns.items()))
+
+
 def _card_table() -> sa.TableClause:
-    return sa.table(
-        "card",
-        sa.column("id", sa.Integer()),
-        *(sa.column(name, kind) for name, kind, _nullable in MEMORY),
-    )
+    return _table("card", id=sa.Integer(), **{name: kind for name, kind, _null in MEMORY})
 
 
 def _tables() -> tuple[sa.TableClause, ...]:
-    learner = sa.table(
-        "learner",
-        sa.column("id", sa.Integer()),
-        sa.column("name", sa.String()),
-        sa.column("created_at", sa.DateTime()),
+    memory = {name: kind for name, kind, _nullable in MEMORY}
+    ids = {"learner_id": sa.Integer()}
+    per_deck = {"new_cards_per_day": sa.Integer(), "fsrs_parameters": sa.JSON()}
+    return (
+        _table("learner", id=sa.Integer(), name=sa.String(), created_at=sa.DateTime()),
+        _table("card_memory", **ids, card_id=sa.Integer(), **memory),
+        _table("setting", key=sa.String(), value=sa.Text()),
+        _table("learner_setting", **ids, key=sa.String(), value=sa.Text()),
+        _table("deck", id=sa.Integer(), **per_deck),
+        _table("learner_deck", **ids, deck_id=sa.Integer(), **per_deck),
     )
-    memory = sa.table(
-        "card_memory",
-        sa.column("learner_id", sa.Integer()),
-        sa.column("card_id", sa.Integer()),
-        *(sa.column(name, kind) for name, kind, _nullable in MEMORY),
-    )
-    setting = sa.table("setting", sa.column("key", sa.String()), sa.column("value", sa.Text()))
-    learner_setting = sa.table(
-        "learner_setting",
-        sa.column("learner_id", sa.Integer()),
-        sa.column("key", sa.String()),
-        sa.column("value", sa.Text()),
-    )
-    deck = sa.table(
-        "deck",
-        sa.column("id", sa.Integer()),
-        sa.column("new_cards_per_day", sa.Integer()),
-        sa.column("fsrs_parameters", sa.JSON()),
-    )
-    learner_deck = sa.table(
-        "learner_deck",
-        sa.column("learner_id", sa.Integer()),
-        sa.column("deck_id", sa.Integer()),
-        sa.column("new_cards_per_day", sa.Integer()),
-        sa.column("fsrs_parameters", sa.JSON()),
-    )
-    return learner, memory, setting, learner_setting, deck, learner_deck
 
 
 def upgrade() -> None:
@@ -318,16 +298,7 @@ def _move_from_learner(learner_id: int) -> None:
     _learner, memory, setting, learner_setting, deck, learner_deck = _tables()
     card = _card_table()
     row = sa.and_(memory.c.learner_id == learner_id, memory.c.card_id == card.c.id)
-    conn.execute(
-        sa.update(card)
-        .where(sa.exists().where(row))
-        .values(
-            {
-                name: sa.select(memory.c[name]).where(row).scalar_subquery()
-                for name, _kind, _nullable in MEMORY
-            }
-        )
-    )
+    _copy_back(card, memory, row, [name for name, _kind, _nullable in MEMORY])
     conn.execute(
         sa.insert(setting).from_select(
             ["key", "value"],
@@ -337,13 +308,13 @@ def _move_from_learner(learner_id: int) -> None:
         )
     )
     own = sa.and_(learner_deck.c.learner_id == learner_id, learner_deck.c.deck_id == deck.c.id)
-    conn.execute(
-        sa.update(deck)
-        .where(sa.exists().where(own))
-        .values(
-            {
-                name: sa.select(learner_deck.c[name]).where(own).scalar_subquery()
-                for name in ("new_cards_per_day", "fsrs_parameters")
-            }
-        )
-    )
+    _copy_back(deck, learner_deck, own, ["new_cards_per_day", "fsrs_parameters"])
+
+
+def _copy_back(
+    target: sa.TableClause, source: sa.TableClause, row: sa.ColumnElement[bool], names: list[str]
+) -> None:
+    """Set the columns ``names`` of each ``target`` row that has a ``source`` row (matched by
+    ``row``) to that row's values."""
+    values = {name: sa.select(source.c[name]).where(row).scalar_subquery() for name in names}
+    op.execute(sa.update(target).where(sa.exists().where(row)).values(values))
