@@ -13,11 +13,12 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, delete, insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from conftest import NOW
+from conftest import LEARNER, LEARNER_NAME, NOW
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.db import open_database
-from trainer.store.models import Card, CardState, Deck, ReviewLog, Section, Topic
+from trainer.store.learners import learner_for_write
+from trainer.store.models import Card, CardMemory, CardState, Deck, ReviewLog, Section, Topic
 from trainer.store.settings import Settings
 from trainer.study.search import SearchContext, find_cards
 from trainer.study.search_syntax import (
@@ -182,7 +183,7 @@ def test_any_text_reads_as_a_tree_or_one_error_line(query: str) -> None:
 
 
 def _context(clock: DayClock) -> SearchContext:
-    return SearchContext(NOW, clock, Scheduler(Settings()), leech_lapses=8)
+    return SearchContext(LEARNER, NOW, clock, Scheduler(Settings()), leech_lapses=8)
 
 
 @pytest.fixture
@@ -281,8 +282,11 @@ def cards(factory: sessionmaker[Session]) -> dict[str, int]:
                 front=front,
                 back=back,
                 tags=tags,
-                **memory,
             )
+            if memory:
+                db.execute(
+                    insert(CardMemory).values(learner_id=LEARNER, card_id=ids[name], **memory)
+                )
         _insert(
             db,
             Card,
@@ -298,6 +302,7 @@ def cards(factory: sessionmaker[Session]) -> dict[str, int]:
             _insert(
                 db,
                 ReviewLog,
+                learner_id=LEARNER,
                 card_id=ids[card],
                 rating=rating,
                 reviewed_at=NOW,
@@ -427,6 +432,7 @@ def one_card(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     engine = open_database(str(tmp_path_factory.mktemp("one") / "trainer.db"))
     with engine.begin() as conn:
         conn.execute(insert(Deck).values(id=1, name="D", slug="d", source="import"))
+        learner_for_write(conn, LEARNER_NAME, NOW)
     yield engine
     engine.dispose()
 
@@ -453,17 +459,19 @@ def test_prop_r_agrees_with_the_scheduler_s_retrievability(
         "=": recall == bound,
         "!=": recall != bound,
     }[operator]
-    context = SearchContext(NOW, DayClock(rollover_hour=4, zone=ZoneInfo("UTC")), scheduler, 8)
+    clock = DayClock(rollover_hour=4, zone=ZoneInfo("UTC"))
+    context = SearchContext(LEARNER, NOW, clock, scheduler, 8)
     with one_card.begin() as conn:
+        conn.execute(delete(CardMemory))
         conn.execute(delete(Card))
+        card = insert(Card).values(
+            deck_id=1, key="k", position=0, kind="basic", front="f", back="b"
+        )
+        card_id = conn.execute(card).inserted_primary_key[0]  # type: ignore[index]
         conn.execute(
-            insert(Card).values(
-                deck_id=1,
-                key="k",
-                position=0,
-                kind="basic",
-                front="f",
-                back="b",
+            insert(CardMemory).values(
+                learner_id=LEARNER,
+                card_id=card_id,
                 state=CardState.REVIEW,
                 stability_days=stability,
                 difficulty=5.0,

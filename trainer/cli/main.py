@@ -293,8 +293,8 @@ def cards(app: App, query: tuple[str, ...], as_json: bool, limit: int | None) ->
         if word.startswith("--"):
             raise UsageError(f"No such option: {word} (see 'trainer cards --help')")
     tree = parse(" ".join(query))  # a bad query fails before the database is opened
-    engine, settings, clock = app.open()
-    context = SearchContext(wall_clock(), clock, Scheduler(settings), LEECH_LAPSES)
+    engine, learner, settings, clock = app.open()
+    context = SearchContext(learner, wall_clock(), clock, Scheduler(settings), LEECH_LAPSES)
     with reader(engine, snapshot=True) as conn:
         found, total = find_cards(conn, tree, context, limit)
     if as_json:

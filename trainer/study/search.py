@@ -2,9 +2,9 @@
 cards it matches with their memory state.
 
 :func:`condition` compiles a :mod:`~trainer.study.search_syntax` tree into a SQLAlchemy
-condition over the card row; :func:`find_cards` runs it over the active cards. A card's memory
-state (state, stability, due, lapses...) is read through :func:`memory_table` only, so moving it
-to per-learner rows changes one function.
+condition over a card and the searching learner's memory row of it
+(:func:`~trainer.store.memory.learner_cards`); :func:`find_cards` runs it over the active cards.
+A card new to the learner has no memory row: its state reads as new, its lapses and reps as 0.
 
 Every term is a condition that is true or false, never SQL NULL (a missing stability, due day
 or last review makes a ``prop:`` term false), so ``-TERM`` matches exactly the cards ``TERM``
@@ -49,8 +49,8 @@ from sqlalchemy.orm import aliased
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.db import days_between
-from trainer.store.memory import MEMORY_COLUMNS, Memory, memory_of
-from trainer.store.models import Card, CardState, Deck, ReviewLog, Section, Topic
+from trainer.store.memory import MEMORY_COLUMNS, Memory, learner_cards, memory_of
+from trainer.store.models import Card, CardMemory, CardState, Deck, ReviewLog, Section, Topic
 from trainer.study.mastery import due_today
 from trainer.study.search_syntax import (
     And,
@@ -81,18 +81,23 @@ _ABOVE_ONE = {"<": True, "<=": True, ">": False, ">=": False, "=": False, "!=": 
 _AT_MOST_ZERO = {"<": False, "<=": False, ">": True, ">=": True, "=": False, "!=": True}
 
 
-def memory_table() -> type[Card]:
-    """Where a card's memory state (:data:`~trainer.store.memory.MEMORY_COLUMNS` and
-    ``buried_until_day``) is read: today the card row itself."""
-    return Card
+def _state() -> ColumnElement[int]:
+    """SQL: the learner's :class:`CardState` of the card (new without a memory row)."""
+    return func.coalesce(CardMemory.state, int(CardState.NEW))
+
+
+def _count(column: Any) -> ColumnElement[int]:
+    """SQL: a count of the learner's memory row (lapses, reps), 0 without a row."""
+    return func.coalesce(column, 0)
 
 
 @dataclass(frozen=True)
 class SearchContext:
-    """What a search is evaluated at: aware UTC ``now`` on ``clock``'s learner days, the
-    ``scheduler`` whose forgetting curve gives retrievability, and the lapses from which a card
-    is a leech (``leech_lapses``)."""
+    """What a search is evaluated at: learner ``learner_id``'s cards, aware UTC ``now`` on
+    ``clock``'s learner days, the ``scheduler`` whose forgetting curve gives retrievability,
+    and the lapses from which a card is a leech (``leech_lapses``)."""
 
+    learner_id: int
     now: datetime
     clock: DayClock
     scheduler: Scheduler
@@ -105,7 +110,8 @@ class SearchContext:
 
 
 def condition(node: Node, context: SearchContext) -> ColumnElement[bool]:
-    """The SQL condition on a card row (joined to nothing) that ``node`` stands for."""
+    """The SQL condition on a card and the learner's memory row of it
+    (:func:`~trainer.store.memory.learner_cards`) that ``node`` stands for."""
     if isinstance(node, And):
         return and_(true(), *(condition(term, context) for term in node.terms))
     if isinstance(node, Or):
@@ -125,7 +131,9 @@ def condition(node: Node, context: SearchContext) -> ColumnElement[bool]:
         return _prop(node, context)
     if isinstance(node, Rated):
         since = context.today - timedelta(days=node.days - 1)
-        rated = select(ReviewLog.card_id).where(ReviewLog.review_day >= since)
+        rated = select(ReviewLog.card_id).where(
+            ReviewLog.learner_id == context.learner_id, ReviewLog.review_day >= since
+        )
         if node.rating is not None:
             rated = rated.where(ReviewLog.rating == node.rating)
         return Card.id.in_(rated)
@@ -168,22 +176,22 @@ def _field(node: Field) -> ColumnElement[bool]:
 
 
 def _is(state: str, context: SearchContext) -> ColumnElement[bool]:
-    memory = memory_table()
+    memory = CardMemory
     if state == "new":
-        return memory.state == CardState.NEW
+        return _state() == CardState.NEW
     if state == "learning":  # Anki's is:learn: learning and relearning
-        return memory.state.in_([CardState.LEARNING, CardState.RELEARNING])
+        return _state().in_([CardState.LEARNING, CardState.RELEARNING])
     if state == "review":  # Anki's is:review: review cards and lapsed (relearning) ones
-        return memory.state.in_([CardState.REVIEW, CardState.RELEARNING])
+        return _state().in_([CardState.REVIEW, CardState.RELEARNING])
     if state == "due":  # as in the queue: due today (learning: before the rollover), not buried
-        return due_today(context.clock, context.now)
+        return func.coalesce(due_today(context.clock, context.now), false())
     if state == "buried":
         return and_(memory.buried_until_day.is_not(None), memory.buried_until_day > context.today)
-    return memory.lapses >= context.leech_lapses  # leech
+    return _count(memory.lapses) >= context.leech_lapses  # leech
 
 
 def _prop(node: Prop, context: SearchContext) -> ColumnElement[bool]:
-    memory = memory_table()
+    memory = CardMemory
     compare = _COMPARE[node.operator]
     if node.name == "r":
         return _retrievability(node, context)
@@ -193,16 +201,16 @@ def _prop(node: Prop, context: SearchContext) -> ColumnElement[bool]:
     column = {
         "stability": memory.stability_days,
         "difficulty": memory.difficulty,
-        "lapses": memory.lapses,
-        "reps": memory.reps,
+        "lapses": _count(memory.lapses),
+        "reps": _count(memory.reps),
     }[node.name]
     return and_(column.is_not(None), compare(column, node.value))
 
 
 def _retrievability(node: Prop, context: SearchContext) -> ColumnElement[bool]:
-    memory = memory_table()
+    memory = CardMemory
     reviewed = and_(
-        memory.state != CardState.NEW,
+        _state() != CardState.NEW,
         memory.stability_days > 0,
         memory.last_review_day.is_not(None),
     )
@@ -245,11 +253,12 @@ def find_cards(
 ) -> tuple[list[FoundCard], int]:
     """The active cards ``node`` matches, in card id order (at most ``limit``; None: all),
     and how many match in all."""
-    memory = memory_table()
+    memory = CardMemory
     where = and_(Card.active.is_(True), condition(node, context))
-    total = conn.scalar(select(func.count()).select_from(Card).where(where)) or 0
+    total = conn.scalar(learner_cards(context.learner_id, func.count()).where(where)) or 0
     rows = conn.execute(
-        select(
+        learner_cards(
+            context.learner_id,
             Card.id,
             Deck.name.label("deck"),
             Topic.slug.label("topic"),
