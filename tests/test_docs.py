@@ -139,6 +139,9 @@ EXAMPLES: list[tuple[str, str | None, tuple[str, ...]]] = [
     ),
     ("trainer config", None, ("desired_retention = 0.9 #", "fuzz = true #")),
     ("trainer config learning_steps_minutes 1 10", None, ("learning_steps_minutes = 1 10",)),
+    ("trainer --learner ann review", None, ("Data Structures New 26 ", "Reviewed 0 cards")),
+    ("trainer learners", None, ("ann 0 0 -", "* tester 10 15 2026-11-29")),
+    ("trainer learners --json", None, ('"name": "ann"', '"cards_studied": 0')),
     ("trainer check", None, ("No problems found.",)),
     ("trainer lint decks/", None, ("0 errors",)),
 ]

@@ -713,6 +713,27 @@ def stats(app: App, section: str | None, topic: str | None, deck: str | None) ->
     render_stats(data, console())
 
 
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the learners as JSON.")
+@click.pass_obj
+def learners(app: App, as_json: bool) -> None:
+    """List the learners of the database (* marks the one --learner picks): cards studied,
+    reviews and the day of the last one. A learner is made by their first review, import or
+    setting; trainer --learner NAME COMMAND studies as NAME."""
+    from trainer.cli.learners_view import learners_json, learners_lines
+    from trainer.store.db import reader
+    from trainer.store.learners import learner_summaries
+
+    current = app.learner
+    engine, *_ = app.open()
+    with reader(engine, snapshot=True) as conn:
+        listed = learner_summaries(conn)
+    if as_json:
+        echo(json.dumps(learners_json(listed), indent=2))
+    else:
+        echo("\n".join(learners_lines(listed, current)))
+
+
 @cli.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the decks as JSON.")
 @click.pass_context

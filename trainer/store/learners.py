@@ -8,12 +8,13 @@ name reads as :data:`NOBODY`, an id no row has, so every figure of theirs is emp
 from __future__ import annotations
 
 import getpass
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from trainer.errors import UsageError
-from trainer.store.models import Learner
+from trainer.store.models import CardMemory, CardState, Learner, ReviewLog
 
 #: The id an unknown learner reads as: no learner row has it (ids start at 1), so their memory
 #: rows, review log and settings are empty.
@@ -59,3 +60,39 @@ def learner_for_write(conn: Connection, name: str, now: datetime) -> int:
         return found
     conn.execute(insert(Learner).values(name=name, created_at=now))
     return find_learner(conn, name)
+
+
+@dataclass(frozen=True)
+class LearnerSummary:
+    """One learner for ``trainer learners``: their ``name``, the cards they have studied (their
+    memory rows past new), their ``reviews`` (review log rows) and the learner day of their
+    last one (None before the first)."""
+
+    name: str
+    cards_studied: int
+    reviews: int
+    last_review_day: date | None
+
+
+def learner_summaries(conn: Connection) -> list[LearnerSummary]:
+    """Every learner, by name, with what they have studied; read-only (three grouped
+    queries)."""
+    studied = dict(
+        conn.execute(
+            select(CardMemory.learner_id, func.count())
+            .where(CardMemory.state != CardState.NEW)
+            .group_by(CardMemory.learner_id)
+        ).all()
+    )
+    logged = {
+        learner: (int(count), last)
+        for learner, count, last in conn.execute(
+            select(ReviewLog.learner_id, func.count(), func.max(ReviewLog.review_day)).group_by(
+                ReviewLog.learner_id
+            )
+        )
+    }
+    return [
+        LearnerSummary(name, int(studied.get(learner, 0)), *logged.get(learner, (0, None)))
+        for learner, name in conn.execute(select(Learner.id, Learner.name).order_by(Learner.name))
+    ]
