@@ -396,6 +396,10 @@ def config(
     def shown(name: str) -> str:
         if name == "timezone" and not settings.timezone:
             return f"{zone_in_effect(settings)} (the system's)"
+        if name == "fsrs_parameters" and not settings.fsrs_parameters:
+            return "FSRS-6 defaults"
+        if name == "fsrs_parameters_fitted_on" and not settings.fsrs_parameters_fitted_on:
+            return "never"
         return format_setting(getattr(settings, name))
 
     if as_json:
@@ -809,6 +813,66 @@ def decks_delete(app: App, name: str, yes: bool) -> None:
     with Session(engine) as db, db.begin():
         delete_deck(db, name)
     echo(f"Deleted {what}.")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@click.option("--dry-run", is_flag=True, help="Fit and compare, but change nothing.")
+@click.option("--reset", is_flag=True, help="Go back to FSRS's default parameters.")
+@click.pass_obj
+def optimize(app: App, as_json: bool, dry_run: bool, reset: bool) -> None:
+    """Fit FSRS parameters to your own review log, as Anki's Optimize does.
+
+    The new parameters are applied only when they predict your past reviews better (a lower
+    log loss) than the current ones; applying recomputes every card's memory state.
+    """
+    from sqlalchemy.orm import Session
+
+    from trainer.scheduling.optimizer import NotEnoughReviews
+    from trainer.study.optimize import apply_parameters, fit_learner
+
+    if reset and dry_run:
+        raise UsageError("--reset and --dry-run do not go together")
+    engine, learner, settings, clock = app.open(write=not dry_run)
+    today = clock.day_of(wall_clock())
+    with Session(engine) as db, db.begin():
+        if reset:
+            cards = apply_parameters(db, learner, settings, (), today)
+            echo(f"Back to the default FSRS parameters; {_cards(cards)} recomputed.")
+            return
+        try:
+            fitted = fit_learner(db, learner, settings)
+        except NotEnoughReviews as short:
+            raise TrainerError(
+                f"Not enough review history to optimize yet: {short.missing} more"
+                f" review{'s' * (short.missing != 1)} a day or more after the one before"
+                " are needed."
+            ) from None
+        applied = fitted.better and not dry_run
+        cards = apply_parameters(db, learner, settings, fitted.parameters, today) if applied else 0
+    if as_json:
+        outcome = {
+            "reviews": fitted.reviews,
+            "parameters": list(fitted.parameters),
+            "log_loss": {"before": fitted.log_loss_before, "after": fitted.log_loss_after},
+            "rmse": {"before": fitted.rmse_before, "after": fitted.rmse_after},
+            "applied": applied,
+        }
+        echo(json.dumps(outcome, indent=2))
+        return
+    echo(f"Reviews used: {fitted.reviews}")
+    echo(f"Log loss:     {fitted.log_loss_before:.4f} current, {fitted.log_loss_after:.4f} new")
+    echo(f"RMSE:         {fitted.rmse_before:.2%} current, {fitted.rmse_after:.2%} new")
+    if not fitted.better:
+        echo("Kept the current parameters: the new ones do not predict your reviews better.")
+    elif dry_run:
+        echo("Dry run: the new parameters predict your reviews better; nothing was changed.")
+    else:
+        echo(f"Applied the new parameters; {_cards(cards)} recomputed.")
+
+
+def _cards(count: int) -> str:
+    return f"memory state of {count} card{'s' * (count != 1)}"
 
 
 @cli.command()

@@ -294,8 +294,9 @@ def _store_histories(
     """Rebuild and store each Anki card's memory and review log as learner ``learner_id``'s;
     return the rows added.
 
-    Each card is replayed with its Anki preset's FSRS parameters (``scheduler``'s settings
-    otherwise), as Anki computes its memory state.
+    Each card is replayed with its Anki preset's FSRS parameters (``scheduler``'s otherwise), as
+    Anki computes its memory state; once the learner has fitted their own (``trainer
+    optimize``), with theirs.
 
     A card of which the learner already has a review log keeps it and its state: the history of
     a re-imported package is not added twice, and reviews done in the trainer are not lost.
@@ -317,13 +318,15 @@ def _store_histories(
     cards: list[dict[str, object]] = []
     total = len(imported.histories)
     schedulers: dict[tuple[float, ...], Scheduler] = {(): scheduler}
+    optimized = bool(scheduler.settings.fsrs_parameters)
     for done, history in enumerate(imported.histories, start=1):
         card_id = ids.get(history.key)
         if card_id is not None and card_id not in reviewed:
-            replay = schedulers.get(history.parameters)
+            parameters = () if optimized else history.parameters
+            replay = schedulers.get(parameters)
             if replay is None:
-                replay = Scheduler(scheduler.settings, history.parameters)
-                schedulers[history.parameters] = replay
+                replay = Scheduler(scheduler.settings, parameters)
+                schedulers[parameters] = replay
             rebuilt = rebuild(history, replay, clock, now)
             cards.append({"card": card_id, **memory_values(rebuilt.memory)})
             rows.extend(_stored_log(learner_id, card_id, log) for log in rebuilt.logs)

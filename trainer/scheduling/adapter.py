@@ -150,7 +150,8 @@ def fuzz_factor(seed: int) -> float:
 
 class Scheduler:
     """FSRS-6 scheduling with the learner's settings (retention, steps, maximum interval, fuzz)
-    and the 21 FSRS-6 ``parameters`` (empty: ``fsrs``'s defaults).
+    and the 21 FSRS-6 ``parameters`` (empty: the learner's own, ``settings.fsrs_parameters``,
+    else ``fsrs``'s defaults).
 
     Raises nothing for valid :class:`~trainer.store.settings.Settings`; settings are validated where
     they are parsed. Raises ``ValueError`` for parameters outside ``fsrs``'s bounds.
@@ -159,7 +160,7 @@ class Scheduler:
     def __init__(self, settings: Settings, parameters: Sequence[float] = ()) -> None:
         self.settings = settings
         self._fsrs = fsrs.Scheduler(
-            parameters=tuple(parameters) or DEFAULT_PARAMETERS,
+            parameters=tuple(parameters) or settings.fsrs_parameters or DEFAULT_PARAMETERS,
             desired_retention=settings.desired_retention,
             learning_steps=tuple(timedelta(minutes=m) for m in settings.learning_steps_minutes),
             relearning_steps=tuple(timedelta(minutes=m) for m in settings.relearning_steps_minutes),

@@ -200,3 +200,26 @@ def put_memory(
         _UPDATE.run(conn, {"learner": learner_id, "card": card_id, **values})
     else:
         _INSERT.run(conn, {"learner_id": learner_id, "card_id": card_id, **values})
+
+
+_STABILITY = (
+    update(_TABLE)
+    .where(_ROW)
+    .values(stability_days=bindparam("stability"), difficulty=bindparam("difficulty"))
+)
+
+
+def put_stability(
+    conn: Connection, learner_id: int, values: list[tuple[int, float, float]]
+) -> None:
+    """Set the stability (days) and difficulty of learner ``learner_id``'s rows of cards, each
+    of ``values`` as (card id, stability, difficulty), leaving state and due as they are, in
+    the connection's open transaction (for recomputing memory states with new parameters)."""
+    if values:
+        conn.execute(
+            _STABILITY,
+            [
+                {"learner": learner_id, "card": card, "stability": s, "difficulty": d}
+                for card, s, d in values
+            ],
+        )

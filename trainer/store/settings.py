@@ -11,8 +11,9 @@ interval Anki calls "mature"; a topic is done when 90% of its active cards are m
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -42,6 +43,11 @@ class Settings:
     timezone: str = ""
     mastery_stability_days: float = 21.0
     topic_done_share: float = 0.9
+    #: The learner's own 21 FSRS-6 parameters (empty: FSRS's defaults) and the learner day
+    #: (ISO date) ``trainer optimize`` fitted them on; not set by ``trainer config`` (see
+    #: :func:`store_parameters`).
+    fsrs_parameters: tuple[float, ...] = ()
+    fsrs_parameters_fitted_on: str = ""
 
 
 DESCRIPTIONS = {
@@ -58,7 +64,13 @@ DESCRIPTIONS = {
     "timezone": "IANA time zone for learner days, e.g. Europe/Berlin (empty: the system's)",
     "mastery_stability_days": "stability (days) at which a card counts as mastered",
     "topic_done_share": "share of a topic's cards that must be mastered for it to be done",
+    "fsrs_parameters": "your own FSRS-6 parameters (trainer optimize fits them; empty: defaults)",
+    "fsrs_parameters_fitted_on": "learner day trainer optimize fitted them on",
 }
+
+#: The learner-setting row that holds the fitted parameters: JSON ``{"parameters": [21
+#: floats], "fitted_on": "YYYY-MM-DD"}``.
+PARAMETERS_KEY = "fsrs_parameters"
 
 
 def _float_in(low: float, high: float) -> Callable[[str], float]:
@@ -180,7 +192,11 @@ def load_settings(db: Session | Connection, learner_id: int) -> Settings:
     values: dict[str, Any] = {}
     stored = select(LearnerSetting.key, LearnerSetting.value)
     for key, value in db.execute(stored.where(LearnerSetting.learner_id == learner_id)):
-        if key in PARSERS:
+        if key == PARAMETERS_KEY:
+            fitted = json.loads(value)
+            values["fsrs_parameters"] = tuple(float(v) for v in fitted["parameters"])
+            values["fsrs_parameters_fitted_on"] = str(fitted["fitted_on"])
+        elif key in PARSERS:
             try:
                 values[key] = PARSERS[key](json.loads(value))
             except (ValueError, TypeError):
@@ -206,6 +222,19 @@ def store_setting(db: Session, learner_id: int, key: str, text: str | None) -> S
         db.merge(LearnerSetting(learner_id=learner_id, key=key, value=stored))
     db.flush()
     return load_settings(db, learner_id)
+
+
+def store_parameters(db: Session, learner_id: int, parameters: Sequence[float], day: date) -> None:
+    """Store learner ``learner_id``'s own FSRS-6 ``parameters`` (21 floats), fitted on learner
+    ``day``; empty ``parameters`` go back to the defaults. No commit."""
+    row = db.get(LearnerSetting, (learner_id, PARAMETERS_KEY))
+    if not parameters:
+        if row is not None:
+            db.delete(row)
+    else:
+        value = json.dumps({"parameters": list(parameters), "fitted_on": day.isoformat()})
+        db.merge(LearnerSetting(learner_id=learner_id, key=PARAMETERS_KEY, value=value))
+    db.flush()
 
 
 #: The one setting a deck has of its own (``trainer config --deck NAME KEY VALUE``).
