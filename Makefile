@@ -27,8 +27,19 @@ $(DEV): pyproject.toml | $(BIN)/python
 review: $(RUN)
 	$(BIN)/trainer review
 
+# The output cards run on every Python the project supports: the venv's (3.11 here) and each of
+# CARD_VERSIONS, found as pyenv's build or as pythonX.Y on PATH; a version not found stops the run.
+# `make test CARD_VERSIONS=` runs them on the venv's Python only.
+CARD_VERSIONS ?= 3.12 3.13
+card_python = $(or $(wildcard $(shell pyenv prefix $(1) 2>/dev/null)/bin/python$(1)),$\
+	$(shell python$(1) -c 'import sys; print(sys.executable)' 2>/dev/null))
+CARD_PYTHONS = $(foreach version,$(CARD_VERSIONS),$(call card_python,$(version)))
+
 test: $(DEV)
-	$(BIN)/python -m pytest -q -n auto
+	@for version in $(CARD_VERSIONS); do case " $(CARD_PYTHONS) " in *python$$version" "*) ;; *)\
+	  echo "make test: no Python $$version found to run the output cards on: install it"\
+	    "(pyenv install $$version) or run make test CARD_VERSIONS=" >&2; exit 1;; esac; done
+	TRAINER_CARD_PYTHONS="$(CARD_PYTHONS)" $(BIN)/python -m pytest -q -n auto
 	$(BIN)/trainer lint decks
 
 bench: $(DEV)

@@ -3,6 +3,7 @@ and a clean `trainer lint`."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -19,6 +20,9 @@ from trainer.store.resources import DECKS_DIR
 
 SECTIONS, DECKS = read_builtin(DECKS_DIR)
 OUTPUT_CARDS = [(d.path, c) for d in DECKS for c in d.cards if c.kind == "output"]
+#: The Pythons output cards run on: this one, and the other supported versions `make test`
+#: names in TRAINER_CARD_PYTHONS (executables, separated by white space).
+CARD_PYTHONS = [sys.executable, *os.environ.get("TRAINER_CARD_PYTHONS", "").split()]
 
 
 def test_every_topic_has_its_cards() -> None:
@@ -48,20 +52,28 @@ def test_there_are_output_cards() -> None:
 
 
 @pytest.mark.parametrize(
-    ("path", "card"), OUTPUT_CARDS, ids=[f"{Path(p).stem}:{c.key}" for p, c in OUTPUT_CARDS]
+    ("python", "path", "card"),
+    [(python, p, c) for python in CARD_PYTHONS for p, c in OUTPUT_CARDS],
+    ids=[
+        f"{Path(p).stem}:{c.key}" + ("" if python == sys.executable else f"@{Path(python).name}")
+        for python in CARD_PYTHONS
+        for p, c in OUTPUT_CARDS
+    ],
 )
-def test_output_card_prints_its_answer(path: str, card: CardSpec, tmp_path: Path) -> None:
+def test_output_card_prints_its_answer(
+    python: str, path: str, card: CardSpec, tmp_path: Path
+) -> None:
     assert card.code is not None and card.output is not None
     result = subprocess.run(
-        [sys.executable, "-c", card.code],
+        [python, "-c", card.code],
         capture_output=True,
         text=True,
         timeout=20,
         cwd=tmp_path,  # a card that writes a file writes it here
         env={"PATH": "", "PYTHONIOENCODING": "utf-8"},
     )
-    assert result.returncode == 0, f"{path}:{card.line}: {result.stderr}"
-    assert result.stdout.rstrip("\n") == card.output.rstrip("\n"), f"{path}:{card.line}"
+    assert result.returncode == 0, f"{path}:{card.line} ({python}): {result.stderr}"
+    assert result.stdout.rstrip("\n") == card.output.rstrip("\n"), f"{path}:{card.line} ({python})"
 
 
 def test_the_builtin_decks_lint_clean() -> None:
