@@ -28,10 +28,11 @@ review: $(RUN)
 	$(BIN)/trainer review
 
 # The output cards run on every Python the project supports: the venv's (3.11 here) and each of
-# CARD_VERSIONS, found as pyenv's build or as pythonX.Y on PATH; a version not found stops the run.
-# `make test CARD_VERSIONS=` runs them on the venv's Python only.
+# CARD_VERSIONS, found as pyenv's build (even with pyenv off PATH) or as pythonX.Y on PATH; a
+# version not found stops the run. `make test CARD_VERSIONS=` runs them on the venv's Python only.
 CARD_VERSIONS ?= 3.12 3.13
-card_python = $(or $(wildcard $(shell pyenv prefix $(1) 2>/dev/null)/bin/python$(1)),$\
+PYENV_ROOT ?= $(HOME)/.pyenv
+card_python = $(or $(lastword $(wildcard $(PYENV_ROOT)/versions/$(1).*/bin/python$(1))),$\
 	$(shell python$(1) -c 'import sys; print(sys.executable)' 2>/dev/null))
 CARD_PYTHONS = $(foreach version,$(CARD_VERSIONS),$(call card_python,$(version)))
 
