@@ -150,6 +150,13 @@ EXAMPLES: list[tuple[str, str | None, tuple[str, ...]]] = [
         ("Back to the default FSRS parameters; memory state of",),
     ),
     ("trainer check", None, ("No problems found.",)),
+    ("trainer backup", None, ("Backed up to", "backups/trainer-20261129T100000Z-manual.db.zst")),
+    ("trainer backup --list", None, ("2026-11-29 10:00 daily", "10:00 import", "10:00 manual")),
+    (
+        "trainer restore backups/trainer-20261129T100000Z-manual.db.zst --yes",
+        None,
+        ("Restored backups/trainer-20261129T100000Z-manual.db.zst into",),
+    ),
     ("trainer lint decks/", None, ("0 errors",)),
 ]
 

@@ -120,7 +120,9 @@ def test_report_writes_files_and_explains_mistakes(tmp_path: Path) -> None:
     target.write_text("old")
     assert run("report", "-o", str(target)) == (0, "")
     assert json.loads(target.read_text())["schema_version"] == 1
-    written = [p.name for p in tmp_path.iterdir() if not p.name.startswith("trainer.db")]
+    written = [
+        p.name for p in tmp_path.iterdir() if not p.name.startswith(("trainer.db", "backups"))
+    ]
     assert written == ["report.json"]  # no temporary file left behind
     assert run("report", "--format", "markdown", "-o", str(tmp_path / "r.txt")) == (0, "")
     assert (tmp_path / "r.txt").read_text().startswith("# Mastery report\n")

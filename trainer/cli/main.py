@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from trainer.scheduling.days import DayClock
+    from trainer.store.backup import Backup
     from trainer.store.settings import Settings
 
 
@@ -143,24 +144,43 @@ class App:
         """The database ``--db``/``TRAINER_DB`` names, else the default file."""
         return self.db_location or default_database()
 
-    def open(self, write: bool = False) -> Opened:
-        """Open and upgrade the database, load changed built-in decks, find the learner (made
-        first when the command will ``write`` their data; a command that only reads never
-        makes one), read their settings."""
+    def open(self, write: bool = False, daily_backup: bool = True) -> Opened:
+        """Open and upgrade the database (an existing SQLite file is backed up before an
+        upgrade), back it up if it has no backup of the learner's day yet (unless not
+        ``daily_backup``), load changed built-in decks, find the learner (made first when the
+        command will ``write`` their data; a command that only reads never makes one), read
+        their settings."""
         from sqlalchemy.orm import Session
 
         from trainer.content.builtin_sync import builtin_change, sync_builtin
         from trainer.scheduling.days import DayClock
+        from trainer.store.backup import list_backups, sqlite_file
         from trainer.store.db import open_database, reader, sqlite_read_only
         from trainer.store.learners import NOBODY, find_learner, learner_for_write
         from trainer.store.settings import load_settings
         from trainer.study.queue import last_study_day
 
         name = self.learner
-        engine = open_database(self.location)
+        existed = self.backs_up()
+        now = wall_clock()
+        engine = open_database(self.location, backup_at=now)
+
+        def read(learner: int) -> Opened:
+            with reader(engine) as conn:
+                settings = load_settings(conn, learner)
+                studied = last_study_day(conn, learner)
+            clock = DayClock.from_settings(settings, not_before=studied)
+            return Opened(engine, learner, settings, clock)
+
         with reader(engine) as conn:
             changed = builtin_change(conn) is not None
             learner = find_learner(conn, name)
+        opened = read(learner)
+        if daily_backup and existed:
+            today = opened.clock.day_of(now)
+            made = list_backups(sqlite_file(self.location, "backups"))
+            if all(opened.clock.day_of(backup.made_at) != today for backup in made):
+                self.backup("daily", now, opened.settings, opened.clock)
         # the ORM is set up only when there is something to load; a read-only database is
         # read as it is
         if changed and not sqlite_read_only(engine.url.render_as_string()):
@@ -169,11 +189,28 @@ class App:
         if write and learner == NOBODY:
             with engine.begin() as conn:
                 learner = learner_for_write(conn, name, wall_clock())
-        with reader(engine) as conn:
-            settings = load_settings(conn, learner)
-            studied = last_study_day(conn, learner)
-        clock = DayClock.from_settings(settings, not_before=studied)
-        return Opened(engine, learner, settings, clock)
+            opened = read(learner)
+        return opened
+
+    def backs_up(self) -> bool:
+        """Whether trainer backs the database up by itself: it is a SQLite file that exists
+        and may be written."""
+        from trainer.store.backup import sqlite_path
+        from trainer.store.db import database_url, sqlite_read_only
+
+        path = sqlite_path(self.location)
+        return path is not None and path.is_file() and not sqlite_read_only(database_url(str(path)))
+
+    def backup(self, kind: str, now: datetime, settings: Settings, clock: DayClock) -> Backup:
+        """Back the SQLite database up now (``kind``: why) and delete the backups the
+        learner's ``settings`` no longer keep (days on ``clock``). Raises
+        :class:`UsageError` for a server database."""
+        from trainer.store.backup import make_backup, prune, sqlite_file
+
+        path = sqlite_file(self.location, "backups")
+        made = make_backup(path, now, kind)
+        prune(path, settings.backups_daily, settings.backups_weekly, clock.day_of, now)
+        return made
 
 
 @click.group(cls=TrainerGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -609,7 +646,11 @@ def import_(
                 if not imported.cards:
                     results.append(no_cards(imported))
                     continue
-                engine, learner, settings, clock = opened = opened or store_app.open(write=True)
+                if opened is None:
+                    opened = store_app.open(write=True)
+                    if not dry_run and app.backs_up():
+                        app.backup("import", now, opened.settings, opened.clock)
+                engine, learner, settings, clock = opened
                 with Session(engine) as db:
                     summary = import_deck(
                         db,
@@ -897,6 +938,66 @@ def check(app: App) -> None:
         echo(f"{found}, {repaired} repaired.")
         sys.exit(1)
     echo("No problems found.")
+
+
+@cli.command()
+@click.option("--list", "as_list", is_flag=True, help="List the backups instead, oldest first.")
+@click.pass_obj
+def backup(app: App, as_list: bool) -> None:
+    """Back the database up now into backups/ beside it (SQLite's online backup API,
+    compressed), or list the backups.
+
+    trainer also backs up by itself: before the first use of each learner day, before a
+    schema upgrade and before every import, keeping the newest backup of each of the last
+    backups_daily days and of each week for backups_weekly weeks (trainer config).
+    """
+    from trainer.reports.wording import local_time
+    from trainer.store.backup import backup_folder, list_backups, sqlite_file
+
+    path = sqlite_file(app.location, "backups")
+    if not path.is_file():
+        raise TrainerError(f"no database at {path} yet: nothing to back up")
+    opened = app.open(daily_backup=False)
+    opened.engine.dispose()
+    clock = opened.clock
+    if not as_list:
+        made = app.backup("manual", wall_clock(), opened.settings, clock)
+        echo(f"Backed up to {made.path} ({_size(made.size)}).")
+        return
+    backups = list_backups(path)
+    if not backups:
+        echo(f"No backups yet in {backup_folder(path)}.")
+        return
+    for made in backups:
+        when = local_time(made.made_at, clock.zone)
+        echo(f"{when}  {made.kind:<9}  {_size(made.size):>8}  {made.path}")
+
+
+def _size(size: int) -> str:
+    """A file size in KB (1,000 bytes) or MB, as a file manager shows it."""
+    return f"{size / 1e6:,.1f} MB" if size >= 1e6 else f"{max(size / 1e3, 0.1):,.1f} KB"
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask first (for scripts).")
+@click.pass_obj
+def restore(app: App, file: Path, yes: bool) -> None:
+    """Replace the database by the backup FILE (from 'trainer backup --list'). Asks first
+    unless --yes; the current database is backed up before it is replaced, and the file
+    holds one database or the other at every moment."""
+    from trainer.store.backup import restore as restore_backup
+    from trainer.store.backup import sqlite_file
+
+    path = sqlite_file(app.location, "backups")
+    question = f"Replace the database {path} by the backup {file}? It is backed up first"
+    if not yes and not click.confirm(question, default=False):
+        echo("Nothing restored.")
+        return
+    saved = restore_backup(path, file, wall_clock())
+    echo(f"Restored {file} into {path}.")
+    if saved is not None:
+        echo(f"The database it replaced is in {saved.path}.")
 
 
 def main() -> NoReturn:

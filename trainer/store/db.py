@@ -12,6 +12,7 @@ import shutil
 import sqlite3
 import stat
 from contextlib import closing
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -173,8 +174,10 @@ def reader(engine: Engine, snapshot: bool = False) -> Connection:
     return engine.connect().execution_options(trainer_begin="DEFERRED" if snapshot else "")
 
 
-def open_database(location: str) -> Engine:
-    """Open (creating if needed) the database at ``location`` and upgrade it to the current schema.
+def open_database(location: str, backup_at: datetime | None = None) -> Engine:
+    """Open (creating if needed) the database at ``location`` and upgrade it to the current schema;
+    with ``backup_at`` (aware UTC), an existing SQLite file that needs an upgrade is backed up
+    first (:func:`trainer.store.backup.make_backup`, kind ``migration``).
 
     Returns the engine; callers own their transactions (``Session(engine)`` for ORM work,
     ``engine.begin()`` for Core). Raises :class:`DatabaseError` for a file that is not a
@@ -189,7 +192,7 @@ def open_database(location: str) -> Engine:
             " the database's driver (e.g. pip install psycopg for postgresql://)"
         ) from None
     try:
-        upgrade(engine)
+        upgrade(engine, backup_at)
     except sa_exc.DatabaseError as exc:
         engine.dispose()
         raise storage_error(exc, location) or DatabaseError(
@@ -240,8 +243,10 @@ def current_revision(engine: Engine) -> str | None:
         return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to :data:`SCHEMA_HEAD` through Alembic, keeping all data.
+def upgrade(engine: Engine, backup_at: datetime | None = None) -> None:
+    """Bring the schema to :data:`SCHEMA_HEAD` through Alembic, keeping all data; with
+    ``backup_at`` (aware UTC), a writable SQLite file with a schema to upgrade is backed up
+    first.
 
     Imports Alembic only when an upgrade is needed. Raises :class:`DatabaseError` when the
     database is at a revision this trainer does not know (written by a newer version).
@@ -249,6 +254,12 @@ def upgrade(engine: Engine) -> None:
     revision = current_revision(engine)
     if revision == SCHEMA_HEAD:
         return
+    url = engine.url.render_as_string()
+    if backup_at is not None and revision is not None and engine.dialect.name == "sqlite":
+        from trainer.store.backup import make_backup
+
+        if not sqlite_read_only(url):
+            make_backup(Path(url.removeprefix("sqlite:///")), backup_at, "migration")
     from alembic import command
     from alembic.script import ScriptDirectory
     from alembic.util import CommandError

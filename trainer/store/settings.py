@@ -6,6 +6,7 @@ learn-ahead 20 minutes). Each extra (imported) deck has 10 new cards a day of it
 every deck 20, but here the roadmap already takes 20, and an import should add to a day's work
 without doubling it. Mastery thresholds: a card is mastered at a stability of 21 days, the
 interval Anki calls "mature"; a topic is done when 90% of its active cards are mastered.
+Backups: the newest of each of the last 30 days and of each week for a year (52 weeks).
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ class Settings:
     #: :func:`store_parameters`).
     fsrs_parameters: tuple[float, ...] = ()
     fsrs_parameters_fitted_on: str = ""
+    backups_daily: int = 30
+    backups_weekly: int = 52
 
 
 DESCRIPTIONS = {
@@ -66,6 +69,8 @@ DESCRIPTIONS = {
     "topic_done_share": "share of a topic's cards that must be mastered for it to be done",
     "fsrs_parameters": "your own FSRS-6 parameters (trainer optimize fits them; empty: defaults)",
     "fsrs_parameters_fitted_on": "learner day trainer optimize fitted them on",
+    "backups_daily": "days whose newest backup is kept (backups/ beside the database)",
+    "backups_weekly": "weeks whose newest backup is kept, besides the daily ones",
 }
 
 #: The learner-setting row that holds the fitted parameters: JSON ``{"parameters": [21
@@ -143,6 +148,8 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "timezone": _timezone,
     "mastery_stability_days": _float_in(1, 36500),
     "topic_done_share": _float_in(0.01, 1.0),
+    "backups_daily": _int_in(1, 3650),
+    "backups_weekly": _int_in(0, 520),
 }
 
 
