@@ -34,7 +34,7 @@ from typing import IO
 import zstandard
 
 from trainer.errors import DatabaseError, UsageError
-from trainer.store.db import database_url
+from trainer.store.db import copy_database, database_url
 
 #: Why a backup was made, as its file name says.
 KINDS = ("daily", "migration", "import", "manual", "restore")
@@ -115,7 +115,7 @@ def make_backup(database: Path, now: datetime, kind: str) -> Backup:
             target = folder / f"{database.stem}-{stamp}-{number}-{kind}{SUFFIX}"
         with tempfile.TemporaryDirectory(dir=folder, prefix=".backup-") as scratch:
             copy = Path(scratch) / "copy.db"
-            _copy_database(database, copy)
+            copy_database(database, copy, str(database))
             packed = Path(scratch) / "copy.db.zst"
             with copy.open("rb") as source, packed.open("wb") as sink:
                 zstandard.ZstdCompressor().copy_stream(source, sink)
@@ -123,18 +123,6 @@ def make_backup(database: Path, now: datetime, kind: str) -> Backup:
     except OSError as exc:
         raise DatabaseError(f"backup of {database} into {folder}: {exc.strerror}") from None
     return Backup(target, now.astimezone(UTC).replace(microsecond=0), kind, target.stat().st_size)
-
-
-def _copy_database(source: Path, target: Path) -> None:
-    """``source`` copied page by page into a new file ``target`` with the backup API."""
-    try:
-        with (
-            closing(sqlite3.connect(f"{source.as_uri()}?mode=ro", uri=True)) as original,
-            closing(sqlite3.connect(target)) as copy,
-        ):
-            original.backup(copy)
-    except sqlite3.Error as exc:
-        raise DatabaseError(f"database {source}: {exc}") from None
 
 
 def prune(

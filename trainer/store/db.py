@@ -219,15 +219,23 @@ def scratch_copy(location: str, folder: Path) -> str:
         shutil.copyfile(source, copy)  # the file is the whole database; opening it would
         # leave -wal and -shm files beside it
     elif source.is_file():
-        try:
-            with (
-                closing(sqlite3.connect(f"{source.as_uri()}?mode=ro", uri=True)) as original,
-                closing(sqlite3.connect(copy)) as target,
-            ):
-                original.backup(target)
-        except sqlite3.Error as exc:
-            raise DatabaseError(f"database {location}: {exc}") from None
+        copy_database(source, copy, location)
     return str(copy)
+
+
+def copy_database(source: Path, target: Path, location: str) -> None:
+    """The SQLite database ``source`` copied page by page into the new file ``target`` with
+    SQLite's online backup API, from a read-only connection: whole and consistent while other
+    sessions use it (its write-ahead log included). Raises :class:`DatabaseError` naming
+    ``location`` when it cannot be read."""
+    try:
+        with (
+            closing(sqlite3.connect(f"{source.as_uri()}?mode=ro", uri=True)) as original,
+            closing(sqlite3.connect(target)) as copy,
+        ):
+            original.backup(copy)
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"database {location}: {exc}") from None
 
 
 def current_revision(engine: Engine) -> str | None:
