@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import os
 import pty
+import re
 import select as fds
+import struct
 import subprocess
 import sys
+import termios
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+import pyte
 import pytest
 from rich.console import Console
 from sqlalchemy import func, select
@@ -27,6 +33,7 @@ from trainer.cli.review_screen import (
     _diff,
     answer_matches,
     format_interval,
+    without_leading_answer,
 )
 from trainer.content.builtin_sync import upsert_cards, upsert_roadmap
 from trainer.content.parser import CardSpec, SectionSpec, TopicSpec, parse_deck
@@ -180,32 +187,154 @@ def test_a_typed_answer_suggests_its_rating(
     assert _ratings(factory) == [3]
 
 
+class PtyReview:
+    """``trainer review ARGS`` in a pseudo-terminal ``rows`` x ``columns``, its output drawn by
+    pyte (a VT100 emulator), so a test reads the screen as the learner sees it."""
+
+    def __init__(self, env: dict[str, str], args: list[str], rows: int, columns: int) -> None:
+        self.leader, follower = pty.openpty()
+        fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        env = {k: v for k, v in env.items() if k not in ("COLUMNS", "LINES")}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "trainer", "review", *args],
+            stdin=follower,
+            stdout=follower,
+            stderr=follower,
+            env={**env, "TERM": "xterm-256color"},
+        )
+        os.close(follower)
+        self.screen = pyte.Screen(columns, rows)
+        self.stream = pyte.ByteStream(self.screen)
+
+    def lines(self) -> list[str]:
+        """The screen's rows, trailing spaces cut."""
+        return [row.rstrip() for row in self.screen.display]
+
+    def press(self, keys: bytes, until: Callable[[list[str]], bool]) -> list[str]:
+        """Type ``keys``, then read the output until the screen satisfies ``until``; the screen.
+        Fails after 20 s without it."""
+        os.write(self.leader, keys)
+        deadline = time.monotonic() + 20
+        while not until(self.lines()):
+            assert time.monotonic() < deadline, "\n".join(self.lines())
+            if fds.select([self.leader], [], [], 0.2)[0]:
+                with contextlib.suppress(OSError):  # EIO once the review has closed the pty
+                    self.stream.feed(os.read(self.leader, 65536))
+        return self.lines()
+
+    def showing(self, text: str) -> Callable[[list[str]], bool]:
+        return lambda lines: any(text in line for line in lines)
+
+    def finish(self) -> int:
+        """Wait for the review to end; its exit status."""
+        try:
+            return self.process.wait(timeout=20)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+            os.close(self.leader)
+
+
+def _deck_env(tmp_path: Path, deck_text: str) -> dict[str, str]:
+    """An environment whose database holds the deck ``deck_text`` (imported as ``deck``)."""
+    deck = tmp_path / "deck.toml"
+    deck.write_text(deck_text)
+    env = {**os.environ, "TRAINER_DB": str(tmp_path / "x.db"), "TRAINER_NOW": NOW.isoformat()}
+    command = [sys.executable, "-m", "trainer", "import", str(deck)]
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    return env
+
+
 def test_a_typed_answer_is_edited_with_arrow_keys_on_a_terminal(tmp_path: Path) -> None:
     """In a pseudo-terminal, ``21``, Left, ``0``, End, Enter is the answer ``201``; the ``q``
     typed ahead with it is read as the next key (raw mode is entered without discarding it)."""
-    deck = tmp_path / "typed.toml"
-    deck.write_text('[[card]]\nid = "c"\nkind = "typed"\nfront = "Created?"\nanswer = "201"\n')
-    env = {**os.environ, "TRAINER_DB": str(tmp_path / "x.db"), "TRAINER_NOW": NOW.isoformat()}
-    command = [sys.executable, "-m", "trainer"]
-    subprocess.run([*command, "import", str(deck)], env=env, check=True, capture_output=True)
-    leader, follower = pty.openpty()
-    process = subprocess.Popen(
-        [*command, "review", "--deck", "typed"], stdin=follower, stdout=follower, env=env
+    env = _deck_env(
+        tmp_path, '[[card]]\nid = "c"\nkind = "typed"\nfront = "Created?"\nanswer = "201"\n'
     )
-    os.close(follower)
-    seen = b""
-    try:
-        for keys, wanted in ((b"", b"Your answer:"), (b"21\x1b[D0\x1b[F\rq", b"Session")):
-            os.write(leader, keys)
-            deadline = time.monotonic() + 20
-            while wanted not in seen and time.monotonic() < deadline:
-                if fds.select([leader], [], [], 0.5)[0]:
-                    with contextlib.suppress(OSError):  # EIO once the review has closed the pty
-                        seen += os.read(leader, 4096)
-    finally:
-        process.wait(timeout=20)
-        os.close(leader)
-    assert b"[space] Good" in seen  # judged right: the answer read was 201
+    review = PtyReview(env, ["--deck", "deck"], 24, 80)
+    review.press(b"", review.showing("Your answer:"))
+    lines = review.press(b"21\x1b[D0\x1b[F\rq", review.showing("Session"))  # q ends it
+    assert review.finish() == 0
+    assert "✓ 201" in "\n".join(lines)  # judged right: the answer read was 201
+
+
+LONG_CARD = (
+    '[[card]]\nid = "long"\nfront = """\n'
+    + "\n".join(f"front line {n}" for n in range(1, 201))
+    + '\n"""\nback = """\n'
+    + "\n".join(f"back line {n}" for n in range(1, 201))
+    + '\n"""\n'
+)
+SHOWN = re.compile(r"lines (\d+)-(\d+) of (\d+)   ")
+PROMPT = "[space] show answer   [s] bury   [u] undo   [q] quit"
+RATINGS = " 1  Again "
+
+
+def _body_line(number: int) -> str:
+    """Body line ``number`` (from 1) of the long card answered: 200 front lines, then the answer
+    in its frame (top border, 200 back lines, bottom border), frame characters left out."""
+    if number <= 200:
+        return f"front line {number}"
+    return "" if number in (201, 402) else f"back line {number - 201}"
+
+
+@pytest.mark.parametrize(("rows", "columns"), [(24, 80), (12, 60)])
+def test_a_card_longer_than_the_terminal_scrolls_under_its_header_and_keys(
+    tmp_path: Path, rows: int, columns: int
+) -> None:
+    """A 200-line front and back in a small terminal: every screen shows the header and rule
+    on top, the keys at the bottom, and between them the body lines it says it shows."""
+    review = PtyReview(_deck_env(tmp_path, LONG_CARD), ["--deck", "deck"], rows, columns)
+    captures: list[tuple[int, int, int]] = []
+
+    def screen(
+        keys: bytes, footer: str, at: int | None = None, after: int | None = None
+    ) -> tuple[int, int, int]:
+        """Press ``keys``; once the screen shows ``footer`` and its first body line is ``at``
+        (or after line ``after``), check it. Its first and last body line and their number."""
+
+        def done(lines: list[str]) -> bool:
+            match = SHOWN.match(lines[-3])
+            if match is None or not lines[-2].startswith(footer):
+                return False
+            return int(match[1]) == at if at is not None else int(match[1]) > (after or 0)
+
+        lines = review.press(keys, done)
+        assert lines[0].startswith("deck") and lines[0].endswith("New 1  Learning 0  Review 0")
+        assert lines[1] == "─" * columns
+        assert lines[-1] == ""  # the cursor's row, so the terminal never scrolls
+        match = SHOWN.match(lines[-3])
+        assert match is not None
+        first, last, total = (int(n) for n in match.groups())
+        body = [line.strip("│╭╮╰╯─ ") for line in lines[2:-3]]
+        assert body == [_body_line(n) for n in range(first, last + 1)]
+        assert PROMPT not in lines[:-2]  # the prompt is replaced, never left above
+        captures.append((first, last, total))
+        return first, last, total
+
+    first, last, total = screen(b"", PROMPT, at=1)
+    assert total == 200
+    page = last - first + 1
+    for key, step in ((b"j", 1), (b"\x1b[B", 1), (b"\x1b[6~", page), (b"k", -1)):
+        first, last, total = screen(key, PROMPT, at=first + step)
+    first, last, total = screen(b"\x1b[5~", PROMPT, at=first - page)
+    first, last, total = screen(b"\x1b[5~", PROMPT, at=1)  # not above the top
+    while last < total:
+        first, last, total = screen(b"\x1b[6~", PROMPT, after=first)
+    assert (first, last) == (200 - page + 1, 200)  # the last page is full
+
+    first, last, total = screen(b" ", RATINGS)
+    assert total == 402
+    assert first <= 201 <= last  # the answer begins on screen
+    assert not any(PROMPT in line for line in review.lines())
+    page = last - first + 1
+    while last < total:
+        first, last, total = screen(b"\x1b[6~", RATINGS, after=first)
+    first, last, total = screen(b"k", RATINGS, at=first - 1)
+    assert len(captures) > 2 * 200 // page
+
+    review.press(b"4", review.showing("Session"))
+    assert review.finish() == 0
 
 
 def _lines(renderable: object, width: int = 80) -> list[str]:
@@ -278,3 +407,50 @@ def test_front_and_back_keep_their_lines_on_the_review_screen(
     assert lines[lines.index("Name the safe methods:") + 1] == "three of them"
     assert "GET" in lines
     assert lines[lines.index("GET") :][:3] == ["GET", "HEAD", "OPTIONS"]
+
+
+def _panel(text: str) -> list[str]:
+    """The lines inside the answer's frame."""
+    lines = text.splitlines()
+    top = next(i for i, line in enumerate(lines) if line.startswith("╭"))
+    bottom = next(i for i, line in enumerate(lines) if i > top and line.startswith("╰"))
+    return [line.strip("│").rstrip() for line in lines[top + 1 : bottom]]
+
+
+TYPED_WITH_BACK = parse_deck(
+    '[[card]]\nid = "created"\nkind = "typed"\nfront = "Status code for a new resource?"\n'
+    'answer = "201"\naccept = ["201 Created"]\nback = "Sent with a Location header."\n',
+    "t.toml",
+).cards
+
+
+@pytest.mark.parametrize(
+    ("typed", "panel"),
+    [
+        ("202", [" ✗ you typed: 202", "   expected:  201", "                ^"]),
+        ("201", [" ✓ 201"]),
+        ("201 created", [" ✓ 201 created   the card's answer: 201"]),
+    ],
+)
+def test_a_typed_card_shows_its_answer_once(
+    factory: sessionmaker[Session], clock: DayClock, typed: str, panel: list[str]
+) -> None:
+    screen, out = _screen(factory, clock, f"{typed}\n1q", list(TYPED_WITH_BACK))
+    screen.run()
+    assert _panel(out.getvalue()) == [*panel, " Sent with a Location header."]
+
+
+@pytest.mark.parametrize(
+    ("back", "answer", "left"),
+    [
+        ("**201**\n\nSent with a Location header.", "201", "Sent with a Location header."),
+        ("**2 \\* 3**", "2 * 3", ""),  # as imported type-in cards escape their answer
+        ("201\nSent with a Location header.", "201", "201\nSent with a Location header."),
+        ("**201** is the code.", "201", "**201** is the code."),
+        ("Sent with a Location header.", "201", "Sent with a Location header."),
+    ],
+)
+def test_a_typed_cards_back_loses_only_a_first_paragraph_that_is_the_answer(
+    back: str, answer: str, left: str
+) -> None:
+    assert without_leading_answer(back, answer) == left

@@ -4,8 +4,10 @@ Keys: Space or Enter shows the answer; 1-4 rate Again/Hard/Good/Easy; ``u`` undo
 rating or bury; ``s`` buries the card until tomorrow; ``q``, Ctrl-C or end of input quits.
 On a choice card ``a``-``f`` picks an option; after a typed answer or a choice, which are
 marked right or wrong, Space or Enter takes the suggested rating (Good or Again). On a
-terminal each key is one keypress; otherwise keys are read as characters from stdin as they
-arrive, newlines ignored (a typed card's answer is read up to the end of its line).
+terminal each key is one keypress, a card longer than the screen scrolls under its header
+with ``j``/``k`` or the arrow keys and PgDn/PgUp, and each card is drawn as a page anew;
+otherwise keys are read as characters from stdin as they arrive, newlines ignored (a typed
+card's answer is read up to the end of its line), and the screen is printed as a log.
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ import select
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, TextIO
 
-from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.markdown import CodeBlock, Markdown, MarkdownElement
 from rich.panel import Panel
+from rich.rule import Rule
+from rich.segment import Segment, Segments
 from rich.style import Style
 from rich.syntax import Syntax
 from rich.table import Table
@@ -39,8 +44,14 @@ RATING_KEYS = {"1": Rating.AGAIN, "2": Rating.HARD, "3": Rating.GOOD, "4": Ratin
 QUIT = "q"
 #: The letters of a choice card's options, in the order the deck lists them.
 CHOICE_KEYS = tuple("abcdef")
-#: On a typed card, where keys go into the answer: a line of just one of these is its key.
-LINE_COMMANDS = {"/s": "s", "/u": "u", "/q": QUIT}
+#: On a typed card, where keys go into the answer: a line of just one of these is its key
+#: (bury, undo, quit, scroll down and up).
+LINE_COMMANDS = {"/s": "s", "/u": "u", "/q": QUIT, "/j": "j", "/k": "k"}
+#: Keys that scroll a card longer than the terminal by lines: j or Down, k or Up (the arrow
+#: keys in both the normal and the application cursor mode).
+SCROLL_KEYS = {"j": 1, "\x1b[B": 1, "\x1bOB": 1, "k": -1, "\x1b[A": -1, "\x1bOA": -1}
+#: Keys that scroll it by a page: PgDn and PgUp.
+PAGE_KEYS = {"\x1b[6~": 1, "\x1b[5~": -1}
 #: How long the rest of an escape sequence may take to follow its ESC byte (seconds); a
 #: terminal sends a key's sequence at once, so a longer gap means Escape was pressed alone.
 ESCAPE_WAIT_S = 0.05
@@ -222,6 +233,36 @@ class CardText(Markdown):
                 line = ""
 
 
+def without_leading_answer(back: str, answer: str) -> str:
+    """``back`` without its first paragraph when that paragraph shows just ``answer`` (bold or
+    not, ignoring case and surrounding space), as a typed card's back begins (``**201**``,
+    then any explanation); otherwise ``back`` unchanged."""
+    tokens = Markdown(back).parsed
+    if len(tokens) < 3 or tokens[0].type != "paragraph_open" or tokens[0].map is None:
+        return back
+    shown = "".join(child.content for child in tokens[1].children or ())
+    if shown.strip().casefold() != answer.strip().casefold():
+        return back
+    return "\n".join(back.splitlines()[tokens[0].map[1] :]).strip("\n")
+
+
+@dataclass
+class _Page:
+    """One card's screen: ``head`` (header, rule, notices), ``body`` (the card text, then the
+    answer, which begins at body line ``answer_at``), ``foot`` (the keys); ``top`` is the first
+    body line shown (None until the page is first drawn) and ``room`` how many body lines
+    fitted when it was last drawn; ``typing`` while a typed answer is read (lines are then
+    scrolled by line commands)."""
+
+    head: list[RenderableType]
+    body: list[RenderableType]
+    foot: list[RenderableType]
+    typing: bool = False
+    answer_at: int = 0
+    top: int | None = None
+    room: int = 1
+
+
 class ReviewScreen:
     """Draws the session on a rich ``Console`` and turns keys into session calls."""
 
@@ -236,6 +277,7 @@ class ReviewScreen:
         self.console = console
         self.keys = keys
         self._notice: Text | None = None  # shown under the next card's header
+        self._page = _Page([], [], [])  # what the terminal shows
         self.clock = clock
 
     def run(self) -> Summary:
@@ -296,28 +338,25 @@ class ReviewScreen:
     def _show(self, shown: ShownCard) -> str | None:
         """Run one card: question, answer, rating. Returns QUIT when the learner quits."""
         started = time.monotonic()
-        if self.console.is_terminal:
-            self.console.clear()
-        else:
-            self.console.print()
-        self.console.print(self._header(shown))
-        self.console.rule(style="dim")
+        head: list[RenderableType] = [self._header(shown), Rule(style="dim")]
         if self._notice is not None:
-            self.console.print(self._notice)
+            head.append(self._notice)
             self._notice = None
-        self.console.print(CardText(shown.front))
+        front = CardText(shown.front)
+        if not self.console.is_terminal:
+            self.console.print()
+            self.console.print(Group(*head, front))
         typed: Text | None = None
         suggested: Rating | None = None
         choosing = shown.kind == "choice" and bool(shown.accepted)
         if shown.kind == "typed":
-            self.console.print(
-                Text(
-                    "Enter checks your answer; a line of just /s buries, /u undoes, /q quits", "dim"
-                )
-            )
+            hint = "Enter checks your answer; a line of just /s buries, /u undoes, /q quits"
+            self._screen(_Page(head, [front], [Text(hint, "dim")], typing=True))
             while (given := self.keys.read_line("Your answer:")) is not None:
                 if (key := LINE_COMMANDS.get(given.strip())) is None:
                     break
+                if self._scrolled(key):
+                    continue
                 if (command := self._command(key, shown)) is not None:
                     return command or None
             if given is None:
@@ -325,9 +364,8 @@ class ReviewScreen:
             typed, suggested = self._judge(given, shown.accepted)
         else:
             keys = "[a-f] choose   " if choosing else ""
-            self.console.print(
-                Text(f"{keys}[space] show answer   [s] bury   [u] undo   [q] quit", "dim")
-            )
+            prompt = Text(f"{keys}[space] show answer   [s] bury   [u] undo   [q] quit", "dim")
+            self._screen(_Page(head, [front], [prompt]))
             while True:
                 key = self.keys.read_key()
                 if choosing and key.lower() in CHOICE_KEYS:
@@ -335,9 +373,15 @@ class ReviewScreen:
                     break
                 if key in (" ", "\r", "\n"):
                     break
+                if self._scrolled(key):
+                    continue
                 if (command := self._command(key, shown)) is not None:
                     return command or None
-        self._show_answer(shown, typed, suggested)
+        answer = self._answer(shown, typed)
+        answer_at = len(self.console.render_lines(front, pad=False))
+        self._screen(
+            _Page(head, [front, answer], [self._rating_line(shown, suggested)], answer_at=answer_at)
+        )
         while True:
             key = self.keys.read_key()
             if suggested is not None and key in (" ", "\r", "\n"):
@@ -351,8 +395,67 @@ class ReviewScreen:
                         "yellow",
                     )
                 return None
+            if self._scrolled(key):
+                continue
             if (command := self._command(key, shown)) is not None:
                 return command or None
+
+    def _screen(self, page: _Page) -> None:
+        """Show ``page``: on a terminal the whole screen is drawn anew (so the answer's rating
+        line replaces the question's prompt); otherwise, as a log, only what is new is printed
+        (the front went out with the head): the answer, and the footer."""
+        self._page = page
+        if self.console.is_terminal:
+            self._paint()
+        else:
+            self.console.print(Group(*page.body[1:], *page.foot))
+
+    def _paint(self) -> None:
+        """Draw the current page on the terminal: the head, as many body lines as fit from
+        ``top`` (clamped so the page is full), a line saying which lines show and the keys that
+        scroll when the body does not fit, and the foot. The bottom row is left for the cursor
+        (a typed answer's prompt), so the terminal never scrolls the head away. The body is
+        rendered to lines by rich at the console's current width and height. First drawn, the
+        page shows the answer from at most half-way down, the end of the question above it
+        (Anki scrolls to the answer)."""
+        page, console = self._page, self.console
+        head = console.render_lines(Group(*page.head), pad=False)
+        body = console.render_lines(Group(*page.body), pad=False)
+        foot = console.render_lines(Group(*page.foot), pad=False)
+        room = console.height - len(head) - len(foot) - 1
+        scrolls = len(body) > room
+        page.room = max(room - scrolls, 1)
+        if page.top is None:
+            page.top = page.answer_at - page.room // 2
+        page.top = max(0, min(page.top, len(body) - page.room))
+        lines = [*head, *body[page.top : page.top + page.room]]
+        if scrolls:
+            last = min(page.top + page.room, len(body))
+            keys = "/j or /k scroll" if page.typing else "[j/k ↓/↑] scroll   [PgDn/PgUp] page"
+            where = Text(f"lines {page.top + 1}-{last} of {len(body)}   {keys}", "dim")
+            lines += console.render_lines(where, pad=False)
+        lines += foot
+        console.clear()
+        console.print(Segments(segment for line in lines for segment in (*line, Segment.line())))
+
+    def _scrolled(self, key: str) -> bool:
+        """Scroll the card for a scroll key (:data:`SCROLL_KEYS`, a page for
+        :data:`PAGE_KEYS`) on a terminal and draw it again; False for any other key."""
+        if not self.console.is_terminal or not (key in SCROLL_KEYS or key in PAGE_KEYS):
+            return False
+        page = self._page
+        page.top = (page.top or 0) + SCROLL_KEYS.get(key, 0) + PAGE_KEYS.get(key, 0) * page.room
+        self._paint()
+        return True
+
+    def _say(self, text: Text) -> None:
+        """A line for the learner about the card on screen: under the head on a terminal (the
+        screen drawn again), else printed."""
+        if self.console.is_terminal:
+            self._page.head = [*self._page.head, text]
+            self._paint()
+        else:
+            self.console.print(text)
 
     def _command(self, key: str, shown: ShownCard) -> str | None:
         """Act on the keys that work at any point of a card: QUIT for ``q``; ``""`` once ``s``
@@ -371,26 +474,40 @@ class ReviewScreen:
     def _judge(
         self, given: str, accepted: tuple[str, ...], verb: str = "typed"
     ) -> tuple[Text, Rating]:
-        """``✓ answer``, or ``✗`` with what was typed (or chosen) and what was expected, the
+        """``✓ answer`` (and the card's own answer when an alternative was typed), or ``✗``
+        with what was typed (or chosen) and what was expected, the
         differing characters marked (readable without colour too); and the rating it suggests:
         Good when right, Again when wrong (the ratings FSRS counts as recalled and forgotten)."""
         if answer_matches(given, accepted):
-            return Text.assemble(("✓ ", "green bold"), (given.strip(), "green")), Rating.GOOD
+            text = Text.assemble(("✓ ", "green bold"), (given.strip(), "green"))
+            if not answer_matches(given, accepted[:1]):  # an alternative the card accepts
+                text.append("   the card's answer: ").append(accepted[0], style="bold")
+            return text, Rating.GOOD
         if verb != "typed":
             text = Text.assemble(("✗ ", "red bold"), f"you {verb}: {given}, expected: ")
             return text.append(accepted[0], style="bold"), Rating.AGAIN
         text = Text("✗ ", "red bold")  # the lines under it indented to stay aligned
         return text.append_text(Text("\n  ").join(_diff(given.strip(), accepted[0]))), Rating.AGAIN
 
-    def _show_answer(self, shown: ShownCard, typed: Text | None, suggested: Rating | None) -> None:
-        parts: list[Text | CardText] = []
+    def _answer(self, shown: ShownCard, typed: Text | None) -> Panel:
+        """The answer in a frame: how a typed answer or a choice compares with the card's (a
+        typed card's back without its first paragraph when that is just the expected answer,
+        which the comparison shows), the back, the docs link."""
+        parts: list[RenderableType] = []
+        back = shown.back
         if typed is not None:
             parts.append(typed)
-        parts.append(CardText(shown.back))
+            if shown.kind == "typed":
+                back = without_leading_answer(back, shown.accepted[0])
+        if back.strip():
+            parts.append(CardText(back))
         if shown.docs_url:
             url = visible(shown.docs_url)
             parts.append(Text(url, style=Style(dim=True, link=url)))
-        self.console.print(Panel(Group(*parts), border_style="cyan"))
+        return Panel(Group(*parts), border_style="cyan")
+
+    def _rating_line(self, shown: ShownCard, suggested: Rating | None) -> Text:
+        """The rating keys, each with the interval it gives, and the suggested one."""
         labels = Text()
         for key, rating in RATING_KEYS.items():
             interval = format_interval(shown.previews[rating], shown.shown_at)
@@ -398,13 +515,13 @@ class ReviewScreen:
             labels.append(f" {rating.name.title()} {interval}  ")
         if suggested is not None:
             labels.append(f"[space] {suggested.name.title()}", style="bold")
-        self.console.print(labels)
+        return labels
 
     def _undo(self, shown: ShownCard) -> bool:
         if self.session.undo(current=shown):
             self._notice = Text("Undone: this card is back as it was.", "yellow")
             return True
-        self.console.print(Text("Nothing to undo.", "dim"))
+        self._say(Text("Nothing to undo.", "dim"))
         return False
 
     def show_summary(self, summary: Summary) -> None:
