@@ -3,10 +3,19 @@ bidirectional overrides in card text, deck and file names are shown as placehold
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import os
+import pty
 import re
+import select
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
@@ -76,3 +85,57 @@ def test_a_deck_full_of_escape_sequences_leaves_the_terminal_untouched(
     for status_or_review in (outputs[5][1], outputs[6][1]):  # rich reads no markup in names
         assert status_or_review.count("[bold]N␛]0;owned␇") >= 1
     assert "c␛[31m<U+202E>.csv" in printed and "bad␛[2J<U+202E>.toml" in printed
+
+
+def _on_terminal(*args: str) -> str:
+    """What ``trainer ARGS`` writes to a terminal (a pseudo-terminal; its ``\\r\\n`` line ends
+    read as ``\\n``)."""
+    leader, follower = pty.openpty()
+    command = [sys.executable, "-m", "trainer", *args]
+    env = {**os.environ, "TRAINER_NOW": NOW}
+    process = subprocess.Popen(command, stdin=follower, stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    output, deadline = b"", time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if select.select([leader], [], [], 0.5)[0]:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the command has ended and closed the terminal
+                break
+            if not chunk:
+                break
+            output += chunk
+    os.close(leader)
+    assert process.wait(timeout=30) == 0, output
+    return output.decode().replace("\r\n", "\n")
+
+
+def _nasty_deck(tmp_path: Path) -> str:
+    """Import a deck whose name holds :data:`NASTY`; its name."""
+    name = "N" + NASTY
+    deck = tmp_path / "evil.toml"
+    deck.write_text(f'name = {json.dumps(name)}\n\n[[card]]\nid = "a"\nfront = "F"\nback = "B"\n')
+    assert run("import", str(deck))[0] == 0
+    return name
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "json", "csv"])
+def test_a_report_on_a_terminal_shows_names_as_placeholders(
+    tmp_path: Path, db_path: Path, fmt: str
+) -> None:
+    name = _nasty_deck(tmp_path)
+    shown = _on_terminal("report", "--format", fmt, "--deck", name)
+    assert FORBIDDEN.search(shown) is None
+    assert "owned␇" in shown or "owned\\u0007" in shown
+
+
+def test_a_report_to_a_file_or_pipe_is_escaped_by_its_format(tmp_path: Path, db_path: Path) -> None:
+    name = _nasty_deck(tmp_path)
+    code, out, _err = run("report", "--format", "json", "--deck", name)
+    assert code == 0 and FORBIDDEN.search(out) is None  # JSON escapes: \u001b, \u202e
+    assert json.loads(out)["extra_decks"][0]["title"] == name  # and reads back the same
+    code, out, _err = run("report", "--format", "csv", "--deck", name)
+    rows = list(csv.DictReader(io.StringIO(out, newline="")))
+    assert code == 0 and rows[0]["topic"] == name  # CSV quotes and keeps the name as it is
+    code, out, _err = run("report", "--deck", name)
+    assert code == 0 and "owned\x07" in out  # Markdown written as rendered, not as placeholders

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 import click
 
 from trainer import __version__
-from trainer.cli.output import console, echo
+from trainer.cli.output import console, document, echo
 from trainer.errors import TrainerError, UsageError
 from trainer.importers.detect import FORMATS as IMPORT_FORMATS
 from trainer.reports import FORMATS as REPORT_FORMATS
@@ -734,7 +734,7 @@ def report(
         data = build_report(conn, learner, settings, clock, wall_clock(), scope)
     text = render(data, fmt)
     if output is None:
-        click.echo(text, nl=False)  # a document (CSV keeps its \r\n): written as rendered
+        document(text)
     else:
         write_file(output, text)
 

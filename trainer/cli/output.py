@@ -1,15 +1,17 @@
 """Where the commands' output meets the terminal: every character passes :func:`visible`.
 
 ``echo`` is ``click.echo`` for lines of plain text; ``console`` is the rich console of the
-screens. Both show control characters, escape sequences and bidirectional overrides from card
-text, deck, topic and file names as visible placeholders, and rich markup in such text is never
-read as markup (a deck named ``[bold]x`` prints as written). The screens also pass names
-through :func:`visible` before laying lines out, so placeholders take their place in the
-column widths; the console's own check catches whatever text reaches it another way.
+screens; ``document`` writes a report (made visible on a terminal only). They show control
+characters, escape sequences and bidirectional overrides from card text, deck, topic and
+file names as visible placeholders, and rich markup in such text is never read as markup (a
+deck named ``[bold]x`` prints as written). The screens also pass names through
+:func:`visible` before laying lines out, so placeholders take their place in the column
+widths; the console's own check catches whatever text reaches it another way.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +26,16 @@ if TYPE_CHECKING:
 def echo(text: str, err: bool = False, nl: bool = True) -> None:
     """``text`` on stdout (stderr when ``err``), made :func:`visible`."""
     click.echo(visible(text), err=err, nl=nl)
+
+
+def document(text: str) -> None:
+    """A rendered document (a report) on stdout, as rendered. On a terminal its characters
+    pass :func:`visible` as every screen's do; to a file or pipe it is written exactly, each
+    format having escaped what it holds its own way (HTML entities, CSV quoting, JSON
+    escapes), so a CSV keeps its ``\\r\\n`` and a name its characters (``click.echo`` would
+    drop the escape sequences it recognises)."""
+    sys.stdout.write(visible(text) if sys.stdout.isatty() else text)
+    sys.stdout.flush()
 
 
 def console() -> Console:

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from trainer.reports.figures import LEECH_LAPSES, Figures, Report, TopicReport
+from trainer.visible import UNSAFE
 
 #: Bumped whenever a field changes meaning or is removed (adding a field does not bump it).
 SCHEMA_VERSION = 1
@@ -121,5 +122,9 @@ def report_json(report: Report) -> dict[str, Any]:
 
 
 def render_json(report: Report) -> str:
-    """The JSON document, indented, UTF-8 text kept as is, with a final newline."""
-    return json.dumps(report_json(report), indent=2, ensure_ascii=False) + "\n"
+    """The JSON document, indented, with a final newline; UTF-8 text kept as is but for the
+    characters a terminal acts on (:data:`trainer.visible.UNSAFE`: controls, line separators,
+    bidirectional marks), written as JSON escapes (``\\u001b``, ``\\u202e``) so the document
+    is safe to show and still reads back to the same strings."""
+    text = json.dumps(report_json(report), indent=2, ensure_ascii=False) + "\n"
+    return UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
