@@ -8,7 +8,9 @@ import io
 import os
 import pty
 import re
+import resource
 import select as fds
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -454,3 +456,30 @@ def test_a_typed_cards_back_loses_only_a_first_paragraph_that_is_the_answer(
     back: str, answer: str, left: str
 ) -> None:
     assert without_leading_answer(back, answer) == left
+
+
+def test_an_io_error_on_a_rating_ends_the_review_in_one_line_and_loses_nothing(
+    tmp_path: Path,
+) -> None:
+    """A real I/O error: once the first rating is saved, the running review may write no byte
+    to any file (``RLIMIT_FSIZE`` 0, set on the process from outside; Python ignores the
+    ``SIGXFSZ`` that comes with it), so SQLite's next write fails with ``SQLITE_IOERR_WRITE``,
+    as with a failing disk. Root, whom permissions do not stop, gets it too."""
+    cards = "".join(f'[[card]]\nid = "c{n}"\nfront = "Q{n}?"\nback = "A{n}."\n\n' for n in (1, 2))
+    env = _deck_env(tmp_path, cards)
+    review = PtyReview(env, ["--deck", "deck"], 24, 250)  # the error's path on one line
+    review.press(b"", review.showing("Q1?"))
+    review.press(b" ", review.showing(RATINGS))
+    review.press(b"3", review.showing("Q2?"))
+    resource.prlimit(review.process.pid, resource.RLIMIT_FSIZE, (0, 0))
+    review.press(b" ", review.showing(RATINGS))
+    lines = review.press(b"3", review.showing("Error:"))
+    assert review.finish() == 1
+    database = tmp_path / "x.db"
+    assert [line for line in lines if "Error" in line] == [
+        f"Error: database {database}: disk I/O error"
+    ]
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert conn.execute("SELECT rating FROM review_log").fetchall() == [(3,)]
+        assert conn.execute("SELECT key FROM card WHERE state != 0").fetchall() == [("c1",)]
