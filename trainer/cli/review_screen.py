@@ -20,7 +20,7 @@ import select
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar, TextIO
 
@@ -248,19 +248,31 @@ def without_leading_answer(back: str, answer: str) -> str:
 
 @dataclass
 class _Page:
-    """One card's screen: ``head`` (header, rule, notices), ``body`` (the card text, then the
-    answer, which begins at body line ``answer_at``), ``foot`` (the keys); ``top`` is the first
-    body line shown (None until the page is first drawn) and ``room`` how many body lines
-    fitted when it was last drawn; ``typing`` while a typed answer is read (lines are then
-    scrolled by line commands)."""
+    """One card's screen: ``head`` (header, rule, notices), ``body`` (the card text, then, when
+    ``answer``, the answer), ``foot`` (the keys); ``top`` is the first body line shown (None
+    until the page is first drawn) and ``room`` how many body lines fitted when it was last
+    drawn; ``typing`` while a typed answer is read (lines are then scrolled by line commands).
+    """
 
     head: list[RenderableType]
     body: list[RenderableType]
     foot: list[RenderableType]
     typing: bool = False
-    answer_at: int = 0
+    answer: bool = False
     top: int | None = None
     room: int = 1
+    _rendered: tuple[int, list[list[list[Segment]]]] | None = field(default=None, init=False)
+
+    def body_lines(self, console: Console) -> tuple[list[list[Segment]], int]:
+        """The body's lines at the console's width, and the line the answer begins on (0
+        without an answer). Rendered once for each width, so scrolling redraws at once (a
+        highlighted 200-line code block takes rich a good part of a second)."""
+        if self._rendered is None or self._rendered[0] != console.width:
+            parts = [console.render_lines(part, pad=False) for part in self.body]
+            self._rendered = (console.width, parts)
+        parts = self._rendered[1]
+        lines = [line for part in parts for line in part]
+        return lines, len(lines) - len(parts[-1]) if self.answer else 0
 
 
 class ReviewScreen:
@@ -329,7 +341,7 @@ class ReviewScreen:
             style = lane_style[lane] + (" underline" if lane == shown.lane else "")
             right.append(f"{lane.title()} {counts[lane] + (lane == shown.lane)}", style=style)
             right.append("  " if lane != "review" else "")
-        grid = Table.grid(expand=True)
+        grid = Table.grid(expand=True, padding=(0, 1))  # a space at least between the two
         grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         grid.add_column(justify="right", no_wrap=True)
         grid.add_row(Text(visible(shown.path), style="bold"), right)
@@ -378,9 +390,8 @@ class ReviewScreen:
                 if (command := self._command(key, shown)) is not None:
                     return command or None
         answer = self._answer(shown, typed)
-        answer_at = len(self.console.render_lines(front, pad=False))
         self._screen(
-            _Page(head, [front, answer], [self._rating_line(shown, suggested)], answer_at=answer_at)
+            _Page(head, [front, answer], [self._rating_line(shown, suggested)], answer=True)
         )
         while True:
             key = self.keys.read_key()
@@ -420,13 +431,13 @@ class ReviewScreen:
         (Anki scrolls to the answer)."""
         page, console = self._page, self.console
         head = console.render_lines(Group(*page.head), pad=False)
-        body = console.render_lines(Group(*page.body), pad=False)
+        body, answer_at = page.body_lines(console)
         foot = console.render_lines(Group(*page.foot), pad=False)
         room = console.height - len(head) - len(foot) - 1
         scrolls = len(body) > room
         page.room = max(room - scrolls, 1)
         if page.top is None:
-            page.top = page.answer_at - page.room // 2
+            page.top = answer_at - page.room // 2
         page.top = max(0, min(page.top, len(body) - page.room))
         lines = [*head, *body[page.top : page.top + page.room]]
         if scrolls:
