@@ -483,3 +483,29 @@ def test_an_io_error_on_a_rating_ends_the_review_in_one_line_and_loses_nothing(
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert conn.execute("SELECT rating FROM review_log").fetchall() == [(3,)]
         assert conn.execute("SELECT key FROM card WHERE state != 0").fetchall() == [("c1",)]
+
+
+def test_an_output_card_on_a_terminal_shows_exactly_its_code_and_output(tmp_path: Path) -> None:
+    """The screens of an output card, captured as a 60x15 terminal shows them."""
+    deck = (
+        '[[card]]\nid = "o"\nkind = "output"\ncode = """\nx = [1]\n\nprint(x * 2)\n"""\n'
+        'output = "[1, 1]"\nback = "Repetition copies the references."\n'
+    )
+    review = PtyReview(_deck_env(tmp_path, deck), ["--deck", "deck"], 15, 60)
+    header = "deck".ljust(33) + "New 1  Learning 0  Review 0"
+    card = [header, "─" * 60, "What does this code print?", "", "x = [1]", "", "print(x * 2)"]
+    front = review.press(b"", review.showing(PROMPT))
+    assert front == [*card, PROMPT, *[""] * 7]
+    back = review.press(b" ", review.showing(RATINGS))
+    frame = [
+        "╭" + "─" * 58 + "╮",
+        "│ [1, 1]".ljust(59) + "│",
+        "│".ljust(59) + "│",
+        "│ Repetition copies the references.".ljust(59) + "│",
+        "╰" + "─" * 58 + "╯",
+    ]
+    assert back[: len(card) + len(frame)] == [*card, *frame]
+    assert back[len(card) + len(frame)].startswith(RATINGS)
+    assert back[len(card) + len(frame) + 1 :] == [""] * 2
+    review.press(b"4", review.showing("Session"))
+    assert review.finish() == 0
