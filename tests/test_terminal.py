@@ -482,7 +482,8 @@ def test_an_io_error_on_a_rating_ends_the_review_in_one_line_and_loses_nothing(
     with sqlite3.connect(database) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert conn.execute("SELECT rating FROM review_log").fetchall() == [(3,)]
-        assert conn.execute("SELECT key FROM card WHERE state != 0").fetchall() == [("c1",)]
+        studied = "SELECT key FROM card JOIN card_memory ON card_id = card.id WHERE state != 0"
+        assert conn.execute(studied).fetchall() == [("c1",)]
 
 
 def test_an_output_card_on_a_terminal_shows_exactly_its_code_and_output(tmp_path: Path) -> None:
