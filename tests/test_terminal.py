@@ -510,3 +510,15 @@ def test_an_output_card_on_a_terminal_shows_exactly_its_code_and_output(tmp_path
     assert back[len(card) + len(frame) + 1 :] == [""] * 2
     review.press(b"4", review.showing("Session"))
     assert review.finish() == 0
+
+
+def test_a_narrow_terminal_keeps_the_header_when_the_scroll_line_wraps(tmp_path: Path) -> None:
+    """At 40 columns the line naming the lines shown and the scroll keys takes two rows; the
+    body gives them up, so the screen never overflows and scrolls the header away."""
+    review = PtyReview(_deck_env(tmp_path, LONG_CARD), ["--deck", "deck"], 12, 40)
+    for keys, shown in ((b"", "lines 1-"), (b"j", "lines 2-"), (b" ", "Again")):
+        lines = review.press(keys, review.showing(shown))
+        assert lines[0].startswith("deck") and lines[1] == "─" * 40, lines
+        assert lines[-1] == "", lines
+    review.press(b"4", review.showing("Session"))
+    assert review.finish() == 0

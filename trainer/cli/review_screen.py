@@ -434,17 +434,21 @@ class ReviewScreen:
         body, answer_at = page.body_lines(console)
         foot = console.render_lines(Group(*page.foot), pad=False)
         room = console.height - len(head) - len(foot) - 1
-        scrolls = len(body) > room
+        keys = "/j or /k scroll" if page.typing else "[j/k ↓/↑] scroll   [PgDn/PgUp] page"
+        total = len(body)
+
+        def where(first: int, last: int) -> list[list[Segment]]:
+            text = Text(f"lines {first}-{last} of {total}   {keys}", "dim")
+            return console.render_lines(text, pad=False)
+
+        scrolls = len(where(total, total)) if total > room else 0  # as wide as it can be
         page.room = max(room - scrolls, 1)
         if page.top is None:
             page.top = answer_at - page.room // 2
-        page.top = max(0, min(page.top, len(body) - page.room))
+        page.top = max(0, min(page.top, total - page.room))
         lines = [*head, *body[page.top : page.top + page.room]]
         if scrolls:
-            last = min(page.top + page.room, len(body))
-            keys = "/j or /k scroll" if page.typing else "[j/k ↓/↑] scroll   [PgDn/PgUp] page"
-            where = Text(f"lines {page.top + 1}-{last} of {len(body)}   {keys}", "dim")
-            lines += console.render_lines(where, pad=False)
+            lines += where(page.top + 1, min(page.top + page.room, total))
         lines += foot
         console.clear()
         console.print(Segments(segment for line in lines for segment in (*line, Segment.line())))
