@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import NamedTuple
 
 from fsrs.scheduler import LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS
@@ -151,11 +152,13 @@ def historical_retention(value: float) -> float:
 
 
 class LogEntry(NamedTuple):
-    """A review-log row to store: the columns of :class:`trainer.store.models.ReviewLog` (a
-    named tuple: tens of thousands are made)."""
+    """A review-log row to store: the columns of :class:`trainer.store.models.ReviewLog`, with
+    the review's instant as Anki keeps it (a named tuple of plain values: tens of thousands are
+    made per import)."""
 
     rating: int
-    reviewed_at: datetime
+    #: The instant of the review, Unix milliseconds (UTC; Anki's review-log id).
+    reviewed_ms: int
     review_day: date
     duration_ms: int
     state_before: int
@@ -226,15 +229,16 @@ def rebuild(history: CardHistory, scheduler: Scheduler, clock: DayClock, now: da
     the card's state and due date are Anki's (a review card stays due on the day Anki had it
     due); review-log days are the learner's days on ``clock``.
     """
-    days = anki_clock(clock, now)
-    usable = reviews_for_fsrs(history.reviews)
     schedule = history.schedule
     if schedule.card_type == NEW_CARD:
         return Rebuilt(Memory(), ())
+    usable = reviews_for_fsrs(history.reviews)
     memory = Memory()
     logs: list[LogEntry] = []
     if usable is not None:
-        memory, logs = _replay(usable, history.historical_retention, scheduler, days, clock, now)
+        today, next_day_s = _anki_today(clock, now)
+        retention = history.historical_retention
+        memory, logs = _replay(usable, retention, scheduler, today, next_day_s, clock)
     elif schedule.interval > 0 and schedule.reps > 0:
         stability, difficulty = scheduler.memory_from_sm2(
             (schedule.factor or 0) / 1000, schedule.interval, history.historical_retention
@@ -245,20 +249,28 @@ def rebuild(history: CardHistory, scheduler: Scheduler, clock: DayClock, now: da
     return Rebuilt(_with_schedule(memory, history, clock, scheduler), tuple(logs))
 
 
+@lru_cache(maxsize=8)
+def _anki_today(clock: DayClock, now: datetime) -> tuple[date, int]:
+    """(Today on :func:`anki_clock`, the Unix second of its next rollover): the same for
+    every card of an import, so computed once."""
+    days = anki_clock(clock, now)
+    return days.day_of(now), int(days.next_rollover(now).timestamp())
+
+
 def _replay(
     usable: tuple[list[RevlogEntry], bool],
     retention: float,
     scheduler: Scheduler,
-    days: DayClock,
+    today: date,
+    next_day_at: int,
     clock: DayClock,
-    now: datetime,
 ) -> tuple[Memory, list[LogEntry]]:
     """Stability and difficulty after ``usable`` (see :func:`reviews_for_fsrs`), with the
     review-log rows, through :meth:`Scheduler.next_memory` (the FSRS formulas alone: the
-    replay only needs the memory, not the state machine or intervals)."""
+    replay only needs the memory, not the state machine or intervals). ``today`` and
+    ``next_day_at`` (Unix seconds) are :func:`_anki_today`'s."""
     reviews, complete = usable
     logs: list[LogEntry] = []
-    today, next_day_at = days.day_of(now), int(days.next_rollover(now).timestamp())
 
     def days_back(entry: RevlogEntry) -> int:
         """How many Anki days before today the review was: Anki counts the whole 24-hour
@@ -318,23 +330,22 @@ def _log(
 ) -> LogEntry:
     """The review-log row of ``entry``: states as Anki logged them (the card's first learning
     step was shown as new), memory as rebuilt."""
-    at = _instant(entry)
     if entry.interval > 0:
         state = CardState.REVIEW
     else:
         state = CardState.LEARNING if entry.kind == LEARNING else CardState.RELEARNING
     state_before = CardState.NEW if first_step else _STATE_BEFORE.get(entry.kind, CardState.REVIEW)
-    return LogEntry(
-        rating=min(max(entry.ease, 1), 4),
-        reviewed_at=at,
-        review_day=clock.day_of_ms(entry.id_ms),
-        duration_ms=max(entry.duration_ms, 0),
-        state_before=int(state_before),
-        elapsed_days=elapsed,
-        state=int(state),
-        stability_days=stability,
-        difficulty=difficulty,
-        interval_days=max(entry.interval, 0),
+    return LogEntry(  # positional: the fields in order, without keyword matching
+        min(max(entry.ease, 1), 4),
+        entry.id_ms,
+        clock.day_of_ms(entry.id_ms),
+        max(entry.duration_ms, 0),
+        int(state_before),
+        elapsed,
+        int(state),
+        stability,
+        difficulty,
+        max(entry.interval, 0),
     )
 
 
