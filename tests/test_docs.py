@@ -144,6 +144,8 @@ EXAMPLES: list[tuple[str, str | None, tuple[str, ...]]] = [
     ("trainer --learner ann review", None, ("Data Structures New 26 ", "Reviewed 0 cards")),
     ("trainer learners", None, ("ann 0 0 -", "* tester 10 15 2026-11-29")),
     ("trainer learners --json", None, ('"name": "ann"', '"cards_studied": 0')),
+    ("trainer report --cohort -o cohort.html", "cohort.html", ("Cohort report", "<th>ann</th>")),
+    ("trainer report --cohort", None, ("# Cohort report", "| ann | 0 of 57 | 0 | 0 |")),
     (
         "trainer optimize --reset",
         None,

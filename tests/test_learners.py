@@ -22,6 +22,8 @@ from test_cli import run
 from conftest import LEARNER, NOW, engine_of, stored
 from trainer.content.builtin_sync import upsert_cards, upsert_roadmap
 from trainer.content.parser import CardSpec, SectionSpec, TopicSpec
+from trainer.reports.cohort import streak
+from trainer.reports.figures import DayActivity
 from trainer.scheduling.days import DayClock
 from trainer.store.db import open_database
 from trainer.store.learners import learner_for_write
@@ -269,3 +271,73 @@ def test_ratings_by_one_learner_never_change_another_s_rows(
     engine.dispose()
     assert _of_learner(path, 2) == before
     assert _rows(path, "SELECT id, name FROM learner ORDER BY id") == [(1, "a"), (2, "b")]
+
+
+# The cohort report ------------------------------------------------------------------------------
+
+
+def test_streak_counts_days_in_a_row_up_to_today_or_yesterday() -> None:
+    today = NOW.date()
+
+    def history(*reviews: int) -> list[DayActivity]:
+        start = today - timedelta(days=len(reviews) - 1)
+        return [DayActivity(start + timedelta(days=n), r) for n, r in enumerate(reviews)]
+
+    assert streak(history(1, 0, 2, 3, 1), today) == 3
+    assert streak(history(1, 1, 1, 0), today) == 3  # today not studied yet: the streak holds
+    assert streak(history(1, 0, 0), today) == 0
+    assert streak(history(), today) == 0
+    assert streak(history(5, 5, 5), today - timedelta(days=1)) == 2  # a day west of the log
+
+
+def test_the_cohort_shows_each_learner_side_by_side_and_writes_nothing(db_path: Path) -> None:
+    assert run("--learner", "ann", "review", input=" 4 4 4 1q")[0] == 0
+    day_two = "2026-11-30T10:00:00+00:00"
+    assert run("--learner", "=bob", "review", input=" 3q", now=day_two)[0] == 0
+    before = db_path.read_bytes(), _rows(db_path, "SELECT count(*) FROM card_memory")
+    code, output = run("report", "--cohort", "--format", "json", now=day_two)
+    assert code == 0, output
+    document = json.loads(output)
+    learners = {learner["name"]: learner for learner in document["learners"]}
+    assert [
+        (n, v["streak_days"], v["reviews_30_days"], v["topics_done"]) for n, v in learners.items()
+    ] == [
+        ("=bob", 1, 1, 0),
+        ("ann", 1, 4, 0),  # studied yesterday: the streak holds today
+    ]
+    ann = {topic["topic_slug"]: topic for topic in learners["ann"]["topics"]}
+    bob = {topic["topic_slug"]: topic for topic in learners["=bob"]["topics"]}
+    assert ann["data-structures"]["reviews_30_days"] == 4
+    assert bob["data-structures"]["reviews_30_days"] == 1
+    assert ann["data-structures"]["cards"] == bob["data-structures"]["cards"] > 0
+    assert len(ann) == len(bob) == 57
+    code, output = run("report", "--cohort", "--format", "csv", now=day_two)
+    assert output.splitlines()[1].startswith(
+        "'=bob,basic-computer-science-concepts,data-structures,"
+    )
+    code, output = run("--learner", "ann", "report", "--format", "json", now=day_two)
+    own = json.loads(output)["roadmap"]["figures"]  # the same engine as ann's own report
+    assert learners["ann"]["retained_now"] == own["retained_now"]
+    assert ann["data-structures"]["mastered_share"] == own["mastered_share"] == 0.0
+    code, output = run("report", "--cohort", now=day_two)
+    assert f"| ann | 0 of 57 | 4 | 1 | {own['retained_now']:.0%} |" in output
+    assert "| Topic | =bob | ann |" in output
+    assert (db_path.read_bytes(), _rows(db_path, "SELECT count(*) FROM card_memory")) == before
+
+
+def test_the_cohort_page_escapes_learner_names(db_path: Path, tmp_path: Path) -> None:
+    name = "<script>alert('x')</script>"
+    assert run("--learner", name, "review", input=" 3q")[0] == 0
+    page = tmp_path / "cohort.html"
+    assert run("report", "--cohort", "-o", str(page)) == (0, "")
+    text = page.read_text()
+    assert "<script>" not in text
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in text
+    assert text.count('<td class="cell') == 57
+
+
+def test_the_cohort_is_the_whole_roadmap() -> None:
+    assert run("report", "--cohort", "--topic", "sql") == (
+        2,
+        "Error: --cohort reports the whole roadmap: leave out --section, --topic, --deck\n",
+    )

@@ -702,6 +702,7 @@ def import_(
 @click.option("--section", metavar="NAME", help="Only this section (title or slug).")
 @click.option("--topic", metavar="NAME", help="Only this topic (title or slug).")
 @click.option("--deck", metavar="NAME", help="Only this extra deck and its subdecks.")
+@click.option("--cohort", is_flag=True, help="Every learner side by side, per topic.")
 @click.pass_obj
 def report(
     app: App,
@@ -710,6 +711,7 @@ def report(
     section: str | None,
     topic: str | None,
     deck: str | None,
+    cohort: bool,
 ) -> None:
     """Write a mastery report: per topic, section and the whole roadmap.
 
@@ -718,8 +720,12 @@ def report(
     within 7 days, and the pace of new cards. Markdown reads like the roadmap checklist; html
     is one self-contained page with charts; json follows docs/report.schema.json; csv has one
     row per topic. Example: trainer report --format html -o progress.html
+
+    --cohort reports every learner side by side: per topic the mastered share, done, retention
+    now and reviews in 30 days, per learner the streak; html shows the roadmap as a heat table.
     """
     from trainer.reports import format_for, render, write_file
+    from trainer.reports.cohort import build_cohort, render_cohort
     from trainer.reports.figures import Scope, build_report
     from trainer.store.db import reader
 
@@ -728,11 +734,15 @@ def report(
         raise UsageError(
             "--format html writes a page for a browser: add -o FILE, e.g. -o report.html"
         )
+    if cohort and (section or topic or deck):
+        raise UsageError("--cohort reports the whole roadmap: leave out --section, --topic, --deck")
     engine, learner, settings, clock = app.open()
     with reader(engine, snapshot=True) as conn:
-        scope = Scope(section, topic, deck)
-        data = build_report(conn, learner, settings, clock, wall_clock(), scope)
-    text = render(data, fmt)
+        if cohort:
+            text = render_cohort(build_cohort(conn, wall_clock()), fmt)
+        else:
+            scope = Scope(section, topic, deck)
+            text = render(build_report(conn, learner, settings, clock, wall_clock(), scope), fmt)
     if output is None:
         document(text)
     else:

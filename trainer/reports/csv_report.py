@@ -51,7 +51,8 @@ def inert(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def _cell(value: object) -> str:
+def csv_cell(value: object) -> str:
+    """A value as a CSV cell: empty for None, ``true``/``false``, text made :func:`inert`."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -86,5 +87,5 @@ def render_csv(report: Report) -> str:
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
     for row in _rows(report):
-        writer.writerow(_cell(row[column]) for column in COLUMNS)
+        writer.writerow(csv_cell(row[column]) for column in COLUMNS)
     return buffer.getvalue()

@@ -200,7 +200,9 @@ def progress_segments(figures: Figures) -> list[Rect]:
     return segments
 
 
-def _environment() -> Environment:
+def environment() -> Environment:
+    """The Jinja2 environment of the HTML pages (templates in ``reports/templates``, every
+    value escaped, the wording filters)."""
     environment = Environment(
         loader=PackageLoader("trainer.reports", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -220,7 +222,7 @@ def _environment() -> Environment:
 
 def render_html(report: Report) -> str:
     """The report as one self-contained HTML page."""
-    template = _environment().get_template("report.html.j2")
+    template = environment().get_template("report.html.j2")
     return template.render(
         report=report,
         heatmap=heatmap_chart(report),

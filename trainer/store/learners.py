@@ -64,10 +64,11 @@ def learner_for_write(conn: Connection, name: str, now: datetime) -> int:
 
 @dataclass(frozen=True)
 class LearnerSummary:
-    """One learner for ``trainer learners``: their ``name``, the cards they have studied (their
-    memory rows past new), their ``reviews`` (review log rows) and the learner day of their
-    last one (None before the first)."""
+    """One learner for ``trainer learners``: their ``id`` and ``name``, the cards they have
+    studied (their memory rows past new), their ``reviews`` (review log rows) and the learner
+    day of their last one (None before the first)."""
 
+    id: int
     name: str
     cards_studied: int
     reviews: int
@@ -93,6 +94,6 @@ def learner_summaries(conn: Connection) -> list[LearnerSummary]:
         )
     }
     return [
-        LearnerSummary(name, int(studied.get(learner, 0)), *logged.get(learner, (0, None)))
+        LearnerSummary(learner, name, int(studied.get(learner, 0)), *logged.get(learner, (0, None)))
         for learner, name in conn.execute(select(Learner.id, Learner.name).order_by(Learner.name))
     ]
