@@ -39,10 +39,7 @@ _WORDS = [
     *("lock", "socket", "request", "response", "header", "cookie", "session", "token"),
     *("cache", "index", "query"),
 ]
-_COLUMNS = (
-    "deck_id, key, position, kind, front, back, accepted, tags, docs_url, active, state, reps,"
-    " lapses"
-)
+_COLUMNS = "deck_id, key, position, kind, front, back, accepted, tags, docs_url, active"
 
 
 def write_csv(path: Path, rows: int = ROWS) -> None:
@@ -120,7 +117,7 @@ def _bare_insert(source: Path, target: Path) -> float:
         writer.execute(sql)
     start = time.perf_counter()
     writer.execute("BEGIN")
-    writer.executemany(f"INSERT INTO card ({_COLUMNS}) VALUES ({', '.join('?' * 13)})", rows)
+    writer.executemany(f"INSERT INTO card ({_COLUMNS}) VALUES ({', '.join('?' * 10)})", rows)
     writer.execute("COMMIT")
     elapsed = time.perf_counter() - start
     writer.close()
