@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from trainer.scheduling.days import DayClock
     from trainer.store.backup import Backup
     from trainer.store.settings import Settings
+    from trainer.study.search_syntax import Node
 
 
 class Opened(NamedTuple):
@@ -324,12 +325,8 @@ def cards(app: App, query: tuple[str, ...], as_json: bool, limit: int | None) ->
     from trainer.scheduling.adapter import Scheduler
     from trainer.store.db import reader
     from trainer.study.search import SearchContext, find_cards
-    from trainer.study.search_syntax import parse
 
-    for word in query:  # a search term may start with "-" (negation), not with "--"
-        if word.startswith("--"):
-            raise UsageError(f"No such option: {word} (see 'trainer cards --help')")
-    tree = parse(" ".join(query))  # a bad query fails before the database is opened
+    tree = _search(query, "cards")  # a bad query fails before the database is opened
     engine, learner, settings, clock = app.open()
     context = SearchContext(learner, wall_clock(), clock, Scheduler(settings), LEECH_LAPSES)
     with reader(engine, snapshot=True) as conn:
@@ -338,6 +335,69 @@ def cards(app: App, query: tuple[str, ...], as_json: bool, limit: int | None) ->
         echo(json.dumps(cards_json(found), indent=2))
     else:
         echo("\n".join(cards_lines(found, total, clock.zone)))
+
+
+def _search(words: tuple[str, ...], command: str) -> Node:
+    """The search the words of a command's QUERY make together (docs/searching.md).
+
+    Raises :class:`UsageError` for a word starting with ``--`` (an unknown option: a search
+    term may start with one ``-``, its negation) and for a query that cannot be read."""
+    from trainer.study.search_syntax import parse
+
+    for word in words:
+        if word.startswith("--"):
+            raise UsageError(f"No such option: {word} (see 'trainer {command} --help')")
+    return parse(" ".join(words))
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("query", nargs=-1)
+@click.option("--topic", metavar="NAME", help="Every card of this topic (title or slug).")
+@click.option("--section", metavar="NAME", help="Every card of this section (title or slug).")
+@click.option("--yes", is_flag=True, help="Do not ask first (for scripts).")
+@click.pass_obj
+def reset(
+    app: App, query: tuple[str, ...], topic: str | None, section: str | None, yes: bool
+) -> None:
+    """Put cards back to new, as Anki's Forget: the cards QUERY finds (docs/searching.md),
+    of --topic or --section when given. Their review history is kept; their next rating
+    counts as a new card's. Asks first unless --yes.
+
+    e.g. trainer reset --topic data-structures, trainer reset deck:Spanish is:leech
+    """
+    from trainer.reports.figures import LEECH_LAPSES
+    from trainer.reports.wording import count
+    from trainer.scheduling.adapter import Scheduler
+    from trainer.store.db import reader
+    from trainer.store.lookup import select_named
+    from trainer.study.forget import cards_to_forget, forget_cards
+    from trainer.study.search import SearchContext, find_cards
+    from trainer.study.search_syntax import And, Field
+
+    tree = _search(query, "reset")
+    if not query and topic is None and section is None:
+        raise UsageError("give a QUERY, --topic or --section: the cards to reset")
+    engine, learner, settings, clock = app.open()
+    context = SearchContext(learner, wall_clock(), clock, Scheduler(settings), LEECH_LAPSES)
+    with reader(engine, snapshot=True) as conn:
+        chosen = select_named(conn, section=section, topic=topic)
+        terms = [tree]
+        terms += [Field("topic", chosen.topic.slug)] if chosen.topic else []
+        terms += [Field("section", chosen.section.slug)] if chosen.section else []
+        found, total = find_cards(conn, And(tuple(terms)), context)
+        ids = [card.id for card in found]
+        started = cards_to_forget(conn, learner, ids)
+    if not started:
+        matching = count(total, "matching card")
+        echo(f"Nothing to reset: {matching}, none studied yet." if total else "No cards match.")
+        return
+    question = f"Reset {count(started, 'card')} to new? Their review history is kept"
+    if not yes and not click.confirm(question, default=False):
+        echo("Nothing reset.")
+        return
+    with engine.begin() as conn:
+        forgotten = forget_cards(conn, learner, ids)
+    echo(f"Reset {count(forgotten, 'card')} to new; their review history is kept.")
 
 
 @cli.command()

@@ -1,0 +1,79 @@
+"""`trainer reset`: cards back to new (Anki's Forget), history kept, asking first."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from trainer.cli.main import cli
+
+NOW = "2026-11-29T10:00:00+00:00"
+
+
+def run(*args: str, input: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), env={"TRAINER_NOW": NOW}, input=input)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _states(query: str) -> list[str]:
+    code, out, _ = run("cards", query, "--json")
+    assert code == 0
+    return [card["state"] for card in json.loads(out)]
+
+
+def _logs(db_path: Path) -> int:
+    with closing(sqlite3.connect(db_path)) as conn:
+        return int(conn.execute("SELECT count(*) FROM review_log").fetchone()[0])
+
+
+def test_reset_puts_a_topic_back_to_new_keeping_its_history(db_path: Path) -> None:
+    assert run("review", "--topic", "data-structures", input=" 3 3 1q")[0] == 0
+    assert _states("topic:data-structures -is:new") == ["learning", "learning", "learning"]
+    assert run("reset", "--topic", "Data Structures", input="n\n") == (
+        0,
+        "Reset 3 cards to new? Their review history is kept [y/N]: n\nNothing reset.\n",
+        "",
+    )
+    assert run("reset", "--topic", "data-structures", "--yes") == (
+        0,
+        "Reset 3 cards to new; their review history is kept.\n",
+        "",
+    )
+    assert _states("topic:data-structures -is:new") == []
+    assert _logs(db_path) == 3
+    assert run("reset", "--topic", "data-structures", "--yes") == (
+        0,
+        "Nothing to reset: 34 matching cards, none studied yet.\n",
+        "",
+    )
+
+
+def test_reset_takes_a_query_and_leaves_other_cards_alone(db_path: Path) -> None:
+    assert run("review", "--topic", "data-structures", input=" 3 3 1q")[0] == 0
+    first = json.loads(run("cards", "-is:new", "--json")[1])[0]["id"]
+    assert (
+        run("reset", f"cid:{first}", "--yes")[1]
+        == "Reset 1 card to new; their review history is kept.\n"
+    )
+    assert _states("-is:new") == ["learning", "learning"]
+    assert _states(f"cid:{first}") == ["new"]
+
+
+def test_reset_needs_cards_to_reset() -> None:
+    assert run("reset") == (
+        2,
+        "",
+        "Error: give a QUERY, --topic or --section: the cards to reset\n",
+    )
+    assert run("reset", "deck:nothing-here", "--yes") == (0, "No cards match.\n", "")
+    assert run("reset", "(") == (
+        2,
+        "",
+        "Error: bad search at character 2: the query ends where a term should follow\n",
+    )
+    code, _, err = run("reset", "--topic", "nope")
+    assert (code, err.splitlines()[0][:32]) == (2, "Error: --topic nope: no such top")
