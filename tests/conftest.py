@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +21,11 @@ from trainer.store.learners import learner_for_write
 from trainer.store.memory import StoredMemory, read_memory
 from trainer.store.models import Card, CardMemory
 from trainer.store.settings import Settings
+
+# Property tests judge behaviour, never speed (speed lives in the benchmarks): no per-example
+# deadline, which a loaded machine or CI runner would otherwise turn into a failure.
+hypothesis_settings.register_profile("trainer", deadline=None)
+hypothesis_settings.load_profile("trainer")
 
 #: A fixed instant: Sunday 2026-11-29 10:00 UTC, learner day 2026-11-29 with a 4 am rollover.
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
