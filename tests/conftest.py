@@ -1,22 +1,28 @@
 """Shared fixtures. Tests never touch the learner's real data: TRAINER_DB points into tmp_path,
-and they study as the learner ``tester`` (TRAINER_LEARNER)."""
+and they study as the learner ``tester`` (TRAINER_LEARNER). When
+``TRAINER_TEST_DATABASE_URL`` names a PostgreSQL server (``make test`` starts one with
+``.ci/postgres``), TRAINER_DB is a schema of that server made for the test and dropped after it."""
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from trainer.content.builtin_sync import sync_builtin
+from trainer.importers.store import media_folder
 from trainer.scheduling.days import DayClock
-from trainer.store.db import open_database
+from trainer.store.db import create_db_engine, current_revision, database_url, open_database
 from trainer.store.learners import learner_for_write
 from trainer.store.memory import StoredMemory, read_memory
 from trainer.store.models import Card, CardMemory
@@ -47,24 +53,108 @@ recorded_with_fsrs = pytest.mark.skipif(
 )
 
 
+#: The PostgreSQL server the suite runs on: a URL whose user may create schemas and databases
+#: (``.ci/postgres`` sets it). Unset: the suite runs on SQLite files.
+SERVER_URL = os.environ.get("TRAINER_TEST_DATABASE_URL") or None
+
+
+def sqlite_only(reason: str) -> pytest.MarkDecorator:
+    """Marks a test of something only SQLite has (a file, its permissions, its journal): it
+    is skipped in the PostgreSQL run, with ``reason``."""
+    return pytest.mark.skipif(SERVER_URL is not None, reason=f"SQLite only: {reason}")
+
+
+_schemas = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def _server() -> Iterator[Engine | None]:
+    """An autocommit connection pool to :data:`SERVER_URL`, or None on SQLite."""
+    if SERVER_URL is None:
+        yield None
+        return
+    admin = create_engine(SERVER_URL, isolation_level="AUTOCOMMIT")
+    yield admin
+    admin.dispose()
+
+
+def server_database(admin: Engine, name: str) -> str:
+    """A new, empty schema ``name`` on the server and the URL of the server database with that
+    schema as its search path (each test gets its own, so tests on the server stay apart
+    without the cost of a database each)."""
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE SCHEMA {name}"))
+    url = make_url(SERVER_URL or "").update_query_dict({"options": f"-csearch_path={name}"})
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def database(tmp_path: Path, _server: Engine | None) -> Iterator[str]:
+    """Where the test's database is (``--db``/``TRAINER_DB``): the file ``trainer.db`` in
+    ``tmp_path``, or a schema of its own on the PostgreSQL server, dropped afterwards."""
+    if _server is None:
+        yield str(tmp_path / "trainer.db")
+        return
+    name = f"t_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{next(_schemas)}"
+    yield server_database(_server, name)
+    with _server.connect() as connection:
+        connection.execute(text("SET lock_timeout = '5s'"))  # a connection a test left open
+        connection.execute(text(f"DROP SCHEMA {name} CASCADE"))
+
+
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TRAINER_DB", str(tmp_path / "trainer.db"))
+def _isolated(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _server: Engine | None
+) -> None:
+    monkeypatch.setenv("TRAINER_DB", database)
+    if _server is not None:  # media of a server database go to the user data folder
+        monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("TRAINER_LEARNER", LEARNER_NAME)
     monkeypatch.delenv("TRAINER_NOW", raising=False)
     monkeypatch.setenv("TZ", "UTC")
 
 
+def sql(database: str, statement: str, **params: Any) -> list[tuple[Any, ...]]:
+    """Run ``statement`` (SQLAlchemy ``text``, ``:name`` parameters) on the database at
+    ``database`` in a transaction of its own, committed; its rows, [] for a statement without."""
+    engine = create_db_engine(database_url(database))
+    try:
+        with engine.begin() as connection:
+            result = connection.execute(text(statement), params)
+            return [tuple(row) for row in result] if result.returns_rows else []
+    finally:
+        engine.dispose()
+
+
+def database_exists(database: str) -> bool:
+    """Whether the test's database has been made: its SQLite file, or on the server any
+    trainer table in its schema."""
+    if SERVER_URL is None:
+        return Path(database).exists()
+    engine = create_db_engine(database_url(database))
+    try:
+        return current_revision(engine) is not None
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def media_dir(database: str) -> Path:
+    """Where media imported into the test's database go (:func:`media_folder`)."""
+    return media_folder(database)
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
+    """The SQLite file of a test about SQLite files (on SQLite it is :func:`database`)."""
     return tmp_path / "trainer.db"
 
 
 @pytest.fixture
-def factory(db_path: Path) -> Iterator[sessionmaker[Session]]:
+def factory(database: str) -> Iterator[sessionmaker[Session]]:
     """ORM sessions on a migrated database that holds only the learner ``tester``
     (:data:`LEARNER`)."""
-    engine = open_database(str(db_path))
+    engine = open_database(database)
     with engine.begin() as conn:
         assert learner_for_write(conn, LEARNER_NAME, NOW) == LEARNER
     yield sessionmaker(engine, expire_on_commit=False)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import math
 import sqlite3
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
+from conftest import SERVER_URL, sql
 from trainer.cli.main import cli
 from trainer.store.memory import Memory
 from trainer.store.models import CardState
@@ -25,59 +25,55 @@ def run(*args: str, now: str = LATER, input: str | None = None) -> tuple[int, st
     return result.exit_code, result.output
 
 
-def sql(db_path: Path, statement: str, *params: Any) -> list[tuple[Any, ...]]:
-    connection = sqlite3.connect(db_path)
-    try:
-        with connection:
-            return connection.execute(statement, params).fetchall()
-    finally:
-        connection.close()
-
-
 @pytest.fixture
-def reviewed(db_path: Path) -> dict[int, tuple[Any, ...]]:
+def reviewed(database: str) -> dict[int, tuple[Any, ...]]:
     """Five cards reviewed on two days, all due again by :data:`LATER`: their memory by id."""
     for now, new in ((FIRST_DAY, "5"), ("2026-12-02T10:00:00+00:00", "0")):
         code, output = run("review", "--new-cards", new, now=now, input=" 3" * 40)
         assert code == 0, output
     rows = sql(
-        db_path, f"SELECT card_id, {MEMORY} FROM card_memory WHERE state != 0 ORDER BY card_id"
+        database, f"SELECT card_id, {MEMORY} FROM card_memory WHERE state != 0 ORDER BY card_id"
     )
     assert len(rows) == 5 and all(row[1] == CardState.REVIEW for row in rows)
     return {row[0]: row[1:] for row in rows}
 
 
-def _break(db_path: Path, ids: list[int]) -> dict[int, str]:
+def _break(database: str, ids: list[int]) -> dict[int, str]:
     """Damage four cards' memory (and one's review log) the ways a bad edit can; their keys."""
-    sql(db_path, "UPDATE card_memory SET stability_days = 0 WHERE card_id = ?", ids[0])
-    sql(db_path, "UPDATE card_memory SET stability_days = -3.5 WHERE card_id = ?", ids[1])
-    sql(db_path, "UPDATE card_memory SET stability_days = NULL WHERE card_id = ?", ids[2])
-    sql(db_path, "UPDATE card_memory SET difficulty = NULL WHERE card_id = ?", ids[3])
-    first = "SELECT min(id) FROM review_log WHERE card_id = ?"
-    sql(db_path, f"DELETE FROM review_log WHERE id = ({first})", ids[3])
-    return dict(sql(db_path, "SELECT id, key FROM card WHERE id IN (?, ?, ?, ?)", *ids[:4]))
+    sql(database, "UPDATE card_memory SET stability_days = 0 WHERE card_id = :id", id=ids[0])
+    sql(database, "UPDATE card_memory SET stability_days = -3.5 WHERE card_id = :id", id=ids[1])
+    sql(database, "UPDATE card_memory SET stability_days = NULL WHERE card_id = :id", id=ids[2])
+    sql(database, "UPDATE card_memory SET difficulty = NULL WHERE card_id = :id", id=ids[3])
+    first = "SELECT min(id) FROM review_log WHERE card_id = :id"
+    sql(database, f"DELETE FROM review_log WHERE id = ({first})", id=ids[3])
+    rows = sql(
+        database,
+        "SELECT id, key FROM card WHERE id IN (:a, :b, :c, :d)",
+        **dict(zip("abcd", ids, strict=False)),
+    )
+    return dict(rows)
 
 
 def test_a_review_skips_broken_cards_and_reviews_the_rest(
-    db_path: Path, reviewed: dict[int, tuple[Any, ...]]
+    database: str, reviewed: dict[int, tuple[Any, ...]]
 ) -> None:
     ids = list(reviewed)
-    _break(db_path, ids)
+    _break(database, ids)
     code, output = run("review", "--new-cards", "0", input=" 3" * 10)
     assert code == 0, output
     words = " ".join(output.replace("│", " ").split())  # rich wraps lines at 80 columns
     assert " whose stored memory state cannot be scheduled; `trainer check` repairs such" in words
     assert "Reviewed 1 card in" in words
     assert "Skipped 4 cards with a broken memory state: `trainer check` repairs such" in words
-    last = sql(db_path, "SELECT card_id FROM review_log ORDER BY id DESC LIMIT 1")
+    last = sql(database, "SELECT card_id FROM review_log ORDER BY id DESC LIMIT 1")
     assert last == [(ids[4],)]
 
 
 def test_check_rebuilds_broken_cards_from_their_review_log(
-    db_path: Path, reviewed: dict[int, tuple[Any, ...]]
+    database: str, reviewed: dict[int, tuple[Any, ...]]
 ) -> None:
     ids = list(reviewed)
-    keys = _break(db_path, ids)
+    keys = _break(database, ids)
     deck = "in deck Data Structures"
     assert run("check") == (
         1,
@@ -88,7 +84,7 @@ def test_check_rebuilds_broken_cards_from_their_review_log(
         " (its review log cannot rebuild it)\n"
         "4 problems found, 4 repaired.\n",
     )
-    after = {row[0]: row[1:] for row in sql(db_path, f"SELECT card_id, {MEMORY} FROM card_memory")}
+    after = {row[0]: row[1:] for row in sql(database, f"SELECT card_id, {MEMORY} FROM card_memory")}
     for card_id in ids[:3] + ids[4:]:  # replayed exactly as they were scheduled
         assert after[card_id] == reviewed[card_id]
     assert after[ids[3]] == (CardState.NEW, None, None, None, None, None, 0, 0)
@@ -99,18 +95,24 @@ def test_check_rebuilds_broken_cards_from_their_review_log(
     assert "Reviewed 4 cards in" in output and "Left for today: 0." in output
 
 
-def test_check_reports_rows_whose_parent_is_missing(db_path: Path) -> None:
+def test_check_reports_rows_whose_parent_is_missing(database: str) -> None:
     assert run("check") == (0, "No problems found.\n")
-    connection = sqlite3.connect(db_path)  # foreign keys are off in a bare connection
-    with connection:
-        connection.execute("INSERT INTO learner VALUES (1, 'tester', '2026-11-29 10:00:00')")
-        connection.execute(
-            "INSERT INTO review_log (learner_id, card_id, rating, reviewed_at, review_day,"
-            " duration_ms, state_before, state, stability_days, difficulty, interval_days)"
-            " VALUES (1, 999999, 3, '2026-11-29 10:00:00', '2026-11-29', 0, 0, 1, 1, 5, 0)"
-        )
-    connection.close()
-    (row_id,) = sql(db_path, "SELECT id FROM review_log WHERE card_id = 999999")[0]
+    # foreign keys are off in a bare SQLite connection; a PostgreSQL superuser can turn them off
+    learner = "INSERT INTO learner VALUES (1, 'tester', '2026-11-29 10:00:00')"
+    orphan = (
+        "INSERT INTO review_log (learner_id, card_id, rating, reviewed_at, review_day,"
+        " duration_ms, state_before, state, stability_days, difficulty, interval_days)"
+        " VALUES (1, 999999, 3, '2026-11-29 10:00:00', '2026-11-29', 0, 0, 1, 1, 5, 0)"
+    )
+    if SERVER_URL is None:
+        connection = sqlite3.connect(database)
+        with connection:
+            connection.execute(learner)
+            connection.execute(orphan)
+        connection.close()
+    else:
+        sql(database, f"{learner}; SET session_replication_role = replica; {orphan}")
+    (row_id,) = sql(database, "SELECT id FROM review_log WHERE card_id = 999999")[0]
     assert run("check") == (
         1,
         f"review_log row {row_id}: its card row is missing\n1 problem found, 0 repaired.\n",

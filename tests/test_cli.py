@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from conftest import database_exists
 from trainer.cli.main import cli
 from trainer.content.parser import parse_roadmap
 from trainer.store.db import open_database
@@ -33,9 +34,9 @@ def run(*args: str, input: str | None = None, now: str | None = NOW) -> tuple[in
     return result.exit_code, result.output
 
 
-def counts(db_path: Path) -> tuple[int, int]:
+def counts(database: str) -> tuple[int, int]:
     """(review log rows, cards no longer new) in the database."""
-    engine = open_database(str(db_path))
+    engine = open_database(database)
     with Session(engine) as db:
         logs = db.scalar(select(func.count(ReviewLog.id)))
         seen = db.scalar(select(func.count()).where(CardMemory.state != 0))
@@ -62,29 +63,29 @@ def test_every_command_has_help() -> None:
         assert code == 0 and "Usage: " in output and len(output.splitlines()) > 3
 
 
-def test_a_scripted_review_records_its_ratings(db_path: Path) -> None:
+def test_a_scripted_review_records_its_ratings(database: str) -> None:
     code, output = run("review", input=" 3 3 1 4q")
     assert code == 0, output
     assert "Reviewed 4 cards" in output and "Again 25%" in output
     assert "Data Structures" in output
-    assert counts(db_path) == (4, 4)
+    assert counts(database) == (4, 4)
 
 
-def test_newlines_are_ignored_and_end_of_input_quits(db_path: Path) -> None:
+def test_newlines_are_ignored_and_end_of_input_quits(database: str) -> None:
     code, output = run("review", input=" \n3\n \n4\n")
     assert code == 0, output
     assert "Reviewed 2 cards" in output
-    assert counts(db_path) == (2, 2)
+    assert counts(database) == (2, 2)
 
 
-def test_undo_and_bury_from_the_keyboard(db_path: Path) -> None:
+def test_undo_and_bury_from_the_keyboard(database: str) -> None:
     code, output = run("review", input=" 3u 3s q")
     assert code == 0, output
     assert "Undone: this card is back as it was." in output and "Buried until tomorrow." in output
-    assert counts(db_path) == (1, 1)
+    assert counts(database) == (1, 1)
 
 
-def test_status_json_lists_the_57_topics_in_roadmap_order(db_path: Path) -> None:
+def test_status_json_lists_the_57_topics_in_roadmap_order(database: str) -> None:
     run("review", input=" 3q")
     code, output = run("status", "--json")
     assert code == 0, output
@@ -115,7 +116,7 @@ def test_steps_take_several_words() -> None:
     )
 
 
-def test_a_topic_by_title_and_session_limits(db_path: Path) -> None:
+def test_a_topic_by_title_and_session_limits(database: str) -> None:
     code, output = run("review", "--topic", "HTTP Protocol", "--new-cards", "2", input=" 3 3")
     assert code == 0, output
     assert "Web Development Basics › HTTP Protocol" in output
@@ -126,7 +127,7 @@ def test_a_topic_by_title_and_session_limits(db_path: Path) -> None:
     assert "New 18" in output
 
 
-def test_settings_are_validated_and_kept(db_path: Path) -> None:
+def test_settings_are_validated_and_kept(database: str) -> None:
     assert run("config", "desired_retention", "0.85") == (0, "desired_retention = 0.85\n")
     code, output = run("config", "desired_retention", "1.5")
     assert (code, output) == (
@@ -230,8 +231,8 @@ def test_bad_option_is_a_usage_error() -> None:
     assert code == 2 and "Invalid value for '--new-cards'" in output
 
 
-def _spawn(db_path: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "TRAINER_DB": str(db_path), "TRAINER_NOW": NOW, "PYTHONUNBUFFERED": "1"}
+def _spawn(database: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "TRAINER_DB": database, "TRAINER_NOW": NOW, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(
         [*TRAINER, "review"],
         stdin=subprocess.PIPE,
@@ -241,25 +242,25 @@ def _spawn(db_path: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def _wait_for_logs(db_path: Path, wanted: int) -> None:
+def _wait_for_logs(database: str, wanted: int) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if db_path.exists() and counts(db_path)[0] >= wanted:
+        if database_exists(database) and counts(database)[0] >= wanted:
             return
         time.sleep(0.1)
     raise AssertionError(f"never saw {wanted} review logs")
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
-def test_killing_a_live_session_between_cards_loses_nothing(db_path: Path, sig: int) -> None:
-    process = _spawn(db_path)
+def test_killing_a_live_session_between_cards_loses_nothing(database: str, sig: int) -> None:
+    process = _spawn(database)
     assert process.stdin is not None
     process.stdin.write(b" 3 1 4")
     process.stdin.flush()
-    _wait_for_logs(db_path, 3)
+    _wait_for_logs(database, 3)
     process.send_signal(sig)
     _out, err = process.communicate(timeout=60)
-    assert counts(db_path) == (3, 3)
+    assert counts(database) == (3, 3)
     assert b"Traceback" not in err
     if sig == signal.SIGINT:
         assert process.returncode == 0
@@ -278,15 +279,15 @@ def _read_until(process: subprocess.Popen[bytes], marker: bytes) -> bytes:
     return seen
 
 
-def test_a_card_answered_in_another_session_is_not_rated_twice(db_path: Path) -> None:
+def test_a_card_answered_in_another_session_is_not_rated_twice(database: str) -> None:
     run("status")  # create and load the database first
-    one, two = _spawn(db_path), _spawn(db_path)
+    one, two = _spawn(database), _spawn(database)
     assert one.stdin is not None and two.stdin is not None
     for process in (one, two):  # both show the day's first new card
         _read_until(process, b"[space] show answer")
     one.stdin.write(b" 3")
     one.stdin.flush()
-    _wait_for_logs(db_path, 1)
+    _wait_for_logs(database, 1)
     two.stdin.write(b" 3")  # the card has changed under session two: its rating is refused
     two.stdin.flush()
     outputs = []
@@ -294,7 +295,7 @@ def test_a_card_answered_in_another_session_is_not_rated_twice(db_path: Path) ->
         out, err = process.communicate(timeout=60)  # closes stdin: end of input quits
         assert process.returncode == 0, err
         outputs.append(" ".join(out.decode().replace("│", " ").split()))
-    assert counts(db_path) == (1, 1)
+    assert counts(database) == (1, 1)
     assert "Reviewed 1 card in" in outputs[0] and "not recorded" not in outputs[0]
     assert "Reviewed 0 cards in" in outputs[1]
     assert (
@@ -304,9 +305,9 @@ def test_a_card_answered_in_another_session_is_not_rated_twice(db_path: Path) ->
     assert "1 rating(s) not recorded: answered in another session." in outputs[1]
 
 
-def _log_rows(db_path: Path) -> list[tuple[int, str, int | None]]:
+def _log_rows(database: str) -> list[tuple[int, str, int | None]]:
     """(card id, reviewed at as stored, elapsed days) of every review log row, oldest first."""
-    engine = open_database(str(db_path))
+    engine = open_database(database)
     with engine.connect() as conn:
         rows = conn.execute(
             select(ReviewLog.card_id, ReviewLog.reviewed_at, ReviewLog.elapsed_days).order_by(
@@ -317,7 +318,7 @@ def _log_rows(db_path: Path) -> list[tuple[int, str, int | None]]:
     return [(card_id, at.isoformat(), elapsed) for card_id, at, elapsed in rows]
 
 
-def test_travelling_west_never_replays_a_finished_learner_day(db_path: Path) -> None:
+def test_travelling_west_never_replays_a_finished_learner_day(database: str) -> None:
     """Tokyo 10:00 on 1 March, then Los Angeles at 03:00 on 1 March (learner day 28 February
     there): the day's one new card is used up, and the learning card rated again in LA has 0
     elapsed days, not -1."""
@@ -328,7 +329,7 @@ def test_travelling_west_never_replays_a_finished_learner_day(db_path: Path) -> 
     assert run("config", "timezone", "America/Los_Angeles")[0] == 0
     code, output = run("review", input=" 3 3 3q", now="2026-03-01T03:00:00-08:00")
     assert code == 0, output
-    rows = _log_rows(db_path)
+    rows = _log_rows(database)
     assert [r[0] for r in rows] == [rows[0][0]] * 3  # no second new card
     assert [r[2] for r in rows] == [None, 0, 0]  # Again; Good (a step); Good (graduates)
     code, output = run("status", "--json", now="2026-03-01T03:00:00-08:00")
@@ -336,7 +337,7 @@ def test_travelling_west_never_replays_a_finished_learner_day(db_path: Path) -> 
     assert (status["day"], status["today"]["new_seen"]) == ("2026-03-01", 1)
 
 
-def test_a_clock_set_back_records_no_rating_before_the_cards_last_review(db_path: Path) -> None:
+def test_a_clock_set_back_records_no_rating_before_the_cards_last_review(database: str) -> None:
     assert run("config", "new_cards_per_day", "1")[0] == 0
     assert run("review", input=" 1q", now="2026-03-01T10:00:00+00:00")[0] == 0
     # 09:50: the card's step ends at 10:01, within the 20-minute learn-ahead
@@ -346,7 +347,7 @@ def test_a_clock_set_back_records_no_rating_before_the_cards_last_review(db_path
         "The clock reads 2026-03-01 09:50 UTC, before the last rating at 2026-03-01 10:00:"
         " each rating is recorded as given no earlier than its card's last review."
     )
-    rows = _log_rows(db_path)
+    rows = _log_rows(database)
     assert [(at, elapsed) for _, at, elapsed in rows] == [
         ("2026-03-01T10:00:00+00:00", None),
         ("2026-03-01T10:00:00+00:00", 0),
@@ -371,7 +372,7 @@ def _boom() -> None:
 
 
 def test_an_unexpected_error_is_one_line_saying_how_to_see_more(
-    db_path: Path, monkeypatch: pytest.MonkeyPatch
+    database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("trainer.cli.main.wall_clock", _boom)
     result = CliRunner().invoke(cli, ["status"])
@@ -383,7 +384,7 @@ def test_an_unexpected_error_is_one_line_saying_how_to_see_more(
     ("args", "env"), [(["--debug", "status"], {}), (["status"], {"TRAINER_DEBUG": "1"})]
 )
 def test_debug_lets_the_unexpected_error_through(
-    db_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], env: dict[str, str]
+    database: str, monkeypatch: pytest.MonkeyPatch, args: list[str], env: dict[str, str]
 ) -> None:
     monkeypatch.setattr("trainer.cli.main.wall_clock", _boom)
     result = CliRunner().invoke(cli, args, env=env)
@@ -393,7 +394,7 @@ def test_debug_lets_the_unexpected_error_through(
     assert "unexpected" not in result.stderr
 
 
-def test_the_console_script_shows_one_line_or_with_debug_the_traceback(db_path: Path) -> None:
+def test_the_console_script_shows_one_line_or_with_debug_the_traceback(database: str) -> None:
     plain = subprocess.run(
         [sys.executable, "-c", BOOM, "status"], capture_output=True, text=True, timeout=120
     )
@@ -411,7 +412,7 @@ def test_the_console_script_shows_one_line_or_with_debug_the_traceback(db_path: 
     assert debug.stderr.endswith("RuntimeError: boom\n[SQL: SELECT 1]\n")
 
 
-def test_what_click_raises_on_purpose_is_not_unexpected(db_path: Path) -> None:
+def test_what_click_raises_on_purpose_is_not_unexpected(database: str) -> None:
     result = CliRunner().invoke(cli, ["status", "--help"])  # click's Exit, a RuntimeError
     assert (result.exit_code, result.stderr) == (0, "")
     result = CliRunner().invoke(cli, ["stats", "--topic"])
@@ -427,8 +428,8 @@ def test_a_time_in_a_message_is_in_the_timezone_setting_not_the_systems() -> Non
     assert "Nothing left for now; learning cards wait until 10:01." in output.splitlines()
 
 
-def test_config_shows_the_time_zone_in_effect(db_path: Path) -> None:
-    env = {**os.environ, "TRAINER_DB": str(db_path), "TZ": "Pacific/Auckland"}
+def test_config_shows_the_time_zone_in_effect(database: str) -> None:
+    env = {**os.environ, "TRAINER_DB": database, "TZ": "Pacific/Auckland"}
     shown = subprocess.run(
         [*TRAINER, "config", "timezone"], env=env, capture_output=True, text=True, check=True
     )
@@ -439,10 +440,10 @@ def test_config_shows_the_time_zone_in_effect(db_path: Path) -> None:
 
 
 def test_lowering_the_maximum_interval_says_what_happens_to_later_due_dates(
-    db_path: Path,
+    database: str,
 ) -> None:
     assert run("review", "--new-cards", "2", input=" 4 4q")[0] == 0  # Easy: due in days
-    engine = open_database(str(db_path))
+    engine = open_database(database)
     with engine.connect() as conn:
         studied = select(CardMemory.due_day).where(CardMemory.state == 2)
         due_days = list(conn.scalars(studied.order_by(CardMemory.card_id)))
@@ -461,7 +462,7 @@ def test_lowering_the_maximum_interval_says_what_happens_to_later_due_dates(
         .where(CardMemory.state == 2)
         .order_by(CardMemory.card_id)
     )
-    with open_database(str(db_path)).connect() as conn:
+    with open_database(database).connect() as conn:
         assert [due for due, _last in conn.execute(query)] == due_days  # left where they were
     code, output = run("config", "maximum_interval_days", "--bring-in")
     assert (code, output) == (
@@ -469,7 +470,7 @@ def test_lowering_the_maximum_interval_says_what_happens_to_later_due_dates(
         "maximum_interval_days = 1\n2 review cards brought in to at most 1 day after their"
         " last review.\n",
     )
-    with open_database(str(db_path)).connect() as conn:
+    with open_database(database).connect() as conn:
         moved = conn.execute(query).all()
     assert [due for due, _last in moved] == [date(2026, 11, 30), date(2026, 11, 30)]
     assert all(last is not None and due == last + timedelta(days=1) for due, last in moved)

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
 from test_cli import counts, run
 
+from conftest import sql
 from trainer.errors import DeckError, Problem
 
 FIXTURES = Path(__file__).parent / "fixtures" / "anki"
@@ -68,17 +68,16 @@ def test_the_timezone_setting_moves_the_learner_day() -> None:
     assert "Today (2026-11-30)" in run("status", now=six_utc)[1]
 
 
-def test_undo_brings_a_buried_card_back_unburied(db_path: Path) -> None:
+def test_undo_brings_a_buried_card_back_unburied(database: str) -> None:
     code, output = run("review", input=" su q")
     assert code == 0, output
     first, second, again = _screens(output)
     assert "Buried until tomorrow." in second and _question(first) not in second
     assert "Undone: this card is back as it was." in again and _question(first) in again
     assert "Buried" not in output.split("Undone")[1]  # nor in the summary
-    with sqlite3.connect(db_path) as conn:
-        buried = conn.execute("SELECT count(*) FROM card_memory WHERE buried_until_day IS NOT NULL")
-        assert buried.fetchone() == (0,)
-    assert counts(db_path) == (0, 0)
+    buried = sql(database, "SELECT count(*) FROM card_memory WHERE buried_until_day IS NOT NULL")
+    assert buried == [(0,)]
+    assert counts(database) == (0, 0)
 
 
 def test_lint_exits_1_on_an_error_and_0_on_warnings(tmp_path: Path) -> None:
@@ -101,23 +100,19 @@ def test_lint_exits_1_on_an_error_and_0_on_warnings(tmp_path: Path) -> None:
     assert run("lint", str(bad), "--json")[0] == 1
 
 
-def test_a_database_of_a_newer_trainer_is_refused_and_left_alone(db_path: Path) -> None:
+def test_a_database_of_a_newer_trainer_is_refused_and_left_alone(database: str) -> None:
     assert run("status")[0] == 0
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    sql(database, "UPDATE alembic_version SET version_num = '9999_from_the_future'")
     assert run("status") == (
         1,
         "Error: database is at schema revision '9999_from_the_future', newer than this trainer:"
         " upgrade trainer\n",
     )
-    with sqlite3.connect(db_path) as conn:
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [
-            ("9999_from_the_future",)
-        ]
+    assert sql(database, "SELECT version_num FROM alembic_version") == [("9999_from_the_future",)]
 
 
 def test_an_import_that_fails_writes_no_media(
-    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    media_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     package = tmp_path / "python.apkg"
     shutil.copy(FIXTURES / "current.apkg", package)
@@ -129,10 +124,10 @@ def test_an_import_that_fails_writes_no_media(
         patch.setattr("trainer.importers.store._store_histories", failing_history)
         code, output = run("import", str(package), "--with-history")
     assert (code, output.splitlines()[-1]) == (1, f"Error: {package}: history refused")
-    assert not (db_path.parent / "trainer-media").exists()
+    assert not media_dir.exists()
     code, output = run("import", str(package), "--with-history")  # the same file, unpatched
     assert code == 0 and "1 media file" in output
-    assert len(list((db_path.parent / "trainer-media").iterdir())) == 1
+    assert len(list(media_dir.iterdir())) == 1
 
 
 def test_without_db_the_database_is_trainer_db_in_the_user_data_folder(

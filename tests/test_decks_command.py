@@ -27,19 +27,19 @@ def run(*args: str, keys: str | None = None) -> tuple[int, str]:
 
 
 @pytest.fixture
-def imported(tmp_path: Path) -> Path:
+def imported(tmp_path: Path, database: str) -> str:
     """Rocks::Igneous (3 cards, 2 rated today) and Rocks::Sedimentary (2) and Spanish (1)."""
     for name, size in (("Rocks::Igneous", 3), ("Rocks::Sedimentary", 2), ("Spanish", 1)):
         path = tmp_path / f"{name.replace('::', '-')}.csv"
         path.write_text("".join(f"{name} {i}?,A {i}\n" for i in range(size)), encoding="utf-8")
         assert run("import", str(path), "--deck", name)[0] == 0
     assert run("review", "--deck", "Rocks::Igneous", keys=" 3 4q")[0] == 0
-    return tmp_path / "trainer.db"
+    return database
 
 
-def _count(db_path: Path) -> tuple[int, int, int]:
+def _count(database: str) -> tuple[int, int, int]:
     """(decks not built in, cards, review log rows) in the database."""
-    engine = open_database(str(db_path))
+    engine = open_database(database)
     with Session(engine) as db:
         decks = db.scalar(select(func.count(Deck.id)).where(Deck.source != "builtin"))
         cards = db.scalar(select(func.count(Card.id)))
@@ -48,7 +48,7 @@ def _count(db_path: Path) -> tuple[int, int, int]:
     return int(decks or 0), int(cards or 0), int(logs or 0)
 
 
-def test_the_list_counts_each_deck_and_its_subdecks(imported: Path) -> None:
+def test_the_list_counts_each_deck_and_its_subdecks(imported: str) -> None:
     code, output = run("decks", "--json")
     assert code == 0
     listed = {deck["slug"]: deck for deck in json.loads(output)}
@@ -83,7 +83,7 @@ def test_the_list_counts_each_deck_and_its_subdecks(imported: Path) -> None:
     assert igneous.split()[1:] == ["1", "1", "1", "1", "3", "0"]
 
 
-def test_rename_moves_the_subdecks_and_keeps_the_cards(imported: Path) -> None:
+def test_rename_moves_the_subdecks_and_keeps_the_cards(imported: str) -> None:
     assert run("decks", "rename", "rocks", "Geology::Stones") == (
         0,
         "Rocks -> Geology::Stones\nRocks::Igneous -> Geology::Stones::Igneous\n"
@@ -150,12 +150,12 @@ def test_rename_moves_the_subdecks_and_keeps_the_cards(imported: Path) -> None:
         ),
     ],
 )
-def test_what_cannot_be_renamed_or_deleted(imported: Path, args: list[str], message: str) -> None:
+def test_what_cannot_be_renamed_or_deleted(imported: str, args: list[str], message: str) -> None:
     assert run("decks", *args) == (2, message)
     assert _count(imported) == (4, BUILTIN + 6, 2)
 
 
-def test_delete_asks_first_then_removes_everything_in_one_go(imported: Path) -> None:
+def test_delete_asks_first_then_removes_everything_in_one_go(imported: str) -> None:
     question = "Delete deck 'Rocks' with 2 subdecks: 5 cards, 2 review logs? This cannot be undone"
     assert run("decks", "delete", "Rocks", keys="n\n") == (
         0,
@@ -175,7 +175,7 @@ def test_delete_asks_first_then_removes_everything_in_one_go(imported: Path) -> 
 
 
 def test_a_parent_deck_shows_its_subtree_everywhere_and_totals_count_each_card_once(
-    imported: Path,
+    imported: str, tmp_path: Path
 ) -> None:
     status = json.loads(run("status", "--json")[1])
     rocks = {deck["slug"]: deck for deck in status["extra_decks"]}["rocks"]
@@ -193,7 +193,7 @@ def test_a_parent_deck_shows_its_subtree_everywhere_and_totals_count_each_card_o
     markdown = run("report", "--deck", "Rocks")[1]
     assert "- [ ] Rocks\n  - 0 of 5 cards mastered (0%)\n" in markdown
     assert "Roadmap" not in markdown and "topic" not in markdown.split("_A card")[0]
-    page = imported.parent / "rocks.html"
+    page = tmp_path / "rocks.html"
     assert run("report", "--deck", "Rocks", "--format", "html", "-o", str(page))[0] == 0
     html = page.read_text(encoding="utf-8")
     assert "<th>Deck</th>" in html and "<th>Topic</th>" not in html
@@ -204,8 +204,10 @@ def test_a_parent_deck_shows_its_subtree_everywhere_and_totals_count_each_card_o
 
 
 @pytest.mark.parametrize("name", ["Net::", " Net", "Net::::Work", "  "])
-def test_import_refuses_a_bad_deck_name_before_writing(imported: Path, name: str) -> None:
-    path = imported.parent / "net.csv"
+def test_import_refuses_a_bad_deck_name_before_writing(
+    imported: str, tmp_path: Path, name: str
+) -> None:
+    path = tmp_path / "net.csv"
     path.write_text("q?,a\n", encoding="utf-8")
     code, output = run("import", str(path), "--deck", name)
     assert code == 2 and output.startswith(f"Error: --deck {name!r}: the name ")

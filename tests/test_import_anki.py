@@ -505,14 +505,14 @@ def test_a_damaged_preset_counts_as_none_and_never_refuses_the_file(tmp_path: Pa
     assert len(deck.cards) == 40
 
 
-def test_the_import_stores_the_states_each_preset_gives(tmp_path: Path, db_path: Path) -> None:
+def test_the_import_stores_the_states_each_preset_gives(tmp_path: Path, database: str) -> None:
     result = CliRunner().invoke(
         cli,
         ["import", str(FIXTURES / "presets.apkg"), "--with-history"],
         env={"TRAINER_NOW": "2026-11-29T10:00:00+00:00"},
     )
     assert result.exit_code == 0, result.output
-    engine = open_database(str(db_path))
+    engine = open_database(database)
     with Session(engine) as db:
         query = (
             select(Card.key, CardMemory.stability_days)
@@ -528,9 +528,9 @@ def test_the_import_stores_the_states_each_preset_gives(tmp_path: Path, db_path:
         ).all()
     engine.dispose()
     with zipfile.ZipFile(FIXTURES / "presets.apkg") as archive:
-        database = tmp_path / "presets.db"
-        database.write_bytes(archive.read("collection.anki2"))
-    with sqlite3.connect(database) as anki_db:
+        collection = tmp_path / "presets.db"
+        collection.write_bytes(archive.read("collection.anki2"))
+    with sqlite3.connect(collection) as anki_db:
         revlog = anki_db.execute(
             "SELECT ease, revlog.id FROM revlog JOIN cards ON cards.id = revlog.cid"
             " JOIN notes ON notes.id = cards.nid WHERE guid = 'g1' AND ease > 0 ORDER BY revlog.id"
@@ -551,7 +551,7 @@ def test_the_import_stores_the_states_each_preset_gives(tmp_path: Path, db_path:
 
 
 def test_the_deck_keeps_the_parameters_of_the_preset_most_cards_use(
-    tmp_path: Path, db_path: Path
+    tmp_path: Path, database: str
 ) -> None:
     """In presets.apkg each preset has ten cards; moved to the FSRS-6 preset, the deck
     "Default" gives it twenty, so the imported deck keeps that preset's parameters."""
@@ -572,7 +572,7 @@ def test_the_deck_keeps_the_parameters_of_the_preset_most_cards_use(
     for _ in range(2):  # a re-import keeps them
         result = CliRunner().invoke(cli, ["import", str(package), "--deck", "Mine"])
         assert result.exit_code == 0, result.output
-    engine = open_database(str(db_path))
+    engine = open_database(database)
     with Session(engine) as db:
         kept = db.execute(
             select(Deck.name, LearnerDeck.fsrs_parameters).join(
@@ -619,7 +619,7 @@ def test_a_raw_zstd_collection_reads_with_its_history(tmp_path: Path) -> None:
 
 
 def test_json_says_per_file_why_cards_were_skipped_and_what_history_and_media_came(
-    tmp_path: Path, db_path: Path
+    tmp_path: Path, database: str
 ) -> None:
     package = build_package(tmp_path)
 

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from conftest import database_exists
 from trainer.cli.main import cli
 from trainer.store.db import open_database
 from trainer.store.models import Card, Deck
@@ -28,9 +29,9 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def imported_cards(db_path: Path) -> dict[str, list[tuple[str, str]]]:
+def imported_cards(database: str) -> dict[str, list[tuple[str, str]]]:
     """Each imported deck's active cards as (front, back), in file order."""
-    engine = open_database(str(db_path))
+    engine = open_database(database)
     with Session(engine) as db:
         rows = db.execute(
             select(Deck.name, Card.front, Card.back)
@@ -54,12 +55,12 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 # Stray quotes ---------------------------------------------------------------------------------
 
 
-def test_a_field_that_starts_with_a_quote_keeps_it(db_path: Path) -> None:
+def test_a_field_that_starts_with_a_quote_keeps_it(database: str) -> None:
     path = CASES / "stray-quote.tsv"
     code, out, err = run("import", str(path))
     assert (code, err) == (0, "")
     assert out == f'{path} -> deck "stray-quote": 3 added, 0 updated, 0 unchanged, 0 skipped\n'
-    assert imported_cards(db_path) == {
+    assert imported_cards(database) == {
         "stray-quote": [
             ("Mercury", "closest planet to the Sun"),
             ('"Red Planet" is the nickname of', "Mars"),
@@ -89,23 +90,23 @@ def test_a_field_that_starts_with_a_quote_keeps_it(db_path: Path) -> None:
     ],
 )
 def test_stray_quotes_of_other_shapes_keep_every_row(
-    tmp_path: Path, db_path: Path, name: str, text: str, cards: list[tuple[str, str]]
+    tmp_path: Path, database: str, name: str, text: str, cards: list[tuple[str, str]]
 ) -> None:
     path = write(tmp_path, name, text)
     code, out, _ = run("import", str(path))
     assert code == 0, out
     assert f"{len(cards)} added" in out
-    assert imported_cards(db_path) == {path.stem: cards}
+    assert imported_cards(database) == {path.stem: cards}
 
 
-def test_one_odd_quote_among_many_good_rows_refuses_nothing(tmp_path: Path, db_path: Path) -> None:
+def test_one_odd_quote_among_many_good_rows_refuses_nothing(tmp_path: Path, database: str) -> None:
     rows = [f"question {n}\tanswer {n}" for n in range(783)]
     rows[400] = '"question 400\tanswer 400'
     path = write(tmp_path, "big.tsv", "\n".join(rows) + "\n")
     code, out, _ = run("import", str(path))
     assert code == 0
     assert "783 added, 0 updated, 0 unchanged, 0 skipped" in out
-    assert imported_cards(db_path)["big"][400] == ('"question 400', "answer 400")
+    assert imported_cards(database)["big"][400] == ('"question 400', "answer 400")
 
 
 # The delimiter -------------------------------------------------------------------------------
@@ -146,12 +147,12 @@ def test_one_odd_quote_among_many_good_rows_refuses_nothing(tmp_path: Path, db_p
     ],
 )
 def test_the_delimiter_is_the_one_splitting_most_rows_alike(
-    tmp_path: Path, db_path: Path, text: str, cards: list[tuple[str, str]]
+    tmp_path: Path, database: str, text: str, cards: list[tuple[str, str]]
 ) -> None:
     path = write(tmp_path, "deck.txt", text)
     code, out, _ = run("import", str(path))
     assert code == 0, out
-    assert imported_cards(db_path) == {"deck": cards}
+    assert imported_cards(database) == {"deck": cards}
 
 
 # Files that are not decks ----------------------------------------------------------------------
@@ -232,21 +233,21 @@ NOT_DECKS = [
 
 @pytest.mark.parametrize(("name", "make", "kind"), NOT_DECKS)
 def test_a_file_that_is_not_a_deck_is_refused_in_one_line_writing_nothing(
-    tmp_path: Path, db_path: Path, name: str, make: Callable[[Path], None], kind: str
+    tmp_path: Path, database: str, name: str, make: Callable[[Path], None], kind: str
 ) -> None:
     path = tmp_path / name
     make(path)
     code, out, err = run("import", str(path))
     assert (code, out) == (1, "")
     assert err == f"Error: {path}: {kind}, not a deck; {READABLE}\n"
-    assert not db_path.exists()
+    assert not database_exists(database)
 
 
-def test_the_json_case_is_refused(db_path: Path) -> None:
+def test_the_json_case_is_refused(database: str) -> None:
     path = CASES / "not-a-deck.json"
     code, out, err = run("import", str(path))
     assert (code, out, err) == (1, "", f"Error: {path}: a JSON file, not a deck; {READABLE}\n")
-    assert not db_path.exists()
+    assert not database_exists(database)
 
 
 @pytest.mark.parametrize(
@@ -275,24 +276,24 @@ def test_the_json_case_is_refused(db_path: Path) -> None:
     ],
 )
 def test_decks_that_look_a_little_like_other_formats_import(
-    tmp_path: Path, db_path: Path, name: str, text: str, cards: list[tuple[str, str]]
+    tmp_path: Path, database: str, name: str, text: str, cards: list[tuple[str, str]]
 ) -> None:
     path = write(tmp_path, name, text)
     code, _, err = run("import", str(path))
     assert (code, err) == (0, ""), err
-    assert imported_cards(db_path) == {path.stem: cards}
+    assert imported_cards(database) == {path.stem: cards}
 
 
 # Files without cards ---------------------------------------------------------------------------
 
 
-def test_a_file_without_cards_makes_no_deck_and_says_so(db_path: Path) -> None:
+def test_a_file_without_cards_makes_no_deck_and_says_so(database: str) -> None:
     path = CASES / "no-cards.md"
     code, out, err = run("import", str(path))
     assert (code, out, err) == (0, f"{path}: no cards found, no deck made\n", "")
-    assert not db_path.exists()
+    assert not database_exists(database)
     run("status")  # the database now exists: still no deck from the file
-    assert imported_cards(db_path) == {}
+    assert imported_cards(database) == {}
 
 
 @pytest.mark.parametrize(
@@ -306,7 +307,7 @@ def test_a_file_without_cards_makes_no_deck_and_says_so(db_path: Path) -> None:
     ],
 )
 def test_other_files_without_cards_make_no_deck(
-    tmp_path: Path, db_path: Path, name: str, text: str, said: str
+    tmp_path: Path, database: str, name: str, text: str, said: str
 ) -> None:
     path = write(tmp_path, name, text)
     run("status")
@@ -315,13 +316,13 @@ def test_other_files_without_cards_make_no_deck(
     assert json.loads(out)[0]["deck"] is None
     code, out, _ = run("import", str(path))
     assert (code, out) == (0, f"{path}: no cards found, no deck made{said}\n")
-    assert imported_cards(db_path) == {}
+    assert imported_cards(database) == {}
 
 
 # A deck column -------------------------------------------------------------------------------
 
 
-def test_a_deck_column_puts_each_card_in_its_own_deck(db_path: Path) -> None:
+def test_a_deck_column_puts_each_card_in_its_own_deck(database: str) -> None:
     path = CASES / "deck-column.txt"
     code, out, _ = run("import", str(path))
     assert code == 0
@@ -329,7 +330,7 @@ def test_a_deck_column_puts_each_card_in_its_own_deck(db_path: Path) -> None:
         f'{path} -> decks "Sky::Planets", "Sky::Stars": 3 added, 0 updated, 0 unchanged,'
         " 0 skipped\n"
     )
-    assert imported_cards(db_path) == {
+    assert imported_cards(database) == {
         "Sky::Planets": [("Jupiter", "largest planet"), ("Saturn", "most visible rings")],
         "Sky::Stars": [("Sirius", "brightest star in the night sky")],
     }
@@ -339,7 +340,7 @@ def test_a_deck_column_puts_each_card_in_its_own_deck(db_path: Path) -> None:
 
 
 def test_a_deck_column_in_a_comma_file_with_names_and_an_empty_cell(
-    tmp_path: Path, db_path: Path
+    tmp_path: Path, database: str
 ) -> None:
     path = write(
         tmp_path,
@@ -350,17 +351,17 @@ def test_a_deck_column_in_a_comma_file_with_names_and_an_empty_cell(
     )
     code, out, _ = run("import", str(path))
     assert code == 0, out
-    assert imported_cards(db_path) == {
+    assert imported_cards(database) == {
         "Languages": [("ciao", "hello")],
         "Languages::French": [("bonjour", "hello")],
         "Languages::Spanish": [("hola", "hello"), ("adiós", "goodbye")],
     }
 
 
-def test_deck_given_on_the_command_line_takes_every_card(db_path: Path) -> None:
+def test_deck_given_on_the_command_line_takes_every_card(database: str) -> None:
     code, out, _ = run("import", str(CASES / "deck-column.txt"), "--deck", "Astronomy")
     assert code == 0 and '-> deck "Astronomy": 3 added' in out
-    assert [len(cards) for cards in imported_cards(db_path).values()] == [3]
+    assert [len(cards) for cards in imported_cards(database).values()] == [3]
 
 
 # Text that looks like a tag -----------------------------------------------------------------
@@ -391,29 +392,29 @@ def test_deck_given_on_the_command_line_takes_every_card(db_path: Path) -> None:
     ],
 )
 def test_text_that_merely_looks_like_a_tag_is_kept(
-    tmp_path: Path, db_path: Path, text: str, cards: list[tuple[str, str]]
+    tmp_path: Path, database: str, text: str, cards: list[tuple[str, str]]
 ) -> None:
     path = write(tmp_path, "keys.csv", text)
     code, out, _ = run("import", str(path))
     assert code == 0
     assert f"{len(cards)} added, 0 updated, 0 unchanged, 0 skipped" in out
-    assert imported_cards(db_path) == {"keys": cards}
+    assert imported_cards(database) == {"keys": cards}
 
 
 def test_a_native_deck_opening_with_its_first_card_is_no_json_file(
-    tmp_path: Path, db_path: Path
+    tmp_path: Path, database: str
 ) -> None:
     path = write(tmp_path, "deck.toml", '[[card]]\nid = "a"\nkind = "cloze"\ntext = "{{c1::x}}"\n')
     code, _out, err = run("import", str(path))
     assert (code, err) == (0, "")
-    assert imported_cards(db_path) == {"deck": [("\\[...\\]", "**x**")]}
+    assert imported_cards(database) == {"deck": [("\\[...\\]", "**x**")]}
 
 
 # Tags columns ------------------------------------------------------------------------------------
 
 
-def imported_tags(db_path: Path) -> list[tuple[str, str, tuple[str, ...]]]:
-    engine = open_database(str(db_path))
+def imported_tags(database: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    engine = open_database(database)
     with Session(engine) as db:
         rows = db.execute(select(Card.front, Card.back, Card.tags).order_by(Card.id)).all()
     engine.dispose()
@@ -440,13 +441,13 @@ FRONTS = {"hola", "gato", "perro"}
     ],
 )
 def test_a_tags_column_gives_tags_never_answer_text(
-    tmp_path: Path, db_path: Path, text: str
+    tmp_path: Path, database: str, text: str
 ) -> None:
     path = write(tmp_path, "spanish.txt", text)
     code, out, _ = run("import", str(path))
     assert code == 0 and "3 added" in out, out
     es = ("es",) if text.startswith("tags:") else ()
-    assert imported_tags(db_path) == [
+    assert imported_tags(database) == [
         ("hola", "hello", (*es, "lang-es", "greeting")),
         ("gato", "cat", es),
         ("perro", "dog", (*es, "animal")),
@@ -454,11 +455,11 @@ def test_a_tags_column_gives_tags_never_answer_text(
 
 
 def test_a_third_column_of_sentences_stays_part_of_the_answer(
-    tmp_path: Path, db_path: Path
+    tmp_path: Path, database: str
 ) -> None:
     path = write(tmp_path, "v.csv", "perro,dog,El perro ladra.\ngato,cat,\n")
     assert run("import", str(path))[0] == 0
-    assert imported_tags(db_path) == [("perro", "dog\n\nEl perro ladra.", ()), ("gato", "cat", ())]
+    assert imported_tags(database) == [("perro", "dog\n\nEl perro ladra.", ()), ("gato", "cat", ())]
 
 
 # Ragged rows and comment lines -----------------------------------------------------------------
@@ -512,7 +513,7 @@ def test_rows_that_agree_give_no_warning(tmp_path: Path) -> None:
 
 
 def test_a_reimport_says_which_cards_are_gone_and_retires_them_when_asked(
-    tmp_path: Path, db_path: Path
+    tmp_path: Path, database: str
 ) -> None:
     path = write(tmp_path, "words.csv", "hola,hello\ngato,cat\nperro,dog\n")
     assert run("import", str(path))[0] == 0
@@ -523,23 +524,23 @@ def test_a_reimport_says_which_cards_are_gone_and_retires_them_when_asked(
         f'{path} -> deck "words": 0 added, 0 updated, 1 unchanged, 0 skipped; 2 cards no longer'
         " in the file (kept; --retire-missing retires them)\n",
     )
-    assert imported_cards(db_path) == {
+    assert imported_cards(database) == {
         "words": [("hola", "hello"), ("gato", "cat"), ("perro", "dog")]
     }
     code, out, _ = run("import", str(path), "--retire-missing", "--dry-run")
     assert "2 cards no longer in the file retired" in out
-    assert len(imported_cards(db_path)["words"]) == 3
+    assert len(imported_cards(database)["words"]) == 3
     code, out, _ = run("import", str(path), "--retire-missing", "--json")
     assert (json.loads(out)[0]["retired"], json.loads(out)[0]["missing"]) == (2, 0)
-    assert imported_cards(db_path) == {"words": [("hola", "hello")]}
+    assert imported_cards(database) == {"words": [("hola", "hello")]}
     path.write_text("hola,hello\ngato,cat\n")
     code, out, _ = run("import", str(path))
     assert "1 updated, 1 unchanged" in out  # a card back in the file is active again
-    assert imported_cards(db_path) == {"words": [("hola", "hello"), ("gato", "cat")]}
+    assert imported_cards(database) == {"words": [("hola", "hello"), ("gato", "cat")]}
 
 
 def test_a_markdown_card_with_its_own_id_keeps_it_through_an_edited_question(
-    tmp_path: Path, db_path: Path
+    tmp_path: Path, database: str
 ) -> None:
     path = write(
         tmp_path,
@@ -548,7 +549,7 @@ def test_a_markdown_card_with_its_own_id_keeps_it_through_an_edited_question(
         "C: The capital of [France] is [Paris].\n<!-- id: capital -->\n",
     )
     assert run("import", str(path))[0] == 0
-    engine = open_database(str(db_path))
+    engine = open_database(database)
     with Session(engine) as db:
         before = dict(db.execute(select(Card.key, Card.id)).all())
     path.write_text(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -20,7 +19,7 @@ NOW = "2026-11-29T10:00:00+00:00"
     [("status", r"░ +[\d,]+/[\d,]+"), ("stats", r"░ +[\d,]+/[\d,]+ +\d+% +\d+/\d+ topics")],
 )
 def test_lines_fit_the_terminal_and_bars_line_up(
-    db_path: Path, command: str, line: str, columns: int
+    database: str, command: str, line: str, columns: int
 ) -> None:
     env = {"TRAINER_NOW": NOW, "COLUMNS": str(columns)}
     result = CliRunner().invoke(cli, [command], env=env)

@@ -26,9 +26,9 @@ def run(*args: str, now: datetime = START, input: str | None = None) -> tuple[in
     return result.exit_code, result.output
 
 
-def _next_due_day(db_path: Path) -> date | None:
+def _next_due_day(database: str) -> date | None:
     """The first learner day on which one of the topic's review cards is due."""
-    engine = open_database(str(db_path))
+    engine = open_database(database)
     with engine.connect() as conn:
         due = conn.scalar(
             select(func.min(CardMemory.due_day))
@@ -48,7 +48,7 @@ def _topic_status(now: datetime) -> dict[str, object]:
     return next(t for t in topics if t["slug"] == TOPIC)
 
 
-def test_a_mastered_topic_is_ticked_and_every_format_agrees(db_path: Path, tmp_path: Path) -> None:
+def test_a_mastered_topic_is_ticked_and_every_format_agrees(database: str, tmp_path: Path) -> None:
     now, first_done = START, None
     for _ in range(12):  # review the topic on each day it has cards due, rating all Good
         code, output = run(
@@ -59,7 +59,7 @@ def test_a_mastered_topic_is_ticked_and_every_format_agrees(db_path: Path, tmp_p
         if status["done"]:
             first_done = now.date()
             break
-        due = _next_due_day(db_path)
+        due = _next_due_day(database)
         assert due is not None
         now = datetime.combine(due, now.timetz())
     assert first_done is not None and status["mastered"] == status["cards"]

@@ -59,7 +59,7 @@ def test_ordinary_text_is_unchanged(text: str) -> None:
 
 
 def test_a_deck_full_of_escape_sequences_leaves_the_terminal_untouched(
-    tmp_path: Path, db_path: Path
+    tmp_path: Path, database: str
 ) -> None:
     native = tmp_path / "evil.toml"
     native.write_text(

@@ -165,6 +165,7 @@ class App:
         existed = self.backs_up()
         now = wall_clock()
         engine = open_database(self.location, backup_at=now)
+        click.get_current_context().call_on_close(engine.dispose)  # a server's connections
 
         def read(learner: int) -> Opened:
             with reader(engine) as conn:

@@ -1,13 +1,16 @@
 """Opening the database: engine configuration, schema upgrade, and units of work.
 
-The database is a SQLAlchemy URL; a plain path means SQLite. SQLite is configured in one place,
-:func:`create_db_engine`, which the app, ``migrations/env.py`` and the tests all use.
+The database is a SQLAlchemy URL; a plain path means SQLite, ``postgresql+psycopg://...`` a
+PostgreSQL server (the ``postgres`` extra installs psycopg 3). Both engines are configured in one
+place, :func:`create_db_engine`, which the app, ``migrations/env.py`` and the tests all use.
+A URL is shown to the user only through :func:`shown_location`, which hides its password.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 import sqlite3
 import stat
@@ -16,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Integer, create_engine, event, text
+from sqlalchemy import Connection, Engine, Integer, create_engine, event, make_url, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -32,12 +35,36 @@ SCHEMA_HEAD = "0005_learners"
 #: How long a write waits for another session's write to finish, in milliseconds.
 BUSY_TIMEOUT_MS = 10_000
 
+#: How long connecting to a database server may take before it counts as unreachable, in
+#: seconds (libpq's ``connect_timeout``).
+CONNECT_TIMEOUT_S = 10
+
+#: The key of the PostgreSQL advisory lock that serialises schema upgrades: two trainers
+#: starting at once on a new server database upgrade one after the other. Any 64-bit number
+#: no other program on the server uses; this one is "trainer" in ASCII.
+UPGRADE_LOCK_KEY = 0x747261696E6572
+
+
+def shown_location(location: str) -> str:
+    """``location`` (a file path or a SQLAlchemy URL) as it may be shown to the user: a URL's
+    password is replaced by ``***``, also in a URL SQLAlchemy cannot parse."""
+    if "://" not in location:
+        return location
+    try:
+        return make_url(location).render_as_string(hide_password=True)
+    except (sa_exc.ArgumentError, ValueError):  # ValueError: a port that is not a number
+        return re.sub(r"(://[^/@]*?:)[^/@]*@", r"\1***@", location)
+
 
 def database_url(location: str) -> str:
     """Turn ``--db``/``TRAINER_DB`` (a file path or a SQLAlchemy URL) into a SQLAlchemy URL.
 
-    Raises :class:`DatabaseError` when a SQLite path's folder does not exist or is a directory.
+    A ``postgresql://`` URL without a driver gets psycopg 3's (``postgresql+psycopg://``), the
+    one the ``postgres`` extra installs. Raises :class:`DatabaseError` when a SQLite path's
+    folder does not exist or is a directory.
     """
+    if location.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + location.split("://", 1)[1]
     if "://" in location:
         return location
     path = Path(location).expanduser()
@@ -53,15 +80,51 @@ def database_url(location: str) -> str:
 STORAGE_FAULTS = {8: "database is read-only", 10: "disk I/O error", 13: "disk is full"}
 
 
+#: PostgreSQL error codes (SQLSTATE, postgresql.org/docs/current/errcodes-appendix.html) a
+#: user can act on, and the words they are told for each.
+SERVER_FAULTS = {
+    "42501": "this user may not do that (grant it the rights the README lists)",
+    "53300": "the server has too many connections open; try again later",
+    "57P01": "the server was shut down while trainer was using it; try again",
+    "57P03": "the server is starting up or shutting down; try again shortly",
+}
+
+
 def storage_error(exc: BaseException, location: str) -> DatabaseError | None:
-    """The one-line :class:`DatabaseError` for a read-only database, a full disk or an I/O
-    error (``sqlite3`` errors, bare or wrapped by SQLAlchemy), naming ``location``; None for
-    any other exception."""
+    """The one-line :class:`DatabaseError`, naming ``location`` (password hidden), for a fault
+    the user can act on; None for any other exception (a fault of trainer).
+
+    SQLite: a read-only database, a full disk or an I/O error (``sqlite3`` errors, bare or
+    wrapped by SQLAlchemy). PostgreSQL: missing rights, a full or stopping server
+    (:data:`SERVER_FAULTS`), a connection the server refused (wrong password, unknown user or
+    database: the server's words), and a server that cannot be reached or dropped the
+    connection (psycopg's ``OperationalError`` without a SQLSTATE).
+    """
     orig = exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc
+    where = f"database {shown_location(location)}"
     code = getattr(orig, "sqlite_errorcode", None)
-    if not isinstance(orig, sqlite3.Error) or code is None or code & 0xFF not in STORAGE_FAULTS:
+    if isinstance(orig, sqlite3.Error):
+        if code is None or code & 0xFF not in STORAGE_FAULTS:
+            return None
+        return DatabaseError(f"{where}: {STORAGE_FAULTS[code & 0xFF]}")
+    sqlstate = getattr(orig, "sqlstate", False)
+    if sqlstate is False:  # not a psycopg error
         return None
-    return DatabaseError(f"database {location}: {STORAGE_FAULTS[code & 0xFF]}")
+    if sqlstate in SERVER_FAULTS:
+        return DatabaseError(f"{where}: {SERVER_FAULTS[sqlstate]}")
+    if sqlstate is None and type(orig).__name__ == "OperationalError":
+        # libpq gives no SQLSTATE for a refused connection: the server's own words follow
+        # "FATAL:" (e.g. password authentication failed for user "x", database "y" does not
+        # exist); with none, the server was not reached or went away
+        said = re.search(r"FATAL:\s+(.+)", str(orig))
+        if said:
+            return DatabaseError(f"{where}: the server refused the connection: {said[1]}")
+        url = make_url(database_url(location))
+        return DatabaseError(
+            f"{where}: cannot reach the server at {url.host or 'localhost'}:{url.port or 5432}"
+            " (is it running, and does it accept connections from here?)"
+        )
+    return None
 
 
 def sqlite_read_only(url: str) -> bool:
@@ -82,6 +145,12 @@ def sqlite_read_only(url: str) -> bool:
 def create_db_engine(url: str) -> Engine:
     """Create an engine; for SQLite, configure every connection (see :func:`_configure_sqlite`).
 
+    PostgreSQL connections are checked before each use (``pool_pre_ping``, so a restarted
+    server costs one reconnect, not an error), give up connecting after
+    :data:`CONNECT_TIMEOUT_S` seconds, and run at READ COMMITTED: a rating locks its card's
+    row (``SELECT ... FOR UPDATE``) before it re-reads it, so two sessions rating one card
+    queue like SQLite's ``BEGIN IMMEDIATE`` writers, and the second sees the first's rating.
+
     A read-only SQLite file (:func:`sqlite_read_only`) is opened with SQLite's ``mode=ro``,
     so every write fails with ``SQLITE_READONLY``, and, when no write-ahead log is beside it,
     also ``immutable=1``, so that reading it creates no ``-shm``/``-wal`` file and takes no
@@ -97,6 +166,13 @@ def create_db_engine(url: str) -> Engine:
         )
         _configure_sqlite(engine, read_only=True)
         return engine
+    if make_url(url).get_backend_name() == "postgresql":
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            isolation_level="READ COMMITTED",
+            connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "trainer"},
+        )
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, read_only=False)
@@ -168,10 +244,18 @@ def _days_between_postgresql(element: days_between, compiler: SQLCompiler, **kw:
 def reader(engine: Engine, snapshot: bool = False) -> Connection:
     """A connection for reads only, which takes no write lock on SQLite.
 
-    With ``snapshot`` its statements share one read transaction (``BEGIN DEFERRED``) and so
-    agree with each other; without, each statement reads the latest commit on its own.
+    With ``snapshot`` its statements share one read transaction (SQLite: ``BEGIN DEFERRED``;
+    PostgreSQL: REPEATABLE READ, READ ONLY) and so agree with each other; without, each
+    statement reads the latest commit on its own (PostgreSQL: autocommit).
     """
-    return engine.connect().execution_options(trainer_begin="DEFERRED" if snapshot else "")
+    connection = engine.connect()
+    if engine.dialect.name == "postgresql":
+        if snapshot:
+            return connection.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+        return connection.execution_options(isolation_level="AUTOCOMMIT")
+    return connection.execution_options(trainer_begin="DEFERRED" if snapshot else "")
 
 
 def open_database(location: str, backup_at: datetime | None = None) -> Engine:
@@ -180,24 +264,30 @@ def open_database(location: str, backup_at: datetime | None = None) -> Engine:
     first (:func:`trainer.store.backup.make_backup`, kind ``migration``).
 
     Returns the engine; callers own their transactions (``Session(engine)`` for ORM work,
-    ``engine.begin()`` for Core). Raises :class:`DatabaseError` for a file that is not a
-    trainer database, or one written by a newer trainer.
+    ``engine.begin()`` for Core). Raises :class:`DatabaseError` (one line, password hidden)
+    for a URL that cannot be parsed or whose driver is missing, a file that is not a trainer
+    database, one written by a newer trainer, and the faults :func:`storage_error` names.
     """
     url = database_url(location)
+    shown = shown_location(location)
     try:
         engine = create_db_engine(url)
-    except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError) as exc:
+    except (sa_exc.ArgumentError, ValueError):
         raise DatabaseError(
-            f"database URL {location}: cannot be opened ({exc}); use a file path, or install"
-            " the database's driver (e.g. pip install psycopg for postgresql://)"
+            f"database URL {shown}: not a file path or a URL such as"
+            " postgresql+psycopg://user@host/dbname"
+        ) from None
+    except (sa_exc.NoSuchModuleError, ImportError):
+        raise DatabaseError(
+            f"database URL {shown}: its driver is not installed (for PostgreSQL: pip install"
+            " 'trainer[postgres]', and use postgresql+psycopg://)"
         ) from None
     try:
         upgrade(engine, backup_at)
-    except sa_exc.DatabaseError as exc:
+    except sa_exc.DBAPIError as exc:
         engine.dispose()
-        raise storage_error(exc, location) or DatabaseError(
-            f"database {location}: {exc.orig}"
-        ) from None
+        first = next(iter(str(exc.orig).strip().splitlines()), type(exc.orig).__name__)
+        raise storage_error(exc, location) or DatabaseError(f"database {shown}: {first}") from None
     return engine
 
 
@@ -241,12 +331,10 @@ def copy_database(source: Path, target: Path, location: str) -> None:
 def current_revision(engine: Engine) -> str | None:
     """The Alembic revision the database is at, or None for an empty database."""
     with engine.connect() as connection:
-        has_table = connection.exec_driver_sql(
-            "SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'"
-            if engine.dialect.name == "sqlite"
-            else "SELECT 1 FROM information_schema.tables WHERE table_name = 'alembic_version'"
-        ).first()
-        if has_table is None:
+        # the connection's own schema only (PostgreSQL's search_path): a server database may
+        # hold other schemas with trainer tables of their own
+        has_table = engine.dialect.has_table(connection, "alembic_version")
+        if not has_table:
             return None
         return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
@@ -282,6 +370,11 @@ def upgrade(engine: Engine, backup_at: datetime | None = None) -> None:
                 " trainer"
             ) from None
     with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":  # released at commit or rollback; the second
+            # of two trainers waits here, then finds the schema current and changes nothing
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK_KEY}
+            )
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

@@ -97,3 +97,14 @@ def learner_summaries(conn: Connection) -> list[LearnerSummary]:
         LearnerSummary(learner, name, int(studied.get(learner, 0)), *logged.get(learner, (0, None)))
         for learner, name in conn.execute(select(Learner.id, Learner.name).order_by(Learner.name))
     ]
+
+
+def lock_learner(conn: Connection, learner_id: int) -> None:
+    """Make the connection's open transaction the only writer of learner ``learner_id``'s
+    rows until it ends: on PostgreSQL it locks the learner's row (``SELECT ... FOR UPDATE``),
+    so a second session rating, burying or undoing for the same learner waits, then reads what
+    the first committed, as two sessions do on SQLite, whose ``BEGIN IMMEDIATE`` serialises
+    all writers (a card's memory row may not exist yet, so it cannot be the row locked).
+    Other learners are not held up. Nothing is done on SQLite."""
+    if conn.dialect.name != "sqlite":
+        conn.execute(select(Learner.id).where(Learner.id == learner_id).with_for_update())

@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Dialect
+from sqlalchemy import Connection, Dialect, Table
 from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.exc import ResourceClosedError
-from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.dml import Insert, UpdateBase
 
 
 class PreparedWrite:
@@ -35,23 +35,33 @@ class PreparedWrite:
         self._compiled: dict[str, _Compiled] = {}
 
     def _compile(self, dialect: Dialect) -> _Compiled:
-        compiled = self._statement.compile(dialect=dialect, column_keys=self._keys)
+        statement = self._statement
+        many = statement.compile(dialect=dialect, column_keys=self._keys).string
+        returns = isinstance(statement, Insert) and dialect.name != "sqlite"
+        if returns:  # drivers other than sqlite3 give no lastrowid: ask for the new id
+            insert = cast(Insert, statement)
+            statement = insert.returning(*cast(Table, insert.table).primary_key.columns)
+        compiled = statement.compile(dialect=dialect, column_keys=self._keys)
         names = compiled.positiontup if dialect.positional else list(compiled.binds)
         binds: list[tuple[str, str | None, Callable[[Any], Any] | None, Any]] = []
         for name in names or ():
             bind = compiled.binds[name]
-            process = bind.type.bind_processor(dialect)
+            # psycopg needs the dialect's own processors (JSON is wrapped for it); on SQLite the
+            # type's generic ones keep the text earlier versions stored (sqlite3's adapters)
+            kind = bind.type if dialect.name == "sqlite" else bind.type.dialect_impl(dialect)
+            process = kind.bind_processor(dialect)
             if bind.key in self._keys:
                 binds.append((name, bind.key, process, None))
             else:  # a value fixed in the statement itself
                 value = bind.effective_value
                 binds.append((name, None, None, process(value) if process else value))
-        return _Compiled(compiled.string, dialect.positional, binds)
+        return _Compiled(compiled.string, many, dialect.positional, binds, returns)
 
     def run(self, connection: Connection, values: Mapping[str, Any]) -> int | None:
         """Execute with ``values`` (one per key) in the connection's open transaction.
 
-        Returns the cursor's ``lastrowid`` (the new row's id after an INSERT on SQLite).
+        Returns the new row's id after an INSERT (SQLite: the cursor's ``lastrowid``; other
+        engines: read back with ``RETURNING``), None after an UPDATE or DELETE.
         Raises ``KeyError`` for a missing value.
         """
         dialect = connection.dialect
@@ -68,7 +78,10 @@ class PreparedWrite:
         cursor = _cursor(connection)
         try:
             cursor.execute(compiled.sql, parameters)
-            return cursor.lastrowid
+            if compiled.returns:
+                row = cursor.fetchone()
+                return None if row is None else int(row[0])
+            return cursor.lastrowid if isinstance(self._statement, Insert) else None
         finally:
             cursor.close()
 
@@ -88,8 +101,6 @@ class PreparedWrite:
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             compiled = self._compiled[dialect.name] = self._compile(dialect)
-        if not compiled.positional:
-            raise NotImplementedError("run_many needs a positional DBAPI (sqlite3 is one)")
         order: list[int] = []  # for each bind taken from the row: its index in the row
         fixed_values: list[tuple[int, Any]] = []  # (position, value) of fixed binds
         converters: list[tuple[int, Callable[[Any], Any]]] = []  # (position, processor)
@@ -101,7 +112,7 @@ class PreparedWrite:
             if process is not None:
                 converters.append((position, _cached(process) if key in repeated else process))
         pick = itemgetter(*order)
-        parameters = []
+        parameters: list[Any] = []
         for row in rows:
             values = [pick(row)] if len(order) == 1 else list(pick(row))
             for position, fixed in fixed_values:
@@ -109,9 +120,12 @@ class PreparedWrite:
             for position, convert in converters:
                 values[position] = convert(values[position])
             parameters.append(values)
+        if not compiled.positional:  # psycopg: named parameters
+            names = [name for name, *_ in compiled.binds]
+            parameters = [dict(zip(names, values, strict=True)) for values in parameters]
         cursor = _cursor(connection)
         try:
-            cursor.executemany(compiled.sql, parameters)
+            cursor.executemany(compiled.many_sql, parameters)
         finally:
             cursor.close()
 
@@ -141,9 +155,13 @@ def _cached(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 @dataclass(frozen=True)
 class _Compiled:
-    """SQL text for one dialect and, per bind in order: its name, the key of its value (None
-    for a value fixed in the statement), its bind processor, and the fixed value."""
+    """SQL text for one dialect (``sql`` for one row, with ``RETURNING`` the new id when
+    ``returns``; ``many_sql`` for ``executemany``, without) and, per bind in order: its name,
+    the key of its value (None for a value fixed in the statement), its bind processor, and
+    the fixed value."""
 
     sql: str
+    many_sql: str
     positional: bool
     binds: Sequence[tuple[str, str | None, Callable[[Any], Any] | None, Any]]
+    returns: bool

@@ -5,7 +5,9 @@ negative or missing, no difficulty, NaN) get their state rebuilt by replaying th
 through the scheduler (:meth:`Scheduler.replay`), as Anki recomputes FSRS memory states from the
 revlog; when the log does not start at the card's first rating, or the replay gives no usable
 state either, the card is reset to new. On SQLite, ``PRAGMA integrity_check`` and
-``PRAGMA foreign_key_check`` are run too; what they find is reported, not repaired.
+``PRAGMA foreign_key_check`` are run too; on PostgreSQL, which checks its own pages, every
+foreign key is checked by a join (rows can lose their parent there only while a superuser has
+the checks off); what they find is reported, not repaired.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy import Connection, select, text, update
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.memory import MEMORY_COLUMNS, Memory, memory_of, memory_values, studied_cards
-from trainer.store.models import Card, CardMemory, CardState, Deck, Rating, ReviewLog
+from trainer.store.models import Base, Card, CardMemory, CardState, Deck, Rating, ReviewLog
 from trainer.store.settings import Settings
 
 
@@ -39,8 +41,35 @@ def check_database(
     ``clock``'s, without its floor (:attr:`DayClock.not_before`). An empty list means the
     database is sound.
     """
-    findings = _sqlite_checks(conn) if conn.dialect.name == "sqlite" else []
+    findings = _sqlite_checks(conn) if conn.dialect.name == "sqlite" else _orphans(conn)
     return findings + _repair_cards(conn, learner_id, settings, clock)
+
+
+def _orphans(conn: Connection) -> list[Finding]:
+    """Rows whose foreign key names a parent row that does not exist, for every foreign key
+    of the schema, worded like SQLite's ``foreign_key_check`` findings (a row named by its
+    primary key, the parts of a composite one joined by ``/``)."""
+    findings = []
+    for table in Base.metadata.sorted_tables:
+        keys = list(table.primary_key.columns)
+        for key in table.foreign_keys:
+            parents = key.column.table.alias("parent")  # a deck's parent is a deck
+            parent = parents.c[key.column.name]
+            missing = (
+                select(*keys)
+                .outerjoin(parents, key.parent == parent)
+                .where(key.parent.is_not(None), parent.is_(None))
+                .order_by(*keys)
+            )
+            name = key.column.table.name
+            findings += [
+                Finding(
+                    f"{table.name} row {'/'.join(map(str, row))}: its {name} row is missing",
+                    False,
+                )
+                for row in conn.execute(missing)
+            ]
+    return findings
 
 
 def _sqlite_checks(conn: Connection) -> list[Finding]:

@@ -31,6 +31,7 @@ from sqlalchemy import (
 from trainer.scheduling.adapter import Outcome, Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.db import reader
+from trainer.store.learners import lock_learner
 from trainer.store.memory import (
     MEMORY_COLUMNS,
     Memory,
@@ -285,6 +286,7 @@ class ReviewSession:
         self._on_screen = None
         conn = self._writer
         with conn.begin():
+            lock_learner(conn, self.learner_id)
             stored = read_memory(conn, self.learner_id, card_id)
             before = stored.memory
             if before != shown.memory:
@@ -340,6 +342,7 @@ class ReviewSession:
         self._on_screen = None
         conn = self._writer
         with conn.begin():
+            lock_learner(conn, self.learner_id)
             stored = read_memory(conn, self.learner_id, shown.card_id)
             tomorrow = self.clock.day_of(now) + timedelta(days=1)
             put_memory(conn, self.learner_id, shown.card_id, stored.memory, tomorrow, stored.exists)
@@ -371,6 +374,7 @@ class ReviewSession:
             self.queue.restore(current.card_id, current.lane, current.memory.due_at)
         conn = self._writer
         with conn.begin():
+            lock_learner(conn, self.learner_id)
             if last.existed:
                 put_memory(
                     conn, self.learner_id, last.card_id, last.memory, last.buried_until_day, True
