@@ -17,8 +17,11 @@ from click.testing import CliRunner
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
+from conftest import sqlite_only
 from trainer.cli.main import cli
 from trainer.store import db as store_db
+
+pytestmark = sqlite_only("file permissions, a full disk and SQLite's result codes")
 
 NOW = "2026-11-29T10:00:00+00:00"
 CSV = "What is a dict?,A mapping\nWhat is a list?,A sequence\n"

@@ -993,7 +993,8 @@ def check(app: App) -> None:
     """Check the database and repair what would stop a review, like Anki's Check Database.
 
     Cards whose stored memory state cannot be scheduled are rebuilt from their review log (or
-    reset to new); SQLite's integrity and foreign-key checks run too. One line per finding;
+    reset to new); SQLite's integrity and foreign-key checks run too (on PostgreSQL, every
+    foreign key is checked). One line per finding;
     exit 0 when nothing was found, 1 otherwise.
     """
     from trainer.study.check import check_database
@@ -1069,6 +1070,47 @@ def restore(app: App, file: Path, yes: bool) -> None:
     echo(f"Restored {file} into {path}.")
     if saved is not None:
         echo(f"The database it replaced is in {saved.path}.")
+
+
+@cli.group()
+def db() -> None:
+    """Work on the database as a whole."""
+
+
+@db.command("copy")
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    metavar="URL",
+    help="The database to copy into (a file path or a SQLAlchemy URL); it must be empty.",
+)
+@click.pass_obj
+def db_copy(app: App, target: str) -> None:
+    """Copy the whole database (every table, every learner) into another, e.g. from SQLite to
+    PostgreSQL or back, and check each table's row count and checksum.
+
+    The target's schema is made when missing; a target holding any row is refused. The copy
+    is one transaction: on a failure the target keeps no row of it.
+    """
+    from trainer.store.copy import copy_database
+    from trainer.store.db import database_url, open_database, shown_location
+
+    if database_url(target) == database_url(app.location):
+        raise UsageError(f"--to {shown_location(target)}: that is the database copied from")
+    source = open_database(app.location)
+    click.get_current_context().call_on_close(source.dispose)
+    destination = open_database(target)
+    click.get_current_context().call_on_close(destination.dispose)
+    copied = copy_database(source, destination, shown_location(target))
+    for table in copied:
+        rows = f"{table.rows} row{'s' * (table.rows != 1)}"
+        echo(f"{table.table}: {rows}, checksum {table.checksum[:16]}")
+    total = sum(table.rows for table in copied)
+    echo(
+        f"Copied {total} rows in {len(copied)} tables to {shown_location(target)};"
+        " counts and checksums match."
+    )
 
 
 def main() -> NoReturn:
