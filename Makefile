@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 RUN    := $(VENV)/.installed-run
 DEV    := $(VENV)/.installed-dev
 
-.PHONY: review test bench lint clean
+.PHONY: review test test-pg bench bench-pg lint clean
 
 $(BIN)/python:
 	@echo "Making a virtual environment in $(VENV)..."
@@ -43,8 +43,16 @@ test: $(DEV)
 	TRAINER_CARD_PYTHONS="$(CARD_PYTHONS)" $(BIN)/python -m pytest -q -n auto
 	$(BIN)/trainer lint decks
 
+# The suite on a throwaway PostgreSQL server that .ci/postgres starts and removes.
+test-pg: $(DEV)
+	.ci/postgres $(BIN)/python -m pytest -q -n auto
+
 bench: $(DEV)
 	$(BIN)/python -m tests.benchmarks
+
+# 50 learners rating at once against a durable PostgreSQL server, then with kills and a restart.
+bench-pg: $(DEV)
+	TRAINER_TEST_PG_DURABLE=1 .ci/postgres $(BIN)/python -m tests.benchmarks.load_pg
 
 # mypy checks trainer/ and tests/; tests/benchmarks and the fixture maker, imported by their
 # full names (tests.benchmarks...), get a run of their own.
@@ -52,7 +60,8 @@ lint: $(DEV)
 	$(BIN)/ruff check trainer tests migrations
 	$(BIN)/ruff format --check trainer tests migrations
 	$(BIN)/mypy
-	$(BIN)/mypy -m tests.benchmarks.__main__ -m tests.fixtures.anki.make_fixtures
+	$(BIN)/mypy -m tests.benchmarks.__main__ -m tests.benchmarks.load_pg \
+		-m tests.fixtures.anki.make_fixtures
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache

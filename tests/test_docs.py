@@ -12,6 +12,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
+import click
 from click.testing import CliRunner
 
 from trainer.cli.main import cli
@@ -42,7 +43,10 @@ def test_every_command_and_option_in_the_readme_exists() -> None:
         command, rest = match.groups()
         assert command in cli.commands, snippet
         seen.add(command)
-        help_text = CliRunner().invoke(cli, [command, "--help"]).output
+        group, words = cli.commands[command], rest.split()
+        if isinstance(group, click.Group) and words and words[0] in group.commands:
+            command = f"{command} {words[0]}"  # a subcommand's options are in its own help
+        help_text = CliRunner().invoke(cli, [*command.split(), "--help"]).output
         for option in re.findall(r"--[a-z-]+", rest):
             assert option in help_text, snippet
     assert seen == set(cli.commands)
