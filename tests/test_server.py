@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+from datetime import UTC, datetime
 from multiprocessing.synchronize import Barrier
 
 import pytest
@@ -24,6 +26,7 @@ from trainer.store.db import (
     open_database,
     shown_location,
 )
+from trainer.store.learners import learner_for_write
 
 needs_server = pytest.mark.skipif(
     SERVER_URL is None, reason="needs a PostgreSQL server (TRAINER_TEST_DATABASE_URL)"
@@ -128,6 +131,41 @@ def test_two_upgrades_of_one_new_database_at_once_make_one_schema() -> None:
             assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
         engine.dispose()
     finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP SCHEMA {name} CASCADE"))
+        admin.dispose()
+
+
+@needs_server
+def test_two_sessions_making_one_new_learner_at_once_make_one_row() -> None:
+    admin = create_engine(SERVER_URL or "", isolation_level="AUTOCOMMIT")
+    name = f"learner_{os.getpid()}"
+    location = server_database(admin, name)
+    engine = open_database(location)
+    try:
+        first, second = engine.connect(), engine.connect()
+        first.begin()
+        made = learner_for_write(first, "ann", datetime(2026, 12, 6, tzinfo=UTC))
+        found: list[int] = []
+        # The second session's insert waits on the first's uncommitted row, then does nothing.
+        waiting = threading.Thread(
+            target=lambda: found.append(
+                learner_for_write(second, "ann", datetime(2026, 12, 6, 1, tzinfo=UTC))
+            )
+        )
+        second.begin()
+        waiting.start()
+        waiting.join(1)
+        assert waiting.is_alive()
+        first.commit()
+        waiting.join(30)
+        second.commit()
+        assert found == [made]
+        assert second.scalar(text("SELECT count(*) FROM learner WHERE name = 'ann'")) == 1
+        first.close()
+        second.close()
+    finally:
+        engine.dispose()
         with admin.connect() as connection:
             connection.execute(text(f"DROP SCHEMA {name} CASCADE"))
         admin.dispose()

@@ -11,7 +11,8 @@ import getpass
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from trainer.errors import UsageError
 from trainer.store.models import CardMemory, CardState, Learner, ReviewLog
@@ -54,11 +55,18 @@ def find_learner(conn: Connection, name: str) -> int:
 
 def learner_for_write(conn: Connection, name: str, now: datetime) -> int:
     """The id of learner ``name``, made (``created_at`` aware UTC ``now``) when there is none;
-    in the connection's open transaction, no commit."""
+    in the connection's open transaction, no commit. Two sessions making the same new learner
+    at once make one row: the insert does nothing on a name already taken (``ON CONFLICT DO
+    NOTHING``, on SQLite and PostgreSQL alike; on PostgreSQL the second waits for the first's
+    commit, then reads its row)."""
     found = find_learner(conn, name)
     if found != NOBODY:
         return found
-    conn.execute(insert(Learner).values(name=name, created_at=now))
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    values = {"name": name, "created_at": now}
+    conn.execute(
+        dialect.insert(Learner).values(values).on_conflict_do_nothing(index_elements=["name"])
+    )
     return find_learner(conn, name)
 
 
