@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 RUN    := $(VENV)/.installed-run
 DEV    := $(VENV)/.installed-dev
 
-.PHONY: review test test-pg bench bench-pg lint clean
+.PHONY: review test test-pg bench bench-anki bench-pg lint clean
 
 $(BIN)/python:
 	@echo "Making a virtual environment in $(VENV)..."
@@ -57,6 +57,20 @@ test-pg: $(DEV)
 bench: $(DEV)
 	$(BIN)/python -m tests.benchmarks
 
+# trainer beside Anki's Rust core (tests/benchmarks/versus_anki.py): Anki's Python package lives
+# in a virtual environment of its own, never in trainer's; the figures go to bench-anki.json.
+ANKI_VENV := .venv-anki
+ANKI := $(ANKI_VENV)/.installed
+$(ANKI):
+	@echo "Making a virtual environment with Anki in $(ANKI_VENV) (a minute the first time)..."
+	$(PYTHON) -m venv $(ANKI_VENV)
+	$(ANKI_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(ANKI_VENV)/bin/python -m pip install --quiet 'anki==26.9.3'
+	touch $(ANKI)
+
+bench-anki: $(DEV) $(ANKI)
+	TRAINER_BENCH_ANKI_PYTHON=$(ANKI_VENV)/bin/python $(BIN)/python -m tests.benchmarks.versus_anki
+
 # 50 learners rating at once against a durable PostgreSQL server, then with kills and a restart.
 bench-pg: $(DEV)
 	TRAINER_TEST_PG_DURABLE=1 .ci/postgres $(BIN)/python -m tests.benchmarks.load_pg
@@ -67,8 +81,9 @@ lint: $(DEV)
 	$(BIN)/ruff check trainer tests migrations
 	$(BIN)/ruff format --check trainer tests migrations
 	$(BIN)/mypy
-	$(BIN)/mypy -m tests.benchmarks.__main__ -m tests.benchmarks.load_pg \
+	$(BIN)/mypy -m tests.benchmarks.__main__ -m tests.benchmarks.load_pg -m tests.benchmarks.versus_anki \
+		-m tests.benchmarks.anki_side \
 		-m tests.fixtures.anki.make_fixtures
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(ANKI_VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -7,10 +7,10 @@ a review card. The trainer side is the whole of ``trainer import PACKAGE --with-
 one file after start-up: unpacking and reading the package, rendering the cards, rebuilding
 every card's FSRS state from its log, storing cards and review log, the commit. Anki's side is
 ``Collection.import_anki_package`` with its scheduling, into an empty collection, timed inside
-its own process; it needs the ``anki`` package, which is never a dependency of trainer: give
-the Python of a throwaway virtual environment that has it in ``TRAINER_BENCH_ANKI_PYTHON``
-(``python3 -m venv /tmp/ankivenv && /tmp/ankivenv/bin/pip install anki``), else that side
-is skipped with a message. The two run in turn, run after run, so both see the same machine.
+its own process (:mod:`.anki_side`); it needs the ``anki`` package, which is never a dependency
+of trainer: ``make bench-anki`` makes a virtual environment that has it and names its Python in
+``TRAINER_BENCH_ANKI_PYTHON``; without that variable ``make bench`` skips Anki's side with a
+message. The two run in turn, run after run, so both see the same machine.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import sqlite3
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import genanki
 
@@ -33,16 +34,8 @@ SEED = 11
 #: The environment variable naming a Python that has the ``anki`` package.
 ANKI_PYTHON = "TRAINER_BENCH_ANKI_PYTHON"
 DAY_MS = 86_400_000
-_ANKI_IMPORT = """
-import os, sys, tempfile, time
-from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
-col = Collection(os.path.join(tempfile.mkdtemp(), "collection.anki2"))
-options = ImportAnkiPackageOptions(with_scheduling=True, with_deck_configs=True)
-start = time.perf_counter()
-col.import_anki_package(ImportAnkiPackageRequest(package_path=sys.argv[1], options=options))
-print(time.perf_counter() - start)
-col.close()
-"""
+#: Anki's side, run by the Python in :data:`ANKI_PYTHON`.
+ANKI_SIDE = Path(__file__).with_name("anki_side.py")
 
 
 def write_package(path: Path) -> int:
@@ -95,12 +88,16 @@ def _add_history(db: sqlite3.Connection) -> list[tuple[int, ...]]:
     return revlog
 
 
-def time_anki(package: Path, python: str) -> float:
-    """Seconds Anki's importer takes for ``package`` (measured in its own process)."""
+def time_anki(python: str, command: str, *args: str | Path | int) -> Any:
+    """The JSON result of :mod:`.anki_side`'s ``command`` run by ``python``, e.g. the seconds
+    Anki's importer takes for a package (``time_anki(python, "apkg", package)``)."""
     result = subprocess.run(
-        [python, "-c", _ANKI_IMPORT, str(package)], check=True, capture_output=True, text=True
+        [python, str(ANKI_SIDE), command, *map(str, args)],
+        check=True,
+        capture_output=True,
+        text=True,
     )
-    return float(result.stdout.split()[-1])
+    return json.loads(result.stdout)
 
 
 def measure(folder: Path, runs: int = 5) -> tuple[list[float], list[float] | None, int, str]:
@@ -120,5 +117,5 @@ def measure(folder: Path, runs: int = 5) -> tuple[list[float], list[float] | Non
             database = Path(work) / f"anki-import-{run}.db"
             trainer.append(time_one_import(package, database, with_history=True))
             if python:
-                anki.append(time_anki(package, python))
+                anki.append(time_anki(python, "apkg", package))
     return trainer, anki or None, rows, note

@@ -142,13 +142,20 @@ def command_env() -> dict[str, str]:
     return {**os.environ, "TRAINER_NOW": NOW.isoformat(), "TRAINER_LEARNER": LEARNER_NAME}
 
 
-def time_command(args: list[str], runs: int) -> list[float]:
-    """Wall time of ``trainer ARGS`` (after one untimed run); fails on a non-zero exit."""
+def time_command(args: list[str], runs: int, warmups: int = 1, keys: str = "") -> list[float]:
+    """Wall time of ``trainer ARGS`` after ``warmups`` untimed runs, with ``keys`` on its stdin
+    (e.g. ``"q"`` ends ``trainer review`` after its first card); fails on a non-zero exit."""
     env, times = command_env(), []
-    for number in range(runs + 1):
+    for number in range(warmups + runs):
         start = time.perf_counter()
-        subprocess.run([str(TRAINER), *args], stdout=subprocess.DEVNULL, env=env, check=True)
-        if number:
+        subprocess.run(
+            [str(TRAINER), *args],
+            input=keys.encode(),
+            stdout=subprocess.DEVNULL,
+            env=env,
+            check=True,
+        )
+        if number >= warmups:
             times.append(time.perf_counter() - start)
     return times
 
