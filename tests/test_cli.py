@@ -12,13 +12,14 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from conftest import database_exists
-from trainer.cli.main import cli
+from conftest import LEARNER_NAME, database_exists, sqlite_only
+from trainer.cli.main import App, cli
 from trainer.content.parser import parse_roadmap
 from trainer.store.db import open_database
 from trainer.store.models import CardMemory, ReviewLog
@@ -200,7 +201,8 @@ def test_settings_are_validated_and_kept(database: str) -> None:
             "Error: unknown setting 'colour'; known: desired_retention, learning_steps_minutes,"
             " relearning_steps_minutes, maximum_interval_days, fuzz, new_cards_per_day,"
             " deck_new_cards_per_day, reviews_per_day, day_rollover_hour, learn_ahead_minutes,"
-            " timezone, mastery_stability_days, topic_done_share, backups_daily, backups_weekly\n",
+            " timezone, mastery_stability_days, topic_done_share, backups_daily, backups_weekly,"
+            " durability\n",
         ),
     ],
 )
@@ -437,6 +439,23 @@ def test_config_shows_the_time_zone_in_effect(database: str) -> None:
     listed = subprocess.run([*TRAINER, "config"], env=env, capture_output=True, text=True)
     assert "timezone = Pacific/Auckland (the system's)    # IANA time zone" in listed.stdout
     assert run("config", "timezone", "Europe/Berlin") == (0, "timezone = Europe/Berlin\n")
+
+
+@sqlite_only("SQLite's synchronous level; PostgreSQL's synchronous_commit is the server's")
+def test_the_durability_setting_is_each_connections_synchronous_level(database: str) -> None:
+    levels = []
+    for value in ("", "normal", "full"):  # "": the default
+        if value:
+            assert run("config", "durability", value) == (0, f"durability = {value}\n")
+        with click.Context(cli).scope():
+            opened = App(database, LEARNER_NAME).open()
+            with opened.engine.connect() as conn:
+                levels.append(conn.exec_driver_sql("PRAGMA synchronous").scalar())
+    assert levels == [2, 1, 2]  # FULL, NORMAL, FULL
+    assert run("config", "durability", "fast") == (
+        2,
+        "Error: setting durability='fast': must be one of full, normal\n",
+    )
 
 
 def test_lowering_the_maximum_interval_says_what_happens_to_later_due_dates(

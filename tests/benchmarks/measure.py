@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from tests.benchmarks.dataset import LEARNER, LEARNER_NAME
@@ -84,16 +84,6 @@ def _open_session(engine: Engine) -> tuple[ReviewSession, ShownCard]:
     shown = session.next_card(NOW)
     assert shown is not None
     return session, shown
-
-
-def fsync_every_commit(engine: Engine) -> None:
-    """Switch ``engine``'s connections to ``synchronous = FULL`` (an fsync per commit), to
-    show what the app's WAL + NORMAL setting saves."""
-    engine.dispose()
-
-    @event.listens_for(engine, "connect")
-    def full(dbapi_connection: object, _record: object) -> None:
-        dbapi_connection.execute("PRAGMA synchronous = FULL")  # type: ignore[attr-defined]
 
 
 def time_rating(

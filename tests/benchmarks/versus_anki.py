@@ -12,7 +12,8 @@ the machine falls on both.
 The metrics (seconds; each system measured inside its own process unless said otherwise):
 
 - ``rating_full``/``rating_normal``: rate a card Good (committed) and have the next card ready,
-  SQLite at ``synchronous = FULL`` / ``NORMAL`` (both in WAL mode); :data:`RATINGS` per round.
+  SQLite at ``synchronous = FULL`` / ``NORMAL`` (both in WAL mode; trainer's ``durability``
+  setting ``full`` / ``normal``); :data:`RATINGS` per round.
   trainer: ``ReviewSession.rate`` + ``next_card``; Anki: ``answer_card`` + ``get_queued_cards``.
 - ``queue_build_100k``: the first queue of a session over the 100,000 due cards. trainer:
   ``ReviewQueue.build``; Anki: the first ``get_queued_cards`` after opening (its queue stops at
@@ -48,7 +49,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from tests.benchmarks import dataset, import_anki, import_csv, measure
-from trainer.store.db import create_db_engine, open_database
+from trainer.store.db import create_db_engine, open_database, set_durability
+from trainer.store.settings import DURABILITIES
 
 #: Ratings per round of the rating metrics, after :data:`WARMUP` untimed ones.
 RATINGS = 200
@@ -162,11 +164,10 @@ def time_process(argv: list[str | Path]) -> float:
     return time.perf_counter() - start
 
 
-def rating_engine(path: Path, synchronous: str) -> Engine:
-    """An engine on the trainer database ``path`` with SQLite's ``synchronous`` setting."""
+def rating_engine(path: Path, durability: str) -> Engine:
+    """An engine on the trainer database ``path`` with the ``durability`` setting's value."""
     engine = create_db_engine(f"sqlite:///{path}")
-    if synchronous == "FULL":
-        measure.fsync_every_commit(engine)
+    set_durability(engine, durability)
     return engine
 
 
@@ -178,11 +179,11 @@ def build_metrics(python: str, folder: Path, cached: Path) -> list[Metric]:
     open_database(str(trainer_db)).dispose()
     side: list[str | Path] = [python, import_anki.ANKI_SIDE]
     db = ["--db", str(trainer_db)]
-    queue_engine = rating_engine(trainer_db, "NORMAL")
-    ratings = {sync: rating_engine(trainer_db, sync) for sync in ("FULL", "NORMAL")}
+    queue_engine = rating_engine(trainer_db, "full")
+    ratings = {durability: rating_engine(trainer_db, durability) for durability in DURABILITIES}
 
-    def trainer_rating(sync: str) -> list[float]:
-        return measure.time_rating(ratings[sync], iterations=RATINGS, warmup=WARMUP)[0]
+    def trainer_rating(durability: str) -> list[float]:
+        return measure.time_rating(ratings[durability], iterations=RATINGS, warmup=WARMUP)[0]
 
     def anki_rating(sync: str) -> list[float]:
         result: list[float] = import_anki.time_anki(
@@ -218,8 +219,8 @@ def build_metrics(python: str, folder: Path, cached: Path) -> list[Metric]:
             lambda: measure.time_command([*db, "review"], runs=1, warmups=0, keys="q"),
             lambda: [time_process([*side, "first", collection])],
         ),
-        Metric("rating_full", lambda: trainer_rating("FULL"), lambda: anki_rating("full")),
-        Metric("rating_normal", lambda: trainer_rating("NORMAL"), lambda: anki_rating("normal")),
+        Metric("rating_full", lambda: trainer_rating("full"), lambda: anki_rating("full")),
+        Metric("rating_normal", lambda: trainer_rating("normal"), lambda: anki_rating("normal")),
         Metric(
             "apkg_history_import",
             lambda: trainer_import(package, with_history=True),

@@ -150,13 +150,13 @@ class App:
         upgrade), back it up if it has no backup of the learner's day yet (unless not
         ``daily_backup``), load changed built-in decks, find the learner (made first when the
         command will ``write`` their data; a command that only reads never makes one), read
-        their settings."""
+        their settings and commit with their ``durability``."""
         from sqlalchemy.orm import Session
 
         from trainer.content.builtin_sync import builtin_change, sync_builtin
         from trainer.scheduling.days import DayClock
         from trainer.store.backup import list_backups, sqlite_file
-        from trainer.store.db import open_database, reader, sqlite_read_only
+        from trainer.store.db import open_database, reader, set_durability, sqlite_read_only
         from trainer.store.learners import NOBODY, find_learner, learner_for_write
         from trainer.store.settings import load_settings
         from trainer.study.queue import last_study_day
@@ -171,6 +171,7 @@ class App:
             with reader(engine) as conn:
                 settings = load_settings(conn, learner)
                 studied = last_study_day(conn, learner)
+            set_durability(engine, settings.durability)
             clock = DayClock.from_settings(settings, not_before=studied)
             return Opened(engine, learner, settings, clock)
 

@@ -18,6 +18,7 @@ from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, Integer, create_engine, event, make_url, text
 from sqlalchemy import exc as sa_exc
@@ -43,6 +44,14 @@ CONNECT_TIMEOUT_S = 10
 #: starting at once on a new server database upgrade one after the other. Any 64-bit number
 #: no other program on the server uses; this one is "trainer" in ASCII.
 UPGRADE_LOCK_KEY = 0x747261696E6572
+
+
+#: SQLite's ``synchronous`` level for each value of the ``durability`` setting
+#: (sqlite.org/pragma.html#pragma_synchronous, sqlite.org/wal.html#performance_considerations).
+SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL"}
+
+#: The ``durability`` of each SQLite engine that :func:`set_durability` moved off ``full``.
+_durability: WeakKeyDictionary[Engine, str] = WeakKeyDictionary()
 
 
 def shown_location(location: str) -> str:
@@ -179,14 +188,25 @@ def create_db_engine(url: str) -> Engine:
     return engine
 
 
-def _configure_sqlite(engine: Engine, read_only: bool) -> None:
-    """Foreign keys on, WAL with ``synchronous = NORMAL``, a busy timeout, SQLAlchemy-run BEGIN,
-    and ``power(x, y)`` (the reports' retrievability) where SQLite was built without it.
+def set_durability(engine: Engine, durability: str) -> None:
+    """Make ``engine``'s SQLite connections from now on commit with ``durability`` (a value of
+    :data:`trainer.store.settings.DURABILITIES`): ``full`` (every engine starts so) fsyncs the
+    write-ahead log on every commit, so a power cut loses no committed rating; ``normal`` keeps
+    every commit through a crash of trainer, but a power cut or operating-system crash may lose
+    the commits since the last checkpoint (never corrupting the file). Idle pooled connections
+    are closed when the level changes. On PostgreSQL it does nothing: the server's own
+    ``synchronous_commit`` decides (``on`` by default, which waits for the flush as ``full``).
+    """
+    if engine.dialect.name != "sqlite" or _durability.get(engine, "full") == durability:
+        return
+    _durability[engine] = durability
+    engine.dispose()
 
-    In WAL mode NORMAL keeps every committed transaction through a crash or ``kill -9`` of the
-    app; only an operating-system crash or power cut can lose the last commits before the next
-    checkpoint, never corrupt the file (sqlite.org/pragma.html#pragma_synchronous). FULL would
-    fsync on every rating, which costs 1-3 ms on the disks measured (see tests/benchmarks).
+
+def _configure_sqlite(engine: Engine, read_only: bool) -> None:
+    """Foreign keys on, WAL with ``synchronous`` as :func:`set_durability` sets it (``FULL`` at
+    first), a busy timeout, SQLAlchemy-run BEGIN, and ``power(x, y)`` (the reports'
+    retrievability) where SQLite was built without it.
 
     pysqlite's own transaction handling is switched off (``isolation_level = None``) so
     that SQLAlchemy's BEGIN is the only one and rollbacks really roll back (SQLAlchemy docs,
@@ -206,7 +226,8 @@ def _configure_sqlite(engine: Engine, read_only: bool) -> None:
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if not read_only:
             cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.execute("PRAGMA synchronous = NORMAL")
+            synchronous = SYNCHRONOUS[_durability.get(engine, "full")]
+            cursor.execute(f"PRAGMA synchronous = {synchronous}")
         try:  # SQLite has power() only when built with its math functions
             cursor.execute("SELECT power(2, 1)")
         except sqlite3.OperationalError:

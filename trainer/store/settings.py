@@ -7,6 +7,8 @@ every deck 20, but here the roadmap already takes 20, and an import should add t
 without doubling it. Mastery thresholds: a card is mastered at a stability of 21 days, the
 interval Anki calls "mature"; a topic is done when 90% of its active cards are mastered.
 Backups: the newest of each of the last 30 days and of each week for a year (52 weeks).
+Durability: ``full``, an fsync per committed rating as Anki does (see
+:func:`trainer.store.db.set_durability`).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class Settings:
     fsrs_parameters_fitted_on: str = ""
     backups_daily: int = 30
     backups_weekly: int = 52
+    durability: str = "full"
 
 
 DESCRIPTIONS = {
@@ -71,7 +74,11 @@ DESCRIPTIONS = {
     "fsrs_parameters_fitted_on": "learner day trainer optimize fitted them on",
     "backups_daily": "days whose newest backup is kept (backups/ beside the database)",
     "backups_weekly": "weeks whose newest backup is kept, besides the daily ones",
+    "durability": "full: a power cut loses no rating; normal: faster, may lose the last ones",
 }
+
+#: The values of the ``durability`` setting.
+DURABILITIES = ("full", "normal")
 
 #: The learner-setting row that holds the fitted parameters: JSON ``{"parameters": [21
 #: floats], "fitted_on": "YYYY-MM-DD"}``.
@@ -114,6 +121,13 @@ def _bool(text: str) -> bool:
     raise ValueError("must be true or false")
 
 
+def _durability(text: str) -> str:
+    lowered = text.strip().lower()
+    if lowered not in DURABILITIES:
+        raise ValueError(f"must be one of {', '.join(DURABILITIES)}")
+    return lowered
+
+
 def zone_in_effect(settings: Settings) -> str:
     """The IANA name of the time zone learner days and shown times use: the ``timezone``
     setting, or else the system's (as ``tzlocal`` reads it: ``TZ``, then the system's
@@ -150,6 +164,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "topic_done_share": _float_in(0.01, 1.0),
     "backups_daily": _int_in(1, 3650),
     "backups_weekly": _int_in(0, 520),
+    "durability": _durability,
 }
 
 
