@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -184,3 +185,33 @@ def test_rows_a_spreadsheet_writes_read_back_field_for_field(
     csv.writer(buffer, delimiter=delimiter, lineterminator="\n").writerows(rows)
     read = split_rows(buffer.getvalue(), delimiter, 0)
     assert [fields for _line, fields in read] == [list(row) for row in rows]
+
+
+RATINGS = st.lists(st.tuples(st.integers(1, 4), st.integers(0, 400)), max_size=15)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.none() | st.tuples(st.floats(0.1, 3000), st.floats(1, 10)), RATINGS),
+        max_size=6,
+    )
+)
+def test_a_batch_replay_gives_each_card_the_states_of_its_own_replay(
+    items: list[tuple[tuple[float, float] | None, list[tuple[int, int]]]],
+) -> None:
+    """Cards of every length replayed in one batch (padded together inside fsrs-rs) get, after
+    each rating, the stability and difficulty of ``next_memory`` one rating at a time (fsrs-rs
+    computes in 32-bit floats)."""
+    scheduler = Scheduler(Settings())
+    batch = scheduler.memory_histories(items)
+    assert [len(states) for states in batch] == [len(ratings) for _, ratings in items]
+    for (start, ratings), states in zip(items, batch, strict=True):
+        stability, difficulty = start if start else (None, None)
+        for index, ((rating, elapsed), got) in enumerate(zip(ratings, states, strict=True)):
+            first = index == 0 and start is None
+            stability, difficulty = scheduler.next_memory(
+                stability, difficulty, None if first else elapsed, Rating(rating)
+            )
+            assert got[0] == pytest.approx(stability, rel=1e-4)
+            assert got[1] == pytest.approx(difficulty, rel=1e-4)

@@ -21,24 +21,25 @@ retention of the card's deck preset, see :func:`fsrs6_parameters`):
   a review's day is how many whole 24-hour periods lie between it and the next rollover, so
   reviews on the same learner day count as same-day reviews (FSRS's short-term formula).
 
-The replay itself goes through :meth:`trainer.scheduling.adapter.Scheduler.next_memory`, so
-stability and difficulty come from the same FSRS code as every other review.
+The replay itself goes through :meth:`trainer.scheduling.adapter.Scheduler.memory_histories`:
+fsrs-rs, the FSRS code Anki runs, in one batch for all cards of one set of parameters.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from fsrs.scheduler import LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS
 
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.memory import Memory
-from trainer.store.models import CardState, Rating
+from trainer.store.models import CardState
 
 #: Anki's default "historical retention" of SM-2 reviews, used by the SM-2 conversion, and the
 #: range a preset's own value must lie in (rslib ``deckconfig/mod.rs``; else the default).
@@ -187,15 +188,15 @@ def reviews_for_fsrs(entries: tuple[RevlogEntry, ...]) -> tuple[list[RevlogEntry
     first_rated: int | None = None
     complete = False
     for index in range(len(entries) - 1, -1, -1):
-        entry = entries[index]
-        if entry.cramming:
+        _, ease, interval, factor, _, kind = entries[index]
+        if kind == FILTERED and factor == 0:  # cramming
             continue
-        rated = entry.ease > 0
-        if rated and (entry.interval >= 1 or entry.interval <= -86_400):
+        rated = ease > 0
+        if rated and (interval >= 1 or interval <= -86_400):
             first_rated = index
-        if rated and entry.kind == LEARNING:
+        if rated and kind == LEARNING:
             first_learning, complete = index, True
-        elif entry.reset:
+        elif kind == MANUAL and factor == 0:  # a reset
             if first_learning is not None:
                 complete = True
                 break
@@ -208,7 +209,7 @@ def reviews_for_fsrs(entries: tuple[RevlogEntry, ...]) -> tuple[list[RevlogEntry
     start = first_learning if first_learning is not None else first_rated
     if start is None:
         return None
-    kept = [e for e in entries[start:] if e.ease > 0 and not e.cramming]
+    kept = [e for e in entries[start:] if e[1] > 0 and not (e[5] == FILTERED and e[3] == 0)]
     return (kept, complete) if kept else None
 
 
@@ -220,33 +221,49 @@ def anki_clock(clock: DayClock, now: datetime) -> DayClock:
 
 
 def rebuild(history: CardHistory, scheduler: Scheduler, clock: DayClock, now: datetime) -> Rebuilt:
-    """The card's memory at aware UTC ``now`` and its review log, from its Anki history.
+    """The card's memory at aware UTC ``now`` and its review log, from its Anki history:
+    :func:`rebuild_many` for one card."""
+    return rebuild_many([(history, scheduler)], clock, now)[0]
 
-    ``scheduler`` carries the learner's settings and ``history.parameters`` (the caller builds
-    one per set of parameters).
+
+def rebuild_many(
+    cards: Sequence[tuple[CardHistory, Scheduler]], clock: DayClock, now: datetime
+) -> list[Rebuilt]:
+    """Each card's memory at aware UTC ``now`` and its review log, from its Anki history, in
+    the order of ``cards``.
+
+    Each card's ``scheduler`` carries the learner's settings and the FSRS parameters to replay
+    with (the caller builds one per set of parameters, ``history.parameters`` or the
+    learner's own); the replay of all cards of one scheduler is one batch
+    (:meth:`Scheduler.memory_histories`).
 
     Stability and difficulty are replayed as Anki computes them (see the module docstring);
     the card's state and due date are Anki's (a review card stays due on the day Anki had it
     due); review-log days are the learner's days on ``clock``.
     """
-    schedule = history.schedule
-    if schedule.card_type == NEW_CARD:
-        return Rebuilt(Memory(), ())
-    usable = reviews_for_fsrs(history.reviews)
-    memory = Memory()
-    logs: list[LogEntry] = []
-    if usable is not None:
-        today, next_day_s = _anki_today(clock, now)
-        retention = history.historical_retention
-        memory, logs = _replay(usable, retention, scheduler, today, next_day_s, clock)
-    elif schedule.interval > 0 and schedule.reps > 0:
-        stability, difficulty = scheduler.memory_from_sm2(
-            (schedule.factor or 0) / 1000, schedule.interval, history.historical_retention
-        )
-        memory = Memory(stability_days=stability, difficulty=difficulty)
-    if memory.stability_days is None:  # nothing to go on: the card starts again as new
-        return Rebuilt(Memory(), ())
-    return Rebuilt(_with_schedule(memory, history, clock, scheduler), tuple(logs))
+    today, next_day_s = _anki_today(clock, now)
+    plans: list[_Plan | None] = []
+    batches: dict[int, tuple[Scheduler, list[int], list[_Item]]] = {}
+    for history, scheduler in cards:
+        plan = _plan(history, scheduler, next_day_s)
+        plans.append(plan)
+        if plan is not None and plan.ratings is not None:
+            batch = batches.setdefault(id(scheduler), (scheduler, [], []))
+            batch[1].append(len(plans) - 1)
+            batch[2].append((plan.start, plan.ratings))
+    states: dict[int, list[tuple[float, float]]] = {}
+    for scheduler, indexes, items in batches.values():
+        states.update(zip(indexes, scheduler.memory_histories(items), strict=True))
+    rebuilt = []
+    for index, ((history, scheduler), plan) in enumerate(zip(cards, plans, strict=True)):
+        if plan is None:
+            rebuilt.append(Rebuilt(Memory(), ()))
+            continue
+        memory, logs = plan.memory, cast(tuple[LogEntry, ...], ())
+        if plan.ratings is not None:
+            memory, logs = _replayed(plan, states[index], today, clock)
+        rebuilt.append(Rebuilt(_with_schedule(memory, history, clock, scheduler), logs))
+    return rebuilt
 
 
 @lru_cache(maxsize=8)
@@ -257,96 +274,125 @@ def _anki_today(clock: DayClock, now: datetime) -> tuple[date, int]:
     return days.day_of(now), int(days.next_rollover(now).timestamp())
 
 
-def _replay(
-    usable: tuple[list[RevlogEntry], bool],
-    retention: float,
-    scheduler: Scheduler,
-    today: date,
-    next_day_at: int,
-    clock: DayClock,
-) -> tuple[Memory, list[LogEntry]]:
-    """Stability and difficulty after ``usable`` (see :func:`reviews_for_fsrs`), with the
-    review-log rows, through :meth:`Scheduler.next_memory` (the FSRS formulas alone: the
-    replay only needs the memory, not the state machine or intervals). ``today`` and
-    ``next_day_at`` (Unix seconds) are :func:`_anki_today`'s."""
+#: One card's replay for :meth:`Scheduler.memory_histories`: (starting state, ratings).
+_Item = tuple[tuple[float, float] | None, list[tuple[int, int]]]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a card's replay needs: its usable reviews (:func:`reviews_for_fsrs`) and, for
+    each, how many Anki days before today it was (``backs``); the starting state of an
+    incomplete history (its first review's SM-2 conversion, None for a complete one) and the
+    ratings FSRS replays after it, (rating, days since the review before). A card without
+    usable reviews has ``ratings`` None and ``memory`` its SM-2 conversion."""
+
+    reviews: list[RevlogEntry]
+    backs: list[int]
+    start: tuple[float, float] | None
+    ratings: list[tuple[int, int]] | None
+    memory: Memory
+
+
+def _plan(history: CardHistory, scheduler: Scheduler, next_day_s: int) -> _Plan | None:
+    """The replay of ``history`` (see :class:`_Plan`), or None for a card that starts again as
+    new (a new card, or nothing to go on). ``next_day_s`` is :func:`_anki_today`'s."""
+    schedule = history.schedule
+    if schedule.card_type == NEW_CARD:
+        return None
+    usable = reviews_for_fsrs(history.reviews)
+    if usable is None:
+        if schedule.interval > 0 and schedule.reps > 0:
+            stability, difficulty = scheduler.memory_from_sm2(
+                (schedule.factor or 0) / 1000, schedule.interval, history.historical_retention
+            )
+            memory = Memory(stability_days=stability, difficulty=difficulty)
+            return _Plan([], [], None, None, memory)
+        return None
     reviews, complete = usable
-    logs: list[LogEntry] = []
-
-    def days_back(entry: RevlogEntry) -> int:
-        """How many Anki days before today the review was: Anki counts the whole 24-hour
-        periods from the review's second to the next rollover (``RevlogEntry::days_elapsed``),
-        so a review at the rollover second itself belongs to the day before, and a review
-        after ``now`` to today."""
-        return max((next_day_at - entry.id_ms // 1000) // 86_400, 0)
-
-    stability: float | None = None
-    difficulty: float | None = None
-    last_back: int | None = None
+    # How many Anki days before today each review was: Anki counts the whole 24-hour periods
+    # from the review's second to the next rollover (``RevlogEntry::days_elapsed``), so a
+    # review at the rollover second itself belongs to the day before, and one after ``now``
+    # to today.
+    backs = [(next_day_s - entry[0] // 1000) // 86_400 for entry in reviews]
+    backs = [back if back > 0 else 0 for back in backs]
+    start: tuple[float, float] | None = None
+    ratings = []
     if not complete:
         first = reviews[0]
         ease = (first.factor or 2500) / 1000
-        stability, difficulty = scheduler.memory_from_sm2(ease, max(first.interval, 1), retention)
+        stability, difficulty = scheduler.memory_from_sm2(
+            ease, max(first.interval, 1), history.historical_retention
+        )
         if ease <= 1.1:  # an ease factor written by FSRS stores the difficulty (Anki)
             difficulty = (ease - 0.1) * 9 + 1
-        last_back = days_back(first)
-        logs.append(_log(first, stability, difficulty, clock, None, first_step=False))
-        reviews = reviews[1:]
-    for entry in reviews:
-        back = days_back(entry)
-        elapsed = None if last_back is None else last_back - back
-        rating = _RATINGS[min(max(entry.ease, 1), 4)]
-        stability, difficulty = scheduler.next_memory(stability, difficulty, elapsed, rating)
-        logs.append(_log(entry, stability, difficulty, clock, elapsed, not logs and complete))
-        last_back = back
+        start = (stability, difficulty)
+    last = backs[0]
+    for entry, back in zip(reviews, backs, strict=True):
+        ease = entry[1]
+        ratings.append((4 if ease > 4 else ease if ease > 1 else 1, last - back))
+        last = back
+    if start is not None:
+        del ratings[0]
+    return _Plan(reviews, backs, start, ratings, Memory())
+
+
+def _replayed(
+    plan: _Plan, states: list[tuple[float, float]], today: date, clock: DayClock
+) -> tuple[Memory, tuple[LogEntry, ...]]:
+    """The memory after ``plan``'s reviews and their review-log rows, given the state after
+    each rating (``states``, from :meth:`Scheduler.memory_histories`); ``today`` is
+    :func:`_anki_today`'s."""
+    reviews, backs = plan.reviews, plan.backs
+    if plan.start is not None:
+        states = [plan.start, *states]
+    day_of_ms = clock.day_of_ms
+    logs = []
+    before = NEW_STATE if plan.start is None else _STATE_BEFORE.get(reviews[0][5], REVIEW_STATE)
+    elapsed: int | None = None
+    last = backs[0]
+    for index, (entry, back, (stability, difficulty)) in enumerate(
+        zip(reviews, backs, states, strict=True)
+    ):
+        at_ms, ease, interval, _, duration, kind = entry
+        if index:
+            before, elapsed, last = _STATE_BEFORE.get(kind, REVIEW_STATE), last - back, back
+        logs.append(
+            LogEntry(  # positional: the fields in order, without keyword matching
+                4 if ease > 4 else ease if ease > 1 else 1,
+                at_ms,
+                day_of_ms(at_ms),
+                duration if duration > 0 else 0,
+                before,
+                elapsed,
+                REVIEW_STATE
+                if interval > 0
+                else LEARNING_STATE
+                if kind == LEARNING
+                else RELEARNING_STATE,
+                stability,
+                difficulty,
+                interval if interval > 0 else 0,
+            )
+        )
+    stability, difficulty = states[-1]
     memory = Memory(
         state=CardState.REVIEW,
         stability_days=stability,
         difficulty=difficulty,
-        last_review_at=_instant(usable[0][-1]),
-        last_review_day=today - timedelta(days=last_back or 0),
+        last_review_at=_instant(reviews[-1]),
+        last_review_day=today - timedelta(days=backs[-1]),
     )
-    return memory, logs
-
-
-#: The rating of each clamped Anki ease (1-4), by index.
-_RATINGS = (Rating.AGAIN, *Rating)
+    return memory, tuple(logs)
 
 
 def _instant(entry: RevlogEntry) -> datetime:
     return datetime.fromtimestamp(entry.id_ms / 1000, UTC)
 
 
+#: States as the review log stores them (plain integers: tens of thousands are made).
+NEW_STATE, LEARNING_STATE, REVIEW_STATE, RELEARNING_STATE = (int(s) for s in CardState)
 #: The state a review of each Anki kind was given in (any other kind: a review card).
-_STATE_BEFORE = {LEARNING: CardState.LEARNING, RELEARNING: CardState.RELEARNING}
-
-
-def _log(
-    entry: RevlogEntry,
-    stability: float,
-    difficulty: float,
-    clock: DayClock,
-    elapsed: int | None,
-    first_step: bool,
-) -> LogEntry:
-    """The review-log row of ``entry``: states as Anki logged them (the card's first learning
-    step was shown as new), memory as rebuilt."""
-    if entry.interval > 0:
-        state = CardState.REVIEW
-    else:
-        state = CardState.LEARNING if entry.kind == LEARNING else CardState.RELEARNING
-    state_before = CardState.NEW if first_step else _STATE_BEFORE.get(entry.kind, CardState.REVIEW)
-    return LogEntry(  # positional: the fields in order, without keyword matching
-        min(max(entry.ease, 1), 4),
-        entry.id_ms,
-        clock.day_of_ms(entry.id_ms),
-        max(entry.duration_ms, 0),
-        int(state_before),
-        elapsed,
-        int(state),
-        stability,
-        difficulty,
-        max(entry.interval, 0),
-    )
+_STATE_BEFORE = {LEARNING: LEARNING_STATE, RELEARNING: RELEARNING_STATE}
 
 
 def _with_schedule(

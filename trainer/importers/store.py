@@ -39,14 +39,14 @@ from sqlalchemy.orm import Session
 from trainer.content.builtin_sync import ImportCounts, upsert_cards
 from trainer.content.parser import CardSpec
 from trainer.errors import DeckError, Problem, TrainerError, UsageError
-from trainer.importers.anki_history import LogEntry, rebuild
+from trainer.importers.anki_history import CardHistory, LogEntry, rebuild_many
 from trainer.importers.html_text import media_token
 from trainer.importers.imported import ImportedDeck, MediaFile
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.deck_tree import DeckTaken, deck_for_path, deck_path
 from trainer.store.lookup import find
-from trainer.store.memory import memory_values
+from trainer.store.memory import Memory, insert_memories, memory_values
 from trainer.store.models import Card, CardMemory, Deck, LearnerDeck, ReviewLog, Topic
 
 #: Reports progress: (what is being done, items done, items in all).
@@ -281,6 +281,10 @@ def _write_media(
             progress("media", done, len(files))
 
 
+#: Cards replayed per batch (progress is reported after each).
+_HISTORY_BATCH = 2_000
+
+
 def _store_histories(
     db: Session,
     learner_id: int,
@@ -314,12 +318,10 @@ def _store_histories(
             .distinct()
         )
     )
-    rows: list[tuple[object, ...]] = []
-    cards: list[dict[str, object]] = []
-    total = len(imported.histories)
+    todo: list[tuple[int, CardHistory, Scheduler]] = []
     schedulers: dict[tuple[float, ...], Scheduler] = {(): scheduler}
     optimized = bool(scheduler.settings.fsrs_parameters)
-    for done, history in enumerate(imported.histories, start=1):
+    for history in imported.histories:
         card_id = ids.get(history.key)
         if card_id is not None and card_id not in reviewed:
             parameters = () if optimized else history.parameters
@@ -327,11 +329,18 @@ def _store_histories(
             if replay is None:
                 replay = Scheduler(scheduler.settings, parameters)
                 schedulers[parameters] = replay
-            rebuilt = rebuild(history, replay, clock, now)
-            cards.append({"card": card_id, **memory_values(rebuilt.memory)})
-            rows.extend(_stored_log(learner_id, card_id, log) for log in rebuilt.logs)
-        if progress and (done % 500 == 0 or done == total):
-            progress("history", done, total)
+            todo.append((card_id, history, replay))
+    total = len(todo)
+    rows: list[tuple[object, ...]] = []
+    cards: list[tuple[int, Memory]] = []
+    for done in range(0, total, _HISTORY_BATCH):
+        part = todo[done : done + _HISTORY_BATCH]
+        rebuilt = rebuild_many([(history, replay) for _, history, replay in part], clock, now)
+        for (card_id, _, _), card in zip(part, rebuilt, strict=True):
+            cards.append((card_id, card.memory))
+            rows.extend(_stored_log(learner_id, card_id, log) for log in card.logs)
+        if progress:
+            progress("history", min(done + _HISTORY_BATCH, total), total)
     if cards:
         _store_memories(db, learner_id, deck_ids, cards)
     if rows:
@@ -343,11 +352,11 @@ def _store_histories(
 
 
 def _store_memories(
-    db: Session, learner_id: int, deck_ids: list[int], cards: list[dict[str, object]]
+    db: Session, learner_id: int, deck_ids: list[int], cards: list[tuple[int, Memory]]
 ) -> None:
-    """Store learner ``learner_id``'s memory of cards of the decks ``deck_ids`` (each dict:
-    ``card``, the card id, and the memory columns): an UPDATE of the rows they have (a buried
-    new card keeps its burial), an INSERT of the rest."""
+    """Store learner ``learner_id``'s memory of cards of the decks ``deck_ids`` ((card id,
+    memory) pairs): an UPDATE of the rows they have (a buried new card keeps its burial), an
+    INSERT of the rest."""
     table = CardMemory.metadata.tables["card_memory"]
     had = set(
         db.scalars(
@@ -356,19 +365,13 @@ def _store_memories(
             .where(CardMemory.learner_id == learner_id, Card.deck_id.in_(deck_ids))
         )
     )
-    updates = [card for card in cards if card["card"] in had]
+    updates = [{"card": card, **memory_values(memory)} for card, memory in cards if card in had]
     if updates:
         mine = table.c.learner_id == learner_id
         db.execute(update(table).where(mine, table.c.card_id == bindparam("card")), updates)
-    inserts = [
-        {"learner_id": learner_id, "card_id": card_id, **values}
-        for card_id, values in ((card["card"], card) for card in cards)
-        if card_id not in had
-    ]
-    for row in inserts:
-        del row["card"]
-    if inserts:
-        db.execute(insert(table), inserts)
+    fresh = [(card, memory) for card, memory in cards if card not in had]
+    if fresh:
+        insert_memories(db.connection(), learner_id, fresh)
 
 
 #: The Unix epoch as a naive UTC datetime.

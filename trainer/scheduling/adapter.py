@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import fsrs
+import fsrs_rs_python as fsrs_rs
 from fsrs.scheduler import DEFAULT_PARAMETERS, FUZZ_RANGES
 
 from trainer.scheduling.days import DayClock
@@ -170,6 +171,7 @@ class Scheduler:
         # FSRS-6's forgetting curve: R(t, S) = (1 + factor * t / S) ** decay, decay = -w20.
         self._decay = -self._fsrs.parameters[20]
         self._factor = 0.9 ** (1 / self._decay) - 1
+        self._batch: fsrs_rs.FSRS | None = None  # fsrs-rs with the same parameters, made once
 
     def _to_fsrs(self, card_id: int, memory: Memory, today: date) -> fsrs.Card:
         new = memory.state == CardState.NEW
@@ -273,8 +275,8 @@ class Scheduler:
         stability and difficulty for a first rating, the short-term stability for a rating on
         the day of the last review, else the next stability at the retrievability after
         ``elapsed_days``; the difficulty moves as for any rating. Without the card copy, the
-        state machine and the interval, for replaying a long history quickly (the same values
-        as :meth:`review`, which tests/test_import_anki.py checks against Anki).
+        state machine and the interval, for replaying a review log quickly (the same values
+        as :meth:`review`; :meth:`memory_histories` computes them for many cards at once).
         """
         scheduler = self._fsrs
         grade = _FSRS_RATINGS[rating]
@@ -294,6 +296,42 @@ class Scheduler:
                 rating=grade,
             )
         return stability, scheduler._next_difficulty(difficulty=difficulty, rating=grade)
+
+    def memory_histories(
+        self, items: Sequence[tuple[tuple[float, float] | None, Sequence[tuple[int, int]]]]
+    ) -> list[list[tuple[float, float]]]:
+        """For each item, the (stability in days, difficulty) after each of its ratings.
+
+        An item is (the card's starting (stability, difficulty), None for a card never rated;
+        its ratings, oldest first, each as (rating 1-4, whole learner days since the review
+        before it, >= 0; ignored on the first rating of a card without a starting state)).
+
+        The formulas of :meth:`next_memory`, computed by fsrs-rs
+        (``FSRS.historical_memory_state_batch``, one call for all items, in 32-bit floats as
+        Anki computes a card's memory state from its review log): for replaying the review
+        logs of thousands of cards at once. An item without ratings gets an empty list.
+        """
+        if self._batch is None:
+            self._batch = fsrs_rs.FSRS(list(self._fsrs.parameters))
+        rated = [(start, ratings) for start, ratings in items if ratings]
+        states = iter(
+            self._batch.historical_memory_state_batch(
+                [
+                    fsrs_rs.FSRSItem([fsrs_rs.FSRSReview(r, t) for r, t in ratings])
+                    for _, ratings in rated
+                ],
+                [None if s is None else fsrs_rs.MemoryState(*s) for s, _ in rated],
+            )
+            if rated
+            else ()
+        )
+        # fsrs-rs lists an item's starting state first, then the state after each rating
+        return [
+            [(m.stability, m.difficulty) for m in next(states)[start is not None :]]
+            if ratings
+            else []
+            for start, ratings in items
+        ]
 
     def memory_from_sm2(
         self, ease_factor: float, interval_days: float, sm2_retention: float
