@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import zipfile
 from collections.abc import Callable
@@ -16,9 +17,10 @@ from hypothesis import strategies as st
 
 from deck_writer import write_deck
 from trainer.content.parser import CardSpec, CoveragePoint, DeckSpec, parse_deck
-from trainer.errors import TrainerError
+from trainer.errors import DeckError, Problem, TrainerError
 from trainer.importers.anki import LATEST_S, MAX_INTERVAL, read_anki
 from trainer.importers.anki_history import AnkiSchedule, CardHistory, RevlogEntry, rebuild
+from trainer.importers.bulk import without_cycle_collection
 from trainer.importers.delimited import read_delimited, split_rows
 from trainer.importers.imported import ImportedDeck
 from trainer.importers.markdown import read_markdown
@@ -215,3 +217,18 @@ def test_a_batch_replay_gives_each_card_the_states_of_its_own_replay(
             )
             assert got[0] == pytest.approx(stability, rel=1e-4)
             assert got[1] == pytest.approx(difficulty, rel=1e-4)
+
+
+def test_the_cycle_collector_runs_again_after_a_paused_step_even_when_it_fails() -> None:
+    seen: list[bool] = []
+
+    @without_cycle_collection
+    def step(fail: bool) -> None:
+        seen.append(gc.isenabled())
+        if fail:
+            raise DeckError([Problem("f", None, "bad")])
+
+    step(False)
+    with pytest.raises(DeckError):
+        step(True)
+    assert seen == [False, False] and gc.isenabled()

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from trainer.errors import DeckError, Problem
+from trainer.importers.bulk import without_cycle_collection
 
 if TYPE_CHECKING:
     from trainer.importers.imported import ImportedDeck
@@ -64,6 +65,7 @@ def detect_format(path: Path, head: bytes) -> str:
     return "csv"
 
 
+@without_cycle_collection
 def read_file(path: Path, file_format: str = "auto", with_history: bool = False) -> ImportedDeck:
     """Read ``path`` as ``file_format`` (``auto``: detected); see :data:`FORMATS`.
 

@@ -40,6 +40,7 @@ from trainer.content.builtin_sync import ImportCounts, upsert_cards
 from trainer.content.parser import CardSpec
 from trainer.errors import DeckError, Problem, TrainerError, UsageError
 from trainer.importers.anki_history import CardHistory, LogEntry, rebuild_many
+from trainer.importers.bulk import without_cycle_collection
 from trainer.importers.html_text import media_token
 from trainer.importers.imported import ImportedDeck, MediaFile
 from trainer.scheduling.adapter import Scheduler
@@ -101,6 +102,7 @@ def media_folder(db_location: str) -> Path:
     return user_data_path("trainer", appauthor=False) / "media"
 
 
+@without_cycle_collection
 def import_deck(
     db: Session,
     imported: ImportedDeck,
