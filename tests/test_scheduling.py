@@ -289,6 +289,53 @@ def test_a_clock_set_back_never_gives_negative_elapsed_days_or_an_earlier_last_r
     assert outcome.memory.last_review_day == last_day
 
 
+@given(
+    state=st.sampled_from(list(CardState)),
+    stability=st.floats(0.1, 5000),
+    difficulty=st.floats(1, 10),
+    last_review=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=3000)),
+    shown=st.timedeltas(min_value=timedelta(days=-1), max_value=timedelta(days=2)),
+    later=st.timedeltas(min_value=timedelta(days=-1), max_value=timedelta(days=2)),
+    rating=st.sampled_from(list(Rating)),
+    zone=st.sampled_from(["UTC", "Europe/Berlin", "Pacific/Auckland"]),
+)
+def test_a_rating_from_the_preview_is_the_rating_scheduled_anew(
+    state: CardState,
+    stability: float,
+    difficulty: float,
+    last_review: timedelta,
+    shown: timedelta,
+    later: timedelta,
+    rating: Rating,
+    zone: str,
+) -> None:
+    clock = DayClock(rollover_hour=4, zone=ZoneInfo(zone))
+    last_at = START - last_review
+    memory = (
+        Memory()
+        if state == CardState.NEW
+        else Memory(
+            state=state,
+            step=None if state == CardState.REVIEW else 0,
+            stability_days=stability,
+            difficulty=difficulty,
+            due_at=None if state == CardState.REVIEW else last_at + timedelta(minutes=10),
+            due_day=clock.day_of(last_at) + timedelta(days=3)
+            if state == CardState.REVIEW
+            else None,
+            last_review_at=last_at,
+            last_review_day=clock.day_of(last_at),
+            reps=4,
+        )
+    )
+    scheduler = Scheduler(Settings())
+    shown_at, rated_at = START + shown, START + shown + later
+    previewed = (shown_at, scheduler.preview(11, memory, shown_at, clock))
+    assert scheduler.review(11, memory, rating, rated_at, clock, previewed) == scheduler.review(
+        11, memory, rating, rated_at, clock
+    )
+
+
 def test_the_maximum_interval_setting_caps_a_review_without_fuzz() -> None:
     memory = replace(_review_state(date(2026, 11, 1)), stability_days=400.0)
     capped = Scheduler(Settings(fuzz=False, maximum_interval_days=30))

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import fsrs
@@ -124,6 +124,18 @@ def _not_before_last_review(
     return now, today
 
 
+def _moved(outcome: Outcome, shift: timedelta) -> Outcome:
+    """``outcome`` as if rated ``shift`` later on the same learner day: its last review and a
+    learning step's due time move by ``shift``."""
+    after = outcome.memory
+    if not shift or after.last_review_at is None:
+        return outcome
+    due_at = None if after.due_at is None else after.due_at + shift
+    return replace(
+        outcome, memory=replace(after, last_review_at=after.last_review_at + shift, due_at=due_at)
+    )
+
+
 def _last_interval(memory: Memory) -> int | None:
     """The interval (days) a review card got at its last review; None for other cards."""
     if memory.state != CardState.REVIEW or memory.due_day is None:
@@ -186,15 +198,31 @@ class Scheduler:
         )
 
     def review(
-        self, card_id: int, memory: Memory, rating: Rating, now: datetime, clock: DayClock
+        self,
+        card_id: int,
+        memory: Memory,
+        rating: Rating,
+        now: datetime,
+        clock: DayClock,
+        previewed: tuple[datetime, dict[Rating, Outcome]] | None = None,
     ) -> Outcome:
         """The outcome of rating card ``card_id`` (in state ``memory``) at aware UTC ``now``.
 
         A ``now`` before the card's last review (a clock set back) counts as that review's
         time, and a learner day before it as its day: elapsed time is never negative and the
         last review never moves into the past.
+
+        ``previewed``, (the aware UTC instant, what :meth:`preview` gave for this card and this
+        ``memory`` then), saves scheduling the card again: when ``now`` falls on the learner day
+        of that instant, the previewed outcome of ``rating`` is the answer, its last review and
+        learning-step due time moved by the time since (fsrs is handed the learner day, not the
+        instant, so nothing else can differ). On another day the card is scheduled anew.
         """
         now, today = _not_before_last_review(memory, now, clock)
+        if previewed is not None:
+            at, day = _not_before_last_review(memory, previewed[0], clock)
+            if day == today:
+                return _moved(previewed[1][rating], now - at)
         card = self._to_fsrs(card_id, memory, today)
         return self._outcome(card, memory, rating, now, today)
 

@@ -292,7 +292,8 @@ class ReviewSession:
             if before != shown.memory:
                 self.summary.refused += 1
                 return None
-            outcome = self.scheduler.review(card_id, before, rating, now, self.clock)
+            previewed = (shown.shown_at, shown.previews)
+            outcome = self.scheduler.review(card_id, before, rating, now, self.clock, previewed)
             after = outcome.memory
             put_memory(
                 conn, self.learner_id, card_id, after, stored.buried_until_day, stored.exists
