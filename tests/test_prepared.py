@@ -1,4 +1,5 @@
-"""PreparedWrite stores exactly what SQLAlchemy's own execute stores."""
+"""PreparedWrite stores exactly what SQLAlchemy's own execute stores; PreparedRead reads what it
+reads."""
 
 from __future__ import annotations
 
@@ -6,15 +7,16 @@ from datetime import UTC, date, datetime
 from typing import cast
 
 import pytest
-from sqlalchemy import Engine, Table, insert, select, text, update
+from sqlalchemy import Engine, Table, bindparam, insert, select, text, update
 from sqlalchemy.exc import ResourceClosedError
 from sqlalchemy.orm import Session, sessionmaker
 
 from conftest import LEARNER, engine_of, stored
 from trainer.content.builtin_sync import upsert_cards
 from trainer.content.parser import CardSpec
+from trainer.store.memory import MEMORY_COLUMNS, learner_cards
 from trainer.store.models import Card, CardMemory, Deck, ReviewLog
-from trainer.store.prepared import PreparedWrite
+from trainer.store.prepared import PreparedRead, PreparedWrite
 
 VALUES = {
     "learner_id": LEARNER,
@@ -77,3 +79,49 @@ def test_a_write_on_an_invalidated_connection_says_it_is_closed(
             prepared.run(conn, {"card_id": card_id, **VALUES})
         with pytest.raises(ResourceClosedError, match="this connection is closed"):
             prepared.run_many(conn, [(card_id, *VALUES.values())])
+
+
+def test_prepared_read_gives_the_rows_sqlalchemy_gives(factory: sessionmaker[Session]) -> None:
+    card_id = _card(factory)
+    engine = engine_of(factory)
+    statement = learner_cards(
+        bindparam("learner"),
+        Card.id,
+        Card.accepted,
+        Card.active,
+        Card.front,
+        CardMemory.buried_until_day,
+        *MEMORY_COLUMNS,
+    ).where(Card.id == bindparam("card"))
+    prepared = PreparedRead(statement, ["learner", "card"])
+    memory = {
+        "learner_id": LEARNER,
+        "card_id": card_id,
+        "state": 3,
+        "step": 0,
+        "stability_days": 0.123456789012345,
+        "difficulty": 7.25,
+        "due_at": datetime(2026, 11, 29, 10, 10, 0, 654321, tzinfo=UTC),
+        "due_day": None,
+        "last_review_at": datetime(2026, 11, 29, 10, 0, 0, 123456, tzinfo=UTC),
+        "last_review_day": date(2026, 11, 29),
+        "reps": 9,
+        "lapses": 2,
+        "buried_until_day": date(2026, 12, 1),
+    }
+    keys = {"learner": LEARNER, "card": card_id}
+    rows = []
+    for write in (None, memory):  # a card new to the learner (NULLs), then one with a row
+        if write is not None:
+            with engine.begin() as conn:
+                conn.execute(insert(CardMemory), write)
+        with engine.connect() as conn:
+            expected = conn.execute(statement, keys).first()
+            assert expected is not None
+            rows.append(prepared.first(conn, keys))
+            assert rows[-1] == tuple(expected)
+            assert rows[-1]._fields == tuple(expected._fields)
+            assert prepared.first(conn, {**keys, "card": -1}) is None
+    assert rows[0].state is None and rows[0].accepted == [] and rows[0].active is True
+    *stored, buried = list(memory.values())[2:]  # as written, aware UTC times included
+    assert rows[1][4:] == (buried, *stored)

@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 
 from trainer.store.models import Card, CardMemory, CardState
-from trainer.store.prepared import PreparedWrite
+from trainer.store.prepared import PreparedRead, PreparedWrite
 
 
 @dataclass(frozen=True)
@@ -166,14 +166,16 @@ _VALUE_KEYS = [*(column.key for column in MEMORY_COLUMNS), "buried_until_day"]
 _ROW = and_(_TABLE.c.learner_id == bindparam("learner"), _TABLE.c.card_id == bindparam("card"))
 _UPDATE = PreparedWrite(update(_TABLE).where(_ROW), ["learner", "card", *_VALUE_KEYS])
 _INSERT = PreparedWrite(insert(_TABLE), ["learner_id", "card_id", *_VALUE_KEYS])
-_READ = select(*MEMORY_COLUMNS, CardMemory.buried_until_day).where(_ROW)
+_READ = PreparedRead(
+    select(*MEMORY_COLUMNS, CardMemory.buried_until_day).where(_ROW), ["learner", "card"]
+)
 _DELETE = delete(_TABLE).where(_ROW)
 
 
 def read_memory(conn: Connection, learner_id: int, card_id: int) -> StoredMemory:
     """Learner ``learner_id``'s row of card ``card_id`` (read in the connection's transaction,
     if one is open)."""
-    row = conn.execute(_READ, {"learner": learner_id, "card": card_id}).first()
+    row = _READ.first(conn, {"learner": learner_id, "card": card_id})
     if row is None:
         return StoredMemory(Memory(), None, exists=False)
     return StoredMemory(memory_of(row), row.buried_until_day, exists=True)

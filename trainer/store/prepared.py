@@ -1,16 +1,20 @@
-"""Prepared writes for the review hot path.
+"""Prepared statements for the review hot path.
 
 SQLAlchemy's per-execution work (statement cache lookup, parameter processing, result set-up)
-costs about 0.1 ms a statement, more than SQLite needs to run it, and a rating runs two. A
-:class:`PreparedWrite` compiles a Core statement once for the connection's dialect and runs it
-on the DBAPI cursor of a SQLAlchemy connection, converting each value with SQLAlchemy's own
-bind processor for its column type, so what is stored is byte for byte what a normal
-``Connection.execute`` stores (``tests/test_prepared.py`` checks this). The transaction is
-still SQLAlchemy's: call :meth:`PreparedWrite.run` inside ``connection.begin()``.
+costs about 0.1 ms a statement, more than SQLite needs to run it, and a rating with its next
+card runs four. A :class:`PreparedWrite` compiles a Core statement once for the connection's
+dialect and runs it on the DBAPI cursor of a SQLAlchemy connection, converting each value with
+SQLAlchemy's own bind processor for its column type, so what is stored is byte for byte what a
+normal ``Connection.execute`` stores; a :class:`PreparedRead` does the same for a SELECT and
+converts each value read with SQLAlchemy's own result processor, so its rows equal
+``Connection.execute``'s (``tests/test_prepared.py`` checks both). The transaction is still
+SQLAlchemy's: call ``run`` inside ``connection.begin()`` (or on a connection that reads
+without one).
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
@@ -19,7 +23,40 @@ from typing import Any, cast
 from sqlalchemy import Connection, Dialect, Table
 from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.exc import ResourceClosedError
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert, UpdateBase
+from sqlalchemy.sql.selectable import SelectBase
+
+#: Per bind of a compiled statement, in order: its name, the key of its value (None for a value
+#: fixed in the statement), its bind processor, and the fixed value.
+Binds = Sequence[tuple[str, str | None, Callable[[Any], Any] | None, Any]]
+
+
+def _binds(compiled: SQLCompiler, dialect: Dialect, keys: Sequence[str]) -> Binds:
+    """The :data:`Binds` of ``compiled``, whose values come from ``keys``."""
+    names = compiled.positiontup if dialect.positional else list(compiled.binds)
+    binds: list[tuple[str, str | None, Callable[[Any], Any] | None, Any]] = []
+    for name in names or ():
+        bind = compiled.binds[name]
+        # psycopg needs the dialect's own processors (JSON is wrapped for it); on SQLite the
+        # type's generic ones keep the text earlier versions stored (sqlite3's adapters)
+        kind = bind.type if dialect.name == "sqlite" else bind.type.dialect_impl(dialect)
+        process = kind.bind_processor(dialect)
+        if bind.key in keys:
+            binds.append((name, bind.key, process, None))
+        else:  # a value fixed in the statement itself
+            value = bind.effective_value
+            binds.append((name, None, None, process(value) if process else value))
+    return binds
+
+
+def _parameters(binds: Binds, positional: bool, values: Mapping[str, Any]) -> Any:
+    """The DBAPI parameters for ``values`` (one per key): a list, or a dict by bind name."""
+    converted = [
+        (name, fixed if key is None else process(values[key]) if process else values[key])
+        for name, key, process, fixed in binds
+    ]
+    return [value for _, value in converted] if positional else dict(converted)
 
 
 class PreparedWrite:
@@ -42,19 +79,7 @@ class PreparedWrite:
             insert = cast(Insert, statement)
             statement = insert.returning(*cast(Table, insert.table).primary_key.columns)
         compiled = statement.compile(dialect=dialect, column_keys=self._keys)
-        names = compiled.positiontup if dialect.positional else list(compiled.binds)
-        binds: list[tuple[str, str | None, Callable[[Any], Any] | None, Any]] = []
-        for name in names or ():
-            bind = compiled.binds[name]
-            # psycopg needs the dialect's own processors (JSON is wrapped for it); on SQLite the
-            # type's generic ones keep the text earlier versions stored (sqlite3's adapters)
-            kind = bind.type if dialect.name == "sqlite" else bind.type.dialect_impl(dialect)
-            process = kind.bind_processor(dialect)
-            if bind.key in self._keys:
-                binds.append((name, bind.key, process, None))
-            else:  # a value fixed in the statement itself
-                value = bind.effective_value
-                binds.append((name, None, None, process(value) if process else value))
+        binds = _binds(compiled, dialect, self._keys)
         return _Compiled(compiled.string, many, dialect.positional, binds, returns)
 
     def run(self, connection: Connection, values: Mapping[str, Any]) -> int | None:
@@ -68,13 +93,7 @@ class PreparedWrite:
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             compiled = self._compiled[dialect.name] = self._compile(dialect)
-        converted = [
-            (name, fixed if key is None else process(values[key]) if process else values[key])
-            for name, key, process, fixed in compiled.binds
-        ]
-        parameters: Any = (
-            [value for _, value in converted] if compiled.positional else dict(converted)
-        )
+        parameters = _parameters(compiled.binds, compiled.positional, values)
         cursor = _cursor(connection)
         try:
             cursor.execute(compiled.sql, parameters)
@@ -130,6 +149,53 @@ class PreparedWrite:
             cursor.close()
 
 
+class PreparedRead:
+    """A SELECT compiled once per dialect, for the bind names ``keys``; its rows are named
+    tuples with the statement's column keys as fields, each value as ``Connection.execute``
+    gives it (SQLAlchemy's result processor of the column's type, chosen on the first run from
+    the driver's description of the column, as SQLAlchemy chooses it)."""
+
+    def __init__(self, statement: SelectBase, keys: Sequence[str]) -> None:
+        self._statement = statement
+        self._keys = list(keys)
+        self._row: Any = namedtuple(  # type: ignore[misc]  # the fields are the statement's
+            "PreparedRow", list(statement.selected_columns.keys())
+        )
+        self._compiled: dict[str, tuple[str, bool, Binds]] = {}
+        self._processors: dict[str, list[Callable[[Any], Any] | None]] = {}
+
+    def first(self, connection: Connection, values: Mapping[str, Any]) -> Any:
+        """The first row for ``values`` (one per key), or None; read in the connection's
+        open transaction, if any. Raises ``KeyError`` for a missing value."""
+        dialect = connection.dialect
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            sql = self._statement.compile(dialect=dialect)
+            binds = _binds(sql, dialect, self._keys)
+            compiled = self._compiled[dialect.name] = (sql.string, dialect.positional, binds)
+        text, positional, binds = compiled
+        cursor = _cursor(connection)
+        try:
+            cursor.execute(text, _parameters(binds, positional, values))
+            row = cursor.fetchone()
+            processors = self._processors.get(dialect.name)
+            if processors is None:
+                processors = self._processors[dialect.name] = [
+                    column.type.dialect_impl(dialect).result_processor(dialect, described[1])
+                    for column, described in zip(
+                        self._statement.selected_columns, cursor.description or (), strict=True
+                    )
+                ]
+        finally:
+            cursor.close()
+        if row is None:
+            return None
+        return self._row._make(
+            value if process is None else process(value)
+            for process, value in zip(processors, row, strict=True)
+        )
+
+
 def _cursor(connection: Connection) -> DBAPICursor:
     """A new DBAPI cursor on ``connection``'s DBAPI connection, inside its open transaction.
     Raises ``sqlalchemy.exc.ResourceClosedError`` once the connection is closed."""
@@ -156,12 +222,10 @@ def _cached(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
 @dataclass(frozen=True)
 class _Compiled:
     """SQL text for one dialect (``sql`` for one row, with ``RETURNING`` the new id when
-    ``returns``; ``many_sql`` for ``executemany``, without) and, per bind in order: its name,
-    the key of its value (None for a value fixed in the statement), its bind processor, and
-    the fixed value."""
+    ``returns``; ``many_sql`` for ``executemany``, without) and its :data:`Binds`."""
 
     sql: str
     many_sql: str
     positional: bool
-    binds: Sequence[tuple[str, str | None, Callable[[Any], Any] | None, Any]]
+    binds: Binds
     returns: bool

@@ -52,7 +52,7 @@ from trainer.store.models import (
     Section,
     Topic,
 )
-from trainer.store.prepared import PreparedWrite
+from trainer.store.prepared import PreparedRead, PreparedWrite
 from trainer.store.settings import Settings
 from trainer.study.mastery import count_mastery, load_roadmap
 from trainer.study.queue import Focus, Lane, Limits, ReviewQueue, learning_cutoff, visible
@@ -117,19 +117,22 @@ class Summary:
 # Statements built once: the hot path only binds parameters, and SQLAlchemy reuses the SQL
 # compiled for them instead of building and compiling a statement per rating.
 _LOG = cast(Table, ReviewLog.__table__)
-_SHOWN = learner_cards(
-    bindparam("learner_id"),
-    Card.id,
-    Card.deck_id,
-    Card.kind,
-    Card.front,
-    Card.back,
-    Card.accepted,
-    Card.docs_url,
-    Card.active,
-    CardMemory.buried_until_day,
-    *MEMORY_COLUMNS,
-).where(Card.id == bindparam("card_id"))
+_SHOWN = PreparedRead(
+    learner_cards(
+        bindparam("learner_id"),
+        Card.id,
+        Card.deck_id,
+        Card.kind,
+        Card.front,
+        Card.back,
+        Card.accepted,
+        Card.docs_url,
+        Card.active,
+        CardMemory.buried_until_day,
+        *MEMORY_COLUMNS,
+    ).where(Card.id == bindparam("card_id")),
+    ["learner_id", "card_id"],
+)
 _LOG_KEYS = (
     "learner_id",
     "card_id",
@@ -233,7 +236,7 @@ class ReviewSession:
                     return None
                 card_id, lane = picked
             keys = {"learner_id": self.learner_id, "card_id": card_id}
-            row = self._reader.execute(_SHOWN, keys).first()
+            row = _SHOWN.first(self._reader, keys)
             if row is None:
                 continue
             memory = memory_of(row)
