@@ -237,8 +237,9 @@ def _configure_sqlite(engine: Engine, read_only: bool) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("trainer_begin", "IMMEDIATE")
-        if mode:
-            connection.exec_driver_sql(f"BEGIN {mode}")
+        if mode:  # straight to the driver: SQLAlchemy's execute costs more than the BEGIN;
+            # a failure is then sqlite3's own error, which storage_error reads as a wrapped one
+            connection.connection.driver_connection.execute(f"BEGIN {mode}")
 
 
 class days_between(FunctionElement[int]):  # named like the SQL function it stands for
