@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import fsrs
@@ -216,6 +217,15 @@ def test_on_time_or_late_good_and_easy_never_shorten_the_interval(
         assert good >= min(interval, maximum)
 
 
+def _studied(state: CardState, stability: float, difficulty: float, **fields: Any) -> Memory:
+    """A new card's memory for NEW, else one in ``state`` (step 0 outside Review) with
+    ``stability``, ``difficulty`` and the other ``fields``."""
+    if state == CardState.NEW:
+        return Memory()
+    step = None if state == CardState.REVIEW else 0
+    return Memory(state, step, stability, difficulty, **fields)
+
+
 @given(
     state=st.sampled_from(
         [CardState.NEW, CardState.LEARNING, CardState.REVIEW, CardState.RELEARNING]
@@ -238,17 +248,8 @@ def test_hard_good_easy_are_ordered_and_due_follows_the_review(
 ) -> None:
     scheduler = Scheduler(Settings(desired_retention=retention, maximum_interval_days=3650))
     today = UTC_CLOCK.day_of(START)
-    memory = (
-        Memory()
-        if state == CardState.NEW
-        else Memory(
-            state=state,
-            step=None if state == CardState.REVIEW else 0,
-            stability_days=stability,
-            difficulty=difficulty,
-            last_review_day=today - timedelta(days=days_ago),
-            reps=reps,
-        )
+    memory = _studied(
+        state, stability, difficulty, last_review_day=today - timedelta(days=days_ago), reps=reps
     )
     outcomes = scheduler.preview(card_id, memory, START, UTC_CLOCK)
     due = [
@@ -311,22 +312,16 @@ def test_a_rating_from_the_preview_is_the_rating_scheduled_anew(
 ) -> None:
     clock = DayClock(rollover_hour=4, zone=ZoneInfo(zone))
     last_at = START - last_review
-    memory = (
-        Memory()
-        if state == CardState.NEW
-        else Memory(
-            state=state,
-            step=None if state == CardState.REVIEW else 0,
-            stability_days=stability,
-            difficulty=difficulty,
-            due_at=None if state == CardState.REVIEW else last_at + timedelta(minutes=10),
-            due_day=clock.day_of(last_at) + timedelta(days=3)
-            if state == CardState.REVIEW
-            else None,
-            last_review_at=last_at,
-            last_review_day=clock.day_of(last_at),
-            reps=4,
-        )
+    review = state == CardState.REVIEW
+    memory = _studied(
+        state,
+        stability,
+        difficulty,
+        due_at=None if review else last_at + timedelta(minutes=10),
+        due_day=clock.day_of(last_at) + timedelta(days=3) if review else None,
+        last_review_at=last_at,
+        last_review_day=clock.day_of(last_at),
+        reps=4,
     )
     scheduler = Scheduler(Settings())
     shown_at, rated_at = START + shown, START + shown + later

@@ -11,17 +11,19 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from trainer.content.parser import CardSpec, DeckSpec, SectionSpec, parse_deck, parse_roadmap
 from trainer.errors import DeckError, Problem
 from trainer.store.deck_tree import unique_slug
 from trainer.store.models import Card, Deck, Section, Setting, Topic
 from trainer.store.prepared import PreparedWrite
 from trainer.store.resources import DECKS_DIR
+
+if TYPE_CHECKING:  # the parser (tomllib, the cloze rules) loads only when files are read
+    from trainer.content.parser import CardSpec, DeckSpec, SectionSpec
 
 FINGERPRINT_KEY = "builtin_decks_fingerprint"
 
@@ -174,6 +176,8 @@ def fingerprint(files: Iterable[Path], root: Path) -> str:
 
 def read_builtin(decks_dir: Path) -> tuple[tuple[SectionSpec, ...], list[DeckSpec]]:
     """Parse the roadmap and all built-in decks; raise one :class:`DeckError` for all problems."""
+    from trainer.content.parser import parse_deck, parse_roadmap
+
     problems: list[Problem] = []
     roadmap_path = decks_dir / "roadmap.md"
     sections: tuple[SectionSpec, ...] = ()
