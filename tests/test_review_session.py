@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from conftest import LEARNER, NOW, engine_of, memory_row, stored
+from conftest import LEARNER, NOW, engine_of, memory_row, sqlite_only, stored
 from trainer.content.builtin_sync import upsert_cards, upsert_roadmap
 from trainer.content.parser import CardSpec, SectionSpec, TopicSpec
 from trainer.errors import UsageError
 from trainer.scheduling.days import DayClock
+from trainer.store.db import reader
 from trainer.store.models import Card, CardMemory, CardState, Deck, Rating, ReviewLog
 from trainer.store.settings import Settings
-from trainer.study.queue import Focus
+from trainer.study.queue import Focus, last_review_time
 from trainer.study.session import ReviewSession, ShownCard
 
 
@@ -423,3 +425,28 @@ def test_a_relearning_step_ending_after_the_rollover_comes_back_in_the_session(
         assert session.counts() == {"new": 0, "learning": 1, "review": 0}
         again = session.next_card(at_0358)
         assert again is not None and (again.card_id, again.lane) == (card_id, "learning")
+
+
+@sqlite_only("SQLite's query plans")
+def test_the_latest_rating_is_read_from_the_end_of_the_log_without_sorting_it(
+    small: sessionmaker[Session], clock: DayClock
+) -> None:
+    engine = engine_of(small)
+    session = _session(small, clock)
+    rated = _drain(session)
+    session.close()
+    statements: list[tuple[str, Any]] = []
+
+    def seen(_conn: object, _cursor: object, sql: str, parameters: Any, *_: object) -> None:
+        statements.append((sql, parameters))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    with reader(engine) as conn:
+        assert last_review_time(conn, LEARNER) == NOW
+        assert last_review_time(conn, LEARNER + 1) is None
+        event.remove(engine, "before_cursor_execute", seen)
+        plans = [
+            " ".join(row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
+            for sql, params in statements
+        ]
+    assert rated and plans and not any("TEMP B-TREE" in plan for plan in plans), plans

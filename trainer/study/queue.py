@@ -184,10 +184,17 @@ def last_study_day(conn: Connection, learner_id: int) -> date | None:
 
 def last_review_time(conn: Connection, learner_id: int) -> datetime | None:
     """When learner ``learner_id``'s latest rating recorded was given (aware UTC; None before
-    the first)."""
+    the first).
+
+    Read from the end of the log backwards: ``learner_id + 0`` keeps SQLite from choosing the
+    learner's index, which would sort all their rows by id (sqlite.org/optoverview.html, "the
+    unary + operator"); the learner's index only tells first whether they have any row.
+    """
+    if conn.scalar(select(ReviewLog.id).where(ReviewLog.learner_id == learner_id).limit(1)) is None:
+        return None
     return conn.scalar(
         select(ReviewLog.reviewed_at)
-        .where(ReviewLog.learner_id == learner_id)
+        .where(ReviewLog.learner_id + 0 == learner_id)
         .order_by(ReviewLog.id.desc())
         .limit(1)
     )
