@@ -119,6 +119,16 @@ def run(profile: bool) -> None:
                 )
             )
         rows.append(Row("trainer --help (startup)", measure.time_command(["--help"], runs=9)))
+        # a new learner's 365-day plan for the whole built-in roadmap, on a database of its own
+        fresh = ["--db", str(Path(folder) / "plan.db"), "plan", "--json"]
+        rows.append(
+            Row(
+                "trainer plan --json, new learner",
+                measure.time_command(fresh, runs=5),
+                2.0,
+                profile=partial(measure.profile_command, fresh),
+            )
+        )
         anki_imports, anki_own, anki_rows, anki_note = import_anki.measure(Path(folder))
         imports, bare, peak_mb = import_csv.measure(Path(folder))
         rows.append(Row(f"import {import_csv.ROWS:,}-row CSV", imports))

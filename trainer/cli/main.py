@@ -984,6 +984,84 @@ def optimize(app: App, as_json: bool, dry_run: bool, reset: bool) -> None:
         echo(f"Applied the new parameters; {_cards(cards)} recomputed.")
 
 
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.option(
+    "--new-cards",
+    type=click.IntRange(0, 9999),
+    metavar="N",
+    help="Plan with N new roadmap cards a day (default: your new_cards_per_day).",
+)
+@click.option(
+    "--by",
+    metavar="DATE",
+    help="The new cards a day needed to be through the roadmap by DATE (YYYY-MM-DD), and the"
+    " reviews a day that costs.",
+)
+@click.option(
+    "--retention",
+    metavar="R",
+    help="Plan at desired retention R (0.70-0.99) instead of yours.",
+)
+@click.pass_obj
+def plan(
+    app: App, as_json: bool, new_cards: int | None, by: str | None, retention: str | None
+) -> None:
+    """Forecast the coming year: reviews and new cards a day, and the day each topic, section
+    and the whole roadmap is predicted done.
+
+    The forecast simulates your days with your own FSRS parameters, your rating habits and
+    your settings, and a fixed seed, so the same data gives the same plan.
+    """
+    from datetime import date
+
+    from trainer.cli.plan_view import (
+        needed_json,
+        plan_json,
+        render_needed,
+        render_plan,
+    )
+    from trainer.store.db import reader
+    from trainer.store.settings import parse_setting
+    from trainer.study.plan import at_retention, forecast, needed_new_cards, read_situation
+
+    wanted: float | None = None
+    if retention is not None:
+        try:
+            wanted = parse_setting("desired_retention", retention)
+        except UsageError:
+            raise UsageError(
+                f"--retention {retention}: must be a number from 0.70 to 0.99"
+            ) from None
+    if by is not None and new_cards is not None:
+        raise UsageError("--by finds the new cards a day itself: leave out --new-cards")
+    engine, learner, settings, clock = app.open()
+    today = clock.day_of(wall_clock())
+    deadline: date | None = None
+    if by is not None:
+        try:
+            deadline = date.fromisoformat(by)
+        except ValueError:
+            raise UsageError(f"--by {by}: not a date such as 2027-06-30") from None
+        if deadline < today:
+            raise UsageError(f"--by {by}: the date has passed (today is {today.isoformat()})")
+    settings = at_retention(settings, wanted)
+    with reader(engine, snapshot=True) as conn:
+        situation = read_situation(conn, learner, settings, today)
+    if deadline is not None:
+        needed = needed_new_cards(situation, settings, deadline)
+        if as_json:
+            echo(json.dumps(needed_json(needed), indent=2))
+        else:
+            render_needed(needed, console(), needed.plan or forecast(situation, settings))
+        return
+    result = forecast(situation, settings, new_cards=new_cards)
+    if as_json:
+        echo(json.dumps(plan_json(result), indent=2))
+    else:
+        render_plan(result, console())
+
+
 def _cards(count: int) -> str:
     return f"memory state of {count} card{'s' * (count != 1)}"
 

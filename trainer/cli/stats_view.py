@@ -44,7 +44,7 @@ LABEL = 13
 PROGRESS_FIXED = 1 + 1 + BAR_WIDTH + 16 + 2 + len("10/10 topics")
 
 
-def _blocks(values: Sequence[float | None], top: float, bottom: float = 0.0) -> str:
+def blocks(values: Sequence[float | None], top: float, bottom: float = 0.0) -> str:
     """One block character per value, its height scaled from ``bottom`` to ``top``; a space
     for None, and for nothing on a scale that starts at zero."""
     span = (top - bottom) or 1.0
@@ -159,7 +159,7 @@ def _forecast(report: Report) -> list[Text]:
     title = f"  {sum(dues):,} cards; most in one day {max(dues):,}"
     return [
         Text.assemble(("Due in the next 30 days", "bold cyan"), title),
-        Text("    " + _blocks(dues, nice_ceiling(max(dues))), style="blue"),
+        Text("    " + blocks(dues, nice_ceiling(max(dues))), style="blue"),
         Text("    " + labels, style="dim"),
     ]
 
@@ -173,7 +173,7 @@ def _retention(report: Report) -> list[Text]:
     scale = f"  scale {percent(low)}-100%, desired {percent(report.settings.desired_retention)};"
     return [
         Text.assemble(("True retention by week", "bold cyan"), f"{scale} {last}"),
-        Text("    " + _blocks(rates, 1.0, low), style="magenta"),
+        Text("    " + blocks(rates, 1.0, low), style="magenta"),
         Text("    " + _month_labels([week.start for week in weeks]), style="dim"),
     ]
 

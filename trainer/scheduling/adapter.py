@@ -380,6 +380,13 @@ class Scheduler:
         difficulty = 11 - (ease_factor - 1) / growth
         return stability, min(max(difficulty, 1.0), 10.0)
 
+    def interval_days(self, stability_days: float) -> int:
+        """The whole days FSRS waits after a review that left a card at ``stability_days``
+        (> 0): the time its retrievability takes to fall to the desired retention, rounded,
+        at least 1 and at most the maximum interval (``fsrs.Scheduler``'s interval, before
+        fuzz)."""
+        return int(self._fsrs._next_interval(stability=stability_days))
+
     @property
     def forgetting_curve(self) -> tuple[float, float]:
         """FSRS-6's forgetting curve as (factor F, decay d): a card left at stability S (days)

@@ -38,6 +38,12 @@ def is_mastered(
     return stability_days >= settings.mastery_stability_days
 
 
+def holds_mastery(stability_days: float | None, settings: Settings) -> bool:
+    """:func:`is_mastered` for one stability (days) held in Python, as the plan's simulated
+    cards have it; None (a new card) is not mastered."""
+    return stability_days is not None and stability_days >= settings.mastery_stability_days
+
+
 def is_done(cards: int, mastered: int, settings: Settings) -> bool:
     """A topic is done when it has cards and the mastered share reaches the threshold."""
     return cards > 0 and mastered >= settings.topic_done_share * cards

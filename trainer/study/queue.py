@@ -20,9 +20,9 @@ from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import Connection, bindparam, func, select, tuple_, update
+from sqlalchemy import Connection, Select, bindparam, func, select, tuple_, update
 from sqlalchemy.sql import ColumnElement
 
 from trainer.scheduling.days import DayClock
@@ -121,25 +121,37 @@ class Limits:
         """
         tree = DeckTree.read(conn)
         used = day_usage(conn, learner_id, today, tree)
-        mine = LearnerDeck.learner_id == learner_id
-        own = {
-            deck_id: per_day
-            for deck_id, per_day in conn.execute(
-                select(LearnerDeck.deck_id, LearnerDeck.new_cards_per_day).where(mine)
-            )
+        deck_new = {
+            root: new if new is not None else max(allowance - used.new[root], 0)
+            for root, allowance in deck_allowances(conn, learner_id, settings, tree).items()
         }
-        deck_new = {}
-        for root in tree.children(None):
-            if tree.nodes[root].topic_id is None:
-                per_day = own.get(root)
-                allowance = settings.deck_new_cards_per_day if per_day is None else per_day
-                deck_new[root] = new if new is not None else max(allowance - used.new[root], 0)
         return cls(
             new if new is not None else max(settings.new_cards_per_day - used.new[ROADMAP], 0),
             reviews if reviews is not None else max(settings.reviews_per_day - used.reviews, 0),
             deck_new,
             new,
         )
+
+
+def deck_allowances(
+    conn: Connection, learner_id: int, settings: Settings, tree: DeckTree
+) -> dict[int, int]:
+    """The new cards a learner day each top-level stand-alone deck of ``tree`` (by id) allows
+    learner ``learner_id``: their own ``new_cards_per_day`` for it, else their
+    ``deck_new_cards_per_day`` setting."""
+    mine = LearnerDeck.learner_id == learner_id
+    own = {
+        deck_id: per_day
+        for deck_id, per_day in conn.execute(
+            select(LearnerDeck.deck_id, LearnerDeck.new_cards_per_day).where(mine)
+        )
+    }
+    allowances = {}
+    for root in tree.children(None):
+        if tree.nodes[root].topic_id is None:
+            per_day = own.get(root)
+            allowances[root] = settings.deck_new_cards_per_day if per_day is None else per_day
+    return allowances
 
 
 @dataclass(frozen=True)
@@ -290,21 +302,27 @@ def new_page_loader(learner_id: int, today: date, deck_ids: list[int] | None) ->
     loaded: set[int] = set()
 
     def load(conn: Connection, limit: int) -> list[int]:
-        query = (
-            learner_cards(learner_id, Card.id)
-            .where(*_new_cards(today, deck_ids))
-            .join(Deck, Card.deck_id == Deck.id)
-            .outerjoin(Topic, Deck.topic_id == Topic.id)
-            .outerjoin(Section, Topic.section_id == Section.id)
-        )
+        query = learner_cards(learner_id, Card.id).where(*_new_cards(today, deck_ids))
         if loaded:
             query = query.where(Card.id.not_in(loaded))
-        order = (Section.position.is_(None), Section.position, Topic.position, Deck.id)
-        page = list(conn.scalars(query.order_by(*order, Card.position).limit(limit)))
+        page = list(conn.scalars(in_roadmap_order(query).limit(limit)))
         loaded.update(page)
         return page
 
     return load
+
+
+def in_roadmap_order(query: Select[Any]) -> Select[Any]:
+    """``query`` over cards in the order new cards are introduced: roadmap order (section,
+    topic, deck, card), stand-alone decks last."""
+    return (
+        query.join(Deck, Card.deck_id == Deck.id)
+        .outerjoin(Topic, Deck.topic_id == Topic.id)
+        .outerjoin(Section, Topic.section_id == Section.id)
+        .order_by(
+            Section.position.is_(None), Section.position, Topic.position, Deck.id, Card.position
+        )
+    )
 
 
 def _new_lanes(
