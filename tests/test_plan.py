@@ -27,7 +27,7 @@ from trainer.scheduling.simulate import (
 from trainer.store.models import Card, CardState, Deck, Rating, Topic
 from trainer.store.settings import Settings
 from trainer.study.mastery import holds_mastery, is_done
-from trainer.study.plan import forecast, needed_new_cards, read_situation
+from trainer.study.plan import at_retention, forecast, needed_new_cards, read_situation
 
 TODAY = date(2026, 11, 29)  # NOW's learner day
 
@@ -297,3 +297,45 @@ def test_settings_shape_the_plan(loaded: sessionmaker[Session]) -> None:
     assert [d.new for d in slow.days[:3]] == [5, 5, 5]
     capped = forecast(situation, replace(Settings(), reviews_per_day=10), 60)
     assert max(d.reviews for d in capped.days) == 10
+
+
+def test_a_costly_retention_shows_its_price_before_it_is_set(
+    loaded: sessionmaker[Session],
+) -> None:
+    with loaded() as db:
+        situation = read_situation(db.connection(), LEARNER, Settings(), TODAY)
+    usual, dear = (
+        forecast(situation, Settings()),
+        forecast(situation, at_retention(Settings(), 0.97)),
+    )
+    (usual_mean, _), (dear_mean, _) = (p.reviews_until(p.days[-1].day) for p in (usual, dear))
+    assert dear_mean > usual_mean
+    assert usual.roadmap_done_day and dear.roadmap_done_day
+    price = (
+        f"At retention 0.97: about {dear_mean:.0f} reviews a day, roadmap done"
+        f" {dear.roadmap_done_day.isoformat()} (now at 0.9: about {usual_mean:.0f} reviews a day,"
+        f" roadmap done {usual.roadmap_done_day.isoformat()})."
+    )
+    code, output = run("config", "desired_retention", "0.97", "--yes")
+    assert (code, output) == (0, f"{price}\ndesired_retention = 0.97\n")
+    # at or below 0.95 nothing is shown
+    assert run("config", "desired_retention", "0.95") == (0, "desired_retention = 0.95\n")
+
+
+def test_a_costly_retention_is_asked_on_a_terminal(
+    loaded: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the runner's streams stand for a terminal
+    monkeypatch.setattr("click.testing._NamedTextIOWrapper.isatty", lambda self: True)
+    result = CliRunner().invoke(
+        cli,
+        ["config", "desired_retention", "0.98"],
+        input="n\n",
+        env={"TRAINER_NOW": NOW.isoformat()},
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("At retention 0.98: about ")
+    assert lines[1] == "Set desired_retention to 0.98? [y/N]: n"
+    assert lines[2] == "desired_retention stays 0.9."
+    assert run("config", "desired_retention") == (0, "desired_retention = 0.9\n")

@@ -440,6 +440,7 @@ def status(app: App, as_json: bool, deck: str | None) -> None:
     help="With maximum_interval_days: move review cards due beyond it to at most that many days"
     " after their last review.",
 )
+@click.option("--yes", is_flag=True, help="Do not ask before setting a costly desired_retention.")
 @click.pass_obj
 def config(
     app: App,
@@ -449,6 +450,7 @@ def config(
     as_json: bool,
     deck: str | None,
     bring_in: bool,
+    yes: bool,
 ) -> None:
     """Show or change settings: `trainer config`, `trainer config KEY VALUE`.
 
@@ -484,6 +486,13 @@ def config(
             echo(deck_setting(db, learner, deck, key, value, reset))
         return
     notice: str | None = None
+    if (
+        key == "desired_retention"
+        and value is not None
+        and not _retention_accepted(engine, learner, settings, clock, value, yes)
+    ):
+        echo(f"desired_retention stays {format_setting(settings.desired_retention)}.")
+        return
     if key is not None and changes:
         with Session(engine) as db, db.begin():
             settings = store_setting(db, learner, key, None if reset else value)
@@ -519,6 +528,27 @@ def config(
         echo("\nDecks with their own settings (trainer config --deck NAME KEY VALUE):")
         for name, per_day in overrides:
             echo(f"{visible(name)}: new_cards_per_day = {per_day}")
+
+
+def _retention_accepted(
+    engine: Engine, learner: int, settings: Settings, clock: DayClock, value: str, yes: bool
+) -> bool:
+    """Whether to set desired retention ``value``: above
+    :data:`~trainer.study.plan.COSTLY_RETENTION` the daily cost at both retentions is shown
+    first and, on a terminal and without ``yes``, the learner is asked."""
+    from trainer.store.db import reader
+    from trainer.store.settings import parse_setting
+    from trainer.study.plan import COSTLY_RETENTION, read_situation, retention_cost
+
+    wanted = float(parse_setting("desired_retention", value))
+    if wanted <= COSTLY_RETENTION:
+        return True
+    with reader(engine, snapshot=True) as conn:
+        situation = read_situation(conn, learner, settings, clock.day_of(wall_clock()))
+    echo(retention_cost(situation, settings, wanted))
+    if yes or not sys.stdin.isatty():
+        return True
+    return click.confirm(f"Set desired_retention to {wanted:g}?", default=False)
 
 
 def _what_a_maximum_leaves(

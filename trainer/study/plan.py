@@ -222,6 +222,30 @@ def forecast(
     )
 
 
+#: Desired retention above which ``trainer config desired_retention`` shows the daily cost
+#: before setting it (issue 11: the workload rises steeply towards 1).
+COSTLY_RETENTION = 0.95
+
+
+def retention_cost(situation: Situation, settings: Settings, retention: float) -> str:
+    """One line comparing the plan at ``settings``' desired retention with the plan at
+    ``retention``: the mean review cards a day over :data:`PLAN_DAYS` days and the day the
+    roadmap is predicted done at each."""
+
+    def figures(plan: Plan) -> str:
+        mean, _ = plan.reviews_until(plan.days[-1].day)
+        done = plan.roadmap_done_day
+        finish = f"roadmap done {done.isoformat()}" if done else "roadmap not done within a year"
+        return f"about {mean:.0f} reviews a day, {finish}"
+
+    now = forecast(situation, settings)
+    then = forecast(situation, at_retention(settings, retention))
+    return (
+        f"At retention {retention:g}: {figures(then)}"
+        f" (now at {settings.desired_retention:g}: {figures(now)})."
+    )
+
+
 def at_retention(settings: Settings, retention: float | None) -> Settings:
     """``settings`` with ``retention`` as the desired retention (None: as they are)."""
     return settings if retention is None else replace(settings, desired_retention=retention)
