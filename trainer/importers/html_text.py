@@ -102,9 +102,7 @@ def html_to_card_text(html: str) -> str:
     if any(mark in html for mark in _MATH_MARKS):
         html = _MATH.sub(_math_as_code, html)
     if "<" not in html and "&" not in html and "[sound:" not in html:
-        if "  " in html or not html.isprintable():  # only then can there be space to collapse
-            html = _SPACE.sub(" ", html)
-        return escape_markdown(html.strip())
+        return escape_markdown(_collapse_space(html).strip())
     converter = _Converter()
     if not _feed_plain_tags(converter, html):
         try:
@@ -164,9 +162,7 @@ def html_to_plain(html: str) -> str:
 def plain_to_card_text(text: str) -> str:
     """Plain text (a field without HTML) as card text: escaped, each line break shown."""
     if "\n" not in text and "\r" not in text:
-        if "  " in text or not text.isprintable():
-            text = _SPACE.sub(" ", text)
-        return escape_markdown(text.strip())
+        return escape_markdown(_collapse_space(text).strip())
     out: list[str] = []
     for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         line = _SPACE.sub(" ", raw).strip()
@@ -351,12 +347,14 @@ class _Converter(HTMLParser):
             self.pre.append(data)
         elif self.code is not None:
             self.code.append(data)
-        else:
+        elif "[sound:" in data:
             for index, part in enumerate(_SOUND.split(data)):
                 if index % 2:
                     self._piece(media_token("sound", part.strip()))
                 else:
-                    self._piece(escape_markdown(_SPACE.sub(" ", part)))
+                    self._piece(escape_markdown(_collapse_space(part)))
+        else:
+            self._piece(escape_markdown(_collapse_space(data)))
 
     # Building lines ---------------------------------------------------------------------------
 
@@ -438,6 +436,13 @@ class _Converter(HTMLParser):
         while out and out[-1] == "":
             out.pop()
         return "\n".join(out)
+
+
+def _collapse_space(text: str) -> str:
+    """``text`` with each run of white space (``_SPACE``) as one space; the regular expression
+    runs only when there can be such a run (two spaces, or a character that is not printable:
+    tabs, line breaks, no-break spaces), which most text of a field has not."""
+    return _SPACE.sub(" ", text) if "  " in text or not text.isprintable() else text
 
 
 def _whole_number(text: str | None, default: int) -> int:
