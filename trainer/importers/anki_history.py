@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
-from typing import NamedTuple, cast
+from typing import NamedTuple
 
 from fsrs.scheduler import LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS
 
@@ -241,7 +241,7 @@ def rebuild_many(
     the card's state and due date are Anki's (a review card stays due on the day Anki had it
     due); review-log days are the learner's days on ``clock``.
     """
-    today, next_day_s = _anki_today(clock, now)
+    next_day_s = _anki_next_day(clock, now)
     plans: list[_Plan | None] = []
     batches: dict[int, tuple[Scheduler, list[int], list[_Item]]] = {}
     for history, scheduler in cards:
@@ -259,54 +259,56 @@ def rebuild_many(
         if plan is None:
             rebuilt.append(Rebuilt(Memory(), ()))
             continue
-        memory, logs = plan.memory, cast(tuple[LogEntry, ...], ())
-        if plan.ratings is not None:
-            memory, logs = _replayed(plan, states[index], today, clock)
-        rebuilt.append(Rebuilt(_with_schedule(memory, history, clock, scheduler), logs))
+        if plan.ratings is None:
+            memory = _with_schedule(plan.start, None, history, clock, scheduler)
+            rebuilt.append(Rebuilt(memory, ()))
+            continue
+        logs = _logs(plan, states[index], clock)
+        last = logs[-1]
+        memory = _with_schedule(
+            (last.stability_days, last.difficulty), last, history, clock, scheduler
+        )
+        rebuilt.append(Rebuilt(memory, logs))
     return rebuilt
 
 
 @lru_cache(maxsize=8)
-def _anki_today(clock: DayClock, now: datetime) -> tuple[date, int]:
-    """(Today on :func:`anki_clock`, the Unix second of its next rollover): the same for
-    every card of an import, so computed once."""
-    days = anki_clock(clock, now)
-    return days.day_of(now), int(days.next_rollover(now).timestamp())
+def _anki_next_day(clock: DayClock, now: datetime) -> int:
+    """The Unix second of the next rollover on :func:`anki_clock`: the same for every card of
+    an import, so computed once."""
+    return int(anki_clock(clock, now).next_rollover(now).timestamp())
 
 
 #: One card's replay for :meth:`Scheduler.memory_histories`: (starting state, ratings).
 _Item = tuple[tuple[float, float] | None, list[tuple[int, int]]]
 
 
-@dataclass(frozen=True)
-class _Plan:
+class _Plan(NamedTuple):
     """What a card's replay needs: its usable reviews (:func:`reviews_for_fsrs`) and, for
     each, how many Anki days before today it was (``backs``); the starting state of an
     incomplete history (its first review's SM-2 conversion, None for a complete one) and the
     ratings FSRS replays after it, (rating, days since the review before). A card without
-    usable reviews has ``ratings`` None and ``memory`` its SM-2 conversion."""
+    usable reviews has ``ratings`` None and ``start`` the SM-2 conversion of its schedule."""
 
     reviews: list[RevlogEntry]
     backs: list[int]
     start: tuple[float, float] | None
     ratings: list[tuple[int, int]] | None
-    memory: Memory
 
 
 def _plan(history: CardHistory, scheduler: Scheduler, next_day_s: int) -> _Plan | None:
     """The replay of ``history`` (see :class:`_Plan`), or None for a card that starts again as
-    new (a new card, or nothing to go on). ``next_day_s`` is :func:`_anki_today`'s."""
+    new (a new card, or nothing to go on). ``next_day_s`` is :func:`_anki_next_day`'s."""
     schedule = history.schedule
     if schedule.card_type == NEW_CARD:
         return None
     usable = reviews_for_fsrs(history.reviews)
     if usable is None:
         if schedule.interval > 0 and schedule.reps > 0:
-            stability, difficulty = scheduler.memory_from_sm2(
+            converted = scheduler.memory_from_sm2(
                 (schedule.factor or 0) / 1000, schedule.interval, history.historical_retention
             )
-            memory = Memory(stability_days=stability, difficulty=difficulty)
-            return _Plan([], [], None, None, memory)
+            return _Plan([], [], converted, None)
         return None
     reviews, complete = usable
     # How many Anki days before today each review was: Anki counts the whole 24-hour periods
@@ -333,15 +335,12 @@ def _plan(history: CardHistory, scheduler: Scheduler, next_day_s: int) -> _Plan 
         last = back
     if start is not None:
         del ratings[0]
-    return _Plan(reviews, backs, start, ratings, Memory())
+    return _Plan(reviews, backs, start, ratings)
 
 
-def _replayed(
-    plan: _Plan, states: list[tuple[float, float]], today: date, clock: DayClock
-) -> tuple[Memory, tuple[LogEntry, ...]]:
-    """The memory after ``plan``'s reviews and their review-log rows, given the state after
-    each rating (``states``, from :meth:`Scheduler.memory_histories`); ``today`` is
-    :func:`_anki_today`'s."""
+def _logs(plan: _Plan, states: list[tuple[float, float]], clock: DayClock) -> tuple[LogEntry, ...]:
+    """The review-log rows of ``plan``'s reviews, given the state after each rating
+    (``states``, from :meth:`Scheduler.memory_histories`); the last holds the card's memory."""
     reviews, backs = plan.reviews, plan.backs
     if plan.start is not None:
         states = [plan.start, *states]
@@ -374,19 +373,7 @@ def _replayed(
                 interval if interval > 0 else 0,
             )
         )
-    stability, difficulty = states[-1]
-    memory = Memory(
-        state=CardState.REVIEW,
-        stability_days=stability,
-        difficulty=difficulty,
-        last_review_at=_instant(reviews[-1]),
-        last_review_day=today - timedelta(days=backs[-1]),
-    )
-    return memory, tuple(logs)
-
-
-def _instant(entry: RevlogEntry) -> datetime:
-    return datetime.fromtimestamp(entry.id_ms / 1000, UTC)
+    return tuple(logs)
 
 
 #: States as the review log stores them (plain integers: tens of thousands are made).
@@ -395,28 +382,43 @@ NEW_STATE, LEARNING_STATE, REVIEW_STATE, RELEARNING_STATE = (int(s) for s in Car
 _STATE_BEFORE = {LEARNING: LEARNING_STATE, RELEARNING: RELEARNING_STATE}
 
 
+@lru_cache(maxsize=8)
+def _created_day(clock: DayClock, created_s: int) -> date:
+    """The learner day on ``clock`` of the collection's creation (Unix seconds): the base of
+    Anki's due day numbers, the same for every card of an import."""
+    return clock.day_of(datetime.fromtimestamp(created_s, UTC))
+
+
+#: The trainer's state of each Anki card type (any other: a review card).
+_CARD_STATES = {
+    LEARNING_CARD: CardState.LEARNING,
+    REVIEW_CARD: CardState.REVIEW,
+    RELEARNING_CARD: CardState.RELEARNING,
+}
+
+
 def _with_schedule(
-    memory: Memory, history: CardHistory, clock: DayClock, scheduler: Scheduler
+    memory: tuple[float, float] | None,
+    last: LogEntry | None,
+    history: CardHistory,
+    clock: DayClock,
+    scheduler: Scheduler,
 ) -> Memory:
-    """``memory`` (stability and difficulty) with Anki's state, due date, reps and lapses."""
+    """The card's :class:`Memory`: ``memory`` (stability, difficulty) after its ``last``
+    review-log row (None when it has none: the last review is put one interval before the
+    due day), with Anki's state, due date, reps and lapses."""
     schedule = history.schedule
     due = schedule.original_due if schedule.original_deck else schedule.due
-    last_at = memory.last_review_at
-    state = {
-        LEARNING_CARD: CardState.LEARNING,
-        REVIEW_CARD: CardState.REVIEW,
-        RELEARNING_CARD: CardState.RELEARNING,
-    }.get(schedule.card_type, CardState.REVIEW)
+    state = _CARD_STATES.get(schedule.card_type, CardState.REVIEW)
     due_day: date | None = None
     due_at: datetime | None = None
     step: int | None = None
     if state == CardState.REVIEW or schedule.queue == 2:
         state = CardState.REVIEW
-        created = clock.day_of(datetime.fromtimestamp(history.created_s, UTC))
-        due_day = created + timedelta(days=due)
+        due_day = _created_day(clock, history.created_s) + timedelta(days=due)
     else:
         if schedule.queue == 3:  # a learning step of a day or more: due is a day number
-            created = clock.day_of(datetime.fromtimestamp(history.created_s, UTC))
+            created = _created_day(clock, history.created_s)
             due_at = clock.day_start(created + timedelta(days=due))
         else:
             due_at = datetime.fromtimestamp(max(due, 0), UTC)
@@ -426,18 +428,24 @@ def _with_schedule(
             else scheduler.settings.relearning_steps_minutes
         )
         step = min(max(len(steps) - schedule.left % 1000, 0), max(len(steps) - 1, 0))
-    if last_at is None and due_day is not None:
-        last_day = due_day - timedelta(days=max(schedule.interval, 1))
-        last_at = clock.day_start(last_day)
+    last_at: datetime | None = None
+    last_day: date | None = None
+    if last is not None:
+        last_at = datetime.fromtimestamp(last.reviewed_ms / 1000, UTC)
+        last_day = last.review_day
+    elif due_day is not None:
+        last_at = clock.day_start(due_day - timedelta(days=max(schedule.interval, 1)))
+        last_day = clock.day_of(last_at)
+    stability, difficulty = memory if memory is not None else (None, None)
     return Memory(
         state=state,
         step=step,
-        stability_days=memory.stability_days,
-        difficulty=memory.difficulty,
+        stability_days=stability,
+        difficulty=difficulty,
         due_at=due_at,
         due_day=due_day,
         last_review_at=last_at,
-        last_review_day=clock.day_of(last_at) if last_at else None,
+        last_review_day=last_day,
         reps=schedule.reps,
         lapses=schedule.lapses,
     )
