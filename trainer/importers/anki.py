@@ -45,10 +45,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
-from itertools import groupby
-from operator import itemgetter
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import zstandard
 
@@ -461,7 +459,7 @@ class _CollectionReader:
             parameters, retention = presets.of_deck(home)
             used[parameters] += 1
             if self.with_history:
-                entries = tuple(reviews.get(card_id, ()))
+                entries = reviews.get(card_id, ())
                 histories.append(
                     CardHistory(spec.key, schedule, entries, created, parameters, retention)
                 )
@@ -594,7 +592,7 @@ class _CollectionReader:
             value = next(v for v in row if not isinstance(v, int))
             raise _error(self.path, f"expected a whole number, found {value!r}", table)
 
-    def _reviews(self, db: sqlite3.Connection, upgrade: bool) -> dict[int, list[RevlogEntry]]:
+    def _reviews(self, db: sqlite3.Connection, upgrade: bool) -> dict[int, tuple[RevlogEntry, ...]]:
         """Each card's review log, oldest first; with ``upgrade``, a v1 log renumbered.
 
         Raises :class:`DeckError` for a value that is not a whole number, a time past
@@ -612,10 +610,16 @@ class _CollectionReader:
         if upgrade:  # v1 learning buttons: Again 1, Good 2, Easy 3
             kinds = f"{LEARNING}, {RELEARNING}"
             ease = f"CASE WHEN type IN ({kinds}) AND ease IN (2, 3) THEN ease + 1 ELSE ease END"
-        reviews: dict[int, list[RevlogEntry]] = {}
-        ordered = f"SELECT cid, id, {ease}, ivl, factor, time, type FROM revlog ORDER BY cid, id"
-        for card_id, rows in groupby(db.execute(ordered), key=itemgetter(0)):
-            reviews[card_id] = [RevlogEntry._make(row[1:]) for row in rows]
+        # all rows in one query, as named tuples made in C; then each card's run of them
+        ordered = f"SELECT id, {ease}, ivl, factor, time, type FROM revlog ORDER BY cid, id"
+        entries = list(map(_revlog_entry, db.execute(ordered)))
+        reviews: dict[int, tuple[RevlogEntry, ...]] = {}
+        start = 0
+        for card_id, count in db.execute(
+            "SELECT cid, count(*) FROM revlog GROUP BY cid ORDER BY cid"
+        ):
+            reviews[card_id] = tuple(entries[start : start + count])
+            start += count
         return reviews
 
     def _check_schedule(self, card_id: int, schedule: AnkiSchedule) -> None:
@@ -742,6 +746,10 @@ class _Presets:
         """(FSRS-6 parameters, empty for the defaults; historical retention) of a deck."""
         preset = self.presets.get(self.deck_preset.get(deck_id, 1)) or self.presets.get(1)
         return preset or ((), SM2_RETENTION)
+
+
+#: A ``revlog`` row (the columns of :class:`RevlogEntry`, in order) as a RevlogEntry.
+_revlog_entry = cast(Callable[[tuple[int, ...]], RevlogEntry], partial(tuple.__new__, RevlogEntry))
 
 
 def _json_value(value: object) -> object:
