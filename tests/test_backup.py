@@ -185,17 +185,34 @@ def test_backup_and_list_say_where_each_backup_is(db_path: Path) -> None:
     )
 
 
-def test_the_first_use_of_each_learner_day_backs_up_once(db_path: Path) -> None:
+def test_the_first_write_of_each_learner_day_backs_up_once(db_path: Path) -> None:
     run("status")
-    run("status", now=NOW + timedelta(minutes=5))
+    run("config", "new_cards_per_day", "15", now=NOW + timedelta(minutes=5))
+    run("config", "new_cards_per_day", "16", now=NOW + timedelta(minutes=6))
     assert [b.kind for b in list_backups(db_path)] == ["daily"]
-    run("status", now=NOW + timedelta(hours=17, minutes=59))  # 03:59 next morning: same day
-    run("status", now=NOW + timedelta(hours=18))  # 04:00: the next learner day
-    run("status", now=NOW + timedelta(hours=19))
+    run("check", now=NOW + timedelta(hours=17, minutes=59))  # 03:59 next morning: same day
+    run("check", now=NOW + timedelta(hours=18))  # 04:00: the next learner day, a repair pass
+    run("check", now=NOW + timedelta(hours=19))
     assert [b.made_at for b in list_backups(db_path)] == [
         NOW + timedelta(minutes=5),
         NOW + timedelta(hours=18),
     ]
+
+
+def test_a_command_that_only_reads_never_backs_up(db_path: Path) -> None:
+    run("status")
+    for day in range(3):
+        later = NOW + timedelta(days=day, minutes=5)
+        for args in (["status"], ["cards", "is:new", "--limit", "1"], ["report"], ["stats"]):
+            assert run(*args, now=later)[0] == 0
+        assert run("config", "new_cards_per_day", now=later)[0] == 0
+        assert run("backup", "--list", now=later) == (
+            0,
+            f"No backups yet in {db_path.with_name('backups')}.\n",
+            "",
+        )
+    run("config", "new_cards_per_day", "15", now=NOW + timedelta(days=3))
+    assert [b.kind for b in list_backups(db_path)] == ["daily"]
 
 
 def test_an_import_backs_up_before_it_writes_and_a_dry_run_does_not(

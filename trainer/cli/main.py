@@ -147,16 +147,26 @@ class App:
 
     def open(self, write: bool = False, daily_backup: bool = True) -> Opened:
         """Open and upgrade the database (an existing SQLite file is backed up before an
-        upgrade), back it up if it has no backup of the learner's day yet (unless not
-        ``daily_backup``), load changed built-in decks, find the learner (made first when the
-        command will ``write`` their data; a command that only reads never makes one), read
-        their settings and commit with their ``durability``."""
+        upgrade), load changed built-in decks, find the learner (made first when the command
+        will ``write`` their data; a command that only reads never makes one), read their
+        settings and commit with their ``durability``.
+
+        Unless not ``daily_backup``, an existing SQLite file without a backup of the learner's
+        day is backed up before the day's first write: now when the command will ``write``,
+        else just before its first write transaction (:func:`before_first_write`), so a
+        command that only reads never backs up."""
         from sqlalchemy.orm import Session
 
         from trainer.content.builtin_sync import builtin_change, sync_builtin
         from trainer.scheduling.days import DayClock
         from trainer.store.backup import list_backups, sqlite_file
-        from trainer.store.db import open_database, reader, set_durability, sqlite_read_only
+        from trainer.store.db import (
+            before_first_write,
+            open_database,
+            reader,
+            set_durability,
+            sqlite_read_only,
+        )
         from trainer.store.learners import NOBODY, find_learner, learner_for_write
         from trainer.store.settings import load_settings
         from trainer.study.queue import last_study_day
@@ -183,7 +193,15 @@ class App:
             today = opened.clock.day_of(now)
             made = list_backups(sqlite_file(self.location, "backups"))
             if all(opened.clock.day_of(backup.made_at) != today for backup in made):
-                self.backup("daily", now, opened.settings, opened.clock)
+                first = opened  # the settings and day the backup is kept by
+
+                def back_up() -> None:
+                    self.backup("daily", now, first.settings, first.clock)
+
+                if write:
+                    back_up()
+                else:
+                    before_first_write(engine, back_up)
         # the ORM is set up only when there is something to load; a read-only database is
         # read as it is
         if changed and not sqlite_read_only(engine.url.render_as_string()):
@@ -1128,9 +1146,10 @@ def backup(app: App, as_list: bool) -> None:
     """Back the database up now into backups/ beside it (SQLite's online backup API,
     compressed), or list the backups.
 
-    trainer also backs up by itself: before the first use of each learner day, before a
-    schema upgrade and before every import, keeping the newest backup of each of the last
-    backups_daily days and of each week for backups_weekly weeks (trainer config).
+    trainer also backs up by itself: before the first write of each learner day (never
+    for a command that only reads), before a schema upgrade and before every import,
+    keeping the newest backup of each of the last backups_daily days and of each week for
+    backups_weekly weeks (trainer config).
     """
     from trainer.reports.wording import local_time
     from trainer.store.backup import backup_folder, list_backups, sqlite_file

@@ -14,6 +14,7 @@ import re
 import shutil
 import sqlite3
 import stat
+from collections.abc import Callable
 from contextlib import closing
 from datetime import datetime
 from pathlib import Path
@@ -240,6 +241,24 @@ def _configure_sqlite(engine: Engine, read_only: bool) -> None:
         if mode:  # straight to the driver: SQLAlchemy's execute costs more than the BEGIN;
             # a failure is then sqlite3's own error, which storage_error reads as a wrapped one
             connection.connection.driver_connection.execute(f"BEGIN {mode}")
+
+
+def before_first_write(engine: Engine, action: Callable[[], None]) -> None:
+    """Run ``action`` once, just before the first write transaction on the SQLite ``engine``
+    begins: the first ``BEGIN IMMEDIATE`` (``engine.begin()``, an ORM ``Session``, a plain
+    ``engine.connect()``), never for a :func:`reader` connection. Whatever ``action`` raises
+    reaches the writer, whose transaction then does not start.
+    """
+    done = False
+
+    def on_begin(connection: Any) -> None:
+        nonlocal done
+        mode = connection.get_execution_options().get("trainer_begin", "IMMEDIATE")
+        if mode == "IMMEDIATE" and not done:
+            done = True
+            action()
+
+    event.listen(engine, "begin", on_begin, insert=True)  # before the BEGIN is sent
 
 
 class days_between(FunctionElement[int]):  # named like the SQL function it stands for
