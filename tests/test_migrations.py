@@ -140,3 +140,48 @@ def test_deck_parameters_upgrade_keeps_every_deck(tmp_path: Path) -> None:
     with engine.connect() as conn:
         assert conn.execute(text("SELECT name FROM deck")).scalars().all() == ["Spanish"]
     engine.dispose()
+
+
+def test_card_note_upgrade_names_each_cards_note_and_keeps_the_rest(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    config = alembic_config(engine)
+    command.upgrade(config, "0005_learners")
+    keys = ["gil#c1", "gil#c2", "gil#c10", "r", "r#2", "a#b", "plain"]
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO deck (id, name, slug, source) VALUES (1, 'D', 'd', 'x')"))
+        conn.execute(
+            text("INSERT INTO learner (id, name, created_at) VALUES (1, 'ann', :at)"),
+            {"at": "2026-12-01 10:00:00"},
+        )
+        for card_id, key in enumerate(keys, start=1):
+            conn.execute(
+                text(
+                    "INSERT INTO card (id, deck_id, key, position, kind, front, back, accepted,"
+                    " tags, active) VALUES (:id, 1, :key, 0, 'basic', 'Q', 'A', '[]', '[]', 1)"
+                ),
+                {"id": card_id, "key": key},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO card_memory (learner_id, card_id, state, reps, lapses)"
+                    " VALUES (1, :id, 2, 3, 1)"
+                ),
+                {"id": card_id},
+            )
+    command.upgrade(config, "0006_card_note")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT key, note FROM card ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [
+            ("gil#c1", "gil"),
+            ("gil#c2", "gil"),
+            ("gil#c10", "gil"),
+            ("r", "r"),
+            ("r#2", "r"),
+            ("a#b", "a#b"),
+            ("plain", "plain"),
+        ]
+        assert conn.execute(text("SELECT count(*), sum(reps) FROM card_memory")).one() == (7, 21)
+    command.downgrade(config, "0005_learners")
+    with engine.connect() as conn:
+        assert "note" not in {c["name"] for c in inspect(conn).get_columns("card")}
+        assert conn.execute(text("SELECT count(*) FROM card_memory")).scalar() == 7

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from trainer.errors import DeckError, Problem
 from trainer.store.deck_tree import unique_slug
-from trainer.store.models import Card, Deck, Section, Setting, Topic
+from trainer.store.models import Card, Deck, Section, Setting, Topic, note_of
 from trainer.store.prepared import PreparedWrite
 from trainer.store.resources import DECKS_DIR
 
@@ -84,7 +84,7 @@ def upsert_cards(
         row = existing.pop(spec.key, None) if existing else None
         if row is None:
             content = (spec.kind, spec.front, spec.back, spec.accepted, spec.tags, spec.docs)
-            inserts.append((deck.id, spec.key, position, *content, True))
+            inserts.append((deck.id, spec.key, note_of(spec.key), position, *content, True))
             counts.added += 1
             continue
         fields = _card_fields(spec, position)
@@ -124,7 +124,7 @@ _CONTENT = (
 
 _TABLE = Card.metadata.tables["card"]
 _FIELD_KEYS = [column.key for column in _CONTENT]
-_INSERT = PreparedWrite(insert(_TABLE), ["deck_id", "key", *_FIELD_KEYS])
+_INSERT = PreparedWrite(insert(_TABLE), ["deck_id", "key", "note", *_FIELD_KEYS])
 _UPDATE = PreparedWrite(
     update(_TABLE).where(_TABLE.c.id == bindparam("card_id")), ["card_id", *_FIELD_KEYS]
 )

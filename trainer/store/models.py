@@ -8,6 +8,7 @@ durations in days, ``*_ms`` in milliseconds.
 from __future__ import annotations
 
 import enum
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -161,12 +162,31 @@ class LearnerDeck(Base):
     fsrs_parameters: Mapped[list[float] | None] = mapped_column(JSON)
 
 
+#: The ending of a card key that names one card of a note: ``#cN`` (cloze number N) or ``#N``
+#: (the note's Nth card template, N >= 2: the reverse of a reversed note is ``#2``).
+_CARD_OF_NOTE = re.compile(r"#c?[0-9]+$")
+
+
+def note_of(key: str) -> str:
+    """The key of the note card ``key`` belongs to: the key without its ``#cN`` or ``#N``
+    ending (a cloze deletion, a further card template), else the key itself. The cards of one
+    deck with the same note key are siblings (see :mod:`trainer.study.siblings`)."""
+    return _CARD_OF_NOTE.sub("", key)
+
+
+def _note_of_inserted(context: Any) -> str:
+    return note_of(context.get_current_parameters()["key"])
+
+
 class Card(Base):
     """One reviewable card, shared by every learner (their memory of it is a
     :class:`CardMemory`).
 
-    ``key`` is the card's stable id in its deck file (``id``, or ``id#cN`` for cloze number N).
-    Retired cards (``active`` false) keep their history but are never shown.
+    ``key`` is the card's stable id in its deck file (``id``, or ``id#cN`` for cloze number N);
+    ``note`` the key of the note it is a card of (:func:`note_of`, set from ``key`` on insert):
+    the deletions of one cloze, the two cards of a reversed pair and the cards of one imported
+    Anki note share it (NULL for a card inserted outside trainer: it has no siblings). Retired
+    cards (``active`` false) keep their history but are never shown.
     """
 
     __tablename__ = "card"
@@ -177,11 +197,13 @@ class Card(Base):
         UniqueConstraint("deck_id", "key"),
         Index("ix_card_active", "id", "active", "deck_id"),
         Index("ix_card_deck_active", "deck_id", "active"),
+        Index("ix_card_deck_note", "deck_id", "note"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     deck_id: Mapped[int] = mapped_column(ForeignKey("deck.id"))
     key: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(String(200), default=_note_of_inserted)
     position: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(20))
     front: Mapped[str] = mapped_column(Text)

@@ -9,6 +9,8 @@ interval Anki calls "mature"; a topic is done when 90% of its active cards are m
 Backups: the newest of each of the last 30 days and of each week for a year (52 weeks).
 Durability: ``full``, an fsync per committed rating as Anki does (see
 :func:`trainer.store.db.set_durability`).
+Siblings (cards of one note) are not buried by default, as Anki's deck options have
+``bury_new`` and ``bury_reviews`` off (rslib/src/deckconfig/mod.rs).
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ class Settings:
     reviews_per_day: int = 200
     day_rollover_hour: int = 4
     learn_ahead_minutes: int = 20
+    bury_new_siblings: bool = False
+    bury_review_siblings: bool = False
     timezone: str = ""
     mastery_stability_days: float = 21.0
     topic_done_share: float = 0.9
@@ -67,6 +71,8 @@ DESCRIPTIONS = {
     "reviews_per_day": "review cards shown per learner day",
     "day_rollover_hour": "local hour (0-23) at which a new learner day starts",
     "learn_ahead_minutes": "learning cards due this soon are shown when nothing else is left",
+    "bury_new_siblings": "a rated card's new siblings (same note) wait until the next day",
+    "bury_review_siblings": "a rated card's review siblings (same note) wait until the next day",
     "timezone": "IANA time zone for learner days, e.g. Europe/Berlin (empty: the system's)",
     "mastery_stability_days": "stability (days) at which a card counts as mastered",
     "topic_done_share": "share of a topic's cards that must be mastered for it to be done",
@@ -159,6 +165,8 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "reviews_per_day": _int_in(0, 99999),
     "day_rollover_hour": _int_in(0, 23),
     "learn_ahead_minutes": _int_in(0, 1440),
+    "bury_new_siblings": _bool,
+    "bury_review_siblings": _bool,
     "timezone": _timezone,
     "mastery_stability_days": _float_in(1, 36500),
     "topic_done_share": _float_in(0.01, 1.0),

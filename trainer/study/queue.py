@@ -341,13 +341,15 @@ def _new_lanes(
         .group_by(Card.deck_id)
     )
     counts = {deck_id: int(count) for deck_id, count in rows}
-    lanes = []
+    lanes: list[_PagedLane] = []
+    lane_of_deck: dict[int, int] = {}
     for source, source_decks in sorted(decks.items(), key=lambda item: item[0] is not None):
         allowance = limits.new if source is None else limits.deck_new.get(source, 0)
         available = sum(counts.get(deck_id, 0) for deck_id in source_decks)
         loader = new_page_loader(learner_id, today, source_decks)
+        lane_of_deck.update(dict.fromkeys(source_decks, len(lanes)))
         lanes.append(_PagedLane(available, allowance, loader))
-    return _NewLanes(lanes, limits.new_total)
+    return _NewLanes(lanes, limits.new_total, lane_of_deck)
 
 
 class _PagedLane:
@@ -394,6 +396,22 @@ class _PagedLane:
             self.available -= 1
             self.allowance -= 1
 
+    def drop(self, card_id: int) -> bool:
+        """Take out a counted card that is no longer available (a buried sibling), using no
+        allowance; True when it was in a loaded page."""
+        loaded = card_id in self.cards
+        if loaded:
+            self.cards.remove(card_id)
+        self.available = max(0, self.available - 1)
+        return loaded
+
+    def undrop(self, card_id: int, loaded: bool) -> None:
+        """Undo :meth:`drop`: a card that was in a loaded page goes to its head, any other is
+        read with a later page."""
+        if loaded:
+            self.cards.appendleft(card_id)
+        self.available += 1
+
 
 class _NewLanes:
     """The new cards, one paged lane per new-card source (the roadmap, each top-level
@@ -401,9 +419,12 @@ class _NewLanes:
     the source that has shown the smallest share of what it started with (the roadmap first
     on a tie). ``total``, when set, caps them all together."""
 
-    def __init__(self, lanes: list[_PagedLane], total: int | None) -> None:
+    def __init__(
+        self, lanes: list[_PagedLane], total: int | None, lane_of_deck: dict[int, int]
+    ) -> None:
         self.lanes = lanes
         self.total = total
+        self.lane_of_deck = lane_of_deck  # deck id -> index of the lane its new cards are in
         self._start = [max(lane.left(), 1) for lane in lanes]
         self._shown = [0] * len(lanes)
         self._owner: dict[int, int] = {}  # card id -> lane index, for every card handed out
@@ -585,6 +606,25 @@ class ReviewQueue:
             self._reviews.allowance += change
         elif lane == "new":
             self._new.skipped(card_id, change)
+
+    def _lane(self, lane: Lane, deck_id: int) -> _PagedLane | None:
+        if lane == "review":
+            return self._reviews
+        index = self._new.lane_of_deck.get(deck_id) if lane == "new" else None
+        return None if index is None else self._new.lanes[index]
+
+    def drop(self, card_id: int, lane: Lane, deck_id: int) -> bool:
+        """Take out a card of deck ``deck_id`` counted in ``lane`` ("new" or "review") that is
+        no longer available today (a sibling buried by a rating): it uses no limit. Returns
+        whether it was in a loaded page, for :meth:`undrop`."""
+        paged = self._lane(lane, deck_id)
+        return paged.drop(card_id) if paged is not None else False
+
+    def undrop(self, card_id: int, lane: Lane, deck_id: int, loaded: bool) -> None:
+        """Undo :meth:`drop` (the rating that buried the card was undone)."""
+        paged = self._lane(lane, deck_id)
+        if paged is not None:
+            paged.undrop(card_id, loaded)
 
     def remove(self, card_id: int) -> None:
         """Take a card out of whichever lane holds it (it is shown now, or was answered)."""

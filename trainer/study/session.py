@@ -56,6 +56,7 @@ from trainer.store.prepared import PreparedRead, PreparedWrite
 from trainer.store.settings import Settings
 from trainer.study.mastery import count_mastery, load_roadmap
 from trainer.study.queue import Focus, Lane, Limits, ReviewQueue, learning_cutoff, visible
+from trainer.study.siblings import Sibling, bury_siblings, unbury_siblings
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,16 @@ class ShownCard:
 
 
 @dataclass(frozen=True)
+class _Dropped:
+    """A sibling a rating buried, and where it was in this session's queue: the lane that
+    counted it (None: none did) and whether it was in a loaded page."""
+
+    sibling: Sibling
+    lane: Lane | None
+    loaded: bool
+
+
+@dataclass(frozen=True)
 class _Undo:
     card_id: int
     lane: Lane
@@ -86,6 +97,7 @@ class _Undo:
     log_id: int | None
     rating: Rating | None
     duration_ms: int
+    siblings: tuple[_Dropped, ...] = ()
 
 
 @dataclass
@@ -318,6 +330,11 @@ class ReviewSession:
                     "interval_days": outcome.interval_days,
                 },
             )
+            today = after.last_review_day or self.clock.day_of(now)
+            buried = bury_siblings(
+                conn, self.learner_id, card_id, before.state, self.settings, today
+            )
+        dropped = tuple(self._drop(sibling, today) for sibling in buried)
         self._undo.append(
             _Undo(
                 card_id,
@@ -328,6 +345,7 @@ class ReviewSession:
                 log_id,
                 rating,
                 duration_ms,
+                dropped,
             )
         )
         if (
@@ -340,6 +358,20 @@ class ReviewSession:
         self.summary.again += rating == Rating.AGAIN
         self.summary.duration_ms += max(0, duration_ms)
         return outcome
+
+    def _drop(self, sibling: Sibling, today: date) -> _Dropped:
+        """Take a sibling buried by a rating on learner ``today`` out of the queue's lane
+        that counted it (new, or review due today, in focus and not buried before)."""
+        memory, buried_until = sibling.before.memory, sibling.before.buried_until_day
+        lane: Lane | None = None
+        in_focus = self._deck_ids is None or sibling.deck_id in self._deck_ids
+        if in_focus and (buried_until is None or buried_until <= today):
+            if memory.state == CardState.NEW:
+                lane = "new"
+            elif memory.due_day is not None and memory.due_day <= today:
+                lane = "review"
+        loaded = lane is not None and self.queue.drop(sibling.card_id, lane, sibling.deck_id)
+        return _Dropped(sibling, lane, loaded)
 
     def bury(self, shown: ShownCard, now: datetime) -> None:
         """Hide the shown card until the next learner day, committed."""
@@ -387,6 +419,11 @@ class ReviewSession:
                 forget_memory(conn, self.learner_id, last.card_id)
             if last.log_id is not None:
                 conn.execute(_DELETE_LOG, {"log_id": last.log_id})
+            unbury_siblings(conn, self.learner_id, [d.sibling for d in last.siblings])
+        for dropped in last.siblings:
+            if dropped.lane is not None:
+                card, deck = dropped.sibling.card_id, dropped.sibling.deck_id
+                self.queue.undrop(card, dropped.lane, deck, dropped.loaded)
         self.queue.remove(last.card_id)
         self.queue.restore(last.card_id, last.lane, last.memory.due_at)
         if last.rating is None:
