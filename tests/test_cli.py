@@ -199,9 +199,10 @@ def test_settings_are_validated_and_kept(database: str) -> None:
             NOW,
             2,
             "Error: unknown setting 'colour'; known: desired_retention, learning_steps_minutes,"
-            " relearning_steps_minutes, maximum_interval_days, fuzz, new_cards_per_day,"
-            " deck_new_cards_per_day, reviews_per_day, day_rollover_hour, learn_ahead_minutes,"
-            " timezone, mastery_stability_days, topic_done_share, backups_daily, backups_weekly,"
+            " relearning_steps_minutes, maximum_interval_days, fuzz, load_balance, easy_days,"
+            " new_cards_per_day, deck_new_cards_per_day, reviews_per_day, day_rollover_hour,"
+            " learn_ahead_minutes, bury_new_siblings, bury_review_siblings, timezone,"
+            " mastery_stability_days, topic_done_share, backups_daily, backups_weekly,"
             " durability\n",
         ),
     ],

@@ -143,7 +143,7 @@ def test_single_learner_database_migrates_with_nothing_lost_and_back(
     assert len(logs) > 800
     assert sum(card[-1] is not None for card in cards) == 44  # buried
 
-    command.upgrade(config, "0005_learners")
+    command.upgrade(config, "head")  # 0005_learners, and the later ones change nothing here
     command.check(config)
     assert _rows(engine, "SELECT id, name FROM learner") == [(1, getpass.getuser())]
     memory = ", ".join(

@@ -24,7 +24,7 @@ Anki, fuzz never shortens a review card's interval that FSRS kept or lengthened
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -109,6 +109,51 @@ def review_interval(
         return min(max(interval_days, minimum_days), maximum_days)
     low, high = fuzz_bounds(interval_days, minimum_days, maximum_days)
     return math.floor(low + factor * (high - low + 1))
+
+
+#: The longest interval (days) load balancing spreads; longer ones are only fuzzed, as in
+#: Anki (``MAX_LOAD_BALANCE_INTERVAL``, rslib/src/scheduler/states/load_balancer.rs).
+MAX_BALANCED_DAYS = 90
+#: How far ahead (days) a load counts due cards: the longest balanced interval with the widest
+#: fuzz above it (Anki's ``LOAD_BALANCE_DAYS``, 10% more).
+LOAD_DAYS = 99
+
+
+@dataclass(frozen=True)
+class DayLoad:
+    """A learner's review load for load balancing: ``due`` maps a learner day to the number of
+    their review cards due on it (from today up to :data:`LOAD_DAYS` ahead; a missing day has
+    none), ``easy_days`` is each weekday's share of a full day's load, Monday first (7
+    numbers in 0-1; 1: a full day, 0: as few reviews as possible)."""
+
+    due: Mapping[date, int]
+    easy_days: tuple[float, ...] = (1.0,) * 7
+
+
+def balanced_interval(low: int, high: int, today: date, load: DayLoad, factor: float) -> int:
+    """The interval in days, from ``low`` to ``high`` (the fuzz bounds, days after learner day
+    ``today``), whose due day has the lightest load: its due cards divided by its
+    weekday's share (a weekday with share 0 only when every day in range has share 0, then by
+    due cards alone). Equally light days are chosen between by ``factor`` (0-1, the card's
+    fuzz factor), so on a flat load this is the fuzzed interval.
+
+    Anki 24.11's load balancer (rslib/src/scheduler/states/load_balancer.rs) draws a day at
+    random weighted by ``(1 / due) ** 2.15`` and treats easy days by a share threshold; here
+    the lightest day always wins and a share scales the day's load directly, so the choice is
+    the same for the same card, review and load.
+    """
+    offsets = range(low, high + 1)
+    shares = [load.easy_days[(today + timedelta(days=d)).weekday()] for d in offsets]
+    if not any(shares):
+        shares = [1.0] * len(shares)
+    loads = {
+        offset: load.due.get(today + timedelta(days=offset), 0) / share
+        for offset, share in zip(offsets, shares, strict=True)
+        if share > 0
+    }
+    lightest = min(loads.values())
+    tied = [offset for offset, value in loads.items() if value == lightest]
+    return tied[min(math.floor(factor * len(tied)), len(tied) - 1)]
 
 
 def _not_before_last_review(
@@ -205,12 +250,16 @@ class Scheduler:
         now: datetime,
         clock: DayClock,
         previewed: tuple[datetime, dict[Rating, Outcome]] | None = None,
+        load: DayLoad | None = None,
     ) -> Outcome:
         """The outcome of rating card ``card_id`` (in state ``memory``) at aware UTC ``now``.
 
         A ``now`` before the card's last review (a clock set back) counts as that review's
         time, and a learner day before it as its day: elapsed time is never negative and the
-        last review never moves into the past.
+        last review never moves into the past. With the learner's ``load`` (and the
+        ``load_balance`` and ``fuzz`` settings on), a review interval up to
+        :data:`MAX_BALANCED_DAYS` goes to the lightest day of its fuzz range
+        (:func:`balanced_interval`) instead of a fuzzed one.
 
         ``previewed``, (the aware UTC instant, what :meth:`preview` gave for this card and this
         ``memory`` then), saves scheduling the card again: when ``now`` falls on the learner day
@@ -224,15 +273,20 @@ class Scheduler:
             if day == today:
                 return _moved(previewed[1][rating], now - at)
         card = self._to_fsrs(card_id, memory, today)
-        return self._outcome(card, memory, rating, now, today)
+        return self._outcome(card, memory, rating, now, today, load)
 
     def preview(
-        self, card_id: int, memory: Memory, now: datetime, clock: DayClock
+        self,
+        card_id: int,
+        memory: Memory,
+        now: datetime,
+        clock: DayClock,
+        load: DayLoad | None = None,
     ) -> dict[Rating, Outcome]:
         """The outcome each of the four ratings would have, for labelling the rating keys."""
         now, today = _not_before_last_review(memory, now, clock)
         card = self._to_fsrs(card_id, memory, today)
-        return {r: self._outcome(card, memory, r, now, today) for r in Rating}
+        return {r: self._outcome(card, memory, r, now, today, load) for r in Rating}
 
     def replay(
         self, card_id: int, ratings: Sequence[tuple[Rating, datetime]], clock: DayClock
@@ -252,6 +306,7 @@ class Scheduler:
         rating: Rating,
         now: datetime,
         today: date,
+        load: DayLoad | None = None,
     ) -> Outcome:
         anchor = card.due  # _to_fsrs puts the learner day's anchor there
         result, _ = self._fsrs.review_card(card, fsrs.Rating(int(rating)), anchor)
@@ -268,7 +323,17 @@ class Scheduler:
             factor = None
             if self.settings.fuzz:
                 factor = fuzz_factor(card.card_id * 1_000_003 + memory.reps)
-            interval = review_interval(interval, minimum, maximum, factor)
+            minimum = min(max(minimum, 1), maximum)
+            if (
+                load is not None
+                and factor is not None
+                and self.settings.load_balance
+                and max(interval, minimum) <= MAX_BALANCED_DAYS
+            ):
+                low, high = fuzz_bounds(interval, minimum, maximum)
+                interval = balanced_interval(low, high, today, load, factor)
+            else:
+                interval = review_interval(interval, minimum, maximum, factor)
             due_day = today + timedelta(days=interval)
         else:
             interval, due_at = 0, now + (result.due - anchor)

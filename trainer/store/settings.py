@@ -9,6 +9,7 @@ interval Anki calls "mature"; a topic is done when 90% of its active cards are m
 Backups: the newest of each of the last 30 days and of each week for a year (52 weeks).
 Durability: ``full``, an fsync per committed rating as Anki does (see
 :func:`trainer.store.db.set_durability`).
+Load balancing is on, as in Anki 24.11+, and every weekday takes a full load (no easy days).
 Siblings (cards of one note) are not buried by default, as Anki's deck options have
 ``bury_new`` and ``bury_reviews`` off (rslib/src/deckconfig/mod.rs).
 """
@@ -40,6 +41,10 @@ class Settings:
     relearning_steps_minutes: tuple[float, ...] = (10.0,)
     maximum_interval_days: int = 36500
     fuzz: bool = True
+    load_balance: bool = True
+    #: Weekdays with less than a full day's load, as ``trainer config`` reads and shows them
+    #: (``sat=0.5,sun=0``; empty: none); :func:`easy_day_shares` gives the 7 shares.
+    easy_days: str = ""
     new_cards_per_day: int = 20
     deck_new_cards_per_day: int = 10
     reviews_per_day: int = 200
@@ -66,6 +71,8 @@ DESCRIPTIONS = {
     "relearning_steps_minutes": "minutes between steps after a lapse, space separated",
     "maximum_interval_days": "longest interval a review may get, in days",
     "fuzz": "spread review intervals a little so cards do not bunch (true/false)",
+    "load_balance": "a review goes to the day of its fuzz range with the fewest due (true/false)",
+    "easy_days": "weekdays' shares of a full load, e.g. sat=0.5,sun=0 (0: as few as can be)",
     "new_cards_per_day": "new roadmap cards introduced per learner day",
     "deck_new_cards_per_day": "new cards per learner day of each extra deck, unless set for it",
     "reviews_per_day": "review cards shown per learner day",
@@ -134,6 +141,31 @@ def _durability(text: str) -> str:
     return lowered
 
 
+#: Weekday names for ``easy_days``, Monday first (``date.weekday()`` order).
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _easy_days(text: str) -> str:
+    shares = {}
+    for part in text.replace(",", " ").split():
+        day, sep, share = part.partition("=")
+        day = day.strip().lower()[:3]
+        if not sep or day not in WEEKDAYS:
+            raise ValueError("must be weekday=share pairs such as sat=0.5,sun=0")
+        value = float(share)
+        if not 0 <= value <= 1:
+            raise ValueError(f"must give each weekday a share from 0 to 1 (not {share})")
+        shares[day] = value
+    return ",".join(f"{d}={shares[d]:g}" for d in WEEKDAYS if shares.get(d, 1.0) != 1.0)
+
+
+def easy_day_shares(settings: Settings) -> tuple[float, ...]:
+    """Each weekday's share of a full day's review load (7 numbers in 0-1, Monday first) from
+    the ``easy_days`` setting: a weekday it does not name takes a full load (1)."""
+    named = dict(part.split("=") for part in settings.easy_days.split(",") if part)
+    return tuple(float(named.get(day, 1.0)) for day in WEEKDAYS)
+
+
 def zone_in_effect(settings: Settings) -> str:
     """The IANA name of the time zone learner days and shown times use: the ``timezone``
     setting, or else the system's (as ``tzlocal`` reads it: ``TZ``, then the system's
@@ -160,6 +192,8 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "relearning_steps_minutes": _steps,
     "maximum_interval_days": _int_in(1, 36500),
     "fuzz": _bool,
+    "load_balance": _bool,
+    "easy_days": _easy_days,
     "new_cards_per_day": _int_in(0, 9999),
     "deck_new_cards_per_day": _int_in(0, 9999),
     "reviews_per_day": _int_in(0, 99999),
@@ -199,6 +233,7 @@ _EXPECTED = {
     "learning_steps_minutes": "must be minutes separated by spaces, such as 1 10",
     "relearning_steps_minutes": "must be minutes separated by spaces, such as 10",
     "fuzz": "must be true or false",
+    "easy_days": "must be weekday=share pairs such as sat=0.5,sun=0",
     "timezone": "is not a known IANA time zone",
     "mastery_stability_days": "must be a number of days such as 21",
     "topic_done_share": "must be a number such as 0.9",

@@ -28,7 +28,7 @@ from sqlalchemy import (
     select,
 )
 
-from trainer.scheduling.adapter import Outcome, Scheduler
+from trainer.scheduling.adapter import LOAD_DAYS, DayLoad, Outcome, Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.db import reader
 from trainer.store.learners import lock_learner
@@ -53,7 +53,7 @@ from trainer.store.models import (
     Topic,
 )
 from trainer.store.prepared import PreparedRead, PreparedWrite
-from trainer.store.settings import Settings
+from trainer.store.settings import Settings, easy_day_shares
 from trainer.study.mastery import count_mastery, load_roadmap
 from trainer.study.queue import Focus, Lane, Limits, ReviewQueue, learning_cutoff, visible
 from trainer.study.siblings import Sibling, bury_siblings, unbury_siblings
@@ -163,6 +163,24 @@ _INSERT_LOG = PreparedWrite(insert(_LOG), _LOG_KEYS)
 _DELETE_LOG = delete(_LOG).where(_LOG.c.id == bindparam("log_id"))
 
 
+def due_per_day(conn: Connection, learner_id: int, today: date) -> dict[date, int]:
+    """Learner ``learner_id``'s review load from learner ``today`` on: their active review
+    cards due on each day with any, up to :data:`~trainer.scheduling.adapter.LOAD_DAYS`
+    days ahead."""
+    due = CardMemory.due_day
+    rows = conn.execute(
+        studied_cards(learner_id, due, func.count())
+        .where(
+            Card.active.is_(True),
+            CardMemory.state == CardState.REVIEW,
+            due >= today,
+            due <= today + timedelta(days=LOAD_DAYS),
+        )
+        .group_by(due)
+    )
+    return {day: int(count) for day, count in rows}
+
+
 class ReviewSession:
     """Learner ``learner_id``'s study sitting over the cards in ``focus``, within their limits
     today (``settings`` are theirs).
@@ -222,6 +240,8 @@ class ReviewSession:
                 )
             }
             self._done_at_start = self._done_topics(conn)
+            self._due = due_per_day(conn, learner_id, today)  # moved as cards are rated
+            self._load = DayLoad(self._due, easy_day_shares(settings))
 
     def _done_topics(self, conn: Connection) -> dict[str, str]:
         mastery = count_mastery(conn, self.learner_id, self.settings, load_roadmap(conn))
@@ -267,7 +287,7 @@ class ReviewSession:
                 docs_url=row.docs_url,
                 path=self._paths.get(row.deck_id, ""),
                 memory=memory,
-                previews=self.scheduler.preview(card_id, memory, now, self.clock),
+                previews=self.scheduler.preview(card_id, memory, now, self.clock, self._load),
                 shown_at=now,
             )
             return self._on_screen
@@ -308,7 +328,9 @@ class ReviewSession:
                 self.summary.refused += 1
                 return None
             previewed = (shown.shown_at, shown.previews)
-            outcome = self.scheduler.review(card_id, before, rating, now, self.clock, previewed)
+            outcome = self.scheduler.review(
+                card_id, before, rating, now, self.clock, previewed, load=self._load
+            )
             after = outcome.memory
             put_memory(
                 conn, self.learner_id, card_id, after, stored.buried_until_day, stored.exists
@@ -335,6 +357,7 @@ class ReviewSession:
                 conn, self.learner_id, card_id, before.state, self.settings, today
             )
         dropped = tuple(self._drop(sibling, today) for sibling in buried)
+        self._move_load(before, after)
         self._undo.append(
             _Undo(
                 card_id,
@@ -358,6 +381,12 @@ class ReviewSession:
         self.summary.again += rating == Rating.AGAIN
         self.summary.duration_ms += max(0, duration_ms)
         return outcome
+
+    def _move_load(self, before: Memory, after: Memory) -> None:
+        """Move a rated card from the day it was due to the day it is due now in the load."""
+        for memory, change in ((before, -1), (after, 1)):
+            if memory.state == CardState.REVIEW and memory.due_day is not None:
+                self._due[memory.due_day] = self._due.get(memory.due_day, 0) + change
 
     def _drop(self, sibling: Sibling, today: date) -> _Dropped:
         """Take a sibling buried by a rating on learner ``today`` out of the queue's lane
@@ -411,6 +440,7 @@ class ReviewSession:
         conn = self._writer
         with conn.begin():
             lock_learner(conn, self.learner_id)
+            rated = read_memory(conn, self.learner_id, last.card_id).memory
             if last.existed:
                 put_memory(
                     conn, self.learner_id, last.card_id, last.memory, last.buried_until_day, True
@@ -420,6 +450,7 @@ class ReviewSession:
             if last.log_id is not None:
                 conn.execute(_DELETE_LOG, {"log_id": last.log_id})
             unbury_siblings(conn, self.learner_id, [d.sibling for d in last.siblings])
+        self._move_load(rated, last.memory)
         for dropped in last.siblings:
             if dropped.lane is not None:
                 card, deck = dropped.sibling.card_id, dropped.sibling.deck_id
