@@ -3,16 +3,18 @@
 Cards whose stored memory state FSRS cannot schedule (:attr:`Memory.problem`: stability 0,
 negative or missing, no difficulty, NaN) get their state rebuilt by replaying their review log
 through the scheduler (:meth:`Scheduler.replay`), as Anki recomputes FSRS memory states from the
-revlog; when the log does not start at the card's first rating, or the replay gives no usable
-state either, the card is reset to new. On SQLite, ``PRAGMA integrity_check`` and
-``PRAGMA foreign_key_check`` are run too; on PostgreSQL, which checks its own pages, every
-foreign key is checked by a join (rows can lose their parent there only while a superuser has
-the checks off); what they find is reported, not repaired.
+revlog (a review card is due on the day its last rating gave it, as the log records: the replay
+cannot know the load that balanced it); when the log does not start at the card's first rating,
+or the replay gives no usable state either, the card is reset to new. On SQLite, ``PRAGMA
+integrity_check`` and ``PRAGMA foreign_key_check`` are run too; on PostgreSQL, which checks its
+own pages, every foreign key is checked by a join (rows can lose their parent there only while a
+superuser has the checks off); what they find is reported, not repaired.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from sqlalchemy import Connection, select, text, update
 
@@ -85,6 +87,14 @@ def _sqlite_checks(conn: Connection) -> list[Finding]:
     return findings
 
 
+def _as_given(memory: Memory, interval_days: int) -> Memory:
+    """A replayed review card due on the day its last rating gave it (``interval_days`` after
+    it, as the review log records it): the replay cannot know the load that balanced it."""
+    if memory.state != CardState.REVIEW or memory.last_review_day is None or interval_days < 1:
+        return memory
+    return replace(memory, due_day=memory.last_review_day + timedelta(days=interval_days))
+
+
 def _repair_cards(
     conn: Connection, learner_id: int, settings: Settings, clock: DayClock
 ) -> list[Finding]:
@@ -104,14 +114,19 @@ def _repair_cards(
         if problem is None:
             continue
         log = conn.execute(
-            select(ReviewLog.rating, ReviewLog.reviewed_at, ReviewLog.state_before)
+            select(
+                ReviewLog.rating,
+                ReviewLog.reviewed_at,
+                ReviewLog.state_before,
+                ReviewLog.interval_days,
+            )
             .where(ReviewLog.learner_id == learner_id, ReviewLog.card_id == row.id)
             .order_by(ReviewLog.reviewed_at, ReviewLog.id)
         ).all()
         memory = Memory()
         if log and log[0].state_before == CardState.NEW:
-            ratings = [(Rating(rating), at) for rating, at, _state in log]
-            memory = scheduler.replay(row.id, ratings, history)
+            ratings = [(Rating(rating), at) for rating, at, _state, _days in log]
+            memory = _as_given(scheduler.replay(row.id, ratings, history), log[-1].interval_days)
         if memory.state != CardState.NEW and memory.problem is None:
             done = f"rebuilt from its {len(log)} rating{'s' * (len(log) != 1)}"
         else:
