@@ -47,6 +47,7 @@ from trainer.store.models import (
     CardMemory,
     CardState,
     Deck,
+    LearnerDeck,
     Rating,
     ReviewLog,
     Section,
@@ -65,6 +66,7 @@ class ShownCard:
     do if given at ``shown_at`` (aware UTC)."""
 
     card_id: int
+    deck_id: int
     lane: Lane
     kind: str
     front: str
@@ -181,6 +183,27 @@ def due_per_day(conn: Connection, learner_id: int, today: date) -> dict[date, in
     return {day: int(count) for day, count in rows}
 
 
+def deck_schedulers(conn: Connection, learner_id: int, settings: Settings) -> dict[int, Scheduler]:
+    """A scheduler for each deck to which learner ``learner_id`` has FSRS parameters of its own
+    (an imported Anki deck keeps its preset's, ``learner_deck.fsrs_parameters``), by deck id;
+    decks with the same parameters share one. The caller uses them only while the learner
+    has no parameters of their own (``trainer optimize`` fits them for every card)."""
+    rows = conn.execute(
+        select(LearnerDeck.deck_id, LearnerDeck.fsrs_parameters).where(
+            LearnerDeck.learner_id == learner_id
+        )
+    )
+    shared: dict[tuple[float, ...], Scheduler] = {}
+    schedulers = {}
+    for deck_id, parameters in rows:
+        if parameters:
+            key = tuple(float(p) for p in parameters)
+            if key not in shared:
+                shared[key] = Scheduler(settings, key)
+            schedulers[deck_id] = shared[key]
+    return schedulers
+
+
 class ReviewSession:
     """Learner ``learner_id``'s study sitting over the cards in ``focus``, within their limits
     today (``settings`` are theirs).
@@ -212,6 +235,7 @@ class ReviewSession:
         self.settings = settings
         self.clock = clock
         self.scheduler = Scheduler(settings)
+        self._deck_schedulers: dict[int, Scheduler] = {}
         self._learn_ahead = timedelta(minutes=settings.learn_ahead_minutes)
         self._undo: list[_Undo] = []
         self._again: tuple[int, Lane] | None = None
@@ -240,6 +264,8 @@ class ReviewSession:
                 )
             }
             self._done_at_start = self._done_topics(conn)
+            if not settings.fsrs_parameters:  # until they optimize, a deck's own count
+                self._deck_schedulers = deck_schedulers(conn, learner_id, settings)
             self._due = due_per_day(conn, learner_id, today)  # moved as cards are rated
             self._load = DayLoad(self._due, easy_day_shares(settings))
 
@@ -279,6 +305,7 @@ class ReviewSession:
                 continue
             self._on_screen = ShownCard(
                 card_id=card_id,
+                deck_id=row.deck_id,
                 lane=lane,
                 kind=row.kind,
                 front=row.front,
@@ -287,7 +314,9 @@ class ReviewSession:
                 docs_url=row.docs_url,
                 path=self._paths.get(row.deck_id, ""),
                 memory=memory,
-                previews=self.scheduler.preview(card_id, memory, now, self.clock, self._load),
+                previews=self._scheduler(row.deck_id).preview(
+                    card_id, memory, now, self.clock, self._load
+                ),
                 shown_at=now,
             )
             return self._on_screen
@@ -328,7 +357,7 @@ class ReviewSession:
                 self.summary.refused += 1
                 return None
             previewed = (shown.shown_at, shown.previews)
-            outcome = self.scheduler.review(
+            outcome = self._scheduler(shown.deck_id).review(
                 card_id, before, rating, now, self.clock, previewed, load=self._load
             )
             after = outcome.memory
@@ -381,6 +410,11 @@ class ReviewSession:
         self.summary.again += rating == Rating.AGAIN
         self.summary.duration_ms += max(0, duration_ms)
         return outcome
+
+    def _scheduler(self, deck_id: int) -> Scheduler:
+        """The scheduler of a card of deck ``deck_id``: with the deck's own parameters when it
+        has some (see :func:`deck_schedulers`), else the learner's."""
+        return self._deck_schedulers.get(deck_id, self.scheduler)
 
     def _move_load(self, before: Memory, after: Memory) -> None:
         """Move a rated card from the day it was due to the day it is due now in the load."""
