@@ -185,3 +185,38 @@ def test_card_note_upgrade_names_each_cards_note_and_keeps_the_rest(tmp_path: Pa
     with engine.connect() as conn:
         assert "note" not in {c["name"] for c in inspect(conn).get_columns("card")}
         assert conn.execute(text("SELECT count(*) FROM card_memory")).scalar() == 7
+
+
+def test_review_kind_upgrade_makes_every_logged_rating_a_review(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    config = alembic_config(engine)
+    command.upgrade(config, "0006_card_note")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO deck (id, name, slug, source) VALUES (1, 'D', 'd', 'x')"))
+        conn.execute(
+            text("INSERT INTO learner (id, name, created_at) VALUES (1, 'ann', :at)"),
+            {"at": "2026-12-01 10:00:00"},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO card (id, deck_id, key, note, position, kind, front, back, accepted,"
+                " tags, active) VALUES (1, 1, 'k', 'k', 0, 'basic', 'Q', 'A', '[]', '[]', 1)"
+            )
+        )
+        for n in range(3):
+            conn.execute(
+                text(
+                    "INSERT INTO review_log (learner_id, card_id, rating, reviewed_at,"
+                    " review_day, duration_ms, state_before, state, stability_days, difficulty,"
+                    " interval_days) VALUES (1, 1, 3, :at, :day, 900, 0, 1, 2.5, 5, 0)"
+                ),
+                {"at": f"2026-12-0{n + 1} 10:00:00", "day": f"2026-12-0{n + 1}"},
+            )
+    command.upgrade(config, "0007_review_kind")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT kind, duration_ms FROM review_log ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [("review", 900)] * 3
+    command.downgrade(config, "0006_card_note")
+    with engine.connect() as conn:
+        assert "kind" not in {c["name"] for c in inspect(conn).get_columns("review_log")}
+        assert conn.execute(text("SELECT count(*) FROM review_log")).scalar() == 3

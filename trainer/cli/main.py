@@ -328,6 +328,59 @@ def review(
         ReviewScreen(session, console(), KeyReader(), wall_clock).run()
 
 
+@cli.command()
+@click.argument("topic")
+@click.pass_obj
+def skip(app: App, topic: str) -> None:
+    """Skip a topic you already know, after a check.
+
+    Quizzes one new card of TOPIC (title or slug) for each of its must-know points, through
+    the review screen (keys as in trainer review); the ratings count as any. If at least 90%
+    pass (Hard, Good or Easy), the topic's other new cards enter review as if first answered
+    Easy, to come back and be confirmed; if not, nothing else changes and the points to study
+    are named.
+    """
+    from trainer.cli.review_screen import KeyReader, ReviewScreen
+    from trainer.content.builtin_sync import read_builtin
+    from trainer.store.db import reader
+    from trainer.store.resources import DECKS_DIR
+    from trainer.study.queue import Focus
+    from trainer.study.session import ReviewSession
+    from trainer.study.skip import PASS_SHARE, finish_skip, plan_skip
+
+    engine, learner, settings, clock = app.open(write=True)
+    start = wall_clock()
+    _, decks = read_builtin(DECKS_DIR)
+    with reader(engine) as conn:
+        plan = plan_skip(conn, learner, topic, decks, clock.day_of(start))
+    title, quizzed = visible(plan.title), len(plan.sample)
+    points = f" covering its {len(plan.points)} must-know points" if plan.points else ""
+    echo(
+        f"Skip check for {title}: {quizzed} card{'s' * (quizzed != 1)}{points}. Pass"
+        f" {PASS_SHARE:.0%} of them and its other {len(plan.rest)} new cards enter review."
+    )
+    focus = Focus(topic=plan.slug)
+    with ReviewSession(
+        engine, learner, settings, clock, focus, start, cards=list(plan.sample)
+    ) as session:
+        ReviewScreen(session, console(), KeyReader(), wall_clock).run()
+    with engine.begin() as conn:
+        result = finish_skip(conn, learner, settings, clock, plan, wall_clock())
+    passed = f"Passed {result.passed} of {quizzed} ({result.passed / quizzed:.0%})"
+    if result.skipped:
+        first = f"; the first is due {result.first_due}" if result.first_due else ""
+        echo(f"{passed}: {result.entered} other cards of {title} entered review{first}.")
+        return
+    if result.answered < quizzed:
+        echo(f"{passed}, {quizzed - result.answered} not answered: nothing else changed.")
+    else:
+        echo(f"{passed}, below {PASS_SHARE:.0%}: nothing else changed.")
+    if result.study:
+        echo(f"Study these points of {title} first:")
+        for point in result.study:
+            echo(f"- {visible(point.point)}")
+
+
 @cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("query", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print every field of each card as JSON.")

@@ -252,6 +252,12 @@ class CardMemory(Base):
     buried_until_day: Mapped[date | None]
 
 
+#: A review-log row's ``kind``: a rating the learner gave, or a card put into review by a
+#: passed ``trainer skip`` (as if first answered Easy; the optimizer leaves these out).
+REVIEW = "review"
+SKIP = "skip"
+
+
 class ReviewLog(Base):
     """One rating of one card by one learner: what they answered, when, and what it did to the
     card.
@@ -259,7 +265,8 @@ class ReviewLog(Base):
     ``state_before`` is the card's :class:`CardState` when it was shown (Anki's review kind);
     ``stability_days``, ``difficulty``, ``state`` and ``interval_days`` (0 for a learning step)
     are the card's values after the rating. ``elapsed_days`` counts learner days since the
-    previous review (None for a first review).
+    previous review (None for a first review). ``kind`` is :data:`REVIEW` for a rating the
+    learner gave, :data:`SKIP` for a card a passed ``trainer skip`` put into review.
     """
 
     __tablename__ = "review_log"
@@ -291,6 +298,7 @@ class ReviewLog(Base):
     stability_days: Mapped[float] = mapped_column(Float)
     difficulty: Mapped[float] = mapped_column(Float)
     interval_days: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10), server_default=REVIEW)
 
 
 class Setting(Base):

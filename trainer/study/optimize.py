@@ -26,12 +26,17 @@ from trainer.scheduling.optimizer import (
     training_set,
 )
 from trainer.store.memory import put_stability
-from trainer.store.models import CardMemory, CardState, ReviewLog
+from trainer.store.models import SKIP, CardMemory, CardState, ReviewLog
 from trainer.store.settings import Settings, store_parameters
 
 
-def learner_log(db: Session, learner_id: int) -> list[LoggedRating]:
-    """Learner ``learner_id``'s review log, by card and then by time."""
+def learner_log(db: Session, learner_id: int, skips: bool = True) -> list[LoggedRating]:
+    """Learner ``learner_id``'s review log, by card and then by time; without the rows of kind
+    ``skip`` (:mod:`trainer.study.skip`: cards put into review, not answers) when ``skips`` is
+    false."""
+    mine = [ReviewLog.learner_id == learner_id]
+    if not skips:
+        mine.append(ReviewLog.kind != SKIP)
     rows = db.execute(
         select(
             ReviewLog.card_id,
@@ -42,7 +47,7 @@ def learner_log(db: Session, learner_id: int) -> list[LoggedRating]:
             ReviewLog.stability_days,
             ReviewLog.difficulty,
         )
-        .where(ReviewLog.learner_id == learner_id)
+        .where(*mine)
         .order_by(ReviewLog.card_id, ReviewLog.reviewed_at, ReviewLog.id)
     )
     return [
@@ -53,8 +58,10 @@ def learner_log(db: Session, learner_id: int) -> list[LoggedRating]:
 
 def fit_learner(db: Session, learner_id: int, settings: Settings) -> Fit:
     """Fit parameters to learner ``learner_id``'s review log, compared with the ones in
-    ``settings``. Raises :class:`~trainer.scheduling.optimizer.NotEnoughReviews`."""
-    training = training_set(learner_log(db, learner_id))
+    ``settings``, leaving out skipped cards' rows (a card whose log starts with one gives no
+    item, as a card with a cut history). Raises
+    :class:`~trainer.scheduling.optimizer.NotEnoughReviews`."""
+    training = training_set(learner_log(db, learner_id, skips=False))
     relearning = len(settings.relearning_steps_minutes)
     return fit(training, settings.fsrs_parameters, relearning)
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Select, bindparam, func, select, tuple_, update
+from sqlalchemy import Connection, Select, and_, bindparam, func, select, tuple_, update
 from sqlalchemy.sql import ColumnElement
 
 from trainer.scheduling.days import DayClock
@@ -30,6 +30,7 @@ from trainer.store.deck_tree import DeckTree
 from trainer.store.lookup import select_named
 from trainer.store.memory import is_new, learner_cards, studied_cards, visible_on
 from trainer.store.models import (
+    SKIP,
     Card,
     CardMemory,
     CardState,
@@ -166,8 +167,8 @@ class DayUsage:
 def day_usage(conn: Connection, learner_id: int, day: date, tree: DeckTree) -> DayUsage:
     """Count learner ``learner_id``'s ratings of review cards on learner day ``day`` and their
     first ratings of new cards (the latter by the source whose allowance they used, from the
-    decks in ``tree``)."""
-    mine = ReviewLog.learner_id == learner_id
+    decks in ``tree``); cards a ``trainer skip`` put into review use no allowance."""
+    mine = and_(ReviewLog.learner_id == learner_id, ReviewLog.kind != SKIP)
     reviews = conn.scalar(
         select(func.count())
         .select_from(ReviewLog)
@@ -543,6 +544,15 @@ class ReviewQueue:
         reviews.fill(conn)
         pending = [(due, card_id) for due, card_id in learning if due is not None]
         return cls(pending, new, reviews, conn_factory)
+
+    @classmethod
+    def of_cards(cls, card_ids: list[int], conn_factory: Callable[[], Connection]) -> ReviewQueue:
+        """A queue of exactly ``card_ids`` (new cards, in that order), without limits, reviews
+        or learning cards: a quiz such as ``trainer skip``'s."""
+        lane = _PagedLane(len(card_ids), len(card_ids), lambda _conn, _limit: [])
+        lane.cards.extend(card_ids)
+        none = _PagedLane(0, 0, lambda _conn, _limit: [])
+        return cls([], _NewLanes([lane], None, {}), none, conn_factory)
 
     def _fill(self, lane: _PagedLane) -> None:
         if not lane.cards and lane.left():

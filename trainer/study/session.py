@@ -222,9 +222,11 @@ class ReviewSession:
         now: datetime,
         new_cards: int | None = None,
         reviews: int | None = None,
+        cards: list[int] | None = None,
     ) -> None:
         """``new_cards``/``reviews`` set this session's limits outright (instead of what the
-        daily limits leave today)."""
+        daily limits leave today); ``cards`` (new cards) makes it a quiz of those cards only,
+        each shown once (a learning step they enter is not shown again in the session)."""
         self._engine = engine
         self.learner_id = learner_id
         # Two connections held for the sitting (checking one out per rating costs more than the
@@ -245,16 +247,20 @@ class ReviewSession:
             self._deck_ids = deck_ids = focus.deck_ids(conn)
             today = clock.day_of(now)
             limits = Limits.for_session(conn, learner_id, settings, today, new_cards, reviews)
-            self.queue = ReviewQueue.build(
-                conn,
-                lambda: reader(engine),
-                learner_id,
-                limits,
-                clock,
-                now,
-                deck_ids,
-                self._learn_ahead,
-            )
+            self._quiz = cards is not None
+            if cards is not None:
+                self.queue = ReviewQueue.of_cards(cards, lambda: reader(engine))
+            else:
+                self.queue = ReviewQueue.build(
+                    conn,
+                    lambda: reader(engine),
+                    learner_id,
+                    limits,
+                    clock,
+                    now,
+                    deck_ids,
+                    self._learn_ahead,
+                )
             self._paths = {
                 deck_id: f"{section} › {topic}" if topic else deck
                 for deck_id, deck, topic, section in conn.execute(
@@ -401,7 +407,8 @@ class ReviewSession:
             )
         )
         if (
-            after.state in (CardState.LEARNING, CardState.RELEARNING)
+            not self._quiz
+            and after.state in (CardState.LEARNING, CardState.RELEARNING)
             and after.due_at is not None
             and after.due_at < learning_cutoff(self.clock, now, self._learn_ahead)
         ):
