@@ -82,7 +82,7 @@ lint: $(DEV)
 	$(BIN)/ruff format --check trainer tests migrations
 	$(BIN)/mypy
 	$(BIN)/mypy -m tests.benchmarks.__main__ -m tests.benchmarks.load_pg -m tests.benchmarks.versus_anki \
-		-m tests.benchmarks.anki_side \
+		-m tests.benchmarks.anki_side -m tests.benchmarks.learning_quality \
 		-m tests.fixtures.anki.make_fixtures
 
 clean:

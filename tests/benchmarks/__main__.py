@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from tests.benchmarks import dataset, import_anki, import_csv, measure
+from tests.benchmarks import dataset, import_anki, import_csv, learning_quality, measure
 from trainer.store.db import create_db_engine, open_database, set_durability
 
 MS = 1e-3
@@ -181,6 +181,8 @@ def run(profile: bool) -> None:
             )
         else:
             print(anki_note)
+        print()
+        learning_quality.report(runs=3)
         print(f"\ntotal runtime {time.perf_counter() - started:.1f} s")
         if dataset.active_cards(path) != dataset.CARDS:
             print("WARNING: decks/ changed during the run; a trainer start re-imported them and")

@@ -17,6 +17,10 @@ a list of seconds) on stdout, measured with :func:`time.perf_counter` inside thi
 - ``apkg PACKAGE``: import the package with its scheduling into a new empty collection.
 - ``csv CSV``: import the CSV file (Anki's own column and notetype guesses) into a new empty
   collection.
+- ``fsrs-params REVLOG``: a new collection with one card per card of the review-log CSV
+  ``REVLOG`` (tests/benchmarks/learning_quality.py) and its rated rows in the revlog, then
+  Anki's own ``compute_fsrs_params`` over every card; ``{"seconds": s, "params": [...],
+  "items": n}``.
 """
 
 from __future__ import annotations
@@ -194,10 +198,62 @@ def csv(path: str) -> float:
     return elapsed
 
 
+def fsrs_params(revlog: str) -> dict[str, object]:
+    """Seconds Anki's optimizer takes over the history in ``revlog``, its parameters and the
+    number of training items it built."""
+    import csv as csv_module
+
+    with open(revlog, newline="") as handle:
+        rows = [r for r in csv_module.DictReader(handle) if r["review_rating"] != "0"]
+    card_ids = sorted({int(r["card_id"]) for r in rows})
+    col = _empty()
+    basic = col.models.by_name("Basic")
+    assert basic is not None
+    deck_id = col.decks.id("Quality")
+    assert deck_id is not None
+    requests = []
+    for card_id in card_ids:
+        note = col.new_note(basic)
+        note["Front"], note["Back"] = f"card {card_id}", "answer"
+        requests.append(AddNoteRequest(note=note, deck_id=deck_id))
+    col.add_notes(requests)
+    anki_ids = dict(zip(card_ids, col.db.list("SELECT id FROM cards ORDER BY nid"), strict=True))
+    used: set[int] = set()
+    revlog_rows = []
+    for row in sorted(rows, key=lambda r: int(r["review_time"])):
+        log_id = int(row["review_time"])
+        while log_id in used:  # revlog ids are unique
+            log_id += 1
+        used.add(log_id)
+        kind = LOG_TYPE[int(row["review_state"])]
+        card = anki_ids[int(row["card_id"])]
+        rating, taken = int(row["review_rating"]), int(row["review_duration"])
+        revlog_rows.append((log_id, card, rating, taken, kind))
+    col.db.executemany(
+        "INSERT INTO revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type)"
+        " VALUES (?, ?, 0, ?, 0, 0, 0, ?, ?)",
+        revlog_rows,
+    )
+    col.db.execute("UPDATE cards SET type = 2, queue = 2")
+    col.set_config("fsrs", True)
+    start = time.perf_counter()
+    result = col._backend.compute_fsrs_params(
+        search="",
+        current_params=[],
+        ignore_revlogs_before_ms=0,
+        num_of_relearning_steps=1,
+        health_check=False,
+    )
+    elapsed = time.perf_counter() - start
+    col.close()
+    return {"seconds": elapsed, "params": list(result.params), "items": result.fsrs_items}
+
+
 def main(command: str, *args: str) -> None:
     """Run ``command`` (see the module docstring) and print its JSON result."""
     commands: dict[str, Callable[..., object]] = {"build": build, "rating": rating}
     commands |= {"queue": queue, "first": first, "apkg": apkg, "csv": csv}
+    commands["fsrs-params"] = fsrs_params
     result = commands[command](*args)
     print(json.dumps(result))
 
