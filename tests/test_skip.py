@@ -4,13 +4,18 @@ changes nothing else and names the points to study."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
 from conftest import sql
 from trainer.cli.main import cli
+from trainer.content.builtin_sync import read_builtin
 from trainer.store.db import open_database
+from trainer.store.resources import DECKS_DIR
 from trainer.study.optimize import learner_log
+from trainer.study.skip import plan_skip
 
 NOW = "2026-11-29T10:00:00+00:00"
 TOPIC = "database-design-and-normalization"
@@ -91,3 +96,22 @@ def test_a_topic_without_new_cards_or_unknown_is_one_line(database: str) -> None
     assert output.startswith("Error: no such topic 'no-such-topic' (")
     run("skip", TOPIC, input=" 3" * 9)
     assert run("skip", TOPIC) == (2, f"Error: topic '{TITLE}' has no new cards to skip\n")
+
+
+def test_a_buried_new_card_is_not_quizzed_but_enters_review_with_the_rest(database: str) -> None:
+    run("config", "fuzz", "true")  # the learner, with the built-in decks loaded
+    decks = read_builtin(DECKS_DIR)[1]
+    engine = open_database(database)
+    with engine.connect() as conn:
+        before = plan_skip(conn, 1, TOPIC, decks, date(2026, 11, 29))
+    sql(
+        database,
+        "INSERT INTO card_memory (learner_id, card_id, state, reps, lapses, buried_until_day)"
+        " VALUES (1, :card, 0, 0, 0, '2026-11-30')",
+        card=before.sample[0],
+    )
+    with engine.connect() as conn:
+        after = plan_skip(conn, 1, TOPIC, decks, date(2026, 11, 29))
+    engine.dispose()
+    assert before.sample[0] not in after.sample and before.sample[0] in after.rest
+    assert after.covers[after.sample[0]] == before.covers[before.sample[0]]

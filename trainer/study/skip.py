@@ -26,7 +26,7 @@ from trainer.errors import UsageError
 from trainer.scheduling.adapter import DayLoad, Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.lookup import find
-from trainer.store.memory import is_new, learner_cards, put_memory, read_memory
+from trainer.store.memory import is_new, learner_cards, put_memory, read_memory, visible_on
 from trainer.store.models import SKIP, Card, CardState, Deck, Rating, ReviewLog
 from trainer.store.settings import Settings, easy_day_shares
 from trainer.study.session import due_per_day
@@ -58,14 +58,15 @@ def plan_skip(
     conn: Connection, learner_id: int, topic: str, decks: Sequence[DeckSpec], today: date
 ) -> SkipPlan:
     """The sample and the rest of a skip of ``topic`` (slug or title) by learner
-    ``learner_id`` on learner ``today``; ``decks`` are the built-in deck files (their coverage
-    lists and the points each card covers).
+    ``learner_id`` on learner ``today`` (cards buried past it are not quizzed, but enter review
+    with the rest); ``decks`` are the built-in deck files (their coverage lists and the points
+    each card covers).
 
-    Raises :class:`UsageError` for an unknown topic or a topic without new cards.
+    Raises :class:`UsageError` for an unknown topic, or one without new cards to quiz today.
     """
     found = find(conn, "topic", topic, option=False)
     rows = conn.execute(
-        learner_cards(learner_id, Card.id, Card.key, Deck.source)
+        learner_cards(learner_id, Card.id, Card.key, Deck.source, visible_on(today))
         .join(Deck, Deck.id == Card.deck_id)
         .where(Deck.topic_id == found.id, Card.active.is_(True), is_new())
         .order_by(Deck.id, Card.position, Card.id)
@@ -79,9 +80,10 @@ def plan_skip(
         card.key: tuple(by_key[key] for key in card.covers if key in by_key)
         for card in (spec.cards if spec is not None else ())
     }
-    covers = {
+    covers = {  # the cards that can be quizzed today: not buried
         card_id: card_covers.get(key, ()) if source == "builtin" else ()
-        for card_id, key, source in rows
+        for card_id, key, source, shown in rows
+        if shown
     }
     sample: list[int] = []
     uncovered = set(by_key)
@@ -95,7 +97,9 @@ def plan_skip(
         sample.append(best)
         uncovered -= {p.key for p in covers[best]}
     if not sample:
-        sample = [card_id for card_id, *_ in rows[::SAMPLE_EVERY]]
+        sample = list(covers)[::SAMPLE_EVERY]
+    if not sample:
+        raise UsageError(f"topic {found.title!r} has no new cards to quiz today (all buried)")
     rest = tuple(card_id for card_id, *_ in rows if card_id not in sample)
     last = conn.scalar(select(func.max(ReviewLog.id)))
     return SkipPlan(
@@ -180,7 +184,7 @@ def _enter_review(
         if card_id not in still_new:
             continue
         stored = read_memory(conn, learner_id, card_id)
-        outcome = scheduler.review(card_id, stored.memory, Rating.EASY, now, clock, load)
+        outcome = scheduler.review(card_id, stored.memory, Rating.EASY, now, clock, load=load)
         after = outcome.memory
         put_memory(conn, learner_id, card_id, after, stored.buried_until_day, stored.exists)
         if after.due_day is not None:
