@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -12,7 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from conftest import LEARNER, NOW
-from trainer.content.builtin_sync import read_builtin, sync_builtin, upsert_cards
+from trainer.content.builtin_sync import (
+    builtin_change,
+    read_builtin,
+    sync_builtin,
+    upsert_cards,
+)
 from trainer.content.parser import CardSpec
 from trainer.errors import DeckError, Problem
 from trainer.store.db import open_database
@@ -101,6 +107,69 @@ def test_reloading_changed_files_updates_in_place_and_keeps_history(
     with factory() as db:
         kept = db.get_one(CardMemory, (LEARNER, first_id))
         assert kept.reps == 5 and db.scalar(select(func.count(ReviewLog.id))) == 1
+
+
+def _age(folder: Path, seconds: float) -> None:
+    """Set every file under ``folder`` back ``seconds`` in modification time."""
+    for path in folder.rglob("*.*"):
+        info = path.stat()
+        os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns - int(seconds * 1e9)))
+
+
+def _fronts(factory: sessionmaker[Session]) -> dict[str, str]:
+    return {key: front for key, (front, _) in _cards(factory).items()}
+
+
+def _load_aged(factory: sessionmaker[Session], decks: Path) -> Path:
+    """Load ``decks`` with files a minute old; return the deck file."""
+    _age(decks, 60)
+    with factory.begin() as db:
+        sync_builtin(db, decks)
+    return decks / "01-basics" / "algorithms.toml"
+
+
+def test_an_edit_that_keeps_the_size_is_loaded(factory: sessionmaker[Session], decks: Path) -> None:
+    path = _load_aged(factory, decks)
+    path.write_text(path.read_text().replace('front = "Q1"', 'front = "Q7"'))
+    _age(path.parent, 10)  # older than the racy window, newer than the load
+    with factory.begin() as db:
+        counts = sync_builtin(db, decks)
+    assert counts is not None and (counts.updated, counts.unchanged) == (1, 1)
+    assert _fronts(factory) == {"one": "Q7", "two": "Q2"}
+
+
+def test_files_with_their_recorded_sizes_and_times_are_not_read(
+    factory: sessionmaker[Session], decks: Path
+) -> None:
+    path = _load_aged(factory, decks)
+    info = path.stat()
+    path.write_text(path.read_text().replace('front = "Q1"', 'front = "Q7"'))
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))  # as a copy keeping times would
+    with factory.begin() as db:
+        assert builtin_change(db.connection(), decks) is None
+        assert sync_builtin(db, decks) is None
+    assert _fronts(factory) == {"one": "Q1", "two": "Q2"}
+
+
+def test_new_times_on_the_same_bytes_are_recorded_without_loading(
+    factory: sessionmaker[Session], decks: Path
+) -> None:
+    _load_aged(factory, decks)
+    _age(decks, -30)  # touched, as a fresh checkout does
+    with factory.begin() as db:
+        stamps = builtin_change(db.connection(), decks)
+        assert stamps is not None and stamps.stats is not None
+        assert sync_builtin(db, decks) is None
+        assert builtin_change(db.connection(), decks) is None
+
+
+def test_files_modified_just_now_are_always_read(
+    factory: sessionmaker[Session], decks: Path
+) -> None:
+    with factory.begin() as db:
+        sync_builtin(db, decks)
+        stamps = builtin_change(db.connection(), decks)
+        assert stamps is not None and stamps.stats is None
 
 
 def test_a_card_that_returns_comes_back_with_its_history(

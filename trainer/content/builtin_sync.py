@@ -8,10 +8,11 @@ deleted, and comes back with its history if its id returns.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ if TYPE_CHECKING:  # the parser (tomllib, the cloze rules) loads only when files
     from trainer.content.parser import CardSpec, DeckSpec, SectionSpec
 
 FINGERPRINT_KEY = "builtin_decks_fingerprint"
+STATS_KEY = "builtin_decks_stats"
 
 
 @dataclass
@@ -174,6 +176,29 @@ def fingerprint(files: Iterable[Path], root: Path) -> str:
     return digest.hexdigest()
 
 
+#: A file modified this recently (seconds) may change again within the same tick of the file
+#: system's clock, keeping its size and modification time: such files are always read (the
+#: "racy clean" rule of git's index).
+RACY_SECONDS = 2.0
+
+
+def file_stats(files: Iterable[Path], root: Path) -> str | None:
+    """SHA-256 over :data:`CARD_BUILD`, ``root``'s absolute path and each file's path (relative
+    to ``root``), size (bytes) and modification time (nanoseconds); None when a file was
+    modified less than :data:`RACY_SECONDS` ago, so its stats cannot vouch for its bytes.
+
+    Raises ``OSError`` for a file that cannot be read.
+    """
+    digest = hashlib.sha256(f"stats v{CARD_BUILD}\0{root.resolve()}\0".encode())
+    recent = (time.time() - RACY_SECONDS) * 1e9
+    for path in files:
+        info = path.stat()
+        if info.st_mtime_ns > recent:
+            return None
+        digest.update(f"{path.relative_to(root)}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
+    return digest.hexdigest()
+
+
 def read_builtin(decks_dir: Path) -> tuple[tuple[SectionSpec, ...], list[DeckSpec]]:
     """Parse the roadmap and all built-in decks; raise one :class:`DeckError` for all problems."""
     from trainer.content.parser import parse_deck, parse_roadmap
@@ -211,29 +236,52 @@ def read_builtin(decks_dir: Path) -> tuple[tuple[SectionSpec, ...], list[DeckSpe
     return sections, decks
 
 
-def builtin_change(conn: Connection, decks_dir: Path = DECKS_DIR) -> str | None:
-    """The fingerprint of the built-in files when it differs from the one last loaded, else
-    None. A plain Core query: an ordinary start checks this without setting up the ORM.
+class Stamps(NamedTuple):
+    """The built-in files' :func:`file_stats` (None when too recent to trust) and content
+    :func:`fingerprint`."""
+
+    stats: str | None
+    content: str
+
+
+def builtin_change(conn: Connection, decks_dir: Path = DECKS_DIR) -> Stamps | None:
+    """None when the built-in files have the sizes and modification times recorded at the
+    last load (nothing is read then, as make and git judge a file), else their stamps, the
+    stats taken before the bytes are hashed. A plain Core query: an ordinary start checks
+    this without setting up the ORM.
 
     Raises :class:`DeckError` when the roadmap file is missing.
     """
     files = builtin_files(decks_dir)
     if not files[0].is_file():
         raise DeckError([Problem(str(files[0]), None, "the built-in roadmap is missing")])
-    stamp = fingerprint(files, decks_dir)
-    stored = conn.scalar(select(Setting.value).where(Setting.key == FINGERPRINT_KEY))
-    return None if stored == stamp else stamp
+    stats = file_stats(files, decks_dir)
+    stored = conn.scalar(select(Setting.value).where(Setting.key == STATS_KEY))
+    if stats is not None and stored == stats:
+        return None
+    return Stamps(stats, fingerprint(files, decks_dir))
 
 
 def sync_builtin(db: Session, decks_dir: Path = DECKS_DIR) -> ImportCounts | None:
     """Load the built-in roadmap and decks if they changed since the last load; no commit.
 
-    Returns the counts, or None when the files are unchanged (checked by fingerprint, so an
-    ordinary start reads the files but parses nothing). Raises :class:`DeckError`.
+    Returns the counts, or None when the files are unchanged: their sizes and modification
+    times match the last load's, or else their bytes hash to the fingerprint last loaded (then
+    the new stats are stored, so the next start reads nothing). Raises :class:`DeckError`.
     """
-    stamp = builtin_change(db.connection(), decks_dir)
-    if stamp is None:
+    stamps = builtin_change(db.connection(), decks_dir)
+    if stamps is None:
         return None
+    loaded = db.scalar(select(Setting.value).where(Setting.key == FINGERPRINT_KEY))
+    counts = None if loaded == stamps.content else _load(db, decks_dir, stamps.content)
+    if stamps.stats is not None:
+        db.merge(Setting(key=STATS_KEY, value=stamps.stats))
+        db.flush()
+    return counts
+
+
+def _load(db: Session, decks_dir: Path, stamp: str) -> ImportCounts:
+    """Parse and store the built-in files; record their content fingerprint ``stamp``."""
     sections, decks = read_builtin(decks_dir)
     topics = upsert_roadmap(db, sections)
     known = {d.topic_id: d for d in db.scalars(select(Deck).where(Deck.source == "builtin"))}
