@@ -113,7 +113,7 @@ def test_no_match_is_one_line(rocks: list[int]) -> None:
         (
             ["is:done"],
             "Error: bad search at character 1: 'is:done': is: takes new, learning,"
-            " review, due, buried or leech\n",
+            " review, due, suspended, buried or leech\n",
         ),
         (
             ["--limit", "0"],

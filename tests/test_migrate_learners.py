@@ -197,3 +197,28 @@ def test_downgrade_refuses_two_learners(at_0004: tuple[Engine, Any]) -> None:
         conn.execute(text("INSERT INTO learner VALUES (2, 'bob', '2026-01-01 00:00:00')"))
     with pytest.raises(RuntimeError, match="the database has 2 learners"):
         command.downgrade(config, "0004_deck_fsrs_parameters")
+
+
+def test_suspend_upgrade_keeps_every_memory_row_and_suspends_none(
+    at_0004: tuple[Engine, Any],
+) -> None:
+    """0008_suspend on a database full of history: every memory and review log row as it
+    was, none suspended; the downgrade drops the column and keeps the rest."""
+    engine, config = at_0004
+    _fill(engine)
+    command.upgrade(config, "0007_review_kind")
+    memory = _rows(engine, f"SELECT learner_id, card_id, {MEMORY} FROM card_memory ORDER BY 2")
+    logs = _rows(engine, f"SELECT {LOG} FROM review_log ORDER BY id")
+    assert len(memory) > 300
+    command.upgrade(config, "0008_suspend")
+    command.check(config)
+    after = f"SELECT learner_id, card_id, {MEMORY} FROM card_memory ORDER BY 2"
+    assert _rows(engine, after) == memory
+    assert _rows(engine, f"SELECT {LOG} FROM review_log ORDER BY id") == logs
+    assert _rows(engine, "SELECT DISTINCT suspended FROM card_memory") == [(0,)]
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE card_memory SET suspended = 1 WHERE card_id < 50"))
+    command.downgrade(config, "0007_review_kind")
+    assert _rows(engine, after) == memory
+    command.upgrade(config, "0008_suspend")
+    assert _rows(engine, "SELECT DISTINCT suspended FROM card_memory") == [(0,)]

@@ -67,7 +67,7 @@ def test_reset_needs_cards_to_reset() -> None:
     assert run("reset") == (
         2,
         "",
-        "Error: give a QUERY, --topic or --section: the cards to reset\n",
+        "Error: give a QUERY, card ids, --topic or --section: the cards to reset\n",
     )
     assert run("reset", "deck:nothing-here", "--yes") == (0, "No cards match.\n", "")
     assert run("reset", "(") == (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from trainer.scheduling.days import DayClock
 from trainer.store.db import reader
 from trainer.store.models import Card, CardMemory, CardState, Deck, Rating, ReviewLog
 from trainer.store.settings import Settings
+from trainer.study.mastery import count_mastery, load_roadmap
 from trainer.study.queue import Focus, last_review_time
 from trainer.study.session import ReviewSession, ShownCard
 
@@ -450,3 +452,62 @@ def test_the_latest_rating_is_read_from_the_end_of_the_log_without_sorting_it(
             for sql, params in statements
         ]
     assert rated and plans and not any("TEMP B-TREE" in plan for plan in plans), plans
+
+
+def _suspended(factory: sessionmaker[Session], card_id: int) -> bool | None:
+    with factory() as db:
+        row = db.get(CardMemory, (LEARNER, card_id))
+        return None if row is None else row.suspended
+
+
+def test_suspending_a_studied_card_keeps_its_memory_and_leaves_mastery(
+    small: sessionmaker[Session], clock: DayClock
+) -> None:
+    with small.begin() as db:
+        a0 = db.scalars(select(Card).where(Card.key == "a0")).one()
+        row = memory_row(db, a0)
+        row.state, row.stability_days, row.difficulty = CardState.REVIEW, 30.0, 5.0
+        row.due_day, row.last_review_day, row.reps = NOW.date(), NOW.date(), 3
+        a0_id = a0.id
+    before = stored(small, a0_id)
+
+    def topic_a() -> tuple[int, int]:
+        with reader(engine_of(small)) as conn:
+            topic = count_mastery(conn, LEARNER, Settings(), load_roadmap(conn)).topic("a")
+        return topic.cards, topic.mastered
+
+    assert topic_a() == (3, 1)
+    session = _session(small, clock)
+    assert session.counts() == {"new": 6, "learning": 0, "review": 1}
+    shown = session.next_card(NOW)
+    assert shown is not None and shown.card_id == a0_id
+    session.suspend(shown)
+    assert (stored(small, a0_id), _suspended(small, a0_id)) == (before, True)
+    assert topic_a() == (2, 0)
+    assert a0_id not in _drain(session)
+    assert _session(small, clock).counts()["review"] == 0
+    assert session.summary.suspended == 1
+    assert session.undo()  # the last rating
+    assert session.summary.suspended == 1
+    while session.undo():
+        pass
+    assert (stored(small, a0_id), _suspended(small, a0_id)) == (before, False)
+    assert session.summary.suspended == 0
+    assert topic_a() == (3, 1)
+    again = session.next_card(NOW)
+    assert again is not None and again.card_id == a0_id
+
+
+def test_undoing_the_suspension_of_a_new_card_leaves_no_row(
+    small: sessionmaker[Session], clock: DayClock
+) -> None:
+    session = _session(small, clock)
+    shown = session.next_card(NOW)
+    assert shown is not None
+    session.suspend(shown)
+    assert _suspended(small, shown.card_id) is True
+    assert session.counts()["new"] == 6  # its place in the limit goes to the next new card
+    upcoming = session.next_card(NOW)
+    assert session.undo(current=upcoming)
+    assert _suspended(small, shown.card_id) is None
+    assert session.next_card(NOW) == replace(shown, shown_at=NOW)

@@ -113,7 +113,7 @@ def test_a_typed_card_still_buries_undoes_and_quits(
 ) -> None:
     screen, out = _screen(factory, clock, keys)
     summary = screen.run()
-    assert "a line of just /s buries, /u undoes, /q quits" in out.getvalue()
+    assert "a line of /s buries, /! suspends, /u undoes, /q quits" in out.getvalue()
     assert (summary.reviewed, summary.buried) == (reviewed, buried)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -300,8 +301,9 @@ def review(
     """Review today's cards.
 
     Space or Enter shows the answer; 1 Again, 2 Hard, 3 Good, 4 Easy; u undoes; s buries the
-    card until tomorrow; q or Ctrl-C quits. On a choice card a-f picks your option; after a
-    typed answer or a choice, Space takes the suggested rating. Without a terminal, keys are
+    card until tomorrow; ! suspends it (trainer unsuspend); q or Ctrl-C quits. On a choice
+    card a-f picks your option; after a typed answer or a choice, Space takes the suggested
+    rating. Without a terminal, keys are
     read from stdin, e.g.
     printf ' 3 3 1q' | trainer review
     """
@@ -423,46 +425,85 @@ def _search(words: tuple[str, ...], command: str) -> Node:
     return parse(" ".join(words))
 
 
+def _picked_cards(
+    app: App,
+    words: tuple[str, ...],
+    topic: str | None,
+    section: str | None,
+    command: str,
+    write: bool = False,
+) -> tuple[Opened, list[int]]:
+    """Open the database and find the active cards a command acts on: those the search in
+    ``words`` finds (docs/searching.md; words that are all card ids, ``12 15`` or ``12,15``,
+    are ``cid:12,15``), of ``topic`` or ``section`` when given; their ids in id order. The
+    learner is made first when the command will ``write`` their data.
+
+    Raises :class:`UsageError` for no words, topic nor section, for a query that cannot be read
+    and for an unknown topic or section."""
+    from trainer.reports.figures import LEECH_LAPSES
+    from trainer.scheduling.adapter import Scheduler
+    from trainer.store.db import reader
+    from trainer.store.lookup import select_named
+    from trainer.study.search import SearchContext, find_cards
+    from trainer.study.search_syntax import And, Field
+
+    ids = [part for word in words for part in word.split(",")]
+    if words and all(part.isdigit() for part in ids):
+        words = ("cid:" + ",".join(ids),)
+    tree = _search(words, command)  # a bad query fails before the database is opened
+    if not words and topic is None and section is None:
+        raise UsageError(f"give a QUERY, card ids, --topic or --section: the cards to {command}")
+    opened = app.open(write=write)
+    context = SearchContext(
+        opened.learner, wall_clock(), opened.clock, Scheduler(opened.settings), LEECH_LAPSES
+    )
+    with reader(opened.engine, snapshot=True) as conn:
+        chosen = select_named(conn, section=section, topic=topic)
+        terms = [tree]
+        terms += [Field("topic", chosen.topic.slug)] if chosen.topic else []
+        terms += [Field("section", chosen.section.slug)] if chosen.section else []
+        found, _ = find_cards(conn, And(tuple(terms)), context)
+    return opened, [card.id for card in found]
+
+
+_CARD_PICKING = [
+    click.argument("query", nargs=-1),
+    click.option("--topic", metavar="NAME", help="Every card of this topic (title or slug)."),
+    click.option("--section", metavar="NAME", help="Every card of this section (title or slug)."),
+]
+
+
+def _picks_cards(command: Callable[..., None]) -> Callable[..., None]:
+    """The QUERY argument and the --topic/--section options of a command that acts on cards
+    (:func:`_picked_cards`)."""
+    for decorator in reversed(_CARD_PICKING):
+        command = decorator(command)
+    return command
+
+
 @cli.command(context_settings={"ignore_unknown_options": True})
-@click.argument("query", nargs=-1)
-@click.option("--topic", metavar="NAME", help="Every card of this topic (title or slug).")
-@click.option("--section", metavar="NAME", help="Every card of this section (title or slug).")
+@_picks_cards
 @click.option("--yes", is_flag=True, help="Do not ask first (for scripts).")
 @click.pass_obj
 def reset(
     app: App, query: tuple[str, ...], topic: str | None, section: str | None, yes: bool
 ) -> None:
-    """Put cards back to new, as Anki's Forget: the cards QUERY finds (docs/searching.md),
-    of --topic or --section when given. Their review history is kept; their next rating
-    counts as a new card's. Asks first unless --yes.
+    """Put cards back to new, as Anki's Forget: the cards QUERY finds (docs/searching.md) or
+    card ids, of --topic or --section when given. Their review history is kept; their next
+    rating counts as a new card's. Asks first unless --yes.
 
     e.g. trainer reset --topic data-structures, trainer reset deck:Spanish is:leech
     """
-    from trainer.reports.figures import LEECH_LAPSES
     from trainer.reports.wording import count
-    from trainer.scheduling.adapter import Scheduler
     from trainer.store.db import reader
-    from trainer.store.lookup import select_named
     from trainer.study.forget import cards_to_forget, forget_cards
-    from trainer.study.search import SearchContext, find_cards
-    from trainer.study.search_syntax import And, Field
 
-    tree = _search(query, "reset")
-    if not query and topic is None and section is None:
-        raise UsageError("give a QUERY, --topic or --section: the cards to reset")
-    engine, learner, settings, clock = app.open()
-    context = SearchContext(learner, wall_clock(), clock, Scheduler(settings), LEECH_LAPSES)
+    (engine, learner, _, _), ids = _picked_cards(app, query, topic, section, "reset")
     with reader(engine, snapshot=True) as conn:
-        chosen = select_named(conn, section=section, topic=topic)
-        terms = [tree]
-        terms += [Field("topic", chosen.topic.slug)] if chosen.topic else []
-        terms += [Field("section", chosen.section.slug)] if chosen.section else []
-        found, total = find_cards(conn, And(tuple(terms)), context)
-        ids = [card.id for card in found]
         started = cards_to_forget(conn, learner, ids)
     if not started:
-        matching = count(total, "matching card")
-        echo(f"Nothing to reset: {matching}, none studied yet." if total else "No cards match.")
+        matching = count(len(ids), "matching card")
+        echo(f"Nothing to reset: {matching}, none studied yet." if ids else "No cards match.")
         return
     question = f"Reset {count(started, 'card')} to new? Their review history is kept"
     if not yes and not click.confirm(question, default=False):
@@ -471,6 +512,56 @@ def reset(
     with engine.begin() as conn:
         forgotten = forget_cards(conn, learner, ids)
     echo(f"Reset {count(forgotten, 'card')} to new; their review history is kept.")
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@_picks_cards
+@click.pass_obj
+def suspend(app: App, query: tuple[str, ...], topic: str | None, section: str | None) -> None:
+    """Suspend cards, as Anki does: the cards QUERY finds (docs/searching.md) or card ids, of
+    --topic or --section when given. A suspended card is never shown and counts neither
+    toward nor against mastery; its memory state is kept. trainer unsuspend brings it back.
+
+    e.g. trainer suspend 12 15, trainer suspend is:leech, trainer suspend --topic orm
+    """
+    _set_suspended(app, query, topic, section, suspended=True)
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@_picks_cards
+@click.pass_obj
+def unsuspend(app: App, query: tuple[str, ...], topic: str | None, section: str | None) -> None:
+    """Bring suspended cards back into the reviews, their memory state as it was: the cards
+    QUERY finds (docs/searching.md) or card ids, of --topic or --section when given.
+
+    e.g. trainer unsuspend is:suspended, trainer unsuspend --section databases
+    """
+    _set_suspended(app, query, topic, section, suspended=False)
+
+
+def _set_suspended(
+    app: App, query: tuple[str, ...], topic: str | None, section: str | None, suspended: bool
+) -> None:
+    from trainer.reports.wording import count
+    from trainer.store.memory import suspend_cards
+
+    verb = "suspend" if suspended else "unsuspend"
+    (engine, learner, _, _), ids = _picked_cards(app, query, topic, section, verb, write=True)
+    if not ids:
+        echo("No cards match.")
+        return
+    with engine.begin() as conn:
+        changed = suspend_cards(conn, learner, ids, suspended)
+    matching, left = count(len(ids), "matching card"), len(ids) - changed
+    if not changed:
+        state = "all suspended already" if suspended else "none suspended"
+        echo(f"Nothing to {verb}: {matching}, {state}.")
+        return
+    line = f"{verb.title()}ed {count(changed, 'card')}"
+    if left:
+        line += f"; {left:,} {'was' if left == 1 else 'were'} "
+        line += "suspended already" if suspended else "not suspended"
+    echo(line + ".")
 
 
 @cli.command()

@@ -1,7 +1,8 @@
 """The review session in a terminal: keys in, rendered cards out.
 
 Keys: Space or Enter shows the answer; 1-4 rate Again/Hard/Good/Easy; ``u`` undoes the last
-rating or bury; ``s`` buries the card until tomorrow; ``q``, Ctrl-C or end of input quits.
+rating, bury or suspension; ``s`` buries the card until tomorrow; ``!`` suspends it (never shown
+until ``trainer unsuspend``); ``q``, Ctrl-C or end of input quits.
 On a choice card ``a``-``f`` picks an option; after a typed answer or a choice, which are
 marked right or wrong, Space or Enter takes the suggested rating (Good or Again). On a
 terminal each key is one keypress, a card longer than the screen scrolls under its header
@@ -45,8 +46,8 @@ QUIT = "q"
 #: The letters of a choice card's options, in the order the deck lists them.
 CHOICE_KEYS = tuple("abcdef")
 #: On a typed card, where keys go into the answer: a line of just one of these is its key
-#: (bury, undo, quit, scroll down and up).
-LINE_COMMANDS = {"/s": "s", "/u": "u", "/q": QUIT, "/j": "j", "/k": "k"}
+#: (bury, suspend, undo, quit, scroll down and up).
+LINE_COMMANDS = {"/s": "s", "/!": "!", "/u": "u", "/q": QUIT, "/j": "j", "/k": "k"}
 #: Keys that scroll a card longer than the terminal by lines: j or Down, k or Up (the arrow
 #: keys in both the normal and the application cursor mode).
 SCROLL_KEYS = {"j": 1, "\x1b[B": 1, "\x1bOB": 1, "k": -1, "\x1b[A": -1, "\x1bOA": -1}
@@ -362,7 +363,7 @@ class ReviewScreen:
         suggested: Rating | None = None
         choosing = shown.kind == "choice" and bool(shown.accepted)
         if shown.kind == "typed":
-            hint = "Enter checks your answer; a line of just /s buries, /u undoes, /q quits"
+            hint = "Enter checks your answer; a line of /s buries, /! suspends, /u undoes, /q quits"
             self._screen(_Page(head, [front], [Text(hint, "dim")], typing=True))
             while (given := self.keys.read_line("Your answer:")) is not None:
                 if (key := LINE_COMMANDS.get(given.strip())) is None:
@@ -474,13 +475,21 @@ class ReviewScreen:
 
     def _command(self, key: str, shown: ShownCard) -> str | None:
         """Act on the keys that work at any point of a card: QUIT for ``q``; ``""`` once ``s``
-        buried the card or ``u`` undid the last rating (the card's turn is over); None for any
-        other key (and for ``u`` with nothing to undo)."""
+        buried the card, ``!`` suspended it or ``u`` undid the last rating (the card's turn is
+        over); None for any other key (and for ``u`` with nothing to undo)."""
         if key == QUIT:
             return QUIT
         if key == "s":
             self.session.bury(shown, self.clock())
             self._notice = Text("Buried until tomorrow.", "dim")
+            return ""
+        if key == "!":
+            self.session.suspend(shown)
+            self._notice = Text(
+                f"Suspended card {shown.card_id}: trainer unsuspend {shown.card_id} brings it"
+                " back.",
+                "dim",
+            )
             return ""
         if key == "u" and self._undo(shown):
             return ""
@@ -548,6 +557,11 @@ class ReviewScreen:
         ]
         if summary.buried:
             lines.append(f"Buried {summary.buried} until tomorrow.")
+        if summary.suspended:
+            lines.append(
+                f"Suspended {summary.suspended} card{'s' * (summary.suspended != 1)}"
+                " (trainer cards is:suspended lists them)."
+            )
         if summary.topics_done:
             lines.append("Topics done: " + visible(", ".join(summary.topics_done)) + ".")
         if summary.skipped:

@@ -89,7 +89,7 @@ def render_roadmap(progress: RoadmapProgress, console: Console, mastery_days: fl
             _topic_line(d, False, width, bar_width, _deck_label(d)) for d in mastery.extra_decks
         ]
     lines.append(Text(""))
-    if next_topic is None and mastery.sections:
+    if mastery.done:
         lines.append(Text("Every topic is done.", style="bold green"))
     legend = f"mastered/cards: a card is mastered at a stability of {mastery_days:g}+ days"
     lines.append(Text(legend, style="dim"))

@@ -40,7 +40,7 @@ from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.db import days_between
 from trainer.store.lookup import select_named
-from trainer.store.memory import is_new, studied_cards
+from trainer.store.memory import is_new, studied_cards, unsuspended
 from trainer.store.models import Card, CardMemory, CardState, Rating, ReviewLog
 from trainer.store.settings import Settings
 from trainer.study.mastery import (
@@ -303,8 +303,9 @@ def _in_decks(
 
 def _card_columns(settings: Settings, clock: DayClock, today: date) -> list[Label[Any]]:
     """The per-deck aggregates over the active cards with a learner's memory columns that the
-    reports add to the mastery engine's query (:func:`count_mastery`): cards by state, lapses,
-    leeches, last review, due within :data:`DUE_SOON_DAYS`, and the retrievability sums."""
+    reports add to the mastery engine's query (:func:`count_mastery`): unsuspended cards by
+    state, lapses and leeches (suspended cards too), last review, due within
+    :data:`DUE_SOON_DAYS`, and the retrievability sums."""
     unmastered = not_(func.coalesce(is_mastered(CardMemory.stability_days, settings), False))
     learning = CardMemory.state.in_([CardState.LEARNING, CardState.RELEARNING])
     soon = today + timedelta(days=DUE_SOON_DAYS - 1)
@@ -316,9 +317,11 @@ def _card_columns(settings: Settings, clock: DayClock, today: date) -> list[Labe
     elapsed = days_between(CardMemory.last_review_day, literal(today, Date))
     scheduler = Scheduler(settings)
     return [
-        _count(is_new()).label("new"),
-        _count(and_(learning, unmastered)).label("learning"),
-        _count(and_(CardMemory.state == CardState.REVIEW, unmastered)).label("review"),
+        _count(and_(is_new(), unsuspended())).label("new"),
+        _count(and_(learning, unmastered, unsuspended())).label("learning"),
+        _count(and_(CardMemory.state == CardState.REVIEW, unmastered, unsuspended())).label(
+            "review"
+        ),
         func.coalesce(func.sum(CardMemory.lapses), 0).label("lapses"),
         _count(CardMemory.lapses >= LEECH_LAPSES).label("leeches"),
         _count(due_soon).label("due_7d"),
@@ -445,7 +448,7 @@ def _forecast(
     overdue ones today; a buried card counts on the day its burial ends."""
     last = today + timedelta(days=RECENT_DAYS - 1)
     counts: dict[date, int] = defaultdict(int)
-    scoped = [Card.active.is_(True), *_in_decks(Card.deck_id, deck_ids)]
+    scoped = [Card.active.is_(True), unsuspended(), *_in_decks(Card.deck_id, deck_ids)]
     due, buried = CardMemory.due_day, CardMemory.buried_until_day
     for due_day, buried_until, number in conn.execute(
         studied_cards(learner_id, due, buried, func.count(Card.id))

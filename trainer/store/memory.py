@@ -12,7 +12,7 @@ one back into column values.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
@@ -118,10 +118,19 @@ def is_new() -> ColumnElement[bool]:
     return or_(CardMemory.state.is_(None), CardMemory.state == CardState.NEW)
 
 
+def unsuspended() -> ColumnElement[bool]:
+    """SQL, over :func:`learner_cards` or :func:`studied_cards`: the learner has not suspended
+    the card (a card without their row never is)."""
+    return or_(CardMemory.suspended.is_(None), CardMemory.suspended.is_(False))
+
+
 def visible_on(today: date) -> ColumnElement[bool]:
-    """SQL, over :func:`learner_cards`: the learner has not buried the card past learner day
-    ``today``."""
-    return or_(CardMemory.buried_until_day.is_(None), CardMemory.buried_until_day <= today)
+    """SQL, over :func:`learner_cards`: the learner has not suspended the card, nor buried it
+    past learner day ``today``."""
+    return and_(
+        unsuspended(),
+        or_(CardMemory.buried_until_day.is_(None), CardMemory.buried_until_day <= today),
+    )
 
 
 def memory_of(row: Any) -> Memory:
@@ -185,6 +194,47 @@ def forget_memory(conn: Connection, learner_id: int, card_id: int) -> None:
     """Delete learner ``learner_id``'s row of card ``card_id``: the card is new to them again,
     as before their first rating or bury (an undo of it)."""
     conn.execute(_DELETE, {"learner": learner_id, "card": card_id})
+
+
+def suspend_cards(
+    conn: Connection, learner_id: int, card_ids: Collection[int], suspended: bool = True
+) -> int:
+    """Suspend (or, not ``suspended``, unsuspend) ``card_ids`` for learner ``learner_id``, in
+    the connection's open transaction, their memory state kept: a card new to them gets a row
+    in the NEW state to hold it. Returns how many cards changed (those already as asked are
+    left alone)."""
+    changing = set(
+        conn.scalars(
+            learner_cards(learner_id, Card.id).where(
+                Card.id.in_(card_ids),
+                unsuspended() if suspended else CardMemory.suspended.is_(True),
+            )
+        )
+    )
+    if not changing:
+        return 0
+    have_row = set(
+        conn.scalars(
+            select(CardMemory.card_id).where(
+                CardMemory.learner_id == learner_id, CardMemory.card_id.in_(changing)
+            )
+        )
+    )
+    if have_row:
+        conn.execute(
+            update(CardMemory)
+            .where(CardMemory.learner_id == learner_id, CardMemory.card_id.in_(have_row))
+            .values(suspended=suspended)
+        )
+    if changing - have_row:
+        conn.execute(
+            insert(CardMemory),
+            [
+                {"learner_id": learner_id, "card_id": card_id, "suspended": True}
+                for card_id in sorted(changing - have_row)
+            ],
+        )
+    return len(changing)
 
 
 def insert_memories(

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -223,7 +224,9 @@ class CardMemory(Base):
     ``state`` is a :class:`CardState` (a row can hold NEW: a new card buried, or reset by
     ``trainer check``); ``step`` the index into the (re)learning steps. ``due_at`` is when a
     learning or relearning card's step ends (UTC); ``due_day`` is the learner day a review card
-    falls due. ``buried_until_day`` hides the card from this learner before that day.
+    falls due. ``buried_until_day`` hides the card from this learner before that day;
+    ``suspended`` hides it until they unsuspend it (Anki's suspend), and leaves it out of their
+    mastery.
     """
 
     __tablename__ = "card_memory"
@@ -231,8 +234,22 @@ class CardMemory(Base):
     # table is stored by its primary key, WITHOUT ROWID, so a learner's row of a card is one
     # lookup), never the wide card rows: see tests/benchmarks.
     __table_args__ = (
-        Index("ix_card_memory_queue_review", "learner_id", "state", "due_day", "buried_until_day"),
-        Index("ix_card_memory_queue_learning", "learner_id", "state", "due_at", "buried_until_day"),
+        Index(
+            "ix_card_memory_queue_review",
+            "learner_id",
+            "state",
+            "due_day",
+            "buried_until_day",
+            "suspended",
+        ),
+        Index(
+            "ix_card_memory_queue_learning",
+            "learner_id",
+            "state",
+            "due_at",
+            "buried_until_day",
+            "suspended",
+        ),
         Index("ix_card_memory_card_id", "card_id"),
         {"sqlite_with_rowid": False},
     )
@@ -250,6 +267,7 @@ class CardMemory(Base):
     reps: Mapped[int] = mapped_column(Integer, default=0)
     lapses: Mapped[int] = mapped_column(Integer, default=0)
     buried_until_day: Mapped[date | None]
+    suspended: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 #: A review-log row's ``kind``: a rating the learner gave, or a card put into review by a

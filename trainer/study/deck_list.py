@@ -12,11 +12,11 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, and_, case, func, select
 
 from trainer.scheduling.days import DayClock
 from trainer.store.deck_tree import DeckTree
-from trainer.store.memory import is_new
+from trainer.store.memory import is_new, unsuspended
 from trainer.store.models import CardMemory, CardState, Deck, Section, Topic
 from trainer.store.settings import Settings
 from trainer.study.mastery import due_today, tally_decks
@@ -53,9 +53,11 @@ def list_decks(
     docstring)."""
     learning = CardMemory.state.in_([CardState.LEARNING, CardState.RELEARNING])
     columns = [
-        func.count(case((is_new(), 1))).label("new"),
-        func.count(case((learning, 1))).label("learning"),
-        func.count(case((CardMemory.state == CardState.REVIEW, 1))).label("review"),
+        func.count(case((and_(is_new(), unsuspended()), 1))).label("new"),
+        func.count(case((and_(learning, unsuspended()), 1))).label("learning"),
+        func.count(case((and_(CardMemory.state == CardState.REVIEW, unsuspended()), 1))).label(
+            "review"
+        ),
         func.count(case((due_today(clock, now), 1))).label("due"),
     ]
     own = {

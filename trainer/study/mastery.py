@@ -25,7 +25,7 @@ from sqlalchemy.sql import ColumnElement
 from trainer.scheduling.days import DayClock
 from trainer.store.deck_tree import DeckTree
 from trainer.store.lookup import Selection
-from trainer.store.memory import is_new, learner_cards, visible_on
+from trainer.store.memory import is_new, learner_cards, unsuspended, visible_on
 from trainer.store.models import Card, CardMemory, CardState, Deck, ReviewLog, Section, Topic
 from trainer.store.settings import Settings
 
@@ -258,8 +258,10 @@ class Mastery:
 
     @property
     def next_topic(self) -> str | None:
-        """Slug of the first topic in roadmap order that is not done, or None when all are."""
-        return next((topic.slug for topic in self.topics if not topic.done), None)
+        """Slug of the first topic in roadmap order that is not done and has cards to study,
+        or None when there is none: a topic whose cards are all suspended (0 cards) is passed
+        over, though not done."""
+        return next((t.slug for t in self.topics if t.cards and not t.done), None)
 
     def topic(self, slug: str) -> TopicMastery:
         """The topic (or stand-alone deck) ``slug``; ``KeyError`` if there is none."""
@@ -276,21 +278,24 @@ def tally_decks(
     columns: Sequence[Label[Any]] = (),
     deck_ids: Collection[int] | None = None,
 ) -> dict[int, DeckTally]:
-    """Each deck's active cards and how many learner ``learner_id`` has mastered, by deck id,
-    in one grouped query (decks without active cards are left out).
+    """Each deck's active cards that learner ``learner_id`` has not suspended and how many of
+    them they have mastered, by deck id, in one grouped query (decks without active cards are
+    left out).
 
-    ``columns`` are further aggregates over the same active cards with the learner's memory
-    columns (:func:`~trainer.store.memory.learner_cards`), each labelled; every deck's
-    values land in :attr:`DeckTally.extra` under their labels. ``deck_ids`` limits the query to
-    those decks (None: every deck).
+    ``columns`` are further aggregates over all the deck's active cards, suspended ones too,
+    with the learner's memory columns (:func:`~trainer.store.memory.learner_cards`), each
+    labelled; every deck's values land in :attr:`DeckTally.extra` under their labels.
+    ``deck_ids`` limits the query to those decks (None: every deck).
     """
     scoped = [] if deck_ids is None else [Card.deck_id.in_(deck_ids)]
     rows = conn.execute(
         learner_cards(
             learner_id,
             Card.deck_id,
-            func.count(Card.id),
-            func.count(case((is_mastered(CardMemory.stability_days, settings), 1))),
+            func.count(case((unsuspended(), 1))),
+            func.count(
+                case((and_(unsuspended(), is_mastered(CardMemory.stability_days, settings)), 1))
+            ),
             *columns,
         )
         .where(Card.active.is_(True), *scoped)
@@ -380,7 +385,7 @@ def roadmap_progress(
     section, topic or deck (see :func:`narrow`); today's ratings stay the whole day's."""
     today = clock.day_of(now)
     columns = [
-        func.count(case((is_new(), 1))).label("new"),
+        func.count(case((and_(is_new(), unsuspended()), 1))).label("new"),
         func.count(case((due_today(clock, now), 1))).label("due"),
     ]
     roadmap = narrow(conn, load_roadmap(conn), chosen or Selection())

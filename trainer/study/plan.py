@@ -1,13 +1,15 @@
 """``trainer plan``: when the learner will be through each topic, section and the roadmap, and
 what it costs a day.
 
-The learner as they stand (:func:`read_situation`: every active card with their memory of it,
-their new cards in the order the queue introduces them, today's allowances left, their rating
-habits from their review log) goes through :func:`trainer.scheduling.simulate.simulate` with
-their scheduler (own FSRS-6 parameters, desired retention, steps), and a topic is done on the
-first simulated day the mastery rule (:func:`trainer.study.mastery.is_done`, cards mastered by
-:func:`~trainer.study.mastery.holds_mastery`) holds for it. :func:`needed_new_cards` inverts the
-plan: the fewest new roadmap cards a day that finish the roadmap by a date, found by bisection.
+The learner as they stand (:func:`read_situation`: every active card they have not suspended
+with their memory of it, their new cards in the order the queue introduces them, today's
+allowances left, their rating habits from their review log) goes through
+:func:`trainer.scheduling.simulate.simulate` with their scheduler (own FSRS-6 parameters,
+desired retention, steps), and a topic is done on the first simulated day the mastery rule
+(:func:`trainer.study.mastery.is_done`, cards mastered by
+:func:`~trainer.study.mastery.holds_mastery`) holds for it. :func:`needed_new_cards` inverts
+the plan: the fewest new roadmap cards a day that finish the roadmap by a date, found by
+bisection.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from sqlalchemy import Connection, func, select
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.simulate import Forecast, Habits, NewLane, SimCard, simulate
 from trainer.store.deck_tree import DeckTree
-from trainer.store.memory import is_new, learner_cards
+from trainer.store.memory import is_new, learner_cards, unsuspended
 from trainer.store.models import Card, CardMemory, CardState, Rating, ReviewLog
 from trainer.store.settings import Settings
 from trainer.study.mastery import RoadmapSection, holds_mastery, is_done, load_roadmap
@@ -78,7 +80,9 @@ def read_situation(conn: Connection, learner_id: int, settings: Settings, today:
     lanes: dict[int | None, list[int]] = {}
     new_rows = conn.execute(
         in_roadmap_order(
-            learner_cards(learner_id, Card.deck_id).where(Card.active.is_(True), is_new())
+            learner_cards(learner_id, Card.deck_id).where(
+                Card.active.is_(True), unsuspended(), is_new()
+            )
         )
     )
     for (deck_id,) in new_rows:
@@ -93,7 +97,7 @@ def read_situation(conn: Connection, learner_id: int, settings: Settings, today:
             CardMemory.difficulty,
             CardMemory.due_day,
             CardMemory.last_review_day,
-        ).where(Card.active.is_(True), ~is_new())
+        ).where(Card.active.is_(True), unsuspended(), ~is_new())
     )
     for deck_id, state, stability, difficulty, due, last in studied:
         last_day = (last - today).days if last is not None else 0

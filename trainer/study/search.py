@@ -183,8 +183,10 @@ def _is(state: str, context: SearchContext) -> ColumnElement[bool]:
         return _state().in_([CardState.LEARNING, CardState.RELEARNING])
     if state == "review":  # Anki's is:review: review cards and lapsed (relearning) ones
         return _state().in_([CardState.REVIEW, CardState.RELEARNING])
-    if state == "due":  # as in the queue: due today (learning: before the rollover), not buried
+    if state == "due":  # as in the queue: due today (learning: before the rollover), not hidden
         return func.coalesce(due_today(context.clock, context.now), false())
+    if state == "suspended":
+        return func.coalesce(memory.suspended, false())
     if state == "buried":
         return and_(memory.buried_until_day.is_not(None), memory.buried_until_day > context.today)
     return _count(memory.lapses) >= context.leech_lapses  # leech

@@ -41,6 +41,7 @@ from trainer.store.memory import (
     put_memory,
     read_memory,
     studied_cards,
+    suspend_cards,
 )
 from trainer.store.models import (
     Card,
@@ -97,17 +98,18 @@ class _Undo:
     buried_until_day: date | None
     existed: bool  # the learner had a memory row of the card before
     log_id: int | None
-    rating: Rating | None
+    rating: Rating | None  # None: a bury, or a suspension
     duration_ms: int
     siblings: tuple[_Dropped, ...] = ()
+    suspended: bool = False  # the undo of a suspension
 
 
 @dataclass
 class Summary:
     """What a session did: ratings given, Again ratings, time spent rating (ms), cards buried,
-    ratings refused because another session had answered the card, cards skipped because their
-    stored memory state cannot be scheduled (:attr:`Memory.problem`; ``trainer check`` repairs
-    them), topics that became done;
+    cards suspended, ratings refused because another session had answered the card, cards
+    skipped because their stored memory state cannot be scheduled (:attr:`Memory.problem`;
+    ``trainer check`` repairs them), topics that became done;
     and for its focus: cards left today, cards held back by the limits, cards falling due on
     the next learner day."""
 
@@ -115,6 +117,7 @@ class Summary:
     again: int = 0
     duration_ms: int = 0
     buried: int = 0
+    suspended: int = 0
     refused: int = 0
     skipped: int = 0
     topics_done: list[str] = field(default_factory=list)
@@ -143,6 +146,7 @@ _SHOWN = PreparedRead(
         Card.docs_url,
         Card.active,
         CardMemory.buried_until_day,
+        CardMemory.suspended,
         *MEMORY_COLUMNS,
     ).where(Card.id == bindparam("card_id")),
     ["learner_id", "card_id"],
@@ -286,8 +290,9 @@ class ReviewSession:
     def next_card(self, now: datetime) -> ShownCard | None:
         """The card to show at ``now``, or None when nothing is left within the learn-ahead.
 
-        A card that another session answered or buried meanwhile is skipped, and so is a card
-        whose stored memory state cannot be scheduled (counted in ``summary.skipped``).
+        A card that another session answered, buried or suspended meanwhile is skipped, and so
+        is a card whose stored memory state cannot be scheduled (counted in
+        ``summary.skipped``).
         """
         while True:
             if self._again is not None:
@@ -304,7 +309,9 @@ class ReviewSession:
             if row is None:
                 continue
             memory = memory_of(row)
-            if not self._still_due(row.active, row.buried_until_day, memory, lane, now):
+            if row.suspended or not self._still_due(
+                row.active, row.buried_until_day, memory, lane, now
+            ):
                 continue
             if memory.problem is not None:  # left out of this session, the rest go on
                 self.summary.skipped += 1
@@ -445,13 +452,30 @@ class ReviewSession:
 
     def bury(self, shown: ShownCard, now: datetime) -> None:
         """Hide the shown card until the next learner day, committed."""
+        tomorrow = self.clock.day_of(now) + timedelta(days=1)
+        self._set_aside(shown, suspend=False, buried_until=tomorrow)
+        self.summary.buried += 1
+
+    def suspend(self, shown: ShownCard) -> None:
+        """Suspend the shown card for the learner (it is never shown until they unsuspend it),
+        its memory state kept, committed."""
+        self._set_aside(shown, suspend=True)
+        self.summary.suspended += 1
+
+    def _set_aside(self, shown: ShownCard, suspend: bool, buried_until: date | None = None) -> None:
+        """Bury the shown card until learner day ``buried_until``, or ``suspend`` it, in one
+        committed transaction; remember how to undo it; give back its place in the limits."""
         self._on_screen = None
         conn = self._writer
         with conn.begin():
             lock_learner(conn, self.learner_id)
             stored = read_memory(conn, self.learner_id, shown.card_id)
-            tomorrow = self.clock.day_of(now) + timedelta(days=1)
-            put_memory(conn, self.learner_id, shown.card_id, stored.memory, tomorrow, stored.exists)
+            if suspend:
+                suspend_cards(conn, self.learner_id, [shown.card_id])
+            else:
+                put_memory(
+                    conn, self.learner_id, shown.card_id, stored.memory, buried_until, stored.exists
+                )
         self._undo.append(
             _Undo(
                 shown.card_id,
@@ -462,15 +486,15 @@ class ReviewSession:
                 None,
                 None,
                 0,
+                suspended=suspend,
             )
         )
         self.queue.remove(shown.card_id)
         self.queue.skipped(shown.card_id, shown.lane)
-        self.summary.buried += 1
 
     def undo(self, current: ShownCard | None = None) -> bool:
-        """Undo the last rating or bury: restore the card exactly, delete its review log, and
-        show it again next; ``current``, the card on screen, goes back to its lane. Returns
+        """Undo the last rating, bury or suspension: restore the card exactly, delete its review
+        log, and show it again next; ``current``, the card on screen, goes back to its lane. Returns
         False when there is nothing to undo."""
         if not self._undo:
             return False
@@ -486,6 +510,8 @@ class ReviewSession:
                 put_memory(
                     conn, self.learner_id, last.card_id, last.memory, last.buried_until_day, True
                 )
+                if last.suspended:
+                    suspend_cards(conn, self.learner_id, [last.card_id], suspended=False)
             else:
                 forget_memory(conn, self.learner_id, last.card_id)
             if last.log_id is not None:
@@ -501,7 +527,9 @@ class ReviewSession:
         if last.rating is None:
             self.queue.skipped(last.card_id, last.lane, undone=True)
         self._again = (last.card_id, last.lane)
-        if last.rating is None:
+        if last.suspended:
+            self.summary.suspended -= 1
+        elif last.rating is None:
             self.summary.buried -= 1
         else:
             self.summary.reviewed -= 1
