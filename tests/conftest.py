@@ -25,8 +25,9 @@ from trainer.scheduling.days import DayClock
 from trainer.store.db import create_db_engine, current_revision, database_url, open_database
 from trainer.store.learners import learner_for_write
 from trainer.store.memory import StoredMemory, read_memory
-from trainer.store.models import Card, CardMemory
+from trainer.store.models import Base, Card, CardMemory
 from trainer.store.settings import Settings
+from trainer.study.session import ReviewSession
 
 # Property tests judge behaviour, never speed (speed lives in the benchmarks): no per-example
 # deadline, which a loaded machine or CI runner would otherwise turn into a failure.
@@ -114,6 +115,34 @@ def _isolated(
     monkeypatch.setenv("TZ", "UTC")
 
 
+#: The :class:`ReviewSession` objects the running test has made and not yet closed.
+_sessions: list[ReviewSession] = []
+
+
+def close_sessions() -> None:
+    """Close every :class:`ReviewSession` the running test made, as the commands close theirs:
+    a session holds two connections, which must go back to their engine's pool before it is
+    disposed (a server's connection left open warns when collected, and may hold up dropping
+    the test's schema)."""
+    while _sessions:
+        _sessions.pop().close()
+
+
+@pytest.fixture(autouse=True)
+def _sessions_closed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Keeps track of the sessions a test makes, for :func:`close_sessions`; any still open
+    are closed when the test ends (a fixture that disposes an engine closes them first)."""
+    setup = ReviewSession.__init__
+
+    def tracked(session: ReviewSession, *args: Any, **kwargs: Any) -> None:
+        setup(session, *args, **kwargs)
+        _sessions.append(session)
+
+    monkeypatch.setattr(ReviewSession, "__init__", tracked)
+    yield
+    close_sessions()
+
+
 def sql(database: str, statement: str, **params: Any) -> list[tuple[Any, ...]]:
     """Run ``statement`` (SQLAlchemy ``text``, ``:name`` parameters) on the database at
     ``database`` in a transaction of its own, committed; its rows, [] for a statement without."""
@@ -138,6 +167,27 @@ def database_exists(database: str) -> bool:
         engine.dispose()
 
 
+def database_state(database: str) -> bytes | dict[str, list[tuple[Any, ...]]]:
+    """What a command that only reads must leave as it was: the SQLite file's bytes (any write
+    changes them), or on the server every row of every trainer table, in primary-key order."""
+    if SERVER_URL is None:
+        return Path(database).read_bytes()
+    engine = create_db_engine(database_url(database))
+    try:
+        with engine.connect() as connection:
+            return {
+                table.name: [
+                    tuple(row)
+                    for row in connection.execute(
+                        table.select().order_by(*table.primary_key.columns)
+                    )
+                ]
+                for table in Base.metadata.sorted_tables
+            }
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 def media_dir(database: str) -> Path:
     """Where media imported into the test's database go (:func:`media_folder`)."""
@@ -158,6 +208,7 @@ def factory(database: str) -> Iterator[sessionmaker[Session]]:
     with engine.begin() as conn:
         assert learner_for_write(conn, LEARNER_NAME, NOW) == LEARNER
     yield sessionmaker(engine, expire_on_commit=False)
+    close_sessions()
     engine.dispose()
 
 

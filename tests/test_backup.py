@@ -15,12 +15,17 @@ from alembic import command
 from click.testing import CliRunner
 from sqlalchemy import text
 
+from conftest import sqlite_only
 from trainer.cli.main import cli
 from trainer.errors import DatabaseError
 from trainer.store.backup import NOT_A_BACKUP, Backup, list_backups, make_backup, prune, restore
 from trainer.store.db import alembic_config, create_db_engine, database_url, open_database
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+
+#: The commands' backups are of the SQLite file the test's TRAINER_DB names; a server database
+#: refuses them (the last test).
+backs_up_the_file = sqlite_only("backups are SQLite's online backup API copying the file")
 
 
 def run(*args: str, now: datetime = NOW, input: str | None = None) -> tuple[int, str, str]:
@@ -170,6 +175,7 @@ def test_prune_by_learner_day_counts_a_backup_after_midnight_as_the_day_before(
 # -- the commands and the automatic backups ------------------------------------------------------
 
 
+@backs_up_the_file
 def test_backup_and_list_say_where_each_backup_is(db_path: Path) -> None:
     assert run("backup") == (1, "", f"Error: no database at {db_path} yet: nothing to back up\n")
     assert run("status")[0] == 0  # made the database: no backup of a new one
@@ -185,6 +191,7 @@ def test_backup_and_list_say_where_each_backup_is(db_path: Path) -> None:
     )
 
 
+@backs_up_the_file
 def test_the_first_write_of_each_learner_day_backs_up_once(db_path: Path) -> None:
     run("status")
     run("config", "new_cards_per_day", "15", now=NOW + timedelta(minutes=5))
@@ -199,6 +206,7 @@ def test_the_first_write_of_each_learner_day_backs_up_once(db_path: Path) -> Non
     ]
 
 
+@backs_up_the_file
 def test_a_command_that_only_reads_never_backs_up(db_path: Path) -> None:
     run("status")
     for day in range(3):
@@ -215,6 +223,7 @@ def test_a_command_that_only_reads_never_backs_up(db_path: Path) -> None:
     assert [b.kind for b in list_backups(db_path)] == ["daily"]
 
 
+@backs_up_the_file
 def test_an_import_backs_up_before_it_writes_and_a_dry_run_does_not(
     db_path: Path, tmp_path: Path
 ) -> None:
@@ -233,6 +242,7 @@ def test_an_import_backs_up_before_it_writes_and_a_dry_run_does_not(
         assert conn.execute("SELECT count(*) FROM card WHERE front = 'hola'").fetchone() == (0,)
 
 
+@backs_up_the_file
 def test_a_schema_upgrade_backs_the_old_database_up_first(db_path: Path) -> None:
     engine = create_db_engine(database_url(str(db_path)))
     config = alembic_config(engine)
@@ -249,6 +259,7 @@ def test_a_schema_upgrade_backs_the_old_database_up_first(db_path: Path) -> None
     assert dump(restored) == old
 
 
+@backs_up_the_file
 def test_restore_asks_first_and_backs_up_the_current_database(db_path: Path) -> None:
     run("status")
     made: Backup = make_backup(db_path, NOW, "manual")

@@ -74,13 +74,14 @@ def test_check_rebuilds_broken_cards_from_their_review_log(
 ) -> None:
     ids = list(reviewed)
     keys = _break(database, ids)
-    deck = "in deck Data Structures"
+    card = "learner tester: card {} in deck Data Structures".format
+    rebuilt = "rebuilt from its 3 ratings"
     assert run("check") == (
         1,
-        f"card {keys[ids[0]]} {deck}: stability 0 in review state; rebuilt from its 3 ratings\n"
-        f"card {keys[ids[1]]} {deck}: stability -3.5 in review state; rebuilt from its 3 ratings\n"
-        f"card {keys[ids[2]]} {deck}: no stability in review state; rebuilt from its 3 ratings\n"
-        f"card {keys[ids[3]]} {deck}: no difficulty in review state; reset to new"
+        f"{card(keys[ids[0]])}: stability 0 in review state; {rebuilt}\n"
+        f"{card(keys[ids[1]])}: stability -3.5 in review state; {rebuilt}\n"
+        f"{card(keys[ids[2]])}: no stability in review state; {rebuilt}\n"
+        f"{card(keys[ids[3]])}: no difficulty in review state; reset to new"
         " (its review log cannot rebuild it)\n"
         "4 problems found, 4 repaired.\n",
     )
@@ -93,6 +94,34 @@ def test_check_rebuilds_broken_cards_from_their_review_log(
     code, output = run("review", "--new-cards", "0", input=" 3" * 20)
     assert code == 0 and "Skipped" not in output, output
     assert "Reviewed 4 cards in" in output and "Left for today: 0." in output
+
+
+def test_check_repairs_every_learner_with_their_own_settings(
+    database: str, reviewed: dict[int, tuple[Any, ...]]
+) -> None:
+    ann = ("--learner", "ann")
+    assert run(*ann, "config", "desired_retention", "0.8", now=FIRST_DAY)[0] == 0
+    for now, new in ((FIRST_DAY, "2"), ("2026-12-02T10:00:00+00:00", "0")):
+        code, output = run(*ann, "review", "--new-cards", new, now=now, input=" 3" * 20)
+        assert code == 0, output
+    of_ann = f"SELECT card_id, {MEMORY} FROM card_memory WHERE learner_id = 2 ORDER BY card_id"
+    before = sql(database, of_ann)
+    assert [row[1] for row in before] == [CardState.REVIEW] * 2
+    assert [row[5] for row in before] != [reviewed[row[0]][4] for row in before]  # ann's own
+    broken = "UPDATE card_memory SET stability_days = 0 WHERE learner_id = :who AND card_id = :id"
+    sql(database, broken, who=2, id=before[1][0])
+    sql(database, broken, who=1, id=before[0][0])
+    (key,) = sql(database, "SELECT key FROM card WHERE id = :id", id=before[1][0])[0]
+    code, output = run("check")  # as tester: ann's cards are repaired too
+    assert code == 1
+    assert output.splitlines()[0] == (
+        f"learner ann: card {key} in deck Data Structures: stability 0 in review state;"
+        " rebuilt from its 2 ratings"
+    )
+    assert output.splitlines()[1].startswith("learner tester: card ")
+    assert output.splitlines()[2] == "2 problems found, 2 repaired."
+    assert sql(database, of_ann) == before  # replayed with ann's desired retention
+    assert run(*ann, "check") == (0, "No problems found.\n")
 
 
 def test_check_reports_rows_whose_parent_is_missing(database: str) -> None:

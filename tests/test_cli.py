@@ -11,11 +11,12 @@ import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import Executable, func, select
 from sqlalchemy.orm import Session
 
 from conftest import LEARNER_NAME, database_exists, sqlite_only
@@ -459,6 +460,15 @@ def test_the_durability_setting_is_each_connections_synchronous_level(database: 
     )
 
 
+def _rows(database: str, query: Executable) -> list[tuple[Any, ...]]:
+    engine = open_database(database)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(query)]
+    finally:
+        engine.dispose()
+
+
 def test_lowering_the_maximum_interval_says_what_happens_to_later_due_dates(
     database: str,
 ) -> None:
@@ -482,16 +492,14 @@ def test_lowering_the_maximum_interval_says_what_happens_to_later_due_dates(
         .where(CardMemory.state == 2)
         .order_by(CardMemory.card_id)
     )
-    with open_database(database).connect() as conn:
-        assert [due for due, _last in conn.execute(query)] == due_days  # left where they were
+    assert [due for due, _last in _rows(database, query)] == due_days  # left where they were
     code, output = run("config", "maximum_interval_days", "--bring-in")
     assert (code, output) == (
         0,
         "maximum_interval_days = 1\n2 review cards brought in to at most 1 day after their"
         " last review.\n",
     )
-    with open_database(database).connect() as conn:
-        moved = conn.execute(query).all()
+    moved = _rows(database, query)
     assert [due for due, _last in moved] == [date(2026, 11, 30), date(2026, 11, 30)]
     assert all(last is not None and due == last + timedelta(days=1) for due, last in moved)
     assert run("config", "maximum_interval_days", "--bring-in")[1] == (

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from test_cli import run
 
-from conftest import LEARNER, NOW, engine_of, stored
+from conftest import LEARNER, NOW, database_exists, database_state, engine_of, sql, stored
 from trainer.content.builtin_sync import upsert_cards, upsert_roadmap
 from trainer.content.parser import CardSpec, SectionSpec, TopicSpec
 from trainer.reports.cohort import streak
@@ -33,15 +33,15 @@ from trainer.study.queue import Focus
 from trainer.study.session import ReviewSession
 
 
-def _rows(db_path: Path, sql: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(db_path) as conn:
-        return conn.execute(sql).fetchall()
+def _rows(path: Path, statement: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute(statement).fetchall()
 
 
 # The command line -------------------------------------------------------------------------------
 
 
-def test_learners_lists_each_with_what_they_studied(db_path: Path) -> None:
+def test_learners_lists_each_with_what_they_studied() -> None:
     assert run("learners") == (
         0,
         "No learners yet: the first review or setting makes one (tester).\n",
@@ -63,31 +63,29 @@ def test_learners_lists_each_with_what_they_studied(db_path: Path) -> None:
 
 
 def test_a_read_only_command_shows_an_unknown_learner_empty_and_makes_none(
-    db_path: Path,
+    database: str,
 ) -> None:
     assert run("--learner", "ann", "review", input=" 4 4q")[0] == 0
-    before = db_path.read_bytes()
+    before = database_state(database)
     code, output = run("--learner", "carl", "status", "--json")
     assert code == 0
     assert json.loads(output)["today"] == {"reviewed": 0, "new_seen": 0, "due": 0}
     for command in (["report", "--format", "json"], ["decks", "--json"], ["config"], ["cards"]):
         assert run("--learner", "carl", *command)[0] == 0, command
-    assert _rows(db_path, "SELECT name FROM learner") == [("ann",)]
-    assert db_path.read_bytes() == before
+    assert sql(database, "SELECT name FROM learner") == [("ann",)]
+    assert database_state(database) == before
     code, output = run("--learner", "ann", "status", "--json")
     assert json.loads(output)["today"]["new_seen"] == 2
 
 
 def test_the_learner_defaults_to_the_operating_system_user(
-    db_path: Path, monkeypatch: pytest.MonkeyPatch
+    database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("TRAINER_LEARNER")
     monkeypatch.setenv("LOGNAME", "dora")  # the first place getpass.getuser() looks
     assert run("config", "new_cards_per_day", "5") == (0, "new_cards_per_day = 5\n")
-    assert _rows(db_path, "SELECT name FROM learner") == [("dora",)]
-    assert _rows(db_path, "SELECT key, value FROM learner_setting") == [
-        ("new_cards_per_day", '"5"')
-    ]
+    assert sql(database, "SELECT name FROM learner") == [("dora",)]
+    assert sql(database, "SELECT key, value FROM learner_setting") == [("new_cards_per_day", '"5"')]
     monkeypatch.setenv("TRAINER_LEARNER", "eve")
     assert run("config", "new_cards_per_day") == (0, "new_cards_per_day = 20\n")
 
@@ -103,16 +101,16 @@ def test_the_learner_defaults_to_the_operating_system_user(
     ],
 )
 def test_a_bad_learner_name_is_one_line_naming_the_option(
-    db_path: Path, name: str, message: str
+    database: str, name: str, message: str
 ) -> None:
     assert run("--learner", name, "status") == (2, f"Error: --learner: {message}\n")
-    assert not db_path.exists()  # refused before the database is opened
+    assert not database_exists(database)  # refused before the database is opened
 
 
-def test_a_learner_name_of_100_characters_in_any_script_is_taken(db_path: Path) -> None:
+def test_a_learner_name_of_100_characters_in_any_script_is_taken(database: str) -> None:
     name = "Zoë " + "学" * 96
     assert run("--learner", name, "config", "fuzz", "false")[0] == 0
-    assert _rows(db_path, "SELECT name FROM learner") == [(name,)]
+    assert sql(database, "SELECT name FROM learner") == [(name,)]
 
 
 # Two learners, one database ---------------------------------------------------------------------
@@ -290,11 +288,11 @@ def test_streak_counts_days_in_a_row_up_to_today_or_yesterday() -> None:
     assert streak(history(5, 5, 5), today - timedelta(days=1)) == 2  # a day west of the log
 
 
-def test_the_cohort_shows_each_learner_side_by_side_and_writes_nothing(db_path: Path) -> None:
+def test_the_cohort_shows_each_learner_side_by_side_and_writes_nothing(database: str) -> None:
     assert run("--learner", "ann", "review", input=" 4 4 4 1q")[0] == 0
     day_two = "2026-11-30T10:00:00+00:00"
     assert run("--learner", "=bob", "review", input=" 3q", now=day_two)[0] == 0
-    before = db_path.read_bytes(), _rows(db_path, "SELECT count(*) FROM card_memory")
+    before = database_state(database)
     code, output = run("report", "--cohort", "--format", "json", now=day_two)
     assert code == 0, output
     document = json.loads(output)
@@ -322,10 +320,10 @@ def test_the_cohort_shows_each_learner_side_by_side_and_writes_nothing(db_path: 
     code, output = run("report", "--cohort", now=day_two)
     assert f"| ann | 0 of 57 | 4 | 1 | {own['retained_now']:.0%} |" in output
     assert "| Topic | =bob | ann |" in output
-    assert (db_path.read_bytes(), _rows(db_path, "SELECT count(*) FROM card_memory")) == before
+    assert database_state(database) == before
 
 
-def test_the_cohort_page_escapes_learner_names(db_path: Path, tmp_path: Path) -> None:
+def test_the_cohort_page_escapes_learner_names(tmp_path: Path) -> None:
     name = "<script>alert('x')</script>"
     assert run("--learner", name, "review", input=" 3q")[0] == 0
     page = tmp_path / "cohort.html"

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import sqlite3
-from contextlib import closing
-from pathlib import Path
 
 from click.testing import CliRunner
 
+from conftest import sql
 from trainer.cli.main import cli
 
 NOW = "2026-11-29T10:00:00+00:00"
@@ -25,12 +23,11 @@ def _states(query: str) -> list[str]:
     return [card["state"] for card in json.loads(out)]
 
 
-def _logs(db_path: Path) -> int:
-    with closing(sqlite3.connect(db_path)) as conn:
-        return int(conn.execute("SELECT count(*) FROM review_log").fetchone()[0])
+def _logs(database: str) -> int:
+    return int(sql(database, "SELECT count(*) FROM review_log")[0][0])
 
 
-def test_reset_puts_a_topic_back_to_new_keeping_its_history(db_path: Path) -> None:
+def test_reset_puts_a_topic_back_to_new_keeping_its_history(database: str) -> None:
     assert run("review", "--topic", "data-structures", input=" 3 3 1q")[0] == 0
     assert _states("topic:data-structures -is:new") == ["learning", "learning", "learning"]
     assert run("reset", "--topic", "Data Structures", input="n\n") == (
@@ -44,7 +41,7 @@ def test_reset_puts_a_topic_back_to_new_keeping_its_history(db_path: Path) -> No
         "",
     )
     assert _states("topic:data-structures -is:new") == []
-    assert _logs(db_path) == 3
+    assert _logs(database) == 3
     assert run("reset", "--topic", "data-structures", "--yes") == (
         0,
         "Nothing to reset: 34 matching cards, none studied yet.\n",
@@ -52,7 +49,7 @@ def test_reset_puts_a_topic_back_to_new_keeping_its_history(db_path: Path) -> No
     )
 
 
-def test_reset_takes_a_query_and_leaves_other_cards_alone(db_path: Path) -> None:
+def test_reset_takes_a_query_and_leaves_other_cards_alone(database: str) -> None:
     assert run("review", "--topic", "data-structures", input=" 3 3 1q")[0] == 0
     first = json.loads(run("cards", "-is:new", "--json")[1])[0]["id"]
     assert (

@@ -1263,16 +1263,16 @@ def _cards(count: int) -> str:
 def check(app: App) -> None:
     """Check the database and repair what would stop a review, like Anki's Check Database.
 
-    Cards whose stored memory state cannot be scheduled are rebuilt from their review log (or
-    reset to new); SQLite's integrity and foreign-key checks run too (on PostgreSQL, every
-    foreign key is checked). One line per finding;
-    exit 0 when nothing was found, 1 otherwise.
+    Every learner's cards whose stored memory state cannot be scheduled are rebuilt from their
+    review log (or reset to new); SQLite's integrity and foreign-key checks run too (on
+    PostgreSQL, every foreign key is checked). One line per finding; exit 0 when nothing was
+    found, 1 otherwise.
     """
     from trainer.study.check import check_database
 
-    engine, learner, settings, clock = app.open()
+    engine = app.open().engine
     with engine.begin() as conn:
-        findings = check_database(conn, learner, settings, clock)
+        findings = check_database(conn)
     for finding in findings:
         echo(finding.message)
     if findings:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -350,7 +350,10 @@ def _store_histories(
         log_table = ReviewLog.metadata.tables["review_log"]
         columns = ("learner_id", "card_id", "rating", "reviewed_at", *LogEntry._fields[2:])
         statement = insert(log_table).compile(db.get_bind(), column_keys=list(columns))
-        db.connection().exec_driver_sql(str(statement), rows)
+        values: Sequence[Sequence[object] | dict[str, object]] = rows
+        if not statement.positional:  # psycopg takes named parameters (the column keys)
+            values = [dict(zip(columns, row, strict=True)) for row in rows]
+        db.connection().exec_driver_sql(str(statement), values)
     return len(rows)
 
 

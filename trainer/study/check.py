@@ -1,14 +1,14 @@
 """``trainer check``: find and repair what would stop a review, like Anki's Check Database.
 
-Cards whose stored memory state FSRS cannot schedule (:attr:`Memory.problem`: stability 0,
-negative or missing, no difficulty, NaN) get their state rebuilt by replaying their review log
-through the scheduler (:meth:`Scheduler.replay`), as Anki recomputes FSRS memory states from the
-revlog (a review card is due on the day its last rating gave it, as the log records: the replay
-cannot know the load that balanced it); when the log does not start at the card's first rating,
-or the replay gives no usable state either, the card is reset to new. On SQLite, ``PRAGMA
-integrity_check`` and ``PRAGMA foreign_key_check`` are run too; on PostgreSQL, which checks its
-own pages, every foreign key is checked by a join (rows can lose their parent there only while a
-superuser has the checks off); what they find is reported, not repaired.
+Every learner's cards whose stored memory state FSRS cannot schedule (:attr:`Memory.problem`:
+stability 0, negative or missing, no difficulty, NaN) get their state rebuilt by replaying their
+review log, with that learner's settings, through the scheduler (:meth:`Scheduler.replay`), as Anki
+recomputes FSRS memory states from the revlog (a review card is due on the day its last rating gave
+it, as the log records: the replay cannot know the load that balanced it); when the log does not
+start at the card's first rating, or the replay gives no usable state either, the card is reset to
+new. On SQLite, ``PRAGMA integrity_check`` and ``PRAGMA foreign_key_check`` are run too; on
+PostgreSQL, which checks its own pages, every foreign key is checked by a join (rows can lose their
+parent there only while a superuser has the checks off); what they find is reported, not repaired.
 """
 
 from __future__ import annotations
@@ -21,8 +21,17 @@ from sqlalchemy import Connection, select, text, update
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.memory import MEMORY_COLUMNS, Memory, memory_of, memory_values, studied_cards
-from trainer.store.models import Base, Card, CardMemory, CardState, Deck, Rating, ReviewLog
-from trainer.store.settings import Settings
+from trainer.store.models import (
+    Base,
+    Card,
+    CardMemory,
+    CardState,
+    Deck,
+    Learner,
+    Rating,
+    ReviewLog,
+)
+from trainer.store.settings import Settings, load_settings
 
 
 @dataclass(frozen=True)
@@ -33,18 +42,19 @@ class Finding:
     repaired: bool
 
 
-def check_database(
-    conn: Connection, learner_id: int, settings: Settings, clock: DayClock
-) -> list[Finding]:
-    """Every problem found in the database behind ``conn``, learner ``learner_id``'s cards
-    repaired on the way (with their ``settings``).
+def check_database(conn: Connection) -> list[Finding]:
+    """Every problem found in the database behind ``conn``, every learner's cards repaired on
+    the way, each with their own settings and learner days (:func:`repair_learner_cards`).
 
-    The caller owns the transaction (and commits the repairs); learner days of the replay are
-    ``clock``'s, without its floor (:attr:`DayClock.not_before`). An empty list means the
+    The caller owns the transaction (and commits the repairs). An empty list means the
     database is sound.
     """
     findings = _sqlite_checks(conn) if conn.dialect.name == "sqlite" else _orphans(conn)
-    return findings + _repair_cards(conn, learner_id, settings, clock)
+    for learner_id, name in conn.execute(select(Learner.id, Learner.name).order_by(Learner.name)):
+        settings = load_settings(conn, learner_id)
+        clock = DayClock.from_settings(settings)
+        findings += repair_learner_cards(conn, learner_id, name, settings, clock)
+    return findings
 
 
 def _orphans(conn: Connection) -> list[Finding]:
@@ -95,9 +105,13 @@ def _as_given(memory: Memory, interval_days: int) -> Memory:
     return replace(memory, due_day=memory.last_review_day + timedelta(days=interval_days))
 
 
-def _repair_cards(
-    conn: Connection, learner_id: int, settings: Settings, clock: DayClock
+def repair_learner_cards(
+    conn: Connection, learner_id: int, name: str, settings: Settings, clock: DayClock
 ) -> list[Finding]:
+    """Learner ``learner_id``'s (named ``name``) cards whose memory state FSRS cannot schedule,
+    each rebuilt from their review log with their ``settings`` or reset to new, one finding
+    each; in the connection's open transaction. Past ratings are replayed on the learner days
+    ``clock`` gives them, without its floor (:attr:`DayClock.not_before`)."""
     scheduler = Scheduler(settings)
     # Each past rating is replayed on its own learner day: the clock's floor (the last day
     # studied, so that no day comes back) holds for new ratings only.
@@ -136,5 +150,6 @@ def _repair_cards(
             .where(CardMemory.learner_id == learner_id, CardMemory.card_id == row.id)
             .values(**memory_values(memory))
         )
-        findings.append(Finding(f"card {row.key} in deck {row.name}: {problem}; {done}", True))
+        where = f"learner {name}: card {row.key} in deck {row.name}"
+        findings.append(Finding(f"{where}: {problem}; {done}", True))
     return findings

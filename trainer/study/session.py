@@ -233,11 +233,6 @@ class ReviewSession:
         each shown once (a learning step they enter is not shown again in the session)."""
         self._engine = engine
         self.learner_id = learner_id
-        # Two connections held for the sitting (checking one out per rating costs more than the
-        # rating): one that reads without taking the write lock, one for the writes. Neither
-        # holds a transaction between calls.
-        self._reader = reader(engine)
-        self._writer = engine.connect()
         self.settings = settings
         self.clock = clock
         self.scheduler = Scheduler(settings)
@@ -278,6 +273,12 @@ class ReviewSession:
                 self._deck_schedulers = deck_schedulers(conn, learner_id, settings)
             self._due = due_per_day(conn, learner_id, today)  # moved as cards are rated
             self._load = DayLoad(self._due, easy_day_shares(settings))
+        # Two connections held for the sitting (checking one out per rating costs more than the
+        # rating): one that reads without taking the write lock, one for the writes. Neither
+        # holds a transaction between calls. Taken last, so a focus that names nothing (an
+        # error above) leaves no connection open.
+        self._reader = reader(engine)
+        self._writer = engine.connect()
 
     def _done_topics(self, conn: Connection) -> dict[str, str]:
         mastery = count_mastery(conn, self.learner_id, self.settings, load_roadmap(conn))
