@@ -264,6 +264,33 @@ def test_review_cards_are_read_page_by_page_in_due_order(
     assert shown_ids == sorted(shown_ids)  # lower ids were made due earlier: oldest first
 
 
+def test_due_reviews_count_only_active_unburied_cards_of_the_focus(
+    small: sessionmaker[Session], clock: DayClock
+) -> None:
+    today = clock.day_of(NOW)
+    with small.begin() as db:
+        cards = {card.key: card for card in db.scalars(select(Card))}
+        for offset, card in enumerate(cards.values()):
+            row = memory_row(db, card)
+            row.state, row.stability_days, row.difficulty = CardState.REVIEW, 5.0, 5.0
+            row.last_review_day, row.due_day = today - timedelta(days=30), today - timedelta(offset)
+        cards["a0"].active = False  # retired: never shown
+        cards["c1"].active = False
+        memory_row(db, cards["b0"]).buried_until_day = today + timedelta(days=1)
+        memory_row(db, cards["a1"]).due_day = today + timedelta(days=1)  # due tomorrow
+    counts = {
+        None: 7 - 4,  # a2, b1, c0
+        "a": 1,
+        "c": 1,
+    }
+    for topic, due in counts.items():
+        session = _session(small, clock, Focus(topic=topic), reviews_per_day=100)
+        assert session.counts()["review"] == due, topic
+    assert _keys(small, _drain(session)) == ["c0"]
+    everything = _session(small, clock, reviews_per_day=100)
+    assert _keys(small, _drain(everything)) == ["b1", "a2"]  # oldest due first
+
+
 def test_burying_a_new_card_does_not_use_up_the_new_card_limit(
     small: sessionmaker[Session], clock: DayClock
 ) -> None:

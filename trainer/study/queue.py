@@ -274,6 +274,30 @@ def _due_reviews(today: date, deck_ids: list[int] | None) -> list[ColumnElement[
     ]
 
 
+def count_due_reviews(
+    conn: Connection, learner_id: int, today: date, deck_ids: list[int] | None
+) -> int:
+    """Learner ``learner_id``'s active review cards due by learner ``today`` and not buried,
+    of the decks in focus (``deck_ids``; None: every deck).
+
+    Without a focus no card is joined: their due memory rows are counted in the queue index
+    alone, leaving out those of the few retired cards (a list read through
+    ``ix_card_retired``), so no card row is read per due card (see tests/benchmarks).
+    """
+    if deck_ids is not None:
+        query = studied_cards(learner_id, func.count()).where(*_due_reviews(today, deck_ids))
+    else:
+        retired = select(Card.id).where(Card.active.is_(False))
+        query = (
+            select(func.count())
+            .select_from(CardMemory)
+            .where(CardMemory.learner_id == learner_id, CardMemory.card_id.not_in(retired))
+            .where(CardMemory.state == CardState.REVIEW, CardMemory.due_day <= today)
+            .where(visible_on(today))
+        )
+    return int(conn.scalar(query) or 0)
+
+
 def review_page_loader(learner_id: int, today: date, deck_ids: list[int] | None) -> PageLoader:
     """Pages of learner ``learner_id``'s review cards due on learner ``today``, oldest due
     first (keyset paging on ``(due_day, card id)``)."""
@@ -533,9 +557,8 @@ class ReviewQueue:
             .where(CardMemory.state.in_([CardState.LEARNING, CardState.RELEARNING]))
             .where(CardMemory.due_at < learning_cutoff(clock, now, learn_ahead))
         ).all()
-        due_reviews = studied_cards(learner_id, func.count()).where(*_due_reviews(today, deck_ids))
         reviews = _PagedLane(
-            int(conn.scalar(due_reviews) or 0),
+            count_due_reviews(conn, learner_id, today, deck_ids),
             limits.reviews,
             review_page_loader(learner_id, today, deck_ids),
         )
