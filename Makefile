@@ -36,22 +36,17 @@ card_python = $(or $(lastword $(wildcard $(PYENV_ROOT)/versions/$(1).*/bin/pytho
 	$(shell python$(1) -c 'import sys; print(sys.executable)' 2>/dev/null))
 CARD_PYTHONS = $(foreach version,$(CARD_VERSIONS),$(call card_python,$(version)))
 
+# The whole suite runs twice: on SQLite files, then on a throwaway PostgreSQL server that
+# .ci/postgres starts and removes (each test a schema of its own; tests of SQLite's files are
+# skipped there). `make test-pg` runs only the server half.
 test: $(DEV)
 	@for version in $(CARD_VERSIONS); do case " $(CARD_PYTHONS) " in *python$$version" "*) ;; *)\
 	  echo "make test: no Python $$version found to run the output cards on: install it"\
 	    "(pyenv install $$version) or run make test CARD_VERSIONS=" >&2; exit 1;; esac; done
 	TRAINER_CARD_PYTHONS="$(CARD_PYTHONS)" $(BIN)/python -m pytest -q -n auto
-	.ci/postgres $(BIN)/python -m pytest -q -n auto $(PG_TESTS)
+	$(MAKE) --no-print-directory test-pg
 	$(BIN)/trainer lint decks
 
-# The tests `make test` also runs on a real PostgreSQL server (.ci/postgres starts and removes
-# it): the server's own (URLs, errors, concurrent upgrades, two sessions of one learner) and
-# `db copy` between the engines. `make test-pg` runs the whole suite there (each test a schema of
-# its own; tests of SQLite's files are skipped); it is not yet steady enough for `make test`:
-# a hypothesis case of tests/test_mastery.py and one connection a test leaves open still fail
-# there now and then.
-PG_TESTS ?= tests/test_server.py tests/test_db_copy.py\
-	tests/test_cli.py::test_a_card_answered_in_another_session_is_not_rated_twice
 test-pg: $(DEV)
 	.ci/postgres $(BIN)/python -m pytest -q -n auto
 

@@ -329,6 +329,9 @@ def open_database(location: str, backup_at: datetime | None = None) -> Engine:
         engine.dispose()
         first = next(iter(str(exc.orig).strip().splitlines()), type(exc.orig).__name__)
         raise storage_error(exc, location) or DatabaseError(f"database {shown}: {first}") from None
+    except BaseException:  # a file of a newer trainer, an interrupt: its connections closed too
+        engine.dispose()
+        raise
     return engine
 
 
