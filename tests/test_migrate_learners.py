@@ -223,3 +223,31 @@ def test_suspend_upgrade_keeps_every_memory_row_and_suspends_none(
     assert _rows(engine, "SELECT DISTINCT suspended FROM card_memory") == [(0,)]
     command.upgrade(config, "head")  # the later ones on top match the models
     command.check(config)
+
+
+def test_leech_upgrade_marks_the_cards_at_eight_lapses_and_keeps_the_rest(
+    at_0004: tuple[Engine, Any],
+) -> None:
+    """0010_leech on a database full of history: the rows with 8 lapses or more are marked
+    leeches (none suspended), the others not; every memory and review log row as it was; the
+    downgrade drops the column and keeps the rest."""
+    engine, config = at_0004
+    _fill(engine)
+    command.upgrade(config, "0009_card_retired_index")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE card_memory SET lapses = card_id % 11 WHERE state = 2"))
+    columns = f"learner_id, card_id, {MEMORY}, suspended"
+    memory = _rows(engine, f"SELECT {columns} FROM card_memory ORDER BY 2")
+    logs = _rows(engine, f"SELECT {LOG} FROM review_log ORDER BY id")
+    command.upgrade(config, "0010_leech")
+    assert _rows(engine, f"SELECT {columns} FROM card_memory ORDER BY 2") == memory
+    assert _rows(engine, f"SELECT {LOG} FROM review_log ORDER BY id") == logs
+    leeches = _rows(engine, "SELECT card_id FROM card_memory WHERE leech ORDER BY 1")
+    expected = [(row[1],) for row in memory if row[2] == 2 and row[1] % 11 >= 8]
+    assert leeches == expected
+    assert len(expected) == 27
+    assert _rows(engine, "SELECT DISTINCT suspended FROM card_memory") == [(0,)]
+    command.downgrade(config, "0009_card_retired_index")
+    assert _rows(engine, f"SELECT {columns} FROM card_memory ORDER BY 2") == memory
+    command.upgrade(config, "head")
+    command.check(config)

@@ -108,7 +108,7 @@ def _log(
 
 
 def _review_card(
-    key: str, stability: float, last: int, due: int, lapses: int = 0
+    key: str, stability: float, last: int, due: int, lapses: int = 0, leech: bool = False
 ) -> dict[str, Any]:
     return {
         "key": key,
@@ -119,6 +119,7 @@ def _review_card(
         "due_day": _day(due),
         "reps": 3,
         "lapses": lapses,
+        "leech": leech,
     }
 
 
@@ -146,7 +147,7 @@ def collection(factory: sessionmaker[Session], clock: DayClock) -> sessionmaker[
         db.add_all(decks.values())
         db.flush()
         a = decks["a"]
-        a1 = _card(db, a, **_review_card("a1", 30.0, last=-10, due=3, lapses=8))
+        a1 = _card(db, a, **_review_card("a1", 30.0, last=-10, due=3, lapses=8, leech=True))
         a2 = _card(db, a, **_review_card("a2", 5.0, last=-2, due=10, lapses=1))
         _card(
             db,

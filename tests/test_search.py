@@ -183,7 +183,7 @@ def test_any_text_reads_as_a_tree_or_one_error_line(query: str) -> None:
 
 
 def _context(clock: DayClock) -> SearchContext:
-    return SearchContext(LEARNER, NOW, clock, Scheduler(Settings()), leech_lapses=8)
+    return SearchContext(LEARNER, NOW, clock, Scheduler(Settings()))
 
 
 @pytest.fixture
@@ -236,6 +236,7 @@ def cards(factory: sessionmaker[Session]) -> dict[str, int]:
                     "last_review_day": TODAY - timedelta(days=8),
                     "due_day": TODAY - timedelta(days=1),
                     "lapses": 8,
+                    "leech": True,
                 },
             ),
             (
@@ -460,7 +461,7 @@ def test_prop_r_agrees_with_the_scheduler_s_retrievability(
         "!=": recall != bound,
     }[operator]
     clock = DayClock(rollover_hour=4, zone=ZoneInfo("UTC"))
-    context = SearchContext(LEARNER, NOW, clock, scheduler, 8)
+    context = SearchContext(LEARNER, NOW, clock, scheduler)
     with one_card.begin() as conn:
         conn.execute(delete(CardMemory))
         conn.execute(delete(Card))

@@ -76,6 +76,7 @@ def test_a_suspended_card_is_never_shown_and_leaves_the_topics_mastery() -> None
         "mastered": 0,
         "new": 34,
         "due": 0,
+        "leeches": 0,
         "done": False,
     }
     assert run("suspend", str(first))[0] == 0
@@ -96,6 +97,7 @@ def test_a_suspended_card_is_never_shown_and_leaves_the_topics_mastery() -> None
         "mastered": 0,
         "new": 0,
         "due": 0,
+        "leeches": 0,
         "done": False,
     }
     code, out, _ = run("review", "--topic", "data-structures", input="q")

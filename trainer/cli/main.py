@@ -396,14 +396,13 @@ def cards(app: App, query: tuple[str, ...], as_json: bool, limit: int | None) ->
     trainer cards 'prop:r<0.8' deck:Spanish, trainer cards 'is:due or is:new' --json.
     """
     from trainer.cli.cards_view import cards_json, cards_lines
-    from trainer.reports.figures import LEECH_LAPSES
     from trainer.scheduling.adapter import Scheduler
     from trainer.store.db import reader
     from trainer.study.search import SearchContext, find_cards
 
     tree = _search(query, "cards")  # a bad query fails before the database is opened
     engine, learner, settings, clock = app.open()
-    context = SearchContext(learner, wall_clock(), clock, Scheduler(settings), LEECH_LAPSES)
+    context = SearchContext(learner, wall_clock(), clock, Scheduler(settings))
     with reader(engine, snapshot=True) as conn:
         found, total = find_cards(conn, tree, context, limit)
     if as_json:
@@ -440,7 +439,6 @@ def _picked_cards(
 
     Raises :class:`UsageError` for no words, topic nor section, for a query that cannot be read
     and for an unknown topic or section."""
-    from trainer.reports.figures import LEECH_LAPSES
     from trainer.scheduling.adapter import Scheduler
     from trainer.store.db import reader
     from trainer.store.lookup import select_named
@@ -454,9 +452,7 @@ def _picked_cards(
     if not words and topic is None and section is None:
         raise UsageError(f"give a QUERY, card ids, --topic or --section: the cards to {command}")
     opened = app.open(write=write)
-    context = SearchContext(
-        opened.learner, wall_clock(), opened.clock, Scheduler(opened.settings), LEECH_LAPSES
-    )
+    context = SearchContext(opened.learner, wall_clock(), opened.clock, Scheduler(opened.settings))
     with reader(opened.engine, snapshot=True) as conn:
         chosen = select_named(conn, section=section, topic=topic)
         terms = [tree]

@@ -400,12 +400,16 @@ class ReviewScreen:
                 key = next(k for k, rating in RATING_KEYS.items() if rating == suggested)
             if key in RATING_KEYS:
                 duration_ms = int((time.monotonic() - started) * 1000)
-                if self.session.rate(shown, RATING_KEYS[key], self.clock(), duration_ms) is None:
+                leeches = len(self.session.summary.leeches)
+                outcome = self.session.rate(shown, RATING_KEYS[key], self.clock(), duration_ms)
+                if outcome is None:
                     self._notice = Text(
                         "That card was answered in another session meanwhile; your rating"
                         " was not recorded.",
                         "yellow",
                     )
+                elif len(self.session.summary.leeches) > leeches:
+                    self._notice = self._leech_notice(shown.card_id, outcome.memory.lapses)
                 return None
             if self._scrolled(key):
                 continue
@@ -541,6 +545,14 @@ class ReviewScreen:
             labels.append(f"[space] {suggested.name.title()}", style="bold")
         return labels
 
+    def _leech_notice(self, card_id: int, lapses: int) -> Text:
+        """The line saying the card just rated became a leech, what was done and what to do."""
+        if self.session.settings.leech_action == "suspend":
+            then = f"suspended: trainer unsuspend {card_id} brings it back"
+        else:
+            then = "trainer cards is:leech lists leeches"
+        return Text(f"Card {card_id} is a leech ({lapses} lapses), {then}.", "yellow")
+
     def _undo(self, shown: ShownCard) -> bool:
         if self.session.undo(current=shown):
             self._notice = Text("Undone: this card is back as it was.", "yellow")
@@ -561,6 +573,11 @@ class ReviewScreen:
             lines.append(
                 f"Suspended {summary.suspended} card{'s' * (summary.suspended != 1)}"
                 " (trainer cards is:suspended lists them)."
+            )
+        if summary.leeches:
+            lines.append(
+                f"{len(summary.leeches)} card{'s' * (len(summary.leeches) != 1)} turned leech"
+                " (trainer cards is:leech lists them)."
             )
         if summary.topics_done:
             lines.append("Topics done: " + visible(", ".join(summary.topics_done)) + ".")

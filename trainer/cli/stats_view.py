@@ -27,6 +27,7 @@ from trainer.reports.wording import (
     short_day,
     states_line,
 )
+from trainer.study.mastery import top_decks
 from trainer.visible import visible
 
 #: Block characters from empty to full, for the forecast and retention strips.
@@ -58,6 +59,17 @@ def blocks(values: Sequence[float | None], top: float, bottom: float = 0.0) -> s
     return "".join(cells)
 
 
+def _leeches(report: Report) -> str:
+    """The topics and top-level extra decks with leeches, each with how many, in report order
+    (empty when there are none)."""
+    named = [
+        f"{visible(t.title)} {t.figures.leeches:,}"
+        for t in (*report.topics, *top_decks(report.extra_decks))
+        if t.figures.leeches
+    ]
+    return ", ".join(named) + " (trainer cards is:leech lists them)" if named else ""
+
+
 def _summary(report: Report, columns: int) -> list[Text]:
     totals = report.totals
     roadmap = f"{report.topics_done} of {count(len(report.topics), 'topic')} done"
@@ -67,6 +79,7 @@ def _summary(report: Report, columns: int) -> list[Text]:
         *([("Roadmap", roadmap)] if report.has_roadmap else []),
         ("Cards", f"{states_line(totals)} ({mastered_percent(totals)})"),
         ("Lapses", lapses_line(totals)),
+        *([("Leeches", leeches)] if (leeches := _leeches(report)) else []),
         ("Memory", memory_line(totals)),
         ("Last 30 days", recent_line(totals)),
         ("Due", f"{totals.due_7d:,} within 7 days, {report.forecast[0][1]:,} of them today"),

@@ -7,7 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from trainer.study.mastery import RoadmapProgress, TopicMastery
+from trainer.study.mastery import RoadmapProgress, TopicMastery, top_decks
 from trainer.visible import visible
 
 BAR_WIDTH = 20
@@ -60,8 +60,9 @@ def _topic_line(
 
 def render_roadmap(progress: RoadmapProgress, console: Console, mastery_days: float) -> None:
     """Print today's counts, every section with its topics' mastery and the extra decks as a
-    tree (``mastery_days`` is the stability threshold, for the legend). Lines are laid out by
-    hand: one print, no tables."""
+    tree, and the leeches of each topic and top-level extra deck that has any
+    (``mastery_days`` is the stability threshold, for the legend). Lines are laid out by hand:
+    one print, no tables."""
     today = progress.today
     lines = [
         Text.assemble(
@@ -89,6 +90,14 @@ def render_roadmap(progress: RoadmapProgress, console: Console, mastery_days: fl
             _topic_line(d, False, width, bar_width, _deck_label(d)) for d in mastery.extra_decks
         ]
     lines.append(Text(""))
+    leeches = [
+        f"{visible(t.title)} {t.total('leeches')}"
+        for t in (*mastery.topics, *top_decks(mastery.extra_decks))
+        if t.total("leeches")
+    ]
+    if leeches:
+        note = "Leeches: " + ", ".join(leeches) + " (trainer cards is:leech lists them)"
+        lines.append(Text(note, style="yellow"))
     if mastery.done:
         lines.append(Text("Every topic is done.", style="bold green"))
     legend = f"mastered/cards: a card is mastered at a stability of {mastery_days:g}+ days"
@@ -104,6 +113,7 @@ def _topic_json(topic: TopicMastery) -> dict[str, Any]:
         "mastered": topic.mastered,
         "new": topic.total("new"),
         "due": topic.total("due"),
+        "leeches": topic.total("leeches"),
         "done": topic.done,
     }
 

@@ -40,7 +40,7 @@ from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.db import days_between
 from trainer.store.lookup import select_named
-from trainer.store.memory import is_new, studied_cards, unsuspended
+from trainer.store.memory import is_leech, is_new, studied_cards, unsuspended
 from trainer.store.models import Card, CardMemory, CardState, Rating, ReviewLog
 from trainer.store.settings import Settings
 from trainer.study.mastery import (
@@ -54,9 +54,6 @@ from trainer.study.mastery import (
     top_decks,
 )
 
-#: A card with this many lapses is a leech: Anki's default leech threshold (Anki manual,
-#: "Deck Options", Lapses: Leech threshold 8).
-LEECH_LAPSES = 8
 #: Learner days (today included) over which reviews, true retention and the pace of new cards
 #: are counted; also how far ahead "retained in 30 days" and the due forecast look.
 RECENT_DAYS = 30
@@ -78,7 +75,7 @@ class Figures:
     last :data:`RECENT_DAYS` learner days; ``retention_reviews_30d`` those that were a review-state
     card's first rating of its learner day, ``retention_passed_30d`` those of them not rated
     Again. ``due_7d`` counts cards due within :data:`DUE_SOON_DAYS` learner days (overdue ones
-    included); ``leeches`` cards with :data:`LEECH_LAPSES` or more lapses. ``last_reviewed_at``
+    included); ``leeches`` cards marked leeches (:mod:`trainer.study.leeches`). ``last_reviewed_at``
     is aware UTC.
     """
 
@@ -323,7 +320,7 @@ def _card_columns(settings: Settings, clock: DayClock, today: date) -> list[Labe
             "review"
         ),
         func.coalesce(func.sum(CardMemory.lapses), 0).label("lapses"),
-        _count(CardMemory.lapses >= LEECH_LAPSES).label("leeches"),
+        _count(is_leech()).label("leeches"),
         _count(due_soon).label("due_7d"),
         func.max(CardMemory.last_review_at).label("last_reviewed_at"),
         _count(reviewed).label("recalled"),

@@ -10,7 +10,7 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-from trainer.reports.figures import LEECH_LAPSES, Figures, Report, TopicReport
+from trainer.reports.figures import Figures, Report, TopicReport
 from trainer.visible import UNSAFE
 
 #: Bumped whenever a field changes meaning or is removed (adding a field does not bump it).
@@ -84,7 +84,7 @@ def report_json(report: Report) -> dict[str, Any]:
             "mastery_stability_days": settings.mastery_stability_days,
             "topic_done_share": settings.topic_done_share,
             "desired_retention": settings.desired_retention,
-            "leech_lapses": LEECH_LAPSES,
+            "leech_lapses": settings.leech_lapses,
         },
         "roadmap": {
             "topics": len(report.topics),

@@ -124,6 +124,12 @@ def unsuspended() -> ColumnElement[bool]:
     return or_(CardMemory.suspended.is_(None), CardMemory.suspended.is_(False))
 
 
+def is_leech() -> ColumnElement[bool]:
+    """SQL, over :func:`learner_cards` or :func:`studied_cards`: the learner's card is marked
+    a leech (see :mod:`trainer.study.leeches`; a card without their row never is)."""
+    return CardMemory.leech.is_(True)
+
+
 def visible_on(today: date) -> ColumnElement[bool]:
     """SQL, over :func:`learner_cards`: the learner has not suspended the card, nor buried it
     past learner day ``today``."""
@@ -235,6 +241,44 @@ def suspend_cards(
             ],
         )
     return len(changing)
+
+
+@dataclass(frozen=True)
+class Marks:
+    """A learner's marks on a card beside its memory state: a leech, suspended."""
+
+    leech: bool
+    suspended: bool
+
+
+_MARKS = PreparedRead(
+    select(CardMemory.leech, CardMemory.suspended).where(_ROW), ["learner", "card"]
+)
+_PUT_MARKS = (
+    update(_TABLE)
+    .where(_ROW)
+    .values(leech=bindparam("leech_mark"), suspended=bindparam("suspended_mark"))
+)
+
+
+def read_marks(conn: Connection, learner_id: int, card_id: int) -> Marks:
+    """Learner ``learner_id``'s marks on card ``card_id`` (none without a row)."""
+    row = _MARKS.first(conn, {"learner": learner_id, "card": card_id})
+    return Marks(False, False) if row is None else Marks(bool(row.leech), bool(row.suspended))
+
+
+def put_marks(conn: Connection, learner_id: int, card_id: int, marks: Marks) -> None:
+    """Set learner ``learner_id``'s ``marks`` on card ``card_id``, whose row exists, in the
+    connection's open transaction."""
+    conn.execute(
+        _PUT_MARKS,
+        {
+            "learner": learner_id,
+            "card": card_id,
+            "leech_mark": marks.leech,
+            "suspended_mark": marks.suspended,
+        },
+    )
 
 
 def insert_memories(

@@ -228,7 +228,8 @@ class CardMemory(Base):
     learning or relearning card's step ends (UTC); ``due_day`` is the learner day a review card
     falls due. ``buried_until_day`` hides the card from this learner before that day;
     ``suspended`` hides it until they unsuspend it (Anki's suspend), and leaves it out of their
-    mastery.
+    mastery. ``leech`` marks a card they keep forgetting (Anki's leech tag, per learner here;
+    see :mod:`trainer.study.leeches`).
     """
 
     __tablename__ = "card_memory"
@@ -270,6 +271,7 @@ class CardMemory(Base):
     lapses: Mapped[int] = mapped_column(Integer, default=0)
     buried_until_day: Mapped[date | None]
     suspended: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    leech: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 #: A review-log row's ``kind``: a rating the learner gave, or a card put into review by a

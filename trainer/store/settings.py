@@ -10,6 +10,8 @@ Backups: the newest of each of the last 30 days and of each week for a year (52 
 Durability: ``full``, an fsync per committed rating as Anki does (see
 :func:`trainer.store.db.set_durability`).
 Load balancing is on, as in Anki 24.11+, and every weekday takes a full load (no easy days).
+Leeches: a card is a leech at 8 lapses and every 4 after, and is then suspended (Anki's deck
+options: leech threshold 8, leech action Suspend Card).
 Siblings (cards of one note) are not buried by default, as Anki's deck options have
 ``bury_new`` and ``bury_reviews`` off (rslib/src/deckconfig/mod.rs).
 """
@@ -63,6 +65,9 @@ class Settings:
     backups_daily: int = 30
     backups_weekly: int = 52
     durability: str = "full"
+    leech_lapses: int = 8
+    #: What a card turning leech gets besides the mark: one of :data:`LEECH_ACTIONS`.
+    leech_action: str = "suspend"
 
 
 DESCRIPTIONS = {
@@ -88,10 +93,14 @@ DESCRIPTIONS = {
     "backups_daily": "days whose newest backup is kept (backups/ beside the database)",
     "backups_weekly": "weeks whose newest backup is kept, besides the daily ones",
     "durability": "full: a power cut loses no rating; normal: faster, may lose the last ones",
+    "leech_lapses": "lapses that make a card a leech (again every half of it after)",
+    "leech_action": "suspend: a card turning leech is suspended; tag: only marked is:leech",
 }
 
 #: The values of the ``durability`` setting.
 DURABILITIES = ("full", "normal")
+#: The values of the ``leech_action`` setting (Anki's Suspend Card and Tag Only).
+LEECH_ACTIONS = ("suspend", "tag")
 
 #: The learner-setting row that holds the fitted parameters: JSON ``{"parameters": [21
 #: floats], "fitted_on": "YYYY-MM-DD"}``.
@@ -134,11 +143,14 @@ def _bool(text: str) -> bool:
     raise ValueError("must be true or false")
 
 
-def _durability(text: str) -> str:
-    lowered = text.strip().lower()
-    if lowered not in DURABILITIES:
-        raise ValueError(f"must be one of {', '.join(DURABILITIES)}")
-    return lowered
+def _one_of(values: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        lowered = text.strip().lower()
+        if lowered not in values:
+            raise ValueError(f"must be one of {', '.join(values)}")
+        return lowered
+
+    return parse
 
 
 #: Weekday names for ``easy_days``, Monday first (``date.weekday()`` order).
@@ -206,7 +218,9 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "topic_done_share": _float_in(0.01, 1.0),
     "backups_daily": _int_in(1, 3650),
     "backups_weekly": _int_in(0, 520),
-    "durability": _durability,
+    "durability": _one_of(DURABILITIES),
+    "leech_lapses": _int_in(1, 9999),
+    "leech_action": _one_of(LEECH_ACTIONS),
 }
 
 

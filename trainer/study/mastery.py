@@ -25,7 +25,7 @@ from sqlalchemy.sql import ColumnElement
 from trainer.scheduling.days import DayClock
 from trainer.store.deck_tree import DeckTree
 from trainer.store.lookup import Selection
-from trainer.store.memory import is_new, learner_cards, unsuspended, visible_on
+from trainer.store.memory import is_leech, is_new, learner_cards, unsuspended, visible_on
 from trainer.store.models import Card, CardMemory, CardState, Deck, ReviewLog, Section, Topic
 from trainer.store.settings import Settings
 
@@ -380,13 +380,15 @@ def roadmap_progress(
     now: datetime,
     chosen: Selection | None = None,
 ) -> RoadmapProgress:
-    """Learner ``learner_id``'s mastery of the roadmap at aware UTC ``now``, with new and
-    due-today counts per deck and their ratings today; read-only. ``chosen`` narrows it to a
-    section, topic or deck (see :func:`narrow`); today's ratings stay the whole day's."""
+    """Learner ``learner_id``'s mastery of the roadmap at aware UTC ``now``, with new,
+    due-today and leech counts per deck and their ratings today; read-only. ``chosen``
+    narrows it to a section, topic or deck (see :func:`narrow`); today's ratings stay the
+    whole day's."""
     today = clock.day_of(now)
     columns = [
         func.count(case((and_(is_new(), unsuspended()), 1))).label("new"),
         func.count(case((due_today(clock, now), 1))).label("due"),
+        func.count(case((is_leech(), 1))).label("leeches"),
     ]
     roadmap = narrow(conn, load_roadmap(conn), chosen or Selection())
     deck_ids = None if chosen in (None, Selection()) else roadmap.deck_ids

@@ -49,7 +49,7 @@ from sqlalchemy.orm import aliased
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.db import days_between
-from trainer.store.memory import MEMORY_COLUMNS, Memory, learner_cards, memory_of
+from trainer.store.memory import MEMORY_COLUMNS, Memory, is_leech, learner_cards, memory_of
 from trainer.store.models import Card, CardMemory, CardState, Deck, ReviewLog, Section, Topic
 from trainer.study.mastery import due_today
 from trainer.study.search_syntax import (
@@ -94,14 +94,13 @@ def _count(column: Any) -> ColumnElement[int]:
 @dataclass(frozen=True)
 class SearchContext:
     """What a search is evaluated at: learner ``learner_id``'s cards, aware UTC ``now`` on
-    ``clock``'s learner days, the ``scheduler`` whose forgetting curve gives retrievability,
-    and the lapses from which a card is a leech (``leech_lapses``)."""
+    ``clock``'s learner days, and the ``scheduler`` whose forgetting curve gives
+    retrievability."""
 
     learner_id: int
     now: datetime
     clock: DayClock
     scheduler: Scheduler
-    leech_lapses: int
 
     @property
     def today(self) -> date:
@@ -189,7 +188,7 @@ def _is(state: str, context: SearchContext) -> ColumnElement[bool]:
         return func.coalesce(memory.suspended, false())
     if state == "buried":
         return and_(memory.buried_until_day.is_not(None), memory.buried_until_day > context.today)
-    return _count(memory.lapses) >= context.leech_lapses  # leech
+    return func.coalesce(is_leech(), false())  # marked a leech (trainer.study.leeches)
 
 
 def _prop(node: Prop, context: SearchContext) -> ColumnElement[bool]:

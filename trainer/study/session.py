@@ -34,10 +34,12 @@ from trainer.store.db import reader
 from trainer.store.learners import lock_learner
 from trainer.store.memory import (
     MEMORY_COLUMNS,
+    Marks,
     Memory,
     forget_memory,
     learner_cards,
     memory_of,
+    put_marks,
     put_memory,
     read_memory,
     studied_cards,
@@ -56,6 +58,7 @@ from trainer.store.models import (
 )
 from trainer.store.prepared import PreparedRead, PreparedWrite
 from trainer.store.settings import Settings, easy_day_shares
+from trainer.study.leeches import mark_leech, turns_leech
 from trainer.study.mastery import count_mastery, load_roadmap
 from trainer.study.queue import Focus, Lane, Limits, ReviewQueue, learning_cutoff, visible
 from trainer.study.siblings import Sibling, bury_siblings, unbury_siblings
@@ -102,14 +105,16 @@ class _Undo:
     duration_ms: int
     siblings: tuple[_Dropped, ...] = ()
     suspended: bool = False  # the undo of a suspension
+    marks: Marks | None = None  # the card's marks before the rating made it a leech
 
 
 @dataclass
 class Summary:
     """What a session did: ratings given, Again ratings, time spent rating (ms), cards buried,
-    cards suspended, ratings refused because another session had answered the card, cards
-    skipped because their stored memory state cannot be scheduled (:attr:`Memory.problem`;
-    ``trainer check`` repairs them), topics that became done;
+    cards suspended, the ids of the cards its ratings made leeches (in rating order; see
+    :mod:`trainer.study.leeches`), ratings refused because another session had answered the
+    card, cards skipped because their stored memory state cannot be scheduled
+    (:attr:`Memory.problem`; ``trainer check`` repairs them), topics that became done;
     and for its focus: cards left today, cards held back by the limits, cards falling due on
     the next learner day."""
 
@@ -118,6 +123,7 @@ class Summary:
     duration_ms: int = 0
     buried: int = 0
     suspended: int = 0
+    leeches: list[int] = field(default_factory=list)
     refused: int = 0
     skipped: int = 0
     topics_done: list[str] = field(default_factory=list)
@@ -355,6 +361,8 @@ class ReviewSession:
         self, shown: ShownCard, rating: Rating, now: datetime, duration_ms: int
     ) -> Outcome | None:
         """Record ``rating`` for the shown card at ``now`` and commit it; return the outcome.
+        A lapse that makes the card a leech marks it (and, by the learner's ``leech_action``,
+        suspends it) in the same transaction, and adds it to ``summary.leeches``.
 
         The card is re-read inside the transaction: if another session answered it since it
         was shown, the rating is refused (None is returned, nothing is written), since it was
@@ -395,6 +403,11 @@ class ReviewSession:
                     "interval_days": outcome.interval_days,
                 },
             )
+            marks = None
+            if after.lapses > before.lapses and turns_leech(
+                after.lapses, self.settings.leech_lapses
+            ):
+                marks = mark_leech(conn, self.learner_id, card_id, self.settings)
             today = after.last_review_day or self.clock.day_of(now)
             buried = bury_siblings(
                 conn, self.learner_id, card_id, before.state, self.settings, today
@@ -412,10 +425,15 @@ class ReviewSession:
                 rating,
                 duration_ms,
                 dropped,
+                marks=marks,
             )
         )
+        suspended = marks is not None and self.settings.leech_action == "suspend"
+        if marks is not None:
+            self.summary.leeches.append(card_id)
         if (
             not self._quiz
+            and not suspended
             and after.state in (CardState.LEARNING, CardState.RELEARNING)
             and after.due_at is not None
             and after.due_at < learning_cutoff(self.clock, now, self._learn_ahead)
@@ -494,9 +512,10 @@ class ReviewSession:
         self.queue.skipped(shown.card_id, shown.lane)
 
     def undo(self, current: ShownCard | None = None) -> bool:
-        """Undo the last rating, bury or suspension: restore the card exactly, delete its review
-        log, and show it again next; ``current``, the card on screen, goes back to its lane. Returns
-        False when there is nothing to undo."""
+        """Undo the last rating, bury or suspension: restore the card exactly (a leech mark and
+        suspension the rating gave it too), delete its review log, and show it again next;
+        ``current``, the card on screen, goes back to its lane. Returns False when there is
+        nothing to undo."""
         if not self._undo:
             return False
         last = self._undo.pop()
@@ -515,6 +534,8 @@ class ReviewSession:
                     suspend_cards(conn, self.learner_id, [last.card_id], suspended=False)
             else:
                 forget_memory(conn, self.learner_id, last.card_id)
+            if last.marks is not None:
+                put_marks(conn, self.learner_id, last.card_id, last.marks)
             if last.log_id is not None:
                 conn.execute(_DELETE_LOG, {"log_id": last.log_id})
             unbury_siblings(conn, self.learner_id, [d.sibling for d in last.siblings])
@@ -533,6 +554,8 @@ class ReviewSession:
         elif last.rating is None:
             self.summary.buried -= 1
         else:
+            if last.marks is not None:
+                self.summary.leeches.pop()
             self.summary.reviewed -= 1
             self.summary.again -= last.rating == Rating.AGAIN
             self.summary.duration_ms -= max(0, last.duration_ms)
