@@ -74,3 +74,24 @@ def test_reset_needs_cards_to_reset() -> None:
     )
     code, _, err = run("reset", "--topic", "nope")
     assert (code, err.splitlines()[0][:32]) == (2, "Error: --topic nope: no such top")
+
+
+def test_a_card_id_that_names_no_card_is_an_error(database: str) -> None:
+    assert run("reset", "999999", "--yes") == (
+        1,
+        "",
+        "Error: card 999999: no such card (ids are in 'trainer cards')\n",
+    )
+    assert run("reset", "1", "999998,999999", "--yes") == (
+        1,
+        "",
+        "Error: cards 999998, 999999: no such cards (ids are in 'trainer cards')\n",
+    )
+    sql(database, "UPDATE card SET active = false WHERE id IN (3, 4)")
+    assert run("reset", "3,4", "--yes") == (
+        1,
+        "",
+        "Error: cards 3, 4: retired: no longer in their deck\n",
+    )
+    # a search finds what it finds: no error for ids inside a query
+    assert run("reset", "cid:999999", "--yes") == (0, "No cards match.\n", "")

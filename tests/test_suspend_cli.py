@@ -121,3 +121,18 @@ def test_bang_in_the_review_suspends_the_card_and_u_undoes_it() -> None:
     code, out, _ = run("review", "--topic", "data-structures", input="!uq")
     assert code == 0 and "Suspended 1 card" not in out  # undone: nothing suspended this time
     assert _ids("is:suspended") == [first]
+
+
+def test_a_card_id_that_names_no_card_is_an_error() -> None:
+    for command in ("suspend", "unsuspend"):
+        assert run(command, "999999") == (
+            1,
+            "",
+            "Error: card 999999: no such card (ids are in 'trainer cards')\n",
+        )
+    assert run("suspend", "2", "999999") == (
+        1,
+        "",
+        "Error: card 999999: no such card (ids are in 'trainer cards')\n",
+    )
+    assert _ids("is:suspended") == []  # nothing half done

@@ -438,15 +438,17 @@ def _picked_cards(
     learner is made first when the command will ``write`` their data.
 
     Raises :class:`UsageError` for no words, topic nor section, for a query that cannot be read
-    and for an unknown topic or section."""
+    and for an unknown topic or section; :class:`TrainerError` (from :func:`no_card`) for a card
+    id given as such that names no card, or a retired one."""
     from trainer.scheduling.adapter import Scheduler
     from trainer.store.db import reader
-    from trainer.store.lookup import select_named
+    from trainer.store.lookup import no_card, select_named
     from trainer.study.search import SearchContext, find_cards
     from trainer.study.search_syntax import And, Field
 
     ids = [part for word in words for part in word.split(",")]
-    if words and all(part.isdigit() for part in ids):
+    named = words and all(part.isdigit() for part in ids)
+    if named:
         words = ("cid:" + ",".join(ids),)
     tree = _search(words, command)  # a bad query fails before the database is opened
     if not words and topic is None and section is None:
@@ -458,6 +460,8 @@ def _picked_cards(
         terms = [tree]
         terms += [Field("topic", chosen.topic.slug)] if chosen.topic else []
         terms += [Field("section", chosen.section.slug)] if chosen.section else []
+        if named:
+            no_card(conn, [int(part) for part in ids])
         found, _ = find_cards(conn, And(tuple(terms)), context)
     return opened, [card.id for card in found]
 

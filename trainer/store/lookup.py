@@ -1,4 +1,5 @@
-"""Finding a section, topic or deck by the name a learner types: one lookup for every command.
+"""Finding a section, topic or deck by the name a learner types, and checking the card ids
+they type: one lookup for every command.
 
 A name matches a row's slug or its title (a deck's name), ignoring case, so
 ``--topic "HTTP Protocol"``, ``--topic http-protocol`` and ``--topic HTTP-PROTOCOL`` are one
@@ -19,8 +20,8 @@ from typing import Literal
 
 from sqlalchemy import Connection, select
 
-from trainer.errors import UsageError
-from trainer.store.models import Deck, Section, Topic
+from trainer.errors import TrainerError, UsageError
+from trainer.store.models import Card, Deck, Section, Topic
 
 Kind = Literal["section", "topic", "deck"]
 KINDS: tuple[Kind, ...] = ("deck", "topic", "section")
@@ -158,3 +159,23 @@ def close_matches(name: str, candidates: Iterable[Found]) -> list[str]:
 def _either(names: list[str]) -> str:
     quoted = [f"'{name}'" for name in names]
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+def no_card(conn: Connection, card_ids: Iterable[int]) -> None:
+    """Check that each of ``card_ids``, ids the learner typed as such, names an active card.
+
+    Raises :class:`TrainerError` (exit 1) naming the ids that name no card, ``card 999999: no
+    such card (ids are in 'trainer cards')``, or else those of retired cards (a card its deck
+    no longer has, kept for its history).
+    """
+    wanted = sorted(set(card_ids))
+    active = dict(conn.execute(select(Card.id, Card.active).where(Card.id.in_(wanted))).all())
+    for missing, what in (
+        ([i for i in wanted if i not in active], "no such card{s} (ids are in 'trainer cards')"),
+        ([i for i in wanted if i in active and not active[i]], "retired: no longer in {its} deck"),
+    ):
+        if missing:
+            many = len(missing) > 1
+            names = ", ".join(map(str, missing))
+            detail = what.format(s="s" if many else "", its="their" if many else "its")
+            raise TrainerError(f"card{'s' * many} {names}: {detail}")
