@@ -71,7 +71,7 @@ def render_roadmap(progress: RoadmapProgress, console: Console, mastery_days: fl
         )
     ]
     mastery = progress.mastery
-    next_topic = mastery.next_topic
+    next_topic = progress.next_topic
     titles = [visible(t.title) for t in mastery.topics] + [
         _deck_label(d) for d in mastery.extra_decks
     ]
@@ -127,7 +127,7 @@ def progress_json(progress: RoadmapProgress) -> dict[str, Any]:
             "new_seen": progress.today.new_seen,
             "due": progress.today.due,
         },
-        "next_topic": progress.mastery.next_topic,
+        "next_topic": progress.next_topic,
         "sections": [
             {
                 "slug": section.slug,

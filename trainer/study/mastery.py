@@ -28,6 +28,7 @@ from trainer.store.lookup import Selection
 from trainer.store.memory import is_leech, is_new, learner_cards, unsuspended, visible_on
 from trainer.store.models import Card, CardMemory, CardState, Deck, ReviewLog, Section, Topic
 from trainer.store.settings import Settings
+from trainer.study.queue import new_page_loader
 
 
 def is_mastered(
@@ -258,10 +259,13 @@ class Mastery:
 
     @property
     def next_topic(self) -> str | None:
-        """Slug of the first topic in roadmap order that is not done and has cards to study,
-        or None when there is none: a topic whose cards are all suspended (0 cards) is passed
-        over, though not done."""
-        return next((t.slug for t in self.topics if t.cards and not t.done), None)
+        """Where the learner stands once no new card is left to introduce (see
+        :func:`next_topic`): the slug of the first topic in roadmap order that is not done and
+        has cards to study; else of the first one not done (all its cards suspended or gone:
+        it still stands between the learner and the roadmap's end); None exactly when
+        :attr:`done` is true or the roadmap has no topic."""
+        waiting = [topic for topic in self.topics if not topic.done]
+        return next((t.slug for t in waiting if t.cards), waiting[0].slug if waiting else None)
 
     def topic(self, slug: str) -> TopicMastery:
         """The topic (or stand-alone deck) ``slug``; ``KeyError`` if there is none."""
@@ -370,6 +374,24 @@ class RoadmapProgress:
     day: date
     today: Today
     mastery: Mastery
+    next_topic: str | None = None
+
+
+def next_topic(conn: Connection, learner_id: int, mastery: Mastery, today: date) -> str | None:
+    """The topic (slug) the learner works on next: None once every topic of ``mastery`` is
+    done (or it has none); else the topic of the next new roadmap card the review queue would
+    show on learner ``today`` (:func:`~trainer.study.queue.new_page_loader`'s order); once no
+    new card is left, :attr:`Mastery.next_topic`. So it is None exactly when the roadmap is
+    done, as every report says it."""
+    if mastery.done or not mastery.sections:
+        return None
+    topic_of_deck = {deck_id: t.slug for t in mastery.topics for deck_id in t.topic.deck_ids}
+    page = new_page_loader(learner_id, today, list(topic_of_deck))(conn, 1)
+    if page:
+        return topic_of_deck[
+            conn.execute(select(Card.deck_id).where(Card.id == page[0])).scalar_one()
+        ]
+    return mastery.next_topic
 
 
 def roadmap_progress(
@@ -401,4 +423,5 @@ def roadmap_progress(
     ).one()
     topics: Iterable[TopicMastery] = (*mastery.topics, *top_decks(mastery.extra_decks))
     due_total = sum(topic.total("due") for topic in topics)
-    return RoadmapProgress(today, Today(int(log_rows[0]), int(log_rows[1]), due_total), mastery)
+    counts = Today(int(log_rows[0]), int(log_rows[1]), due_total)
+    return RoadmapProgress(today, counts, mastery, next_topic(conn, learner_id, mastery, today))
