@@ -7,7 +7,7 @@ import getpass
 import json
 import random
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -249,5 +249,92 @@ def test_leech_upgrade_marks_the_cards_at_eight_lapses_and_keeps_the_rest(
     assert _rows(engine, "SELECT DISTINCT suspended FROM card_memory") == [(0,)]
     command.downgrade(config, "0009_card_retired_index")
     assert _rows(engine, f"SELECT {columns} FROM card_memory ORDER BY 2") == memory
+
+
+def test_topic_done_upgrade_backfills_the_first_done_day_from_the_history(
+    at_0004: tuple[Engine, Any],
+) -> None:
+    """0011_topic_done on a database full of history: a topic whose log shows it done once is
+    done since that day though it is not now, one done now without a log since the migration
+    day, the others not; every other row as it was."""
+    engine, config = at_0004
+    _fill(engine)
+    command.upgrade(config, "0010_leech")
+    (learner,) = _rows(engine, "SELECT id FROM learner")[0]
+    day = date(2026, 10, 1)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO topic VALUES (2, 1, 'tcp', 'TCP', 1, '[]'),"
+                " (3, 1, 'udp', 'UDP', 2, '[]')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO deck (id, name, slug, source, topic_id) VALUES"
+                " (5, 'TCP', 'tcp', 'builtin', 2), (6, 'UDP', 'udp', 'builtin', 3)"
+            )
+        )
+        cards = {1001: 5, 1002: 5, 1003: 5, 1004: 5, 1005: 6, 1006: 6}
+        for card_id, deck_id in cards.items():
+            conn.execute(
+                text(
+                    "INSERT INTO card (id, deck_id, key, note, position, kind, front, back,"
+                    " accepted, tags, active) VALUES (:id, :deck, :key, :key, 0, 'basic', 'Q',"
+                    " 'A', '[]', '[]', 1)"
+                ),
+                {"id": card_id, "deck": deck_id, "key": f"t{card_id}"},
+            )
+        # tcp: 4 cards, 4 needed (90%): the 4th mastered on day+3; then card 1001 lapses
+        history = [(1001, 0, 25.0), (1002, 0, 30.0), (1003, 1, 22.0), (1004, 2, 5.0),
+                   (1004, 3, 40.0), (1001, 5, 3.0)]  # fmt: skip
+        for n, (card_id, offset, stability) in enumerate(history, start=10_000):
+            at = datetime.combine(day + timedelta(days=offset), datetime.min.time())
+            conn.execute(
+                text(
+                    f"INSERT INTO review_log (learner_id, {LOG}, kind) VALUES (:learner, :id,"
+                    " :card, 3, :at, :day, 0, 2, 1, 2, :s, 5.0, 1, 'review')"
+                ),
+                {
+                    "learner": learner,
+                    "id": n,
+                    "card": card_id,
+                    "at": at,
+                    "day": at.date(),
+                    "s": stability,
+                },
+            )
+        last = {1001: 3.0, 1002: 30.0, 1003: 22.0, 1004: 40.0, 1005: 50.0, 1006: 50.0}
+        for card_id, stability in last.items():  # udp: both mastered, with no log
+            conn.execute(
+                text(
+                    "INSERT INTO card_memory (learner_id, card_id, state, stability_days,"
+                    " difficulty, due_day, last_review_day, reps, lapses, suspended) VALUES"
+                    " (:learner, :card, 2, :s, 5.0, :due, :last, 1, 0, 0)"
+                ),
+                {
+                    "learner": learner,
+                    "card": card_id,
+                    "s": stability,
+                    "due": day + timedelta(days=60),
+                    "last": day + timedelta(days=5),
+                },
+            )
+    logs = _rows(engine, f"SELECT {LOG} FROM review_log ORDER BY id")
+    memory = _rows(engine, f"SELECT learner_id, card_id, {MEMORY} FROM card_memory ORDER BY 2")
+    command.upgrade(config, "0011_topic_done")
+    today = datetime.now(UTC).date()
+    assert _rows(engine, "SELECT learner_id, topic_id, done_day FROM topic_done ORDER BY 2") == [
+        (learner, 2, (day + timedelta(days=3)).isoformat()),
+        (learner, 3, today.isoformat()),
+    ]
+    assert _rows(engine, f"SELECT {LOG} FROM review_log ORDER BY id") == logs
+    assert (
+        _rows(engine, f"SELECT learner_id, card_id, {MEMORY} FROM card_memory ORDER BY 2") == memory
+    )
+    command.downgrade(config, "0010_leech")
+    assert ("topic_done",) not in _rows(
+        engine, "SELECT name FROM sqlite_master WHERE type = 'table'"
+    )
     command.upgrade(config, "head")
     command.check(config)

@@ -19,7 +19,7 @@ import jsonschema
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import literal, select
+from sqlalchemy import literal, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from conftest import LEARNER, NOW, engine_of, recorded_with_fsrs
@@ -28,20 +28,14 @@ from trainer.content.parser import CardSpec, SectionSpec, TopicSpec
 from trainer.errors import UsageError
 from trainer.reports import render
 from trainer.reports.csv_report import COLUMNS, inert
-from trainer.reports.figures import (
-    Report,
-    Scope,
-    build_report,
-    first_all_done,
-    retrievability_sum,
-)
+from trainer.reports.figures import Report, Scope, build_report
 from trainer.reports.markdown import escape
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.db import create_db_engine, reader
-from trainer.store.models import Card, CardMemory, CardState, Deck, Rating, ReviewLog
+from trainer.store.models import Card, CardMemory, CardState, Deck, Rating, ReviewLog, Topic
 from trainer.store.settings import Settings
-from trainer.study.mastery import roadmap_progress
+from trainer.study.mastery import latest_day, record_done, retrievability_sum, roadmap_progress
 from trainer.study.queue import Focus
 from trainer.study.session import ReviewSession
 
@@ -297,13 +291,11 @@ def test_a_card_is_mastered_once_its_stability_reaches_the_threshold(
         assert (topics[0].mastered, topics[1].mastered) == mastered
 
 
-def test_first_all_done_needs_every_topic_done_at_once() -> None:
-    one = [(_day(1), True), (_day(3), False), (_day(6), True)]
-    two = [(_day(4), True)]
-    assert first_all_done([one, two]) == _day(6)
-    assert first_all_done([one]) == _day(1)
-    assert first_all_done([one, []]) is None
-    assert first_all_done([]) is None
+def test_a_group_is_done_on_the_latest_done_day_of_its_topics() -> None:
+    assert latest_day([_day(6), _day(1), _day(4)]) == _day(6)
+    assert latest_day([_day(1)]) == _day(1)
+    assert latest_day([_day(1), None]) is None
+    assert latest_day([]) is None
 
 
 def test_forecast_history_and_pace(collection: sessionmaker[Session], clock: DayClock) -> None:
@@ -472,7 +464,10 @@ def test_markdown_is_the_roadmap_checklist_with_figures(
     assert r"- [ ] A (Sub A, \*Sub\* \[B\])" in lines
     assert "- [x] B" in lines
     index = lines.index("- [x] B")
-    assert lines[index + 1] == f"  - 2 of 2 cards mastered (100%), done since {_day(-27)}"
+    assert (
+        lines[index + 1]
+        == f"  - 2 of 2 cards mastered (100%), done since {_day(-27)}, retention 90%"
+    )
     assert r"## \<script\>alert('x')\</script\> \& Co" in lines
     assert r"- [x] =cmd\|' /C calc'!A0" in lines  # a | could start a table cell
     assert r"- [ ] \@SUM(1+1)\*cmd" not in lines and r"- [ ] @SUM(1+1)\*cmd" in lines
@@ -631,3 +626,34 @@ def test_the_forecast_axis_labels_only_whole_numbers_of_cards(peak: int, labels:
     days = [(TODAY + timedelta(days=i), peak if i == 0 else 0) for i in range(30)]
     chart = forecast_chart(cast(Report, SimpleNamespace(forecast=days)))
     assert [line.label for line in chart.lines] == labels
+
+
+def test_a_done_topic_stays_done_and_needs_a_refresh_once_forgotten(
+    collection: sessionmaker[Session], clock: DayClock
+) -> None:
+    engine = engine_of(collection)
+    with engine.begin() as conn:  # b is done (first on -27): stored; nothing else to store
+        topic_b = conn.scalar(select(Topic.id).where(Topic.slug == "b"))
+        assert record_done(conn, LEARNER, Settings(), _day(0)) == [
+            conn.scalar(select(Topic.id).where(Topic.slug == slug)) for slug in "bc"
+        ]
+        assert record_done(conn, LEARNER, Settings(), _day(0)) == []
+        # its cards forgotten: stability 2 days, last reviewed 40 days ago
+        conn.execute(
+            update(CardMemory)
+            .where(
+                CardMemory.learner_id == LEARNER,
+                CardMemory.card_id.in_(select(Card.id).join(Deck).where(Deck.topic_id == topic_b)),
+            )
+            .values(stability_days=2.0, last_review_day=_day(-40))
+        )
+    b = _report(collection, clock).topic("b")
+    retention = _fsrs_retrievability(2.0, _day(-40), _day(0))
+    assert (b.done, b.first_done_day, b.figures.mastered) == (True, _day(-27), 0)
+    assert b.retention == pytest.approx(retention) and b.needs_refresh
+    assert not _report(collection, clock, refresh_retention=retention / 2).topic("b").needs_refresh
+    with reader(engine) as conn:  # status reads the same rule
+        status = roadmap_progress(conn, LEARNER, Settings(), clock, NOW).mastery.topic("b")
+    assert (status.done_day, status.needs_refresh) == (_day(-27), True)
+    c = _report(collection, clock).topic("c")  # c is kept: no refresh needed
+    assert (c.done, c.first_done_day, c.needs_refresh) == (True, _day(-25), False)

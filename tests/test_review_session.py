@@ -500,7 +500,9 @@ def test_suspending_a_studied_card_keeps_its_memory_and_leaves_mastery(
 
     def topic_a() -> tuple[int, int]:
         with reader(engine_of(small)) as conn:
-            topic = count_mastery(conn, LEARNER, Settings(), load_roadmap(conn)).topic("a")
+            topic = count_mastery(conn, LEARNER, Settings(), load_roadmap(conn), NOW.date()).topic(
+                "a"
+            )
         return topic.cards, topic.mastered
 
     assert topic_a() == (3, 1)

@@ -78,6 +78,9 @@ def test_a_suspended_card_is_never_shown_and_leaves_the_topics_mastery() -> None
         "due": 0,
         "leeches": 0,
         "done": False,
+        "done_day": None,
+        "retention": None,
+        "needs_refresh": False,
     }
     assert run("suspend", str(first))[0] == 0
     assert _topic("data-structures")["cards"] == 33
@@ -99,6 +102,9 @@ def test_a_suspended_card_is_never_shown_and_leaves_the_topics_mastery() -> None
         "due": 0,
         "leeches": 0,
         "done": False,
+        "done_day": None,
+        "retention": None,
+        "needs_refresh": False,
     }
     code, out, _ = run("review", "--topic", "data-structures", input="q")
     assert code == 0 and "Reviewed 0 cards" in out and "›" not in out

@@ -125,6 +125,7 @@ def _sections(report: Report, columns: int) -> list[Text]:
         if narrowed:
             for topic in section.topics:
                 note = _done_note(topic.done, topic.first_done_day)
+                note += ", needs refresh" if topic.needs_refresh else ""
                 lines.append(_progress(topic.title, topic.figures, width - 2, note, 3))
     if report.extra_decks:
         lines += [*([Text("")] if lines else []), Text("Extra decks", style="bold cyan")]

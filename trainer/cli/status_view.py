@@ -41,8 +41,11 @@ def fitted(title: str, width: int, style: str = "") -> Text:
 def _topic_line(
     topic: TopicMastery, is_next: bool, title_width: int, bar_width: int, label: str = ""
 ) -> Text:
-    """One aligned line: mark, title (or ``label``), bar, mastered/total, due today."""
-    if topic.done:
+    """One aligned line: mark, title (or ``label``), bar, mastered/total, due today; for a
+    done topic the day it was done and its retention, and "needs refresh" when it does."""
+    if topic.needs_refresh:
+        mark = Text("↻ ", style="bold yellow")
+    elif topic.done:
         mark = Text("✓ ", style="bold green")
     else:
         mark = Text("▶ " if is_next else "  ", style="bold yellow")
@@ -55,7 +58,19 @@ def _topic_line(
         progress_bar(topic.share, bar_width),
         f" {topic.mastered:>5}/{topic.cards:<5}",
         (f"{due:>5} due" if due else "", "yellow"),
+        (_done_note(topic), "dim"),
+        (" needs refresh" if topic.needs_refresh else "", "bold yellow"),
     )
+
+
+def _done_note(topic: TopicMastery) -> str:
+    """`` done 2026-11-02, retention 93%`` for a done topic (no retention without studied
+    cards), empty for one not done."""
+    if topic.done_day is None:
+        return ""
+    retention = topic.retention
+    kept = "" if retention is None else f", retention {retention:.0%}"
+    return f"  done {topic.done_day.isoformat()}{kept}"
 
 
 def render_roadmap(progress: RoadmapProgress, console: Console, mastery_days: float) -> None:
@@ -101,6 +116,8 @@ def render_roadmap(progress: RoadmapProgress, console: Console, mastery_days: fl
     if mastery.done:
         lines.append(Text("Every topic is done.", style="bold green"))
     legend = f"mastered/cards: a card is mastered at a stability of {mastery_days:g}+ days"
+    if any(t.needs_refresh for t in (*mastery.topics, *mastery.extra_decks)):
+        legend += "; ↻ needs refresh: done, but its cards' mean recall chance has fallen low"
     lines.append(Text(legend, style="dim"))
     console.print(Text("\n").join(lines))
 
@@ -115,6 +132,9 @@ def _topic_json(topic: TopicMastery) -> dict[str, Any]:
         "due": topic.total("due"),
         "leeches": topic.total("leeches"),
         "done": topic.done,
+        "done_day": None if topic.done_day is None else topic.done_day.isoformat(),
+        "retention": None if topic.retention is None else round(topic.retention, 4),
+        "needs_refresh": topic.needs_refresh,
     }
 
 

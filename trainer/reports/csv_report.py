@@ -26,6 +26,8 @@ COLUMNS = (
     "topic",
     "done",
     "first_done_day",
+    "retention",
+    "needs_refresh",
     "cards",
     "new",
     "learning",
@@ -71,6 +73,8 @@ def _rows(report: Report) -> Iterator[dict[str, object]]:
             "topic": topic.title,
             "done": topic.done,
             "first_done_day": iso_day(topic.first_done_day),
+            "retention": None if topic.retention is None else round(topic.retention, 4),
+            "needs_refresh": topic.needs_refresh,
             **figures_json(topic.figures),
         }
 

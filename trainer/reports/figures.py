@@ -13,21 +13,18 @@ the first-done day is derived from the review log, are in docs/reports.md.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
-from itertools import groupby
 from typing import Any
 
 from sqlalchemy import (
     Connection,
     Date,
-    Float,
     Label,
     SQLColumnExpression,
     and_,
     case,
-    cast,
     func,
     literal,
     not_,
@@ -47,10 +44,11 @@ from trainer.study.mastery import (
     DeckTally,
     TopicMastery,
     count_mastery,
-    is_done,
     is_mastered,
+    latest_day,
     load_roadmap,
     narrow,
+    retrievability_sum,
     top_decks,
 )
 
@@ -153,8 +151,11 @@ class TopicReport:
 
     A stand-alone deck's figures include the decks under it; ``parent`` is the slug of the deck
     above it (None for a topic and a deck at the top, see :func:`top_decks`).
-    ``first_done_day`` is the learner day on which the topic first counted as done, derived
-    from the review log; None when it is not done now (see docs/reports.md).
+    ``first_done_day`` is the learner day on which the topic was first done (it stays done);
+    None when it is not done. ``retention`` is the mean retrievability today (0-1) of its
+    studied cards (None: none studied) and ``needs_refresh`` whether it is done with a
+    retention below the learner's ``refresh_retention`` (see :mod:`trainer.study.mastery` and
+    docs/reports.md).
     """
 
     slug: str
@@ -164,14 +165,16 @@ class TopicReport:
     done: bool
     first_done_day: date | None
     parent: str | None = None
+    retention: float | None = None
+    needs_refresh: bool = False
 
 
 @dataclass(frozen=True)
 class SectionReport:
     """A roadmap section: its topics in roadmap order and their figures together.
 
-    Done once every topic is; ``first_done_day`` is the first learner day on which all of them
-    were done at once (None when the section is not done now).
+    Done once every topic is; ``first_done_day`` is the learner day the last of them was first
+    done (done topics stay done), None when the section is not done.
     """
 
     slug: str
@@ -268,22 +271,6 @@ class Report:
             if topic.slug == slug:
                 return topic
         raise KeyError(slug)
-
-
-def retrievability_sum(
-    scheduler: Scheduler,
-    stability_days: SQLColumnExpression[float | None],
-    elapsed_days: SQLColumnExpression[int],
-) -> ColumnElement[float]:
-    """SQL for the sum, over the rows aggregated, of the chance of recalling a card
-    ``elapsed_days`` learner days after a review that left it at ``stability_days``, on
-    ``scheduler``'s forgetting curve (:attr:`~trainer.scheduling.adapter.Scheduler.
-    forgetting_curve`): for one card the value ``fsrs.Scheduler.get_card_retrievability``
-    gives. Negative elapsed days count as 0; rows without a stability add nothing."""
-    factor, decay = (literal(value, Float) for value in scheduler.forgetting_curve)
-    elapsed = cast(case((elapsed_days < 0, 0), else_=elapsed_days), Float)
-    curve = func.power(1.0 + factor * elapsed / stability_days, decay)
-    return func.coalesce(func.sum(case((stability_days > 0, curve))), 0.0)
 
 
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -465,77 +452,6 @@ def _forecast(
     )
 
 
-def _mastery_changes(
-    conn: Connection, learner_id: int, settings: Settings, deck_ids: list[int]
-) -> dict[int, list[tuple[date, int]]]:
-    """Per deck, from learner ``learner_id``'s ratings, the learner days on which its count of
-    mastered active cards changed, and by how much: each rating leaves the card mastered or not
-    (its stability after the rating against the threshold); a rating whose result differs from
-    the card's previous rating's is a change.
-    """
-    flag = case((is_mastered(ReviewLog.stability_days, settings), 1), else_=0)
-    before = func.lag(flag, 1, 0).over(
-        partition_by=ReviewLog.card_id, order_by=(ReviewLog.reviewed_at, ReviewLog.id)
-    )
-    ratings = (
-        select(
-            ReviewLog.card_id,
-            ReviewLog.review_day,
-            flag.label("mastered"),
-            before.label("before"),
-        )
-        .where(
-            ReviewLog.learner_id == learner_id,
-            ReviewLog.card_id.in_(
-                select(Card.id).where(Card.active.is_(True), Card.deck_id.in_(deck_ids))
-            ),
-        )
-        .subquery()
-    )
-    changes: dict[int, list[tuple[date, int]]] = defaultdict(list)
-    for deck_id, day, delta in conn.execute(
-        select(Card.deck_id, ratings.c.review_day, func.sum(ratings.c.mastered - ratings.c.before))
-        .join(Card, Card.id == ratings.c.card_id)
-        .where(ratings.c.mastered != ratings.c.before)
-        .group_by(Card.deck_id, ratings.c.review_day)
-        .order_by(ratings.c.review_day)
-    ):
-        changes[deck_id].append((day, int(delta)))
-    return changes
-
-
-def _done_changes(
-    changes: Sequence[tuple[date, int]], cards: int, settings: Settings
-) -> list[tuple[date, bool]]:
-    """The learner days on which a topic of ``cards`` active cards became done or stopped being
-    done, given the days its mastered count changed (in day order)."""
-    mastered, done, result = 0, False, []
-    for day, group in groupby(sorted(changes), key=lambda change: change[0]):
-        mastered += sum(delta for _day, delta in group)
-        now_done = is_done(cards, mastered, settings)
-        if now_done != done:
-            result.append((day, now_done))
-            done = now_done
-    return result
-
-
-def first_all_done(series: Sequence[Sequence[tuple[date, bool]]]) -> date | None:
-    """The first learner day at whose end every one of several topics was done at once, given
-    each topic's done changes (:func:`_done_changes`); None if that never happened."""
-    if not series:
-        return None
-    events = sorted(
-        (day, index, done) for index, changes in enumerate(series) for day, done in changes
-    )
-    done = [False] * len(series)
-    for position, (day, index, now_done) in enumerate(events):
-        done[index] = now_done
-        last_of_day = position + 1 == len(events) or events[position + 1][0] != day
-        if last_of_day and all(done):
-            return day
-    return None
-
-
 def build_report(
     conn: Connection,
     learner_id: int,
@@ -555,7 +471,7 @@ def build_report(
     roadmap = narrow(conn, load_roadmap(conn), chosen)
     deck_ids = None if scope == Scope() else roadmap.deck_ids
     columns = _card_columns(settings, clock, today)
-    mastery = count_mastery(conn, learner_id, settings, roadmap, columns, deck_ids)
+    mastery = count_mastery(conn, learner_id, settings, roadmap, today, columns, deck_ids)
     recent_start = today - timedelta(days=RECENT_DAYS - 1)
     recent = _recent_reviews(conn, learner_id, recent_start, deck_ids)
 
@@ -575,34 +491,23 @@ def build_report(
             )
         return Figures.total(parts)
 
-    done = [t for t in (*mastery.topics, *mastery.extra_decks) if t.done]
-    done_decks = [deck_id for topic in done for deck_id in topic.topic.deck_ids]
-    changes = _mastery_changes(conn, learner_id, settings, done_decks) if done_decks else {}
-
-    def report_of(topic: TopicMastery) -> tuple[TopicReport, list[tuple[date, bool]]]:
-        """The topic's report and the learner days on which it became done or stopped being."""
-        series: list[tuple[date, bool]] = []
-        if topic.done:
-            merged = [change for d in topic.topic.deck_ids for change in changes.get(d, [])]
-            series = _done_changes(merged, topic.cards, settings)
-        first = first_all_done([series]) if topic.done else None
+    def report_of(topic: TopicMastery) -> TopicReport:
         place = topic.topic
-        report = TopicReport(
+        return TopicReport(
             place.slug,
             place.title,
             place.subtopics,
             figures_of(topic),
             topic.done,
-            first,
+            topic.done_day,
             place.parent,
+            topic.retention,
+            topic.needs_refresh,
         )
-        return report, series
 
     sections: list[SectionReport] = []
-    all_series: list[list[tuple[date, bool]]] = []
     for section in mastery.sections:
-        pairs = [report_of(topic) for topic in section.topics]
-        reports, series = [report for report, _ in pairs], [series for _, series in pairs]
+        reports = [report_of(topic) for topic in section.topics]
         sections.append(
             SectionReport(
                 section.slug,
@@ -610,11 +515,10 @@ def build_report(
                 tuple(reports),
                 Figures.total(t.figures for t in reports),
                 section.done,
-                first_all_done(series) if section.done else None,
+                latest_day([t.first_done_day for t in reports]),
             )
         )
-        all_series += series
-    extra = [report_of(deck)[0] for deck in mastery.extra_decks]
+    extra = [report_of(deck) for deck in mastery.extra_decks]
     totals = Figures.total([*(s.figures for s in sections), *(d.figures for d in top_decks(extra))])
 
     history_start = today - timedelta(days=today.weekday() + 7 * HISTORY_WEEKS)
@@ -634,7 +538,7 @@ def build_report(
         extra_decks=tuple(extra),
         totals=totals,
         roadmap_done=mastery.done,
-        roadmap_first_done_day=first_all_done(all_series) if mastery.done else None,
+        roadmap_first_done_day=latest_day([t.first_done_day for s in sections for t in s.topics]),
         new_cards_per_day=started / pace_days,
         completion_day=completion,
         history=history,

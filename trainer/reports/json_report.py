@@ -64,6 +64,8 @@ def _topic_json(topic: TopicReport) -> dict[str, Any]:
         "subtopics": list(topic.subtopics),
         "done": topic.done,
         "first_done_day": iso_day(topic.first_done_day),
+        "retention": None if topic.retention is None else round(topic.retention, 4),
+        "needs_refresh": topic.needs_refresh,
         "figures": figures_json(topic.figures),
     }
 
@@ -83,6 +85,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "settings": {
             "mastery_stability_days": settings.mastery_stability_days,
             "topic_done_share": settings.topic_done_share,
+            "refresh_retention": settings.refresh_retention,
             "desired_retention": settings.desired_retention,
             "leech_lapses": settings.leech_lapses,
         },

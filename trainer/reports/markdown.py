@@ -41,7 +41,7 @@ def _topic(topic: TopicReport, report: Report) -> list[str]:
     figures = topic.figures
     if not figures.cards:
         return [*lines, "  - no cards yet"]
-    done = f", {done_line(topic.done, topic.first_done_day)}" if topic.done else ""
+    done = f", {done_line(topic)}" if topic.done else ""
     lines.append(f"  - {mastery_line(figures)}{done}")
     if figures.new == figures.cards:
         return [*lines, "  - not started"]

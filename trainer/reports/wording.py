@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import date, datetime, tzinfo
 
-from trainer.reports.figures import Figures, Report
+from trainer.reports.figures import Figures, Report, TopicReport
 
 #: Month names as the reports' charts label them.
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -88,11 +88,15 @@ def due_line(figures: Figures) -> str:
     return f"{figures.due_7d:,} due within 7 days"
 
 
-def done_line(done: bool, first_done_day: date | None) -> str:
-    """``done since 2026-10-03``, ``done`` (day unknown) or ``not done``."""
-    if not done:
+def done_line(topic: TopicReport) -> str:
+    """``done since 2026-10-03, retention 93%``, with ``, needs refresh`` when it does, or
+    ``not done``."""
+    if topic.first_done_day is None:
         return "not done"
-    return f"done since {first_done_day.isoformat()}" if first_done_day else "done"
+    line = f"done since {topic.first_done_day.isoformat()}"
+    if topic.retention is not None:
+        line += f", retention {topic.retention:.0%}"
+    return line + (", needs refresh" if topic.needs_refresh else "")
 
 
 def pace_line(report: Report) -> str:

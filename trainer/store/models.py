@@ -333,6 +333,19 @@ class Setting(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class TopicDone(Base):
+    """A roadmap topic a learner has done, and the learner day it first met the mastery rule
+    (``trainer.study.mastery``). A row is never removed by later forgetting: a done topic stays
+    done (and may need a refresh); migration ``0011_topic_done`` backfilled the rows from the
+    review log."""
+
+    __tablename__ = "topic_done"
+
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id"), primary_key=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topic.id"), primary_key=True)
+    done_day: Mapped[date] = mapped_column(Date)
+
+
 class LearnerSetting(Base):
     """One learner setting (see ``trainer.store.settings``), its value JSON-encoded."""
 

@@ -5,7 +5,10 @@ step 10m, maximum interval 36500 days, 20 new cards and 200 reviews a day, day r
 learn-ahead 20 minutes). Each extra (imported) deck has 10 new cards a day of its own: Anki gives
 every deck 20, but here the roadmap already takes 20, and an import should add to a day's work
 without doubling it. Mastery thresholds: a card is mastered at a stability of 21 days, the
-interval Anki calls "mature"; a topic is done when 90% of its active cards are mastered.
+interval Anki calls "mature"; a topic is done when 90% of its active cards are mastered. A done
+topic needs a refresh when its studied cards' mean retrievability falls below 0.8: the lower end
+of the desired retention the FSRS4Anki scheduler recommends ("0.8 ~ 0.9"), so a topic kept at
+any recommended retention does not show it.
 Backups: the newest of each of the last 30 days and of each week for a year (52 weeks).
 Durability: ``full``, an fsync per committed rating as Anki does (see
 :func:`trainer.store.db.set_durability`).
@@ -57,6 +60,7 @@ class Settings:
     timezone: str = ""
     mastery_stability_days: float = 21.0
     topic_done_share: float = 0.9
+    refresh_retention: float = 0.8
     #: The learner's own 21 FSRS-6 parameters (empty: FSRS's defaults) and the learner day
     #: (ISO date) ``trainer optimize`` fitted them on; not set by ``trainer config`` (see
     #: :func:`store_parameters`).
@@ -88,6 +92,7 @@ DESCRIPTIONS = {
     "timezone": "IANA time zone for learner days, e.g. Europe/Berlin (empty: the system's)",
     "mastery_stability_days": "stability (days) at which a card counts as mastered",
     "topic_done_share": "share of a topic's cards that must be mastered for it to be done",
+    "refresh_retention": "a done topic whose mean recall chance is below this needs a refresh",
     "fsrs_parameters": "your own FSRS-6 parameters (trainer optimize fits them; empty: defaults)",
     "fsrs_parameters_fitted_on": "learner day trainer optimize fitted them on",
     "backups_daily": "days whose newest backup is kept (backups/ beside the database)",
@@ -216,6 +221,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "timezone": _timezone,
     "mastery_stability_days": _float_in(1, 36500),
     "topic_done_share": _float_in(0.01, 1.0),
+    "refresh_retention": _float_in(0.01, 1.0),
     "backups_daily": _int_in(1, 3650),
     "backups_weekly": _int_in(0, 520),
     "durability": _one_of(DURABILITIES),
@@ -251,6 +257,7 @@ _EXPECTED = {
     "timezone": "is not a known IANA time zone",
     "mastery_stability_days": "must be a number of days such as 21",
     "topic_done_share": "must be a number such as 0.9",
+    "refresh_retention": "must be a number such as 0.8",
 }
 
 

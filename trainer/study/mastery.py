@@ -1,13 +1,19 @@
 """Mastery: how much of each topic, section and the roadmap the learner knows.
 
-The one engine behind ``trainer status``, the review summary and every report. A card is
-*mastered* once its FSRS stability reaches ``Settings.mastery_stability_days`` (default 21 days,
-the interval at which Anki calls a card "mature"); a topic (or stand-alone deck) is *done* once
-it has active cards and at least ``Settings.topic_done_share`` (default 90%) of them are
-mastered; a section once all its topics are. A stand-alone deck's figures include the decks
-under it, as Anki's deck list shows them; totals add up the decks at the top only, so each card
-counts once. Cards are counted in one grouped query over the card table, per deck; callers add
-their own per-deck aggregates to that same query.
+The one engine behind ``trainer status``, the review summary, ``trainer plan`` and every report.
+A card is *mastered* once its FSRS stability reaches ``Settings.mastery_stability_days``
+(default 21 days, the interval at which Anki calls a card "mature"); a topic (or stand-alone
+deck) *meets the rule* once it has active cards and at least ``Settings.topic_done_share``
+(default 90%) of them are mastered. A roadmap topic that met the rule once stays *done*, with
+the learner day it first did (a ``topic_done`` row, written by the rating that made it so:
+:func:`record_done`); until that row is written (or for a stand-alone deck, which has none) it
+is done while it meets the rule, since the first day its review log shows it meeting it. A
+done topic whose *retention* (the mean retrievability now of its studied cards) is below
+``Settings.refresh_retention`` *needs a refresh*: it stays done. A section is done once all
+its topics are. A stand-alone deck's figures include the decks under it, as Anki's deck list
+shows them; totals add up the decks at the top only, so each card counts once. Cards are counted
+in one grouped query over the card table, per deck; callers add their own per-deck aggregates
+to that same query.
 """
 
 from __future__ import annotations
@@ -19,14 +25,39 @@ from datetime import date, datetime
 from itertools import groupby
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Connection, Label, SQLColumnExpression, and_, case, func, or_, select
+from sqlalchemy import (
+    Connection,
+    Date,
+    Float,
+    Label,
+    SQLColumnExpression,
+    and_,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.sql import ColumnElement
 
+from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
+from trainer.store.db import days_between
 from trainer.store.deck_tree import DeckTree
 from trainer.store.lookup import Selection
 from trainer.store.memory import is_leech, is_new, learner_cards, unsuspended, visible_on
-from trainer.store.models import Card, CardMemory, CardState, Deck, ReviewLog, Section, Topic
+from trainer.store.models import (
+    Card,
+    CardMemory,
+    CardState,
+    Deck,
+    ReviewLog,
+    Section,
+    Topic,
+    TopicDone,
+)
 from trainer.store.settings import Settings
 from trainer.study.queue import new_page_loader
 
@@ -46,8 +77,35 @@ def holds_mastery(stability_days: float | None, settings: Settings) -> bool:
 
 
 def is_done(cards: int, mastered: int, settings: Settings) -> bool:
-    """A topic is done when it has cards and the mastered share reaches the threshold."""
+    """The mastery rule: a topic of ``cards`` active cards, ``mastered`` of them mastered,
+    meets it when it has cards and the mastered share reaches ``topic_done_share``. (A
+    roadmap topic that met it once stays done: see the module's docstring.)"""
     return cards > 0 and mastered >= settings.topic_done_share * cards
+
+
+def retrievability_sum(
+    scheduler: Scheduler,
+    stability_days: SQLColumnExpression[float | None],
+    elapsed_days: SQLColumnExpression[int],
+) -> ColumnElement[float]:
+    """SQL for the sum, over the rows aggregated, of the chance of recalling a card
+    ``elapsed_days`` learner days after a review that left it at ``stability_days``, on
+    ``scheduler``'s forgetting curve (:attr:`~trainer.scheduling.adapter.Scheduler.
+    forgetting_curve`): for one card the value ``fsrs.Scheduler.get_card_retrievability``
+    gives. Negative elapsed days count as 0; rows without a stability add nothing."""
+    factor, decay = (literal(value, Float) for value in scheduler.forgetting_curve)
+    elapsed = cast(case((elapsed_days < 0, 0), else_=elapsed_days), Float)
+    curve = func.power(1.0 + factor * elapsed / stability_days, decay)
+    return func.coalesce(func.sum(case((stability_days > 0, curve))), 0.0)
+
+
+def latest_day(days: Sequence[date | None]) -> date | None:
+    """The latest of ``days``; None if there are none or any is None. A section is done on
+    the latest of its topics' done days (done topics stay done), the roadmap on the latest of
+    all; a plan predicts them so."""
+    if not days or any(day is None for day in days):
+        return None
+    return max(day for day in days if day is not None)
 
 
 @dataclass(frozen=True)
@@ -180,7 +238,10 @@ class DeckTally:
 
 @dataclass(frozen=True)
 class TopicMastery:
-    """A topic's (or stand-alone deck's) active cards, mastered cards and whether it is done.
+    """A topic's (or stand-alone deck's) active cards the learner has not suspended, the
+    mastered ones, the studied ones (reviewed, with a stability) and the sum of their
+    retrievability today (0-1 each), the learner day it was first done (None: not done) and
+    whether it needs a refresh (done, retention below ``refresh_retention``).
 
     ``decks`` holds the tallies of its decks that have active cards.
     """
@@ -189,7 +250,20 @@ class TopicMastery:
     decks: tuple[DeckTally, ...]
     cards: int
     mastered: int
-    done: bool
+    done_day: date | None = None
+    studied: int = 0
+    retrievability: float = 0.0
+    needs_refresh: bool = False
+
+    @property
+    def done(self) -> bool:
+        """True once the topic is done (see the module's docstring): it has a done day."""
+        return self.done_day is not None
+
+    @property
+    def retention(self) -> float | None:
+        """Mean retrievability today (0-1) of the studied cards; None when none is studied."""
+        return self.retrievability / self.studied if self.studied else None
 
     @property
     def slug(self) -> str:
@@ -329,32 +403,188 @@ def due_today(clock: DayClock, now: datetime) -> ColumnElement[bool]:
     )
 
 
+#: Labels of the aggregates :func:`count_mastery` adds to the per-deck query.
+_STUDIED, _RETRIEVABILITY = "mastery_studied", "mastery_retrievability"
+
+
 def count_mastery(
     conn: Connection,
     learner_id: int,
     settings: Settings,
     roadmap: Roadmap,
+    today: date,
     columns: Sequence[Label[Any]] = (),
     deck_ids: Collection[int] | None = None,
 ) -> Mastery:
-    """Count the active cards of ``roadmap`` and how many learner ``learner_id`` has mastered,
-    per deck in one grouped query (:func:`tally_decks`, with ``columns`` and ``deck_ids``,
-    None for a roadmap that is not narrowed), and decide which topics and sections are done.
+    """Count the active cards of ``roadmap`` and how many learner ``learner_id`` has mastered
+    and studied (with their retrievability on learner day ``today``), per deck in one grouped
+    query (:func:`tally_decks`, with ``columns`` and ``deck_ids``, None for a roadmap that is
+    not narrowed), and decide which topics and sections are done, since when, and which need a
+    refresh (see the module's docstring).
     """
-    tallies = tally_decks(conn, learner_id, settings, columns, deck_ids)
-
-    def topic_mastery(topic: RoadmapTopic) -> TopicMastery:
-        decks = tuple(tallies[d] for d in topic.deck_ids if d in tallies)
-        cards, mastered = sum(d.cards for d in decks), sum(d.mastered for d in decks)
-        return TopicMastery(topic, decks, cards, mastered, is_done(cards, mastered, settings))
-
+    studied = and_(
+        unsuspended(), CardMemory.last_review_day.is_not(None), CardMemory.stability_days > 0
+    )
+    elapsed = days_between(CardMemory.last_review_day, literal(today, Date))
+    own: list[Label[Any]] = [
+        func.count(case((studied, 1))).label(_STUDIED),
+        retrievability_sum(
+            Scheduler(settings), case((studied, CardMemory.stability_days)), elapsed
+        ).label(_RETRIEVABILITY),
+    ]
+    tallies = tally_decks(conn, learner_id, settings, [*own, *columns], deck_ids)
+    stored: dict[str, date] = {
+        slug: day
+        for slug, day in conn.execute(
+            select(Topic.slug, TopicDone.done_day)
+            .join(Topic, Topic.id == TopicDone.topic_id)
+            .where(TopicDone.learner_id == learner_id)
+        )
+    }
+    counted = [
+        (topic, decks, sum(d.cards for d in decks), sum(d.mastered for d in decks))
+        for topic in (*(t for s in roadmap.sections for t in s.topics), *roadmap.extra_decks)
+        for decks in [tuple(tallies[d] for d in topic.deck_ids if d in tallies)]
+    ]
+    meeting = [
+        (topic, cards)
+        for topic, _, cards, mastered in counted
+        if topic.slug not in stored and is_done(cards, mastered, settings)
+    ]
+    first = first_done_days(conn, learner_id, settings, meeting) if meeting else {}
+    topics = {}
+    for topic, decks, cards, mastered in counted:
+        met = is_done(cards, mastered, settings)
+        done_day = stored.get(topic.slug) or (first.get(topic.slug, today) if met else None)
+        result = TopicMastery(
+            topic,
+            decks,
+            cards,
+            mastered,
+            done_day,
+            sum(int(d.extra[_STUDIED]) for d in decks),
+            sum(float(d.extra[_RETRIEVABILITY]) for d in decks),
+        )
+        retention = result.retention
+        refresh = retention is not None and retention < settings.refresh_retention
+        topics[topic.slug] = replace(result, needs_refresh=result.done and refresh)
     return Mastery(
         tuple(
-            SectionMastery(section, tuple(topic_mastery(t) for t in section.topics))
+            SectionMastery(section, tuple(topics[t.slug] for t in section.topics))
             for section in roadmap.sections
         ),
-        tuple(topic_mastery(deck) for deck in roadmap.extra_decks),
+        tuple(topics[deck.slug] for deck in roadmap.extra_decks),
     )
+
+
+def _mastery_changes(
+    conn: Connection, learner_id: int, settings: Settings, deck_ids: list[int]
+) -> dict[int, list[tuple[date, int]]]:
+    """Per deck, from learner ``learner_id``'s ratings of its active cards they have not
+    suspended, the learner days on which its count of mastered cards changed, and by how much:
+    each rating leaves the card mastered or not (its stability after the rating against the
+    threshold); a rating whose result differs from the card's previous rating's is a change.
+    """
+    flag = case((is_mastered(ReviewLog.stability_days, settings), 1), else_=0)
+    before = func.lag(flag, 1, 0).over(
+        partition_by=ReviewLog.card_id, order_by=(ReviewLog.reviewed_at, ReviewLog.id)
+    )
+    suspended = select(CardMemory.card_id).where(
+        CardMemory.learner_id == learner_id, CardMemory.suspended.is_(True)
+    )
+    ratings = (
+        select(
+            ReviewLog.card_id,
+            ReviewLog.review_day,
+            flag.label("mastered"),
+            before.label("before"),
+        )
+        .where(
+            ReviewLog.learner_id == learner_id,
+            ReviewLog.card_id.in_(
+                select(Card.id).where(Card.active.is_(True), Card.deck_id.in_(deck_ids))
+            ),
+            ReviewLog.card_id.not_in(suspended),
+        )
+        .subquery()
+    )
+    changes: dict[int, list[tuple[date, int]]] = defaultdict(list)
+    for deck_id, day, delta in conn.execute(
+        select(Card.deck_id, ratings.c.review_day, func.sum(ratings.c.mastered - ratings.c.before))
+        .join(Card, Card.id == ratings.c.card_id)
+        .where(ratings.c.mastered != ratings.c.before)
+        .group_by(Card.deck_id, ratings.c.review_day)
+        .order_by(ratings.c.review_day)
+    ):
+        changes[deck_id].append((day, int(delta)))
+    return changes
+
+
+def first_done_days(
+    conn: Connection,
+    learner_id: int,
+    settings: Settings,
+    topics: Sequence[tuple[RoadmapTopic, int]],
+) -> dict[str, date]:
+    """The first learner day on which each of ``topics`` (with its count of active cards now)
+    met the mastery rule by learner ``learner_id``'s review log, by slug: the end of the first
+    day its mastered count reached the share, counted against the cards it has now (a past
+    day's number of cards is not recorded). Topics the log never shows meeting it are left out.
+    """
+    changes = _mastery_changes(
+        conn, learner_id, settings, [d for topic, _ in topics for d in topic.deck_ids]
+    )
+    result = {}
+    for topic, cards in topics:
+        by_day: dict[date, int] = defaultdict(int)
+        for deck_id in topic.deck_ids:
+            for day, delta in changes.get(deck_id, []):
+                by_day[day] += delta
+        mastered = 0
+        for day in sorted(by_day):
+            mastered += by_day[day]
+            if is_done(cards, mastered, settings):
+                result[topic.slug] = day
+                break
+    return result
+
+
+def record_done(
+    conn: Connection,
+    learner_id: int,
+    settings: Settings,
+    today: date,
+    deck_ids: Collection[int] | None = None,
+) -> list[int]:
+    """Store a ``topic_done`` row, with its done day (see :func:`count_mastery`), for every
+    roadmap topic of learner ``learner_id`` that meets the mastery rule on learner day
+    ``today`` and has none (only the topics of ``deck_ids``' decks when given); return their
+    topic ids. Run inside the caller's write transaction."""
+    roadmap = load_roadmap(conn)
+    roadmap = Roadmap(roadmap.sections, ())
+    if deck_ids is not None:
+        chosen = set(deck_ids)
+        roadmap = Roadmap(
+            tuple(
+                replace(s, topics=tuple(t for t in s.topics if chosen & set(t.deck_ids)))
+                for s in roadmap.sections
+            ),
+            (),
+        )
+    scope = None if deck_ids is None else roadmap.deck_ids
+    mastery = count_mastery(conn, learner_id, settings, roadmap, today, deck_ids=scope)
+    stored = set(conn.scalars(select(TopicDone.topic_id).where(TopicDone.learner_id == learner_id)))
+    ids: dict[str, int] = {slug: id_ for slug, id_ in conn.execute(select(Topic.slug, Topic.id))}
+    new = [t for t in mastery.topics if t.done and ids[t.slug] not in stored]
+    if new:
+        conn.execute(
+            insert(TopicDone),
+            [
+                {"learner_id": learner_id, "topic_id": ids[t.slug], "done_day": t.done_day}
+                for t in new
+            ],
+        )
+    return [ids[t.slug] for t in new]
 
 
 @dataclass(frozen=True)
@@ -414,7 +644,7 @@ def roadmap_progress(
     ]
     roadmap = narrow(conn, load_roadmap(conn), chosen or Selection())
     deck_ids = None if chosen in (None, Selection()) else roadmap.deck_ids
-    mastery = count_mastery(conn, learner_id, settings, roadmap, columns, deck_ids)
+    mastery = count_mastery(conn, learner_id, settings, roadmap, today, columns, deck_ids)
     log_rows = conn.execute(
         select(
             func.count(ReviewLog.id),

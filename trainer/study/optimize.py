@@ -28,6 +28,7 @@ from trainer.scheduling.optimizer import (
 from trainer.store.memory import put_stability
 from trainer.store.models import SKIP, CardMemory, CardState, ReviewLog
 from trainer.store.settings import Settings, store_parameters
+from trainer.study.mastery import record_done
 
 
 def learner_log(db: Session, learner_id: int, skips: bool = True) -> list[LoggedRating]:
@@ -71,7 +72,9 @@ def apply_parameters(
 ) -> int:
     """Make ``parameters`` (21 floats; empty: the defaults) learner ``learner_id``'s, fitted on
     learner ``day``, and recompute the stability and difficulty of every card they have
-    studied from its review log with them; no commit. Returns the cards recomputed."""
+    studied from its review log with them; a topic the new stabilities make done is recorded
+    done on ``day`` (:func:`~trainer.study.mastery.record_done`); no commit. Returns the cards
+    recomputed."""
     store_parameters(db, learner_id, parameters, day)
     scheduler = Scheduler(replace(settings, fsrs_parameters=parameters))
     studied = set(
@@ -89,4 +92,5 @@ def apply_parameters(
         if memory is not None:
             values.append((card_id, *memory))
     put_stability(db.connection(), learner_id, values)
+    record_done(db.connection(), learner_id, settings, day)
     return len(values)

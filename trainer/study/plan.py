@@ -7,14 +7,15 @@ allowances left, their rating habits from their review log) goes through
 :func:`trainer.scheduling.simulate.simulate` with their scheduler (own FSRS-6 parameters,
 desired retention, steps), and a topic is done on the first simulated day the mastery rule
 (:func:`trainer.study.mastery.is_done`, cards mastered by
-:func:`~trainer.study.mastery.holds_mastery`) holds for it. :func:`needed_new_cards` inverts
+:func:`~trainer.study.mastery.holds_mastery`) holds for it; a topic already done keeps the day
+it was done, as status and the reports show it. :func:`needed_new_cards` inverts
 the plan: the fewest new roadmap cards a day that finish the roadmap by a date, found by
 bisection.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import partial
@@ -27,7 +28,15 @@ from trainer.store.deck_tree import DeckTree
 from trainer.store.memory import is_new, learner_cards, unsuspended
 from trainer.store.models import Card, CardMemory, CardState, Rating, ReviewLog
 from trainer.store.settings import Settings
-from trainer.study.mastery import RoadmapSection, holds_mastery, is_done, load_roadmap
+from trainer.study.mastery import (
+    Roadmap,
+    RoadmapSection,
+    count_mastery,
+    holds_mastery,
+    is_done,
+    latest_day,
+    load_roadmap,
+)
 from trainer.study.queue import ROADMAP, day_usage, deck_allowances, in_roadmap_order, new_source
 
 #: Days a plan looks ahead unless told otherwise.
@@ -44,7 +53,8 @@ class Situation:
     stand-alone deck's card); ``roadmap_new`` the indexes of their new roadmap cards in queue
     order, ``roadmap_used`` the new roadmap cards they already learned today; ``deck_lanes``
     each top-level stand-alone deck's new cards with its allowance; ``reviews_used`` the review
-    cards they already rated today.
+    cards they already rated today; ``done_days`` the learner day each topic already done (by
+    its index) was first done: it stays done (:mod:`trainer.study.mastery`).
     """
 
     today: date
@@ -55,6 +65,7 @@ class Situation:
     deck_lanes: tuple[NewLane, ...]
     reviews_used: int
     habits: Habits
+    done_days: Mapping[int, date]
 
 
 def rating_counts(conn: Connection, learner_id: int) -> dict[tuple[CardState, Rating], int]:
@@ -70,6 +81,7 @@ def rating_counts(conn: Connection, learner_id: int) -> dict[tuple[CardState, Ra
 def read_situation(conn: Connection, learner_id: int, settings: Settings, today: date) -> Situation:
     """Read learner ``learner_id``'s :class:`Situation` on learner day ``today`` (read-only)."""
     sections = load_roadmap(conn).sections
+    mastery = count_mastery(conn, learner_id, settings, Roadmap(sections, ()), today)
     group_of_deck = {
         deck_id: index
         for index, topic in enumerate(t for s in sections for t in s.topics)
@@ -125,6 +137,11 @@ def read_situation(conn: Connection, learner_id: int, settings: Settings, today:
         deck_lanes,
         used.reviews,
         Habits.from_counts(rating_counts(conn, learner_id)),
+        {
+            index: topic.done_day
+            for index, topic in enumerate(mastery.topics)
+            if topic.done_day is not None
+        },
     )
 
 
@@ -174,13 +191,6 @@ class Plan:
         return sum(counts) / len(counts), max(counts)
 
 
-def _latest(days: Sequence[date | None]) -> date | None:
-    """The latest of ``days``; None if there are none or any is None."""
-    if not days or any(day is None for day in days):
-        return None
-    return max(day for day in days if day is not None)
-
-
 def forecast(
     situation: Situation, settings: Settings, days: int = PLAN_DAYS, new_cards: int | None = None
 ) -> Plan:
@@ -212,15 +222,17 @@ def forecast(
         topics = []
         for topic in section.topics:
             offset = result.done_day.get(index)
-            done = None if offset is None else start + timedelta(days=offset)
+            done = situation.done_days.get(index)
+            if done is None and offset is not None:
+                done = start + timedelta(days=offset)
             topics.append(TopicPlan(topic.slug, topic.title, done))
             index += 1
-        done_day = _latest([t.done_day for t in topics])
+        done_day = latest_day([t.done_day for t in topics])
         sections.append(SectionPlan(section.slug, section.title, done_day, tuple(topics)))
     return Plan(
         loads,
         tuple(sections),
-        _latest([s.done_day for s in sections]),
+        latest_day([s.done_day for s in sections]),
         settings.desired_retention,
         per_day,
     )

@@ -55,11 +55,12 @@ from trainer.store.models import (
     ReviewLog,
     Section,
     Topic,
+    TopicDone,
 )
 from trainer.store.prepared import PreparedRead, PreparedWrite
 from trainer.store.settings import Settings, easy_day_shares
 from trainer.study.leeches import mark_leech, turns_leech
-from trainer.study.mastery import count_mastery, load_roadmap
+from trainer.study.mastery import count_mastery, holds_mastery, load_roadmap, record_done
 from trainer.study.queue import Focus, Lane, Limits, ReviewQueue, learning_cutoff, visible
 from trainer.study.siblings import Sibling, bury_siblings, unbury_siblings
 
@@ -106,6 +107,7 @@ class _Undo:
     siblings: tuple[_Dropped, ...] = ()
     suspended: bool = False  # the undo of a suspension
     marks: Marks | None = None  # the card's marks before the rating made it a leech
+    done_topics: tuple[int, ...] = ()  # topics (ids) the rating made done
 
 
 @dataclass
@@ -274,7 +276,7 @@ class ReviewSession:
                     .outerjoin(Section, Topic.section_id == Section.id)
                 )
             }
-            self._done_at_start = self._done_topics(conn)
+            self._done_at_start = self._done_topics(conn, today)
             if not settings.fsrs_parameters:  # until they optimize, a deck's own count
                 self._deck_schedulers = deck_schedulers(conn, learner_id, settings)
             self._due = due_per_day(conn, learner_id, today)  # moved as cards are rated
@@ -286,8 +288,8 @@ class ReviewSession:
         self._reader = reader(engine)
         self._writer = engine.connect()
 
-    def _done_topics(self, conn: Connection) -> dict[str, str]:
-        mastery = count_mastery(conn, self.learner_id, self.settings, load_roadmap(conn))
+    def _done_topics(self, conn: Connection, today: date) -> dict[str, str]:
+        mastery = count_mastery(conn, self.learner_id, self.settings, load_roadmap(conn), today)
         return {topic.slug: topic.title for topic in mastery.topics if topic.done}
 
     def counts(self) -> dict[Lane, int]:
@@ -412,6 +414,11 @@ class ReviewSession:
             buried = bury_siblings(
                 conn, self.learner_id, card_id, before.state, self.settings, today
             )
+            done: list[int] = []
+            if holds_mastery(after.stability_days, self.settings) and not holds_mastery(
+                before.stability_days, self.settings
+            ):  # a card newly mastered: its topic may be done now
+                done = record_done(conn, self.learner_id, self.settings, today, [shown.deck_id])
         dropped = tuple(self._drop(sibling, today) for sibling in buried)
         self._move_load(before, after)
         self._undo.append(
@@ -426,6 +433,7 @@ class ReviewSession:
                 duration_ms,
                 dropped,
                 marks=marks,
+                done_topics=tuple(done),
             )
         )
         suspended = marks is not None and self.settings.leech_action == "suspend"
@@ -539,6 +547,13 @@ class ReviewSession:
             if last.log_id is not None:
                 conn.execute(_DELETE_LOG, {"log_id": last.log_id})
             unbury_siblings(conn, self.learner_id, [d.sibling for d in last.siblings])
+            if last.done_topics:
+                conn.execute(
+                    delete(TopicDone).where(
+                        TopicDone.learner_id == self.learner_id,
+                        TopicDone.topic_id.in_(last.done_topics),
+                    )
+                )
         self._move_load(rated, last.memory)
         for dropped in last.siblings:
             if dropped.lane is not None:
@@ -581,7 +596,7 @@ class ReviewSession:
         tomorrow = self.clock.day_of(now) + timedelta(days=1)
         starts, ends = self.clock.day_start(tomorrow), self.clock.day_start(tomorrow + timedelta(1))
         with reader(self._engine, snapshot=True) as conn:
-            done_now = self._done_topics(conn)
+            done_now = self._done_topics(conn, tomorrow - timedelta(days=1))
             falling_due = or_(
                 and_(CardMemory.state == CardState.REVIEW, CardMemory.due_day == tomorrow),
                 and_(

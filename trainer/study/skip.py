@@ -29,6 +29,7 @@ from trainer.store.lookup import find
 from trainer.store.memory import is_new, learner_cards, put_memory, read_memory, visible_on
 from trainer.store.models import SKIP, Card, CardState, Deck, Rating, ReviewLog
 from trainer.store.settings import Settings, easy_day_shares
+from trainer.study.mastery import record_done
 from trainer.study.session import due_per_day
 
 #: The share of the sampled cards that must pass for the rest of the topic to be skipped (the
@@ -209,4 +210,5 @@ def _enter_review(
         )
     if rows:
         conn.execute(insert(ReviewLog), rows)
+        record_done(conn, learner_id, settings, today)
     return len(rows), min(days, default=None)
