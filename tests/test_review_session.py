@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +16,16 @@ from trainer.content.parser import CardSpec, SectionSpec, TopicSpec
 from trainer.errors import UsageError
 from trainer.scheduling.days import DayClock
 from trainer.store.db import reader
-from trainer.store.models import Card, CardMemory, CardState, Deck, Rating, ReviewLog
+from trainer.store.models import (
+    Card,
+    CardMemory,
+    CardState,
+    Deck,
+    Rating,
+    ReviewLog,
+    Topic,
+    TopicDone,
+)
 from trainer.store.settings import Settings
 from trainer.study.mastery import count_mastery, load_roadmap
 from trainer.study.queue import Focus, last_review_time
@@ -540,3 +549,38 @@ def test_undoing_the_suspension_of_a_new_card_leaves_no_row(
     assert session.undo(current=upcoming)
     assert _suspended(small, shown.card_id) is None
     assert session.next_card(NOW) == replace(shown, shown_at=NOW)
+
+
+def test_the_rating_that_makes_a_topic_done_stores_its_day_and_an_undo_takes_it_back(
+    small: sessionmaker[Session], clock: DayClock
+) -> None:
+    today = clock.day_of(NOW)
+    with small.begin() as db:  # c's two cards: review cards just below mastery, due today
+        for card in db.scalars(select(Card).where(Card.key.in_(["c0", "c1"]))):
+            row = memory_row(db, card)
+            row.state, row.stability_days, row.difficulty = CardState.REVIEW, 19.0, 3.0
+            row.last_review_day, row.due_day = today - timedelta(days=20), today
+
+    def stored() -> list[tuple[int, date]]:
+        with reader(engine_of(small)) as conn:
+            rows = conn.execute(select(TopicDone.topic_id, TopicDone.done_day))
+            return [(topic, day) for topic, day in rows]
+
+    session = _session(small, clock, focus=Focus(topic="c"))
+    first = session.next_card(NOW)
+    assert first is not None
+    session.rate(first, Rating.EASY, NOW, 1000)
+    assert stored() == []  # 1 of 2 mastered: not done
+    second = session.next_card(NOW)
+    assert second is not None
+    session.rate(second, Rating.EASY, NOW, 1000)
+    with reader(engine_of(small)) as conn:
+        topic_c = conn.scalar(select(Topic.id).where(Topic.slug == "c"))
+    assert stored() == [(topic_c, today)]
+    assert session.undo()
+    assert stored() == []
+    again = session.next_card(NOW)
+    assert again is not None and again.card_id == second.card_id
+    session.rate(again, Rating.EASY, NOW, 1000)
+    assert stored() == [(topic_c, today)]
+    session.close()
