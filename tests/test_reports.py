@@ -33,10 +33,22 @@ from trainer.reports.markdown import escape
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.db import create_db_engine, reader
-from trainer.store.models import Card, CardMemory, CardState, Deck, Rating, ReviewLog, Topic
+from trainer.store.models import (
+    SKIP,
+    Card,
+    CardMemory,
+    CardState,
+    Deck,
+    Rating,
+    ReviewLog,
+    Topic,
+)
 from trainer.store.settings import Settings
 from trainer.study.mastery import latest_day, record_done, retrievability_sum, roadmap_progress
+from trainer.study.plan import rating_counts
 from trainer.study.queue import Focus
+from trainer.study.search import SearchContext, find_cards
+from trainer.study.search_syntax import parse
 from trainer.study.session import ReviewSession
 
 SCHEMA = json.loads((Path(__file__).parents[1] / "docs" / "report.schema.json").read_text())
@@ -657,3 +669,55 @@ def test_a_done_topic_stays_done_and_needs_a_refresh_once_forgotten(
     assert (status.done_day, status.needs_refresh) == (_day(-27), True)
     c = _report(collection, clock).topic("c")  # c is kept: no refresh needed
     assert (c.done, c.first_done_day, c.needs_refresh) == (True, _day(-25), False)
+
+
+def test_cards_a_skip_put_into_review_count_as_no_review(
+    collection: sessionmaker[Session], clock: DayClock
+) -> None:
+    """Skip rows (kind skip: a passed trainer skip's cards, as if first answered Easy) are not
+    ratings: reviews, new cards started, retention, today's counts, the plan's rating habits and
+    rated: stay what the learner's own ratings make them."""
+
+    def figures() -> tuple[Any, ...]:
+        report = _report(collection, clock)
+        with reader(engine_of(collection)) as conn:
+            today = roadmap_progress(conn, LEARNER, Settings(), clock, NOW).today
+            habits = rating_counts(conn, LEARNER)
+            context = SearchContext(LEARNER, NOW, clock, Scheduler(Settings()))
+            rated, _ = find_cards(conn, parse("rated:30"), context)
+        totals = report.totals
+        return (
+            totals.reviews_30d,
+            totals.retention_reviews_30d,
+            totals.retention_passed_30d,
+            report.new_cards_per_day,
+            report.completion_day,
+            report.history,
+            today,
+            habits,
+            [card.id for card in rated],
+        )
+
+    before = figures()
+    with collection.begin() as db:
+        for card in db.scalars(select(Card).where(Card.key.in_(["a4", "c1"]))):
+            for offset, state in ((0, CardState.NEW), (-1, CardState.REVIEW)):
+                db.add(
+                    ReviewLog(
+                        learner_id=LEARNER,
+                        card_id=card.id,
+                        rating=int(Rating.EASY),
+                        reviewed_at=_at(clock, offset, 7),
+                        review_day=_day(offset),
+                        duration_ms=0,
+                        state_before=int(state),
+                        elapsed_days=None if state == CardState.NEW else 2,
+                        state=int(CardState.REVIEW),
+                        stability_days=8.0,
+                        difficulty=5.0,
+                        interval_days=8,
+                        kind=SKIP,
+                    )
+                )
+    assert figures() == before
+    assert before[0] == 11 and before[6].reviewed == 1  # the learner's own: 11 in 30 days, 1 today

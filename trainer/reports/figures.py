@@ -38,7 +38,7 @@ from trainer.scheduling.days import DayClock
 from trainer.store.db import days_between
 from trainer.store.lookup import select_named
 from trainer.store.memory import is_leech, is_new, studied_cards, unsuspended
-from trainer.store.models import Card, CardMemory, CardState, Rating, ReviewLog
+from trainer.store.models import Card, CardMemory, CardState, Rating, ReviewLog, given_rating
 from trainer.store.settings import Settings
 from trainer.study.mastery import (
     DeckTally,
@@ -362,6 +362,7 @@ def _recent_reviews(
         .join(Card, Card.id == ReviewLog.card_id)
         .where(
             ReviewLog.learner_id == learner_id,
+            given_rating(),
             ReviewLog.review_day >= start,
             *_in_decks(Card.deck_id, deck_ids),
         )
@@ -371,8 +372,9 @@ def _recent_reviews(
 
 
 def _scoped_log(learner_id: int, deck_ids: list[int] | None) -> list[ColumnElement[bool]]:
-    """The condition that a review log row is learner ``learner_id``'s, of a card in scope."""
-    mine = ReviewLog.learner_id == learner_id
+    """The condition that a review log row is a rating learner ``learner_id`` gave (not a card
+    a passed skip put into review), of a card in scope."""
+    mine = and_(ReviewLog.learner_id == learner_id, given_rating())
     if deck_ids is None:
         return [mine]
     return [mine, ReviewLog.card_id.in_(select(Card.id).where(Card.deck_id.in_(deck_ids)))]

@@ -30,6 +30,7 @@ from sqlalchemy import (
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql import ColumnElement
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -321,6 +322,13 @@ class ReviewLog(Base):
     difficulty: Mapped[float] = mapped_column(Float)
     interval_days: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(10), server_default=REVIEW)
+
+
+def given_rating() -> ColumnElement[bool]:
+    """SQL: a review-log row is a rating the learner gave (kind :data:`REVIEW`), not a card a
+    passed ``trainer skip`` put into review (:data:`SKIP`). Daily limits, the optimizer and
+    every count of reviews, new cards started, time and retention count only these."""
+    return ReviewLog.kind != SKIP
 
 
 class Setting(Base):

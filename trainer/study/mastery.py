@@ -57,6 +57,7 @@ from trainer.store.models import (
     Section,
     Topic,
     TopicDone,
+    given_rating,
 )
 from trainer.store.settings import Settings
 from trainer.study.queue import new_page_loader
@@ -649,7 +650,7 @@ def roadmap_progress(
         select(
             func.count(ReviewLog.id),
             func.count(case((ReviewLog.state_before == CardState.NEW, 1))),
-        ).where(ReviewLog.learner_id == learner_id, ReviewLog.review_day == today)
+        ).where(ReviewLog.learner_id == learner_id, given_rating(), ReviewLog.review_day == today)
     ).one()
     topics: Iterable[TopicMastery] = (*mastery.topics, *top_decks(mastery.extra_decks))
     due_total = sum(topic.total("due") for topic in topics)

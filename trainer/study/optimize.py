@@ -26,7 +26,7 @@ from trainer.scheduling.optimizer import (
     training_set,
 )
 from trainer.store.memory import put_stability
-from trainer.store.models import SKIP, CardMemory, CardState, ReviewLog
+from trainer.store.models import CardMemory, CardState, ReviewLog, given_rating
 from trainer.store.settings import Settings, store_parameters
 from trainer.study.mastery import record_done
 
@@ -37,7 +37,7 @@ def learner_log(db: Session, learner_id: int, skips: bool = True) -> list[Logged
     false."""
     mine = [ReviewLog.learner_id == learner_id]
     if not skips:
-        mine.append(ReviewLog.kind != SKIP)
+        mine.append(given_rating())
     rows = db.execute(
         select(
             ReviewLog.card_id,

@@ -26,7 +26,7 @@ from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.simulate import Forecast, Habits, NewLane, SimCard, simulate
 from trainer.store.deck_tree import DeckTree
 from trainer.store.memory import is_new, learner_cards, unsuspended
-from trainer.store.models import Card, CardMemory, CardState, Rating, ReviewLog
+from trainer.store.models import Card, CardMemory, CardState, Rating, ReviewLog, given_rating
 from trainer.store.settings import Settings
 from trainer.study.mastery import (
     Roadmap,
@@ -69,10 +69,11 @@ class Situation:
 
 
 def rating_counts(conn: Connection, learner_id: int) -> dict[tuple[CardState, Rating], int]:
-    """Learner ``learner_id``'s ratings counted by the card's state when rated and the rating."""
+    """Learner ``learner_id``'s ratings (not the cards a passed skip put into review) counted by
+    the card's state when rated and the rating."""
     rows = conn.execute(
         select(ReviewLog.state_before, ReviewLog.rating, func.count())
-        .where(ReviewLog.learner_id == learner_id)
+        .where(ReviewLog.learner_id == learner_id, given_rating())
         .group_by(ReviewLog.state_before, ReviewLog.rating)
     )
     return {(CardState(state), Rating(rating)): int(n) for state, rating, n in rows}

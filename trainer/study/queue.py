@@ -30,7 +30,6 @@ from trainer.store.deck_tree import DeckTree
 from trainer.store.lookup import select_named
 from trainer.store.memory import is_new, learner_cards, studied_cards, visible_on
 from trainer.store.models import (
-    SKIP,
     Card,
     CardMemory,
     CardState,
@@ -39,6 +38,7 @@ from trainer.store.models import (
     ReviewLog,
     Section,
     Topic,
+    given_rating,
 )
 from trainer.store.settings import Settings
 
@@ -168,7 +168,7 @@ def day_usage(conn: Connection, learner_id: int, day: date, tree: DeckTree) -> D
     """Count learner ``learner_id``'s ratings of review cards on learner day ``day`` and their
     first ratings of new cards (the latter by the source whose allowance they used, from the
     decks in ``tree``); cards a ``trainer skip`` put into review use no allowance."""
-    mine = and_(ReviewLog.learner_id == learner_id, ReviewLog.kind != SKIP)
+    mine = and_(ReviewLog.learner_id == learner_id, given_rating())
     reviews = conn.scalar(
         select(func.count())
         .select_from(ReviewLog)

@@ -50,7 +50,16 @@ from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.db import days_between
 from trainer.store.memory import MEMORY_COLUMNS, Memory, is_leech, learner_cards, memory_of
-from trainer.store.models import Card, CardMemory, CardState, Deck, ReviewLog, Section, Topic
+from trainer.store.models import (
+    Card,
+    CardMemory,
+    CardState,
+    Deck,
+    ReviewLog,
+    Section,
+    Topic,
+    given_rating,
+)
 from trainer.study.mastery import due_today
 from trainer.study.search_syntax import (
     And,
@@ -131,7 +140,9 @@ def condition(node: Node, context: SearchContext) -> ColumnElement[bool]:
     if isinstance(node, Rated):
         since = context.today - timedelta(days=node.days - 1)
         rated = select(ReviewLog.card_id).where(
-            ReviewLog.learner_id == context.learner_id, ReviewLog.review_day >= since
+            ReviewLog.learner_id == context.learner_id,
+            given_rating(),
+            ReviewLog.review_day >= since,
         )
         if node.rating is not None:
             rated = rated.where(ReviewLog.rating == node.rating)
