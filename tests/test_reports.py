@@ -19,10 +19,12 @@ import jsonschema
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from rich.console import Console
 from sqlalchemy import literal, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from conftest import LEARNER, NOW, engine_of, recorded_with_fsrs
+from trainer.cli.status_view import render_roadmap
 from trainer.content.builtin_sync import upsert_cards, upsert_roadmap
 from trainer.content.parser import CardSpec, SectionSpec, TopicSpec
 from trainer.errors import UsageError
@@ -665,8 +667,13 @@ def test_a_done_topic_stays_done_and_needs_a_refresh_once_forgotten(
     assert b.retention == pytest.approx(retention) and b.needs_refresh
     assert not _report(collection, clock, refresh_retention=retention / 2).topic("b").needs_refresh
     with reader(engine) as conn:  # status reads the same rule
-        status = roadmap_progress(conn, LEARNER, Settings(), clock, NOW).mastery.topic("b")
+        progress = roadmap_progress(conn, LEARNER, Settings(), clock, NOW)
+    status = progress.mastery.topic("b")
     assert (status.done_day, status.needs_refresh) == (_day(-27), True)
+    console = Console(width=100, record=True, color_system=None)
+    render_roadmap(progress, console, 21.0)
+    line = next(line for line in console.export_text().splitlines() if " B " in line)
+    assert line.split() == ["↻", "B", "░" * 20, "0/2", f"{_day(-27)}", f"{retention:.0%}"]
     c = _report(collection, clock).topic("c")  # c is kept: no refresh needed
     assert (c.done, c.first_done_day, c.needs_refresh) == (True, _day(-25), False)
 

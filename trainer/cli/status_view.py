@@ -28,6 +28,8 @@ def _deck_label(deck: TopicMastery) -> str:
 
 #: Cells of a topic line besides its title and bar: margin, mark, spaces, mastered/total, due.
 LINE_FIXED = 1 + 2 + 1 + 12 + 9
+#: Cells of a done topic's note: a space, its done day and its retention (`` 2026-11-02  93%``).
+DONE_NOTE = 1 + 10 + 5
 
 
 def fitted(title: str, width: int, style: str = "") -> Text:
@@ -41,8 +43,9 @@ def fitted(title: str, width: int, style: str = "") -> Text:
 def _topic_line(
     topic: TopicMastery, is_next: bool, title_width: int, bar_width: int, label: str = ""
 ) -> Text:
-    """One aligned line: mark, title (or ``label``), bar, mastered/total, due today; for a
-    done topic the day it was done and its retention, and "needs refresh" when it does."""
+    """One aligned line: mark (``↻`` for a done topic that needs a refresh), title (or
+    ``label``), bar, mastered/total, due today; for a done topic the day it was first done and
+    its retention (mean retrievability of its studied cards today)."""
     if topic.needs_refresh:
         mark = Text("↻ ", style="bold yellow")
     elif topic.done:
@@ -57,20 +60,19 @@ def _topic_line(
         " ",
         progress_bar(topic.share, bar_width),
         f" {topic.mastered:>5}/{topic.cards:<5}",
-        (f"{due:>5} due" if due else "", "yellow"),
-        (_done_note(topic), "dim"),
-        (" needs refresh" if topic.needs_refresh else "", "bold yellow"),
+        (f"{due:>5} due" if due else " " * 9 if topic.done else "", "yellow"),
+        _done_note(topic),
     )
 
 
-def _done_note(topic: TopicMastery) -> str:
-    """`` done 2026-11-02, retention 93%`` for a done topic (no retention without studied
-    cards), empty for one not done."""
+def _done_note(topic: TopicMastery) -> Text:
+    """`` 2026-11-02  93%`` for a done topic (its done day, its retention; no retention
+    without studied cards), yellow when it needs a refresh; empty for one not done."""
     if topic.done_day is None:
-        return ""
-    retention = topic.retention
-    kept = "" if retention is None else f", retention {retention:.0%}"
-    return f"  done {topic.done_day.isoformat()}{kept}"
+        return Text("")
+    retention = "" if topic.retention is None else f"{topic.retention:.0%}"
+    style = "yellow" if topic.needs_refresh else "dim"
+    return Text(f" {topic.done_day.isoformat()} {retention:>4}", style=style)
 
 
 def render_roadmap(progress: RoadmapProgress, console: Console, mastery_days: float) -> None:
@@ -91,9 +93,11 @@ def render_roadmap(progress: RoadmapProgress, console: Console, mastery_days: fl
         _deck_label(d) for d in mastery.extra_decks
     ]
     # At most as wide as the terminal: the bar shrinks to half, then titles are cut.
+    done_topics = [t for t in (*mastery.topics, *mastery.extra_decks) if t.done]
+    fixed = LINE_FIXED + (DONE_NOTE if done_topics else 0)
     width = max(map(len, titles), default=10)
-    bar_width = BAR_WIDTH if width + LINE_FIXED + BAR_WIDTH <= console.width else BAR_WIDTH // 2
-    width = max(8, min(width, console.width - LINE_FIXED - bar_width))
+    bar_width = BAR_WIDTH if width + fixed + BAR_WIDTH <= console.width else BAR_WIDTH // 2
+    width = max(8, min(width, console.width - fixed - bar_width))
     for number, section in enumerate(mastery.sections, start=1):
         done = sum(t.done for t in section.topics)
         heading = f"{number}. {visible(section.title)}  ({done}/{len(section.topics)} done)"
@@ -116,8 +120,10 @@ def render_roadmap(progress: RoadmapProgress, console: Console, mastery_days: fl
     if mastery.done:
         lines.append(Text("Every topic is done.", style="bold green"))
     legend = f"mastered/cards: a card is mastered at a stability of {mastery_days:g}+ days"
-    if any(t.needs_refresh for t in (*mastery.topics, *mastery.extra_decks)):
-        legend += "; ↻ needs refresh: done, but its cards' mean recall chance has fallen low"
+    if done_topics:
+        legend += "; ✓ done since the day shown, with its cards' mean recall chance today"
+    if any(t.needs_refresh for t in done_topics):
+        legend += "; ↻ needs refresh: done, but that chance has fallen below the setting"
     lines.append(Text(legend, style="dim"))
     console.print(Text("\n").join(lines))
 
