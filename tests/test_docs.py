@@ -91,6 +91,18 @@ EXAMPLES: list[tuple[str, str | None, tuple[str, ...]]] = [
     ("trainer status --json", None, ('"reviewed": 0', '"next_topic": "data-structures"')),
     ("trainer review --new-cards 10", None, ("Data Structures New 10 ", "Reviewed 0 cards")),
     ("printf ' 3 3 1 4q' | trainer review", None, ("Reviewed 4 cards", "Again 25%.")),
+    ("trainer review --query 'prop:r<0.7'", None, ("No cards match.",)),
+    (
+        "trainer review --query 'is:review prop:due>0'",
+        None,
+        ("Data Structures New 0 Learning 0 Review 1", "Reviewed 0 cards"),
+    ),
+    ("trainer review --query 'rated:7:1'", None, ("New 0 Learning 1 Review 0", "Reviewed 0")),
+    (
+        "trainer review --query topic:data-structures --no-reschedule",
+        None,
+        ("New 16 Learning 3 Review 1", "Nothing rescheduled (--no-reschedule): no review log"),
+    ),
     ("trainer status", None, ("Today (2026-11-29): 4 reviewed",)),
     ("trainer status --json", None, ('"reviewed": 4, "new_seen": 4, "due": 3 }',)),
     ("trainer stats", None, ("Mastery learner day 2026-11-29", "Roadmap 0 of 57 topics done")),

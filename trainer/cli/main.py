@@ -289,6 +289,16 @@ def cli(ctx: click.Context, db_location: str | None, learner: str | None, debug:
     help="Show up to N due review cards in this session, whatever today's limit has left "
     "(default: what reviews_per_day leaves today).",
 )
+@click.option(
+    "--query",
+    metavar="QUERY",
+    help="Only the cards this search finds (docs/searching.md), review cards due or not.",
+)
+@click.option(
+    "--no-reschedule",
+    is_flag=True,
+    help="With --query: ratings change nothing (no schedule, no review log); each card once.",
+)
 @click.pass_obj
 def review(
     app: App,
@@ -297,6 +307,8 @@ def review(
     deck: str | None,
     new_cards: int | None,
     reviews: int | None,
+    query: str | None,
+    no_reschedule: bool,
 ) -> None:
     """Review today's cards.
 
@@ -306,17 +318,32 @@ def review(
     rating. Without a terminal, keys are
     read from stdin, e.g.
     printf ' 3 3 1q' | trainer review
+
+    --query makes a session of the cards a search finds, as Anki's filtered decks: e.g.
+    trainer review --query 'prop:r<0.7', trainer review --query 'rated:7:1' --no-reschedule
     """
     from trainer.cli.review_screen import KeyReader, ReviewScreen
     from trainer.reports.wording import local_time
+    from trainer.scheduling.adapter import Scheduler
     from trainer.store.db import reader
     from trainer.study.queue import Focus, last_review_time
+    from trainer.study.search import SearchContext, condition, find_cards
     from trainer.study.session import ReviewSession
 
+    if no_reschedule and query is None:
+        raise UsageError("--no-reschedule goes with --query")
+    tree = None if query is None else _search((query,), "review")
     engine, learner, settings, clock = app.open(write=True)
     focus = Focus(topic, section, deck)
     now = wall_clock()
+    matching = None
     with reader(engine) as conn:
+        if tree is not None:
+            context = SearchContext(learner, now, clock, Scheduler(settings))
+            if not find_cards(conn, tree, context, limit=0)[1]:
+                echo("No cards match.")
+                return
+            matching = condition(tree, context)
         last = last_review_time(conn, learner)
     if last is not None and now < last:
         when = local_time(now, clock.zone, with_zone=True)
@@ -325,7 +352,16 @@ def review(
             " each rating is recorded as given no earlier than its card's last review."
         )
     with ReviewSession(
-        engine, learner, settings, clock, focus, now, new_cards=new_cards, reviews=reviews
+        engine,
+        learner,
+        settings,
+        clock,
+        focus,
+        now,
+        new_cards=new_cards,
+        reviews=reviews,
+        matching=matching,
+        reschedule=not no_reschedule,
     ) as session:
         ReviewScreen(session, console(), KeyReader(), wall_clock).run()
 

@@ -574,6 +574,8 @@ class ReviewScreen:
                 f"Suspended {summary.suspended} card{'s' * (summary.suspended != 1)}"
                 " (trainer cards is:suspended lists them)."
             )
+        if not self.session.reschedule:
+            lines.append("Nothing rescheduled (--no-reschedule): no review log rows written.")
         if summary.leeches:
             lines.append(
                 f"{len(summary.leeches)} card{'s' * (len(summary.leeches) != 1)} turned leech"

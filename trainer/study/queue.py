@@ -256,36 +256,49 @@ def learning_cutoff(clock: DayClock, now: datetime, learn_ahead: timedelta) -> d
     return max(clock.next_rollover(now), now + learn_ahead)
 
 
-def visible(today: date, deck_ids: list[int] | None) -> list[ColumnElement[bool]]:
+def visible(
+    today: date, deck_ids: list[int] | None, matching: ColumnElement[bool] | None = None
+) -> list[ColumnElement[bool]]:
     """Conditions, over a learner's cards (:func:`~trainer.store.memory.learner_cards` or
     :func:`~trainer.store.memory.studied_cards`), for active cards not buried on learner
-    ``today``, of the decks in focus."""
+    ``today``, of the decks in focus, that a search finds (``matching``: its SQL condition,
+    None: every card)."""
     conditions = [Card.active.is_(True), visible_on(today)]
     if deck_ids is not None:
         conditions.append(Card.deck_id.in_(deck_ids))
+    if matching is not None:
+        conditions.append(matching)
     return conditions
 
 
-def _due_reviews(today: date, deck_ids: list[int] | None) -> list[ColumnElement[bool]]:
-    return [
-        CardMemory.state == CardState.REVIEW,
-        CardMemory.due_day <= today,
-        *visible(today, deck_ids),
-    ]
+def _due_reviews(
+    today: date, deck_ids: list[int] | None, matching: ColumnElement[bool] | None
+) -> list[ColumnElement[bool]]:
+    """Review cards due by ``today``; with a search (``matching``), every review card it finds,
+    due or not (Anki's filtered decks review ahead)."""
+    due = [] if matching is not None else [CardMemory.due_day <= today]
+    return [CardMemory.state == CardState.REVIEW, *due, *visible(today, deck_ids, matching)]
 
 
 def count_due_reviews(
-    conn: Connection, learner_id: int, today: date, deck_ids: list[int] | None
+    conn: Connection,
+    learner_id: int,
+    today: date,
+    deck_ids: list[int] | None,
+    matching: ColumnElement[bool] | None = None,
 ) -> int:
     """Learner ``learner_id``'s active review cards due by learner ``today`` and not buried,
-    of the decks in focus (``deck_ids``; None: every deck).
+    of the decks in focus (``deck_ids``; None: every deck); with a search (``matching``), its
+    review cards, due or not.
 
-    Without a focus no card is joined: their due memory rows are counted in the queue index
-    alone, leaving out those of the few retired cards (a list read through
+    Without a focus or search no card is joined: their due memory rows are counted in the
+    queue index alone, leaving out those of the few retired cards (a list read through
     ``ix_card_retired``), so no card row is read per due card (see tests/benchmarks).
     """
-    if deck_ids is not None:
-        query = studied_cards(learner_id, func.count()).where(*_due_reviews(today, deck_ids))
+    if deck_ids is not None or matching is not None:
+        query = studied_cards(learner_id, func.count()).where(
+            *_due_reviews(today, deck_ids, matching)
+        )
     else:
         retired = select(Card.id).where(Card.active.is_(False))
         query = (
@@ -298,15 +311,21 @@ def count_due_reviews(
     return int(conn.scalar(query) or 0)
 
 
-def review_page_loader(learner_id: int, today: date, deck_ids: list[int] | None) -> PageLoader:
-    """Pages of learner ``learner_id``'s review cards due on learner ``today``, oldest due
-    first (keyset paging on ``(due_day, card id)``)."""
+def review_page_loader(
+    learner_id: int,
+    today: date,
+    deck_ids: list[int] | None,
+    matching: ColumnElement[bool] | None = None,
+) -> PageLoader:
+    """Pages of learner ``learner_id``'s review cards due on learner ``today`` (with a search,
+    ``matching``, those it finds), oldest due first (keyset paging on ``(due_day, card
+    id)``)."""
     last: tuple[date, int] | None = None
 
     def load(conn: Connection, limit: int) -> list[int]:
         nonlocal last
         due, card = CardMemory.due_day, CardMemory.card_id
-        query = studied_cards(learner_id, due, card).where(*_due_reviews(today, deck_ids))
+        query = studied_cards(learner_id, due, card).where(*_due_reviews(today, deck_ids, matching))
         if last is not None:
             query = query.where(tuple_(due, card) > tuple_(*last))
         rows = conn.execute(query.order_by(due, card).limit(limit)).all()
@@ -317,17 +336,24 @@ def review_page_loader(learner_id: int, today: date, deck_ids: list[int] | None)
     return load
 
 
-def _new_cards(today: date, deck_ids: list[int] | None) -> list[ColumnElement[bool]]:
-    return [is_new(), *visible(today, deck_ids)]
+def _new_cards(
+    today: date, deck_ids: list[int] | None, matching: ColumnElement[bool] | None
+) -> list[ColumnElement[bool]]:
+    return [is_new(), *visible(today, deck_ids, matching)]
 
 
-def new_page_loader(learner_id: int, today: date, deck_ids: list[int] | None) -> PageLoader:
-    """Pages of the cards new to learner ``learner_id`` in roadmap order (section, topic, card;
-    stand-alone decks last)."""
+def new_page_loader(
+    learner_id: int,
+    today: date,
+    deck_ids: list[int] | None,
+    matching: ColumnElement[bool] | None = None,
+) -> PageLoader:
+    """Pages of the cards new to learner ``learner_id`` (that a search finds, ``matching``) in
+    roadmap order (section, topic, card; stand-alone decks last)."""
     loaded: set[int] = set()
 
     def load(conn: Connection, limit: int) -> list[int]:
-        query = learner_cards(learner_id, Card.id).where(*_new_cards(today, deck_ids))
+        query = learner_cards(learner_id, Card.id).where(*_new_cards(today, deck_ids, matching))
         if loaded:
             query = query.where(Card.id.not_in(loaded))
         page = list(conn.scalars(in_roadmap_order(query).limit(limit)))
@@ -351,10 +377,15 @@ def in_roadmap_order(query: Select[Any]) -> Select[Any]:
 
 
 def _new_lanes(
-    conn: Connection, learner_id: int, limits: Limits, today: date, deck_ids: list[int] | None
+    conn: Connection,
+    learner_id: int,
+    limits: Limits,
+    today: date,
+    deck_ids: list[int] | None,
+    matching: ColumnElement[bool] | None,
 ) -> _NewLanes:
-    """One paged lane of new cards per new-card source with decks in focus, counted in one
-    grouped query."""
+    """One paged lane of new cards per new-card source with decks in focus (of the cards a
+    search finds, ``matching``), counted in one grouped query."""
     tree = DeckTree.read(conn)
     focus = set(tree.nodes) if deck_ids is None else set(deck_ids)
     decks: dict[int | None, list[int]] = {}
@@ -362,7 +393,7 @@ def _new_lanes(
         decks.setdefault(new_source(tree, deck_id), []).append(deck_id)
     rows = conn.execute(
         learner_cards(learner_id, Card.deck_id, func.count())
-        .where(*_new_cards(today, deck_ids))
+        .where(*_new_cards(today, deck_ids, matching))
         .group_by(Card.deck_id)
     )
     counts = {deck_id: int(count) for deck_id, count in rows}
@@ -371,7 +402,7 @@ def _new_lanes(
     for source, source_decks in sorted(decks.items(), key=lambda item: item[0] is not None):
         allowance = limits.new if source is None else limits.deck_new.get(source, 0)
         available = sum(counts.get(deck_id, 0) for deck_id in source_decks)
-        loader = new_page_loader(learner_id, today, source_decks)
+        loader = new_page_loader(learner_id, today, source_decks, matching)
         lane_of_deck.update(dict.fromkeys(source_decks, len(lanes)))
         lanes.append(_PagedLane(available, allowance, loader))
     return _NewLanes(lanes, limits.new_total, lane_of_deck)
@@ -543,9 +574,12 @@ class ReviewQueue:
         now: datetime,
         deck_ids: list[int] | None = None,
         learn_ahead: timedelta = timedelta(0),
+        matching: ColumnElement[bool] | None = None,
     ) -> ReviewQueue:
         """Learner ``learner_id``'s queue today at aware UTC ``now`` for ``deck_ids``, within
-        ``limits``; learning cards up to :func:`learning_cutoff` for ``learn_ahead``.
+        ``limits``; learning cards up to :func:`learning_cutoff` for ``learn_ahead``. With a
+        search (``matching``, its SQL condition), only the cards it finds, its review cards
+        due or not.
 
         ``conn`` answers the build's queries (two counts, the learning cards, the first pages);
         later pages are read through ``conn_factory()``.
@@ -553,16 +587,16 @@ class ReviewQueue:
         today = clock.day_of(now)
         learning = conn.execute(
             studied_cards(learner_id, CardMemory.due_at, Card.id)
-            .where(*visible(today, deck_ids))
+            .where(*visible(today, deck_ids, matching))
             .where(CardMemory.state.in_([CardState.LEARNING, CardState.RELEARNING]))
             .where(CardMemory.due_at < learning_cutoff(clock, now, learn_ahead))
         ).all()
         reviews = _PagedLane(
-            count_due_reviews(conn, learner_id, today, deck_ids),
+            count_due_reviews(conn, learner_id, today, deck_ids, matching),
             limits.reviews,
-            review_page_loader(learner_id, today, deck_ids),
+            review_page_loader(learner_id, today, deck_ids, matching),
         )
-        new = _new_lanes(conn, learner_id, limits, today, deck_ids)
+        new = _new_lanes(conn, learner_id, limits, today, deck_ids, matching)
         new.fill(conn)
         reviews.fill(conn)
         pending = [(due, card_id) for due, card_id in learning if due is not None]

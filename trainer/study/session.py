@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import cast
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Engine,
     Table,
@@ -106,6 +107,7 @@ class _Undo:
     duration_ms: int
     siblings: tuple[_Dropped, ...] = ()
     suspended: bool = False  # the undo of a suspension
+    previewed: bool = False  # a rating that wrote nothing (--no-reschedule)
     marks: Marks | None = None  # the card's marks before the rating made it a leech
     done_topics: tuple[int, ...] = ()  # topics (ids) the rating made done
 
@@ -235,10 +237,16 @@ class ReviewSession:
         new_cards: int | None = None,
         reviews: int | None = None,
         cards: list[int] | None = None,
+        matching: ColumnElement[bool] | None = None,
+        reschedule: bool = True,
     ) -> None:
         """``new_cards``/``reviews`` set this session's limits outright (instead of what the
         daily limits leave today); ``cards`` (new cards) makes it a quiz of those cards only,
-        each shown once (a learning step they enter is not shown again in the session)."""
+        each shown once (a learning step they enter is not shown again in the session).
+        ``matching`` (a search's SQL condition, :func:`trainer.study.search.condition`) makes
+        it a session over the cards the search finds, as Anki's filtered decks: its review
+        cards due or not, within the limits. Not ``reschedule``: a rating changes nothing
+        (no memory state, no review log row; Anki's preview), each card shown once."""
         self._engine = engine
         self.learner_id = learner_id
         self.settings = settings
@@ -249,6 +257,8 @@ class ReviewSession:
         self._undo: list[_Undo] = []
         self._again: tuple[int, Lane] | None = None
         self._on_screen: ShownCard | None = None  # handed out, not yet rated or buried
+        self._matching = matching
+        self.reschedule = reschedule
         self.summary = Summary()
         with reader(engine, snapshot=True) as conn:
             self._deck_ids = deck_ids = focus.deck_ids(conn)
@@ -267,6 +277,7 @@ class ReviewSession:
                     now,
                     deck_ids,
                     self._learn_ahead,
+                    matching,
                 )
             self._paths = {
                 deck_id: f"{section} › {topic}" if topic else deck
@@ -364,7 +375,8 @@ class ReviewSession:
     ) -> Outcome | None:
         """Record ``rating`` for the shown card at ``now`` and commit it; return the outcome.
         A lapse that makes the card a leech marks it (and, by the learner's ``leech_action``,
-        suspends it) in the same transaction, and adds it to ``summary.leeches``.
+        suspends it) in the same transaction, and adds it to ``summary.leeches``. In a session
+        that does not ``reschedule``, the outcome is the one previewed and nothing is written.
 
         The card is re-read inside the transaction: if another session answered it since it
         was shown, the rating is refused (None is returned, nothing is written), since it was
@@ -372,6 +384,13 @@ class ReviewSession:
         """
         card_id = shown.card_id
         self._on_screen = None
+        if not self.reschedule:
+            kept = (shown.memory, None, True, None)  # nothing to put back on undo
+            self._undo.append(
+                _Undo(card_id, shown.lane, *kept, rating, duration_ms, previewed=True)
+            )
+            self._count_rating(rating, duration_ms)
+            return shown.previews[rating]
         conn = self._writer
         with conn.begin():
             lock_learner(conn, self.learner_id)
@@ -447,10 +466,14 @@ class ReviewSession:
             and after.due_at < learning_cutoff(self.clock, now, self._learn_ahead)
         ):
             self.queue.push_learning(card_id, after.due_at)
-        self.summary.reviewed += 1
-        self.summary.again += rating == Rating.AGAIN
-        self.summary.duration_ms += max(0, duration_ms)
+        self._count_rating(rating, duration_ms)
         return outcome
+
+    def _count_rating(self, rating: Rating, duration_ms: int, change: int = 1) -> None:
+        """Add a rating to the summary (``change`` -1: take an undone one away)."""
+        self.summary.reviewed += change
+        self.summary.again += change * (rating == Rating.AGAIN)
+        self.summary.duration_ms += change * max(0, duration_ms)
 
     def _scheduler(self, deck_id: int) -> Scheduler:
         """The scheduler of a card of deck ``deck_id``: with the deck's own parameters when it
@@ -530,6 +553,27 @@ class ReviewSession:
         self._on_screen = None
         if current is not None:
             self.queue.restore(current.card_id, current.lane, current.memory.due_at)
+        if not last.previewed:
+            self._restore(last)
+        self.queue.remove(last.card_id)
+        self.queue.restore(last.card_id, last.lane, last.memory.due_at)
+        if last.rating is None:
+            self.queue.skipped(last.card_id, last.lane, undone=True)
+        self._again = (last.card_id, last.lane)
+        if last.suspended:
+            self.summary.suspended -= 1
+        elif last.rating is None:
+            self.summary.buried -= 1
+        else:
+            if last.marks is not None:
+                self.summary.leeches.pop()
+            self._count_rating(last.rating, last.duration_ms, -1)
+        return True
+
+    def _restore(self, last: _Undo) -> None:
+        """Put back in the database what ``last`` changed, in one committed transaction: the
+        card's row as it was (none for a card that had none), its marks, its review log row,
+        the siblings it buried; move the card back in the review load."""
         conn = self._writer
         with conn.begin():
             lock_learner(conn, self.learner_id)
@@ -559,22 +603,6 @@ class ReviewSession:
             if dropped.lane is not None:
                 card, deck = dropped.sibling.card_id, dropped.sibling.deck_id
                 self.queue.undrop(card, dropped.lane, deck, dropped.loaded)
-        self.queue.remove(last.card_id)
-        self.queue.restore(last.card_id, last.lane, last.memory.due_at)
-        if last.rating is None:
-            self.queue.skipped(last.card_id, last.lane, undone=True)
-        self._again = (last.card_id, last.lane)
-        if last.suspended:
-            self.summary.suspended -= 1
-        elif last.rating is None:
-            self.summary.buried -= 1
-        else:
-            if last.marks is not None:
-                self.summary.leeches.pop()
-            self.summary.reviewed -= 1
-            self.summary.again -= last.rating == Rating.AGAIN
-            self.summary.duration_ms -= max(0, last.duration_ms)
-        return True
 
     def close(self) -> None:
         """Release the session's database connections (the session cannot be used after)."""
@@ -608,7 +636,7 @@ class ReviewSession:
             )
             due_tomorrow = conn.scalar(
                 studied_cards(self.learner_id, func.count()).where(
-                    *visible(tomorrow, self._deck_ids), falling_due
+                    *visible(tomorrow, self._deck_ids, self._matching), falling_due
                 )
             )
         self.summary.topics_done = [t for s, t in done_now.items() if s not in self._done_at_start]
