@@ -687,3 +687,38 @@ def test_a_cloze_note_nested_thousands_deep_imports_and_is_never_called_damaged(
     assert [(card.key, card.kind, card.note_id) for card in cards] == [
         ("deep#c1", "cloze", _note_id(path, "deep"))
     ]
+
+
+def test_cards_whose_history_reached_the_leech_threshold_are_marked(
+    tmp_path: Path, database: str
+) -> None:
+    """A card lapsed twice in Anki (Easy, Again, Easy, Again, five days apart) is marked a
+    leech by an import with history under leech_lapses 2, and not suspended; no other card."""
+    package = build_package(tmp_path)
+
+    def lapse_twice(db: sqlite3.Connection) -> None:
+        card_id = db.execute("SELECT id FROM cards ORDER BY id LIMIT 1").fetchone()[0]
+        db.execute(
+            "UPDATE cards SET type = 3, queue = 1, due = 0, ivl = 1, reps = 4, lapses = 2"
+            " WHERE id = ?",
+            (card_id,),
+        )
+        for step, (ease, kind) in enumerate(((4, 0), (1, 1), (4, 2), (1, 1))):
+            db.execute(
+                "INSERT INTO revlog VALUES (?, ?, -1, ?, 1, 0, 2500, 5000, ?)",
+                (1_767_268_800_000 + step * 432_000_000, card_id, ease, kind),
+            )
+
+    edit_collection(package, lapse_twice)
+    env = {"TRAINER_NOW": "2026-11-29T10:00:00+00:00"}
+    assert CliRunner().invoke(cli, ["config", "leech_lapses", "2"], env=env).exit_code == 0
+    imported = CliRunner().invoke(cli, ["import", str(package), "--with-history"], env=env)
+    assert imported.exit_code == 0, imported.output
+
+    def lapses(query: str) -> list[int]:
+        found = CliRunner().invoke(cli, ["cards", query, "--json"], env=env)
+        return [card["lapses"] for card in json.loads(found.stdout)]
+
+    assert lapses("-is:new") == [2]
+    assert lapses("is:leech") == [2]
+    assert lapses("is:suspended") == []

@@ -47,7 +47,7 @@ from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.deck_tree import DeckTaken, deck_for_path, deck_path
 from trainer.store.lookup import find
-from trainer.store.memory import Memory, insert_memories, memory_values
+from trainer.store.memory import Memory, insert_memories, mark_leeches, memory_values
 from trainer.store.models import Card, CardMemory, Deck, LearnerDeck, ReviewLog, Topic
 
 #: Reports progress: (what is being done, items done, items in all).
@@ -305,7 +305,10 @@ def _store_histories(
     optimize``), with theirs.
 
     A card of which the learner already has a review log keeps it and its state: the history of
-    a re-imported package is not added twice, and reviews done in the trainer are not lost.
+    a re-imported package is not added twice, and reviews done in the trainer are not lost. A
+    card whose history has the learner's ``leech_lapses`` lapses or more is marked a leech (not
+    suspended: Anki kept it in review, or the import skips it), as a database upgraded to leech
+    marks has its cards marked (migration 0010_leech).
     """
     if not imported.histories:
         return 0
@@ -346,6 +349,9 @@ def _store_histories(
             progress("history", min(done + _HISTORY_BATCH, total), total)
     if cards:
         _store_memories(db, learner_id, deck_ids, cards)
+        threshold = scheduler.settings.leech_lapses  # as the review would have marked them
+        leeches = [card for card, memory in cards if memory.lapses >= threshold]
+        mark_leeches(db.connection(), learner_id, leeches)
     if rows:
         log_table = ReviewLog.metadata.tables["review_log"]
         columns = ("learner_id", "card_id", "rating", "reviewed_at", *LogEntry._fields[2:])

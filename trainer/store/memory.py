@@ -281,6 +281,17 @@ def put_marks(conn: Connection, learner_id: int, card_id: int, marks: Marks) -> 
     )
 
 
+def mark_leeches(conn: Connection, learner_id: int, card_ids: Collection[int]) -> None:
+    """Mark learner ``learner_id``'s rows of ``card_ids`` leeches, suspending none, in the
+    connection's open transaction (cards whose history already reached the threshold)."""
+    if card_ids:
+        conn.execute(
+            update(CardMemory)
+            .where(CardMemory.learner_id == learner_id, CardMemory.card_id.in_(card_ids))
+            .values(leech=True)
+        )
+
+
 def insert_memories(
     conn: Connection, learner_id: int, memories: Iterable[tuple[int, Memory]]
 ) -> None:
