@@ -59,6 +59,24 @@ def test_help_imports_neither_sqlalchemy_nor_alembic() -> None:
     assert output.strip().endswith("[]")
 
 
+@pytest.mark.parametrize(("command", "keys"), [("status", ""), ("review", "3q")])
+def test_start_up_reads_without_the_orm(command: str, keys: str) -> None:
+    # the first start loads the built-in decks (through the ORM); later starts only check them
+    assert run("review", input=" 3q")[0] == 0
+    code = (
+        "import sys; from click.testing import CliRunner; from trainer.cli.main import cli\n"
+        f"result = CliRunner().invoke(cli, [{command!r}], input={keys!r})\n"
+        "assert result.exit_code == 0, result.output\n"
+        "print(sorted(m for m in sys.modules if m.startswith('sqlalchemy.orm')"
+        " or m == 'trainer.store.models'))"
+    )
+    env = {**os.environ, "TRAINER_NOW": NOW}
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    ).stdout
+    assert output.strip().endswith("[]")
+
+
 def test_every_command_has_help() -> None:
     for command in cli.commands:
         code, output = run(command, "--help")

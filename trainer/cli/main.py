@@ -156,8 +156,6 @@ class App:
         day is backed up before the day's first write: now when the command will ``write``,
         else just before its first write transaction (:func:`before_first_write`), so a
         command that only reads never backs up."""
-        from sqlalchemy.orm import Session
-
         from trainer.content.builtin_sync import builtin_change, sync_builtin
         from trainer.scheduling.days import DayClock
         from trainer.store.backup import list_backups, sqlite_file
@@ -206,6 +204,8 @@ class App:
         # the ORM is set up only when there is something to load; a read-only database is
         # read as it is
         if changed and not sqlite_read_only(engine.url.render_as_string()):
+            from sqlalchemy.orm import Session
+
             with Session(engine) as db, db.begin():
                 sync_builtin(db)
         if write and learner == NOBODY:

@@ -37,7 +37,7 @@ from rich.text import Text
 
 from trainer.cli.output import echo
 from trainer.scheduling.adapter import Outcome
-from trainer.store.models import Rating
+from trainer.store.tables import Rating
 from trainer.study.session import ReviewSession, ShownCard, Summary
 from trainer.visible import visible
 

@@ -15,16 +15,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, insert, select, update
-from sqlalchemy.orm import Session
 
 from trainer.errors import DeckError, Problem
+from trainer.store import tables
 from trainer.store.deck_tree import unique_slug
-from trainer.store.models import Card, Deck, Section, Setting, Topic, note_of
 from trainer.store.prepared import PreparedWrite
 from trainer.store.resources import DECKS_DIR
+from trainer.store.tables import note_of
 
-if TYPE_CHECKING:  # the parser (tomllib, the cloze rules) loads only when files are read
+# The parser (tomllib, the cloze rules) and the ORM load only when files are read: the start's
+# check (builtin_change) reads through Core alone.
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from trainer.content.parser import CardSpec, DeckSpec, SectionSpec
+    from trainer.store.models import Deck, Topic
 
 FINGERPRINT_KEY = "builtin_decks_fingerprint"
 STATS_KEY = "builtin_decks_stats"
@@ -74,11 +79,17 @@ def upsert_cards(
     (:class:`~trainer.store.prepared.PreparedWrite`), so 100,000 cards take seconds, not
     minutes; ``Card`` objects of the deck already in the session are expired afterwards.
     """
+    from trainer.store.models import Card
+
     counts = ImportCounts()
     db.flush()
     existing = {
         row.key: row
-        for row in db.execute(select(Card.id, Card.key, *_CONTENT).where(Card.deck_id == deck.id))
+        for row in db.execute(
+            select(tables.card.c.id, tables.card.c.key, *_CONTENT).where(
+                tables.card.c.deck_id == deck.id
+            )
+        )
     }
     inserts: list[tuple[object, ...]] = []  # in _INSERT's key order
     updates: list[tuple[object, ...]] = []  # in _UPDATE's key order
@@ -113,18 +124,18 @@ def upsert_cards(
 
 #: The card columns a deck file sets (see :func:`_card_fields`).
 _CONTENT = (
-    Card.position,
-    Card.kind,
-    Card.front,
-    Card.back,
-    Card.accepted,
-    Card.tags,
-    Card.docs_url,
-    Card.active,
+    tables.card.c.position,
+    tables.card.c.kind,
+    tables.card.c.front,
+    tables.card.c.back,
+    tables.card.c.accepted,
+    tables.card.c.tags,
+    tables.card.c.docs_url,
+    tables.card.c.active,
 )
 
 
-_TABLE = Card.metadata.tables["card"]
+_TABLE = tables.card
 _FIELD_KEYS = [column.key for column in _CONTENT]
 _INSERT = PreparedWrite(insert(_TABLE), ["deck_id", "key", "note", *_FIELD_KEYS])
 _UPDATE = PreparedWrite(
@@ -141,6 +152,8 @@ def _retired(row: Any) -> dict[str, object]:
 
 def upsert_roadmap(db: Session, sections: Iterable[SectionSpec]) -> dict[str, Topic]:
     """Store the roadmap's sections and topics (matched by slug); return topics by slug."""
+    from trainer.store.models import Section, Topic
+
     known_sections = {s.slug: s for s in db.scalars(select(Section))}
     known_topics = {t.slug: t for t in db.scalars(select(Topic))}
     for position, spec in enumerate(sections):
@@ -256,7 +269,7 @@ def builtin_change(conn: Connection, decks_dir: Path = DECKS_DIR) -> Stamps | No
     if not files[0].is_file():
         raise DeckError([Problem(str(files[0]), None, "the built-in roadmap is missing")])
     stats = file_stats(files, decks_dir)
-    stored = conn.scalar(select(Setting.value).where(Setting.key == STATS_KEY))
+    stored = conn.scalar(select(tables.setting.c.value).where(tables.setting.c.key == STATS_KEY))
     if stats is not None and stored == stats:
         return None
     return Stamps(stats, fingerprint(files, decks_dir))
@@ -272,7 +285,11 @@ def sync_builtin(db: Session, decks_dir: Path = DECKS_DIR) -> ImportCounts | Non
     stamps = builtin_change(db.connection(), decks_dir)
     if stamps is None:
         return None
-    loaded = db.scalar(select(Setting.value).where(Setting.key == FINGERPRINT_KEY))
+    from trainer.store.models import Setting
+
+    loaded = db.scalar(
+        select(tables.setting.c.value).where(tables.setting.c.key == FINGERPRINT_KEY)
+    )
     counts = None if loaded == stamps.content else _load(db, decks_dir, stamps.content)
     if stamps.stats is not None:
         db.merge(Setting(key=STATS_KEY, value=stamps.stats))
@@ -282,9 +299,13 @@ def sync_builtin(db: Session, decks_dir: Path = DECKS_DIR) -> ImportCounts | Non
 
 def _load(db: Session, decks_dir: Path, stamp: str) -> ImportCounts:
     """Parse and store the built-in files; record their content fingerprint ``stamp``."""
+    from trainer.store.models import Deck, Setting
+
     sections, decks = read_builtin(decks_dir)
     topics = upsert_roadmap(db, sections)
-    known = {d.topic_id: d for d in db.scalars(select(Deck).where(Deck.source == "builtin"))}
+    known = {
+        d.topic_id: d for d in db.scalars(select(Deck).where(tables.deck.c.source == "builtin"))
+    }
     counts = ImportCounts()
     for spec in decks:
         topic = topics[str(spec.topic)]

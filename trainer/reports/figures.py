@@ -35,11 +35,12 @@ from sqlalchemy.sql import ColumnElement
 
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
+from trainer.store import tables
 from trainer.store.db import days_between
 from trainer.store.lookup import select_named
 from trainer.store.memory import is_leech, is_new, studied_cards, unsuspended
-from trainer.store.models import Card, CardMemory, CardState, Rating, ReviewLog, given_rating
 from trainer.store.settings import Settings
+from trainer.store.tables import CardState, Rating, given_rating
 from trainer.study.mastery import (
     DeckTally,
     TopicMastery,
@@ -290,31 +291,35 @@ def _card_columns(settings: Settings, clock: DayClock, today: date) -> list[Labe
     reports add to the mastery engine's query (:func:`count_mastery`): unsuspended cards by
     state, lapses and leeches (suspended cards too), last review, due within
     :data:`DUE_SOON_DAYS`, and the retrievability sums."""
-    unmastered = not_(func.coalesce(is_mastered(CardMemory.stability_days, settings), False))
-    learning = CardMemory.state.in_([CardState.LEARNING, CardState.RELEARNING])
+    unmastered = not_(
+        func.coalesce(is_mastered(tables.card_memory.c.stability_days, settings), False)
+    )
+    learning = tables.card_memory.c.state.in_([CardState.LEARNING, CardState.RELEARNING])
     soon = today + timedelta(days=DUE_SOON_DAYS - 1)
     due_soon = or_(
-        and_(CardMemory.state == CardState.REVIEW, CardMemory.due_day <= soon),
-        and_(learning, CardMemory.due_at < clock.day_start(soon + timedelta(days=1))),
+        and_(tables.card_memory.c.state == CardState.REVIEW, tables.card_memory.c.due_day <= soon),
+        and_(learning, tables.card_memory.c.due_at < clock.day_start(soon + timedelta(days=1))),
     )
-    reviewed = and_(CardMemory.last_review_day.is_not(None), CardMemory.stability_days > 0)
-    elapsed = days_between(CardMemory.last_review_day, literal(today, Date))
+    reviewed = and_(
+        tables.card_memory.c.last_review_day.is_not(None), tables.card_memory.c.stability_days > 0
+    )
+    elapsed = days_between(tables.card_memory.c.last_review_day, literal(today, Date))
     scheduler = Scheduler(settings)
     return [
         _count(and_(is_new(), unsuspended())).label("new"),
         _count(and_(learning, unmastered, unsuspended())).label("learning"),
-        _count(and_(CardMemory.state == CardState.REVIEW, unmastered, unsuspended())).label(
-            "review"
-        ),
-        func.coalesce(func.sum(CardMemory.lapses), 0).label("lapses"),
+        _count(
+            and_(tables.card_memory.c.state == CardState.REVIEW, unmastered, unsuspended())
+        ).label("review"),
+        func.coalesce(func.sum(tables.card_memory.c.lapses), 0).label("lapses"),
         _count(is_leech()).label("leeches"),
         _count(due_soon).label("due_7d"),
-        func.max(CardMemory.last_review_at).label("last_reviewed_at"),
+        func.max(tables.card_memory.c.last_review_at).label("last_reviewed_at"),
         _count(reviewed).label("recalled"),
-        retrievability_sum(scheduler, CardMemory.stability_days, elapsed).label("now"),
-        retrievability_sum(scheduler, CardMemory.stability_days, elapsed + RECENT_DAYS).label(
-            "later"
-        ),
+        retrievability_sum(scheduler, tables.card_memory.c.stability_days, elapsed).label("now"),
+        retrievability_sum(
+            scheduler, tables.card_memory.c.stability_days, elapsed + RECENT_DAYS
+        ).label("later"),
     ]
 
 
@@ -341,7 +346,9 @@ def _first_daily_review() -> ColumnElement[bool]:
     """A rating of a review-state card that was its first of the learner day: its previous
     rating was on an earlier learner day (``elapsed_days`` > 0), so later same-day ratings and
     ratings of learning or relearning cards do not count (Anki's true retention)."""
-    return and_(ReviewLog.state_before == CardState.REVIEW, ReviewLog.elapsed_days > 0)
+    return and_(
+        tables.review_log.c.state_before == CardState.REVIEW, tables.review_log.c.elapsed_days > 0
+    )
 
 
 def _recent_reviews(
@@ -353,20 +360,20 @@ def _recent_reviews(
     first = _first_daily_review()
     rows = conn.execute(
         select(
-            Card.deck_id,
-            func.count(ReviewLog.id),
-            _count(ReviewLog.state_before == CardState.NEW),
+            tables.card.c.deck_id,
+            func.count(tables.review_log.c.id),
+            _count(tables.review_log.c.state_before == CardState.NEW),
             _count(first),
-            _count(and_(first, ReviewLog.rating != Rating.AGAIN)),
+            _count(and_(first, tables.review_log.c.rating != Rating.AGAIN)),
         )
-        .join(Card, Card.id == ReviewLog.card_id)
+        .join(tables.card, tables.card.c.id == tables.review_log.c.card_id)
         .where(
-            ReviewLog.learner_id == learner_id,
+            tables.review_log.c.learner_id == learner_id,
             given_rating(),
-            ReviewLog.review_day >= start,
-            *_in_decks(Card.deck_id, deck_ids),
+            tables.review_log.c.review_day >= start,
+            *_in_decks(tables.card.c.deck_id, deck_ids),
         )
-        .group_by(Card.deck_id)
+        .group_by(tables.card.c.deck_id)
     ).all()
     return {row[0]: (int(row[1]), int(row[2]), int(row[3]), int(row[4])) for row in rows}
 
@@ -374,10 +381,15 @@ def _recent_reviews(
 def _scoped_log(learner_id: int, deck_ids: list[int] | None) -> list[ColumnElement[bool]]:
     """The condition that a review log row is a rating learner ``learner_id`` gave (not a card
     a passed skip put into review), of a card in scope."""
-    mine = and_(ReviewLog.learner_id == learner_id, given_rating())
+    mine = and_(tables.review_log.c.learner_id == learner_id, given_rating())
     if deck_ids is None:
         return [mine]
-    return [mine, ReviewLog.card_id.in_(select(Card.id).where(Card.deck_id.in_(deck_ids)))]
+    return [
+        mine,
+        tables.review_log.c.card_id.in_(
+            select(tables.card.c.id).where(tables.card.c.deck_id.in_(deck_ids))
+        ),
+    ]
 
 
 def _history(
@@ -388,18 +400,18 @@ def _history(
     first = _first_daily_review()
     rows = conn.execute(
         select(
-            ReviewLog.review_day,
-            func.count(ReviewLog.id),
-            _count(ReviewLog.state_before == CardState.NEW),
+            tables.review_log.c.review_day,
+            func.count(tables.review_log.c.id),
+            _count(tables.review_log.c.state_before == CardState.NEW),
             _count(first),
-            _count(and_(first, ReviewLog.rating != Rating.AGAIN)),
+            _count(and_(first, tables.review_log.c.rating != Rating.AGAIN)),
         )
         .where(
-            ReviewLog.review_day >= start,
-            ReviewLog.review_day <= today,
+            tables.review_log.c.review_day >= start,
+            tables.review_log.c.review_day <= today,
             *_scoped_log(learner_id, deck_ids),
         )
-        .group_by(ReviewLog.review_day)
+        .group_by(tables.review_log.c.review_day)
     ).all()
     by_day = {
         row[0]: DayActivity(row[0], int(row[1]), int(row[2]), int(row[3]), int(row[4]))
@@ -412,7 +424,7 @@ def _history(
 def _first_review_day(conn: Connection, learner_id: int, deck_ids: list[int] | None) -> date | None:
     """The learner day of learner ``learner_id``'s first rating in scope, if any."""
     first: date | None = conn.scalar(
-        select(func.min(ReviewLog.review_day)).where(*_scoped_log(learner_id, deck_ids))
+        select(func.min(tables.review_log.c.review_day)).where(*_scoped_log(learner_id, deck_ids))
     )
     return first
 
@@ -434,17 +446,21 @@ def _forecast(
     overdue ones today; a buried card counts on the day its burial ends."""
     last = today + timedelta(days=RECENT_DAYS - 1)
     counts: dict[date, int] = defaultdict(int)
-    scoped = [Card.active.is_(True), unsuspended(), *_in_decks(Card.deck_id, deck_ids)]
-    due, buried = CardMemory.due_day, CardMemory.buried_until_day
+    scoped = [
+        tables.card.c.active.is_(True),
+        unsuspended(),
+        *_in_decks(tables.card.c.deck_id, deck_ids),
+    ]
+    due, buried = tables.card_memory.c.due_day, tables.card_memory.c.buried_until_day
     for due_day, buried_until, number in conn.execute(
-        studied_cards(learner_id, due, buried, func.count(Card.id))
-        .where(CardMemory.state == CardState.REVIEW, due <= last, *scoped)
+        studied_cards(learner_id, due, buried, func.count(tables.card.c.id))
+        .where(tables.card_memory.c.state == CardState.REVIEW, due <= last, *scoped)
         .group_by(due, buried)
     ):
         counts[max(due_day or today, buried_until or today, today)] += int(number)
     for due_at, buried_until in conn.execute(
-        studied_cards(learner_id, CardMemory.due_at, buried).where(
-            CardMemory.state.in_([CardState.LEARNING, CardState.RELEARNING]), *scoped
+        studied_cards(learner_id, tables.card_memory.c.due_at, buried).where(
+            tables.card_memory.c.state.in_([CardState.LEARNING, CardState.RELEARNING]), *scoped
         )
     ):
         step_end = clock.day_of(due_at) if due_at is not None else today

@@ -34,8 +34,8 @@ from fsrs.scheduler import DEFAULT_PARAMETERS, FUZZ_RANGES
 
 from trainer.scheduling.days import DayClock
 from trainer.store.memory import Memory
-from trainer.store.models import CardState, Rating
 from trainer.store.settings import Settings
+from trainer.store.tables import CardState, Rating
 
 
 @dataclass(frozen=True)

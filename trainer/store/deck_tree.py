@@ -10,13 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, delete, func, or_, select
-from sqlalchemy.orm import Session
 
 from trainer.errors import UsageError
+from trainer.store import tables
 from trainer.store.lookup import BUILTIN, find, slugify
-from trainer.store.models import Card, CardMemory, Deck, LearnerDeck, ReviewLog
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from trainer.store.models import Deck
 
 #: Between the parts of a deck path, as Anki writes it.
 SEPARATOR = "::"
@@ -66,7 +71,7 @@ def unique_slug(conn: Connection, text: str, preferred: str | None = None) -> st
     """A deck slug no deck has yet: ``preferred`` or the slug of ``text`` (``deck`` when it
     has no letter or digit), with ``-2``, ``-3``... added when taken."""
     base = (preferred or slugify(text) or "deck")[: NAME_LENGTH - 8]
-    taken = set(conn.scalars(select(Deck.slug).where(Deck.slug.like(f"{base}%"))))
+    taken = set(conn.scalars(select(tables.deck.c.slug).where(tables.deck.c.slug.like(f"{base}%"))))
     slug, number = base, 1
     while slug in taken:
         number += 1
@@ -92,6 +97,8 @@ def deck_for_path(db: Session, name: str, *, topic_id: int | None = None) -> Dec
     :class:`DeckTaken` when a deck already on the path is a built-in deck or belongs to
     another topic (or to none, when ``topic_id`` is given).
     """
+    from trainer.store.models import Deck  # the ORM, for the commands that make decks
+
     path = deck_path(deck_path(name)[:NAME_LENGTH])
     if not path:
         raise UsageError(f"deck name {name!r}: give a name such as Spanish or Rocks::Igneous")
@@ -99,7 +106,9 @@ def deck_for_path(db: Session, name: str, *, topic_id: int | None = None) -> Dec
     parent: Deck | None = None
     for depth in range(1, len(parts) + 1):
         here = SEPARATOR.join(parts[:depth])
-        deck = db.scalars(select(Deck).where(func.lower(Deck.name) == here.lower())).first()
+        deck = db.scalars(
+            select(Deck).where(func.lower(tables.deck.c.name) == here.lower())
+        ).first()
         if deck is None:
             deck = Deck(
                 name=here,
@@ -156,8 +165,9 @@ class DeckTree:
     @classmethod
     def read(cls, conn: Connection) -> DeckTree:
         """The tree as stored."""
+        deck = tables.deck.c
         rows = conn.execute(
-            select(Deck.id, Deck.name, Deck.slug, Deck.parent_id, Deck.topic_id, Deck.source)
+            select(deck.id, deck.name, deck.slug, deck.parent_id, deck.topic_id, deck.source)
         )
         return cls(DeckNode(*row) for row in rows)
 
@@ -188,8 +198,9 @@ def _not_builtin(conn: Connection, name: str, action: str) -> None:
     """Raise :class:`UsageError` when ``name`` is a built-in topic deck (by name or slug)."""
     wanted = name.strip().lower()
     builtin = conn.scalar(
-        select(Deck.name).where(
-            Deck.source == BUILTIN, or_(func.lower(Deck.name) == wanted, Deck.slug == wanted)
+        select(tables.deck.c.name).where(
+            tables.deck.c.source == BUILTIN,
+            or_(func.lower(tables.deck.c.name) == wanted, tables.deck.c.slug == wanted),
         )
     )
     if builtin is not None:
@@ -206,6 +217,8 @@ def rename_deck(db: Session, old: str, new: str) -> list[tuple[str, str]]:
     another deck has, a path under the deck itself or through a deck owned elsewhere, and a
     ``new`` that :func:`check_deck_name` refuses.
     """
+    from trainer.store.models import Deck
+
     conn = db.connection()
     _not_builtin(conn, old, "renamed")
     found = find(conn, "deck", old, option=False)
@@ -214,7 +227,9 @@ def rename_deck(db: Session, old: str, new: str) -> list[tuple[str, str]]:
     if path.lower().startswith(deck.name.lower() + SEPARATOR):
         raise UsageError(f"'{path}' is under '{deck.name}': a deck cannot move under itself")
     other = db.scalars(
-        select(Deck).where(func.lower(Deck.name) == path.lower(), Deck.id != deck.id)
+        select(Deck).where(
+            func.lower(tables.deck.c.name) == path.lower(), tables.deck.c.id != deck.id
+        )
     ).first()
     if other is not None:
         raise UsageError(f"a deck named '{other.name}' exists already; choose another name")
@@ -263,10 +278,12 @@ def deck_contents(conn: Connection, name: str) -> DeckContents:
     _not_builtin(conn, name, "deleted")
     found = find(conn, "deck", name, option=False)
     ids = DeckTree.read(conn).subtree(found.id)
-    cards = select(Card.id).where(Card.deck_id.in_(ids))
+    cards = select(tables.card.c.id).where(tables.card.c.deck_id.in_(ids))
     card_count = conn.scalar(select(func.count()).select_from(cards.subquery()))
     reviews = conn.scalar(
-        select(func.count()).select_from(ReviewLog).where(ReviewLog.card_id.in_(cards))
+        select(func.count())
+        .select_from(tables.review_log)
+        .where(tables.review_log.c.card_id.in_(cards))
     )
     return DeckContents(found.title, len(ids) - 1, int(card_count or 0), int(reviews or 0))
 
@@ -281,12 +298,12 @@ def delete_deck(db: Session, name: str) -> DeckContents:
     contents = deck_contents(conn, name)
     found = find(conn, "deck", name, option=False)
     ids = DeckTree.read(conn).subtree(found.id)
-    cards = select(Card.id).where(Card.deck_id.in_(ids))
-    conn.execute(delete(ReviewLog).where(ReviewLog.card_id.in_(cards)))
-    conn.execute(delete(CardMemory).where(CardMemory.card_id.in_(cards)))
-    conn.execute(delete(Card).where(Card.deck_id.in_(ids)))
-    conn.execute(delete(LearnerDeck).where(LearnerDeck.deck_id.in_(ids)))
+    cards = select(tables.card.c.id).where(tables.card.c.deck_id.in_(ids))
+    conn.execute(delete(tables.review_log).where(tables.review_log.c.card_id.in_(cards)))
+    conn.execute(delete(tables.card_memory).where(tables.card_memory.c.card_id.in_(cards)))
+    conn.execute(delete(tables.card).where(tables.card.c.deck_id.in_(ids)))
+    conn.execute(delete(tables.learner_deck).where(tables.learner_deck.c.deck_id.in_(ids)))
     for deck_id in reversed(ids):  # children before their parents
-        conn.execute(delete(Deck).where(Deck.id == deck_id))
+        conn.execute(delete(tables.deck).where(tables.deck.c.id == deck_id))
     db.expire_all()
     return contents

@@ -15,7 +15,8 @@ from datetime import date, datetime
 from sqlalchemy import Connection, func, select
 
 from trainer.errors import UsageError
-from trainer.store.models import CardMemory, CardState, Learner, ReviewLog
+from trainer.store import tables
+from trainer.store.tables import CardState
 
 #: The id an unknown learner reads as: no learner row has it (ids start at 1), so their memory
 #: rows, review log and settings are empty.
@@ -49,7 +50,7 @@ def check_name(name: str, option: str = "--learner") -> str:
 
 def find_learner(conn: Connection, name: str) -> int:
     """The id of learner ``name``, or :data:`NOBODY` when there is none; writes nothing."""
-    found = conn.scalar(select(Learner.id).where(Learner.name == name))
+    found = conn.scalar(select(tables.learner.c.id).where(tables.learner.c.name == name))
     return NOBODY if found is None else int(found)
 
 
@@ -67,7 +68,9 @@ def learner_for_write(conn: Connection, name: str, now: datetime) -> int:
     dialect = importlib.import_module(f"sqlalchemy.dialects.{conn.dialect.name}")
     values = {"name": name, "created_at": now}
     conn.execute(
-        dialect.insert(Learner).values(values).on_conflict_do_nothing(index_elements=["name"])
+        dialect.insert(tables.learner)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["name"])
     )
     return find_learner(conn, name)
 
@@ -88,24 +91,28 @@ class LearnerSummary:
 def learner_summaries(conn: Connection) -> list[LearnerSummary]:
     """Every learner, by name, with what they have studied; read-only (three grouped
     queries)."""
-    studied = dict(
+    studied: dict[int, int] = dict(
         conn.execute(
-            select(CardMemory.learner_id, func.count())
-            .where(CardMemory.state != CardState.NEW)
-            .group_by(CardMemory.learner_id)
+            select(tables.card_memory.c.learner_id, func.count())
+            .where(tables.card_memory.c.state != CardState.NEW)
+            .group_by(tables.card_memory.c.learner_id)
         ).all()
     )
     logged = {
         learner: (int(count), last)
         for learner, count, last in conn.execute(
-            select(ReviewLog.learner_id, func.count(), func.max(ReviewLog.review_day)).group_by(
-                ReviewLog.learner_id
-            )
+            select(
+                tables.review_log.c.learner_id,
+                func.count(),
+                func.max(tables.review_log.c.review_day),
+            ).group_by(tables.review_log.c.learner_id)
         )
     }
     return [
         LearnerSummary(learner, name, int(studied.get(learner, 0)), *logged.get(learner, (0, None)))
-        for learner, name in conn.execute(select(Learner.id, Learner.name).order_by(Learner.name))
+        for learner, name in conn.execute(
+            select(tables.learner.c.id, tables.learner.c.name).order_by(tables.learner.c.name)
+        )
     ]
 
 
@@ -117,4 +124,6 @@ def lock_learner(conn: Connection, learner_id: int) -> None:
     all writers (a card's memory row may not exist yet, so it cannot be the row locked).
     Other learners are not held up. Nothing is done on SQLite."""
     if conn.dialect.name != "sqlite":
-        conn.execute(select(Learner.id).where(Learner.id == learner_id).with_for_update())
+        conn.execute(
+            select(tables.learner.c.id).where(tables.learner.c.id == learner_id).with_for_update()
+        )

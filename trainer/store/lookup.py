@@ -21,7 +21,7 @@ from typing import Literal
 from sqlalchemy import Connection, select
 
 from trainer.errors import TrainerError, UsageError
-from trainer.store.models import Card, Deck, Section, Topic
+from trainer.store import tables
 
 Kind = Literal["section", "topic", "deck"]
 KINDS: tuple[Kind, ...] = ("deck", "topic", "section")
@@ -116,13 +116,19 @@ def find(conn: Connection, kind: Kind, name: str, *, option: bool = True) -> Fou
 
 def _rows(conn: Connection, kind: Kind) -> list[Found]:
     if kind == "section":
-        sections = select(Section.id, Section.slug, Section.title).order_by(Section.position)
+        sections = select(
+            tables.section.c.id, tables.section.c.slug, tables.section.c.title
+        ).order_by(tables.section.c.position)
         return [Found(kind, *row) for row in conn.execute(sections)]
     if kind == "topic":
-        topics = select(Topic.id, Topic.slug, Topic.title, Topic.section_id).order_by(Topic.id)
+        topics = select(
+            tables.topic.c.id, tables.topic.c.slug, tables.topic.c.title, tables.topic.c.section_id
+        ).order_by(tables.topic.c.id)
         return [Found(kind, *row) for row in conn.execute(topics)]
-    decks = select(Deck.id, Deck.slug, Deck.name).where(Deck.source != BUILTIN)
-    return [Found(kind, *row) for row in conn.execute(decks.order_by(Deck.name))]
+    decks = select(tables.deck.c.id, tables.deck.c.slug, tables.deck.c.name).where(
+        tables.deck.c.source != BUILTIN
+    )
+    return [Found(kind, *row) for row in conn.execute(decks.order_by(tables.deck.c.name))]
 
 
 def _hint(conn: Connection, kind: Kind, name: str, candidates: Sequence[Found]) -> str:
@@ -169,7 +175,11 @@ def no_card(conn: Connection, card_ids: Iterable[int]) -> None:
     no longer has, kept for its history).
     """
     wanted = sorted(set(card_ids))
-    active = dict(conn.execute(select(Card.id, Card.active).where(Card.id.in_(wanted))).all())
+    active = dict(
+        conn.execute(
+            select(tables.card.c.id, tables.card.c.active).where(tables.card.c.id.in_(wanted))
+        ).all()
+    )
     for missing, what in (
         ([i for i in wanted if i not in active], "no such card{s} (ids are in 'trainer cards')"),
         ([i for i in wanted if i in active and not active[i]], "retired: no longer in {its} deck"),

@@ -15,13 +15,12 @@ import math
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
-    Table,
     and_,
     bindparam,
     delete,
@@ -31,8 +30,9 @@ from sqlalchemy import (
     update,
 )
 
-from trainer.store.models import Card, CardMemory, CardState
+from trainer.store import tables
 from trainer.store.prepared import PreparedRead, PreparedWrite
+from trainer.store.tables import CardState
 
 
 @dataclass(frozen=True)
@@ -73,32 +73,39 @@ class Memory:
 
 #: The memory columns that make up a :class:`Memory`, in field order.
 MEMORY_COLUMNS = (
-    CardMemory.state,
-    CardMemory.step,
-    CardMemory.stability_days,
-    CardMemory.difficulty,
-    CardMemory.due_at,
-    CardMemory.due_day,
-    CardMemory.last_review_at,
-    CardMemory.last_review_day,
-    CardMemory.reps,
-    CardMemory.lapses,
+    tables.card_memory.c.state,
+    tables.card_memory.c.step,
+    tables.card_memory.c.stability_days,
+    tables.card_memory.c.difficulty,
+    tables.card_memory.c.due_at,
+    tables.card_memory.c.due_day,
+    tables.card_memory.c.last_review_at,
+    tables.card_memory.c.last_review_day,
+    tables.card_memory.c.reps,
+    tables.card_memory.c.lapses,
 )
 
 
 def memory_on(learner_id: int | ColumnElement[Any]) -> ColumnElement[bool]:
     """The join condition of a card (``Card``) with learner ``learner_id``'s memory row of it
     (an id, or a bound parameter)."""
-    return and_(CardMemory.card_id == Card.id, CardMemory.learner_id == learner_id)
+    return and_(
+        tables.card_memory.c.card_id == tables.card.c.id,
+        tables.card_memory.c.learner_id == learner_id,
+    )
 
 
 def learner_cards(learner_id: int | ColumnElement[Any], *columns: Any) -> Select[Any]:
     """``SELECT columns FROM card LEFT JOIN`` learner ``learner_id``'s memory rows: every card
     once, with NULL memory columns for a card new to the learner (``learner_id`` an id or a
-    bound parameter). Conditions on memory columns
-    are written as for any row (``CardMemory.state == CardState.REVIEW`` is false for a new
-    card); test for new cards with :func:`is_new`."""
-    return select(*columns).select_from(Card).outerjoin(CardMemory, memory_on(learner_id))
+    bound parameter). Conditions on memory columns are written as for any row
+    (``tables.card_memory.c.state == CardState.REVIEW`` is false for a new card); test for new
+    cards with :func:`is_new`."""
+    return (
+        select(*columns)
+        .select_from(tables.card)
+        .outerjoin(tables.card_memory, memory_on(learner_id))
+    )
 
 
 def studied_cards(learner_id: int, *columns: Any) -> Select[Any]:
@@ -106,28 +113,28 @@ def studied_cards(learner_id: int, *columns: Any) -> Select[Any]:
     cards they have a row of (learning, review and buried cards), led by the memory indexes."""
     return (
         select(*columns)
-        .select_from(CardMemory)
-        .join(Card, Card.id == CardMemory.card_id)
-        .where(CardMemory.learner_id == learner_id)
+        .select_from(tables.card_memory)
+        .join(tables.card, tables.card.c.id == tables.card_memory.c.card_id)
+        .where(tables.card_memory.c.learner_id == learner_id)
     )
 
 
 def is_new() -> ColumnElement[bool]:
     """SQL, over :func:`learner_cards`: the card is new to the learner (no memory row, or a
     row in the NEW state)."""
-    return or_(CardMemory.state.is_(None), CardMemory.state == CardState.NEW)
+    return or_(tables.card_memory.c.state.is_(None), tables.card_memory.c.state == CardState.NEW)
 
 
 def unsuspended() -> ColumnElement[bool]:
     """SQL, over :func:`learner_cards` or :func:`studied_cards`: the learner has not suspended
     the card (a card without their row never is)."""
-    return or_(CardMemory.suspended.is_(None), CardMemory.suspended.is_(False))
+    return or_(tables.card_memory.c.suspended.is_(None), tables.card_memory.c.suspended.is_(False))
 
 
 def is_leech() -> ColumnElement[bool]:
     """SQL, over :func:`learner_cards` or :func:`studied_cards`: the learner's card is marked
     a leech (see :mod:`trainer.study.leeches`; a card without their row never is)."""
-    return CardMemory.leech.is_(True)
+    return tables.card_memory.c.leech.is_(True)
 
 
 def visible_on(today: date) -> ColumnElement[bool]:
@@ -135,7 +142,10 @@ def visible_on(today: date) -> ColumnElement[bool]:
     past learner day ``today``."""
     return and_(
         unsuspended(),
-        or_(CardMemory.buried_until_day.is_(None), CardMemory.buried_until_day <= today),
+        or_(
+            tables.card_memory.c.buried_until_day.is_(None),
+            tables.card_memory.c.buried_until_day <= today,
+        ),
     )
 
 
@@ -176,15 +186,17 @@ class StoredMemory:
 
 # Compiled once (the rating's hot path): the WHERE binds are named ``learner`` and ``card``,
 # since a bind may not share the name of a column the statement sets.
-_TABLE = cast(Table, CardMemory.__table__)
 _VALUE_KEYS = [*(column.key for column in MEMORY_COLUMNS), "buried_until_day"]
-_ROW = and_(_TABLE.c.learner_id == bindparam("learner"), _TABLE.c.card_id == bindparam("card"))
-_UPDATE = PreparedWrite(update(_TABLE).where(_ROW), ["learner", "card", *_VALUE_KEYS])
-_INSERT = PreparedWrite(insert(_TABLE), ["learner_id", "card_id", *_VALUE_KEYS])
-_READ = PreparedRead(
-    select(*MEMORY_COLUMNS, CardMemory.buried_until_day).where(_ROW), ["learner", "card"]
+_ROW = and_(
+    tables.card_memory.c.learner_id == bindparam("learner"),
+    tables.card_memory.c.card_id == bindparam("card"),
 )
-_DELETE = delete(_TABLE).where(_ROW)
+_UPDATE = PreparedWrite(update(tables.card_memory).where(_ROW), ["learner", "card", *_VALUE_KEYS])
+_INSERT = PreparedWrite(insert(tables.card_memory), ["learner_id", "card_id", *_VALUE_KEYS])
+_READ = PreparedRead(
+    select(*MEMORY_COLUMNS, tables.card_memory.c.buried_until_day).where(_ROW), ["learner", "card"]
+)
+_DELETE = delete(tables.card_memory).where(_ROW)
 
 
 def read_memory(conn: Connection, learner_id: int, card_id: int) -> StoredMemory:
@@ -211,9 +223,9 @@ def suspend_cards(
     left alone)."""
     changing = set(
         conn.scalars(
-            learner_cards(learner_id, Card.id).where(
-                Card.id.in_(card_ids),
-                unsuspended() if suspended else CardMemory.suspended.is_(True),
+            learner_cards(learner_id, tables.card.c.id).where(
+                tables.card.c.id.in_(card_ids),
+                unsuspended() if suspended else tables.card_memory.c.suspended.is_(True),
             )
         )
     )
@@ -221,20 +233,24 @@ def suspend_cards(
         return 0
     have_row = set(
         conn.scalars(
-            select(CardMemory.card_id).where(
-                CardMemory.learner_id == learner_id, CardMemory.card_id.in_(changing)
+            select(tables.card_memory.c.card_id).where(
+                tables.card_memory.c.learner_id == learner_id,
+                tables.card_memory.c.card_id.in_(changing),
             )
         )
     )
     if have_row:
         conn.execute(
-            update(CardMemory)
-            .where(CardMemory.learner_id == learner_id, CardMemory.card_id.in_(have_row))
+            update(tables.card_memory)
+            .where(
+                tables.card_memory.c.learner_id == learner_id,
+                tables.card_memory.c.card_id.in_(have_row),
+            )
             .values(suspended=suspended)
         )
     if changing - have_row:
         conn.execute(
-            insert(CardMemory),
+            insert(tables.card_memory),
             [
                 {"learner_id": learner_id, "card_id": card_id, "suspended": True}
                 for card_id in sorted(changing - have_row)
@@ -252,10 +268,11 @@ class Marks:
 
 
 _MARKS = PreparedRead(
-    select(CardMemory.leech, CardMemory.suspended).where(_ROW), ["learner", "card"]
+    select(tables.card_memory.c.leech, tables.card_memory.c.suspended).where(_ROW),
+    ["learner", "card"],
 )
 _PUT_MARKS = (
-    update(_TABLE)
+    update(tables.card_memory)
     .where(_ROW)
     .values(leech=bindparam("leech_mark"), suspended=bindparam("suspended_mark"))
 )
@@ -286,8 +303,11 @@ def mark_leeches(conn: Connection, learner_id: int, card_ids: Collection[int]) -
     connection's open transaction (cards whose history already reached the threshold)."""
     if card_ids:
         conn.execute(
-            update(CardMemory)
-            .where(CardMemory.learner_id == learner_id, CardMemory.card_id.in_(card_ids))
+            update(tables.card_memory)
+            .where(
+                tables.card_memory.c.learner_id == learner_id,
+                tables.card_memory.c.card_id.in_(card_ids),
+            )
             .values(leech=True)
         )
 
@@ -340,7 +360,7 @@ def put_memory(
 
 
 _STABILITY = (
-    update(_TABLE)
+    update(tables.card_memory)
     .where(_ROW)
     .values(stability_days=bindparam("stability"), difficulty=bindparam("difficulty"))
 )

@@ -25,16 +25,18 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Connection, select
-from sqlalchemy.orm import Session
 
 from trainer.errors import UsageError
+from trainer.store import tables
 from trainer.store.deck_tree import DeckTree
 from trainer.store.lookup import find
-from trainer.store.models import Deck, LearnerDeck, LearnerSetting
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True)
@@ -276,8 +278,8 @@ def load_settings(db: Session | Connection, learner_id: int) -> Settings:
     """Read learner ``learner_id``'s stored settings over the defaults. A stored value that no
     longer validates is ignored in favour of the default."""
     values: dict[str, Any] = {}
-    stored = select(LearnerSetting.key, LearnerSetting.value)
-    for key, value in db.execute(stored.where(LearnerSetting.learner_id == learner_id)):
+    stored = select(tables.learner_setting.c.key, tables.learner_setting.c.value)
+    for key, value in db.execute(stored.where(tables.learner_setting.c.learner_id == learner_id)):
         if key == PARAMETERS_KEY:
             fitted = json.loads(value)
             values["fsrs_parameters"] = tuple(float(v) for v in fitted["parameters"])
@@ -296,6 +298,8 @@ def store_setting(db: Session, learner_id: int, key: str, text: str | None) -> S
 
     Returns the settings now in force. Raises :class:`UsageError` for a bad key or value.
     """
+    from trainer.store.models import LearnerSetting  # the ORM, for the commands that write
+
     if text is None:
         if key not in PARSERS:
             raise UsageError(f"unknown setting '{key}'; known: {', '.join(PARSERS)}")
@@ -313,6 +317,8 @@ def store_setting(db: Session, learner_id: int, key: str, text: str | None) -> S
 def store_parameters(db: Session, learner_id: int, parameters: Sequence[float], day: date) -> None:
     """Store learner ``learner_id``'s own FSRS-6 ``parameters`` (21 floats), fitted on learner
     ``day``; empty ``parameters`` go back to the defaults. No commit."""
+    from trainer.store.models import LearnerSetting
+
     row = db.get(LearnerSetting, (learner_id, PARAMETERS_KEY))
     if not parameters:
         if row is not None:
@@ -341,6 +347,8 @@ def deck_setting(
     other than :data:`DECK_SETTINGS`, a bad value, or a deck under another deck (the
     allowance belongs to the top-level deck and covers its subdecks).
     """
+    from trainer.store.models import Deck, LearnerDeck
+
     if key is not None and key not in DECK_SETTINGS:
         raise UsageError(f"--deck: a deck has only {', '.join(DECK_SETTINGS)} of its own")
     value = None if text is None else parse_setting("new_cards_per_day", text)
@@ -371,13 +379,13 @@ def deck_overrides(conn: Connection, learner_id: int) -> list[tuple[str, int]]:
     their own (``trainer config --deck``), as (deck name, new cards per learner day), by
     name."""
     rows = conn.execute(
-        select(Deck.name, LearnerDeck.new_cards_per_day)
-        .join(LearnerDeck, LearnerDeck.deck_id == Deck.id)
+        select(tables.deck.c.name, tables.learner_deck.c.new_cards_per_day)
+        .join(tables.learner_deck, tables.learner_deck.c.deck_id == tables.deck.c.id)
         .where(
-            LearnerDeck.learner_id == learner_id,
-            Deck.parent_id.is_(None),
-            LearnerDeck.new_cards_per_day.is_not(None),
+            tables.learner_deck.c.learner_id == learner_id,
+            tables.deck.c.parent_id.is_(None),
+            tables.learner_deck.c.new_cards_per_day.is_not(None),
         )
-        .order_by(Deck.name)
+        .order_by(tables.deck.c.name)
     )
     return [(name, per_day) for name, per_day in rows if per_day is not None]

@@ -44,22 +44,13 @@ from sqlalchemy.sql import ColumnElement
 
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
+from trainer.store import tables
 from trainer.store.db import days_between
 from trainer.store.deck_tree import DeckTree
 from trainer.store.lookup import Selection
 from trainer.store.memory import is_leech, is_new, learner_cards, unsuspended, visible_on
-from trainer.store.models import (
-    Card,
-    CardMemory,
-    CardState,
-    Deck,
-    ReviewLog,
-    Section,
-    Topic,
-    TopicDone,
-    given_rating,
-)
 from trainer.store.settings import Settings
+from trainer.store.tables import CardState, given_rating
 from trainer.study.queue import new_page_loader
 
 
@@ -168,7 +159,9 @@ def load_roadmap(conn: Connection) -> Roadmap:
     stand-alone decks as a tree: each deck (slug, and its whole ``A::B`` name as title) with
     the decks under it, then those decks (see :func:`top_decks` for totals)."""
     decks_of_topic: dict[int, list[int]] = defaultdict(list)
-    for deck_id, topic_id in conn.execute(select(Deck.id, Deck.topic_id).order_by(Deck.name)):
+    for deck_id, topic_id in conn.execute(
+        select(tables.deck.c.id, tables.deck.c.topic_id).order_by(tables.deck.c.name)
+    ):
         if topic_id is not None:
             decks_of_topic[topic_id].append(deck_id)
     tree = DeckTree.read(conn)
@@ -184,9 +177,16 @@ def load_roadmap(conn: Connection) -> Roadmap:
         if node.topic_id is None
     ]
     rows = conn.execute(
-        select(Section.slug, Section.title, Topic.id, Topic.slug, Topic.title, Topic.subtopics)
-        .join(Topic, Topic.section_id == Section.id)
-        .order_by(Section.position, Topic.position)
+        select(
+            tables.section.c.slug,
+            tables.section.c.title,
+            tables.topic.c.id,
+            tables.topic.c.slug,
+            tables.topic.c.title,
+            tables.topic.c.subtopics,
+        )
+        .join(tables.topic, tables.topic.c.section_id == tables.section.c.id)
+        .order_by(tables.section.c.position, tables.topic.c.position)
     ).all()
     sections = tuple(
         RoadmapSection(
@@ -366,19 +366,27 @@ def tally_decks(
     labelled; every deck's values land in :attr:`DeckTally.extra` under their labels.
     ``deck_ids`` limits the query to those decks (None: every deck).
     """
-    scoped = [] if deck_ids is None else [Card.deck_id.in_(deck_ids)]
+    scoped = [] if deck_ids is None else [tables.card.c.deck_id.in_(deck_ids)]
     rows = conn.execute(
         learner_cards(
             learner_id,
-            Card.deck_id,
+            tables.card.c.deck_id,
             func.count(case((unsuspended(), 1))),
             func.count(
-                case((and_(unsuspended(), is_mastered(CardMemory.stability_days, settings)), 1))
+                case(
+                    (
+                        and_(
+                            unsuspended(),
+                            is_mastered(tables.card_memory.c.stability_days, settings),
+                        ),
+                        1,
+                    )
+                )
             ),
             *columns,
         )
-        .where(Card.active.is_(True), *scoped)
-        .group_by(Card.deck_id)
+        .where(tables.card.c.active.is_(True), *scoped)
+        .group_by(tables.card.c.deck_id)
     ).all()
     labels = [column.name for column in columns]
     return {
@@ -394,10 +402,13 @@ def due_today(clock: DayClock, now: datetime) -> ColumnElement[bool]:
     today = clock.day_of(now)
     return and_(
         or_(
-            and_(CardMemory.state == CardState.REVIEW, CardMemory.due_day <= today),
             and_(
-                CardMemory.state.in_([CardState.LEARNING, CardState.RELEARNING]),
-                CardMemory.due_at < clock.next_rollover(now),
+                tables.card_memory.c.state == CardState.REVIEW,
+                tables.card_memory.c.due_day <= today,
+            ),
+            and_(
+                tables.card_memory.c.state.in_([CardState.LEARNING, CardState.RELEARNING]),
+                tables.card_memory.c.due_at < clock.next_rollover(now),
             ),
         ),
         visible_on(today),
@@ -424,22 +435,24 @@ def count_mastery(
     refresh (see the module's docstring).
     """
     studied = and_(
-        unsuspended(), CardMemory.last_review_day.is_not(None), CardMemory.stability_days > 0
+        unsuspended(),
+        tables.card_memory.c.last_review_day.is_not(None),
+        tables.card_memory.c.stability_days > 0,
     )
-    elapsed = days_between(CardMemory.last_review_day, literal(today, Date))
+    elapsed = days_between(tables.card_memory.c.last_review_day, literal(today, Date))
     own: list[Label[Any]] = [
         func.count(case((studied, 1))).label(_STUDIED),
         retrievability_sum(
-            Scheduler(settings), case((studied, CardMemory.stability_days)), elapsed
+            Scheduler(settings), case((studied, tables.card_memory.c.stability_days)), elapsed
         ).label(_RETRIEVABILITY),
     ]
     tallies = tally_decks(conn, learner_id, settings, [*own, *columns], deck_ids)
     stored: dict[str, date] = {
         slug: day
         for slug, day in conn.execute(
-            select(Topic.slug, TopicDone.done_day)
-            .join(Topic, Topic.id == TopicDone.topic_id)
-            .where(TopicDone.learner_id == learner_id)
+            select(tables.topic.c.slug, tables.topic_done.c.done_day)
+            .join(tables.topic, tables.topic.c.id == tables.topic_done.c.topic_id)
+            .where(tables.topic_done.c.learner_id == learner_id)
         )
     }
     counted = [
@@ -486,35 +499,42 @@ def _mastery_changes(
     each rating leaves the card mastered or not (its stability after the rating against the
     threshold); a rating whose result differs from the card's previous rating's is a change.
     """
-    flag = case((is_mastered(ReviewLog.stability_days, settings), 1), else_=0)
+    flag = case((is_mastered(tables.review_log.c.stability_days, settings), 1), else_=0)
     before = func.lag(flag, 1, 0).over(
-        partition_by=ReviewLog.card_id, order_by=(ReviewLog.reviewed_at, ReviewLog.id)
+        partition_by=tables.review_log.c.card_id,
+        order_by=(tables.review_log.c.reviewed_at, tables.review_log.c.id),
     )
-    suspended = select(CardMemory.card_id).where(
-        CardMemory.learner_id == learner_id, CardMemory.suspended.is_(True)
+    suspended = select(tables.card_memory.c.card_id).where(
+        tables.card_memory.c.learner_id == learner_id, tables.card_memory.c.suspended.is_(True)
     )
     ratings = (
         select(
-            ReviewLog.card_id,
-            ReviewLog.review_day,
+            tables.review_log.c.card_id,
+            tables.review_log.c.review_day,
             flag.label("mastered"),
             before.label("before"),
         )
         .where(
-            ReviewLog.learner_id == learner_id,
-            ReviewLog.card_id.in_(
-                select(Card.id).where(Card.active.is_(True), Card.deck_id.in_(deck_ids))
+            tables.review_log.c.learner_id == learner_id,
+            tables.review_log.c.card_id.in_(
+                select(tables.card.c.id).where(
+                    tables.card.c.active.is_(True), tables.card.c.deck_id.in_(deck_ids)
+                )
             ),
-            ReviewLog.card_id.not_in(suspended),
+            tables.review_log.c.card_id.not_in(suspended),
         )
         .subquery()
     )
     changes: dict[int, list[tuple[date, int]]] = defaultdict(list)
     for deck_id, day, delta in conn.execute(
-        select(Card.deck_id, ratings.c.review_day, func.sum(ratings.c.mastered - ratings.c.before))
-        .join(Card, Card.id == ratings.c.card_id)
+        select(
+            tables.card.c.deck_id,
+            ratings.c.review_day,
+            func.sum(ratings.c.mastered - ratings.c.before),
+        )
+        .join(tables.card, tables.card.c.id == ratings.c.card_id)
         .where(ratings.c.mastered != ratings.c.before)
-        .group_by(Card.deck_id, ratings.c.review_day)
+        .group_by(tables.card.c.deck_id, ratings.c.review_day)
         .order_by(ratings.c.review_day)
     ):
         changes[deck_id].append((day, int(delta)))
@@ -574,12 +594,18 @@ def record_done(
         )
     scope = None if deck_ids is None else roadmap.deck_ids
     mastery = count_mastery(conn, learner_id, settings, roadmap, today, deck_ids=scope)
-    stored = set(conn.scalars(select(TopicDone.topic_id).where(TopicDone.learner_id == learner_id)))
-    ids: dict[str, int] = {slug: id_ for slug, id_ in conn.execute(select(Topic.slug, Topic.id))}
+    stored = set(
+        conn.scalars(
+            select(tables.topic_done.c.topic_id).where(tables.topic_done.c.learner_id == learner_id)
+        )
+    )
+    ids: dict[str, int] = {
+        slug: id_ for slug, id_ in conn.execute(select(tables.topic.c.slug, tables.topic.c.id))
+    }
     new = [t for t in mastery.topics if t.done and ids[t.slug] not in stored]
     if new:
         conn.execute(
-            insert(TopicDone),
+            insert(tables.topic_done),
             [
                 {"learner_id": learner_id, "topic_id": ids[t.slug], "done_day": t.done_day}
                 for t in new
@@ -620,7 +646,9 @@ def next_topic(conn: Connection, learner_id: int, mastery: Mastery, today: date)
     page = new_page_loader(learner_id, today, list(topic_of_deck))(conn, 1)
     if page:
         return topic_of_deck[
-            conn.execute(select(Card.deck_id).where(Card.id == page[0])).scalar_one()
+            conn.execute(
+                select(tables.card.c.deck_id).where(tables.card.c.id == page[0])
+            ).scalar_one()
         ]
     return mastery.next_topic
 
@@ -648,9 +676,13 @@ def roadmap_progress(
     mastery = count_mastery(conn, learner_id, settings, roadmap, today, columns, deck_ids)
     log_rows = conn.execute(
         select(
-            func.count(ReviewLog.id),
-            func.count(case((ReviewLog.state_before == CardState.NEW, 1))),
-        ).where(ReviewLog.learner_id == learner_id, given_rating(), ReviewLog.review_day == today)
+            func.count(tables.review_log.c.id),
+            func.count(case((tables.review_log.c.state_before == CardState.NEW, 1))),
+        ).where(
+            tables.review_log.c.learner_id == learner_id,
+            given_rating(),
+            tables.review_log.c.review_day == today,
+        )
     ).one()
     topics: Iterable[TopicMastery] = (*mastery.topics, *top_decks(mastery.extra_decks))
     due_total = sum(topic.total("due") for topic in topics)

@@ -26,21 +26,12 @@ from sqlalchemy import Connection, Select, and_, bindparam, func, select, tuple_
 from sqlalchemy.sql import ColumnElement
 
 from trainer.scheduling.days import DayClock
+from trainer.store import tables
 from trainer.store.deck_tree import DeckTree
 from trainer.store.lookup import select_named
 from trainer.store.memory import is_new, learner_cards, studied_cards, visible_on
-from trainer.store.models import (
-    Card,
-    CardMemory,
-    CardState,
-    Deck,
-    LearnerDeck,
-    ReviewLog,
-    Section,
-    Topic,
-    given_rating,
-)
 from trainer.store.settings import Settings
+from trainer.store.tables import CardState, given_rating
 
 Lane = Literal["learning", "review", "new"]
 #: Review cards read per page.
@@ -68,11 +59,13 @@ class Focus:
         chosen = select_named(conn, section=self.section, topic=self.topic, deck=self.deck)
         if chosen.deck is not None:
             return DeckTree.read(conn).subtree(chosen.deck.id)
-        query = select(Deck.id).join(Topic, Deck.topic_id == Topic.id)
+        query = select(tables.deck.c.id).join(
+            tables.topic, tables.deck.c.topic_id == tables.topic.c.id
+        )
         if chosen.topic is not None:
-            query = query.where(Topic.id == chosen.topic.id)
+            query = query.where(tables.topic.c.id == chosen.topic.id)
         if chosen.section is not None:
-            query = query.where(Topic.section_id == chosen.section.id)
+            query = query.where(tables.topic.c.section_id == chosen.section.id)
         return list(conn.scalars(query))
 
 
@@ -140,11 +133,13 @@ def deck_allowances(
     """The new cards a learner day each top-level stand-alone deck of ``tree`` (by id) allows
     learner ``learner_id``: their own ``new_cards_per_day`` for it, else their
     ``deck_new_cards_per_day`` setting."""
-    mine = LearnerDeck.learner_id == learner_id
+    mine = tables.learner_deck.c.learner_id == learner_id
     own = {
         deck_id: per_day
         for deck_id, per_day in conn.execute(
-            select(LearnerDeck.deck_id, LearnerDeck.new_cards_per_day).where(mine)
+            select(tables.learner_deck.c.deck_id, tables.learner_deck.c.new_cards_per_day).where(
+                mine
+            )
         )
     }
     allowances = {}
@@ -168,19 +163,27 @@ def day_usage(conn: Connection, learner_id: int, day: date, tree: DeckTree) -> D
     """Count learner ``learner_id``'s ratings of review cards on learner day ``day`` and their
     first ratings of new cards (the latter by the source whose allowance they used, from the
     decks in ``tree``); cards a ``trainer skip`` put into review use no allowance."""
-    mine = and_(ReviewLog.learner_id == learner_id, given_rating())
+    mine = and_(tables.review_log.c.learner_id == learner_id, given_rating())
     reviews = conn.scalar(
         select(func.count())
-        .select_from(ReviewLog)
-        .where(mine, ReviewLog.review_day == day, ReviewLog.state_before == CardState.REVIEW)
+        .select_from(tables.review_log)
+        .where(
+            mine,
+            tables.review_log.c.review_day == day,
+            tables.review_log.c.state_before == CardState.REVIEW,
+        )
     )
     new: Counter[int | None] = Counter()
     for deck_id, count in conn.execute(
-        select(Card.deck_id, func.count())
-        .select_from(ReviewLog)
-        .join(Card, Card.id == ReviewLog.card_id)
-        .where(mine, ReviewLog.review_day == day, ReviewLog.state_before == CardState.NEW)
-        .group_by(Card.deck_id)
+        select(tables.card.c.deck_id, func.count())
+        .select_from(tables.review_log)
+        .join(tables.card, tables.card.c.id == tables.review_log.c.card_id)
+        .where(
+            mine,
+            tables.review_log.c.review_day == day,
+            tables.review_log.c.state_before == CardState.NEW,
+        )
+        .group_by(tables.card.c.deck_id)
     ):
         new[new_source(tree, deck_id)] += int(count)
     return DayUsage(int(reviews or 0), new)
@@ -190,9 +193,12 @@ def last_study_day(conn: Connection, learner_id: int) -> date | None:
     """The latest learner day in learner ``learner_id``'s review log (None before their first
     review): their learner days never go back before it
     (:class:`~trainer.scheduling.days.DayClock` ``not_before``)."""
-    return conn.scalar(
-        select(func.max(ReviewLog.review_day)).where(ReviewLog.learner_id == learner_id)
+    day: date | None = conn.scalar(
+        select(func.max(tables.review_log.c.review_day)).where(
+            tables.review_log.c.learner_id == learner_id
+        )
     )
+    return day
 
 
 def last_review_time(conn: Connection, learner_id: int) -> datetime | None:
@@ -203,20 +209,29 @@ def last_review_time(conn: Connection, learner_id: int) -> datetime | None:
     learner's index, which would sort all their rows by id (sqlite.org/optoverview.html, "the
     unary + operator"); the learner's index only tells first whether they have any row.
     """
-    if conn.scalar(select(ReviewLog.id).where(ReviewLog.learner_id == learner_id).limit(1)) is None:
+    if (
+        conn.scalar(
+            select(tables.review_log.c.id)
+            .where(tables.review_log.c.learner_id == learner_id)
+            .limit(1)
+        )
+        is None
+    ):
         return None
     return conn.scalar(
-        select(ReviewLog.reviewed_at)
-        .where(ReviewLog.learner_id + 0 == learner_id)
-        .order_by(ReviewLog.id.desc())
+        select(tables.review_log.c.reviewed_at)
+        .where(tables.review_log.c.learner_id + 0 == learner_id)
+        .order_by(tables.review_log.c.id.desc())
         .limit(1)
     )
 
 
 def reviews_due_after(conn: Connection, learner_id: int, day: date) -> int:
     """Learner ``learner_id``'s active review cards due after learner ``day``."""
-    query = studied_cards(learner_id, func.count()).where(Card.active.is_(True))
-    due = query.where(CardMemory.state == CardState.REVIEW, CardMemory.due_day > day)
+    query = studied_cards(learner_id, func.count()).where(tables.card.c.active.is_(True))
+    due = query.where(
+        tables.card_memory.c.state == CardState.REVIEW, tables.card_memory.c.due_day > day
+    )
     return int(conn.scalar(due) or 0)
 
 
@@ -228,10 +243,10 @@ def bring_in_reviews(conn: Connection, learner_id: int, maximum_days: int, today
     interval). The caller commits.
     """
     beyond = conn.execute(
-        studied_cards(learner_id, Card.id, CardMemory.last_review_day).where(
-            Card.active.is_(True),
-            CardMemory.state == CardState.REVIEW,
-            CardMemory.due_day > today + timedelta(days=maximum_days),
+        studied_cards(learner_id, tables.card.c.id, tables.card_memory.c.last_review_day).where(
+            tables.card.c.active.is_(True),
+            tables.card_memory.c.state == CardState.REVIEW,
+            tables.card_memory.c.due_day > today + timedelta(days=maximum_days),
         )
     ).all()
     moves = [
@@ -240,8 +255,11 @@ def bring_in_reviews(conn: Connection, learner_id: int, maximum_days: int, today
     ]
     if moves:
         conn.execute(
-            update(CardMemory)
-            .where(CardMemory.learner_id == learner_id, CardMemory.card_id == bindparam("card"))
+            update(tables.card_memory)
+            .where(
+                tables.card_memory.c.learner_id == learner_id,
+                tables.card_memory.c.card_id == bindparam("card"),
+            )
             .values(due_day=bindparam("due")),
             moves,
         )
@@ -263,9 +281,9 @@ def visible(
     :func:`~trainer.store.memory.studied_cards`), for active cards not buried on learner
     ``today``, of the decks in focus, that a search finds (``matching``: its SQL condition,
     None: every card)."""
-    conditions = [Card.active.is_(True), visible_on(today)]
+    conditions = [tables.card.c.active.is_(True), visible_on(today)]
     if deck_ids is not None:
-        conditions.append(Card.deck_id.in_(deck_ids))
+        conditions.append(tables.card.c.deck_id.in_(deck_ids))
     if matching is not None:
         conditions.append(matching)
     return conditions
@@ -276,8 +294,12 @@ def _due_reviews(
 ) -> list[ColumnElement[bool]]:
     """Review cards due by ``today``; with a search (``matching``), every review card it finds,
     due or not (Anki's filtered decks review ahead)."""
-    due = [] if matching is not None else [CardMemory.due_day <= today]
-    return [CardMemory.state == CardState.REVIEW, *due, *visible(today, deck_ids, matching)]
+    due = [] if matching is not None else [tables.card_memory.c.due_day <= today]
+    return [
+        tables.card_memory.c.state == CardState.REVIEW,
+        *due,
+        *visible(today, deck_ids, matching),
+    ]
 
 
 def count_due_reviews(
@@ -300,12 +322,18 @@ def count_due_reviews(
             *_due_reviews(today, deck_ids, matching)
         )
     else:
-        retired = select(Card.id).where(Card.active.is_(False))
+        retired = select(tables.card.c.id).where(tables.card.c.active.is_(False))
         query = (
             select(func.count())
-            .select_from(CardMemory)
-            .where(CardMemory.learner_id == learner_id, CardMemory.card_id.not_in(retired))
-            .where(CardMemory.state == CardState.REVIEW, CardMemory.due_day <= today)
+            .select_from(tables.card_memory)
+            .where(
+                tables.card_memory.c.learner_id == learner_id,
+                tables.card_memory.c.card_id.not_in(retired),
+            )
+            .where(
+                tables.card_memory.c.state == CardState.REVIEW,
+                tables.card_memory.c.due_day <= today,
+            )
             .where(visible_on(today))
         )
     return int(conn.scalar(query) or 0)
@@ -324,7 +352,7 @@ def review_page_loader(
 
     def load(conn: Connection, limit: int) -> list[int]:
         nonlocal last
-        due, card = CardMemory.due_day, CardMemory.card_id
+        due, card = tables.card_memory.c.due_day, tables.card_memory.c.card_id
         query = studied_cards(learner_id, due, card).where(*_due_reviews(today, deck_ids, matching))
         if last is not None:
             query = query.where(tuple_(due, card) > tuple_(*last))
@@ -353,9 +381,11 @@ def new_page_loader(
     loaded: set[int] = set()
 
     def load(conn: Connection, limit: int) -> list[int]:
-        query = learner_cards(learner_id, Card.id).where(*_new_cards(today, deck_ids, matching))
+        query = learner_cards(learner_id, tables.card.c.id).where(
+            *_new_cards(today, deck_ids, matching)
+        )
         if loaded:
-            query = query.where(Card.id.not_in(loaded))
+            query = query.where(tables.card.c.id.not_in(loaded))
         page = list(conn.scalars(in_roadmap_order(query).limit(limit)))
         loaded.update(page)
         return page
@@ -367,11 +397,15 @@ def in_roadmap_order(query: Select[Any]) -> Select[Any]:
     """``query`` over cards in the order new cards are introduced: roadmap order (section,
     topic, deck, card), stand-alone decks last."""
     return (
-        query.join(Deck, Card.deck_id == Deck.id)
-        .outerjoin(Topic, Deck.topic_id == Topic.id)
-        .outerjoin(Section, Topic.section_id == Section.id)
+        query.join(tables.deck, tables.card.c.deck_id == tables.deck.c.id)
+        .outerjoin(tables.topic, tables.deck.c.topic_id == tables.topic.c.id)
+        .outerjoin(tables.section, tables.topic.c.section_id == tables.section.c.id)
         .order_by(
-            Section.position.is_(None), Section.position, Topic.position, Deck.id, Card.position
+            tables.section.c.position.is_(None),
+            tables.section.c.position,
+            tables.topic.c.position,
+            tables.deck.c.id,
+            tables.card.c.position,
         )
     )
 
@@ -392,9 +426,9 @@ def _new_lanes(
     for deck_id in sorted(focus & set(tree.nodes)):
         decks.setdefault(new_source(tree, deck_id), []).append(deck_id)
     rows = conn.execute(
-        learner_cards(learner_id, Card.deck_id, func.count())
+        learner_cards(learner_id, tables.card.c.deck_id, func.count())
         .where(*_new_cards(today, deck_ids, matching))
-        .group_by(Card.deck_id)
+        .group_by(tables.card.c.deck_id)
     )
     counts = {deck_id: int(count) for deck_id, count in rows}
     lanes: list[_PagedLane] = []
@@ -586,10 +620,10 @@ class ReviewQueue:
         """
         today = clock.day_of(now)
         learning = conn.execute(
-            studied_cards(learner_id, CardMemory.due_at, Card.id)
+            studied_cards(learner_id, tables.card_memory.c.due_at, tables.card.c.id)
             .where(*visible(today, deck_ids, matching))
-            .where(CardMemory.state.in_([CardState.LEARNING, CardState.RELEARNING]))
-            .where(CardMemory.due_at < learning_cutoff(clock, now, learn_ahead))
+            .where(tables.card_memory.c.state.in_([CardState.LEARNING, CardState.RELEARNING]))
+            .where(tables.card_memory.c.due_at < learning_cutoff(clock, now, learn_ahead))
         ).all()
         reviews = _PagedLane(
             count_due_reviews(conn, learner_id, today, deck_ids, matching),

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import cast
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
-    Table,
     and_,
     bindparam,
     delete,
@@ -31,6 +29,7 @@ from sqlalchemy import (
 
 from trainer.scheduling.adapter import LOAD_DAYS, DayLoad, Outcome, Scheduler
 from trainer.scheduling.days import DayClock
+from trainer.store import tables
 from trainer.store.db import reader
 from trainer.store.learners import lock_learner
 from trainer.store.memory import (
@@ -46,20 +45,9 @@ from trainer.store.memory import (
     studied_cards,
     suspend_cards,
 )
-from trainer.store.models import (
-    Card,
-    CardMemory,
-    CardState,
-    Deck,
-    LearnerDeck,
-    Rating,
-    ReviewLog,
-    Section,
-    Topic,
-    TopicDone,
-)
 from trainer.store.prepared import PreparedRead, PreparedWrite
 from trainer.store.settings import Settings, easy_day_shares
+from trainer.store.tables import CardState, Rating
 from trainer.study.leeches import mark_leech, turns_leech
 from trainer.study.mastery import count_mastery, holds_mastery, load_roadmap, record_done
 from trainer.study.queue import Focus, Lane, Limits, ReviewQueue, learning_cutoff, visible
@@ -143,22 +131,22 @@ class Summary:
 
 # Statements built once: the hot path only binds parameters, and SQLAlchemy reuses the SQL
 # compiled for them instead of building and compiling a statement per rating.
-_LOG = cast(Table, ReviewLog.__table__)
+_LOG = tables.review_log
 _SHOWN = PreparedRead(
     learner_cards(
         bindparam("learner_id"),
-        Card.id,
-        Card.deck_id,
-        Card.kind,
-        Card.front,
-        Card.back,
-        Card.accepted,
-        Card.docs_url,
-        Card.active,
-        CardMemory.buried_until_day,
-        CardMemory.suspended,
+        tables.card.c.id,
+        tables.card.c.deck_id,
+        tables.card.c.kind,
+        tables.card.c.front,
+        tables.card.c.back,
+        tables.card.c.accepted,
+        tables.card.c.docs_url,
+        tables.card.c.active,
+        tables.card_memory.c.buried_until_day,
+        tables.card_memory.c.suspended,
         *MEMORY_COLUMNS,
-    ).where(Card.id == bindparam("card_id")),
+    ).where(tables.card.c.id == bindparam("card_id")),
     ["learner_id", "card_id"],
 )
 _LOG_KEYS = (
@@ -183,12 +171,12 @@ def due_per_day(conn: Connection, learner_id: int, today: date) -> dict[date, in
     """Learner ``learner_id``'s review load from learner ``today`` on: their active review
     cards due on each day with any, up to :data:`~trainer.scheduling.adapter.LOAD_DAYS`
     days ahead."""
-    due = CardMemory.due_day
+    due = tables.card_memory.c.due_day
     rows = conn.execute(
         studied_cards(learner_id, due, func.count())
         .where(
-            Card.active.is_(True),
-            CardMemory.state == CardState.REVIEW,
+            tables.card.c.active.is_(True),
+            tables.card_memory.c.state == CardState.REVIEW,
             due >= today,
             due <= today + timedelta(days=LOAD_DAYS),
         )
@@ -203,8 +191,8 @@ def deck_schedulers(conn: Connection, learner_id: int, settings: Settings) -> di
     decks with the same parameters share one. The caller uses them only while the learner
     has no parameters of their own (``trainer optimize`` fits them for every card)."""
     rows = conn.execute(
-        select(LearnerDeck.deck_id, LearnerDeck.fsrs_parameters).where(
-            LearnerDeck.learner_id == learner_id
+        select(tables.learner_deck.c.deck_id, tables.learner_deck.c.fsrs_parameters).where(
+            tables.learner_deck.c.learner_id == learner_id
         )
     )
     shared: dict[tuple[float, ...], Scheduler] = {}
@@ -282,9 +270,14 @@ class ReviewSession:
             self._paths = {
                 deck_id: f"{section} › {topic}" if topic else deck
                 for deck_id, deck, topic, section in conn.execute(
-                    select(Deck.id, Deck.name, Topic.title, Section.title)
-                    .outerjoin(Topic, Deck.topic_id == Topic.id)
-                    .outerjoin(Section, Topic.section_id == Section.id)
+                    select(
+                        tables.deck.c.id,
+                        tables.deck.c.name,
+                        tables.topic.c.title,
+                        tables.section.c.title,
+                    )
+                    .outerjoin(tables.topic, tables.deck.c.topic_id == tables.topic.c.id)
+                    .outerjoin(tables.section, tables.topic.c.section_id == tables.section.c.id)
                 )
             }
             self._done_at_start = self._done_topics(conn, today)
@@ -593,9 +586,9 @@ class ReviewSession:
             unbury_siblings(conn, self.learner_id, [d.sibling for d in last.siblings])
             if last.done_topics:
                 conn.execute(
-                    delete(TopicDone).where(
-                        TopicDone.learner_id == self.learner_id,
-                        TopicDone.topic_id.in_(last.done_topics),
+                    delete(tables.topic_done).where(
+                        tables.topic_done.c.learner_id == self.learner_id,
+                        tables.topic_done.c.topic_id.in_(last.done_topics),
                     )
                 )
         self._move_load(rated, last.memory)
@@ -626,12 +619,17 @@ class ReviewSession:
         with reader(self._engine, snapshot=True) as conn:
             done_now = self._done_topics(conn, tomorrow - timedelta(days=1))
             falling_due = or_(
-                and_(CardMemory.state == CardState.REVIEW, CardMemory.due_day == tomorrow),
                 and_(
-                    CardMemory.state != CardState.REVIEW,
-                    CardMemory.due_at >= starts,
-                    CardMemory.due_at < ends,
-                    Card.id.not_in(self.queue.learning_ids()),  # left today, in this session
+                    tables.card_memory.c.state == CardState.REVIEW,
+                    tables.card_memory.c.due_day == tomorrow,
+                ),
+                and_(
+                    tables.card_memory.c.state != CardState.REVIEW,
+                    tables.card_memory.c.due_at >= starts,
+                    tables.card_memory.c.due_at < ends,
+                    tables.card.c.id.not_in(
+                        self.queue.learning_ids()
+                    ),  # left today, in this session
                 ),
             )
             due_tomorrow = conn.scalar(

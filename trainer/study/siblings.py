@@ -1,7 +1,7 @@
 """Burying siblings: the other cards of a rated card's note wait until the next learner day.
 
 Siblings are the active cards of one deck with the same note key
-(:func:`~trainer.store.models.note_of`): the deletions of one cloze, the two cards of a reversed
+(:func:`~trainer.store.tables.note_of`): the deletions of one cloze, the two cards of a reversed
 pair, the cards of one imported Anki note. As Anki does when a card is answered
 (rslib/src/scheduler/answering/mod.rs ``maybe_bury_siblings``, and
 scheduler/bury_and_suspend.rs ``bury_siblings``): with ``bury_new_siblings`` its new siblings,
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import Connection, bindparam
-from sqlalchemy.orm import aliased
 
+from trainer.store import tables
 from trainer.store.memory import (
     MEMORY_COLUMNS,
     StoredMemory,
@@ -28,24 +28,30 @@ from trainer.store.memory import (
     memory_of,
     put_memory,
 )
-from trainer.store.models import Card, CardMemory, CardState
 from trainer.store.settings import Settings
+from trainer.store.tables import CardState
 
-_RATED = aliased(Card)
+_RATED = tables.card.alias()
 #: The active siblings of card ``card_id`` with learner ``learner_id``'s memory rows of them,
 #: found through ``ix_card_deck_note``.
 _SIBLINGS = (
     learner_cards(
         bindparam("learner_id"),
-        Card.id,
-        Card.deck_id,
-        CardMemory.card_id.label("has_row"),
-        CardMemory.buried_until_day,
+        tables.card.c.id,
+        tables.card.c.deck_id,
+        tables.card_memory.c.card_id.label("has_row"),
+        tables.card_memory.c.buried_until_day,
         *MEMORY_COLUMNS,
     )
-    .join(_RATED, (_RATED.deck_id == Card.deck_id) & (_RATED.note == Card.note))
-    .where(_RATED.id == bindparam("card_id"), Card.id != _RATED.id, Card.active.is_(True))
-    .order_by(Card.id)
+    .join(
+        _RATED, (_RATED.c.deck_id == tables.card.c.deck_id) & (_RATED.c.note == tables.card.c.note)
+    )
+    .where(
+        _RATED.c.id == bindparam("card_id"),
+        tables.card.c.id != _RATED.c.id,
+        tables.card.c.active.is_(True),
+    )
+    .order_by(tables.card.c.id)
 )
 
 
