@@ -252,6 +252,31 @@ def test_summary_names_topics_newly_done(small: sessionmaker[Session], clock: Da
     assert (summary.reviewed, summary.again) == (2, 0)
 
 
+def test_the_roadmap_is_counted_before_the_first_write_not_before_the_first_card(
+    small: sessionmaker[Session], clock: DayClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import trainer.study.session as session_module
+
+    counted: list[date] = []
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        counted.append(args[4])
+        return count_mastery(*args, **kwargs)
+
+    monkeypatch.setattr(session_module, "count_mastery", counting)
+    session = _session(small, clock)
+    first = session.next_card(NOW)
+    assert first is not None and counted == []
+    session.bury(first, NOW)
+    second = session.next_card(NOW)
+    assert second is not None and counted == [clock.day_of(NOW)]
+    session.rate(second, Rating.GOOD, NOW, 1000)
+    assert session.finish(NOW).topics_done == [] and len(counted) == 2
+    idle = _session(small, clock)
+    assert idle.next_card(NOW) is not None
+    assert idle.finish(NOW).topics_done == [] and len(counted) == 3
+
+
 def test_review_cards_are_read_page_by_page_in_due_order(
     small: sessionmaker[Session], clock: DayClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -245,6 +245,7 @@ class ReviewSession:
         self._undo: list[_Undo] = []
         self._again: tuple[int, Lane] | None = None
         self._on_screen: ShownCard | None = None  # handed out, not yet rated or buried
+        self._done_at_start: dict[str, str] | None = None  # read before the first write
         self._matching = matching
         self.reschedule = reschedule
         self.summary = Summary()
@@ -280,7 +281,6 @@ class ReviewSession:
                     .outerjoin(tables.section, tables.topic.c.section_id == tables.section.c.id)
                 )
             }
-            self._done_at_start = self._done_topics(conn, today)
             if not settings.fsrs_parameters:  # until they optimize, a deck's own count
                 self._deck_schedulers = deck_schedulers(conn, learner_id, settings)
             self._due = due_per_day(conn, learner_id, today)  # moved as cards are rated
@@ -291,6 +291,15 @@ class ReviewSession:
         # error above) leaves no connection open.
         self._reader = reader(engine)
         self._writer = engine.connect()
+
+    def _before_write(self, now: datetime) -> None:
+        """Before the sitting's first write (at aware UTC ``now``), read which topics are done:
+        the summary names the topics done at its end and not then. Read here rather than when
+        the sitting opens, so the first card shows without counting the roadmap; a sitting
+        that writes nothing counts it once, at its end, and names no topic."""
+        if self._done_at_start is None:
+            with reader(self._engine, snapshot=True) as conn:
+                self._done_at_start = self._done_topics(conn, self.clock.day_of(now))
 
     def _done_topics(self, conn: Connection, today: date) -> dict[str, str]:
         mastery = count_mastery(conn, self.learner_id, self.settings, load_roadmap(conn), today)
@@ -384,6 +393,7 @@ class ReviewSession:
             )
             self._count_rating(rating, duration_ms)
             return shown.previews[rating]
+        self._before_write(now)
         conn = self._writer
         with conn.begin():
             lock_learner(conn, self.learner_id)
@@ -509,6 +519,7 @@ class ReviewSession:
         """Bury the shown card until learner day ``buried_until``, or ``suspend`` it, in one
         committed transaction; remember how to undo it; give back its place in the limits."""
         self._on_screen = None
+        self._before_write(shown.shown_at)
         conn = self._writer
         with conn.begin():
             lock_learner(conn, self.learner_id)
@@ -637,7 +648,8 @@ class ReviewSession:
                     *visible(tomorrow, self._deck_ids, self._matching), falling_due
                 )
             )
-        self.summary.topics_done = [t for s, t in done_now.items() if s not in self._done_at_start]
+        done_at_start = done_now if self._done_at_start is None else self._done_at_start
+        self.summary.topics_done = [t for s, t in done_now.items() if s not in done_at_start]
         self.summary.left_today = sum(self.queue.counts().values())
         self.summary.held_back = {k: v for k, v in self.queue.held_back().items() if v}
         self.summary.due_tomorrow = int(due_tomorrow or 0)
