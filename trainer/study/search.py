@@ -44,22 +44,13 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.orm import aliased
 
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
+from trainer.store import tables
 from trainer.store.db import days_between
 from trainer.store.memory import MEMORY_COLUMNS, Memory, is_leech, learner_cards, memory_of
-from trainer.store.models import (
-    Card,
-    CardMemory,
-    CardState,
-    Deck,
-    ReviewLog,
-    Section,
-    Topic,
-    given_rating,
-)
+from trainer.store.tables import CardState, given_rating
 from trainer.study.mastery import due_today
 from trainer.study.search_syntax import (
     And,
@@ -92,7 +83,7 @@ _AT_MOST_ZERO = {"<": False, "<=": False, ">": True, ">=": True, "=": False, "!=
 
 def _state() -> ColumnElement[int]:
     """SQL: the learner's :class:`CardState` of the card (new without a memory row)."""
-    return func.coalesce(CardMemory.state, int(CardState.NEW))
+    return func.coalesce(tables.card_memory.c.state, int(CardState.NEW))
 
 
 def _count(column: Any) -> ColumnElement[int]:
@@ -128,8 +119,8 @@ def condition(node: Node, context: SearchContext) -> ColumnElement[bool]:
         return not_(condition(node.term, context))
     if isinstance(node, Text):
         return or_(
-            Card.front.icontains(node.text, autoescape=True),
-            Card.back.icontains(node.text, autoescape=True),
+            tables.card.c.front.icontains(node.text, autoescape=True),
+            tables.card.c.back.icontains(node.text, autoescape=True),
         )
     if isinstance(node, Field):
         return _field(node)
@@ -139,16 +130,16 @@ def condition(node: Node, context: SearchContext) -> ColumnElement[bool]:
         return _prop(node, context)
     if isinstance(node, Rated):
         since = context.today - timedelta(days=node.days - 1)
-        rated = select(ReviewLog.card_id).where(
-            ReviewLog.learner_id == context.learner_id,
+        rated = select(tables.review_log.c.card_id).where(
+            tables.review_log.c.learner_id == context.learner_id,
             given_rating(),
-            ReviewLog.review_day >= since,
+            tables.review_log.c.review_day >= since,
         )
         if node.rating is not None:
-            rated = rated.where(ReviewLog.rating == node.rating)
-        return Card.id.in_(rated)
+            rated = rated.where(tables.review_log.c.rating == node.rating)
+        return tables.card.c.id.in_(rated)
     assert isinstance(node, CardIds)
-    return Card.id.in_(node.ids)
+    return tables.card.c.id.in_(node.ids)
 
 
 def _same(column: Any, value: str) -> ColumnElement[bool]:
@@ -159,34 +150,41 @@ def _same(column: Any, value: str) -> ColumnElement[bool]:
 def _field(node: Field) -> ColumnElement[bool]:
     if node.name == "deck":
         # the deck named (by name or slug) and every deck whose name starts with its name + ::
-        named = aliased(Deck)
-        under = func.lower(func.substr(Deck.name, 1, func.length(named.name) + 2)) == func.lower(
-            named.name + "::"
-        )
-        decks = select(Deck.id).join(named, or_(Deck.id == named.id, under))
+        named_deck = tables.deck.alias()
+        named = named_deck.c
+        under = func.lower(
+            func.substr(tables.deck.c.name, 1, func.length(named.name) + 2)
+        ) == func.lower(named.name + "::")
+        decks = select(tables.deck.c.id).join(named_deck, or_(tables.deck.c.id == named.id, under))
         decks = decks.where(or_(_same(named.name, node.value), _same(named.slug, node.value)))
-        return Card.deck_id.in_(decks)
+        return tables.card.c.deck_id.in_(decks)
     if node.name == "tag":
         # tags are a JSON list of strings: look for the tag's JSON string, or its start and
         # "::" (Anki's tag:a finds a::b too)
-        text = func.lower(cast(Card.tags, String))
+        text = func.lower(cast(tables.card.c.tags, String))
         quoted = json.dumps(node.value).lower()
         return or_(
             text.contains(quoted, autoescape=True),
             text.contains(quoted[:-1] + "::", autoescape=True),
         )
-    topics = select(Deck.id).join(Topic, Deck.topic_id == Topic.id)
+    topics = select(tables.deck.c.id).join(
+        tables.topic, tables.deck.c.topic_id == tables.topic.c.id
+    )
     if node.name == "topic":
-        topics = topics.where(or_(_same(Topic.slug, node.value), _same(Topic.title, node.value)))
-    else:
-        topics = topics.join(Section, Topic.section_id == Section.id).where(
-            or_(_same(Section.slug, node.value), _same(Section.title, node.value))
+        topics = topics.where(
+            or_(_same(tables.topic.c.slug, node.value), _same(tables.topic.c.title, node.value))
         )
-    return Card.deck_id.in_(topics)
+    else:
+        topics = topics.join(
+            tables.section, tables.topic.c.section_id == tables.section.c.id
+        ).where(
+            or_(_same(tables.section.c.slug, node.value), _same(tables.section.c.title, node.value))
+        )
+    return tables.card.c.deck_id.in_(topics)
 
 
 def _is(state: str, context: SearchContext) -> ColumnElement[bool]:
-    memory = CardMemory
+    memory = tables.card_memory.c
     if state == "new":
         return _state() == CardState.NEW
     if state == "learning":  # Anki's is:learn: learning and relearning
@@ -203,7 +201,7 @@ def _is(state: str, context: SearchContext) -> ColumnElement[bool]:
 
 
 def _prop(node: Prop, context: SearchContext) -> ColumnElement[bool]:
-    memory = CardMemory
+    memory = tables.card_memory.c
     compare = _COMPARE[node.operator]
     if node.name == "r":
         return _retrievability(node, context)
@@ -220,7 +218,7 @@ def _prop(node: Prop, context: SearchContext) -> ColumnElement[bool]:
 
 
 def _retrievability(node: Prop, context: SearchContext) -> ColumnElement[bool]:
-    memory = CardMemory
+    memory = tables.card_memory.c
     reviewed = and_(
         _state() != CardState.NEW,
         memory.stability_days > 0,
@@ -265,29 +263,29 @@ def find_cards(
 ) -> tuple[list[FoundCard], int]:
     """The active cards ``node`` matches, in card id order (at most ``limit``; None: all),
     and how many match in all."""
-    memory = CardMemory
-    where = and_(Card.active.is_(True), condition(node, context))
+    memory = tables.card_memory.c
+    where = and_(tables.card.c.active.is_(True), condition(node, context))
     total = conn.scalar(learner_cards(context.learner_id, func.count()).where(where)) or 0
     rows = conn.execute(
         learner_cards(
             context.learner_id,
-            Card.id,
-            Deck.name.label("deck"),
-            Topic.slug.label("topic"),
-            Card.key,
-            Card.kind,
-            Card.front,
-            Card.back,
-            Card.accepted,
-            Card.tags,
-            Card.docs_url,
+            tables.card.c.id,
+            tables.deck.c.name.label("deck"),
+            tables.topic.c.slug.label("topic"),
+            tables.card.c.key,
+            tables.card.c.kind,
+            tables.card.c.front,
+            tables.card.c.back,
+            tables.card.c.accepted,
+            tables.card.c.tags,
+            tables.card.c.docs_url,
             *MEMORY_COLUMNS,
             memory.buried_until_day,
         )
-        .join(Deck, Card.deck_id == Deck.id)
-        .outerjoin(Topic, Deck.topic_id == Topic.id)
+        .join(tables.deck, tables.card.c.deck_id == tables.deck.c.id)
+        .outerjoin(tables.topic, tables.deck.c.topic_id == tables.topic.c.id)
         .where(where)
-        .order_by(Card.id)
+        .order_by(tables.card.c.id)
         .limit(limit)
     )
     found = []
