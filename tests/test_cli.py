@@ -222,7 +222,8 @@ def test_settings_are_validated_and_kept(database: str) -> None:
             " new_cards_per_day, deck_new_cards_per_day, reviews_per_day, day_rollover_hour,"
             " learn_ahead_minutes, bury_new_siblings, bury_review_siblings, timezone,"
             " mastery_stability_days, topic_done_share, refresh_retention, backups_daily,"
-            " backups_weekly, durability, leech_lapses, leech_action\n",
+            " backups_weekly, durability, leech_lapses, leech_action, backlog_days,"
+            " backlog_cap\n",
         ),
     ],
 )

@@ -165,7 +165,8 @@ def test_plan_of_a_new_learner_covers_every_topic(loaded: sessionmaker[Session])
     code, output = run("plan", "--json")
     assert code == 0, output
     plan = json.loads(output)
-    assert set(plan) == {"roadmap_done_day", "days", "sections"}
+    assert set(plan) == {"roadmap_done_day", "catch_up_days", "days", "sections"}
+    assert plan["catch_up_days"] == 0  # a beginner's growing reviews are no backlog
     assert len(plan["days"]) == 365
     assert plan["days"][0] == {"day": "2026-11-29", "reviews": 0, "new": 20}
     topics = [t for s in plan["sections"] for t in s["topics"]]

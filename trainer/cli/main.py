@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from trainer.scheduling.days import DayClock
     from trainer.store.backup import Backup
     from trainer.store.settings import Settings
+    from trainer.study.queue import Backlog
     from trainer.study.search_syntax import Node
 
 
@@ -363,7 +364,20 @@ def review(
         matching=matching,
         reschedule=not no_reschedule,
     ) as session:
+        if session.backlog is not None:
+            echo(_backlog_notice(session.backlog))
         ReviewScreen(session, console(), KeyReader(), wall_clock).run()
+
+
+def _backlog_notice(backlog: Backlog) -> str:
+    """The line ``trainer review`` starts with on a day the backlog rule is on."""
+    worth = "day's worth" if backlog.rule.days == 1 else "days' worth"
+    return (
+        f"Backlog: {backlog.due:,} review cards due, more than {backlog.threshold:,.0f}"
+        f" ({backlog.rule.days} {worth} of the cards you usually study). Up to"
+        f" {backlog.rule.cap:,} a day, lowest recall chance first; new cards are paused until"
+        " it is under control."
+    )
 
 
 @cli.command()

@@ -22,14 +22,16 @@ STRIP_WIDTH = 73
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
-    """The plan as the issue gives it: ``roadmap_done_day``, ``days`` (day, reviews, new) and
-    ``sections`` with their ``topics``, each with its ``done_day`` (YYYY-MM-DD or null)."""
+    """The plan as the issue gives it: ``roadmap_done_day``, ``catch_up_days`` (days the
+    backlog rule pauses new cards), ``days`` (day, reviews, new) and ``sections`` with their
+    ``topics``, each with its ``done_day`` (YYYY-MM-DD or null)."""
 
     def iso(value: Any) -> str | None:
         return None if value is None else str(value.isoformat())
 
     return {
         "roadmap_done_day": iso(plan.roadmap_done_day),
+        "catch_up_days": plan.catch_up_days,
         "days": [
             {"day": load.day.isoformat(), "reviews": load.reviews, "new": load.new}
             for load in plan.days
@@ -100,6 +102,11 @@ def render_plan(plan: Plan, out: Console) -> None:
     out.print(table)
     peak = max(load.reviews + load.new for load in plan.days)
     out.print(f"\nDaily load (reviews + new), at most {peak:,} a day:", highlight=False)
+    if plan.catch_up_days:
+        out.print(
+            f"Catching up a backlog on {count(plan.catch_up_days, 'day')}: new cards paused.",
+            highlight=False,
+        )
     out.print(Text(_strip(plan), style="blue"))
     out.print()
     width = max((len(visible(s.title)) for s in plan.sections), default=0)

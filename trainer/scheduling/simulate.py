@@ -19,19 +19,23 @@ it:
 
 Each day, review cards due that day or earlier are worked oldest due first up to the review
 limit (the rest wait, as in the queue), then each new-card lane introduces its day's allowance
-in its own order. A review card's rating counts in the day's ``reviews`` (the ratings the
-review limit counts); learning steps are not counted there, a new card counts once in ``new``.
+in its own order. On a day the :class:`BacklogRule` is on, they are worked lowest
+retrievability first up to its cap instead, and no new card is introduced. A review card's
+rating counts in the day's ``reviews`` (the ratings the review limit counts); learning steps
+are not counted there, a new card counts once in ``new``.
 """
 
 from __future__ import annotations
 
 import heapq
 import random
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from trainer.scheduling.adapter import Scheduler, minimum_interval, review_interval
-from trainer.store.models import CardState, Rating
+from trainer.store.settings import Settings
+from trainer.store.tables import CardState, Rating
 
 #: A learning or relearning card graduates after this many step ratings in one day at most
 #: (a bound on the loop; the chance of reaching it is below 1e-6 with Anki's default habits).
@@ -154,14 +158,59 @@ class NewLane:
     first_day: int
 
 
+#: Learner days before a day whose studied cards give the cards the learner usually studies a day.
+USUAL_DAYS = 30
+
+
+@dataclass(frozen=True)
+class BacklogRule:
+    """Issue 11's catch-up rule after missed days: it is on for a learner day whose due review
+    cards number more than ``days`` times the cards the learner usually gets through a day
+    (see :meth:`threshold`); that day at most ``cap`` review cards are worked, lowest retrievability
+    first, and new cards are paused. ``fallback`` is the usual a day before any review: the
+    daily review limit.
+    """
+
+    days: int
+    cap: int
+    fallback: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> BacklogRule | None:
+        """The rule of learner ``settings`` (``backlog_days``, ``backlog_cap``, 0: the review
+        limit); None when ``backlog_days`` is 0."""
+        if not settings.backlog_days:
+            return None
+        cap = settings.backlog_cap or settings.reviews_per_day
+        return cls(settings.backlog_days, cap, settings.reviews_per_day)
+
+    def threshold(self, recent: Sequence[int]) -> float:
+        """The due review cards above which a day is a backlog, after the cards studied (review
+        cards rated and new cards learned) on each of the :data:`USUAL_DAYS` learner days
+        before it (``recent``): ``days`` times their mean over the days with any (a missed day
+        does not lower it), or times ``fallback`` when there are none. New cards count, or a
+        beginner's reviews, few and growing fast from the new cards of the days before, would
+        look like a backlog."""
+        studied = [n for n in recent if n]
+        usual = sum(studied) / len(studied) if studied else self.fallback
+        return self.days * usual
+
+    def applies(self, due: int, recent: Sequence[int]) -> bool:
+        """Whether ``due`` review cards due on a learner day after ``recent`` (see
+        :meth:`threshold`) are a backlog."""
+        return due > self.threshold(recent)
+
+
 @dataclass(frozen=True)
 class Forecast:
     """The simulated days: ``reviews[d]`` and ``new[d]`` on day ``d``; ``done_day[g]`` the
-    first day group ``g`` is done (0 when it is done already; groups never done are absent)."""
+    first day group ``g`` is done (0 when it is done already; groups never done are absent);
+    ``catch_up[d]`` whether the backlog rule was on on day ``d``."""
 
     reviews: tuple[int, ...]
     new: tuple[int, ...]
     done_day: Mapping[int, int]
+    catch_up: tuple[bool, ...] = ()
 
 
 def _pick(rng: random.Random, shares: Sequence[float]) -> int:
@@ -255,6 +304,12 @@ class _Run:
         self.last[card], self.interval[card] = day, interval
         return day + interval
 
+    def recall(self, card: int, day: int) -> float:
+        """Review card ``card``'s retrievability on ``day``."""
+        stability = self.stability[card]
+        assert stability is not None
+        return self.scheduler.retrievability(stability, day - self.last[card])
+
     def review(self, card: int, day: int) -> int:
         """Rate review card ``card`` on ``day``; returns its next due day."""
         stability, difficulty = self.stability[card], self.difficulty[card]
@@ -299,10 +354,14 @@ def simulate(
     seed: int,
     mastered: Callable[[float], bool],
     done: Callable[[int, int], bool],
+    backlog: BacklogRule | None = None,
+    recent: Sequence[int] = (),
 ) -> Forecast:
     """Simulate ``days`` learner days (see the module): ``cards`` as they stand, new cards
     introduced from ``lanes``, at most ``reviews_per_day`` review cards a day
-    (``reviews_first_day`` on day 0); ``mastered(S)``
+    (``reviews_first_day`` on day 0), the ``backlog`` rule applied (None: never) after
+    ``recent``, the cards studied on the learner days before day 0 (oldest first);
+    ``mastered(S)``
     says whether a card of stability S (days) is mastered and ``done(cards, mastered)`` whether
     a group with that many cards and mastered cards is done (the caller's mastery rule).
     The same arguments always give the same forecast."""
@@ -319,19 +378,29 @@ def simulate(
             stepping.append((index, card.state))
     heapq.heapify(due)
     queues = [list(reversed(lane.cards)) for lane in lanes]
-    reviews, new = [], []
+    reviews, new, catch_up = [], [], []
+    window = deque(recent, maxlen=USUAL_DAYS)
     for day in range(days):
         for index, state in stepping:
             heapq.heappush(due, (run.finish_steps(index, state, day), index))
         stepping = []
-        reviewed, limit = 0, reviews_first_day if day == 0 else reviews_per_day
-        while due and due[0][0] <= day and reviewed < limit:
-            _, index = heapq.heappop(due)
+        ready = []
+        while due and due[0][0] <= day:
+            ready.append(heapq.heappop(due))  # oldest due first
+        limit = reviews_first_day if day == 0 else reviews_per_day
+        behind = backlog is not None and backlog.applies(len(ready), window)
+        if backlog is not None and behind:
+            limit = max(backlog.cap - (reviews_per_day - limit), 0)
+            ready.sort(key=lambda item: (run.recall(item[1], day), item))
+        for item in ready[limit:]:
+            heapq.heappush(due, item)
+        for _, index in ready[:limit]:
             heapq.heappush(due, (run.review(index, day), index))
-            reviewed += 1
+        reviewed = min(limit, len(ready))
         learned = 0
         for lane, queue in zip(lanes, queues, strict=True):
-            for _ in range(min(lane.first_day if day == 0 else lane.per_day, len(queue))):
+            allowance = 0 if behind else lane.first_day if day == 0 else lane.per_day
+            for _ in range(min(allowance, len(queue))):
                 index = queue.pop()
                 heapq.heappush(due, (run.learn(index, day), index))
                 learned += 1
@@ -341,4 +410,6 @@ def simulate(
         run.changed.clear()
         reviews.append(reviewed)
         new.append(learned)
-    return Forecast(tuple(reviews), tuple(new), done_day)
+        catch_up.append(behind)
+        window.append(reviewed + learned)
+    return Forecast(tuple(reviews), tuple(new), done_day, tuple(catch_up))

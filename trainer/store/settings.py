@@ -17,6 +17,11 @@ Leeches: a card is a leech at 8 lapses and every 4 after, and is then suspended 
 options: leech threshold 8, leech action Suspend Card).
 Siblings (cards of one note) are not buried by default, as Anki's deck options have
 ``bury_new`` and ``bury_reviews`` off (rslib/src/deckconfig/mod.rs).
+Backlog: after missed days, the backlog rule (:mod:`trainer.study.queue`) is on while the due
+review cards exceed 3 days' worth of the learner's usual daily reviews; Anki has no such rule,
+so the 3 is this project's choice (a weekend missed stays below it, a missed week does not).
+While it is on, up to ``backlog_cap`` review cards a day (0: the review limit) come lowest
+retrievability first and new cards are paused.
 """
 
 from __future__ import annotations
@@ -74,6 +79,11 @@ class Settings:
     leech_lapses: int = 8
     #: What a card turning leech gets besides the mark: one of :data:`LEECH_ACTIONS`.
     leech_action: str = "suspend"
+    #: Days' worth of usual daily reviews the due review cards must exceed for the backlog
+    #: rule to be on (0: never).
+    backlog_days: int = 3
+    #: Review cards a learner day while the backlog rule is on (0: ``reviews_per_day``).
+    backlog_cap: int = 0
 
 
 DESCRIPTIONS = {
@@ -102,6 +112,8 @@ DESCRIPTIONS = {
     "durability": "full: a power cut loses no rating; normal: faster, may lose the last ones",
     "leech_lapses": "lapses that make a card a leech (again every half of it after)",
     "leech_action": "suspend: a card turning leech is suspended; tag: only marked is:leech",
+    "backlog_days": "due reviews above this many days' worth pause new cards (0: never)",
+    "backlog_cap": "reviews a day while catching up a backlog (0: reviews_per_day)",
 }
 
 #: The values of the ``durability`` setting.
@@ -229,6 +241,8 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "durability": _one_of(DURABILITIES),
     "leech_lapses": _int_in(1, 9999),
     "leech_action": _one_of(LEECH_ACTIONS),
+    "backlog_days": _int_in(0, 365),
+    "backlog_cap": _int_in(0, 99999),
 }
 
 

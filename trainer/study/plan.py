@@ -8,9 +8,11 @@ allowances left, their rating habits from their review log) goes through
 desired retention, steps), and a topic is done on the first simulated day the mastery rule
 (:func:`trainer.study.mastery.is_done`, cards mastered by
 :func:`~trainer.study.mastery.holds_mastery`) holds for it; a topic already done keeps the day
-it was done, as status and the reports show it. :func:`needed_new_cards` inverts
-the plan: the fewest new roadmap cards a day that finish the roadmap by a date, found by
-bisection.
+it was done, as status and the reports show it. The backlog rule of ``trainer review``
+(:func:`trainer.study.queue.find_backlog`: lowest retrievability first, new cards paused)
+applies on the simulated days too, and the plan counts them as catch-up days.
+:func:`needed_new_cards` inverts the plan: the fewest new roadmap cards a day that finish the
+roadmap by a date, found by bisection.
 """
 
 from __future__ import annotations
@@ -23,7 +25,14 @@ from functools import partial
 from sqlalchemy import Connection, func, select
 
 from trainer.scheduling.adapter import Scheduler
-from trainer.scheduling.simulate import Forecast, Habits, NewLane, SimCard, simulate
+from trainer.scheduling.simulate import (
+    BacklogRule,
+    Forecast,
+    Habits,
+    NewLane,
+    SimCard,
+    simulate,
+)
 from trainer.store.deck_tree import DeckTree
 from trainer.store.memory import is_new, learner_cards, unsuspended
 from trainer.store.models import Card, CardMemory, CardState, Rating, ReviewLog, given_rating
@@ -37,7 +46,14 @@ from trainer.study.mastery import (
     latest_day,
     load_roadmap,
 )
-from trainer.study.queue import ROADMAP, day_usage, deck_allowances, in_roadmap_order, new_source
+from trainer.study.queue import (
+    ROADMAP,
+    day_usage,
+    deck_allowances,
+    in_roadmap_order,
+    new_source,
+    recent_studied,
+)
 
 #: Days a plan looks ahead unless told otherwise.
 PLAN_DAYS = 365
@@ -54,7 +70,9 @@ class Situation:
     order, ``roadmap_used`` the new roadmap cards they already learned today; ``deck_lanes``
     each top-level stand-alone deck's new cards with its allowance; ``reviews_used`` the review
     cards they already rated today; ``done_days`` the learner day each topic already done (by
-    its index) was first done: it stays done (:mod:`trainer.study.mastery`).
+    its index) was first done: it stays done (:mod:`trainer.study.mastery`);
+    ``recent_studied`` the cards they studied on the learner days before (oldest first,
+    :func:`~trainer.study.queue.recent_studied`), which set the backlog rule's threshold.
     """
 
     today: date
@@ -66,6 +84,7 @@ class Situation:
     reviews_used: int
     habits: Habits
     done_days: Mapping[int, date]
+    recent_studied: tuple[int, ...] = ()
 
 
 def rating_counts(conn: Connection, learner_id: int) -> dict[tuple[CardState, Rating], int]:
@@ -143,6 +162,7 @@ def read_situation(conn: Connection, learner_id: int, settings: Settings, today:
             for index, topic in enumerate(mastery.topics)
             if topic.done_day is not None
         },
+        tuple(recent_studied(conn, learner_id, today)),
     )
 
 
@@ -178,13 +198,15 @@ class SectionPlan:
 class Plan:
     """A forecast over ``days`` from the situation's day, at ``retention`` and
     ``new_cards_per_day`` new roadmap cards a day; ``roadmap_done_day`` is the day the last
-    section is predicted done (None: not within the plan)."""
+    section is predicted done (None: not within the plan); ``catch_up_days`` the planned days
+    the backlog rule is on (new cards paused)."""
 
     days: tuple[DayLoad, ...]
     sections: tuple[SectionPlan, ...]
     roadmap_done_day: date | None
     retention: float
     new_cards_per_day: int
+    catch_up_days: int
 
     def reviews_until(self, day: date) -> tuple[float, int]:
         """(mean, highest) review cards a day from the first planned day through ``day``."""
@@ -211,6 +233,8 @@ def forecast(
         SEED,
         partial(holds_mastery, settings=settings),
         partial(is_done, settings=settings),
+        BacklogRule.of(settings),
+        situation.recent_studied,
     )
     start = situation.today
     loads = tuple(
@@ -236,6 +260,7 @@ def forecast(
         latest_day([s.done_day for s in sections]),
         settings.desired_retention,
         per_day,
+        sum(result.catch_up),
     )
 
 

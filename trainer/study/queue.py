@@ -1,7 +1,8 @@
 """Today's review queue: which card comes next.
 
 Order: learning/relearning cards whose step has ended, then review cards due today (oldest due
-first, whatever their deck), then new cards, then learning cards due within the learn-ahead
+first, whatever their deck; on a day the backlog rule is on, lowest retrievability first: see
+:func:`find_backlog`), then new cards, then learning cards due within the learn-ahead
 window. New cards come from the roadmap (in roadmap order: section, topic, card) and from each
 top-level stand-alone deck (with the decks under it), each within its own daily allowance, and
 are interleaved: a deck imported yesterday shows beside the roadmap, not behind it.
@@ -25,7 +26,9 @@ from typing import Any, Literal
 from sqlalchemy import Connection, Select, and_, bindparam, func, select, tuple_, update
 from sqlalchemy.sql import ColumnElement
 
+from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
+from trainer.scheduling.simulate import USUAL_DAYS, BacklogRule
 from trainer.store import tables
 from trainer.store.deck_tree import DeckTree
 from trainer.store.lookup import select_named
@@ -106,22 +109,28 @@ class Limits:
         today: date,
         new: int | None = None,
         reviews: int | None = None,
+        backlog: Backlog | None = None,
     ) -> Limits:
         """Learner ``learner_id``'s limits today less what they already used on learner day
         ``today``, unless ``new`` or ``reviews`` set this session's numbers outright.
 
         Each top-level stand-alone deck has its own allowance of new cards a day: the learner's
-        ``new_cards_per_day`` for it, else their ``deck_new_cards_per_day`` setting.
+        ``new_cards_per_day`` for it, else their ``deck_new_cards_per_day`` setting. While a
+        ``backlog`` is being caught up, the review limit is its cap and new cards are paused
+        (0), unless given outright.
         """
         tree = DeckTree.read(conn)
         used = day_usage(conn, learner_id, today, tree)
+        paused = backlog is not None
         deck_new = {
-            root: new if new is not None else max(allowance - used.new[root], 0)
+            root: new if new is not None else 0 if paused else max(allowance - used.new[root], 0)
             for root, allowance in deck_allowances(conn, learner_id, settings, tree).items()
         }
+        roadmap_new = 0 if paused else max(settings.new_cards_per_day - used.new[ROADMAP], 0)
+        day_reviews = settings.reviews_per_day if backlog is None else backlog.rule.cap
         return cls(
-            new if new is not None else max(settings.new_cards_per_day - used.new[ROADMAP], 0),
-            reviews if reviews is not None else max(settings.reviews_per_day - used.reviews, 0),
+            new if new is not None else roadmap_new,
+            reviews if reviews is not None else max(day_reviews - used.reviews, 0),
             deck_new,
             new,
         )
@@ -187,6 +196,51 @@ def day_usage(conn: Connection, learner_id: int, day: date, tree: DeckTree) -> D
     ):
         new[new_source(tree, deck_id)] += int(count)
     return DayUsage(int(reviews or 0), new)
+
+
+def recent_studied(conn: Connection, learner_id: int, today: date) -> list[int]:
+    """The cards learner ``learner_id`` studied (review cards rated, new cards rated the first
+    time) on each of the :data:`~trainer.scheduling.simulate.USUAL_DAYS` learner days before
+    ``today``, oldest first (0 for a day without)."""
+    since = today - timedelta(days=USUAL_DAYS)
+    per_day: dict[date, int] = dict(
+        conn.execute(
+            select(tables.review_log.c.review_day, func.count())
+            .where(
+                tables.review_log.c.learner_id == learner_id,
+                given_rating(),
+                tables.review_log.c.state_before.in_([CardState.REVIEW, CardState.NEW]),
+                tables.review_log.c.review_day >= since,
+                tables.review_log.c.review_day < today,
+            )
+            .group_by(tables.review_log.c.review_day)
+        ).all()
+    )
+    return [int(per_day.get(since + timedelta(days=d), 0)) for d in range(USUAL_DAYS)]
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """A learner day on which the backlog rule is on: ``due`` review cards due (every deck),
+    more than ``threshold``, and at most ``rule.cap`` of them reviewed."""
+
+    due: int
+    threshold: float
+    rule: BacklogRule
+
+
+def find_backlog(
+    conn: Connection, learner_id: int, settings: Settings, today: date
+) -> Backlog | None:
+    """Learner ``learner_id``'s backlog on learner ``today``: their due review cards of every
+    deck when :class:`~trainer.scheduling.simulate.BacklogRule` (from their settings, after
+    :func:`recent_studied`) finds them a backlog, else None."""
+    rule = BacklogRule.of(settings)
+    if rule is None:
+        return None
+    due = count_due_reviews(conn, learner_id, today, None)
+    threshold = rule.threshold(recent_studied(conn, learner_id, today))
+    return Backlog(due, threshold, rule) if due > threshold else None
 
 
 def last_study_day(conn: Connection, learner_id: int) -> date | None:
@@ -360,6 +414,40 @@ def review_page_loader(
         if rows and rows[-1][0] is not None:
             last = (rows[-1][0], rows[-1][1])
         return [card_id for _, card_id in rows]
+
+    return load
+
+
+def lowest_recall_loader(
+    learner_id: int, today: date, deck_ids: list[int] | None, scheduler: Scheduler
+) -> PageLoader:
+    """Pages of learner ``learner_id``'s review cards due on learner ``today``, lowest
+    retrievability today first (``scheduler``'s forgetting curve of each card's stability and
+    days since its last review; then oldest due). The due cards are read and ordered once, at
+    the first page: a backlog is worked this way only up to its daily cap."""
+    order: deque[int] | None = None
+
+    def load(conn: Connection, limit: int) -> list[int]:
+        nonlocal order
+        if order is None:
+            rows = conn.execute(
+                studied_cards(
+                    learner_id,
+                    tables.card_memory.c.card_id,
+                    tables.card_memory.c.stability_days,
+                    tables.card_memory.c.last_review_day,
+                    tables.card_memory.c.due_day,
+                ).where(*_due_reviews(today, deck_ids, None))
+            ).all()
+
+            def key(row: Any) -> tuple[float, date, int]:
+                card_id, stability, last, due = row
+                elapsed = (today - (last or today)).days
+                recall = scheduler.retrievability(stability, elapsed) if stability else 0.0
+                return recall, due or today, card_id
+
+            order = deque(row[0] for row in sorted(rows, key=key))
+        return [order.popleft() for _ in range(min(limit, len(order)))]
 
     return load
 
@@ -609,11 +697,13 @@ class ReviewQueue:
         deck_ids: list[int] | None = None,
         learn_ahead: timedelta = timedelta(0),
         matching: ColumnElement[bool] | None = None,
+        lowest_recall: Scheduler | None = None,
     ) -> ReviewQueue:
         """Learner ``learner_id``'s queue today at aware UTC ``now`` for ``deck_ids``, within
         ``limits``; learning cards up to :func:`learning_cutoff` for ``learn_ahead``. With a
         search (``matching``, its SQL condition), only the cards it finds, its review cards
-        due or not.
+        due or not. Review cards come oldest due first, or with ``lowest_recall`` (a backlog
+        day, never with a search) by :func:`lowest_recall_loader` with that scheduler.
 
         ``conn`` answers the build's queries (two counts, the learning cards, the first pages);
         later pages are read through ``conn_factory()``.
@@ -628,7 +718,9 @@ class ReviewQueue:
         reviews = _PagedLane(
             count_due_reviews(conn, learner_id, today, deck_ids, matching),
             limits.reviews,
-            review_page_loader(learner_id, today, deck_ids, matching),
+            review_page_loader(learner_id, today, deck_ids, matching)
+            if lowest_recall is None
+            else lowest_recall_loader(learner_id, today, deck_ids, lowest_recall),
         )
         new = _new_lanes(conn, learner_id, limits, today, deck_ids, matching)
         new.fill(conn)

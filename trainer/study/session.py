@@ -50,7 +50,15 @@ from trainer.store.settings import Settings, easy_day_shares
 from trainer.store.tables import CardState, Rating
 from trainer.study.leeches import mark_leech, turns_leech
 from trainer.study.mastery import count_mastery, holds_mastery, load_roadmap, record_done
-from trainer.study.queue import Focus, Lane, Limits, ReviewQueue, learning_cutoff, visible
+from trainer.study.queue import (
+    Focus,
+    Lane,
+    Limits,
+    ReviewQueue,
+    find_backlog,
+    learning_cutoff,
+    visible,
+)
 from trainer.study.siblings import Sibling, bury_siblings, unbury_siblings
 
 
@@ -252,7 +260,16 @@ class ReviewSession:
         with reader(engine, snapshot=True) as conn:
             self._deck_ids = deck_ids = focus.deck_ids(conn)
             today = clock.day_of(now)
-            limits = Limits.for_session(conn, learner_id, settings, today, new_cards, reviews)
+            #: Today's backlog when the backlog rule is on (never in a quiz or a search), else
+            #: None.
+            self.backlog = (
+                None
+                if cards is not None or matching is not None
+                else find_backlog(conn, learner_id, settings, today)
+            )
+            limits = Limits.for_session(
+                conn, learner_id, settings, today, new_cards, reviews, self.backlog
+            )
             self._quiz = cards is not None
             if cards is not None:
                 self.queue = ReviewQueue.of_cards(cards, lambda: reader(engine))
@@ -267,6 +284,7 @@ class ReviewSession:
                     deck_ids,
                     self._learn_ahead,
                     matching,
+                    None if self.backlog is None else self.scheduler,
                 )
             self._paths = {
                 deck_id: f"{section} › {topic}" if topic else deck

@@ -1,0 +1,148 @@
+"""Issue 11's backlog rule: after missed days, due review cards lowest retrievability first up
+to a daily cap, new cards paused until the backlog is under control; in ``trainer review`` and
+in the plan's simulation alike."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from functools import partial
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from test_cli import run
+from test_review_session import small  # noqa: F401 (a fixture)
+
+from conftest import LEARNER, NOW, engine_of, memory_row
+from trainer.scheduling.adapter import Scheduler
+from trainer.scheduling.days import DayClock
+from trainer.scheduling.simulate import BacklogRule, Habits, NewLane, SimCard, simulate
+from trainer.store.models import Card, CardState, Rating
+from trainer.store.settings import Settings
+from trainer.study.mastery import holds_mastery, is_done
+from trainer.study.queue import Focus
+from trainer.study.session import ReviewSession
+
+
+def _week_missed(backlog: BacklogRule | None, days: int = 8) -> tuple[tuple[int, ...], ...]:
+    """A learner who studied 10 cards a day for 23 days, then missed a week: 80 review cards
+    due (10 on each of the 7 missed days and 10 today), 50 new cards at 5 a day."""
+    settings = Settings()
+    reviews = [
+        SimCard(0, CardState.REVIEW, 3650.0, 5.0, -7 + i // 10, -7 + i // 10 - 30)
+        for i in range(80)
+    ]
+    cards = [*reviews, *(SimCard(1) for _ in range(50))]
+    result = simulate(
+        Scheduler(settings),
+        Habits.defaults(),
+        cards,
+        [NewLane(tuple(range(80, 130)), 5, 5)],
+        200,
+        200,
+        days,
+        7,
+        partial(holds_mastery, settings=settings),
+        partial(is_done, settings=settings),
+        backlog,
+        [10] * 23 + [0] * 7,
+    )
+    return result.reviews, result.new, tuple(int(on) for on in result.catch_up)
+
+
+def test_a_week_missed_is_caught_up_with_new_cards_paused_then_resumed() -> None:
+    rule = BacklogRule.of(Settings(backlog_days=3, backlog_cap=25))
+    assert rule == BacklogRule(days=3, cap=25, fallback=200)
+    reviews, new, catch_up = _week_missed(rule)
+    # usual 10 a day: 80 due > 30, 55 due > 32 (the usual now counts day 0's 25), then 30
+    # due <= 34 and the rule is off: the rest of the backlog, and new cards again
+    assert reviews[:3] == (25, 25, 30)
+    assert new == (0, 0, 5, 5, 5, 5, 5, 5)
+    assert catch_up == (1, 1, 0, 0, 0, 0, 0, 0)
+    # without the rule, the whole backlog at once beside the new cards
+    reviews, new, catch_up = _week_missed(None)
+    assert reviews[0] == 80 and new[:3] == (5, 5, 5) and set(catch_up) == {0}
+
+
+def test_a_first_day_without_history_measures_against_the_review_limit() -> None:
+    rule = BacklogRule(days=3, cap=50, fallback=200)
+    assert rule.threshold([0] * 30) == 600
+    assert rule.threshold([0] * 20 + [12, 0, 6] + [0] * 7) == 27  # mean of the studied days
+    assert not rule.applies(600, []) and rule.applies(601, [])
+    assert BacklogRule.of(Settings(backlog_days=0)) is None
+    assert BacklogRule.of(Settings(reviews_per_day=90)) == BacklogRule(3, 90, 90)
+
+
+@pytest.mark.parametrize("backlog_days", [1, 0])
+def test_review_works_a_backlog_lowest_retrievability_first_up_to_the_cap(
+    small: sessionmaker[Session],  # noqa: F811
+    clock: DayClock,
+    backlog_days: int,
+) -> None:
+    today = clock.day_of(NOW)
+    stabilities = [40.0, 3.0, 90.0, 8.0, 1.5]  # the first 5 cards; the other 2 stay new
+    with small.begin() as db:
+        cards = list(db.scalars(select(Card).order_by(Card.id)))
+        for offset, (card, stability) in enumerate(zip(cards, stabilities, strict=False)):
+            row = memory_row(db, card)
+            row.state, row.stability_days, row.difficulty = CardState.REVIEW, stability, 5.0
+            row.last_review_day = today - timedelta(days=12 + offset)
+            row.due_day = today - timedelta(days=offset)
+        ids = [card.id for card in cards]
+    settings = Settings(reviews_per_day=2, backlog_days=backlog_days, backlog_cap=3)
+    session = ReviewSession(engine_of(small), LEARNER, settings, clock, Focus(), NOW)
+    shown = []
+    while (next_card := session.next_card(NOW)) is not None:
+        shown.append((next_card.card_id, next_card.lane))
+        session.rate(next_card, Rating.EASY, NOW, 1000)
+    scheduler = Scheduler(settings)
+
+    def recall(index: int) -> float:
+        return scheduler.retrievability(stabilities[index], 12 + index)
+
+    if backlog_days:  # no history: 5 due > 1 day's worth of the review limit, 2
+        assert session.backlog is not None and session.backlog.due == 5
+        lowest = sorted(range(5), key=recall)[:3]
+        assert lowest == [4, 1, 3]
+        assert shown == [(ids[i], "review") for i in lowest]
+    else:  # oldest due first within the review limit, then the new cards
+        assert session.backlog is None
+        assert shown == [(ids[4], "review"), (ids[3], "review"), (ids[5], "new"), (ids[6], "new")]
+
+
+def test_review_says_so_and_pauses_new_cards() -> None:
+    assert run("review", input=" 4" * 5 + "q")[0] == 0  # five cards to review later
+    assert run("config", "reviews_per_day", "2")[0] == 0
+    assert run("config", "backlog_days", "1") == (0, "backlog_days = 1\n")
+    assert run("config", "backlog_cap", "3") == (0, "backlog_cap = 3\n")
+    later = "2027-01-10T10:00:00+00:00"  # all five are due, no study in the 30 days before
+    code, output = run("review", input="q", now=later)
+    assert code == 0, output
+    assert output.splitlines()[0] == (
+        "Backlog: 5 review cards due, more than 2 (1 day's worth of the cards you usually"
+        " study). Up to 3 a day, lowest recall chance first; new cards are paused until it is"
+        " under control."
+    )
+    assert "New 0  Learning 0  Review 3\n" in output
+    assert run("config", "backlog_days", "0")[0] == 0
+    code, output = run("review", input="q", now=later)
+    assert not output.startswith("Backlog") and "New 20  Learning 0  Review 2\n" in output
+
+
+def test_plan_names_the_catch_up_days() -> None:
+    assert run("review", input=" 4" * 5 + "q")[0] == 0  # five cards to review later
+    later = "2027-01-10T10:00:00+00:00"  # all five are due, no study in the 30 days before
+    assert json.loads(run("plan", "--json", now=later)[1])["catch_up_days"] == 0
+    assert run("config", "reviews_per_day", "1")[0] == 0
+    assert run("config", "backlog_cap", "3")[0] == 0
+    code, output = run("plan", "--json", "--new-cards", "0", now=later)
+    assert code == 0, output
+    plan = json.loads(output)
+    # day 0: 5 due > 3 days' worth of the review limit, 1: the cap of 3; from day 1 the usual
+    # is the 3 studied, and the 5 cards can never be more than 9 due
+    assert plan["catch_up_days"] == 1
+    assert plan["days"][0] == {"day": "2027-01-10", "reviews": 3, "new": 0}
+    assert plan["days"][1]["reviews"] == 1  # the review limit again
+    terminal = run("plan", "--new-cards", "0", now=later)[1]
+    assert "Catching up a backlog on 1 day: new cards paused." in terminal
