@@ -60,6 +60,8 @@ _BLOCKS = {
 _PARAGRAPHS = {"p", "h1", "h2", "h3", "h4", "h5", "h6"}
 _STRONG = {"b", "strong", "h1", "h2", "h3", "h4", "h5", "h6"}
 _EMPHASIS = {"i", "em"}
+#: The attribute values of a tag without attributes (most tags of a field).
+_NO_ATTRIBUTES: dict[str, str] = {}
 
 
 def escape_markdown(text: str) -> str:
@@ -99,17 +101,19 @@ def media_token(kind: str, name: str) -> str:
 
 def html_to_card_text(html: str) -> str:
     """Convert one HTML field to card text (Markdown, see the module docstring). Never raises."""
-    if any(mark in html for mark in _MATH_MARKS):
+    if ("\\" in html or "[" in html) and any(mark in html for mark in _MATH_MARKS):
         html = _MATH.sub(_math_as_code, html)
     if "<" not in html and "&" not in html and "[sound:" not in html:
         return escape_markdown(_collapse_space(html).strip())
+    plain = _feed_plain_tags(html)
+    if plain is not None:
+        return plain.markdown()
     converter = _Converter()
-    if not _feed_plain_tags(converter, html):
-        try:
-            converter.feed(html)
-            converter.close()
-        except AssertionError:  # _markupbase rejects some "<![...]>" marked sections this way
-            return html_to_card_text(html.replace("<!", "&lt;!"))
+    try:
+        converter.feed(html)
+        converter.close()
+    except AssertionError:  # _markupbase rejects some "<![...]>" marked sections this way
+        return html_to_card_text(html.replace("<!", "&lt;!"))
     return converter.markdown()
 
 
@@ -122,19 +126,20 @@ def _math_as_code(match: re.Match[str]) -> str:
     return code if inline is not None else f"<div>{code}</div>"
 
 
-def _feed_plain_tags(converter: _Converter, html: str) -> bool:
-    """Feed ``html`` to ``converter`` without the HTML parser when its only markup is tags
-    without attributes (``<b>``, ``</div>``, ``<br/>``) outside ``script``/``style``, which is
-    what most fields hold; the converter gets the very calls the parser would make. Returns
-    False, having fed nothing, for any other markup."""
+def _feed_plain_tags(html: str) -> _Markdown | None:
+    """``html`` fed to a :class:`_Markdown` without the HTML parser when its only markup is
+    tags without attributes (``<b>``, ``</div>``, ``<br/>``) outside ``script``/``style``,
+    which is what most fields hold: it gets the very calls the parser would make. None for any
+    other markup (nothing fed)."""
     tags = list(_PLAIN_TAG.finditer(html))
-    if len(tags) != html.count("<") or any(t.group(2).lower() in _DROPPED for t in tags):
-        return False
+    names = [tag.group(2).lower() for tag in tags]
+    if len(tags) != html.count("<") or not _DROPPED.isdisjoint(names):
+        return None
+    converter = _Markdown()
     position = 0
-    for tag in tags:
+    for tag, name in zip(tags, names, strict=True):
         if tag.start() > position:
             converter.handle_data(unescape(html[position : tag.start()]))
-        name = tag.group(2).lower()
         if tag.group(1):
             converter.handle_endtag(name)
         elif tag.group(3):
@@ -144,7 +149,7 @@ def _feed_plain_tags(converter: _Converter, html: str) -> bool:
         position = tag.end()
     if position < len(html):
         converter.handle_data(unescape(html[position:]))
-    return True
+    return converter
 
 
 def html_to_plain(html: str) -> str:
@@ -211,11 +216,12 @@ class _PlainText(HTMLParser):
             self.parts.append(data)
 
 
-class _Converter(HTMLParser):
-    """Collects lines of Markdown while the parser walks the fragment."""
+class _Markdown:
+    """Collects lines of Markdown from the calls an HTML parser makes while it walks a
+    fragment (:class:`_Converter` is that parser; :func:`_feed_plain_tags` makes them
+    itself)."""
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.lines: list[tuple[str, str]] = []  # (kind, text): text, item, fence, blank, rule
         self.current: list[str] = []
         self.item_marker: str | None = None
@@ -232,8 +238,8 @@ class _Converter(HTMLParser):
     # Parser callbacks -------------------------------------------------------------------------
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = {name: value or "" for name, value in attrs}
-        if self.gutter or _GUTTER.search(values.get("class", "")):
+        values = {name: value or "" for name, value in attrs} if attrs else _NO_ATTRIBUTES
+        if self.gutter or ("class" in values and _GUTTER.search(values["class"])):
             if tag not in _VOID:
                 self.gutter.append(tag)
                 self.dropped += 1
@@ -436,6 +442,14 @@ class _Converter(HTMLParser):
         while out and out[-1] == "":
             out.pop()
         return "\n".join(out)
+
+
+class _Converter(_Markdown, HTMLParser):
+    """:class:`_Markdown` fed by the standard library's parser."""
+
+    def __init__(self) -> None:
+        _Markdown.__init__(self)
+        HTMLParser.__init__(self, convert_charrefs=True)
 
 
 def _collapse_space(text: str) -> str:
