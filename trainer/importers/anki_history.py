@@ -28,11 +28,11 @@ fsrs-rs, the FSRS code Anki runs, in one batch for all cards of one set of param
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
-from functools import lru_cache
-from typing import NamedTuple
+from functools import lru_cache, partial
+from typing import NamedTuple, cast
 
 from fsrs.scheduler import LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS
 
@@ -168,6 +168,11 @@ class LogEntry(NamedTuple):
     stability_days: float
     difficulty: float
     interval_days: int
+
+
+#: A :class:`LogEntry` from the tuple of its fields in order, without the Python-level
+#: ``__new__`` a named tuple's constructor runs (tens of thousands are made per import).
+_log_entry = cast(Callable[[tuple[object, ...]], LogEntry], partial(tuple.__new__, LogEntry))
 
 
 @dataclass(frozen=True)
@@ -356,21 +361,23 @@ def _logs(plan: _Plan, states: list[tuple[float, float]], clock: DayClock) -> tu
         if index:
             before, elapsed, last = _STATE_BEFORE.get(kind, REVIEW_STATE), last - back, back
         logs.append(
-            LogEntry(  # positional: the fields in order, without keyword matching
-                4 if ease > 4 else ease if ease > 1 else 1,
-                at_ms,
-                day_of_ms(at_ms),
-                duration if duration > 0 else 0,
-                before,
-                elapsed,
-                REVIEW_STATE
-                if interval > 0
-                else LEARNING_STATE
-                if kind == LEARNING
-                else RELEARNING_STATE,
-                stability,
-                difficulty,
-                interval if interval > 0 else 0,
+            _log_entry(  # the fields in order, one tuple made in C
+                (
+                    4 if ease > 4 else ease if ease > 1 else 1,
+                    at_ms,
+                    day_of_ms(at_ms),
+                    duration if duration > 0 else 0,
+                    before,
+                    elapsed,
+                    REVIEW_STATE
+                    if interval > 0
+                    else LEARNING_STATE
+                    if kind == LEARNING
+                    else RELEARNING_STATE,
+                    stability,
+                    difficulty,
+                    interval if interval > 0 else 0,
+                )
             )
         )
     return tuple(logs)

@@ -401,10 +401,11 @@ def _stored_logs(
     executemany this way, without a type conversion per value (a third of an import's time
     otherwise)."""
     rows: list[tuple[object, ...]] = []
-    for rating, at_ms, day, *rest in logs:
+    for log in logs:
+        day = log[2]
         text = days.get(day)
         if text is None:
             text = days[day] = day.isoformat()
-        at = (_EPOCH + timedelta(milliseconds=at_ms)).isoformat(" ", "microseconds")
-        rows.append((learner_id, card_id, rating, at, text, *rest))
+        at = (_EPOCH + timedelta(milliseconds=log[1])).isoformat(" ", "microseconds")
+        rows.append((learner_id, card_id, log[0], at, text, *log[3:]))
     return rows
