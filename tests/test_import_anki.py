@@ -131,7 +131,7 @@ def test_a_package_in_ankis_current_format_reads_the_same_way() -> None:
     assert [(m.name, m.read()) for m in deck.media] == [("list.png", b"\x89PNG\r\n\x1a\n fixture")]
 
 
-def test_suspended_and_empty_cards_are_skipped_and_counted(tmp_path: Path) -> None:
+def test_empty_cards_are_skipped_and_counted_and_suspended_ones_kept(tmp_path: Path) -> None:
     package = build_package(tmp_path)
 
     def suspend_and_empty(db: sqlite3.Connection) -> None:
@@ -140,8 +140,40 @@ def test_suspended_and_empty_cards_are_skipped_and_counted(tmp_path: Path) -> No
 
     edit_collection(package, suspend_and_empty)
     deck = read_anki(package, "lists.apkg")
-    assert [c.key for c in deck.cards] == ["rev", "typed", "cl#c1", "custom"]
-    assert deck.skip_reasons == ("empty question or answer (1)", "suspended in Anki (2)")
+    assert [c.key for c in deck.cards] == ["rev", "rev#2", "typed", "cl#c1", "cl#c2", "custom"]
+    assert deck.skip_reasons == ("empty question or answer (1)",)
+
+
+@pytest.mark.parametrize("with_history", [True, False])
+def test_cards_suspended_in_anki_stay_suspended_with_their_history(
+    tmp_path: Path, with_history: bool
+) -> None:
+    """As Anki imports a package: with its scheduling, a suspended card stays suspended in the
+    state its history gives it; without, every card is new and none is suspended."""
+    package = build_package(tmp_path)
+
+    def review_and_suspend(db: sqlite3.Connection) -> None:
+        db.execute("UPDATE cards SET type = 2, queue = 2, due = 30, ivl = 3, reps = 1")
+        db.execute("UPDATE cards SET queue = -1 WHERE ord = 1")  # the reverse and cloze 2
+        for (card_id,) in db.execute("SELECT id FROM cards").fetchall():
+            db.execute(
+                "INSERT INTO revlog VALUES (?, ?, -1, 3, 3, 0, 2500, 5000, 0)",
+                (1_767_268_800_000 + card_id % 1000, card_id),
+            )
+
+    edit_collection(package, review_and_suspend)
+    args = ["import", str(package), *(["--with-history"] if with_history else [])]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    listed = CliRunner().invoke(cli, ["cards", "is:suspended", "--json"])
+    suspended = sorted((card["front"], card["state"]) for card in json.loads(listed.stdout))
+    if with_history:
+        assert suspended == [
+            ("append adds one, \\[how\\] many", "review"),  # cloze 2, with its hint
+            ("mutable \\[image: list.png\\]", "review"),
+        ]
+    else:
+        assert suspended == []
 
 
 @pytest.mark.parametrize(
@@ -642,7 +674,7 @@ def test_json_says_per_file_why_cards_were_skipped_and_what_history_and_media_ca
             summary["skip_reasons"],
             summary["review_log_rows"],
             summary["media_written"],
-        ) == (["suspended in Anki (2)"], 2 if media else 0, media)
+        ) == ([], 2 if media else 0, media)
 
 
 def test_notes_sharing_a_guid_each_give_their_cards(tmp_path: Path) -> None:

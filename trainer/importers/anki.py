@@ -12,8 +12,11 @@ Each card becomes one trainer card, rendered from its note type's templates
 Basic and reversed note types give question/answer cards, ``{{type:...}}`` templates typed
 cards, cloze note types one card per cloze number. Keys are the note's GUID and the card's
 ordinal (:func:`~trainer.importers.notes.card_key`, :func:`~trainer.importers.notes.cloze_key`).
-Skipped and counted: suspended cards, image-occlusion cards (they need the picture), and cards
-whose question or answer is empty.
+Skipped and counted: image-occlusion cards (they need the picture) and cards whose question or
+answer is empty. A card suspended in Anki comes in like the others; with its history
+(``--with-history``, Anki's "import learning progress") it stays suspended for the importing
+learner, without it it is new and not suspended, as Anki resets a card imported without its
+scheduling.
 
 A collection of Anki's old v1 scheduler (its config has no ``schedVer`` 2) that holds any
 scheduled card is read as current Anki imports it (rslib ``scheduler/upgrade.rs`` and
@@ -445,9 +448,6 @@ class _CollectionReader:
             notetype = notetypes.get(note.notetype) if note else None
             if note is None or notetype is None:
                 skips.skip("card without its note or note type")
-                continue
-            if schedule.queue == -1:
-                skips.skip("suspended in Anki")
                 continue
             deck_name = decks.get(deck_id, "")
             spec = self._card(note_id, note, notetype, ordinal, deck_name, skips)

@@ -47,7 +47,13 @@ from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.deck_tree import DeckTaken, deck_for_path, deck_path
 from trainer.store.lookup import find
-from trainer.store.memory import Memory, insert_memories, mark_leeches, memory_values
+from trainer.store.memory import (
+    Memory,
+    insert_memories,
+    mark_leeches,
+    memory_values,
+    suspend_cards,
+)
 from trainer.store.models import Card, CardMemory, Deck, LearnerDeck, ReviewLog, Topic
 
 #: Reports progress: (what is being done, items done, items in all).
@@ -307,8 +313,9 @@ def _store_histories(
     A card of which the learner already has a review log keeps it and its state: the history of
     a re-imported package is not added twice, and reviews done in the trainer are not lost. A
     card whose history has the learner's ``leech_lapses`` lapses or more is marked a leech (not
-    suspended: Anki kept it in review, or the import skips it), as a database upgraded to leech
-    marks has its cards marked (migration 0010_leech).
+    suspended: Anki kept it in review), as a database upgraded to leech marks has its cards
+    marked (migration 0010_leech). A card suspended in Anki (queue -1) is suspended for the
+    learner, its memory state kept, as Anki imports it with its scheduling.
     """
     if not imported.histories:
         return 0
@@ -338,6 +345,7 @@ def _store_histories(
     total = len(todo)
     rows: list[tuple[object, ...]] = []
     cards: list[tuple[int, Memory]] = []
+    suspended = [card_id for card_id, history, _ in todo if history.schedule.queue == -1]
     days: dict[date, str] = {}
     for done in range(0, total, _HISTORY_BATCH):
         part = todo[done : done + _HISTORY_BATCH]
@@ -352,6 +360,7 @@ def _store_histories(
         threshold = scheduler.settings.leech_lapses  # as the review would have marked them
         leeches = [card for card, memory in cards if memory.lapses >= threshold]
         mark_leeches(db.connection(), learner_id, leeches)
+        suspend_cards(db.connection(), learner_id, suspended)
     if rows:
         log_table = ReviewLog.metadata.tables["review_log"]
         columns = ("learner_id", "card_id", "rating", "reviewed_at", *LogEntry._fields[2:])
