@@ -16,10 +16,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from trainer.cli.main import cli
 from trainer.content.builtin_sync import sync_builtin
 from trainer.importers.store import media_folder
 from trainer.scheduling.days import DayClock
@@ -144,6 +146,13 @@ def _sessions_closed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     close_sessions()
     if SERVER_URL is not None:  # a server connection the test left open warns now, in its test
         gc.collect()
+
+
+def cli_run(*args: str, input: str | None = None) -> tuple[int, str, str]:
+    """Run ``trainer ARGS`` in this process at :data:`NOW` (``TRAINER_NOW``), with ``input`` on
+    standard input: (exit code, standard output, standard error)."""
+    result = CliRunner().invoke(cli, list(args), env={"TRAINER_NOW": NOW.isoformat()}, input=input)
+    return result.exit_code, result.stdout, result.stderr
 
 
 def sql(database: str, statement: str, **params: Any) -> list[tuple[Any, ...]]:

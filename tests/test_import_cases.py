@@ -11,22 +11,15 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from conftest import cli_run as run
 from conftest import database_exists
-from trainer.cli.main import cli
 from trainer.store.db import open_database
 from trainer.store.models import Card, Deck
 
-NOW = "2026-11-29T10:00:00+00:00"
 CASES = Path(__file__).parent / "fixtures" / "cases"
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), env={"TRAINER_NOW": NOW})
-    return result.exit_code, result.stdout, result.stderr
 
 
 def imported_cards(database: str) -> dict[str, list[tuple[str, str]]]:

@@ -9,12 +9,11 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from conftest import LEARNER, sqlite_only
-from trainer.cli.main import cli
+from conftest import cli_run as run
 from trainer.importers.notes import card_key, cloze_key
 from trainer.store.db import open_database
 from trainer.store.models import Card, CardMemory, Deck, ReviewLog
@@ -22,11 +21,6 @@ from trainer.store.models import Card, CardMemory, Deck, ReviewLog
 NOW = "2026-11-29T10:00:00+00:00"
 FIXTURES = Path(__file__).parent / "fixtures" / "anki"
 CSV = "Question,Answer\nWhat is a list?,An ordered sequence\nWhat is a dict?,A mapping\n"
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), env={"TRAINER_NOW": NOW})
-    return result.exit_code, result.stdout, result.stderr
 
 
 def _status() -> dict[str, object]:

@@ -5,16 +5,7 @@ from __future__ import annotations
 
 import json
 
-from click.testing import CliRunner
-
-from trainer.cli.main import cli
-
-NOW = "2026-11-29T10:00:00+00:00"
-
-
-def run(*args: str, input: str | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), env={"TRAINER_NOW": NOW}, input=input)
-    return result.exit_code, result.stdout, result.stderr
+from conftest import cli_run as run
 
 
 def _ids(query: str) -> list[int]:

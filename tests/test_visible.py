@@ -16,11 +16,10 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trainer.cli.main import cli
+from conftest import cli_run as run
 from trainer.visible import visible
 
 NOW = "2026-11-29T10:00:00+00:00"
@@ -31,11 +30,6 @@ NASTY = "\x1b]0;owned\x07\x1b[2J\x1b[31m\u202eevil\u2066\u200f\x9b31m\x7f\rx[bol
 
 #: What may never be printed: C0 but tab and newline, DEL, C1, bidi controls.
 FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def run(*args: str, input: str | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), input=input, env={"TRAINER_NOW": NOW})
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_placeholders_name_each_character() -> None:
