@@ -221,6 +221,33 @@ NOT_DECKS = [
     ("slides.csv", lambda p: p.write_bytes(b"%PDF-1.7\n%\xe2\xe3\n"), "a PDF document"),
     ("photo.md", lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), "a PNG image"),
     ("blob.txt", lambda p: p.write_bytes(b"q,a\x00\x01\x02\nx,y\n"), "a binary file"),
+    (
+        "supermemo.txt",
+        lambda p: p.write_text('<?xml version="1.0"?>\n<SuperMemoCollection><Count>1</Count>\n'),
+        "an XML file",
+    ),
+    (
+        "cards.csv",
+        lambda p: p.write_text('<mnemosyne core_version="1">\n<log type="1"/>\n</mnemosyne>\n'),
+        "an XML file",
+    ),
+    (
+        "saved.md",
+        lambda p: p.write_text("\ufeff<!doctype html>\n<p>hola, hello</p>\n"),
+        "a web page (HTML)",
+    ),
+    (
+        "page.txt",
+        lambda p: p.write_text("<html lang=es>\n<p>hola\thello</p>\n"),
+        "a web page (HTML)",
+    ),
+    ("feed.xml", lambda p: p.write_text("<b>hola</b>,hello\n<i>gato</i>,cat\n"), "an XML file"),
+    ("notes.csv", lambda p: p.write_text("{\\rtf1\\ansi hola,hello\\par}\n"), "an RTF document"),
+    (
+        "export.txt",
+        lambda p: p.write_bytes("<?xml version='1.0'?>\n<deck/>\n".encode("utf-16")),
+        "an XML file",
+    ),
 ]
 
 
@@ -234,6 +261,25 @@ def test_a_file_that_is_not_a_deck_is_refused_in_one_line_writing_nothing(
     assert (code, out) == (1, "")
     assert err == f"Error: {path}: {kind}, not a deck; {READABLE}\n"
     assert not database_exists(database)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "cards"),
+    [
+        ("bold.txt", "<b>hola</b>\t<i>hello</i>\n<b>gato</b>\tcat\n", [("**hola**", "*hello*")]),
+        (
+            "note.md",
+            '<div align="center">\n<img src="logo.png">\n</div>\n\nQ: hola?\nA: hello\n',
+            [("hola?", "hello")],
+        ),
+    ],
+)
+def test_html_in_the_fields_of_a_text_file_is_no_markup_document(
+    tmp_path: Path, database: str, name: str, text: str, cards: list[tuple[str, str]]
+) -> None:
+    code, _out, err = run("import", str(write(tmp_path, name, text)))
+    assert (code, err) == (0, "")
+    assert imported_cards(database)[Path(name).stem][: len(cards)] == cards
 
 
 def test_the_json_case_is_refused(database: str) -> None:

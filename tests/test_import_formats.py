@@ -88,6 +88,17 @@ def test_quoted_fields_keep_newlines_delimiters_and_quotes_with_a_bom_and_crlf()
     ]
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-8-sig"])
+def test_unicode_text_from_a_spreadsheet_reads_as_utf_8_does(encoding: str) -> None:
+    data = "hola\thello\nadiós\tgoodbye\n"
+    if encoding == "utf-16-be":
+        encoded = b"\xfe\xff" + data.encode(encoding)  # a big-endian byte-order mark
+    else:
+        encoded = data.encode(encoding)
+    deck = read_delimited(encoded, "x.txt")
+    assert [(c.front, c.back) for c in deck.cards] == [("hola", "hello"), ("adiós", "goodbye")]
+
+
 @pytest.mark.parametrize(
     ("data", "delimiter"),
     [
@@ -140,6 +151,11 @@ def test_rows_without_a_side_and_repeats_are_skipped_and_counted() -> None:
         (b"#tags column:0\nq,a\n", 1, "#tags column must be a column number from 1, not '0'"),
         (b"q,a\nq2,\xff\n", 2, "not UTF-8 text (byte 7); save the file as UTF-8"),
         (b"q,a\nq\x00,a\n", 2, "a NUL character: this is a binary file, not text"),
+        (
+            "q,a\nq2,".encode("utf-16") + b"\x00\xd8" + ",a\n".encode("utf-16-le"),
+            2,
+            "not UTF-16 text (byte 16); save the file as UTF-8",
+        ),
     ],
 )
 def test_a_bad_file_names_the_line_and_what_to_fix(data: bytes, line: int, message: str) -> None:

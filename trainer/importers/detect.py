@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from trainer.errors import DeckError, Problem
 from trainer.importers.bulk import without_cycle_collection
+from trainer.importers.text import head_text
 
 if TYPE_CHECKING:
     from trainer.importers.imported import ImportedDeck
@@ -54,7 +55,7 @@ def detect_format(path: Path, head: bytes) -> str:
     by_extension = EXTENSIONS.get(path.suffix.lower())
     if by_extension is not None:
         return by_extension
-    text = head.decode("utf-8", errors="replace")
+    text = head_text(head)
     if _NATIVE.search(text):
         return "native"
     lines = [line for line in text.split("\n")[:50] if line.strip()]

@@ -18,7 +18,12 @@ What counts as a sign of each format:
   properties, a ``#card`` block, a ``((uuid))`` block reference), or a page opening with
   ``key:: value`` page properties followed only by outline bullets;
 - YAML: the ``.yaml``/``.yml`` extension, a ``%YAML`` directive, or a text of only ``key:``,
-  ``key: value``, ``- item`` and indented lines in which some key opens a nested block.
+  ``key: value``, ``- item`` and indented lines in which some key opens a nested block;
+- markup documents: an XML declaration (``<?xml``, as SuperMemo's and Mnemosyne's exports
+  open), the ``.xml`` extension, a ``<!DOCTYPE html>`` or ``<html>`` (a web page), a text
+  whose first line is only an opening tag and last line only its closing tag
+  (``<deck>`` ... ``</deck>``), or RTF (``{\\rtf``). HTML in the fields of a CSV file or in
+  a Markdown note (``<div align="center">`` ... ``</div>`` above its cards) is not this.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ import sqlite3
 import zipfile
 from contextlib import closing
 from pathlib import Path
+
+from trainer.importers.text import UTF16_BOMS, head_text
 
 #: What trainer does read, for the message refusing anything else.
 READABLE = (
@@ -80,6 +87,12 @@ _BULLET = re.compile(r"[ \t]*-(?: .*)?")
 _YAML_LINE = re.compile(r"[ \t]*(?:#.*|---|\.\.\.|- .*|-|[\w\"'][^:#]*:(?: .*)?)")
 _YAML_KEY = re.compile(r"[\w\"'][^:#]*:(?: .*)?")
 _CARD_KEYS = re.compile(r"[QCA]:(?: .*)?")
+_HTML_PAGE = re.compile(r"<!DOCTYPE\s+html\b|<html[\s>]", re.I)
+#: A document that is one element: a first line that is only its opening tag (``<deck>``,
+#: ``<root version="2">``) and a last line that is only its closing tag.
+_ONE_ELEMENT = re.compile(
+    r"<([A-Za-z_][\w.:-]*)(?:\s[^<>]*)?(?<!/)>[ \t]*\n.*\n[ \t]*</\1\s*>", re.S
+)
 
 
 def other_format(path: Path, head: bytes) -> str | None:
@@ -92,10 +105,13 @@ def other_format(path: Path, head: bytes) -> str | None:
     binary = _binary_kind(path, head)
     if binary is not None or head.startswith((*_ZIP, _SQLITE)):
         return binary
-    text = head.decode("utf-8-sig", errors="replace")
+    text = head_text(head)
     suffix = path.suffix.lower()
     if _is_json(text):
         return "a JSON file"
+    markup = "an XML file" if suffix == ".xml" else _markup_kind(text)
+    if markup is not None:
+        return markup
     if suffix == ".org" or _ORG.search(text):
         return "an org-mode file"
     if _is_logseq(text):
@@ -115,7 +131,7 @@ def _binary_kind(path: Path, head: bytes) -> str | None:
     for magic, kind in _MAGIC:
         if head.startswith(magic):
             return kind
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if b"\x00" in head and not head.startswith(UTF16_BOMS):
         return "a binary file"
     return None
 
@@ -161,6 +177,18 @@ def _is_json(text: str) -> bool:
         return isinstance(json.loads(stripped), dict | list)
     except ValueError:
         return False
+
+
+def _markup_kind(text: str) -> str | None:
+    """What markup document the text is (see the module docstring), or None."""
+    stripped = text.strip()
+    if stripped.startswith("{\\rtf"):
+        return "an RTF document"
+    if _HTML_PAGE.match(stripped):
+        return "a web page (HTML)"
+    if stripped.startswith("<?xml") or _ONE_ELEMENT.fullmatch(stripped):
+        return "an XML file"
+    return None
 
 
 def _content_lines(text: str) -> list[str]:
