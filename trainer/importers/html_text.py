@@ -10,7 +10,9 @@ as Markdown through rich, which drops raw HTML, so a field is converted before i
   a fenced code block (language from a ``language-X`` or ``lang-X`` class), its text kept
   exactly, ``<br>`` as a line break; the line-number gutter of a highlighted code table
   (Pygments' ``linenos``, other highlighters' ``gutter``/``lineno`` cells and spans) is left out;
-- an ordered list counts from its ``start`` (and an item's ``value``);
+- an ordered list counts from its ``start`` (and an item's ``value``), zero included;
+- ``<sup>``/``<sub>`` text is raised or lowered with Unicode's superscript and subscript
+  characters when it has them all (``10⁶``, ``H₂O``), else written ``^(...)``/``_(...)``;
 - math is shown as its TeX in a code span: MathJax ``\(...\)`` inline, ``\[...\]`` on a line of
   its own, and Anki's ``[$]...[/$]``, ``[$$]...[/$$]`` and ``[latex]...[/latex]`` the same way;
 - ``<img src>``, ``<audio>``/``<video>`` sources and Anki's ``[sound:NAME]`` become
@@ -60,6 +62,14 @@ _BLOCKS = {
 _PARAGRAPHS = {"p", "h1", "h2", "h3", "h4", "h5", "h6"}
 _STRONG = {"b", "strong", "h1", "h2", "h3", "h4", "h5", "h6"}
 _EMPHASIS = {"i", "em"}
+#: Unicode's superscript and subscript forms (digits, signs, brackets and the letters that
+#: have one), for ``<sup>`` and ``<sub>``.
+_SCRIPT_TABLES = {
+    "sup": str.maketrans("0123456789+-=()in", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱⁿ"),
+    "sub": str.maketrans("0123456789+-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"),
+}
+_SCRIPTS = frozenset(_SCRIPT_TABLES)
+_ESCAPED = re.compile(r"\\(.)")
 #: The attribute values of a tag without attributes (most tags of a field).
 _NO_ATTRIBUTES: dict[str, str] = {}
 
@@ -229,7 +239,8 @@ class _Markdown:
         self.pre: list[str] | None = None
         self.pre_language = ""
         self.code: list[str] | None = None
-        self.lists: list[list[int]] = []  # one [counter] per open list; counter -1 = bullets
+        self.lists: list[list[int] | None] = []  # per open list: [counter], None for bullets
+        self.scripts: list[tuple[str, int, int]] = []  # open <sup>/<sub>: (tag, line, piece)
         self.marks: list[tuple[str, int, int]] = []  # (marker, line count, piece index)
         self.link: tuple[str, int, int] | None = None
         self.cells = 0
@@ -267,15 +278,17 @@ class _Markdown:
                 self._open_mark("**")
         elif tag in ("ul", "ol", "menu"):
             self._end_line()
-            start = _whole_number(values.get("start"), 1) if tag == "ol" else 0
-            self.lists.append([start - 1 if tag == "ol" else -1])
+            ordered = tag == "ol"
+            self.lists.append([_whole_number(values.get("start"), 1) - 1] if ordered else None)
         elif tag == "li":
             self._end_line()
-            counter = self.lists[-1] if self.lists else [-1]
-            if counter[0] >= 0:
-                counter[0] = _whole_number(values.get("value"), counter[0] + 1)
+            counter = self.lists[-1] if self.lists else None
             depth = "  " * max(len(self.lists) - 1, 0)
-            self.item_marker = f"{depth}{counter[0]}. " if counter[0] >= 0 else f"{depth}- "
+            if counter is None:
+                self.item_marker = f"{depth}- "
+            else:
+                counter[0] = _whole_number(values.get("value"), counter[0] + 1)
+                self.item_marker = f"{depth}{counter[0]}. "
         elif tag == "tr":
             self._end_line()
             self.cells = 0
@@ -298,6 +311,8 @@ class _Markdown:
             self.link = (values["href"], len(self.lines), len(self.current))
         elif tag == "rt":
             self._piece(" (")
+        elif tag in _SCRIPTS:
+            self.scripts.append((tag, len(self.lines), len(self.current)))
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
@@ -345,6 +360,8 @@ class _Markdown:
             self._close_link()
         elif tag == "rt":
             self._piece(")")
+        elif tag in _SCRIPTS:
+            self._close_script(tag)
 
     def handle_data(self, data: str) -> None:
         if self.dropped:
@@ -399,6 +416,28 @@ class _Markdown:
             return
         lead, trail = inner[: len(inner) - len(inner.lstrip(" "))], inner[len(inner.rstrip(" ")) :]
         self.current[index:] = [f"{lead}{marker}{core}{marker}{trail}"]
+
+    def _close_script(self, tag: str) -> None:
+        """Show the text since the matching ``<sup>``/``<sub>`` raised or lowered: in Unicode's
+        superscript/subscript characters when it has them all (``10⁶``, ``H₂O``), else as
+        ``^(...)`` / ``_(...)``, so ``10<sup>6</sup>`` never reads as 106."""
+        while self.scripts:
+            opened, line, index = self.scripts.pop()
+            if opened == tag:
+                break
+        else:
+            return
+        if line != len(self.lines) or index > len(self.current):
+            return
+        inner = "".join(self.current[index:]).strip(" ")
+        if not inner:
+            return
+        table, raw = _SCRIPT_TABLES[tag], _ESCAPED.sub(r"\1", inner)
+        if all(ord(character) in table for character in raw):
+            shown = raw.translate(table)
+        else:
+            shown = f"{'^' if tag == 'sup' else escape_markdown('_')}({inner})"
+        self.current[index:] = [shown]
 
     def _close_link(self) -> None:
         assert self.link is not None
