@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from trainer.cli.cards_view import first_line
 from trainer.cli.main import cli
 
 NOW = "2026-11-29T10:00:00+00:00"
-#: The second card's front as the table shows it: escape and override as placeholders.
-GRANITE = "Granite \u241b\\[2J<U+202E>"
+#: The second card's front as the table shows it: escape and override as placeholders, the
+#: bracket without the backslash that keeps it literal in the stored Markdown.
+GRANITE = "Granite \u241b[2J<U+202E>"
 TWO_DAYS_LATER = "2026-12-01T10:00:00+00:00"
 CSV = (
     "Basalt,fine grained\n"
@@ -124,3 +126,17 @@ def test_no_match_is_one_line(rocks: list[int]) -> None:
 )
 def test_a_bad_query_is_one_line_and_exit_2(args: list[str], message: str) -> None:
     assert run("cards", *args) == (2, "", message)
+
+
+@pytest.mark.parametrize(
+    ("front", "shown"),
+    [
+        ("The answer is \\[...\\] here", "The answer is [...] here"),
+        ("2 \\* 3 \\< 7\\\nsecond line", "2 * 3 < 7"),
+        ("a path C:\\\\temp and \\d", "a path C:\\temp and \\d"),
+    ],
+)
+def test_the_table_shows_a_front_as_it_reads_not_its_markdown_escapes(
+    front: str, shown: str
+) -> None:
+    assert first_line(front) == shown

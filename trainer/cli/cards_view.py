@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import tzinfo
 from typing import Any
 
@@ -15,6 +16,15 @@ PLACE_WIDTH = 24
 FRONT_WIDTH = 40
 #: The columns after the front: header and width; text left-aligned, figures right-aligned.
 COLUMNS = (("state", -10), ("due", -16), ("stability", 9), ("R", 4), ("lapses", 6))
+#: A Markdown backslash escape (CommonMark: any ASCII punctuation) or a hard line break's
+#: backslash at the end of a line.
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])|\\$")
+
+
+def first_line(text: str) -> str:
+    """The first line of a card side (Markdown) as it reads: backslash escapes shown as the
+    character they escape (``\\[...\\]`` -> ``[...]``), a hard line break's ``\\`` dropped."""
+    return _ESCAPE.sub(lambda match: match.group(1) or "", text.strip().split("\n", 1)[0])
 
 
 def _place(card: FoundCard) -> str:
@@ -54,7 +64,7 @@ def cards_lines(cards: list[FoundCard], total: int, zone: tzinfo | None) -> list
             line(
                 str(card.id),
                 _place(card),
-                card.front.strip().split("\n", 1)[0],
+                first_line(card.front),
                 [
                     memory.state.name.lower(),
                     _due(card, zone),
