@@ -90,3 +90,15 @@ def test_learner_days_from_milliseconds_in_an_hour_whose_offset_changes() -> Non
     change = int(datetime(1981, 10, 24, 15, 30, tzinfo=UTC).timestamp()) * 1000
     days = [clock.day_of_ms(change + minutes * 60_000) for minutes in (-30, -1, 0, 29)]
     assert days == [date(1981, 10, 24)] * 2 + [date(1981, 10, 25)] * 2
+
+
+def test_learner_days_from_milliseconds_in_an_hour_that_the_rollover_splits() -> None:
+    """In Kolkata (+05:30) the 4 am rollover falls at 22:30 UTC, in the middle of a UTC hour:
+    an instant after it is on the next learner day though the hour's first was not. Every
+    minute of two days, in time order on one clock (so each hour's first minute is met first)."""
+    clock = DayClock(rollover_hour=4, zone=ZoneInfo("Asia/Kolkata"))
+    start = int(datetime(2026, 3, 1, tzinfo=UTC).timestamp()) * 1000
+    for minute in range(2 * 24 * 60):
+        unix_ms = start + minute * 60_000
+        at = datetime.fromtimestamp(unix_ms / 1000, UTC)
+        assert clock.day_of_ms(unix_ms) == clock.day_of(at), at

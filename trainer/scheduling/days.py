@@ -17,7 +17,6 @@ _MS = timedelta(milliseconds=1)
 _HOUR_MS = 3_600_000
 _DAY_MS = 86_400_000
 _EPOCH_DAY = date(1970, 1, 1)
-_UNKNOWN = -1  # no offset is -1 ms
 
 
 @dataclass(frozen=True)
@@ -33,9 +32,10 @@ class DayClock:
     rollover_hour: int = 4
     zone: tzinfo | None = None
     not_before: date | None = None
-    #: UTC offset (ms) of each UTC hour (Unix time // 3600) met by :meth:`day_of_ms`, None
-    #: for an hour in which the offset changes; a cache, no part of the clock's value.
-    _hour_offsets: dict[int, int | None] = field(
+    #: For each UTC hour (Unix time // 3600) met by :meth:`day_of_ms`: its learner day when
+    #: the whole hour lies in one, else its UTC offset (ms), None when the offset changes in
+    #: it; a cache, no part of the clock's value.
+    _hours: dict[int, date | int | None] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -55,21 +55,38 @@ class DayClock:
     def day_of_ms(self, unix_ms: int) -> date:
         """:meth:`day_of` the instant ``unix_ms`` milliseconds after the Unix epoch, by
         integer arithmetic on the UTC offset, which is looked up once per UTC hour (for
-        storing tens of thousands of review-log rows). An hour in which the offset changes
-        (a DST change, a new zone rule) is counted by :meth:`day_of` itself."""
+        storing tens of thousands of review-log rows); an hour that lies within one learner
+        day (a rollover on the hour: every zone offset in whole hours) is a single lookup.
+        An hour in which the offset changes (a DST change, a new zone rule) is counted by
+        :meth:`day_of` itself."""
         hour = unix_ms // _HOUR_MS
-        offset = self._hour_offsets.get(hour, _UNKNOWN)
-        if offset is _UNKNOWN:
-            first, last = (
-                self.local(datetime.fromtimestamp(hour * 3600 + second, UTC)).utcoffset()
-                for second in (0, 3599)
-            )
-            exact = first is not None and first == last and not first % _MS
-            offset = first // _MS if exact and first is not None else None
-            self._hour_offsets[hour] = offset
-        if offset is None:
+        hours = self._hours
+        known = hours[hour] if hour in hours else self._hour(hour)
+        if isinstance(known, date):
+            return known
+        if known is None:
             return self.day_of(datetime.fromtimestamp(unix_ms / 1000, UTC))
-        local_ms = unix_ms + offset - self.rollover_hour * _HOUR_MS
+        return self._clamped(unix_ms + known)
+
+    def _hour(self, hour: int) -> date | int | None:
+        """What :attr:`_hours` keeps for the UTC ``hour``, looked up and kept."""
+        first, last = (
+            self.local(datetime.fromtimestamp(hour * 3600 + second, UTC)).utcoffset()
+            for second in (0, 3599)
+        )
+        known: date | int | None = None
+        if first is not None and first == last and not first % _MS:
+            known = first // _MS
+            start, end = (self._clamped(hour * _HOUR_MS + ms + known) for ms in (0, _HOUR_MS - 1))
+            if start == end:
+                known = start
+        self._hours[hour] = known
+        return known
+
+    def _clamped(self, local_ms: int) -> date:
+        """The learner day of the local wall-clock instant ``local_ms`` (ms since the epoch),
+        ``not_before`` at the earliest."""
+        local_ms -= self.rollover_hour * _HOUR_MS
         day = _EPOCH_DAY + timedelta(days=local_ms // _DAY_MS)
         return day if self.not_before is None or day >= self.not_before else self.not_before
 
