@@ -610,8 +610,10 @@ class _CollectionReader:
         if upgrade:  # v1 learning buttons: Again 1, Good 2, Easy 3
             kinds = f"{LEARNING}, {RELEARNING}"
             ease = f"CASE WHEN type IN ({kinds}) AND ease IN (2, 3) THEN ease + 1 ELSE ease END"
-        # all rows in one query, as named tuples made in C; then each card's run of them
-        ordered = f"SELECT id, {ease}, ivl, factor, time, type FROM revlog ORDER BY cid, id"
+        # all rows in one query, as named tuples made in C; then each card's run of them. The
+        # rows are sorted by SQLite's sorter (``+cid`` keeps it off the cid index, whose order
+        # would read the table's pages at random, one row at a time: a third slower)
+        ordered = f"SELECT id, {ease}, ivl, factor, time, type FROM revlog ORDER BY +cid, id"
         entries = list(map(_revlog_entry, db.execute(ordered)))
         reviews: dict[int, tuple[RevlogEntry, ...]] = {}
         start = 0
