@@ -141,24 +141,26 @@ def _feed_plain_tags(html: str) -> _Markdown | None:
     tags without attributes (``<b>``, ``</div>``, ``<br/>``) outside ``script``/``style``,
     which is what most fields hold: it gets the very calls the parser would make. None for any
     other markup (nothing fed)."""
-    tags = list(_PLAIN_TAG.finditer(html))
-    names = [tag.group(2).lower() for tag in tags]
-    if len(tags) != html.count("<") or not _DROPPED.isdisjoint(names):
+    # one pass of the pattern: text, then (closing slash, name, self-closing slash, text) per tag
+    parts = _PLAIN_TAG.split(html)
+    names = [name.lower() for name in parts[2::4]]
+    if len(names) != html.count("<") or not _DROPPED.isdisjoint(names):
         return None
     converter = _Markdown()
-    position = 0
-    for tag, name in zip(tags, names, strict=True):
-        if tag.start() > position:
-            converter.handle_data(unescape(html[position : tag.start()]))
-        if tag.group(1):
+    handle_data = converter.handle_data
+    if parts[0]:
+        handle_data(unescape(parts[0]) if "&" in parts[0] else parts[0])
+    for closing, name, self_closing, text in zip(
+        parts[1::4], names, parts[3::4], parts[4::4], strict=True
+    ):
+        if closing:
             converter.handle_endtag(name)
-        elif tag.group(3):
+        elif self_closing:
             converter.handle_startendtag(name, [])
         else:
             converter.handle_starttag(name, [])
-        position = tag.end()
-    if position < len(html):
-        converter.handle_data(unescape(html[position:]))
+        if text:
+            handle_data(unescape(text) if "&" in text else text)
     return converter
 
 
