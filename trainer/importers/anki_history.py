@@ -79,9 +79,9 @@ class RevlogEntry(NamedTuple):
         return self.kind == MANUAL and self.factor == 0
 
 
-@dataclass(frozen=True)
-class AnkiSchedule:
-    """A card's scheduling fields in Anki's ``cards`` table.
+class AnkiSchedule(NamedTuple):
+    """A card's scheduling fields in Anki's ``cards`` table (a named tuple: one is read per
+    card).
 
     ``card_type`` is new/learning/review/relearning (0-3); ``due`` is, for a review card, days
     since the collection was created (``original_due`` when the card sits in a filtered deck,
@@ -102,10 +102,10 @@ class AnkiSchedule:
     original_deck: int
 
 
-@dataclass(frozen=True)
-class CardHistory:
+class CardHistory(NamedTuple):
     """An Anki card's schedule and review log (oldest first); ``created_s`` is the
-    collection's creation time (Unix seconds, the base of review due days).
+    collection's creation time (Unix seconds, the base of review due days). A named tuple:
+    one is made per card.
 
     ``parameters`` are the 21 FSRS-6 parameters of the card's deck preset (empty: FSRS's
     defaults) and ``historical_retention`` its retention (0-1) for the SM-2 conversion.
@@ -255,7 +255,7 @@ def rebuild_many(
         if plan is not None and plan.ratings is not None:
             batch = batches.setdefault(id(scheduler), (scheduler, [], []))
             batch[1].append(len(plans) - 1)
-            batch[2].append((plan.start, plan.ratings))
+            batch[2].append((plan.start, plan.replayed))
     states: dict[int, list[tuple[float, float]]] = {}
     for scheduler, indexes, items in batches.values():
         states.update(zip(indexes, scheduler.memory_histories(items), strict=True))
@@ -289,16 +289,21 @@ _Item = tuple[tuple[float, float] | None, list[tuple[int, int]]]
 
 
 class _Plan(NamedTuple):
-    """What a card's replay needs: its usable reviews (:func:`reviews_for_fsrs`) and, for
-    each, how many Anki days before today it was (``backs``); the starting state of an
-    incomplete history (its first review's SM-2 conversion, None for a complete one) and the
-    ratings FSRS replays after it, (rating, days since the review before). A card without
-    usable reviews has ``ratings`` None and ``start`` the SM-2 conversion of its schedule."""
+    """What a card's replay needs: its usable reviews (:func:`reviews_for_fsrs`), each one's
+    (rating, whole Anki days since the review before it; 0 for the first), and the starting
+    state of an incomplete history (its first review's SM-2 conversion, None for a complete
+    one): FSRS replays the ratings after it (:attr:`replayed`). A card without usable reviews
+    has ``ratings`` None and ``start`` the SM-2 conversion of its schedule."""
 
     reviews: list[RevlogEntry]
-    backs: list[int]
-    start: tuple[float, float] | None
     ratings: list[tuple[int, int]] | None
+    start: tuple[float, float] | None
+
+    @property
+    def replayed(self) -> list[tuple[int, int]]:
+        """The ratings FSRS replays: all of them, or those after the starting state's."""
+        ratings = self.ratings or []
+        return ratings if self.start is None else ratings[1:]
 
 
 def _plan(history: CardHistory, scheduler: Scheduler, next_day_s: int) -> _Plan | None:
@@ -313,7 +318,7 @@ def _plan(history: CardHistory, scheduler: Scheduler, next_day_s: int) -> _Plan 
             converted = scheduler.memory_from_sm2(
                 (schedule.factor or 0) / 1000, schedule.interval, history.historical_retention
             )
-            return _Plan([], [], converted, None)
+            return _Plan([], None, converted)
         return None
     reviews, complete = usable
     # How many Anki days before today each review was: Anki counts the whole 24-hour periods
@@ -323,7 +328,6 @@ def _plan(history: CardHistory, scheduler: Scheduler, next_day_s: int) -> _Plan 
     backs = [(next_day_s - entry[0] // 1000) // 86_400 for entry in reviews]
     backs = [back if back > 0 else 0 for back in backs]
     start: tuple[float, float] | None = None
-    ratings = []
     if not complete:
         first = reviews[0]
         ease = (first.factor or 2500) / 1000
@@ -333,53 +337,54 @@ def _plan(history: CardHistory, scheduler: Scheduler, next_day_s: int) -> _Plan 
         if ease <= 1.1:  # an ease factor written by FSRS stores the difficulty (Anki)
             difficulty = (ease - 0.1) * 9 + 1
         start = (stability, difficulty)
-    last = backs[0]
-    for entry, back in zip(reviews, backs, strict=True):
-        ease = entry[1]
-        ratings.append((4 if ease > 4 else ease if ease > 1 else 1, last - back))
-        last = back
-    if start is not None:
-        del ratings[0]
-    return _Plan(reviews, backs, start, ratings)
+    # each review's rating (Anki's buttons past Easy count as Easy) and days since the one before
+    ratings = [
+        (4 if ease > 4 else ease if ease > 1 else 1, before - back)
+        for (_, ease, _, _, _, _), before, back in zip(
+            reviews, [backs[0], *backs[:-1]], backs, strict=True
+        )
+    ]
+    return _Plan(reviews, ratings, start)
 
 
 def _logs(plan: _Plan, states: list[tuple[float, float]], clock: DayClock) -> tuple[LogEntry, ...]:
     """The review-log rows of ``plan``'s reviews, given the state after each rating
     (``states``, from :meth:`Scheduler.memory_histories`); the last holds the card's memory."""
-    reviews, backs = plan.reviews, plan.backs
+    reviews, ratings = plan.reviews, plan.ratings or []
     if plan.start is not None:
         states = [plan.start, *states]
     day_of_ms = clock.day_of_ms
-    logs = []
-    before = NEW_STATE if plan.start is None else _STATE_BEFORE.get(reviews[0][5], REVIEW_STATE)
-    elapsed: int | None = None
-    last = backs[0]
-    for index, (entry, back, (stability, difficulty)) in enumerate(
-        zip(reviews, backs, states, strict=True)
-    ):
-        at_ms, ease, interval, _, duration, kind = entry
-        if index:
-            before, elapsed, last = _STATE_BEFORE.get(kind, REVIEW_STATE), last - back, back
-        logs.append(
-            _log_entry(  # the fields in order, one tuple made in C
-                (
-                    4 if ease > 4 else ease if ease > 1 else 1,
-                    at_ms,
-                    day_of_ms(at_ms),
-                    duration if duration > 0 else 0,
-                    before,
-                    elapsed,
-                    REVIEW_STATE
-                    if interval > 0
-                    else LEARNING_STATE
-                    if kind == LEARNING
-                    else RELEARNING_STATE,
-                    stability,
-                    difficulty,
-                    interval if interval > 0 else 0,
-                )
+    before = _STATE_BEFORE.get
+    logs = [
+        _log_entry(  # the fields in order, one tuple made in C
+            (
+                rating,
+                at_ms,
+                day_of_ms(at_ms),
+                duration if duration > 0 else 0,
+                before(kind, REVIEW_STATE),
+                elapsed,
+                REVIEW_STATE
+                if interval > 0
+                else LEARNING_STATE
+                if kind == LEARNING
+                else RELEARNING_STATE,
+                stability,
+                difficulty,
+                interval if interval > 0 else 0,
             )
         )
+        for (at_ms, _, interval, _, duration, kind), (rating, elapsed), (
+            stability,
+            difficulty,
+        ) in zip(reviews, ratings, states, strict=True)
+    ]
+    # the first row: a card's first review finds it new (a complete history), and has no
+    # review before it
+    first = logs[0]
+    logs[0] = first._replace(
+        state_before=NEW_STATE if plan.start is None else first.state_before, elapsed_days=None
+    )
     return tuple(logs)
 
 
