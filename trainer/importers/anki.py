@@ -49,7 +49,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any, NamedTuple, cast
 
 import zstandard
 
@@ -138,8 +138,7 @@ class _NoteType:
     templates: dict[int, tuple[str, str, str]]  # ordinal -> (name, question, answer)
 
 
-@dataclass(frozen=True)
-class _Note:
+class _Note(NamedTuple):
     key: str  # the base of its cards' keys: the GUID (see _CollectionReader._notes)
     notetype: int
     tags: str
@@ -441,7 +440,7 @@ class _CollectionReader:
             card_id, note_id, deck_id, ordinal, *values = row
             schedule = AnkiSchedule(*values)
             if schedule.card_type == REVIEW_CARD and schedule.queue in (1, 3):
-                schedule = replace(schedule, card_type=RELEARNING_CARD)
+                schedule = schedule._replace(card_type=RELEARNING_CARD)
             if self.with_history:
                 self._check_schedule(card_id, schedule)
             note = notes.get(note_id)
@@ -779,7 +778,7 @@ def _common_deck(names: list[str]) -> str | None:
     if not names:
         return None
     common = names[0].split("::")
-    for name in names[1:]:
+    for name in dict.fromkeys(names):  # each name once: most cards share a few decks
         parts = name.split("::")
         length = 0
         while length < min(len(common), len(parts)) and common[length] == parts[length]:
