@@ -403,31 +403,28 @@ class _LogTexts:
     """Review-log times and days as SQLite stores them (the forms
     :class:`~trainer.store.models.UTCDateTime` and SQLAlchemy's ``Date`` store): a time
     ``YYYY-MM-DD HH:MM:SS.ffffff`` (naive UTC), a day ``YYYY-MM-DD``. Each UTC hour's and each
-    day's text is made once, the minutes, seconds and milliseconds of an hour come from tables:
-    tens of thousands of rows are made per import, a :meth:`datetime.isoformat` each took a
-    tenth of it."""
+    day's text is made once (:attr:`hours`, :attr:`days`), the minutes, seconds and
+    milliseconds of an hour come from tables: tens of thousands of rows are made per import, a
+    :meth:`datetime.isoformat` each took a tenth of it."""
 
     def __init__(self) -> None:
+        #: "YYYY-MM-DD HH:" of each UTC hour (Unix time // 3600) met so far
         self.hours: dict[int, str] = {}
         self.days: dict[date, str] = {}
         #: "MM:SS" of each second of an hour, ".fff000" of each millisecond of a second
         self.seconds = [f"{second // 60:02}:{second % 60:02}" for second in range(3600)]
         self.millis = [f".{milli:03}000" for milli in range(1000)]
 
-    def time(self, unix_ms: int) -> str:
-        """The text of the instant ``unix_ms`` (milliseconds after the Unix epoch, >= 0)."""
-        hour, rest = divmod(unix_ms, 3_600_000)
-        text = self.hours.get(hour)
-        if text is None:
-            text = self.hours[hour] = (_EPOCH + timedelta(hours=hour)).strftime("%Y-%m-%d %H:")
-        second, milli = divmod(rest, 1000)
-        return text + self.seconds[second] + self.millis[milli]
+    def hour(self, unix_ms: int) -> str:
+        """The start of the text of the instant ``unix_ms`` (ms after the Unix epoch, >= 0):
+        its UTC hour, kept in :attr:`hours`."""
+        hour = unix_ms // 3_600_000
+        text = self.hours[hour] = (_EPOCH + timedelta(hours=hour)).strftime("%Y-%m-%d %H:")
+        return text
 
     def day(self, day: date) -> str:
-        """The text of ``day``."""
-        text = self.days.get(day)
-        if text is None:
-            text = self.days[day] = day.isoformat()
+        """The text of ``day``, kept in :attr:`days`."""
+        text = self.days[day] = day.isoformat()
         return text
 
 
@@ -439,5 +436,18 @@ def _stored_logs(
     ``reviewed_at``, times and days as ``texts`` makes them). Tens of thousands of rows go to
     the driver in one executemany this way, without a type conversion per value (a third of
     an import's time otherwise)."""
-    time, day = texts.time, texts.day
-    return [(learner_id, card_id, log[0], time(log[1]), day(log[2]), *log[3:]) for log in logs]
+    hours, days, seconds, millis = texts.hours, texts.days, texts.seconds, texts.millis
+    return [
+        (
+            learner_id,
+            card_id,
+            log[0],
+            (hours.get(at // 3_600_000) or texts.hour(at))
+            + seconds[at % 3_600_000 // 1000]
+            + millis[at % 1000],
+            days.get(log[2]) or texts.day(log[2]),
+            *log[3:],
+        )
+        for log in logs
+        for at in (log[1],)
+    ]
