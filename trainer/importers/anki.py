@@ -613,13 +613,13 @@ class _CollectionReader:
         # rows are sorted by SQLite's sorter (``+cid`` keeps it off the cid index, whose order
         # would read the table's pages at random, one row at a time: a third slower)
         ordered = f"SELECT id, {ease}, ivl, factor, time, type FROM revlog ORDER BY +cid, id"
-        entries = list(map(_revlog_entry, db.execute(ordered)))
+        entries = tuple(map(_revlog_entry, db.execute(ordered)))
         reviews: dict[int, tuple[RevlogEntry, ...]] = {}
         start = 0
         for card_id, count in db.execute(
             "SELECT cid, count(*) FROM revlog GROUP BY cid ORDER BY cid"
         ):
-            reviews[card_id] = tuple(entries[start : start + count])
+            reviews[card_id] = entries[start : start + count]
             start += count
         return reviews
 
