@@ -1,8 +1,9 @@
 """``make bench-anki``: trainer beside Anki's Rust core, the two interleaved in one run.
 
-Run as ``python -m tests.benchmarks.versus_anki [--rounds N]`` with ``TRAINER_BENCH_ANKI_PYTHON``
-naming a Python that has the ``anki`` package (``make bench-anki`` makes that virtual
-environment). Both systems work on equivalent collections: the 100,000-card benchmark database
+Run as ``python -m tests.benchmarks.versus_anki [--rounds N] [--metric NAME ...]`` (each
+``--metric`` one metric to run, the default all) with ``TRAINER_BENCH_ANKI_PYTHON`` naming a
+Python that has the ``anki`` package (``make bench-anki`` makes that virtual environment).
+Both systems work on equivalent collections: the 100,000-card benchmark database
 (:mod:`.dataset`: every card a review card due today, 1,000,000 review-log rows) and an Anki
 collection built from it (:func:`.anki_side.build`: one Basic note per card, the same due days,
 FSRS stability and difficulty, and review log). Each metric runs ROUNDS rounds; a round measures
@@ -171,8 +172,9 @@ def rating_engine(path: Path, durability: str) -> Engine:
     return engine
 
 
-def build_metrics(python: str, folder: Path, cached: Path) -> list[Metric]:
-    """The metrics of the module docstring, on working copies in ``folder``."""
+def build_metrics(python: str, folder: Path, cached: Path, names: list[str]) -> list[Metric]:
+    """The metrics of the module docstring named in ``names`` (in the order given), on working
+    copies in ``folder``; the import sources are written only when an import metric is named."""
     trainer_db = dataset.working_copy(cached, folder)
     collection = folder / "collection.anki2"
     shutil.copyfile(anki_collection(python, cached), collection)
@@ -192,9 +194,11 @@ def build_metrics(python: str, folder: Path, cached: Path) -> list[Metric]:
         return result
 
     package = folder / "bench-anki.apkg"
-    import_anki.write_package(package)
+    if "apkg_history_import" in names:
+        import_anki.write_package(package)
     csv_path = folder / "bench-deck.csv"
-    import_csv.write_csv(csv_path)
+    if "csv_import_100k" in names:
+        import_csv.write_csv(csv_path)
     imports = folder / "imports"
     imports.mkdir()
 
@@ -203,7 +207,7 @@ def build_metrics(python: str, folder: Path, cached: Path) -> list[Metric]:
         return [import_csv.time_one_import(source, database, with_history=with_history)]
 
     measure.time_command([*db, "status"], runs=0)  # the built-in deck check, page cache
-    return [
+    metrics = [
         Metric(
             "queue_build_100k",
             lambda: measure.time_queue_build(queue_engine, runs=1),
@@ -232,6 +236,8 @@ def build_metrics(python: str, folder: Path, cached: Path) -> list[Metric]:
             lambda: [import_anki.time_anki(python, "csv", csv_path)],
         ),
     ]
+    by_name = {metric.name: metric for metric in metrics}
+    return [by_name[name] for name in names]
 
 
 def main() -> None:
@@ -239,6 +245,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.versus_anki")
     parser.add_argument("--rounds", type=int, default=7, help="rounds per metric (default 7)")
     parser.add_argument("--out", default="bench-anki.json", help="where the JSON goes")
+    parser.add_argument(
+        "--metric",
+        action="append",
+        choices=list(TARGETS),
+        help="run only this metric (repeat for several; default: all)",
+    )
     options = parser.parse_args()
     python = os.environ.get(import_anki.ANKI_PYTHON)
     if not python or not Path(python).is_file():
@@ -249,7 +261,7 @@ def main() -> None:
     started = time.perf_counter()
     cached, _ = dataset.cached_database(measure.CLOCK.day_of(measure.NOW), measure.CLOCK)
     with tempfile.TemporaryDirectory(prefix="trainer-bench-anki-") as folder:
-        metrics = build_metrics(python, Path(folder), cached)
+        metrics = build_metrics(python, Path(folder), cached, options.metric or list(TARGETS))
         for metric in metrics:
             metric.run(options.rounds)
     version = subprocess.run(
