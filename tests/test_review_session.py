@@ -16,6 +16,7 @@ from trainer.content.parser import CardSpec, SectionSpec, TopicSpec
 from trainer.errors import UsageError
 from trainer.scheduling.days import DayClock
 from trainer.store.db import reader
+from trainer.store.memory import suspend_cards
 from trainer.store.models import (
     Card,
     CardMemory,
@@ -608,4 +609,65 @@ def test_the_rating_that_makes_a_topic_done_stores_its_day_and_an_undo_takes_it_
     assert again is not None and again.card_id == second.card_id
     session.rate(again, Rating.EASY, NOW, 1000)
     assert stored() == [(topic_c, today)]
+    session.close()
+
+
+def _topic_a_below_mastery(factory: sessionmaker[Session], today: date) -> int:
+    """Make topic a's three cards review cards just below mastery, due ``today``; its id."""
+    with factory.begin() as db:
+        for card in db.scalars(select(Card).where(Card.key.in_(["a0", "a1", "a2"]))):
+            row = memory_row(db, card)
+            row.state, row.stability_days, row.difficulty = CardState.REVIEW, 19.0, 3.0
+            row.last_review_day, row.due_day = today - timedelta(days=20), today
+        return db.scalars(select(Topic.id).where(Topic.slug == "a")).one()
+
+
+def _done_rows(factory: sessionmaker[Session]) -> list[int]:
+    with factory() as db:
+        return list(db.scalars(select(TopicDone.topic_id)))
+
+
+@pytest.mark.parametrize("suspended_by", ["the session", "another connection"])
+def test_a_topic_is_done_by_the_rating_after_a_suspension_between_ratings(
+    small: sessionmaker[Session], clock: DayClock, suspended_by: str
+) -> None:
+    # 3 cards, 90% to master: done once 2 are mastered of the 2 left unsuspended
+    topic_a = _topic_a_below_mastery(small, clock.day_of(NOW))
+    session = _session(small, clock, focus=Focus(topic="a"))
+    first = session.next_card(NOW)
+    assert first is not None
+    session.rate(first, Rating.EASY, NOW, 1000)  # 1 of 3 mastered
+    second = session.next_card(NOW)
+    assert second is not None
+    if suspended_by == "the session":
+        session.suspend(second)
+    else:
+        with engine_of(small).begin() as conn:
+            suspend_cards(conn, LEARNER, [second.card_id])
+    third = session.next_card(NOW)
+    assert third is not None and third.card_id not in (first.card_id, second.card_id)
+    assert _done_rows(small) == []
+    session.rate(third, Rating.EASY, NOW, 1000)  # 2 of 2 mastered
+    assert _done_rows(small) == [topic_a]
+    session.close()
+
+
+@sqlite_only("SQLite tells a connection whether anything was written since (data_version)")
+def test_a_topic_is_counted_once_while_only_the_session_rates(
+    small: sessionmaker[Session], clock: DayClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import trainer.study.done_check as done_check
+
+    topic_a = _topic_a_below_mastery(small, clock.day_of(NOW))
+    counted: list[int] = []
+    real_count = done_check.DoneCheck._count
+
+    def counting(check: done_check.DoneCheck, conn: Any, topic_id: int) -> Any:
+        counted.append(topic_id)
+        return real_count(check, conn, topic_id)
+
+    monkeypatch.setattr(done_check.DoneCheck, "_count", counting)
+    session = _session(small, clock, focus=Focus(topic="a"), topic_done_share=1.0)
+    assert len(_drain(session, Rating.EASY)) == 3
+    assert counted == [topic_a] and _done_rows(small) == [topic_a]
     session.close()

@@ -261,6 +261,24 @@ def before_first_write(engine: Engine, action: Callable[[], None]) -> None:
     event.listen(engine, "begin", on_begin, insert=True)  # before the BEGIN is sent
 
 
+def write_mark(conn: Connection) -> tuple[int, int] | None:
+    """A mark of the database's contents, read in ``conn``'s open transaction: two marks of
+    one connection are equal exactly when no connection, this one included, wrote to the
+    database between them. Read inside a write transaction (no other writer can commit
+    meanwhile), it lets what was counted in one transaction be kept for the next.
+
+    On SQLite: (``PRAGMA data_version``, which changes when another connection, of any
+    process, commits (sqlite.org/pragma.html#pragma_data_version); the rows this connection
+    has inserted, updated or deleted, ``sqlite3_total_changes``). None on other engines, which
+    offer no such mark: nothing counted may then be kept.
+    """
+    if conn.dialect.name != "sqlite":
+        return None
+    driver: Any = conn.connection.driver_connection  # sqlite3.Connection
+    (version,) = driver.execute("PRAGMA data_version").fetchone()
+    return int(version), int(driver.total_changes)
+
+
 class days_between(FunctionElement[int]):  # named like the SQL function it stands for
     """``days_between(start, end)``: whole days from date ``start`` to date ``end`` (negative
     when ``end`` is earlier), in SQLite (``julianday``) and PostgreSQL (date subtraction)."""

@@ -48,8 +48,9 @@ from trainer.store.memory import (
 from trainer.store.prepared import PreparedRead, PreparedWrite
 from trainer.store.settings import Settings, easy_day_shares
 from trainer.store.tables import CardState, Rating
+from trainer.study.done_check import DoneCheck
 from trainer.study.leeches import mark_leech, turns_leech
-from trainer.study.mastery import count_mastery, holds_mastery, load_roadmap, record_done
+from trainer.study.mastery import count_mastery, load_roadmap
 from trainer.study.queue import (
     Focus,
     Lane,
@@ -254,6 +255,7 @@ class ReviewSession:
         self._again: tuple[int, Lane] | None = None
         self._on_screen: ShownCard | None = None  # handed out, not yet rated or buried
         self._done_at_start: dict[str, str] | None = None  # read before the first write
+        self._done_check = DoneCheck(learner_id, settings)
         self._matching = matching
         self.reschedule = reschedule
         self.summary = Summary()
@@ -414,6 +416,7 @@ class ReviewSession:
         self._before_write(now)
         conn = self._writer
         with conn.begin():
+            self._done_check.begin(conn)
             lock_learner(conn, self.learner_id)
             stored = read_memory(conn, self.learner_id, card_id)
             before = stored.memory
@@ -454,11 +457,16 @@ class ReviewSession:
             buried = bury_siblings(
                 conn, self.learner_id, card_id, before.state, self.settings, today
             )
-            done: list[int] = []
-            if holds_mastery(after.stability_days, self.settings) and not holds_mastery(
-                before.stability_days, self.settings
-            ):  # a card newly mastered: its topic may be done now
-                done = record_done(conn, self.learner_id, self.settings, today, [shown.deck_id])
+            suspended = marks is not None and self.settings.leech_action == "suspend"
+            done = self._done_check.rated(
+                conn,
+                shown.deck_id,
+                before.stability_days,
+                after.stability_days,
+                suspended,
+                today,
+            )
+        self._done_check.committed()
         dropped = tuple(self._drop(sibling, today) for sibling in buried)
         self._move_load(before, after)
         self._undo.append(
@@ -476,7 +484,6 @@ class ReviewSession:
                 done_topics=tuple(done),
             )
         )
-        suspended = marks is not None and self.settings.leech_action == "suspend"
         if marks is not None:
             self.summary.leeches.append(card_id)
         if (
