@@ -111,6 +111,30 @@ def test_review_works_a_backlog_lowest_retrievability_first_up_to_the_cap(
         assert shown == [(ids[4], "review"), (ids[3], "review"), (ids[5], "new"), (ids[6], "new")]
 
 
+def test_a_backlog_of_equal_recall_comes_oldest_due_first(
+    small: sessionmaker[Session],  # noqa: F811
+    clock: DayClock,
+) -> None:
+    today = clock.day_of(NOW)
+    days_due = [1, 3, 0, 2]  # days before today each card fell due
+    with small.begin() as db:
+        cards = list(db.scalars(select(Card).order_by(Card.id)))[:4]
+        for card, days in zip(cards, days_due, strict=True):
+            row = memory_row(db, card)
+            row.state, row.stability_days, row.difficulty = CardState.REVIEW, 10.0, 5.0
+            row.last_review_day = today - timedelta(days=20)  # one recall for all
+            row.due_day = today - timedelta(days=days)
+        ids = [card.id for card in cards]
+    settings = Settings(reviews_per_day=1, backlog_days=1, backlog_cap=4)
+    session = ReviewSession(engine_of(small), LEARNER, settings, clock, Focus(), NOW)
+    assert session.backlog is not None
+    shown = []
+    while (next_card := session.next_card(NOW)) is not None:
+        shown.append(next_card.card_id)
+        session.bury(next_card, NOW)
+    assert shown == [ids[1], ids[3], ids[0], ids[2]]
+
+
 def test_review_says_so_and_pauses_new_cards() -> None:
     assert run("review", input=" 4" * 5 + "q")[0] == 0  # five cards to review later
     assert run("config", "reviews_per_day", "2")[0] == 0

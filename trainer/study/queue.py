@@ -23,13 +23,25 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Select, and_, bindparam, func, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Date,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.sql import ColumnElement
 
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.scheduling.simulate import USUAL_DAYS, BacklogRule
 from trainer.store import tables
+from trainer.store.db import days_between
 from trainer.store.deck_tree import DeckTree
 from trainer.store.lookup import select_named
 from trainer.store.memory import is_new, learner_cards, studied_cards, visible_on
@@ -424,27 +436,29 @@ def lowest_recall_loader(
     """Pages of learner ``learner_id``'s review cards due on learner ``today``, lowest
     retrievability today first (``scheduler``'s forgetting curve of each card's stability and
     days since its last review; then oldest due). The due cards are read and ordered once, at
-    the first page: a backlog is worked this way only up to its daily cap."""
+    the first page: a backlog is worked this way only up to its daily cap. The database hands
+    over the days since the last review and until the due day as whole numbers (0 where a day
+    is missing), so no date of the many due cards is converted in Python."""
     order: deque[int] | None = None
+    day = literal(today, Date)
+    since_last = func.coalesce(days_between(tables.card_memory.c.last_review_day, day), 0)
+    past_due = func.coalesce(days_between(tables.card_memory.c.due_day, day), 0)
 
     def load(conn: Connection, limit: int) -> list[int]:
         nonlocal order
         if order is None:
             rows = conn.execute(
                 studied_cards(
-                    learner_id,
-                    tables.card_memory.c.card_id,
-                    tables.card_memory.c.stability_days,
-                    tables.card_memory.c.last_review_day,
-                    tables.card_memory.c.due_day,
-                ).where(*_due_reviews(today, deck_ids, None))
+                    learner_id, tables.card_memory.c.card_id, tables.card_memory.c.stability_days
+                )
+                .add_columns(since_last, past_due)
+                .where(*_due_reviews(today, deck_ids, None))
             ).all()
+            recall = scheduler.retrievability
 
-            def key(row: Any) -> tuple[float, date, int]:
-                card_id, stability, last, due = row
-                elapsed = (today - (last or today)).days
-                recall = scheduler.retrievability(stability, elapsed) if stability else 0.0
-                return recall, due or today, card_id
+            def key(row: Any) -> tuple[float, int, int]:
+                card_id, stability, elapsed, overdue = row
+                return recall(stability, elapsed) if stability else 0.0, -overdue, card_id
 
             order = deque(row[0] for row in sorted(rows, key=key))
         return [order.popleft() for _ in range(min(limit, len(order)))]
