@@ -211,3 +211,23 @@ def test_next_topic_is_where_the_next_new_card_comes_from(tmp_path: Path) -> Non
         _studied(conn, learner, rest)
     assert _status(database)["next_topic"] == topics[0]
     engine.dispose()
+
+
+def test_next_topic_asks_the_queue_for_no_new_card_when_none_is_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = str(tmp_path / "studied.db")
+    engine = open_database(database)
+    with Session(engine) as db, db.begin():
+        sync_builtin(db)
+        learner = learner_for_write(db.connection(), LEARNER_NAME, NOW)
+    with engine.begin() as conn:
+        _studied(conn, learner, list(conn.scalars(select(Card.id))))
+    engine.dispose()
+
+    def no_queue(*_args: object) -> Any:
+        raise AssertionError("the queue was asked for a new card")
+
+    monkeypatch.setattr("trainer.study.mastery.new_page_loader", no_queue)
+    status = _status(database)
+    assert status["next_topic"] == status["sections"][0]["topics"][0]["slug"]

@@ -634,14 +634,22 @@ class RoadmapProgress:
     next_topic: str | None = None
 
 
-def next_topic(conn: Connection, learner_id: int, mastery: Mastery, today: date) -> str | None:
+def next_topic(
+    conn: Connection, learner_id: int, mastery: Mastery, today: date, new_cards: int | None = None
+) -> str | None:
     """The topic (slug) the learner works on next: None once every topic of ``mastery`` is
     done (or it has none); else the topic of the next new roadmap card the review queue would
     show on learner ``today`` (:func:`~trainer.study.queue.new_page_loader`'s order); once no
     new card is left, :attr:`Mastery.next_topic`. So it is None exactly when the roadmap is
-    done, as every report says it."""
+    done, as every report says it.
+
+    ``new_cards``, when the caller counted them, is the number of active cards of the
+    topics' decks new to the learner and not suspended: with none, no new card can come and
+    the queue is not asked."""
     if mastery.done or not mastery.sections:
         return None
+    if new_cards == 0:
+        return mastery.next_topic
     topic_of_deck = {deck_id: t.slug for t in mastery.topics for deck_id in t.topic.deck_ids}
     page = new_page_loader(learner_id, today, list(topic_of_deck))(conn, 1)
     if page:
@@ -687,4 +695,6 @@ def roadmap_progress(
     topics: Iterable[TopicMastery] = (*mastery.topics, *top_decks(mastery.extra_decks))
     due_total = sum(topic.total("due") for topic in topics)
     counts = Today(int(log_rows[0]), int(log_rows[1]), due_total)
-    return RoadmapProgress(today, counts, mastery, next_topic(conn, learner_id, mastery, today))
+    new_cards = sum(topic.total("new") for topic in mastery.topics)
+    following = next_topic(conn, learner_id, mastery, today, new_cards)
+    return RoadmapProgress(today, counts, mastery, following)
