@@ -94,3 +94,20 @@ def test_a_search_that_finds_nothing_is_one_line() -> None:
         "",
         "Error: bad search at character 1: 'prop:r<': '' is not a number\n",
     )
+
+
+def test_a_search_and_a_topic_with_no_card_in_common_is_the_same_one_line() -> None:
+    """The search finds cards and the topic has cards, but none is both: no empty session."""
+    assert run("review", "--query", "topic:data-structures", "--topic", "Algorithms") == (
+        0,
+        "No cards match.\n",
+        "",
+    )
+    options = ("--section", "databases", "--topic", "algorithms")
+    assert run("review", "--query", "is:new", *options) == (
+        2,
+        "",
+        "Error: --topic algorithms is not in --section databases\n",
+    )
+    code, out, _ = run("review", "--query", "is:new", "--topic", "algorithms", input="q")
+    assert code == 0 and "Reviewed 0 cards" in out

@@ -25,7 +25,7 @@ from trainer.reports import FORMATS as REPORT_FORMATS
 from trainer.visible import visible
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from sqlalchemy import Connection, Engine
 
     from trainer.scheduling.days import DayClock
     from trainer.store.backup import Backup
@@ -341,7 +341,10 @@ def review(
     with reader(engine) as conn:
         if tree is not None:
             context = SearchContext(learner, now, clock, Scheduler(settings))
-            if not find_cards(conn, tree, context, limit=0)[1]:
+            # the search within the focus: a search and a topic with no card in common is
+            # "No cards match." as a search that finds nothing is
+            within = _within(conn, tree, topic, section, deck)
+            if not find_cards(conn, within, context, limit=0)[1]:
                 echo("No cards match.")
                 return
             matching = condition(tree, context)
@@ -492,9 +495,8 @@ def _picked_cards(
     id given as such that names no card, or a retired one."""
     from trainer.scheduling.adapter import Scheduler
     from trainer.store.db import reader
-    from trainer.store.lookup import no_card, select_named
+    from trainer.store.lookup import no_card
     from trainer.study.search import SearchContext, find_cards
-    from trainer.study.search_syntax import And, Field
 
     ids = [part for word in words for part in word.split(",")]
     named = words and all(part.isdigit() for part in ids)
@@ -506,14 +508,33 @@ def _picked_cards(
     opened = app.open(write=write)
     context = SearchContext(opened.learner, wall_clock(), opened.clock, Scheduler(opened.settings))
     with reader(opened.engine, snapshot=True) as conn:
-        chosen = select_named(conn, section=section, topic=topic)
-        terms = [tree]
-        terms += [Field("topic", chosen.topic.slug)] if chosen.topic else []
-        terms += [Field("section", chosen.section.slug)] if chosen.section else []
+        within = _within(conn, tree, topic, section)
         if named:
             no_card(conn, [int(part) for part in ids])
-        found, _ = find_cards(conn, And(tuple(terms)), context)
+        found, _ = find_cards(conn, within, context)
     return opened, [card.id for card in found]
+
+
+def _within(
+    conn: Connection,
+    tree: Node,
+    topic: str | None,
+    section: str | None,
+    deck: str | None = None,
+) -> Node:
+    """The search ``tree`` narrowed to the ``--topic``, ``--section`` or ``--deck`` named
+    (each a slug or title; a deck with the decks under it).
+
+    Raises :class:`UsageError` for a name that names nothing (:func:`select_named`)."""
+    from trainer.store.lookup import select_named
+    from trainer.study.search_syntax import And, Field
+
+    chosen = select_named(conn, section=section, topic=topic, deck=deck)
+    terms = [tree]
+    terms += [Field("topic", chosen.topic.slug)] if chosen.topic else []
+    terms += [Field("section", chosen.section.slug)] if chosen.section else []
+    terms += [Field("deck", chosen.deck.slug)] if chosen.deck else []
+    return And(tuple(terms))
 
 
 _CARD_PICKING = [
