@@ -74,6 +74,7 @@ def test_json_gives_every_field_of_the_card_and_its_memory(rocks: list[int]) -> 
         "accepted": [],
         "tags": [],
         "docs_url": None,
+        "edited": False,
         "state": "learning",
         "step": 0,
         "stability_days": card["stability_days"],
@@ -115,7 +116,7 @@ def test_no_match_is_one_line(rocks: list[int]) -> None:
         (
             ["is:done"],
             "Error: bad search at character 1: 'is:done': is: takes new, learning,"
-            " review, due, suspended, buried or leech\n",
+            " review, due, suspended, buried, leech or edited\n",
         ),
         (
             ["--limit", "0"],

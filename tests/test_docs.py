@@ -161,6 +161,10 @@ EXAMPLES: list[tuple[str, str | None, tuple[str, ...]]] = [
     ("trainer unsuspend is:suspended", None, ("Unsuspended 22 cards.",)),
     ("trainer reset --topic data-structures --yes", None, ("Reset 4 cards to new;",)),
     ("trainer reset 'deck:Python is:leech'", None, ("No cards match.",)),
+    ("trainer edit 1234", None, ("Edited card 1234.",)),
+    ("trainer edit amortised topic:data-structures", None, ("Edited card 50.",)),
+    ("trainer edit 1234 --revert", None, ("Reverted card 1234 to the shipped text.",)),
+    ("trainer cards is:edited", None, ("50 data-structures", "1 card")),
     ("trainer cards is:leech", None, ("No cards match.",)),
     ("trainer config leech_lapses 6", None, ("leech_lapses = 6",)),
     ("trainer config leech_action tag", None, ("leech_action = tag",)),
@@ -218,6 +222,8 @@ def test_the_readme_examples_run_and_print_what_it_says(tmp_path: Path) -> None:
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "TRAINER_DB": str(tmp_path / "trainer.db"),
         "TRAINER_NOW": NOW,
+        # the editor trainer edit opens: it adds a tag to the card
+        "EDITOR": "sed -i 's/^tags = \\[/tags = [\"mine\", /'",
     }
     for command, written, fragments in EXAMPLES:
         result = _shell(command, tmp_path, env)

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deck_writer import write_deck
+from trainer.content.deck_writer import write_deck
 from trainer.content.parser import CardSpec, CoveragePoint, DeckSpec, parse_deck
 from trainer.errors import DeckError, Problem, TrainerError
 from trainer.importers.anki import LATEST_S, MAX_INTERVAL, read_anki

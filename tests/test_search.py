@@ -101,7 +101,7 @@ def test_a_query_reads_as_its_tree(query: str, tree: Node) -> None:
         (
             "is:done",
             "bad search at character 1: 'is:done': is: takes new, learning, review,"
-            " due, suspended, buried or leech",
+            " due, suspended, buried, leech or edited",
         ),
         (
             "prop:ease>2",

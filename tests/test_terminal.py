@@ -113,7 +113,7 @@ def test_a_typed_card_still_buries_undoes_and_quits(
 ) -> None:
     screen, out = _screen(factory, clock, keys)
     summary = screen.run()
-    assert "a line of /s buries, /! suspends, /u undoes, /q quits" in out.getvalue()
+    assert "a line of /s buries, /! suspends, /e edits, /u undoes, /q quits" in out.getvalue()
     assert (summary.reviewed, summary.buried) == (reviewed, buried)
 
 
@@ -268,7 +268,7 @@ LONG_CARD = (
     + '\n"""\n'
 )
 SHOWN = re.compile(r"lines (\d+)-(\d+) of (\d+)   ")
-PROMPT = "[space] show answer   [s] bury   [u] undo   [q] quit"
+PROMPT = "[space] show answer  [s] bury  [e] edit  [u] undo  [q] quit"
 RATINGS = " 1  Again "
 
 

@@ -99,6 +99,7 @@ def cards_json(cards: list[FoundCard]) -> list[dict[str, Any]]:
                 "accepted": card.accepted,
                 "tags": card.tags,
                 "docs_url": card.docs_url,
+                "edited": card.edited,
                 "state": CardState(memory.state).name.lower(),
                 "step": memory.step,
                 "stability_days": memory.stability_days,

@@ -635,6 +635,56 @@ def _set_suspended(
     echo(line + ".")
 
 
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("card", nargs=-1, required=True)
+@click.option("--revert", is_flag=True, help="Take your edit back: the deck's text again.")
+@click.pass_obj
+def edit(app: App, card: tuple[str, ...], revert: bool) -> None:
+    """Edit a card in $VISUAL or $EDITOR, as a [[card]] table of the deck format: CARD is a
+    card id or a search (docs/searching.md) that finds exactly one card. Saving changes your
+    text of it (the card keeps its id, memory state and history); an empty file changes
+    nothing. Other learners, and the deck, keep theirs; a new version of the deck does not
+    overwrite yours.
+
+    e.g. trainer edit 1234, trainer edit '"list.append"' topic:data-structures,
+    trainer edit 1234 --revert
+    """
+    from trainer.reports.wording import count
+    from trainer.store.db import reader
+    from trainer.study.edit import edit_text, read_card, revert_edit, save_edit
+
+    (engine, learner, _, _), ids = _picked_cards(app, card, None, None, "edit", write=True)
+    searched = " ".join(card)
+    if not ids:
+        raise TrainerError(f"no card matches {searched!r}")
+    if len(ids) > 1:
+        raise TrainerError(
+            f"{len(ids):,} cards match {searched!r}: narrow the search to one card"
+            " (trainer cards lists them)"
+        )
+    with reader(engine, snapshot=True) as conn:
+        target = read_card(conn, ids[0])
+        text = None if revert else edit_text(conn, learner, target)
+    if text is None:
+        with engine.begin() as conn:
+            revert_edit(conn, learner, target)
+        shipped = "the shipped text" if target.builtin else "its deck's text"
+        echo(f"Reverted card {target.id} to {shipped}.")
+        return
+    saved = click.edit(text, extension=".toml", require_save=True)
+    if saved is None or saved == text:
+        echo("No change.")
+        return
+    with engine.begin() as conn:
+        changed = save_edit(conn, learner, target, saved, wall_clock())
+    if changed is None:
+        echo("No change.")
+        return
+    others = len(changed.card_ids) - 1
+    more = f" and {count(others, 'other card')} of its note" if others else ""
+    echo(f"Edited card {target.id}{more}.")
+
+
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the roadmap as JSON.")
 @click.option("--deck", metavar="NAME", help="Only this extra deck and its subdecks.")

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar, TextIO
 
+import click
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.markdown import CodeBlock, Markdown, MarkdownElement
 from rich.panel import Panel
@@ -36,6 +37,7 @@ from rich.table import Table
 from rich.text import Text
 
 from trainer.cli.output import echo
+from trainer.errors import TrainerError
 from trainer.scheduling.adapter import Outcome
 from trainer.store.tables import Rating
 from trainer.study.session import ReviewSession, ShownCard, Summary
@@ -47,7 +49,9 @@ QUIT = "q"
 CHOICE_KEYS = tuple("abcdef")
 #: On a typed card, where keys go into the answer: a line of just one of these is its key
 #: (bury, suspend, undo, quit, scroll down and up).
-LINE_COMMANDS = {"/s": "s", "/!": "!", "/u": "u", "/q": QUIT, "/j": "j", "/k": "k"}
+LINE_COMMANDS = {"/s": "s", "/!": "!", "/u": "u", "/e": "e", "/q": QUIT, "/j": "j", "/k": "k"}
+#: What :meth:`ReviewScreen._command` returns once ``e`` edited the card (shown anew).
+EDITED = "e"
 #: Keys that scroll a card longer than the terminal by lines: j or Down, k or Up (the arrow
 #: keys in both the normal and the application cursor mode).
 SCROLL_KEYS = {"j": 1, "\x1b[B": 1, "\x1bOB": 1, "k": -1, "\x1b[A": -1, "\x1bOA": -1}
@@ -291,6 +295,7 @@ class ReviewScreen:
         self.keys = keys
         self._notice: Text | None = None  # shown under the next card's header
         self._page = _Page([], [], [])  # what the terminal shows
+        self._edited: tuple[ShownCard, bool] | None = None  # after e: the card, answered
         self.clock = clock
 
     def run(self) -> Summary:
@@ -349,7 +354,18 @@ class ReviewScreen:
         return grid
 
     def _show(self, shown: ShownCard) -> str | None:
-        """Run one card: question, answer, rating. Returns QUIT when the learner quits."""
+        """Run one card: question, answer, rating. Returns QUIT when the learner quits. After
+        an edit (``e``) the card shows again with its new text, from the question, or with
+        its answer when that was showing."""
+        answered = False
+        while (result := self._turn(shown, answered)) == EDITED:
+            assert self._edited is not None  # set by the edit
+            shown, answered = self._edited
+        return result
+
+    def _turn(self, shown: ShownCard, answered: bool) -> str | None:
+        """Show ``shown`` from its question (or, ``answered``, with its answer) until it is
+        rated, set aside or edited (:data:`EDITED`), or the learner quits (QUIT)."""
         started = time.monotonic()
         head: list[RenderableType] = [self._header(shown), Rule(style="dim")]
         if self._notice is not None:
@@ -362,8 +378,8 @@ class ReviewScreen:
         typed: Text | None = None
         suggested: Rating | None = None
         choosing = shown.kind == "choice" and bool(shown.accepted)
-        if shown.kind == "typed":
-            hint = "Enter checks your answer; a line of /s buries, /! suspends, /u undoes, /q quits"
+        if shown.kind == "typed" and not answered:
+            hint = "Enter checks; a line of /s buries, /! suspends, /e edits, /u undoes, /q quits"
             self._screen(_Page(head, [front], [Text(hint, "dim")], typing=True))
             while (given := self.keys.read_line("Your answer:")) is not None:
                 if (key := LINE_COMMANDS.get(given.strip())) is None:
@@ -375,9 +391,11 @@ class ReviewScreen:
             if given is None:
                 return QUIT
             typed, suggested = self._judge(given, shown.accepted)
-        else:
-            keys = "[a-f] choose   " if choosing else ""
-            prompt = Text(f"{keys}[space] show answer   [s] bury   [u] undo   [q] quit", "dim")
+        elif not answered:
+            keys = "[a-f] choose  " if choosing else ""
+            prompt = Text(
+                f"{keys}[space] show answer  [s] bury  [e] edit  [u] undo  [q] quit", "dim"
+            )
             self._screen(_Page(head, [front], [prompt]))
             while True:
                 key = self.keys.read_key()
@@ -413,7 +431,7 @@ class ReviewScreen:
                 return None
             if self._scrolled(key):
                 continue
-            if (command := self._command(key, shown)) is not None:
+            if (command := self._command(key, shown, answered=True)) is not None:
                 return command or None
 
     def _screen(self, page: _Page) -> None:
@@ -477,12 +495,16 @@ class ReviewScreen:
         else:
             self.console.print(text)
 
-    def _command(self, key: str, shown: ShownCard) -> str | None:
+    def _command(self, key: str, shown: ShownCard, answered: bool = False) -> str | None:
         """Act on the keys that work at any point of a card: QUIT for ``q``; ``""`` once ``s``
         buried the card, ``!`` suspended it or ``u`` undid the last rating (the card's turn is
-        over); None for any other key (and for ``u`` with nothing to undo)."""
+        over); :data:`EDITED` once ``e`` opened it in the editor (``answered``: its answer
+        showing); None for any other key (and for ``u`` with nothing to undo)."""
         if key == QUIT:
             return QUIT
+        if key == "e":
+            self._edit(shown, answered)
+            return EDITED
         if key == "s":
             self.session.bury(shown, self.clock())
             self._notice = Text("Buried until tomorrow.", "dim")
@@ -552,6 +574,27 @@ class ReviewScreen:
         else:
             then = "trainer cards is:leech lists leeches"
         return Text(f"Card {card_id} is a leech ({lapses} lapses), {then}.", "yellow")
+
+    def _edit(self, shown: ShownCard, answered: bool) -> None:
+        """Open the shown card in the learner's editor (``$VISUAL``/``$EDITOR``, as
+        ``trainer edit``), save what they saved and say what happened; the card to show again
+        goes to ``_edited``."""
+        self._edited = (shown, answered)
+        try:
+            text = self.session.edit_text(shown)
+            saved = click.edit(text, extension=".toml", require_save=True)
+            edited = None
+            if saved is not None and saved != text:
+                edited = self.session.edit(shown, saved, self.clock())
+        except (TrainerError, click.ClickException) as exc:
+            message = exc.message if isinstance(exc, click.ClickException) else str(exc)
+            self._notice = Text(f"Not saved: {visible(message)}", "yellow")
+            return
+        if edited is None:
+            self._notice = Text("No change.", "dim")
+            return
+        self._edited = (edited, answered)
+        self._notice = Text("Edited: your text of this card; u undoes the edit.", "dim")
 
     def _undo(self, shown: ShownCard) -> bool:
         if self.session.undo(current=shown):

@@ -248,6 +248,76 @@ def parse_deck(text: str, path: str, *, builtin: bool = False) -> DeckSpec:
     return DeckSpec(path, topic, name, (*cards, *siblings), coverage)
 
 
+#: The id a card table read by :func:`parse_card_table` is given (it has none of its own).
+EDITED_ID = "card"
+
+
+def parse_card_table(text: str, path: str, *, builtin: bool = False) -> tuple[CardSpec, ...]:
+    """Parse one ``[[card]]`` table without its ``id`` (``trainer edit``: the id stays the
+    card's): the cards it makes, keyed as if its id were :data:`EDITED_ID` (a cloze table's
+    cards ``card#c1``, ``card#c2``, ...). Validated as a card of a deck file is (``builtin``:
+    as in ``decks/``, a ``docs`` link required); it may name no coverage point in ``covers``.
+
+    Raises :class:`DeckError` with every problem, in line order: TOML that cannot be read,
+    keys outside the table, no table or more than one, an ``id``, and the card's own problems.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DeckError([_toml_problem(path, exc)]) from None
+    problems: list[Problem] = []
+    for key in sorted(set(data) - {"card"}):
+        message = f"unknown key '{key}': an edit is one [[card]] table"
+        problems.append(Problem(path, _top_key_line(text, key), message))
+    raw_cards = data.get("card", [])
+    positions = _table_positions(text, "card")
+    if not isinstance(raw_cards, list) or len(raw_cards) != 1 or len(positions) != 1:
+        line = positions[1][0] if len(positions) > 1 else 1
+        problems.append(Problem(path, line, "an edit is one [[card]] table"))
+        raise DeckError(sorted(problems, key=lambda problem: problem.line or 0))
+    raw = raw_cards[0]
+    header, key_lines = positions[0]
+    if "id" in raw:
+        message = "leave 'id' out: an edit keeps the card's id"
+        problems.append(Problem(path, key_lines.get("id", header), message))
+    raw = {**raw, "id": EDITED_ID}
+    card_problems: list[tuple[int, str]] = []
+    spec = _parse_card(raw, header, key_lines, builtin, set(), card_problems, text.splitlines())
+    problems.extend(Problem(path, line, message) for line, message in card_problems)
+    if problems or spec is None:
+        raise DeckError(sorted(problems, key=lambda problem: problem.line or 0))
+    return (spec, *(_more_cloze_cards(raw, spec) if spec.kind == "cloze" else ()))
+
+
+def card_source(text: str, card_id: str) -> str | None:
+    """The lines of the ``[[card]]`` table whose id is ``card_id`` in the deck file ``text``,
+    as written, without its ``id`` and ``covers`` keys (``trainer edit`` offers a built-in card
+    this way: an edit keeps the id and names no coverage point); None when no table has it.
+
+    Raises ``tomllib.TOMLDecodeError`` for a file that is not TOML."""
+    tables = tomllib.loads(text).get("card", [])
+    ids = [raw.get("id") if isinstance(raw, dict) else None for raw in tables]
+    if card_id not in ids:
+        return None
+    header, key_lines = _table_positions(text, "card")[ids.index(card_id)]
+    lines = text.splitlines()
+    end = next((n for n, line in _scan(text) if n > header and re.match(r"\s*\[", line)), None)
+    body = lines[header - 1 : (end or len(lines) + 1) - 1]
+    dropped = {key_lines["id"] - header} if "id" in key_lines else set()
+    if "covers" in key_lines:  # a list of ids: it ends where its brackets balance
+        start = key_lines["covers"] - header
+        depth = 0
+        for index in range(start, len(body)):
+            dropped.add(index)
+            depth += body[index].count("[") - body[index].count("]")
+            if depth <= 0:
+                break
+    kept = [line for index, line in enumerate(body) if index not in dropped]
+    while kept and not kept[-1].strip():
+        kept.pop()
+    return "\n".join(kept) + "\n"
+
+
 def _parse_coverage(
     data: dict[str, Any], text: str, builtin: bool, problems: list[Problem], path: str
 ) -> tuple[CoveragePoint, ...]:

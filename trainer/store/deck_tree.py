@@ -301,6 +301,7 @@ def delete_deck(db: Session, name: str) -> DeckContents:
     cards = select(tables.card.c.id).where(tables.card.c.deck_id.in_(ids))
     conn.execute(delete(tables.review_log).where(tables.review_log.c.card_id.in_(cards)))
     conn.execute(delete(tables.card_memory).where(tables.card_memory.c.card_id.in_(cards)))
+    conn.execute(delete(tables.card_edit).where(tables.card_edit.c.card_id.in_(cards)))
     conn.execute(delete(tables.card).where(tables.card.c.deck_id.in_(ids)))
     conn.execute(delete(tables.learner_deck).where(tables.learner_deck.c.deck_id.in_(ids)))
     for deck_id in reversed(ids):  # children before their parents

@@ -225,6 +225,27 @@ card_memory = Table(
     sqlite_with_rowid=False,
 )
 
+# A learner's own text of a card (trainer edit, e in the review; no ORM class: read and
+# written by trainer.store.edits): the content columns of ``card`` that a deck file sets, as
+# the parser made them from ``source`` (the [[card]] table the learner saved), shown to that
+# learner instead of the card's; ``edited_at`` aware UTC. The card row itself stays as its deck
+# has it, so a new version of the deck never overwrites the edit.
+card_edit = Table(
+    "card_edit",
+    metadata,
+    Column("learner_id", ForeignKey("learner.id"), primary_key=True),
+    Column("card_id", ForeignKey("card.id"), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("front", Text, nullable=False),
+    Column("back", Text, nullable=False),
+    Column("accepted", JSON, nullable=False),
+    Column("tags", JSON, nullable=False),
+    Column("docs_url", String(500)),
+    Column("source", Text, nullable=False),
+    Column("edited_at", UTCDateTime(), nullable=False),
+    Index("ix_card_edit_card_id", "card_id"),
+)
+
 # The day index covers the per-day counts (today's limits, the reports' history): see
 # tests/benchmarks.
 review_log = Table(

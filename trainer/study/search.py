@@ -49,6 +49,7 @@ from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store import tables
 from trainer.store.db import days_between
+from trainer.store.edits import CONTENT, edited_card, is_edited, shown, shown_matches, with_edits
 from trainer.store.memory import MEMORY_COLUMNS, Memory, is_leech, learner_cards, memory_of
 from trainer.store.tables import CardState, given_rating
 from trainer.study.mastery import due_today
@@ -118,12 +119,15 @@ def condition(node: Node, context: SearchContext) -> ColumnElement[bool]:
     if isinstance(node, Not):
         return not_(condition(node.term, context))
     if isinstance(node, Text):
-        return or_(
-            tables.card.c.front.icontains(node.text, autoescape=True),
-            tables.card.c.back.icontains(node.text, autoescape=True),
+        return shown_matches(
+            context.learner_id,
+            lambda content: or_(
+                content.front.icontains(node.text, autoescape=True),
+                content.back.icontains(node.text, autoescape=True),
+            ),
         )
     if isinstance(node, Field):
-        return _field(node)
+        return _field(node, context)
     if isinstance(node, Is):
         return _is(node.state, context)
     if isinstance(node, Prop):
@@ -147,7 +151,7 @@ def _same(column: Any, value: str) -> ColumnElement[bool]:
     return func.lower(column) == func.lower(literal(value))
 
 
-def _field(node: Field) -> ColumnElement[bool]:
+def _field(node: Field, context: SearchContext) -> ColumnElement[bool]:
     if node.name == "deck":
         # the deck named (by name or slug) and every deck whose name starts with its name + ::
         named_deck = tables.deck.alias()
@@ -161,12 +165,16 @@ def _field(node: Field) -> ColumnElement[bool]:
     if node.name == "tag":
         # tags are a JSON list of strings: look for the tag's JSON string, or its start and
         # "::" (Anki's tag:a finds a::b too)
-        text = func.lower(cast(tables.card.c.tags, String))
         quoted = json.dumps(node.value).lower()
-        return or_(
-            text.contains(quoted, autoescape=True),
-            text.contains(quoted[:-1] + "::", autoescape=True),
-        )
+
+        def tagged(content: Any) -> ColumnElement[bool]:
+            text = func.lower(cast(content.tags, String))
+            return or_(
+                text.contains(quoted, autoescape=True),
+                text.contains(quoted[:-1] + "::", autoescape=True),
+            )
+
+        return shown_matches(context.learner_id, tagged)
     topics = select(tables.deck.c.id).join(
         tables.topic, tables.deck.c.topic_id == tables.topic.c.id
     )
@@ -197,6 +205,8 @@ def _is(state: str, context: SearchContext) -> ColumnElement[bool]:
         return func.coalesce(memory.suspended, false())
     if state == "buried":
         return and_(memory.buried_until_day.is_not(None), memory.buried_until_day > context.today)
+    if state == "edited":
+        return edited_card(context.learner_id)
     return func.coalesce(is_leech(), false())  # marked a leech (trainer.study.leeches)
 
 
@@ -238,8 +248,9 @@ def _retrievability(node: Prop, context: SearchContext) -> ColumnElement[bool]:
 @dataclass(frozen=True)
 class FoundCard:
     """A card a search matched: its ``id``, ``deck`` (whole name), ``topic`` (slug, None for an
-    extra deck), its content as stored (``key``, ``kind``, ``front``, ``back``,
-    ``accepted`` answers, ``tags``, ``docs_url``), its :class:`Memory`, the learner day it is
+    extra deck), ``key``, its content as the learner sees it (``kind``, ``front``, ``back``,
+    ``accepted`` answers, ``tags``, ``docs_url``: their edit's, else the card's), whether they
+    ``edited`` it (``trainer edit``), its :class:`Memory`, the learner day it is
     buried until (None: not buried) and its ``retrievability`` now (0-1, None if never
     reviewed)."""
 
@@ -253,6 +264,7 @@ class FoundCard:
     accepted: list[str]
     tags: list[str]
     docs_url: str | None
+    edited: bool
     memory: Memory
     buried_until_day: date | None
     retrievability: float | None
@@ -267,20 +279,19 @@ def find_cards(
     where = and_(tables.card.c.active.is_(True), condition(node, context))
     total = conn.scalar(learner_cards(context.learner_id, func.count()).where(where)) or 0
     rows = conn.execute(
-        learner_cards(
+        with_edits(
+            learner_cards(
+                context.learner_id,
+                tables.card.c.id,
+                tables.deck.c.name.label("deck"),
+                tables.topic.c.slug.label("topic"),
+                tables.card.c.key,
+                *(shown(name) for name in CONTENT),
+                is_edited().label("edited"),
+                *MEMORY_COLUMNS,
+                memory.buried_until_day,
+            ),
             context.learner_id,
-            tables.card.c.id,
-            tables.deck.c.name.label("deck"),
-            tables.topic.c.slug.label("topic"),
-            tables.card.c.key,
-            tables.card.c.kind,
-            tables.card.c.front,
-            tables.card.c.back,
-            tables.card.c.accepted,
-            tables.card.c.tags,
-            tables.card.c.docs_url,
-            *MEMORY_COLUMNS,
-            memory.buried_until_day,
         )
         .join(tables.deck, tables.card.c.deck_id == tables.deck.c.id)
         .outerjoin(tables.topic, tables.deck.c.topic_id == tables.topic.c.id)
@@ -307,6 +318,7 @@ def find_cards(
                 row.accepted,
                 row.tags,
                 row.docs_url,
+                bool(row.edited),
                 state,
                 row.buried_until_day,
                 recall,

@@ -29,7 +29,7 @@ from trainer.errors import UsageError
 #: Searches by name: the deck (with its subdecks), the roadmap topic and section, a tag.
 FIELDS = ("deck", "topic", "section", "tag")
 #: The ``is:`` searches, in the order the docs list them.
-STATES = ("new", "learning", "review", "due", "suspended", "buried", "leech")
+STATES = ("new", "learning", "review", "due", "suspended", "buried", "leech", "edited")
 #: The ``prop:`` names: stability (days), difficulty (1-10), retrievability now (0-1), lapses,
 #: reviews, days until due (review cards; negative when overdue).
 PROPERTIES = ("stability", "difficulty", "r", "lapses", "reps", "due")

@@ -11,8 +11,9 @@ speaks SQLAlchemy Core on short-lived connections rather than ORM sessions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     ColumnElement,
@@ -31,6 +32,7 @@ from trainer.scheduling.adapter import LOAD_DAYS, DayLoad, Outcome, Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store import tables
 from trainer.store.db import reader
+from trainer.store.edits import shown, with_edits
 from trainer.store.learners import lock_learner
 from trainer.store.memory import (
     MEMORY_COLUMNS,
@@ -61,6 +63,9 @@ from trainer.study.queue import (
     visible,
 )
 from trainer.study.siblings import Sibling, bury_siblings, unbury_siblings
+
+if TYPE_CHECKING:
+    from trainer.study.edit import Saved
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,7 @@ class _Undo:
     previewed: bool = False  # a rating that wrote nothing (--no-reschedule)
     marks: Marks | None = None  # the card's marks before the rating made it a leech
     done_topics: tuple[int, ...] = ()  # topics (ids) the rating made done
+    edit: Saved | None = None  # the undo of an edit: the learner's text before it
 
 
 @dataclass
@@ -142,19 +148,18 @@ class Summary:
 # compiled for them instead of building and compiling a statement per rating.
 _LOG = tables.review_log
 _SHOWN = PreparedRead(
-    learner_cards(
+    with_edits(
+        learner_cards(
+            bindparam("learner_id"),
+            tables.card.c.id,
+            tables.card.c.deck_id,
+            *(shown(name) for name in ("kind", "front", "back", "accepted", "docs_url")),
+            tables.card.c.active,
+            tables.card_memory.c.buried_until_day,
+            tables.card_memory.c.suspended,
+            *MEMORY_COLUMNS,
+        ),
         bindparam("learner_id"),
-        tables.card.c.id,
-        tables.card.c.deck_id,
-        tables.card.c.kind,
-        tables.card.c.front,
-        tables.card.c.back,
-        tables.card.c.accepted,
-        tables.card.c.docs_url,
-        tables.card.c.active,
-        tables.card_memory.c.buried_until_day,
-        tables.card_memory.c.suspended,
-        *MEMORY_COLUMNS,
     ).where(tables.card.c.id == bindparam("card_id")),
     ["learner_id", "card_id"],
 )
@@ -571,24 +576,72 @@ class ReviewSession:
         self.queue.remove(shown.card_id)
         self.queue.skipped(shown.card_id, shown.lane)
 
+    def edit_text(self, shown: ShownCard) -> str:
+        """The text to edit the shown card in (:func:`~trainer.study.edit.edit_text`).
+
+        Raises :class:`TrainerError` for a card that cannot be written out (an imported
+        cloze card)."""
+        from trainer.study.edit import edit_text, read_card  # the parser: only when editing
+
+        with reader(self._engine) as conn:
+            return edit_text(conn, self.learner_id, read_card(conn, shown.card_id))
+
+    def edit(self, shown: ShownCard, text: str, now: datetime) -> ShownCard | None:
+        """Save ``text`` as the learner's text of the shown card (and of the cards of its note
+        a cloze table makes) at ``now``, committed (:func:`~trainer.study.edit.save_edit`);
+        remember how to undo it. The card as it shows now (its memory and previews as they
+        were), or None when nothing changed.
+
+        Raises :class:`TrainerError` ``line N: ...`` for a text the parser refuses (nothing is
+        written)."""
+        from trainer.study.edit import read_card, save_edit  # the parser: only when editing
+
+        self._before_write(now)
+        conn = self._writer
+        with conn.begin():
+            lock_learner(conn, self.learner_id)
+            saved = save_edit(conn, self.learner_id, read_card(conn, shown.card_id), text, now)
+        if saved is None:
+            return None
+        kept = (shown.memory, None, True, None, None, 0)
+        self._undo.append(_Undo(shown.card_id, shown.lane, *kept, edit=saved))
+        row = _SHOWN.first(self._reader, {"learner_id": self.learner_id, "card_id": shown.card_id})
+        self._on_screen = replace(
+            shown,
+            kind=row.kind,
+            front=row.front,
+            back=row.back,
+            accepted=tuple(row.accepted),
+            docs_url=row.docs_url,
+        )
+        return self._on_screen
+
     def undo(self, current: ShownCard | None = None) -> bool:
-        """Undo the last rating, bury or suspension: restore the card exactly (a leech mark and
-        suspension the rating gave it too), delete its review log, and show it again next;
-        ``current``, the card on screen, goes back to its lane. Returns False when there is
-        nothing to undo."""
+        """Undo the last rating, bury, suspension or edit: restore the card exactly (a leech
+        mark and suspension the rating gave it too; the text it had before the edit), delete
+        its review log, and show it again next; ``current``, the card on screen, goes back to
+        its lane. Returns False when there is nothing to undo."""
         if not self._undo:
             return False
         last = self._undo.pop()
         self._on_screen = None
         if current is not None:
             self.queue.restore(current.card_id, current.lane, current.memory.due_at)
-        if not last.previewed:
+        if last.edit is not None:
+            from trainer.study.edit import restore_edits
+
+            with self._writer.begin():
+                lock_learner(self._writer, self.learner_id)
+                restore_edits(self._writer, self.learner_id, last.edit)
+        elif not last.previewed:
             self._restore(last)
         self.queue.remove(last.card_id)
         self.queue.restore(last.card_id, last.lane, last.memory.due_at)
-        if last.rating is None:
+        if last.rating is None and last.edit is None:
             self.queue.skipped(last.card_id, last.lane, undone=True)
         self._again = (last.card_id, last.lane)
+        if last.edit is not None:
+            return True
         if last.suspended:
             self.summary.suspended -= 1
         elif last.rating is None:

@@ -1,0 +1,322 @@
+"""Editing cards: `trainer edit CARD` opens the card as a [[card]] table in $EDITOR (here a
+script that rewrites the file with sed, or empties it); the learner's text is their own, kept
+through deck updates, found by is:edited, taken back by --revert; `e` in the review, undone by
+`u`; the parser's snippet reading."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy.orm import Session, sessionmaker
+
+from conftest import sql
+from trainer.cli.main import cli
+from trainer.content.builtin_sync import upsert_cards
+from trainer.content.parser import CardSpec, card_source, parse_card_table
+from trainer.errors import DeckError
+from trainer.store.models import Card, Deck
+
+NOW = "2026-11-29T10:00:00+00:00"
+FRONT = "Why is `list.append` O(1) *amortised* rather than O(1) every time in CPython?"
+
+
+@pytest.fixture
+def editor(tmp_path: Path) -> Path:
+    """An editor that runs ``sed -i "$EDIT_SCRIPT"`` on the file it is given."""
+    script = tmp_path / "editor.sh"
+    script.write_text('#!/bin/sh\nsed -i "$EDIT_SCRIPT" "$1"\n')
+    script.chmod(0o755)
+    return script
+
+
+def run(
+    *args: str,
+    editor: Path | None = None,
+    script: str = "",
+    learner: str = "tester",
+    input: str | None = None,
+) -> tuple[int, str, str]:
+    env = {"TRAINER_NOW": NOW, "EDIT_SCRIPT": script, "TRAINER_LEARNER": learner}
+    env |= {"EDITOR": str(editor), "VISUAL": str(editor)} if editor else {}
+    result = CliRunner().invoke(cli, list(args), env=env, input=input)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def card(query: str, learner: str = "tester") -> dict[str, object]:
+    code, out, _ = run("cards", query, "--json", learner=learner)
+    assert code == 0
+    found: list[dict[str, object]] = json.loads(out)
+    assert len(found) == 1
+    return found[0]
+
+
+def append_card() -> int:
+    return int(str(card(f'"{FRONT}"')["id"]))
+
+
+def test_an_edit_changes_the_learners_text_and_keeps_the_cards_history(
+    editor: Path, database: str
+) -> None:
+    first = append_card()
+    assert run("review", "--query", f"cid:{first}", input=" 3q")[0] == 0
+    before = card(f"cid:{first}")
+    assert before["reps"] == 1
+    logs = sql(database, "SELECT count(*) FROM review_log WHERE card_id = :c", c=first)
+    script = 's/^front = "Why is .list.append.*/front = "How does `list.append` stay O(1)?"/'
+    assert run("edit", str(first), editor=editor, script=script) == (
+        0,
+        f"Edited card {first}.\n",
+        "",
+    )
+    after = card(f"cid:{first}")
+    assert after["front"] == "How does `list.append` stay O(1)?" and after["edited"] is True
+    changed = {key for key in before if before[key] != after[key]}
+    assert changed == {"front", "edited"}  # the id, memory state and the rest are kept
+    assert sql(database, "SELECT count(*) FROM review_log WHERE card_id = :c", c=first) == logs
+    assert card("is:edited")["id"] == first and card('"stay O(1)"')["id"] == first
+    # another learner on the same database sees the shipped text
+    assert card(f"cid:{first}", learner="bob")["front"] == FRONT
+    assert run("cards", "is:edited", learner="bob")[1] == "No cards match.\n"
+    # the next edit starts from the learner's own text
+    assert run("edit", str(first), editor=Path("/bin/true")) == (0, "No change.\n", "")
+    (source,) = sql(database, "SELECT source FROM card_edit")[0]
+    assert 'front = "How does `list.append` stay O(1)?"' in source.splitlines()
+
+
+def test_saving_nothing_or_an_empty_file_changes_nothing(editor: Path, tmp_path: Path) -> None:
+    first = append_card()
+    assert run("edit", str(first), editor=Path("/bin/true")) == (0, "No change.\n", "")
+    assert run("edit", str(first), editor=editor, script="s/^#.*$/# a comment/") == (
+        0,
+        "No change.\n",
+        "",
+    )
+    assert run("edit", str(first), editor=editor, script="d") == (0, "No change.\n", "")
+    assert run("cards", "is:edited")[1] == "No cards match.\n"
+
+
+def test_an_invalid_edit_names_its_line_and_changes_nothing(editor: Path) -> None:
+    first = append_card()
+    assert run("edit", str(first), editor=editor, script='s/^front = .*/front = ""/') == (
+        1,
+        "",
+        "Error: line 5: 'front' must be non-empty text\n",
+    )
+    assert run("edit", str(first), editor=editor, script='s/^front = .*/id = "x"/') == (
+        1,
+        "",
+        "Error: line 2: basic card needs 'front' (and 1 more problem)\n",
+    )
+    assert run("edit", str(first), editor=editor, script="s/^tags = .*/tags = [/") == (
+        1,
+        "",
+        "Error: line 4: Invalid value (column 1)\n",
+    )
+    assert card(f"cid:{first}")["front"] == FRONT
+    assert run("cards", "is:edited")[1] == "No cards match.\n"
+
+
+def test_edit_needs_a_search_that_finds_one_card() -> None:
+    assert run("edit", "topic:data-structures", "is:new") == (
+        1,
+        "",
+        "Error: 34 cards match 'topic:data-structures is:new': narrow the search to one card"
+        " (trainer cards lists them)\n",
+    )
+    assert run("edit", "tag:no-such-tag") == (1, "", "Error: no card matches 'tag:no-such-tag'\n")
+    assert run("edit", "999999") == (
+        1,
+        "",
+        "Error: card 999999: no such card (ids are in 'trainer cards')\n",
+    )
+
+
+def test_revert_goes_back_to_the_shipped_text_which_an_update_changes_under_the_edit(
+    editor: Path, loaded: sessionmaker[Session]
+) -> None:
+    first = append_card()
+    script = "s/O(1) every time/constant time/"
+    assert run("edit", str(first), editor=editor, script=script)[1] == f"Edited card {first}.\n"
+    edited = FRONT.replace("O(1) every time", "constant time")
+    with loaded.begin() as db:
+        deck = db.query(Deck).filter_by(slug="data-structures").one()
+        shipped = [
+            CardSpec(c.key, c.kind, c.front, c.back, tuple(c.tags), c.docs_url, tuple(c.accepted))
+            for c in sorted(deck_cards(db, deck.id), key=lambda c: c.position)
+        ]
+        updated = [
+            spec if spec.front != FRONT else replace(spec, front="New text?") for spec in shipped
+        ]
+        upsert_cards(db, deck, updated)
+    assert card(f"cid:{first}")["front"] == edited  # the update left the learner's text
+    assert card(f"cid:{first}", learner="bob")["front"] == "New text?"
+    assert run("edit", str(first), "--revert") == (
+        0,
+        f"Reverted card {first} to the shipped text.\n",
+        "",
+    )
+    assert card(f"cid:{first}")["front"] == "New text?"
+    assert card(f"cid:{first}")["edited"] is False
+    assert run("edit", str(first), "--revert") == (
+        1,
+        "",
+        f"Error: card {first} has no edit of yours to revert\n",
+    )
+
+
+def deck_cards(db: Session, deck_id: int) -> list[Card]:
+    return list(db.query(Card).filter_by(deck_id=deck_id, active=True))
+
+
+def test_a_cloze_edit_changes_every_card_of_its_note_and_adds_none(editor: Path) -> None:
+    code, out, _ = run("cards", '"binary min-heap"', "--json")
+    c1, c2 = sorted(json.loads(out), key=lambda found: str(found["key"]))
+    assert str(c1["key"]).endswith("#c1") and str(c2["key"]).endswith("#c2")
+    script = "s/plain list/Python list/"
+    assert run("edit", str(c2["id"]), editor=editor, script=script) == (
+        0,
+        f"Edited card {c2['id']} and 1 other card of its note.\n",
+        "",
+    )
+    assert [card(f"cid:{c['id']}")["front"] for c in (c1, c2)] == [
+        str(c["front"]).replace("plain list", "Python list") for c in (c1, c2)
+    ]
+    assert run("cards", "is:edited")[1].splitlines()[-1] == "2 cards"
+    script = "s/index 0 (`heap\\[0\\]`)}}/&, {{c3::a new card}}/"
+    code, out, err = run("edit", str(c2["id"]), editor=editor, script=script)
+    note = str(c2["key"]).removesuffix("#c2")
+    assert (code, err) == (
+        1,
+        f"Error: line 2: {note}#c3 would be a new card; an edit changes the cards there are\n",
+    )
+    assert run("edit", str(c1["id"]), "--revert")[1] == (
+        f"Reverted card {c1['id']} to the shipped text.\n"
+    )
+    assert run("cards", "is:edited")[1] == "No cards match.\n"
+
+
+def test_an_imported_card_is_edited_from_its_text_as_a_table(editor: Path, tmp_path: Path) -> None:
+    deck = tmp_path / "http.toml"
+    deck.write_text(
+        '[[card]]\nid = "created"\nkind = "typed"\nfront = "Status code of a new resource?"\n'
+        'answer = "201"\naccept = ["201 Created"]\nback = "See RFC 9110."\n'
+        '[[card]]\nid = "gaps"\nkind = "cloze"\ntext = "HTTP {{c1::GET}} is safe"\n'
+    )
+    assert run("import", str(deck))[0] == 0
+    typed, cloze = card('deck:http "Status code"'), card("deck:http GET")
+    seen = tmp_path / "seen.toml"  # sed's w command copies the text offered there
+    assert run("edit", str(typed["id"]), editor=editor, script=f"w {seen}") == (
+        0,
+        "No change.\n",
+        "",
+    )
+    assert seen.read_text().splitlines()[1:] == [
+        "[[card]]",
+        'kind = "typed"',
+        'front = "Status code of a new resource?"',
+        'answer = "201"',
+        "accept = [",
+        '    "201 Created",',
+        "]",
+        'back = "See RFC 9110."',
+    ]
+    script = 's/^answer = "201"/answer = "201 Created"/; s/    "201 Created",/    "201",/'
+    assert run("edit", str(typed["id"]), editor=editor, script=script)[1] == (
+        f"Edited card {typed['id']}.\n"
+    )
+    assert card(f"cid:{typed['id']}")["accepted"] == ["201 Created", "201"]
+    assert run("edit", str(typed["id"]), "--revert")[1] == (
+        f"Reverted card {typed['id']} to its deck's text.\n"
+    )
+    assert run("edit", str(cloze["id"]), editor=editor) == (
+        1,
+        "",
+        f"Error: card {cloze['id']} is a cloze card whose deck file is not kept: change it in"
+        " its file and import it again\n",
+    )
+
+
+def test_e_in_the_review_edits_the_card_shown_and_u_undoes_the_edit(editor: Path) -> None:
+    first = append_card()
+    env = {
+        "TRAINER_NOW": NOW,
+        "EDITOR": str(editor),
+        "EDIT_SCRIPT": 's/^front = .*/front = "The new front?"/',
+    }
+    keys = "e u e 3q"  # edit, show the answer, undo the edit; edit again and rate
+    result = CliRunner().invoke(cli, ["review", "--query", f"cid:{first}"], env=env, input=keys)
+    out = result.stdout
+    assert result.exit_code == 0
+    assert "[space] show answer  [s] bury  [e] edit  [u] undo  [q] quit" in out
+    shown = [
+        line.strip() for line in out.splitlines() if "new front" in line or "amortised" in line
+    ]
+    assert shown == [
+        "Why is list.append O(1) amortised rather than O(1) every time in CPython?",
+        "The new front?",
+        "Why is list.append O(1) amortised rather than O(1) every time in CPython?",
+        "The new front?",
+        "The new front?",  # rated Good: its learning step comes back in the session
+    ]
+    notices = [line for line in out.splitlines() if line.startswith(("Edited:", "Undone:"))]
+    assert notices == [
+        "Edited: your text of this card; u undoes the edit.",
+        "Undone: this card is back as it was.",
+        "Edited: your text of this card; u undoes the edit.",
+    ]
+    assert "Reviewed 1 card" in out
+    assert card(f"cid:{first}")["front"] == "The new front?"
+    assert card(f"cid:{first}")["reps"] == 1
+
+
+def test_an_invalid_edit_in_the_review_is_one_line_and_the_card_stays(editor: Path) -> None:
+    first = append_card()
+    env = {"TRAINER_NOW": NOW, "EDITOR": str(editor), "EDIT_SCRIPT": "s/^front = .*/front = 1/"}
+    result = CliRunner().invoke(cli, ["review", "--query", f"cid:{first}"], env=env, input="e q")
+    assert "Not saved: line 5: 'front' must be non-empty text" in result.stdout
+    assert run("cards", "is:edited")[1] == "No cards match.\n"
+
+
+# -- the parser's part -------------------------------------------------------------------------
+
+
+def test_a_card_table_reads_as_a_deck_files_card_does() -> None:
+    (spec,) = parse_card_table('[[card]]\nfront = "Q?"\nback = "A."\n', "edit")
+    assert (spec.key, spec.kind, spec.front, spec.back, spec.line) == (
+        "card",
+        "basic",
+        "Q?",
+        "A.",
+        1,
+    )
+    cards = parse_card_table('[[card]]\nkind = "cloze"\ntext = "{{c1::a}} {{c2::b}}"\n', "e")
+    assert [c.key for c in cards] == ["card#c1", "card#c2"]
+    with pytest.raises(DeckError) as raised:
+        parse_card_table('topic = "x"\n[[card]]\nfront = "Q"\nback = "A"\n[[card]]\n', "e")
+    assert [str(p) for p in raised.value.problems] == [
+        "e:1: unknown key 'topic': an edit is one [[card]] table",
+        "e:5: an edit is one [[card]] table",
+    ]
+    with pytest.raises(DeckError) as raised:
+        parse_card_table('[[card]]\nid = "x"\nfront = "Q"\n', "e")
+    assert [str(p) for p in raised.value.problems] == [
+        "e:1: basic card needs 'back'",
+        "e:2: leave 'id' out: an edit keeps the card's id",
+    ]
+
+
+def test_a_shipped_table_is_offered_as_written_without_id_and_covers() -> None:
+    text = (
+        'topic = "t"\n[[coverage]]\nid = "p"\npoint = "P"\n\n[[card]]\nid = "a"\n'
+        'covers = [\n  "p",\n]\nfront = """\n[not a table]\n"""\nback = "A"  # kept\n\n'
+        '[[card]]\nid = "b"\nfront = "Q"\nback = "A"\n'
+    )
+    assert (
+        card_source(text, "a") == '[[card]]\nfront = """\n[not a table]\n"""\nback = "A"  # kept\n'
+    )
+    assert card_source(text, "b") == '[[card]]\nfront = "Q"\nback = "A"\n'
+    assert card_source(text, "c") is None
