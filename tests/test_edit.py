@@ -205,6 +205,7 @@ def test_an_imported_card_is_edited_from_its_text_as_a_table(editor: Path, tmp_p
         '[[card]]\nid = "created"\nkind = "typed"\nfront = "Status code of a new resource?"\n'
         'answer = "201"\naccept = ["201 Created"]\nback = "See RFC 9110."\n'
         '[[card]]\nid = "gaps"\nkind = "cloze"\ntext = "HTTP {{c1::GET}} is safe"\n'
+        '[[card]]\nid = "short"\nfront = "Safe?"\nback = "Yes."\n'
     )
     assert run("import", str(deck))[0] == 0
     typed, cloze = card('deck:http "Status code"'), card("deck:http GET")
@@ -232,6 +233,13 @@ def test_an_imported_card_is_edited_from_its_text_as_a_table(editor: Path, tmp_p
     assert run("edit", str(typed["id"]), "--revert")[1] == (
         f"Reverted card {typed['id']} to its deck's text.\n"
     )
+    short = card("deck:http Safe?")  # a short table is still written under its [[card]] header
+    assert run("edit", str(short["id"]), editor=editor, script=f"w {seen}")[1] == "No change.\n"
+    assert seen.read_text().splitlines()[1:] == ["[[card]]", 'front = "Safe?"', 'back = "Yes."']
+    assert run("edit", str(short["id"]), editor=editor, script="s/Yes/Yes, GET is/")[1] == (
+        f"Edited card {short['id']}.\n"
+    )
+    assert card(f"cid:{short['id']}")["back"] == "Yes, GET is."
     assert run("edit", str(cloze["id"]), editor=editor) == (
         1,
         "",

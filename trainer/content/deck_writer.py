@@ -46,8 +46,9 @@ def write_deck(deck: DeckSpec) -> str:
 
 
 def write_table(table: dict[str, Any]) -> str:
-    """One ``[[card]]`` table (its keys in the order given) as TOML text."""
-    return _dumps({"card": [table]})
+    """One ``[[card]]`` table (its keys in the order given) as TOML text, under its header
+    (tomli-w would write a short one inline, as ``card = [{...}]``)."""
+    return "[[card]]\n" + _dumps(table)
 
 
 def _dumps(document: dict[str, Any]) -> str:
