@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from conftest import LEARNER, cli_run, sql
 from trainer.cli.main import cli
 from trainer.store.db import open_database
 from trainer.store.models import Card, CardMemory, CardState, Deck, Topic
@@ -182,3 +183,37 @@ def test_reports_after_the_time_zone_moved_west(
     page = tmp_path / "report.html"
     assert run("report", "-o", str(page), now=now) == (0, "")
     assert "new cards started, at 3.0 a day" in page.read_text(encoding="utf-8")
+
+
+def test_a_topic_a_read_finds_done_is_stored_once_and_stays_done(database: str) -> None:
+    """Every card of a topic mastered with no rating history (as an import brings it) and no
+    ``topic_done`` row: the first read finds the topic done since today and stores that day,
+    so the next read takes it from the row (the same report) and the topic stays done after
+    its cards are forgotten."""
+    assert cli_run("config", "desired_retention", "0.9")[0] == 0  # the learner's row
+    topic_id = sql(database, "SELECT id FROM topic WHERE slug = :slug", slug=TOPIC)[0][0]
+    cards = "SELECT card.id FROM card JOIN deck ON deck.id = card.deck_id WHERE deck.topic_id = :t"
+    sql(
+        database,
+        "INSERT INTO card_memory (learner_id, card_id, state, stability_days, difficulty,"
+        " due_day, last_review_day, reps, lapses, suspended, leech)"
+        f" SELECT :learner, id, 2, 40.0, 5.0, '2027-01-10', '2026-11-29', 1, 0, false, false"
+        f" FROM ({cards}) AS topic_cards",
+        learner=LEARNER,
+        t=topic_id,
+    )
+    code, first, _ = cli_run("report", "--format", "json")
+    assert code == 0
+    topic = next(
+        t for s in json.loads(first)["sections"] for t in s["topics"] if t["slug"] == TOPIC
+    )
+    assert (topic["done"], topic["first_done_day"]) == (True, "2026-11-29")
+    stored = "SELECT topic_id, done_day FROM topic_done WHERE learner_id = :learner"
+    assert [(t, str(d)) for t, d in sql(database, stored, learner=LEARNER)] == [
+        (topic_id, "2026-11-29")
+    ]
+    assert cli_run("report", "--format", "json") == (0, first, "")
+    sql(database, "UPDATE card_memory SET stability_days = 2.0 WHERE learner_id = :l", l=LEARNER)
+    status = json.loads(cli_run("status", "--json")[1])
+    topic = next(t for s in status["sections"] for t in s["topics"] if t["slug"] == TOPIC)
+    assert (topic["done"], topic["done_day"], topic["mastered"]) == (True, "2026-11-29", 0)

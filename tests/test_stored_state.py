@@ -158,3 +158,33 @@ def test_storage_faults_by_sqlite_result_code(code: int, words: str | None) -> N
         assert (str(found) if found else None) == (
             f"database /x/trainer.db: {words}" if words else None
         )
+
+
+def test_a_done_topic_found_in_a_read_only_database_is_shown_and_not_stored(
+    db_path: Path,
+) -> None:
+    assert run("review", input=" 3q")[0] == 0
+    with sqlite3.connect(db_path) as conn:  # the rated card's topic mastered, without history
+        conn.execute(
+            "INSERT OR REPLACE INTO card_memory (learner_id, card_id, state, stability_days,"
+            " difficulty, due_day, last_review_day, reps, lapses, suspended, leech)"
+            " SELECT 1, card.id, 2, 40.0, 5.0, '2027-01-10', '2026-11-29', 1, 0, 0, 0"
+            " FROM card JOIN deck ON deck.id = card.deck_id WHERE deck.topic_id ="
+            " (SELECT deck.topic_id FROM review_log JOIN card ON card.id = review_log.card_id"
+            " JOIN deck ON deck.id = card.deck_id)"
+        )
+        conn.commit()
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    for extra in db_path.parent.glob(f"{db_path.name}-*"):
+        extra.unlink()
+    db_path.chmod(0o444)
+    db_path.parent.chmod(0o555)
+    before = _folder(db_path)
+    read_only = run("report", "--format", "json")
+    assert _folder(db_path) == before
+    db_path.parent.chmod(0o755)
+    db_path.chmod(0o644)
+    assert read_only[0] == 0 and '"topics_done": 1' in read_only[1]
+    assert run("report", "--format", "json") == read_only  # found again, stored this time
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT done_day FROM topic_done").fetchall() == [("2026-11-29",)]

@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
@@ -695,7 +695,7 @@ def status(app: App, as_json: bool, deck: str | None) -> None:
     from trainer.cli.status_view import progress_json, render_roadmap
     from trainer.store.db import reader
     from trainer.store.lookup import select_named
-    from trainer.study.mastery import roadmap_progress
+    from trainer.study.mastery import keep_found, roadmap_progress
 
     engine, learner, settings, clock = app.open()
     with reader(engine, snapshot=True) as conn:
@@ -705,6 +705,7 @@ def status(app: App, as_json: bool, deck: str | None) -> None:
         echo(json.dumps(progress_json(progress), indent=2))
     else:
         render_roadmap(progress, console(), settings.mastery_stability_days)
+    keep_found(engine, learner, progress.mastery.found)
 
 
 @cli.command(context_settings={"ignore_unknown_options": True})
@@ -1103,6 +1104,7 @@ def report(
     from trainer.reports.cohort import build_cohort, render_cohort
     from trainer.reports.figures import Scope, build_report
     from trainer.store.db import reader
+    from trainer.study.mastery import keep_found
 
     fmt = fmt or format_for(output)
     if fmt == "html" and output is None:
@@ -1112,16 +1114,19 @@ def report(
     if cohort and (section or topic or deck):
         raise UsageError("--cohort reports the whole roadmap: leave out --section, --topic, --deck")
     engine, learner, settings, clock = app.open()
+    found: tuple[tuple[str, date], ...] = ()
     with reader(engine, snapshot=True) as conn:
         if cohort:
             text = render_cohort(build_cohort(conn, wall_clock()), fmt)
         else:
             scope = Scope(section, topic, deck)
-            text = render(build_report(conn, learner, settings, clock, wall_clock(), scope), fmt)
+            data = build_report(conn, learner, settings, clock, wall_clock(), scope)
+            text, found = render(data, fmt), data.found
     if output is None:
         document(text)
     else:
         write_file(output, text)
+    keep_found(engine, learner, found)
 
 
 @cli.command()
@@ -1135,12 +1140,14 @@ def stats(app: App, section: str | None, topic: str | None, deck: str | None) ->
     from trainer.cli.stats_view import render_stats
     from trainer.reports.figures import Scope, build_report
     from trainer.store.db import reader
+    from trainer.study.mastery import keep_found
 
     engine, learner, settings, clock = app.open()
     with reader(engine, snapshot=True) as conn:
         scope = Scope(section, topic, deck)
         data = build_report(conn, learner, settings, clock, wall_clock(), scope)
     render_stats(data, console())
+    keep_found(engine, learner, data.found)
 
 
 @cli.command()

@@ -232,7 +232,9 @@ class Report:
     holds every learner day from the Monday :data:`HISTORY_WEEKS` weeks before this week's
     through ``day``; ``forecast`` the cards due on each of the next :data:`RECENT_DAYS`
     learner days (overdue cards count on ``day``). ``zone`` is the learner's time zone (None:
-    the system's) for showing times.
+    the system's) for showing times. ``found`` are the done topics without a stored done day
+    (:attr:`~trainer.study.mastery.Mastery.found`), which no format shows: the command stores
+    them (:func:`~trainer.study.mastery.keep_found`).
     """
 
     generated_at: datetime
@@ -249,6 +251,7 @@ class Report:
     completion_day: date | None
     history: tuple[DayActivity, ...]
     forecast: tuple[tuple[date, int], ...]
+    found: tuple[tuple[str, date], ...] = ()
 
     @property
     def topics(self) -> list[TopicReport]:
@@ -561,4 +564,5 @@ def build_report(
         completion_day=completion,
         history=history,
         forecast=_forecast(conn, learner_id, clock, today, deck_ids),
+        found=mastery.found,
     )

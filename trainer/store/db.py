@@ -317,6 +317,20 @@ def reader(engine: Engine, snapshot: bool = False) -> Connection:
     return connection.execution_options(trainer_begin="DEFERRED" if snapshot else "")
 
 
+def derived_writer(engine: Engine) -> Connection:
+    """A connection for a command that only reads to store rows derived from what it read
+    (which any later read could derive again, so writing them loses nothing): on SQLite its
+    transaction begins ``DEFERRED``, taking the write lock at its first write (or failing
+    with ``SQLITE_BUSY`` when another connection wrote since it began), and so runs no
+    :func:`before_first_write` action such as the daily backup; on PostgreSQL it is a plain
+    connection.
+    """
+    connection = engine.connect()
+    if engine.dialect.name == "sqlite":
+        return connection.execution_options(trainer_begin="DEFERRED")
+    return connection
+
+
 def open_database(location: str, backup_at: datetime | None = None) -> Engine:
     """Open (creating if needed) the database at ``location`` and upgrade it to the current schema;
     with ``backup_at`` (aware UTC), an existing SQLite file that needs an upgrade is backed up

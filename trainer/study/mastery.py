@@ -8,6 +8,9 @@ deck) *meets the rule* once it has active cards and at least ``Settings.topic_do
 the learner day it first did (a ``topic_done`` row, written by the rating that made it so:
 :func:`record_done`); until that row is written (or for a stand-alone deck, which has none) it
 is done while it meets the rule, since the first day its review log shows it meeting it. A
+topic found so (settings, suspensions or imports made it meet the rule without a rating) gets
+its row from the command that found it (:func:`keep_found`), so the review log is read for it
+once, not by every status and report after. A
 done topic whose *retention* (the mean retrievability now of its studied cards) is below
 ``Settings.refresh_retention`` *needs a refresh*: it stays done. A section is done once all
 its topics are. A stand-alone deck's figures include the decks under it, as Anki's deck list
@@ -28,6 +31,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import (
     Connection,
     Date,
+    Engine,
     Float,
     Label,
     SQLColumnExpression,
@@ -40,12 +44,13 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.sql import ColumnElement
 
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store import tables
-from trainer.store.db import days_between
+from trainer.store.db import days_between, derived_writer
 from trainer.store.deck_tree import DeckTree
 from trainer.store.lookup import Selection
 from trainer.store.memory import is_leech, is_new, learner_cards, unsuspended, visible_on
@@ -321,6 +326,10 @@ class Mastery:
 
     sections: tuple[SectionMastery, ...]
     extra_decks: tuple[TopicMastery, ...]
+    #: The roadmap topics done without a ``topic_done`` row (their done day read from the
+    #: review log, or today when the log never shows it), as (slug, done day) pairs in roadmap
+    #: order: what :func:`keep_found` stores.
+    found: tuple[tuple[str, date], ...] = ()
 
     @property
     def topics(self) -> list[TopicMastery]:
@@ -482,13 +491,17 @@ def count_mastery(
         retention = result.retention
         refresh = retention is not None and retention < settings.refresh_retention
         topics[topic.slug] = replace(result, needs_refresh=result.done and refresh)
-    return Mastery(
-        tuple(
-            SectionMastery(section, tuple(topics[t.slug] for t in section.topics))
-            for section in roadmap.sections
-        ),
-        tuple(topics[deck.slug] for deck in roadmap.extra_decks),
+    sections = tuple(
+        SectionMastery(section, tuple(topics[t.slug] for t in section.topics))
+        for section in roadmap.sections
     )
+    found = tuple(
+        (topic.slug, topic.done_day)
+        for section in sections
+        for topic in section.topics
+        if topic.done_day is not None and topic.slug not in stored
+    )
+    return Mastery(sections, tuple(topics[deck.slug] for deck in roadmap.extra_decks), found)
 
 
 def _mastery_changes(
@@ -612,6 +625,44 @@ def record_done(
             ],
         )
     return [ids[t.slug] for t in new]
+
+
+def keep_found(engine: Engine, learner_id: int, found: Sequence[tuple[str, date]]) -> None:
+    """Store the ``topic_done`` rows of learner ``learner_id`` that a read found missing
+    (:attr:`Mastery.found`: topic slug, done day), in a transaction of their own, so later
+    reads take the stored day instead of reading the review log again; a done topic stays done
+    (see the module's docstring). A topic stored meanwhile keeps its row.
+
+    Never fails the command that read them: nothing is written to a SQLite file this process
+    may not write, nor when another writer holds the database past the busy timeout or stored
+    the same row first (the next read finds them again). The rows restate what the review log
+    shows, so no daily backup is made for them (:func:`~trainer.store.db.derived_writer`).
+    """
+    if not found:
+        return
+    days = dict(found)
+    try:
+        with derived_writer(engine) as conn, conn.begin():
+            stored = set(
+                conn.scalars(
+                    select(tables.topic_done.c.topic_id).where(
+                        tables.topic_done.c.learner_id == learner_id
+                    )
+                )
+            )
+            rows = [
+                {"learner_id": learner_id, "topic_id": topic_id, "done_day": days[slug]}
+                for slug, topic_id in conn.execute(
+                    select(tables.topic.c.slug, tables.topic.c.id).where(
+                        tables.topic.c.slug.in_(days)
+                    )
+                )
+                if topic_id not in stored
+            ]
+            if rows:
+                conn.execute(insert(tables.topic_done), rows)
+    except (OperationalError, IntegrityError):
+        return  # read-only, locked, or stored first by another writer
 
 
 @dataclass(frozen=True)
