@@ -111,6 +111,7 @@ def _isolated(
     database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _server: Engine | None
 ) -> None:
     monkeypatch.setenv("TRAINER_DB", database)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # compiled templates
     if _server is not None:  # media of a server database go to the user data folder
         monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("TRAINER_LEARNER", LEARNER_NAME)

@@ -19,6 +19,7 @@ import jsonschema
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from jinja2 import Environment, FileSystemLoader
 from rich.console import Console
 from sqlalchemy import literal, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,6 +32,7 @@ from trainer.errors import UsageError
 from trainer.reports import render
 from trainer.reports.csv_report import COLUMNS, inert
 from trainer.reports.figures import Report, Scope, build_report
+from trainer.reports.html import TemplateCache
 from trainer.reports.markdown import escape
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
@@ -592,6 +594,50 @@ def test_html_heatmap_tooltips_carry_each_days_reviews(
     html = render(_report(collection, clock), "html")
     assert f"<title>{_day(-3).isoformat()}: 2 reviews</title>" in html
     assert f"<title>{_day(-2).isoformat()}: 0 reviews</title>" in html
+
+
+def test_html_templates_are_compiled_once_into_the_user_cache(
+    collection: sessionmaker[Session], clock: DayClock, tmp_path: Path
+) -> None:
+    report = _report(collection, clock)
+    page = render(report, "html")
+    folder = tmp_path / "cache" / "trainer" / "templates"  # XDG_CACHE_HOME: see conftest
+    cached = list(folder.iterdir())
+    assert len(cached) == 1 and cached[0].stat().st_size > 0
+    compiled = cached[0].read_bytes()
+    cached[0].write_bytes(compiled[: len(compiled) // 2])  # a broken entry is compiled again
+    assert render(report, "html") == page
+    assert cached[0].read_bytes() == compiled
+
+
+def test_a_changed_template_is_compiled_again(tmp_path: Path) -> None:
+    (tmp_path / "page.j2").write_text("one {{ n }}")
+    cache = TemplateCache(str(tmp_path))
+
+    def page() -> str:
+        loader = FileSystemLoader(str(tmp_path))
+        return Environment(loader=loader, bytecode_cache=cache).get_template("page.j2").render(n=1)
+
+    assert page() == "one 1"
+    (tmp_path / "page.j2").write_text("two {{ n }}")
+    assert page() == "two 1"
+    cache = TemplateCache(str(tmp_path / "gone"))  # a folder removed since: no entry, no error
+    assert page() == "two 1" and not (tmp_path / "gone").exists()
+
+
+def test_a_cache_folder_that_cannot_be_made_leaves_the_page_as_it_is(
+    collection: sessionmaker[Session],
+    clock: DayClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    report = _report(collection, clock)
+    page = render(report, "html")
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache folder would be")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    assert render(report, "html") == page
+    assert blocked.read_text() == "a file where the cache folder would be"
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")

@@ -8,7 +8,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemBytecodeCache,
+    PackageLoader,
+    StrictUndefined,
+    select_autoescape,
+)
+from jinja2.bccache import Bucket
+from platformdirs import user_cache_path
 
 from trainer.reports.charts import HeatCell, heatmap, nice_ceiling, weekly_retention
 from trainer.reports.figures import Figures, Report
@@ -200,11 +208,38 @@ def progress_segments(figures: Figures) -> list[Rect]:
     return segments
 
 
+class TemplateCache(FileSystemBytecodeCache):
+    """Jinja2's bytecode cache of the compiled templates in the user's cache folder
+    (``platformdirs.user_cache_path("trainer")/templates``), so a report does not compile its
+    template anew on every run. Jinja2 keys each entry by the template's name and file and
+    checks a checksum of its source (and its own and Python's version) on load, so a changed
+    template is compiled again. A folder that cannot be made or written only means no cache:
+    it never fails a report."""
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        """Store ``bucket``'s bytecode; nothing when the folder cannot be written."""
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            return
+
+
+def template_cache() -> TemplateCache | None:
+    """The bytecode cache of the HTML templates; None when its folder cannot be made."""
+    folder = user_cache_path("trainer", appauthor=False) / "templates"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return TemplateCache(str(folder))
+
+
 def environment() -> Environment:
     """The Jinja2 environment of the HTML pages (templates in ``reports/templates``, every
-    value escaped, the wording filters)."""
+    value escaped, the wording filters, compiled templates kept by :func:`template_cache`)."""
     environment = Environment(
         loader=PackageLoader("trainer.reports", "templates"),
+        bytecode_cache=template_cache(),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
