@@ -21,7 +21,7 @@ from tests.fixtures.anki.legacy import edit_collection
 from trainer.cli.main import cli
 from trainer.errors import DeckError, Problem
 from trainer.importers import anki
-from trainer.importers.anki import read_anki
+from trainer.importers.anki import LATEST_S, MAX_INTERVAL, read_anki
 from trainer.importers.anki_history import (
     AnkiSchedule,
     CardHistory,
@@ -356,6 +356,47 @@ def test_a_schedule_that_is_no_date_is_refused_with_history(tmp_path: Path) -> N
     assert len(read_anki(package, "lists.apkg").cards) == 7  # without history it does not matter
     with pytest.raises(DeckError, match=r"^lists\.apkg: card \d+: due date or interval out of"):
         read_anki(package, "lists.apkg", with_history=True)
+
+
+@pytest.mark.parametrize(
+    ("type_", "queue", "due", "interval", "original_due", "original_deck", "refused"),
+    [
+        (1, 1, LATEST_S + 1, 0, 0, 0, True),  # a learning step's due time past 2200
+        (1, 1, 1_700_000_000, 0, 0, 0, False),
+        (2, 1, 1_700_000_000, 3, 0, 0, False),  # relearning (v1): due a time, not a day
+        (2, 3, 5, 3, 0, 0, False),  # a day-long step: due a day number
+        (1, 3, MAX_INTERVAL + 1, 0, 0, 0, True),
+        (2, 2, -MAX_INTERVAL - 1, 3, 0, 0, True),
+        (2, 2, -100_000, 3, 12, 1, False),  # in a filtered deck: its home deck's due counts
+        (2, 2, 12, 3, MAX_INTERVAL + 1, 1, True),
+        (2, 2, 12, -MAX_INTERVAL - 1, 0, 0, True),
+    ],
+)
+def test_each_kind_of_due_date_is_checked_as_its_queue_counts_it(
+    tmp_path: Path,
+    type_: int,
+    queue: int,
+    due: int,
+    interval: int,
+    original_due: int,
+    original_deck: int,
+    refused: bool,
+) -> None:
+    package = build_package(tmp_path)
+    values = (type_, queue, due, interval, original_due, original_deck)
+    edit_collection(
+        package,
+        lambda db: db.execute(
+            "UPDATE cards SET type = ?, queue = ?, due = ?, ivl = ?, odue = ?, odid = ?"
+            " WHERE id = (SELECT max(id) FROM cards)",
+            values,
+        ),
+    )
+    if refused:
+        with pytest.raises(DeckError, match=r"^lists\.apkg: card \d+: due date or interval"):
+            read_anki(package, "lists.apkg", with_history=True)
+    else:
+        assert len(read_anki(package, "lists.apkg", with_history=True).cards) == 7
 
 
 # Review history --------------------------------------------------------------------------------

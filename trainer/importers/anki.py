@@ -436,13 +436,14 @@ class _CollectionReader:
             " odue, odid FROM cards ORDER BY nid, ord"
         )
         self._check_integers(db, "cards", query)
+        if self.with_history:
+            self._check_schedules(db)
+        homes: Counter[int] = Counter()  # cards by their home deck (see AnkiSchedule)
         for row in db.execute(query):
             card_id, note_id, deck_id, ordinal, *values = row
             schedule = AnkiSchedule(*values)
             if schedule.card_type == REVIEW_CARD and schedule.queue in (1, 3):
                 schedule = schedule._replace(card_type=RELEARNING_CARD)
-            if self.with_history:
-                self._check_schedule(card_id, schedule)
             note = notes.get(note_id)
             notetype = notetypes.get(note.notetype) if note else None
             if note is None or notetype is None:
@@ -455,13 +456,15 @@ class _CollectionReader:
             cards.append(spec)
             home = schedule.original_deck or deck_id
             deck_names.append(decks.get(home, deck_name))
-            parameters, retention = presets.of_deck(home)
-            used[parameters] += 1
+            homes[home] += 1
             if self.with_history:
+                parameters, retention = presets.of_deck(home)
                 entries = reviews.get(card_id, ())
                 histories.append(
                     CardHistory(spec.key, schedule, entries, created, parameters, retention)
                 )
+        for home, count in homes.items():  # in the order of each home's first card
+            used[presets.of_deck(home)[0]] += count
         unique = unique_cards(cards, skips)
         common = _common_deck(deck_names)
         return ImportedDeck(
@@ -623,15 +626,23 @@ class _CollectionReader:
             start += count
         return reviews
 
-    def _check_schedule(self, card_id: int, schedule: AnkiSchedule) -> None:
+    def _check_schedules(self, db: sqlite3.Connection) -> None:
         """Refuse due dates and intervals no Anki card can have (they would not be dates): a
         day number (review cards, day-long learning steps) or an interval beyond
-        :data:`MAX_INTERVAL` days, a learning step's due time past :data:`LATEST_S`."""
-        due = schedule.original_due if schedule.original_deck else schedule.due
-        in_days = schedule.card_type == REVIEW_CARD or schedule.queue in (2, 3)
-        due_ok = abs(due) <= MAX_INTERVAL if in_days else 0 <= due <= LATEST_S
-        if not due_ok or abs(schedule.interval) > MAX_INTERVAL:
-            raise _error(self.path, "due date or interval out of range", f"card {card_id}")
+        :data:`MAX_INTERVAL` days, a learning step's due time past :data:`LATEST_S`; the due
+        date is ``odue`` for a card in a filtered deck. Checked by SQLite for all cards at once
+        (whole numbers each, :meth:`_check_integers`); the error names the first such card in
+        the order cards are read."""
+        due = "CASE WHEN odid != 0 THEN odue ELSE due END"
+        row = db.execute(
+            f"SELECT id FROM cards WHERE ivl > :most OR ivl < -:most OR CASE"
+            f" WHEN (type = {REVIEW_CARD} AND queue NOT IN (1, 3)) OR queue IN (2, 3)"
+            f" THEN {due} > :most OR {due} < -:most"
+            f" ELSE {due} < 0 OR {due} > :latest END ORDER BY nid, ord LIMIT 1",
+            {"most": MAX_INTERVAL, "latest": LATEST_S},
+        ).fetchone()
+        if row is not None:
+            raise _error(self.path, "due date or interval out of range", f"card {row[0]}")
 
     def _notetypes_v18(self, db: sqlite3.Connection) -> dict[int, _NoteType]:
         fields: dict[int, list[str]] = defaultdict(list)
