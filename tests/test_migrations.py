@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, inspect, text
 
 from trainer.store.db import SCHEMA_HEAD, alembic_config, create_db_engine, current_revision
 
@@ -189,22 +189,27 @@ def test_card_note_upgrade_names_each_cards_note_and_keeps_the_rest(tmp_path: Pa
         assert conn.execute(text("SELECT count(*) FROM card_memory")).scalar() == 7
 
 
+def _one_card(conn: Connection) -> None:
+    """Deck 1 with card 1 (note ``k``) and learner 1, ann: what a review log row needs."""
+    conn.execute(text("INSERT INTO deck (id, name, slug, source) VALUES (1, 'D', 'd', 'x')"))
+    conn.execute(
+        text("INSERT INTO learner (id, name, created_at) VALUES (1, 'ann', :at)"),
+        {"at": "2026-12-01 10:00:00"},
+    )
+    conn.execute(
+        text(
+            "INSERT INTO card (id, deck_id, key, note, position, kind, front, back, accepted,"
+            " tags, active) VALUES (1, 1, 'k', 'k', 0, 'basic', 'Q', 'A', '[]', '[]', 1)"
+        )
+    )
+
+
 def test_review_kind_upgrade_makes_every_logged_rating_a_review(tmp_path: Path) -> None:
     engine = create_db_engine(f"sqlite:///{tmp_path / 'x.db'}")
     config = alembic_config(engine)
     command.upgrade(config, "0006_card_note")
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO deck (id, name, slug, source) VALUES (1, 'D', 'd', 'x')"))
-        conn.execute(
-            text("INSERT INTO learner (id, name, created_at) VALUES (1, 'ann', :at)"),
-            {"at": "2026-12-01 10:00:00"},
-        )
-        conn.execute(
-            text(
-                "INSERT INTO card (id, deck_id, key, note, position, kind, front, back, accepted,"
-                " tags, active) VALUES (1, 1, 'k', 'k', 0, 'basic', 'Q', 'A', '[]', '[]', 1)"
-            )
-        )
+        _one_card(conn)
         for n in range(3):
             conn.execute(
                 text(
@@ -311,3 +316,47 @@ def test_card_edit_upgrade_keeps_every_row_and_its_downgrade_drops_only_the_edit
     command.downgrade(config, "0011_topic_done")
     assert "card_edit" not in inspect(engine).get_table_names()
     assert rows() == before
+
+
+def test_day_index_upgrade_keeps_every_review_and_covers_the_kind(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    config = alembic_config(engine)
+    command.upgrade(config, "0012_card_edit")
+    with engine.begin() as conn:
+        _one_card(conn)
+        for n, kind in enumerate(("review", "skip", "review")):
+            conn.execute(
+                text(
+                    "INSERT INTO review_log (learner_id, card_id, rating, reviewed_at, review_day,"
+                    " duration_ms, state_before, elapsed_days, state, stability_days, difficulty,"
+                    " interval_days, kind) VALUES (1, 1, :rating, :at, :day, 900, 2, 3, 2, 25.0,"
+                    " 5, 4, :kind)"
+                ),
+                {"rating": n + 2, "at": f"2026-12-0{n + 1} 10:00:00", "day": f"2026-12-0{n + 1}"}
+                | {"kind": kind},
+            )
+    log = text("SELECT * FROM review_log ORDER BY id")
+    with engine.connect() as conn:
+        rows = conn.execute(log).all()
+
+    def day_index(conn: Connection) -> list[str | None]:
+        indexes = inspect(conn).get_indexes("review_log")
+        return next(i["column_names"] for i in indexes if i["name"] == "ix_review_log_day_activity")
+
+    command.upgrade(config, "0013_day_activity_kind")
+    history = (
+        "SELECT review_day, count(*) FROM review_log WHERE learner_id = 1 AND review_day >= :day"
+        " AND kind != 'skip' AND state_before = 2 AND elapsed_days > 0 AND rating != 1"
+        " GROUP BY review_day"
+    )
+    with engine.connect() as conn:
+        assert conn.execute(log).all() == rows
+        assert day_index(conn)[-2:] == ["card_id", "kind"]
+        plan = conn.execute(text(f"EXPLAIN QUERY PLAN {history}"), {"day": "2026-11-01"}).all()
+        assert "COVERING INDEX ix_review_log_day_activity" in plan[0][-1]
+        counts = conn.execute(text(history), {"day": "2026-11-01"}).all()
+        assert [tuple(row) for row in counts] == [("2026-12-01", 1), ("2026-12-03", 1)]
+    command.downgrade(config, "0012_card_edit")
+    with engine.connect() as conn:
+        assert conn.execute(log).all() == rows
+        assert day_index(conn)[-1] == "card_id"

@@ -32,7 +32,7 @@ from trainer.store.resources import MIGRATIONS_DIR
 
 #: The Alembic head this code expects; ``tests/test_migrations.py`` checks it is the real head,
 #: so a normal start needs no Alembic import to know the schema is current.
-SCHEMA_HEAD = "0012_card_edit"
+SCHEMA_HEAD = "0013_day_activity_kind"
 
 #: How long a write waits for another session's write to finish, in milliseconds.
 BUSY_TIMEOUT_MS = 10_000

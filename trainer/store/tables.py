@@ -246,8 +246,8 @@ card_edit = Table(
     Index("ix_card_edit_card_id", "card_id"),
 )
 
-# The day index covers the per-day counts (today's limits, the reports' history): see
-# tests/benchmarks.
+# The day index covers the per-day counts of ratings given (today's limits, the reports'
+# history), kind included: see tests/benchmarks.
 review_log = Table(
     "review_log",
     metadata,
@@ -274,6 +274,7 @@ review_log = Table(
         "elapsed_days",
         "rating",
         "card_id",
+        "kind",
     ),
 )
 
