@@ -77,6 +77,34 @@ def test_start_up_reads_without_the_orm(command: str, keys: str) -> None:
     assert output.strip().endswith("[]")
 
 
+@pytest.mark.parametrize(
+    ("command", "keys", "unused"),
+    [
+        ("status", "", ("fsrs_rs_python", "trainer.study.search", "trainer.reports.wording")),
+        (
+            "review",
+            " 3q",
+            ("fsrs_rs_python", "trainer.study.search", "trainer.reports.wording", "difflib"),
+        ),
+    ],
+)
+def test_start_up_loads_no_module_the_command_does_not_use(
+    command: str, keys: str, unused: tuple[str, ...]
+) -> None:
+    assert run("review", input=" 3q")[0] == 0  # the built-in decks loaded
+    code = (
+        "import sys; from click.testing import CliRunner; from trainer.cli.main import cli\n"
+        f"result = CliRunner().invoke(cli, [{command!r}], input={keys!r})\n"
+        "assert result.exit_code == 0, result.output\n"
+        f"print(sorted(m for m in sys.modules if m in {unused!r}))"
+    )
+    env = {**os.environ, "TRAINER_NOW": NOW}
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    ).stdout
+    assert output.strip().endswith("[]")
+
+
 def test_every_command_has_help() -> None:
     for command in cli.commands:
         code, output = run(command, "--help")

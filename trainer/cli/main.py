@@ -324,11 +324,8 @@ def review(
     trainer review --query 'prop:r<0.7', trainer review --query 'rated:7:1' --no-reschedule
     """
     from trainer.cli.review_screen import KeyReader, ReviewScreen
-    from trainer.reports.wording import local_time
-    from trainer.scheduling.adapter import Scheduler
     from trainer.store.db import reader
     from trainer.study.queue import Focus, last_review_time
-    from trainer.study.search import SearchContext, condition, find_cards
     from trainer.study.session import ReviewSession
 
     if no_reschedule and query is None:
@@ -339,7 +336,10 @@ def review(
     now = wall_clock()
     matching = None
     with reader(engine) as conn:
-        if tree is not None:
+        if tree is not None:  # the search modules are loaded only for a search
+            from trainer.scheduling.adapter import Scheduler
+            from trainer.study.search import SearchContext, condition, find_cards
+
             context = SearchContext(learner, now, clock, Scheduler(settings))
             # the search within the focus: a search and a topic with no card in common is
             # "No cards match." as a search that finds nothing is
@@ -350,6 +350,8 @@ def review(
             matching = condition(tree, context)
         last = last_review_time(conn, learner)
     if last is not None and now < last:
+        from trainer.reports.wording import local_time  # the reports' wording: only here
+
         when = local_time(now, clock.zone, with_zone=True)
         echo(
             f"The clock reads {when}, before the last rating at {local_time(last, clock.zone)}:"

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import difflib
 import os
 import select
 import sys
@@ -179,6 +178,8 @@ def _diff(given: str, expected: str) -> list[Text]:
     character where they differ (a character missing on one side shows there as ``·``), the
     typed characters not expected in red. Alignment by ``difflib.SequenceMatcher``."""
     typed, wanted, marks = Text("you typed: "), Text("expected:  "), Text(" " * 11)
+    import difflib  # only a typed answer that differs needs it: not loaded at start-up
+
     matcher = difflib.SequenceMatcher(a=given, b=expected, autojunk=False)
     for op, a1, a2, b1, b2 in matcher.get_opcodes():
         width = max(a2 - a1, b2 - b1)

@@ -27,15 +27,18 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 import fsrs
-import fsrs_rs_python as fsrs_rs
 from fsrs.scheduler import DEFAULT_PARAMETERS, FUZZ_RANGES
 
 from trainer.scheduling.days import DayClock
 from trainer.store.memory import Memory
 from trainer.store.settings import Settings
 from trainer.store.tables import CardState, Rating
+
+if TYPE_CHECKING:  # loaded by the one method that replays histories in a batch
+    import fsrs_rs_python as fsrs_rs
 
 
 @dataclass(frozen=True)
@@ -404,6 +407,8 @@ class Scheduler:
         Anki computes a card's memory state from its review log): for replaying the review
         logs of thousands of cards at once. An item without ratings gets an empty list.
         """
+        import fsrs_rs_python as fsrs_rs
+
         if self._batch is None:
             self._batch = fsrs_rs.FSRS(list(self._fsrs.parameters))
         rated = [(start, ratings) for start, ratings in items if ratings]

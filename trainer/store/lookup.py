@@ -12,7 +12,6 @@ typed, or whose ``difflib`` ratio reaches :data:`CLOSE_RATIO`), or where the nam
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -149,6 +148,8 @@ def close_matches(name: str, candidates: Iterable[Found]) -> list[str]:
     contains it (from :data:`MIN_PART` characters), then difflib's closest (a ratio of at
     least :data:`CLOSE_RATIO`). Each is given in
     the form typed: a title when ``name`` has a capital or a space, else a slug."""
+    import difflib  # a name that matched nothing is rare: not loaded at every start
+
     wanted = name.strip().lower()
     as_title = name != name.lower() or " " in name.strip()
     forms = [row.title if as_title else row.slug for row in candidates]
