@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import select as fds
@@ -25,6 +26,8 @@ from trainer.content.parser import parse_roadmap
 from trainer.store.db import open_database
 from trainer.store.models import CardMemory, ReviewLog
 from trainer.store.resources import DECKS_DIR
+from trainer.study import mastery
+from trainer.study.queue import ReviewQueue
 
 NOW = "2026-11-29T10:00:00+00:00"
 TRAINER = [sys.executable, "-m", "trainer"]
@@ -103,6 +106,25 @@ def test_start_up_loads_no_module_the_command_does_not_use(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     ).stdout
     assert output.strip().endswith("[]")
+
+
+@pytest.mark.parametrize(
+    ("command", "keys", "owner", "name"),
+    [("status", "", mastery, "roadmap_progress"), ("review", " 3q", ReviewQueue, "build")],
+)
+def test_start_up_runs_without_the_cycle_collector(
+    command: str, keys: str, owner: object, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = getattr(owner, name)
+    seen: list[bool] = []
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, watched)
+    assert run(command, input=keys)[0] == 0
+    assert seen == [False] and gc.isenabled()
 
 
 def test_every_command_has_help() -> None:

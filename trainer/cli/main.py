@@ -20,6 +20,7 @@ import click
 from trainer import __version__
 from trainer.cli.output import console, document, echo
 from trainer.errors import TrainerError, UsageError
+from trainer.importers.bulk import without_cycle_collection
 from trainer.importers.detect import FORMATS as IMPORT_FORMATS
 from trainer.reports import FORMATS as REPORT_FORMATS
 from trainer.visible import visible
@@ -357,7 +358,8 @@ def review(
             f"The clock reads {when}, before the last rating at {local_time(last, clock.zone)}:"
             " each rating is recorded as given no earlier than its card's last review."
         )
-    with ReviewSession(
+    # the queue's first read makes many short-lived rows: no cycle collection until it is built
+    with without_cycle_collection(ReviewSession)(
         engine,
         learner,
         settings,
@@ -691,6 +693,7 @@ def edit(app: App, card: tuple[str, ...], revert: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the roadmap as JSON.")
 @click.option("--deck", metavar="NAME", help="Only this extra deck and its subdecks.")
 @click.pass_obj
+@without_cycle_collection  # a short command: the collector would only walk the imports
 def status(app: App, as_json: bool, deck: str | None) -> None:
     """Show the roadmap: mastery per topic, what is done, what is next, today's counts; the
     extra decks as a tree."""
