@@ -62,50 +62,47 @@ def test_help_imports_neither_sqlalchemy_nor_alembic() -> None:
     assert output.strip().endswith("[]")
 
 
-@pytest.mark.parametrize(("command", "keys"), [("status", ""), ("review", "3q")])
-def test_start_up_reads_without_the_orm(command: str, keys: str) -> None:
-    # the first start loads the built-in decks (through the ORM); later starts only check them
+def _loaded_by(command: str, keys: str) -> list[str]:
+    """The modules a fresh interpreter has loaded after ``trainer COMMAND`` with ``keys`` on
+    its stdin, once an earlier start loaded the built-in decks (through the ORM; later starts
+    only check them)."""
     assert run("review", input=" 3q")[0] == 0
     code = (
-        "import sys; from click.testing import CliRunner; from trainer.cli.main import cli\n"
+        "import json, sys; from click.testing import CliRunner; from trainer.cli.main import cli\n"
         f"result = CliRunner().invoke(cli, [{command!r}], input={keys!r})\n"
         "assert result.exit_code == 0, result.output\n"
-        "print(sorted(m for m in sys.modules if m.startswith('sqlalchemy.orm')"
-        " or m == 'trainer.store.models'))"
+        "print(json.dumps(sorted(sys.modules)))"
     )
     env = {**os.environ, "TRAINER_NOW": NOW}
     output = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     ).stdout
-    assert output.strip().endswith("[]")
+    loaded: list[str] = json.loads(output.splitlines()[-1])
+    return loaded
+
+
+@pytest.mark.parametrize(("command", "keys"), [("status", ""), ("review", "3q")])
+def test_start_up_reads_without_the_orm(command: str, keys: str) -> None:
+    loaded = _loaded_by(command, keys)
+    assert [m for m in loaded if m.startswith("sqlalchemy.orm")] == []
+    assert "trainer.store.models" not in loaded
 
 
 @pytest.mark.parametrize(
     ("command", "keys", "unused"),
     [
-        ("status", "", ("fsrs_rs_python", "trainer.study.search", "trainer.reports.wording")),
+        ("status", "", {"fsrs_rs_python", "trainer.study.search", "trainer.reports.wording"}),
         (
             "review",
             " 3q",
-            ("fsrs_rs_python", "trainer.study.search", "trainer.reports.wording", "difflib"),
+            {"fsrs_rs_python", "trainer.study.search", "trainer.reports.wording", "difflib"},
         ),
     ],
 )
 def test_start_up_loads_no_module_the_command_does_not_use(
-    command: str, keys: str, unused: tuple[str, ...]
+    command: str, keys: str, unused: set[str]
 ) -> None:
-    assert run("review", input=" 3q")[0] == 0  # the built-in decks loaded
-    code = (
-        "import sys; from click.testing import CliRunner; from trainer.cli.main import cli\n"
-        f"result = CliRunner().invoke(cli, [{command!r}], input={keys!r})\n"
-        "assert result.exit_code == 0, result.output\n"
-        f"print(sorted(m for m in sys.modules if m in {unused!r}))"
-    )
-    env = {**os.environ, "TRAINER_NOW": NOW}
-    output = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
-    ).stdout
-    assert output.strip().endswith("[]")
+    assert unused.intersection(_loaded_by(command, keys)) == set()
 
 
 @pytest.mark.parametrize(
