@@ -14,6 +14,7 @@ from conftest import LEARNER, NOW, engine_of, memory_row, sqlite_only, stored
 from trainer.content.builtin_sync import upsert_cards, upsert_roadmap
 from trainer.content.parser import CardSpec, SectionSpec, TopicSpec
 from trainer.errors import UsageError
+from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.db import reader
 from trainer.store.memory import suspend_cards
@@ -670,4 +671,31 @@ def test_a_topic_is_counted_once_while_only_the_session_rates(
     session = _session(small, clock, focus=Focus(topic="a"), topic_done_share=1.0)
     assert len(_drain(session, Rating.EASY)) == 3
     assert counted == [topic_a] and _done_rows(small) == [topic_a]
+    session.close()
+
+
+def test_previews_are_scheduled_when_asked_for_and_a_rating_without_them_is_the_same(
+    small: sessionmaker[Session], clock: DayClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    previewed: list[int] = []
+    real_preview = Scheduler.preview
+
+    def counting(scheduler: Scheduler, card_id: int, *args: Any, **kwargs: Any) -> Any:
+        previewed.append(card_id)
+        return real_preview(scheduler, card_id, *args, **kwargs)
+
+    monkeypatch.setattr(Scheduler, "preview", counting)
+    session = _session(small, clock)
+    shown = session.next_card(NOW)
+    assert shown is not None and previewed == []
+    unasked = session.rate(shown, Rating.GOOD, NOW + timedelta(seconds=7), 7000)
+    assert previewed == [] and session.undo()
+    again = session.next_card(NOW)
+    assert again is not None and again.card_id == shown.card_id
+    preview = again.previews[Rating.GOOD]
+    assert again.previews is again.previews and previewed == [shown.card_id]
+    asked = session.rate(again, Rating.GOOD, NOW + timedelta(seconds=7), 7000)
+    assert unasked is not None and unasked == asked
+    assert asked.interval_days == preview.interval_days
+    assert asked.memory.due_at == preview.memory.due_at + timedelta(seconds=7)  # type: ignore[operator]
     session.close()

@@ -11,8 +11,10 @@ speaks SQLAlchemy Core on short-lived connections rather than ORM sessions.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
@@ -71,7 +73,10 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class ShownCard:
     """A card ready to show: its text, where it sits in the roadmap, and what each rating would
-    do if given at ``shown_at`` (aware UTC)."""
+    do if given at ``shown_at`` (aware UTC): :attr:`previews`, scheduled when first asked for
+    (the screen asks once the answer shows) against the session's review load as it was at
+    ``shown_at``, then kept; a card rated before they are asked for is scheduled for its
+    rating alone."""
 
     card_id: int
     deck_id: int
@@ -83,8 +88,18 @@ class ShownCard:
     docs_url: str | None
     path: str
     memory: Memory
-    previews: dict[Rating, Outcome]
     shown_at: datetime
+    preview: Callable[[], dict[Rating, Outcome]] = field(compare=False, repr=False)
+
+    @cached_property
+    def previews(self) -> dict[Rating, Outcome]:
+        """The outcome of each rating given at ``shown_at``, by rating."""
+        return self.preview()
+
+    def previewed(self) -> tuple[datetime, dict[Rating, Outcome]] | None:
+        """(``shown_at``, :attr:`previews`) once they were asked for, else None."""
+        previews = self.__dict__.get("previews")
+        return None if previews is None else (self.shown_at, previews)
 
 
 @dataclass(frozen=True)
@@ -374,10 +389,15 @@ class ReviewSession:
                 docs_url=row.docs_url,
                 path=self._paths.get(row.deck_id, ""),
                 memory=memory,
-                previews=self._scheduler(row.deck_id).preview(
-                    card_id, memory, now, self.clock, self._load
-                ),
                 shown_at=now,
+                preview=partial(
+                    self._scheduler(row.deck_id).preview,
+                    card_id,
+                    memory,
+                    now,
+                    self.clock,
+                    replace(self._load, due=dict(self._due)),  # the load as it is now
+                ),
             )
             return self._on_screen
 
@@ -428,9 +448,8 @@ class ReviewSession:
             if before != shown.memory:
                 self.summary.refused += 1
                 return None
-            previewed = (shown.shown_at, shown.previews)
             outcome = self._scheduler(shown.deck_id).review(
-                card_id, before, rating, now, self.clock, previewed, load=self._load
+                card_id, before, rating, now, self.clock, shown.previewed(), load=self._load
             )
             after = outcome.memory
             put_memory(
