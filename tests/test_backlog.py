@@ -9,6 +9,8 @@ from datetime import timedelta
 from functools import partial
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from test_cli import run
@@ -18,10 +20,11 @@ from conftest import LEARNER, NOW, engine_of, memory_row
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.scheduling.simulate import BacklogRule, Habits, NewLane, SimCard, simulate
+from trainer.store.db import reader
 from trainer.store.models import Card, CardState, Rating
 from trainer.store.settings import Settings
 from trainer.study.mastery import holds_mastery, is_done
-from trainer.study.queue import Focus
+from trainer.study.queue import Focus, lowest_recall_loader
 from trainer.study.session import ReviewSession
 
 
@@ -170,3 +173,45 @@ def test_plan_names_the_catch_up_days() -> None:
     assert plan["days"][1]["reviews"] == 1  # the review limit again
     terminal = run("plan", "--new-cards", "0", now=later)[1]
     assert "Catching up a backlog on 1 day: new cards paused." in terminal
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(
+                st.sampled_from([None, 0.0, 0.01, 1.0, 3.0, 10.0]),
+                st.floats(min_value=0.001, max_value=36500, allow_nan=False),
+            ),
+            st.integers(-3, 400),  # days since the last review (negative: a clock set back)
+            st.integers(0, 4),  # days past due
+        ),
+        min_size=7,
+        max_size=7,
+    )
+)
+def test_a_backlog_comes_in_the_order_of_the_schedulers_retrievability(
+    small: sessionmaker[Session],  # noqa: F811
+    clock: DayClock,
+    cards: list[tuple[float | None, int, int]],
+) -> None:
+    today = clock.day_of(NOW)
+    with small.begin() as db:
+        ids = list(db.scalars(select(Card.id).order_by(Card.id)))
+        for card_id, (stability, since, overdue) in zip(ids, cards, strict=True):
+            row = memory_row(db, db.get_one(Card, card_id))
+            row.state, row.stability_days, row.difficulty = CardState.REVIEW, stability, 5.0
+            row.last_review_day = today - timedelta(days=since)
+            row.due_day = today - timedelta(days=overdue)
+    scheduler = Scheduler(Settings())
+
+    def key(card: tuple[int, tuple[float | None, int, int]]) -> tuple[float, int, int]:
+        card_id, (stability, since, overdue) = card
+        recall = scheduler.retrievability(stability, since) if stability else 0.0
+        return recall, -overdue, card_id
+
+    expected = [card_id for card_id, _ in sorted(zip(ids, cards, strict=True), key=key)]
+    with reader(engine_of(small)) as conn:
+        assert lowest_recall_loader(LEARNER, today, None, scheduler)(conn, 10) == expected

@@ -20,11 +20,17 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Float,
     Select,
+    SQLColumnExpression,
     and_,
     bindparam,
+    case,
+    cast,
     delete,
+    func,
     insert,
+    literal,
     or_,
     select,
     update,
@@ -135,6 +141,22 @@ def is_leech() -> ColumnElement[bool]:
     """SQL, over :func:`learner_cards` or :func:`studied_cards`: the learner's card is marked
     a leech (see :mod:`trainer.study.leeches`; a card without their row never is)."""
     return tables.card_memory.c.leech.is_(True)
+
+
+def recall_on_curve(
+    curve: tuple[float, float],
+    stability_days: SQLColumnExpression[float | None],
+    elapsed_days: SQLColumnExpression[int],
+) -> ColumnElement[float]:
+    """SQL for the chance of recalling a card ``elapsed_days`` learner days (negative counts
+    as 0) after a review that left it at ``stability_days`` (> 0), on the forgetting curve
+    ``curve``, (factor F, decay d) as :attr:`~trainer.scheduling.adapter.Scheduler.
+    forgetting_curve` gives it: (1 + F * t / S) ** d, computed in the order and the double
+    precision :meth:`~trainer.scheduling.adapter.Scheduler.retrievability` computes it, so
+    the database gives the same value."""
+    factor, decay = (literal(value, Float) for value in curve)
+    elapsed = cast(case((elapsed_days < 0, 0), else_=elapsed_days), Float)
+    return func.power(1.0 + factor * elapsed / stability_days, decay)
 
 
 def visible_on(today: date) -> ColumnElement[bool]:

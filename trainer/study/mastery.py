@@ -32,12 +32,10 @@ from sqlalchemy import (
     Connection,
     Date,
     Engine,
-    Float,
     Label,
     SQLColumnExpression,
     and_,
     case,
-    cast,
     func,
     insert,
     literal,
@@ -53,7 +51,14 @@ from trainer.store import tables
 from trainer.store.db import days_between, derived_writer
 from trainer.store.deck_tree import DeckTree
 from trainer.store.lookup import Selection
-from trainer.store.memory import is_leech, is_new, learner_cards, unsuspended, visible_on
+from trainer.store.memory import (
+    is_leech,
+    is_new,
+    learner_cards,
+    recall_on_curve,
+    unsuspended,
+    visible_on,
+)
 from trainer.store.settings import Settings
 from trainer.store.tables import CardState, given_rating
 from trainer.study.queue import new_page_loader
@@ -90,9 +95,7 @@ def retrievability_sum(
     ``scheduler``'s forgetting curve (:attr:`~trainer.scheduling.adapter.Scheduler.
     forgetting_curve`): for one card the value ``fsrs.Scheduler.get_card_retrievability``
     gives. Negative elapsed days count as 0; rows without a stability add nothing."""
-    factor, decay = (literal(value, Float) for value in scheduler.forgetting_curve)
-    elapsed = cast(case((elapsed_days < 0, 0), else_=elapsed_days), Float)
-    curve = func.power(1.0 + factor * elapsed / stability_days, decay)
+    curve = recall_on_curve(scheduler.forgetting_curve, stability_days, elapsed_days)
     return func.coalesce(func.sum(case((stability_days > 0, curve))), 0.0)
 
 

@@ -29,6 +29,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    case,
     func,
     literal,
     select,
@@ -44,7 +45,13 @@ from trainer.store import tables
 from trainer.store.db import days_between
 from trainer.store.deck_tree import DeckTree
 from trainer.store.lookup import select_named
-from trainer.store.memory import is_new, learner_cards, studied_cards, visible_on
+from trainer.store.memory import (
+    is_new,
+    learner_cards,
+    recall_on_curve,
+    studied_cards,
+    visible_on,
+)
 from trainer.store.settings import Settings
 from trainer.store.tables import CardState, given_rating
 
@@ -435,32 +442,29 @@ def lowest_recall_loader(
 ) -> PageLoader:
     """Pages of learner ``learner_id``'s review cards due on learner ``today``, lowest
     retrievability today first (``scheduler``'s forgetting curve of each card's stability and
-    days since its last review; then oldest due). The due cards are read and ordered once, at
-    the first page: a backlog is worked this way only up to its daily cap. The database hands
-    over the days since the last review and until the due day as whole numbers (0 where a day
-    is missing), so no date of the many due cards is converted in Python."""
+    days since its last review, :func:`~trainer.store.memory.recall_on_curve`; 0 for a card
+    without a positive stability; then oldest due, then by card id). The due cards are
+    ordered once, by the database, at the first page, which reads their ids in that order: a
+    backlog is worked this way only up to its daily cap."""
     order: deque[int] | None = None
-    day = literal(today, Date)
-    since_last = func.coalesce(days_between(tables.card_memory.c.last_review_day, day), 0)
-    past_due = func.coalesce(days_between(tables.card_memory.c.due_day, day), 0)
+    stability = tables.card_memory.c.stability_days
+    last_review = tables.card_memory.c.last_review_day
+    since_last = func.coalesce(days_between(last_review, literal(today, Date)), 0)
+    recall = case(
+        (stability > 0, recall_on_curve(scheduler.forgetting_curve, stability, since_last)),
+        else_=0.0,
+    )
 
     def load(conn: Connection, limit: int) -> list[int]:
         nonlocal order
         if order is None:
-            rows = conn.execute(
-                studied_cards(
-                    learner_id, tables.card_memory.c.card_id, tables.card_memory.c.stability_days
+            order = deque(
+                conn.scalars(
+                    studied_cards(learner_id, tables.card_memory.c.card_id)
+                    .where(*_due_reviews(today, deck_ids, None))
+                    .order_by(recall, tables.card_memory.c.due_day, tables.card_memory.c.card_id)
                 )
-                .add_columns(since_last, past_due)
-                .where(*_due_reviews(today, deck_ids, None))
-            ).all()
-            recall = scheduler.retrievability
-
-            def key(row: Any) -> tuple[float, int, int]:
-                card_id, stability, elapsed, overdue = row
-                return recall(stability, elapsed) if stability else 0.0, -overdue, card_id
-
-            order = deque(row[0] for row in sorted(rows, key=key))
+            )
         return [order.popleft() for _ in range(min(limit, len(order)))]
 
     return load
