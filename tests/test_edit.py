@@ -104,17 +104,17 @@ def test_an_invalid_edit_names_its_line_and_changes_nothing(editor: Path) -> Non
     assert run("edit", str(first), editor=editor, script='s/^front = .*/front = ""/') == (
         1,
         "",
-        "Error: line 5: 'front' must be non-empty text\n",
+        f"Error: edit of card {first}, line 5: 'front' must be non-empty text\n",
     )
     assert run("edit", str(first), editor=editor, script='s/^front = .*/id = "x"/') == (
         1,
         "",
-        "Error: line 2: basic card needs 'front' (and 1 more problem)\n",
+        f"Error: edit of card {first}, line 2: basic card needs 'front' (and 1 more problem)\n",
     )
     assert run("edit", str(first), editor=editor, script="s/^tags = .*/tags = [/") == (
         1,
         "",
-        "Error: line 4: Invalid value (column 1)\n",
+        f"Error: edit of card {first}, line 4: Invalid value (column 1)\n",
     )
     assert card(f"cid:{first}")["front"] == FRONT
     assert run("cards", "is:edited")[1] == "No cards match.\n"
@@ -191,7 +191,8 @@ def test_a_cloze_edit_changes_every_card_of_its_note_and_adds_none(editor: Path)
     note = str(c2["key"]).removesuffix("#c2")
     assert (code, err) == (
         1,
-        f"Error: line 2: {note}#c3 would be a new card; an edit changes the cards there are\n",
+        f"Error: edit of card {c2['id']}, line 2: {note}#c3 would be a new card;"
+        " an edit changes the cards there are\n",
     )
     assert run("edit", str(c1["id"]), "--revert")[1] == (
         f"Reverted card {c1['id']} to the shipped text.\n"
@@ -285,7 +286,7 @@ def test_an_invalid_edit_in_the_review_is_one_line_and_the_card_stays(editor: Pa
     first = append_card()
     env = {"TRAINER_NOW": NOW, "EDITOR": str(editor), "EDIT_SCRIPT": "s/^front = .*/front = 1/"}
     result = CliRunner().invoke(cli, ["review", "--query", f"cid:{first}"], env=env, input="e q")
-    assert "Not saved: line 5: 'front' must be non-empty text" in result.stdout
+    assert f"Not saved: edit of card {first}, line 5: 'front' must be" in result.stdout
     assert run("cards", "is:edited")[1] == "No cards match.\n"
 
 
@@ -328,3 +329,26 @@ def test_a_shipped_table_is_offered_as_written_without_id_and_covers() -> None:
     )
     assert card_source(text, "b") == '[[card]]\nfront = "Q"\nback = "A"\n'
     assert card_source(text, "c") is None
+
+
+def test_an_editor_that_cannot_start_or_fails_is_named_and_nothing_changes(
+    tmp_path: Path,
+) -> None:
+    first = append_card()
+    missing = tmp_path / "no-such-editor"
+    assert run("edit", str(first), editor=missing) == (
+        1,
+        "",
+        f"Error: editor '{missing}': cannot start it: No such file or directory; set $VISUAL"
+        " or $EDITOR to an editor that works\n",
+    )
+    failing = tmp_path / "failing.sh"
+    failing.write_text('#!/bin/sh\necho \'front = "changed"\' >> "$1"\nexit 3\n')
+    failing.chmod(0o755)
+    assert run("edit", str(first), editor=failing) == (
+        1,
+        "",
+        f"Error: editor '{failing}': it exited with an error; set $VISUAL or $EDITOR to an"
+        " editor that works\n",
+    )
+    assert card(f"cid:{first}")["front"] == FRONT

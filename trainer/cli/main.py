@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 import click
 
 from trainer import __version__
-from trainer.cli.output import console, document, echo
+from trainer.cli.output import console, document, echo, edit_in_editor
 from trainer.errors import TrainerError, UsageError
 from trainer.importers.bulk import without_cycle_collection
 from trainer.importers.detect import FORMATS as IMPORT_FORMATS
@@ -675,7 +675,7 @@ def edit(app: App, card: tuple[str, ...], revert: bool) -> None:
         shipped = "the shipped text" if target.builtin else "its deck's text"
         echo(f"Reverted card {target.id} to {shipped}.")
         return
-    saved = click.edit(text, extension=".toml", require_save=True)
+    saved = edit_in_editor(text)
     if saved is None or saved == text:
         echo("No change.")
         return

@@ -11,12 +11,14 @@ widths; the console's own check catches whatever text reaches it another way.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from trainer.errors import TrainerError
 from trainer.visible import visible
 
 if TYPE_CHECKING:
@@ -54,3 +56,23 @@ def console() -> Console:
                     yield Segment(visible(segment.text), segment.style)
 
     return VisibleConsole(highlight=False, markup=False)
+
+
+def edit_in_editor(text: str) -> str | None:
+    """``text`` opened in the learner's editor (``$VISUAL``, else ``$EDITOR``, else click's
+    default) as a ``.toml`` file: what they saved, or None when they did not save.
+
+    Raises :class:`TrainerError` naming the editor when it cannot be started or exits with
+    an error (nothing was saved then).
+    """
+    try:
+        return click.edit(text, extension=".toml", require_save=True)
+    except click.ClickException as exc:
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "the default editor"
+        cause = exc.__cause__
+        if isinstance(cause, OSError):
+            why = f"cannot start it: {cause.strerror or cause}"
+        else:
+            why = "it exited with an error"
+        message = f"editor {editor!r}: {why}; set $VISUAL or $EDITOR to an editor that works"
+        raise TrainerError(message) from None

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar, TextIO
 
-import click
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.markdown import CodeBlock, Markdown, MarkdownElement
 from rich.panel import Panel
@@ -35,7 +34,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from trainer.cli.output import echo
+from trainer.cli.output import echo, edit_in_editor
 from trainer.errors import TrainerError
 from trainer.scheduling.adapter import Outcome
 from trainer.store.tables import Rating
@@ -583,13 +582,12 @@ class ReviewScreen:
         self._edited = (shown, answered)
         try:
             text = self.session.edit_text(shown)
-            saved = click.edit(text, extension=".toml", require_save=True)
+            saved = edit_in_editor(text)
             edited = None
             if saved is not None and saved != text:
                 edited = self.session.edit(shown, saved, self.clock())
-        except (TrainerError, click.ClickException) as exc:
-            message = exc.message if isinstance(exc, click.ClickException) else str(exc)
-            self._notice = Text(f"Not saved: {visible(message)}", "yellow")
+        except TrainerError as exc:
+            self._notice = Text(f"Not saved: {visible(str(exc))}", "yellow")
             return
         if edited is None:
             self._notice = Text("No change.", "dim")

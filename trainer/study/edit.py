@@ -126,29 +126,32 @@ def save_edit(
     transaction. None when nothing changes: an empty text, or one that makes the cards as the
     learner sees them now. A card whose new text is the card's own loses its edit.
 
-    Raises :class:`TrainerError` ``line N: what is wrong`` (N a line of ``text``) for a table
-    the parser refuses, or one that adds a cloze number or drops the edited card's."""
+    Raises :class:`TrainerError` ``edit of card ID, line N: what is wrong`` (N a line of
+    ``text``) for a table the parser refuses, or one that adds a cloze number or drops the
+    edited card's."""
     if not text.strip():
         return None
+    where = f"edit of card {card.id},"
     try:
         specs = parse_card_table(text, "edit", builtin=card.builtin)
     except DeckError as exc:
         first = exc.problems[0]
         more = len(exc.problems) - 1
         also = f" (and {more} more problem{'s' * (more != 1)})" if more else ""
-        raise TrainerError(f"line {first.line or 1}: {first.message}{also}") from None
+        raise TrainerError(f"{where} line {first.line or 1}: {first.message}{also}") from None
     targets: dict[int, CardSpec] = {}
     note = note_of(card.key)
     for spec in specs:
         key = card.key if spec.key == EDITED_ID else note + spec.key.removeprefix(EDITED_ID)
         if key not in card.siblings:
             raise TrainerError(
-                f"line {spec.line}: {key} would be a new card; an edit changes the cards there are"
+                f"{where} line {spec.line}: {key} would be a new card; an edit changes the cards"
+                " there are"
             )
         targets[card.siblings[key]] = spec
     if card.id not in targets:
         raise TrainerError(
-            f"line {specs[0].line}: the table no longer makes card {card.id} ({card.key})"
+            f"{where} line {specs[0].line}: the table no longer makes card {card.id} ({card.key})"
         )
     before = read_edits(conn, learner_id, list(targets))
     own = _own_content(conn, list(targets))
