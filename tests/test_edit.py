@@ -241,6 +241,11 @@ def test_an_imported_card_is_edited_from_its_text_as_a_table(editor: Path, tmp_p
         f"Edited card {short['id']}.\n"
     )
     assert card(f"cid:{short['id']}")["back"] == "Yes, GET is."
+    # deleting the deck deletes the learner's edits of its cards with them
+    assert run("decks", "delete", "http", "--yes")[0] == 0
+    assert run("cards", "is:edited")[1] == "No cards match.\n"
+    assert run("import", str(deck))[0] == 0
+    cloze = card("deck:http GET")
     assert run("edit", str(cloze["id"]), editor=editor) == (
         1,
         "",

@@ -158,7 +158,7 @@ def _ratings(factory: sessionmaker[Session]) -> list[int]:
 @pytest.mark.parametrize(
     ("keys", "shown", "rating"),
     [
-        ("B q", ("[a-f] choose", "✓ b", "[space] Good"), 3),
+        ("B q", ("[a-c] choose", "✓ b", "[space] Good"), 3),
         ("c q", ("✗ you chose: c", "expected: b", "[space] Again"), 1),
     ],
 )
@@ -170,6 +170,16 @@ def test_a_choice_card_takes_the_letter_marks_it_and_space_takes_the_suggested_r
     text = out.getvalue()
     assert [part for part in shown if part not in text] == []
     assert _ratings(factory) == [rating]
+
+
+def test_on_a_choice_card_without_an_option_e_e_edits_the_card(
+    factory: sessionmaker[Session], clock: DayClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EDITOR", "true")  # saves nothing
+    screen, out = _screen(factory, clock, "e a4q", list(CHOICE))
+    screen.run()
+    assert "No change." in out.getvalue() and "you chose" not in out.getvalue()
+    assert _ratings(factory) == [4]
 
 
 def test_a_choice_card_can_still_be_rated_by_its_keys(

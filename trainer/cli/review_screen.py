@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import os
+import re
 import select
 import sys
 import time
@@ -45,6 +46,8 @@ RATING_KEYS = {"1": Rating.AGAIN, "2": Rating.HARD, "3": Rating.GOOD, "4": Ratin
 QUIT = "q"
 #: The letters of a choice card's options, in the order the deck lists them.
 CHOICE_KEYS = tuple("abcdef")
+#: A line of a choice card's list of options, as the parser writes it (``- b) list``).
+_OPTION_LINE = re.compile(r"^- [a-f]\) ", re.MULTILINE)
 #: On a typed card, where keys go into the answer: a line of just one of these is its key
 #: (bury, suspend, undo, quit, scroll down and up).
 LINE_COMMANDS = {"/s": "s", "/!": "!", "/u": "u", "/e": "e", "/q": QUIT, "/j": "j", "/k": "k"}
@@ -378,6 +381,10 @@ class ReviewScreen:
         typed: Text | None = None
         suggested: Rating | None = None
         choosing = shown.kind == "choice" and bool(shown.accepted)
+        # the letters of the card's options (a-f when they cannot be told): e edits a card
+        # with fewer than five
+        options = len(_OPTION_LINE.findall(shown.front))
+        letters = CHOICE_KEYS[:options] if options >= 2 else CHOICE_KEYS
         if shown.kind == "typed" and not answered:
             hint = "Enter checks; a line of /s buries, /! suspends, /e edits, /u undoes, /q quits"
             self._screen(_Page(head, [front], [Text(hint, "dim")], typing=True))
@@ -392,14 +399,14 @@ class ReviewScreen:
                 return QUIT
             typed, suggested = self._judge(given, shown.accepted)
         elif not answered:
-            keys = "[a-f] choose  " if choosing else ""
+            keys = f"[a-{letters[-1]}] choose  " if choosing else ""
             prompt = Text(
                 f"{keys}[space] show answer  [s] bury  [e] edit  [u] undo  [q] quit", "dim"
             )
             self._screen(_Page(head, [front], [prompt]))
             while True:
                 key = self.keys.read_key()
-                if choosing and key.lower() in CHOICE_KEYS:
+                if choosing and key.lower() in letters:
                     typed, suggested = self._judge(key.lower(), shown.accepted, "chose")
                     break
                 if key in (" ", "\r", "\n"):
