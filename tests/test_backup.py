@@ -285,3 +285,15 @@ def test_a_server_database_is_backed_up_by_the_server_s_tools() -> None:
         "Error: backups are made for SQLite database files; back up a server database"
         " (PostgreSQL) with the server's own tools, e.g. pg_dump\n",
     )
+
+
+@backs_up_the_file
+def test_a_learner_who_studies_every_day_keeps_the_backup_of_each_day(db_path: Path) -> None:
+    days = [datetime(2026, 11, day, 10, 0, tzinfo=UTC) for day in range(1, 9)]
+    for now in days:
+        assert run("review", now=now, input=" 3q")[0] == 0
+    # the first review made the database: there was none to back up; each later day's first
+    # write backed it up, each backup kept on its own learner day
+    assert [(b.made_at, b.kind) for b in list_backups(db_path)] == [
+        (now, "daily") for now in days[1:]
+    ]

@@ -191,13 +191,14 @@ class App:
             learner = find_learner(conn, name)
         opened = read(learner)
         if daily_backup and existed:
-            today = opened.clock.day_of(now)
+            first = opened  # the settings the backup is kept by
+            days = backup_days(first.settings)
+            today = days.day_of(now)
             made = list_backups(sqlite_file(self.location, "backups"))
-            if all(opened.clock.day_of(backup.made_at) != today for backup in made):
-                first = opened  # the settings and day the backup is kept by
+            if all(days.day_of(backup.made_at) != today for backup in made):
 
                 def back_up() -> None:
-                    self.backup("daily", now, first.settings, first.clock)
+                    self.backup("daily", now, first.settings)
 
                 if write:
                     back_up()
@@ -225,16 +226,26 @@ class App:
         path = sqlite_path(self.location)
         return path is not None and path.is_file() and not sqlite_read_only(database_url(str(path)))
 
-    def backup(self, kind: str, now: datetime, settings: Settings, clock: DayClock) -> Backup:
+    def backup(self, kind: str, now: datetime, settings: Settings) -> Backup:
         """Back the SQLite database up now (``kind``: why) and delete the backups the
-        learner's ``settings`` no longer keep (days on ``clock``). Raises
-        :class:`UsageError` for a server database."""
+        learner's ``settings`` no longer keep (each dated by its own learner day,
+        :func:`backup_days`). Raises :class:`UsageError` for a server database."""
         from trainer.store.backup import make_backup, prune, sqlite_file
 
         path = sqlite_file(self.location, "backups")
         made = make_backup(path, now, kind)
-        prune(path, settings.backups_daily, settings.backups_weekly, clock.day_of, now)
+        days = backup_days(settings)
+        prune(path, settings.backups_daily, settings.backups_weekly, days.day_of, now)
         return made
+
+
+def backup_days(settings: Settings) -> DayClock:
+    """The clock that dates backups: the learner's rollover hour and time zone, never clamped
+    to the last study day (a study clock's ``not_before`` would put every older backup on that
+    one day, and pruning would keep one of them)."""
+    from trainer.scheduling.days import DayClock
+
+    return DayClock.from_settings(settings)
 
 
 @click.group(cls=TrainerGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -1030,7 +1041,7 @@ def import_(
                 if opened is None:
                     opened = store_app.open(write=True)
                     if not dry_run and app.backs_up():
-                        app.backup("import", now, opened.settings, opened.clock)
+                        app.backup("import", now, opened.settings)
                 engine, learner, settings, clock = opened
                 with Session(engine) as db:
                     summary = import_deck(
@@ -1438,7 +1449,7 @@ def backup(app: App, as_list: bool) -> None:
     opened.engine.dispose()
     clock = opened.clock
     if not as_list:
-        made = app.backup("manual", wall_clock(), opened.settings, clock)
+        made = app.backup("manual", wall_clock(), opened.settings)
         echo(f"Backed up to {made.path} ({_size(made.size)}).")
         return
     backups = list_backups(path)
