@@ -141,3 +141,21 @@ def test_the_table_shows_a_front_as_it_reads_not_its_markdown_escapes(
     front: str, shown: str
 ) -> None:
     assert first_line(front) == shown
+
+
+def test_card_ids_as_words_list_those_cards_as_suspend_reads_them(rocks: list[int]) -> None:
+    first, _, third = rocks
+    code, out, _ = run("cards", f"{third},{first}", "--json")
+    assert (code, [card["id"] for card in json.loads(out)]) == (0, [first, third])
+    code, out, _ = run("cards", str(third), str(first), "--json")
+    assert (code, [card["id"] for card in json.loads(out)]) == (0, [first, third])
+    assert run("cards", "99999999999999999999") == (0, "No cards match.\n", "")
+
+
+@pytest.mark.parametrize("command", ["edit", "suspend"])
+def test_an_id_beyond_64_bits_names_no_card(rocks: list[int], command: str) -> None:
+    assert run(command, f"{rocks[0]},99999999999999999999") == (
+        1,
+        "",
+        "Error: card 99999999999999999999: no such card (ids are in 'trainer cards')\n",
+    )

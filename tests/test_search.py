@@ -112,7 +112,30 @@ def test_a_query_reads_as_its_tree(query: str, tree: Node) -> None:
         (
             "rated:0",
             "bad search at character 1: 'rated:0': rated: takes a number of days from"
-            " 1, e.g. rated:7 or rated:7:1",
+            " 1 to 4294967295, e.g. rated:7 or rated:7:1",
+        ),
+        (
+            "rated:99999999999999999999",
+            "bad search at character 1: 'rated:99999999999999999999': rated: takes a number"
+            " of days from 1 to 4294967295, e.g. rated:7 or rated:7:1",
+        ),
+        (
+            "a cid:1,99999999999999999999",
+            "bad search at character 3: 'cid:1,99999999999999999999': card ids go up to"
+            " 9223372036854775807",
+        ),
+        (
+            "cid:\u0661",
+            "bad search at character 1: 'cid:\u0661': cid: takes card ids separated"
+            " by commas, e.g. cid:12,15",
+        ),
+        (
+            "(" * 1000,
+            "bad search at character 21: '(' and '-' nest deeper than 20 here: simplify the query",
+        ),
+        (
+            "a " + "-(b " * 10 + "-c" + ")" * 10,
+            "bad search at character 43: '(' and '-' nest deeper than 20 here: simplify the query",
         ),
         (
             "rated:3:5",
@@ -386,6 +409,10 @@ ALL = {"new", "strong", "weak", "learning", "buried", "salt"}
         ("rated:9", {"learning", "weak"}),
         ("rated:11", {"learning", "weak", "strong"}),
         ("rated:11:1", {"learning", "weak"}),
+        ("rated:1000000", {"learning", "weak", "strong"}),  # from the first calendar day
+        ("rated:4294967295:3", {"strong"}),
+        ("-(deck:x or " * 10 + "is:new" + ")" * 10, {"new", "salt"}),  # 20 deep: SQL nests
+        ("-(is:edited " * 10 + "prop:r<0.9" + ")" * 10, ALL),
         ("is:review or is:learning -prop:lapses>0", {"strong", "weak", "buried", "learning"}),
         ("(is:review or is:learning) -prop:lapses>0", {"strong", "learning"}),
         ("-(is:new or deck:rocks)", {"strong", "weak"}),
@@ -406,6 +433,9 @@ def test_card_ids_find_those_cards(
 ) -> None:
     query = f"cid:{cards['weak']},{cards['salt']},999999"
     assert _found(factory, cards, clock, query) == {"weak", "salt"}
+    with factory.kw["bind"].connect() as conn:  # an id beyond 64 bits names no card
+        found, _ = find_cards(conn, CardIds((2**64, cards["new"])), _context(clock))
+    assert [card.id for card in found] == [cards["new"]]
 
 
 def test_a_limit_keeps_the_first_cards_and_counts_them_all(

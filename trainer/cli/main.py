@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -479,13 +480,26 @@ def cards(app: App, query: tuple[str, ...], as_json: bool, limit: int | None) ->
         echo("\n".join(cards_lines(found, total, clock.zone)))
 
 
+def _card_ids(words: tuple[str, ...]) -> list[int] | None:
+    """The card ids the words of a QUERY are when every word is ids separated by commas
+    (``12 15``, ``12,15``), else None."""
+    parts = [part for word in words for part in word.split(",")]
+    if not words or not all(re.fullmatch("[0-9]+", part) for part in parts):
+        return None
+    return [int(part) for part in parts]
+
+
 def _search(words: tuple[str, ...], command: str) -> Node:
-    """The search the words of a command's QUERY make together (docs/searching.md).
+    """The search the words of a command's QUERY make together (docs/searching.md): words that
+    are all card ids (:func:`_card_ids`) are ``cid:`` of those ids, any id.
 
     Raises :class:`UsageError` for a word starting with ``--`` (an unknown option: a search
     term may start with one ``-``, its negation) and for a query that cannot be read."""
-    from trainer.study.search_syntax import parse
+    from trainer.study.search_syntax import CardIds, parse
 
+    ids = _card_ids(words)
+    if ids is not None:
+        return CardIds(tuple(ids))
     for word in words:
         if word.startswith("--"):
             raise UsageError(f"No such option: {word} (see 'trainer {command} --help')")
@@ -513,10 +527,7 @@ def _picked_cards(
     from trainer.store.lookup import no_card
     from trainer.study.search import SearchContext, find_cards
 
-    ids = [part for word in words for part in word.split(",")]
-    named = words and all(part.isdigit() for part in ids)
-    if named:
-        words = ("cid:" + ",".join(ids),)
+    ids = _card_ids(words)
     tree = _search(words, command)  # a bad query fails before the database is opened
     if not words and topic is None and section is None:
         raise UsageError(f"give a QUERY, card ids, --topic or --section: the cards to {command}")
@@ -524,8 +535,8 @@ def _picked_cards(
     context = SearchContext(opened.learner, wall_clock(), opened.clock, Scheduler(opened.settings))
     with reader(opened.engine, snapshot=True) as conn:
         within = _within(conn, tree, topic, section)
-        if named:
-            no_card(conn, [int(part) for part in ids])
+        if ids is not None:
+            no_card(conn, ids)
         found, _ = find_cards(conn, within, context)
     return opened, [card.id for card in found]
 

@@ -168,6 +168,11 @@ def _either(names: list[str]) -> str:
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
+#: The largest id a row can have (SQLite's rowid is a signed 64-bit integer); a larger id
+#: names no card.
+LARGEST_ID = 2**63 - 1
+
+
 def no_card(conn: Connection, card_ids: Iterable[int]) -> None:
     """Check that each of ``card_ids``, ids the learner typed as such, names an active card.
 
@@ -176,9 +181,10 @@ def no_card(conn: Connection, card_ids: Iterable[int]) -> None:
     no longer has, kept for its history).
     """
     wanted = sorted(set(card_ids))
+    possible = [card_id for card_id in wanted if card_id <= LARGEST_ID]
     active = dict(
         conn.execute(
-            select(tables.card.c.id, tables.card.c.active).where(tables.card.c.id.in_(wanted))
+            select(tables.card.c.id, tables.card.c.active).where(tables.card.c.id.in_(possible))
         ).all()
     )
     for missing, what in (

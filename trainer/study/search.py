@@ -50,6 +50,7 @@ from trainer.scheduling.days import DayClock
 from trainer.store import tables
 from trainer.store.db import days_between
 from trainer.store.edits import CONTENT, edited_card, is_edited, shown, shown_matches, with_edits
+from trainer.store.lookup import LARGEST_ID
 from trainer.store.memory import MEMORY_COLUMNS, Memory, is_leech, learner_cards, memory_of
 from trainer.store.tables import CardState, given_rating
 from trainer.study.mastery import due_today
@@ -133,7 +134,8 @@ def condition(node: Node, context: SearchContext) -> ColumnElement[bool]:
     if isinstance(node, Prop):
         return _prop(node, context)
     if isinstance(node, Rated):
-        since = context.today - timedelta(days=node.days - 1)
+        # days reaching before the first calendar day count from it (Anki takes any count)
+        since = context.today - timedelta(days=min(node.days - 1, context.today.toordinal() - 1))
         rated = select(tables.review_log.c.card_id).where(
             tables.review_log.c.learner_id == context.learner_id,
             given_rating(),
@@ -142,8 +144,8 @@ def condition(node: Node, context: SearchContext) -> ColumnElement[bool]:
         if node.rating is not None:
             rated = rated.where(tables.review_log.c.rating == node.rating)
         return tables.card.c.id.in_(rated)
-    assert isinstance(node, CardIds)
-    return tables.card.c.id.in_(node.ids)
+    assert isinstance(node, CardIds)  # an id no row can have names no card
+    return tables.card.c.id.in_([card_id for card_id in node.ids if card_id <= LARGEST_ID])
 
 
 def _same(column: Any, value: str) -> ColumnElement[bool]:

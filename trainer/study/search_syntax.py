@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Literal
 
 from trainer.errors import UsageError
+from trainer.store.lookup import LARGEST_ID
 
 #: Searches by name: the deck (with its subdecks), the roadmap topic and section, a tag.
 FIELDS = ("deck", "topic", "section", "tag")
@@ -35,6 +36,13 @@ STATES = ("new", "learning", "review", "due", "suspended", "buried", "leech", "e
 PROPERTIES = ("stability", "difficulty", "r", "lapses", "reps", "due")
 #: Comparisons of ``prop:``, longest first (so ``<=`` is not read as ``<``).
 OPERATORS = ("<=", ">=", "!=", "<", ">", "=")
+#: The most days ``rated:`` takes: Anki's (a 32-bit unsigned count); days before the first
+#: calendar day count from it.
+MOST_RATED_DAYS = 2**32 - 1
+#: How deep parentheses and ``-`` may nest (``-(-(a b))`` is 3 deep). Deeper queries are
+#: refused: they would exhaust Python's recursion (1000 frames) while being read, or SQLite's
+#: parser stack (100 entries) once a term's SQL nests in them, from about 34 levels.
+MOST_NESTING = 20
 
 Operator = Literal["<=", ">=", "!=", "<", ">", "="]
 
@@ -122,8 +130,8 @@ Node = Text | Field | Is | Prop | Rated | CardIds | Not | And | Or
 _KEYWORD = re.compile(r"(?i)(deck|topic|section|tag|is|prop|rated|cid)")
 _PROP = re.compile(r"(?i)([a-z]+)(<=|>=|!=|<|>|=)(.*)", re.DOTALL)
 _NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)")
-_RATED = re.compile(r"(\d+)(?::(\d+))?")
-_IDS = re.compile(r"\d+(,\d+)*")
+_RATED = re.compile(r"([0-9]+)(?::([0-9]+))?")
+_IDS = re.compile(r"[0-9]+(,[0-9]+)*")
 
 
 @dataclass(frozen=True)
@@ -199,6 +207,7 @@ class _Parser:
         self.tokens = _tokens(query)
         self.at = 0
         self.end = len(query) + 1
+        self.depth = 0  # the ( and - open around the term being read
 
     def peek(self) -> _Token | None:
         return self.tokens[self.at] if self.at < len(self.tokens) else None
@@ -227,12 +236,21 @@ class _Parser:
         if token is None:
             raise SearchError(self.end, "the query ends where a term should follow")
         self.at += 1
+        if token.kind in ("-", "(") and self.depth == MOST_NESTING:
+            raise SearchError(
+                token.start, f"'(' and '-' nest deeper than {MOST_NESTING} here: simplify the query"
+            )
         if token.kind == "-":
-            return Not(self.unary())
+            self.depth += 1
+            negated = Not(self.unary())
+            self.depth -= 1
+            return negated
         if token.kind == "(":
             if (inner := self.peek()) is not None and inner.kind == ")":
                 raise SearchError(inner.start, "'()' holds no term")
+            self.depth += 1
             node = self.either()
+            self.depth -= 1
             closing = self.peek()
             if closing is None or closing.kind != ")":
                 raise SearchError(token.start, "'(' is not closed: add a ')'")
@@ -288,14 +306,20 @@ def _term(token: _Token) -> Node:
         return _prop(value, fault)
     if key == "rated":
         rated = _RATED.fullmatch(value)
-        if rated is None or int(rated[1]) < 1:
-            raise fault("rated: takes a number of days from 1, e.g. rated:7 or rated:7:1")
+        if rated is None or not 1 <= int(rated[1]) <= MOST_RATED_DAYS:
+            raise fault(
+                f"rated: takes a number of days from 1 to {MOST_RATED_DAYS}, e.g. rated:7 or"
+                " rated:7:1"
+            )
         if rated[2] is not None and not 1 <= int(rated[2]) <= 4:
             raise fault("the rating after rated:DAYS: is 1 (Again), 2, 3 or 4 (Easy)")
         return Rated(int(rated[1]), None if rated[2] is None else int(rated[2]))
     if not _IDS.fullmatch(value):
         raise fault("cid: takes card ids separated by commas, e.g. cid:12,15")
-    return CardIds(tuple(int(part) for part in value.split(",")))
+    ids = tuple(int(part) for part in value.split(","))
+    if max(ids) > LARGEST_ID:
+        raise fault(f"card ids go up to {LARGEST_ID}")
+    return CardIds(ids)
 
 
 def _prop(value: str, fault: Callable[[str], SearchError]) -> Prop:
