@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import shutil
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -74,7 +75,7 @@ def test_restoring_a_backup_gives_back_exactly_the_database_it_was_made_from(
     assert dump(live) == before
     assert not live.with_name("trainer.db-wal").exists()  # no log of the other database left
     assert [p.name for p in live.parent.iterdir() if "restore" in p.name] == []
-    assert saved is not None and saved.kind == "restore"
+    assert isinstance(saved, Backup) and saved.kind == "restore"
     unpacked = live.with_name("saved.db")
     restore(unpacked, saved.path, NOW)
     assert dump(unpacked) == changed  # the replaced database was kept whole
@@ -297,3 +298,91 @@ def test_a_learner_who_studies_every_day_keeps_the_backup_of_each_day(db_path: P
     assert [(b.made_at, b.kind) for b in list_backups(db_path)] == [
         (now, "daily") for now in days[1:]
     ]
+
+
+def _damaged(database: Path) -> bytes:
+    """``database``'s bytes with every page after the first two overwritten: SQLite reads its
+    header and schema but finds its tables' pages damaged."""
+    with closing(sqlite3.connect(database)) as conn:
+        conn.execute("PRAGMA journal_mode = DELETE")  # the whole database in the one file
+    content = bytearray(database.read_bytes())
+    page = int.from_bytes(content[16:18], "big")
+    content[2 * page :] = b"\xff" * (len(content) - 2 * page)
+    return bytes(content)
+
+
+@backs_up_the_file
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (lambda path: b"not a database at all" * 500, "file is not a database"),
+        (_damaged, "database disk image is malformed"),
+    ],
+)
+def test_restore_over_a_damaged_database_moves_it_aside_unopened(
+    db_path: Path, damage: Callable[[Path], bytes], reason: str
+) -> None:
+    run("status")
+    gc.collect()
+    made = make_backup(db_path, NOW, "manual")
+    good = dump(db_path)
+    damaged = damage(db_path)
+    db_path.write_bytes(damaged)
+    db_path.with_name("trainer.db-wal").unlink(missing_ok=True)
+    db_path.with_name("trainer.db-shm").unlink(missing_ok=True)
+    code, out, err = run("restore", str(made.path), "--yes", now=NOW + timedelta(minutes=1))
+    aside = db_path.with_name("trainer-20261129T100100Z-damaged.db")
+    assert (code, out, err) == (
+        0,
+        f"Restored {made.path} into {db_path}.\n"
+        f"The database it replaced could not be read ({reason}): kept as it was in {aside}.\n",
+        "",
+    )
+    assert aside.read_bytes() == damaged
+    assert dump(db_path) == good
+    assert [b.kind for b in list_backups(db_path)] == ["manual"]  # the damaged one is no backup
+
+
+@backs_up_the_file
+def test_restore_without_a_database_puts_the_backup_in_its_place(db_path: Path) -> None:
+    run("status")
+    gc.collect()
+    made = make_backup(db_path, NOW, "manual")
+    good = dump(db_path)
+    for path in db_path.parent.glob("trainer.db*"):
+        path.unlink()
+    assert run("restore", str(made.path), "--yes") == (
+        0,
+        f"Restored {made.path} into {db_path}.\n",
+        "",
+    )
+    assert dump(db_path) == good
+    db_path.unlink()
+    db_path.with_name("trainer.db-wal").write_bytes(b"a log of another database")
+    code, out, _ = run("restore", str(made.path), "--yes", now=NOW + timedelta(minutes=1))
+    aside = db_path.with_name("trainer-20261129T100100Z-damaged.db-wal")
+    assert (code, out) == (
+        0,
+        f"Restored {made.path} into {db_path}.\n"
+        "The database it replaced could not be read (a log left without its database):"
+        f" kept as it was in {aside}.\n",
+    )
+    assert aside.read_bytes() == b"a log of another database"
+    assert not db_path.with_name("trainer.db-wal").exists()
+    assert dump(db_path) == good
+
+
+@backs_up_the_file
+def test_backup_list_without_a_readable_database_lists_the_folder_beside_it(
+    db_path: Path,
+) -> None:
+    folder = db_path.parent / "backups"
+    assert run("backup", "--list") == (0, f"No backups yet in {folder}.\n", "")
+    run("status")
+    gc.collect()
+    made = make_backup(db_path, NOW, "manual")
+    listed = f"2026-11-29 10:00  manual     {made.size / 1e3:,.1f} KB  {made.path}\n"
+    db_path.write_bytes(b"not a database at all" * 500)
+    assert run("backup", "--list") == (0, listed, "")
+    db_path.unlink()
+    assert run("backup", "--list") == (0, listed, "")

@@ -1450,16 +1450,16 @@ def backup(app: App, as_list: bool) -> None:
     keeping the newest backup of each of the last backups_daily days and of each week for
     backups_weekly weeks (trainer config).
     """
+    from trainer.errors import DatabaseError
     from trainer.reports.wording import local_time
     from trainer.store.backup import backup_folder, list_backups, sqlite_file
 
     path = sqlite_file(app.location, "backups")
-    if not path.is_file():
-        raise TrainerError(f"no database at {path} yet: nothing to back up")
-    opened = app.open(daily_backup=False)
-    opened.engine.dispose()
-    clock = opened.clock
     if not as_list:
+        if not path.is_file():
+            raise TrainerError(f"no database at {path} yet: nothing to back up")
+        opened = app.open(daily_backup=False)
+        opened.engine.dispose()
         made = app.backup("manual", wall_clock(), opened.settings)
         echo(f"Backed up to {made.path} ({_size(made.size)}).")
         return
@@ -1467,8 +1467,16 @@ def backup(app: App, as_list: bool) -> None:
     if not backups:
         echo(f"No backups yet in {backup_folder(path)}.")
         return
+    zone = None  # the system's, when there is no database (or a damaged one) to read
+    if path.is_file():
+        try:
+            opened = app.open(daily_backup=False)
+            opened.engine.dispose()
+            zone = opened.clock.zone
+        except DatabaseError:
+            pass  # the backups are listed to restore one: the damaged database is not needed
     for made in backups:
-        when = local_time(made.made_at, clock.zone)
+        when = local_time(made.made_at, zone)
         echo(f"{when}  {made.kind:<9}  {_size(made.size):>8}  {made.path}")
 
 
@@ -1483,20 +1491,25 @@ def _size(size: int) -> str:
 @click.pass_obj
 def restore(app: App, file: Path, yes: bool) -> None:
     """Replace the database by the backup FILE (from 'trainer backup --list'). Asks first
-    unless --yes; the current database is backed up before it is replaced, and the file
-    holds one database or the other at every moment."""
+    unless --yes; the current database is backed up before it is replaced (one SQLite cannot
+    read is moved aside unchanged; a missing one is simply replaced), and the file holds one
+    database or the other at every moment."""
+    from trainer.store.backup import SetAside, sqlite_file
     from trainer.store.backup import restore as restore_backup
-    from trainer.store.backup import sqlite_file
 
     path = sqlite_file(app.location, "backups")
     question = f"Replace the database {path} by the backup {file}? It is backed up first"
     if not yes and not click.confirm(question, default=False):
         echo("Nothing restored.")
         return
-    saved = restore_backup(path, file, wall_clock())
+    replaced = restore_backup(path, file, wall_clock())
     echo(f"Restored {file} into {path}.")
-    if saved is not None:
-        echo(f"The database it replaced is in {saved.path}.")
+    if isinstance(replaced, SetAside):
+        kept = ", ".join(str(moved) for moved in replaced.paths)
+        why = f"The database it replaced could not be read ({replaced.reason})"
+        echo(f"{why}: kept as it was in {kept}.")
+    elif replaced is not None:
+        echo(f"The database it replaced is in {replaced.path}.")
 
 
 @cli.group()

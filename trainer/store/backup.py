@@ -12,7 +12,9 @@ day, the newest of each of the last ``backups_daily`` days and the newest of eac
 it is a whole trainer database, backs up the current one, switches the current one out of WAL
 mode (which checkpoints its log into it and removes ``-wal`` and ``-shm``; it fails while
 another connection has it open) and renames the temporary file over it, so the file is always
-one database or the other, never a mix.
+one database or the other, never a mix. A current database SQLite cannot read (damaged, or no
+database) is not opened further: its files are moved aside unchanged, and a missing one is
+simply replaced.
 
 Server databases (PostgreSQL) are not backed up here: their own tools (``pg_dump``) are the way.
 """
@@ -170,28 +172,95 @@ def _kept(
     yield from weeks.values()
 
 
-def restore(database: Path, backup: Path, now: datetime) -> Backup | None:
-    """Replace ``database`` by the one in ``backup`` (a file :func:`make_backup` wrote, or any
-    zstandard-compressed or plain trainer database), after backing the current one up (kind
-    ``restore``, made at aware UTC ``now``); return that backup (None: there was no database).
+@dataclass(frozen=True)
+class SetAside:
+    """The files of a damaged database that a restore moved aside, byte for byte, instead of
+    opening them: ``paths`` where they now are (the database file first, then its ``-wal``,
+    ``-shm`` or ``-journal``, each named as SQLite expects beside it) and ``reason``, what SQLite
+    said of the database."""
 
-    Raises :class:`DatabaseError` naming the file, changing nothing, when ``backup`` is not a
-    whole trainer database or the current database is open in another session.
+    paths: tuple[Path, ...]
+    reason: str
+
+
+def restore(database: Path, backup: Path, now: datetime) -> Backup | SetAside | None:
+    """Replace ``database`` by the one in ``backup`` (a file :func:`make_backup` wrote, or any
+    zstandard-compressed or plain trainer database) and return what became of the current one:
+    its backup (kind ``restore``, made at aware UTC ``now``) when SQLite reads it whole; its
+    files moved aside unopened (:class:`SetAside`, ``STEM-YYYYMMDDTHHMMSSZ-damaged.db`` beside
+    it) when it is damaged or not a database (SQLite's ``quick_check``), or when a log is left
+    there without its database; None when there was no database.
+
+    ``backup`` is checked whole before anything is touched. Raises :class:`DatabaseError`
+    naming the file, changing nothing, when ``backup`` is not a whole trainer database, the
+    current database is open in another session or cannot be read for another reason.
     """
     incoming = database.with_name(f".{database.name}-restore")
     try:
         with incoming.open("wb") as handle:
             _unpack(backup, handle)
         _check_restorable(incoming, backup)
-        saved = make_backup(database, now, "restore") if database.exists() else None
-        if saved is not None:
-            _leave_wal(database)
+        replaced: Backup | SetAside | None = None
+        if database.exists():
+            reason = _damage(database)
+            if reason is None:
+                replaced = make_backup(database, now, "restore")
+                _leave_wal(database)
+            else:
+                replaced = SetAside(_set_aside(database, now), reason)
+        elif any(Path(f"{database}{ending}").exists() for ending in _LOGS):
+            # a log without its database would be read into the restored one
+            replaced = SetAside(_set_aside(database, now), "a log left without its database")
         os.replace(incoming, database)
     except OSError as exc:
         raise DatabaseError(f"restore of {backup}: {exc.strerror}") from None
     finally:
         incoming.unlink(missing_ok=True)
-    return saved
+    return replaced
+
+
+#: The files SQLite keeps beside a database ``X``: ``X-wal``, ``X-shm``, ``X-journal``.
+_LOGS = ("-wal", "-shm", "-journal")
+#: SQLite's result codes for a damaged file and for a file that is no database (rescode.html).
+SQLITE_CORRUPT, SQLITE_NOTADB = 11, 26
+
+
+def _damage(database: Path) -> str | None:
+    """What SQLite says is wrong with ``database`` (read-only, ``PRAGMA quick_check``): its
+    error for a damaged file or one that is no database, None when it reads whole. Raises
+    :class:`DatabaseError` when another session holds it or it cannot be read otherwise."""
+    try:
+        uri = f"{database.as_uri()}?mode=ro"
+        with closing(sqlite3.connect(uri, uri=True, timeout=0.5)) as conn:
+            rows = conn.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.Error as exc:
+        code = exc.sqlite_errorcode & 0xFF
+        if code in (SQLITE_CORRUPT, SQLITE_NOTADB):
+            return str(exc)
+        if code in (SQLITE_BUSY, SQLITE_LOCKED):
+            raise _in_use(database) from None
+        raise DatabaseError(f"database {database}: {exc}") from None
+    return None if rows == [("ok",)] else "database disk image is malformed"
+
+
+def _set_aside(database: Path, now: datetime) -> tuple[Path, ...]:
+    """Move ``database`` and its logs (those that exist) unopened to
+    ``STEM-YYYYMMDDTHHMMSSZ-damaged.SUFFIX`` beside it (aware UTC ``now``; ``-2``, ``-3``... after
+    the time when taken), each log keeping its ending; return where they went."""
+    stamp = now.astimezone(UTC).strftime(_STAMP)
+    endings = ("", *_LOGS)
+    aside = database.with_name(f"{database.stem}-{stamp}-damaged{database.suffix}")
+    number = 1
+    while any(Path(f"{aside}{ending}").exists() for ending in endings):
+        number += 1
+        aside = database.with_name(f"{database.stem}-{stamp}-{number}-damaged{database.suffix}")
+    moved = []
+    for ending in endings:
+        source = Path(f"{database}{ending}")
+        if source.exists():
+            os.replace(source, f"{aside}{ending}")
+            moved.append(Path(f"{aside}{ending}"))
+    return tuple(moved)
 
 
 def _unpack(backup: Path, sink: IO[bytes]) -> None:
@@ -233,9 +302,7 @@ def _leave_wal(database: Path) -> None:
     it and removes the ``-wal`` and ``-shm`` files, so no log of it can be read into the
     database renamed over it. Raises :class:`DatabaseError` when another connection has it
     open (SQLite refuses the switch then)."""
-    in_use = DatabaseError(
-        f"database {database} is open in another trainer session: close it, then restore"
-    )
+    in_use = _in_use(database)
     try:
         with closing(sqlite3.connect(database, timeout=0.5)) as conn:
             mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()
@@ -245,3 +312,10 @@ def _leave_wal(database: Path) -> None:
         raise DatabaseError(f"database {database}: {exc}") from None
     if mode != ("delete",):
         raise in_use
+
+
+def _in_use(database: Path) -> DatabaseError:
+    """The error of a restore refused because another session has ``database`` open."""
+    return DatabaseError(
+        f"database {database} is open in another trainer session: close it, then restore"
+    )
