@@ -619,7 +619,8 @@ def suspend(app: App, query: tuple[str, ...], topic: str | None, section: str | 
     --topic or --section when given. A suspended card is never shown and counts neither
     toward nor against mastery; its memory state is kept. trainer unsuspend brings it back.
 
-    e.g. trainer suspend 12 15, trainer suspend is:leech, trainer suspend --topic models-and-database
+    e.g. trainer suspend 12 15, trainer suspend is:leech,
+    trainer suspend --topic models-and-database
     """
     _set_suspended(app, query, topic, section, suspended=True)
 
