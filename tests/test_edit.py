@@ -6,19 +6,24 @@ through deck updates, found by is:edited, taken back by --revert; `e` in the rev
 from __future__ import annotations
 
 import json
+import tomllib
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from rich.console import Console
 from sqlalchemy.orm import Session, sessionmaker
+from test_terminal import _screen
 
 from conftest import sql
 from trainer.cli.main import cli
 from trainer.content.builtin_sync import upsert_cards
 from trainer.content.parser import CardSpec, card_source, parse_card_table
 from trainer.errors import DeckError
+from trainer.scheduling.days import DayClock
 from trainer.store.models import Card, Deck
+from trainer.store.resources import DECKS_DIR
 
 NOW = "2026-11-29T10:00:00+00:00"
 FRONT = "Why is `list.append` O(1) *amortised* rather than O(1) every time in CPython?"
@@ -120,6 +125,65 @@ def test_an_invalid_edit_names_its_line_and_changes_nothing(editor: Path) -> Non
     assert run("cards", "is:edited")[1] == "No cards match.\n"
 
 
+@pytest.fixture
+def takes(tmp_path: Path) -> Path:
+    """An editor that keeps what it opens the Nth time as opened-N in its folder, then runs
+    ``sed -i "$EDIT_N"`` on the file (nothing: not saved when $EDIT_N is unset)."""
+    script = tmp_path / "takes.sh"
+    script.write_text(
+        '#!/bin/sh\nd=$(dirname "$0")\nn=$(($(cat "$d/calls" 2>/dev/null || echo 0) + 1))\n'
+        'echo $n > "$d/calls"\ncp "$1" "$d/opened-$n"\n'
+        'eval "script=\\${EDIT_$n:-}"\n[ -z "$script" ] || sed -i "$script" "$1"\n'
+    )
+    script.chmod(0o755)
+    return script
+
+
+def taking(takes: Path, *scripts: str) -> dict[str, str]:
+    """The environment to run ``takes`` with ``scripts`` (its sed script of each call)."""
+    env = {"TRAINER_NOW": NOW, "EDITOR": str(takes)}
+    return env | {f"EDIT_{n}": script for n, script in enumerate(scripts, start=1)}
+
+
+def test_a_refused_edit_on_a_terminal_is_offered_again_with_the_error_on_top(
+    takes: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("click.testing._NamedTextIOWrapper.isatty", lambda self: True)
+    first = append_card()
+    env = taking(
+        takes,
+        's/^front = .*/front = ""/',
+        "s/^tags = .*/tags = [/",
+        's/^front = ""/front = "Fixed?"/; s/^tags = \\[$/tags = ["fixed"]/',
+    )
+    result = CliRunner().invoke(cli, ["edit", str(first)], env=env, input="\ny\n")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        0,
+        "Edit again? [Y/n]: \nEdit again? [Y/n]: y\nEdited card 1.\n".replace("1", str(first)),
+        f"Error: edit of card {first}, line 5: 'front' must be non-empty text\n"
+        f"Error: edit of card {first}, line 5: Invalid value (column 1)\n",
+    )
+    opened = [(takes.parent / f"opened-{n}").read_text() for n in (1, 2, 3)]
+    refused = opened[0].replace(f'front = "{FRONT}"', 'front = ""')
+    assert opened[1] == "# Not saved: line 6: 'front' must be non-empty text\n" + refused
+    assert opened[2] == "# Not saved: line 5: Invalid value (column 1)\n" + refused.replace(
+        'tags = ["arrays"]', "tags = ["
+    )
+    assert (card(f"cid:{first}")["front"], card(f"cid:{first}")["tags"]) == ("Fixed?", ["fixed"])
+    # the comment went with the refusal: the saved text is the table as fixed
+    env = taking(takes, "", "", "", "", 's/^front = .*/front = ""/')
+    assert CliRunner().invoke(cli, ["edit", str(first)], env=env).stdout == "No change.\n"
+    assert (takes.parent / "opened-4").read_text().startswith(f"# Card {first} (")
+    assert "Not saved" not in (takes.parent / "opened-4").read_text()
+    result = CliRunner().invoke(cli, ["edit", str(first)], env=env, input="n\n")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        1,
+        "Edit again? [Y/n]: n\n",
+        f"Error: edit of card {first}, line 5: 'front' must be non-empty text\n",
+    )
+    assert card(f"cid:{first}")["front"] == "Fixed?"
+
+
 def test_edit_needs_a_search_that_finds_one_card() -> None:
     assert run("edit", "topic:data-structures", "is:new") == (
         1,
@@ -194,6 +258,15 @@ def test_a_cloze_edit_changes_every_card_of_its_note_and_adds_none(editor: Path)
         f"Error: edit of card {c2['id']}, line 2: {note}#c3 would be a new card;"
         " an edit changes the cards there are\n",
     )
+    for edited, dropped in ((c1, c2), (c2, c2), (c2, c1)):
+        number = str(dropped["key"])[-1]
+        script = f"s/{{{{c{number}::\\([^}}]*\\)}}}}/\\1/"  # its text stays, not as a deletion
+        assert run("edit", str(edited["id"]), editor=editor, script=script) == (
+            1,
+            "",
+            f"Error: edit of card {edited['id']}, line 2: the table no longer makes card"
+            f" {dropped['id']} ({dropped['key']}); an edit changes the cards there are\n",
+        )
     assert run("edit", str(c1["id"]), "--revert")[1] == (
         f"Reverted card {c1['id']} to the shipped text.\n"
     )
@@ -295,6 +368,45 @@ def test_an_invalid_edit_in_the_review_is_one_line_and_the_card_stays(editor: Pa
     assert run("cards", "is:edited")[1] == "No cards match.\n"
 
 
+def test_the_next_e_on_a_card_reopens_the_text_the_review_could_not_save(takes: Path) -> None:
+    first = append_card()
+    env = taking(takes, "s/^front = .*/front = 1/", 's/^front = 1/front = "Fixed?"/')
+    keys = "e e q"
+    result = CliRunner().invoke(cli, ["review", "--query", f"cid:{first}"], env=env, input=keys)
+    notices = [line for line in result.stdout.splitlines() if line.startswith(("Not", "Edited"))]
+    assert notices == [
+        f"Not saved: edit of card {first}, line 5: 'front' must be non-empty text",
+        "Edited: your text of this card; u undoes the edit.",
+    ]
+    first_text, second_text = ((takes.parent / f"opened-{n}").read_text() for n in (1, 2))
+    assert (
+        second_text
+        == "# Not saved: line 6: 'front' must be non-empty text\n"
+        + first_text.replace(f'front = "{FRONT}"', "front = 1")
+    )
+    assert card(f"cid:{first}")["front"] == "Fixed?"
+
+
+def test_nothing_to_undo_replaces_the_undone_notice_on_a_terminal(
+    factory: sessionmaker[Session], clock: DayClock
+) -> None:
+    cards = [CardSpec("a", "basic", "First?", "A."), CardSpec("b", "basic", "Second?", "B.")]
+    screen, out = _screen(factory, clock, " 3uuq", cards)
+    screen.console = Console(file=out, width=80, height=24, force_terminal=True)
+    screen.run()
+    pages = out.getvalue().split("\x1b[2J")
+    last = next(page for page in reversed(pages) if "Nothing to undo." in page)
+    assert "First?" in last and "Undone:" not in last
+    assert any("Undone: this card is back as it was." in page for page in pages)
+
+
+def test_a_leech_of_one_lapse_says_lapse(factory: sessionmaker[Session], clock: DayClock) -> None:
+    screen, _ = _screen(factory, clock, "")
+    assert screen._leech_notice(7, 1).plain == (
+        "Card 7 is a leech (1 lapse), suspended: trainer unsuspend 7 brings it back."
+    )
+
+
 # -- the parser's part -------------------------------------------------------------------------
 
 
@@ -334,6 +446,23 @@ def test_a_shipped_table_is_offered_as_written_without_id_and_covers() -> None:
     )
     assert card_source(text, "b") == '[[card]]\nfront = "Q"\nback = "A"\n'
     assert card_source(text, "c") is None
+    ending = '[[card]]\nid = "a"\nfront = "Q"\nback = """\nA\n# a heading\n"""\n'
+    after = "# a note on a\n\n# ---- the next section\n\n"
+    assert card_source(ending + after + '[[card]]\nid = "b"\n', "a") == (
+        '[[card]]\nfront = "Q"\nback = """\nA\n# a heading\n"""\n'
+    )
+    assert card_source(ending.replace('\n"""\n', '"""\n') + after, "a") == (
+        '[[card]]\nfront = "Q"\nback = """\nA\n# a heading"""\n'
+    )
+
+
+def test_no_shipped_table_ends_with_a_comment() -> None:
+    for path in sorted(DECKS_DIR.glob("*/*.toml")):
+        text = path.read_text(encoding="utf-8")
+        for raw in tomllib.loads(text).get("card", []):
+            table = card_source(text, raw["id"])
+            assert table is not None
+            assert not table.splitlines()[-1].startswith("#"), (path.name, raw["id"])
 
 
 def test_an_editor_that_cannot_start_or_fails_is_named_and_nothing_changes(
@@ -353,7 +482,27 @@ def test_an_editor_that_cannot_start_or_fails_is_named_and_nothing_changes(
     assert run("edit", str(first), editor=failing) == (
         1,
         "",
-        f"Error: editor '{failing}': it exited with an error; set $VISUAL or $EDITOR to an"
-        " editor that works\n",
+        f"Error: editor '{failing}' exited with an error; nothing saved\n",
     )
     assert card(f"cid:{first}")["front"] == FRONT
+    assert run("edit", str(first), editor=Path("/bin/rm")) == (0, "No change.\n", "")
+
+
+def test_without_visual_or_editor_the_error_names_the_editor_click_runs(tmp_path: Path) -> None:
+    first = append_card()
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    env = {"TRAINER_NOW": NOW, "VISUAL": None, "EDITOR": None, "PATH": str(bin_dir)}
+    result = CliRunner().invoke(cli, ["edit", str(first)], env=env)
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "Error: editor 'vi': cannot start it: No such file or directory; set $VISUAL or $EDITOR"
+        " to an editor that works\n",
+    )
+    (bin_dir / "nano").write_text("#!/bin/sh\nexit 1\n")
+    (bin_dir / "nano").chmod(0o755)
+    result = CliRunner().invoke(cli, ["edit", str(first)], env=env)
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "Error: editor 'nano' exited with an error; nothing saved\n",
+    )

@@ -670,7 +670,8 @@ def edit(app: App, card: tuple[str, ...], revert: bool) -> None:
     """Edit a card in $VISUAL or $EDITOR, as a [[card]] table of the deck format: CARD is a
     card id or a search (docs/searching.md) that finds exactly one card. Saving changes your
     text of it (the card keeps its id, memory state and history); an empty file changes
-    nothing. Other learners, and the deck, keep theirs; a new version of the deck does not
+    nothing. On a terminal, a text that cannot be saved is offered again with the error on
+    top. Other learners, and the deck, keep theirs; a new version of the deck does not
     overwrite yours.
 
     e.g. trainer edit 1234, trainer edit '"list.append"' topic:data-structures,
@@ -678,7 +679,14 @@ def edit(app: App, card: tuple[str, ...], revert: bool) -> None:
     """
     from trainer.reports.wording import count
     from trainer.store.db import reader
-    from trainer.study.edit import edit_text, read_card, revert_edit, save_edit
+    from trainer.study.edit import (
+        RefusedEdit,
+        edit_text,
+        read_card,
+        rejected_text,
+        revert_edit,
+        save_edit,
+    )
 
     (engine, learner, _, _), ids = _picked_cards(app, card, None, None, "edit", write=True)
     searched = " ".join(card)
@@ -699,11 +707,19 @@ def edit(app: App, card: tuple[str, ...], revert: bool) -> None:
         echo(f"Reverted card {target.id} to {shipped}.")
         return
     saved = edit_in_editor(text)
-    if saved is None or saved == text:
-        echo("No change.")
-        return
-    with engine.begin() as conn:
-        changed = save_edit(conn, learner, target, saved, wall_clock())
+    changed = None
+    while saved is not None and saved != text:
+        try:
+            with engine.begin() as conn:
+                changed = save_edit(conn, learner, target, saved, wall_clock())
+            break
+        except RefusedEdit as refused:  # on a terminal, their text again (as crontab -e)
+            if not sys.stdin.isatty():
+                raise
+            echo(f"Error: {refused}", err=True)
+            if not click.confirm("Edit again?", default=True):
+                sys.exit(1)
+            saved = edit_in_editor(rejected_text(saved, refused))
     if changed is None:
         echo("No change.")
         return

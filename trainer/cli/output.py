@@ -11,7 +11,6 @@ widths; the console's own check catches whatever text reaches it another way.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -59,20 +58,27 @@ def console() -> Console:
 
 
 def edit_in_editor(text: str) -> str | None:
-    """``text`` opened in the learner's editor (``$VISUAL``, else ``$EDITOR``, else click's
-    default) as a ``.toml`` file: what they saved, or None when they did not save.
+    """``text`` opened in the learner's editor (``$VISUAL``, else ``$EDITOR``, else the one
+    click picks: sensible-editor, vim, nano, else vi) as a ``.toml`` file: what they saved, or
+    None when they did not save it or the editor deleted it.
 
     Raises :class:`TrainerError` naming the editor when it cannot be started or exits with
     an error (nothing was saved then).
     """
+    from click._termui_impl import Editor  # click.edit's own, to name the editor it runs
+
+    editor = Editor(require_save=True, extension=".toml")
+    name = editor.get_editor()
     try:
-        return click.edit(text, extension=".toml", require_save=True)
+        try:
+            return editor.edit(text)
+        except FileNotFoundError as exc:  # the editor deleted the file: nothing saved
+            if isinstance(exc.__context__, click.ClickException):
+                raise exc.__context__ from None
+            return None
     except click.ClickException as exc:
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "the default editor"
         cause = exc.__cause__
         if isinstance(cause, OSError):
-            why = f"cannot start it: {cause.strerror or cause}"
-        else:
-            why = "it exited with an error"
-        message = f"editor {editor!r}: {why}; set $VISUAL or $EDITOR to an editor that works"
-        raise TrainerError(message) from None
+            message = f"editor {name!r}: cannot start it: {cause.strerror or cause}; set $VISUAL"
+            raise TrainerError(message + " or $EDITOR to an editor that works") from None
+        raise TrainerError(f"editor {name!r} exited with an error; nothing saved") from None

@@ -37,6 +37,7 @@ from rich.text import Text
 
 from trainer.cli.output import echo, edit_in_editor
 from trainer.errors import TrainerError
+from trainer.reports.wording import count
 from trainer.scheduling.adapter import Outcome
 from trainer.store.tables import Rating
 from trainer.study.session import ReviewSession, ShownCard, Summary
@@ -299,6 +300,7 @@ class ReviewScreen:
         self._notice: Text | None = None  # shown under the next card's header
         self._page = _Page([], [], [])  # what the terminal shows
         self._edited: tuple[ShownCard, bool] | None = None  # after e: the card, answered
+        self._rejected: dict[int, str] = {}  # card id: the text an edit could not save
         self.clock = clock
 
     def run(self) -> Summary:
@@ -495,9 +497,9 @@ class ReviewScreen:
 
     def _say(self, text: Text) -> None:
         """A line for the learner about the card on screen: under the head on a terminal (the
-        screen drawn again), else printed."""
+        screen drawn again, in place of the notice shown there), else printed."""
         if self.console.is_terminal:
-            self._page.head = [*self._page.head, text]
+            self._page.head = [*self._page.head[:2], text]  # the card's header and rule
             self._paint()
         else:
             self.console.print(text)
@@ -580,20 +582,29 @@ class ReviewScreen:
             then = f"suspended: trainer unsuspend {card_id} brings it back"
         else:
             then = "trainer cards is:leech lists leeches"
-        return Text(f"Card {card_id} is a leech ({lapses} lapses), {then}.", "yellow")
+        return Text(f"Card {card_id} is a leech ({count(lapses, 'lapse')}), {then}.", "yellow")
 
     def _edit(self, shown: ShownCard, answered: bool) -> None:
         """Open the shown card in the learner's editor (``$VISUAL``/``$EDITOR``, as
         ``trainer edit``), save what they saved and say what happened; the card to show again
-        goes to ``_edited``."""
+        goes to ``_edited``. A text that cannot be saved is kept, with the error on top, for
+        the next ``e`` on the card (:func:`~trainer.study.edit.rejected_text`)."""
+        from trainer.study.edit import RefusedEdit, rejected_text  # the parser: when editing
+
         self._edited = (shown, answered)
+        rejected = self._rejected.pop(shown.card_id, None)
+        saved = None
         try:
-            text = self.session.edit_text(shown)
+            text = rejected or self.session.edit_text(shown)
             saved = edit_in_editor(text)
             edited = None
             if saved is not None and saved != text:
                 edited = self.session.edit(shown, saved, self.clock())
         except TrainerError as exc:
+            if isinstance(exc, RefusedEdit) and saved is not None:
+                self._rejected[shown.card_id] = rejected_text(saved, exc)
+            elif rejected is not None:  # the editor failed: their text waits for the next e
+                self._rejected[shown.card_id] = rejected
             self._notice = Text(f"Not saved: {visible(str(exc))}", "yellow")
             return
         if edited is None:

@@ -292,7 +292,8 @@ def parse_card_table(text: str, path: str, *, builtin: bool = False) -> tuple[Ca
 def card_source(text: str, card_id: str) -> str | None:
     """The lines of the ``[[card]]`` table whose id is ``card_id`` in the deck file ``text``,
     as written, without its ``id`` and ``covers`` keys (``trainer edit`` offers a built-in card
-    this way: an edit keeps the id and names no coverage point); None when no table has it.
+    this way: an edit keeps the id and names no coverage point) nor the comment lines after its
+    last key (they head what follows); None when no table has it.
 
     Raises ``tomllib.TOMLDecodeError`` for a file that is not TOML."""
     tables = tomllib.loads(text).get("card", [])
@@ -312,10 +313,14 @@ def card_source(text: str, card_id: str) -> str | None:
             depth += body[index].count("[") - body[index].count("]")
             if depth <= 0:
                 break
-    kept = [line for index, line in enumerate(body) if index not in dropped]
-    while kept and not kept[-1].strip():
+    kept = [(header + index, line) for index, line in enumerate(body) if index not in dropped]
+    # blank and comment lines after its last key: a comment there heads what follows
+    outside = {number for number, _ in _scan(text)}
+    while kept and (
+        not kept[-1][1].strip() or (kept[-1][0] in outside and kept[-1][1].lstrip()[:1] == "#")
+    ):
         kept.pop()
-    return "\n".join(kept) + "\n"
+    return "\n".join(line for _, line in kept) + "\n"
 
 
 def _parse_coverage(

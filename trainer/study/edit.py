@@ -11,7 +11,11 @@ The table offered is the learner's last saved one; else, for a built-in card, it
 shipped deck file (without ``id`` and ``covers``, which an edit cannot change); else the table
 written back from the card's text (:mod:`trainer.content.deck_writer`; an imported cloze card
 cannot be). A cloze table makes all the cards of its note: saving it edits each of them (as
-Anki's note editor does), and it may neither add a cloze number nor drop the edited card's.
+Anki's note editor does), and it may neither add a cloze number nor drop one a card of the
+note has (Anki would leave that card empty).
+
+A table the parser refuses is offered again by :func:`rejected_text`: the learner's text under
+a comment line with the error, so nothing they typed is lost (as ``crontab -e`` does).
 """
 
 from __future__ import annotations
@@ -31,6 +35,18 @@ from trainer.store import tables
 from trainer.store.edits import Edit, put_edits, read_edits
 from trainer.store.resources import DECKS_DIR
 from trainer.store.tables import note_of
+
+#: How the comment line :func:`rejected_text` puts on top of a refused table begins.
+REJECTED = "# Not saved: "
+
+
+class RefusedEdit(TrainerError):
+    """A table :func:`save_edit` refuses: ``edit of card ID, line N: what``, with the card
+    ``card_id``, the ``line`` (N, a line of the text saved) and ``what`` is wrong."""
+
+    def __init__(self, card_id: int, line: int, what: str) -> None:
+        super().__init__(f"edit of card {card_id}, line {line}: {what}")
+        self.line, self.what = line, what
 
 
 @dataclass(frozen=True)
@@ -123,36 +139,42 @@ def save_edit(
 ) -> Saved | None:
     """Store ``text``, the table the learner saved, as their text of ``card`` (and of the
     other cards of its note that a cloze table makes) at ``now`` (aware UTC), in the caller's
-    transaction. None when nothing changes: an empty text, or one that makes the cards as the
+    transaction, without the comment line :func:`rejected_text` put on top. None when nothing
+    changes: an empty text, or one that makes the cards as the
     learner sees them now. A card whose new text is the card's own loses its edit.
 
-    Raises :class:`TrainerError` ``edit of card ID, line N: what is wrong`` (N a line of
-    ``text``) for a table the parser refuses, or one that adds a cloze number or drops the
-    edited card's."""
+    Raises :class:`RefusedEdit` ``edit of card ID, line N: what is wrong`` (N a line of
+    ``text``) for a table the parser refuses, or one that adds a cloze number or drops one a
+    card of the note has."""
     if not text.strip():
         return None
-    where = f"edit of card {card.id},"
     try:
         specs = parse_card_table(text, "edit", builtin=card.builtin)
     except DeckError as exc:
         first = exc.problems[0]
         more = len(exc.problems) - 1
         also = f" (and {more} more problem{'s' * (more != 1)})" if more else ""
-        raise TrainerError(f"{where} line {first.line or 1}: {first.message}{also}") from None
+        raise RefusedEdit(card.id, first.line or 1, first.message + also) from None
     targets: dict[int, CardSpec] = {}
     note = note_of(card.key)
     for spec in specs:
         key = card.key if spec.key == EDITED_ID else note + spec.key.removeprefix(EDITED_ID)
         if key not in card.siblings:
-            raise TrainerError(
-                f"{where} line {spec.line}: {key} would be a new card; an edit changes the cards"
-                " there are"
+            raise RefusedEdit(
+                card.id,
+                spec.line or 1,
+                f"{key} would be a new card; an edit changes the cards there are",
             )
         targets[card.siblings[key]] = spec
-    if card.id not in targets:
-        raise TrainerError(
-            f"{where} line {specs[0].line}: the table no longer makes card {card.id} ({card.key})"
-        )
+    for key, sibling in sorted(card.siblings.items(), key=lambda item: item[1] != card.id):
+        if sibling not in targets:
+            raise RefusedEdit(
+                card.id,
+                specs[0].line or 1,
+                f"the table no longer makes card {sibling} ({key}); an edit changes the cards"
+                " there are",
+            )
+    kept, _ = _without_refusal(text)
     before = read_edits(conn, learner_id, list(targets))
     own = _own_content(conn, list(targets))
     after: dict[int, Edit | None] = {}
@@ -161,11 +183,27 @@ def save_edit(
         seen = before.get(card_id)
         if (_content(seen) if seen else own[card_id]) == content:
             continue
-        after[card_id] = None if own[card_id] == content else Edit(*content, text, now)
+        after[card_id] = None if own[card_id] == content else Edit(*content, kept, now)
     if not after:
         return None
     put_edits(conn, learner_id, after)
     return Saved(tuple(after), {card_id: before.get(card_id) for card_id in after})
+
+
+def rejected_text(text: str, refused: RefusedEdit) -> str:
+    """``text``, a table :func:`save_edit` refused, to edit again: a comment line
+    ``# Not saved: line N: what is wrong`` on top (the parser ignores comments; N counts that
+    line), in place of the one an earlier refusal put there."""
+    text, had = _without_refusal(text)
+    line = refused.line + (not had)
+    return f"{REJECTED}line {line}: {' '.join(refused.what.split())}\n{text}"
+
+
+def _without_refusal(text: str) -> tuple[str, bool]:
+    """``text`` without the comment line :func:`rejected_text` put on top, and whether it
+    had one."""
+    first, _, rest = text.partition("\n")
+    return (rest, True) if first.startswith(REJECTED) else (text, False)
 
 
 def revert_edit(conn: Connection, learner_id: int, card: EditedCard) -> Saved:
