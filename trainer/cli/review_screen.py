@@ -37,7 +37,6 @@ from rich.text import Text
 
 from trainer.cli.output import echo, edit_in_editor
 from trainer.errors import TrainerError
-from trainer.reports.wording import count
 from trainer.scheduling.adapter import Outcome
 from trainer.store.tables import Rating
 from trainer.study.session import ReviewSession, ShownCard, Summary
@@ -582,7 +581,8 @@ class ReviewScreen:
             then = f"suspended: trainer unsuspend {card_id} brings it back"
         else:
             then = "trainer cards is:leech lists leeches"
-        return Text(f"Card {card_id} is a leech ({count(lapses, 'lapse')}), {then}.", "yellow")
+        lapsed = f"{lapses} lapse{'s' * (lapses != 1)}"
+        return Text(f"Card {card_id} is a leech ({lapsed}), {then}.", "yellow")
 
     def _edit(self, shown: ShownCard, answered: bool) -> None:
         """Open the shown card in the learner's editor (``$VISUAL``/``$EDITOR``, as
