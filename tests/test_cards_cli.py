@@ -48,12 +48,12 @@ def test_the_table_shows_each_card_with_its_memory_and_hostile_text_visible(
     code, out, _ = run("cards", "deck:rocks", now=TWO_DAYS_LATER)
     assert code == 0
     assert out.splitlines() == [
-        "  id  deck   front                                     state       due"
+        "  id  deck   front                                     state        due"
         "               stability     R  lapses",
-        f"{first}  Rocks  Basalt                                    learning    2026-11-29 10:10"
+        f"{first}  Rocks  Basalt                                    learning     2026-11-29 10:10"
         "       2.3d  0.91       0",
-        f"{second}  Rocks  {GRANITE:40}  learning    2026-11-29 10:01       0.2d  0.70       0",
-        f"{third}  Rocks  A very long front that will not fit in \u2026  learning    2026-11-29"
+        f"{second}  Rocks  {GRANITE:40}  learning     2026-11-29 10:01       0.2d  0.70       0",
+        f"{third}  Rocks  A very long front that will not fit in \u2026  learning     2026-11-29"
         " 10:10       2.3d  0.91       0",
         "3 cards",
     ]
@@ -75,6 +75,8 @@ def test_json_gives_every_field_of_the_card_and_its_memory(rocks: list[int]) -> 
         "tags": [],
         "docs_url": None,
         "edited": False,
+        "suspended": False,
+        "leech": False,
         "state": "learning",
         "step": 0,
         "stability_days": card["stability_days"],
@@ -96,7 +98,7 @@ def test_several_words_are_one_query_and_limit_counts_the_rest(rocks: list[int])
     code, out, _ = run("cards", "deck:Rocks", "-granite", "--limit", "1")
     assert code == 0
     assert out.splitlines()[1:] == [
-        f"{rocks[0]}  Rocks  {'Basalt':40}  learning    2026-11-29 10:10       2.3d  1.00       0",
+        f"{rocks[0]}  Rocks  {'Basalt':40}  learning     2026-11-29 10:10       2.3d  1.00       0",
         "1 of 2 cards shown (--limit)",
     ]
 
@@ -159,3 +161,22 @@ def test_an_id_beyond_64_bits_names_no_card(rocks: list[int], command: str) -> N
         "",
         "Error: card 99999999999999999999: no such card (ids are in 'trainer cards')\n",
     )
+
+
+def test_the_table_and_json_show_a_suspended_card(rocks: list[int]) -> None:
+    assert run("suspend", str(rocks[0]))[0] == 0
+    code, out, _ = run("cards", f"cid:{rocks[0]}", now=TWO_DAYS_LATER)
+    assert (code, out.splitlines()[1:]) == (
+        0,
+        [
+            f"{rocks[0]}  Rocks  {'Basalt':40}  suspended    2026-11-29 10:10       2.3d  0.91"
+            "       0",
+            "1 card",
+        ],
+    )
+    code, out, _ = run("cards", "deck:rocks", "--json")
+    assert [(card["suspended"], card["leech"]) for card in json.loads(out)] == [
+        (True, False),
+        (False, False),
+        (False, False),
+    ]

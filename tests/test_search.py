@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, delete, insert
+from sqlalchemy import Engine, delete, insert, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from conftest import LEARNER, LEARNER_NAME, NOW
+from trainer.cli.cards_view import cards_lines
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.db import open_database
@@ -57,6 +58,8 @@ TODAY = date(2026, 11, 29)  # the learner day of NOW
         ("a (b or c)", And((Text("a"), Or((Text("b"), Text("c")))))),
         ("a and b OR c", Or((And((Text("a"), Text("b"))), Text("c")))),
         ("-tag:easy", Not(Field("tag", "easy"))),
+        ('a\\*b\\_c\\\\d\\"*_', Text('a\\*b\\_c\\\\d"*_')),  # wildcard escapes stay
+        ("deck\\_x:y\\*", Text("deck\\_x:y\\*")),
         ("-(a b)", Not(And((Text("a"), Text("b"))))),
         ('deck:"Rocks::Igneous rocks"', Field("deck", "Rocks::Igneous rocks")),
         ('"deck:My deck"', Field("deck", "My deck")),
@@ -155,7 +158,12 @@ def test_a_bad_query_is_one_line_naming_the_position(query: str, message: str) -
     assert str(raised.value) == message
 
 
-WORDS = st.text(min_size=1, max_size=8)
+#: Text of a search: any characters, a backslash only in the escape of a wildcard or of itself.
+WORDS = st.lists(
+    st.characters().filter(lambda char: char != "\\") | st.sampled_from(["\\*", "\\_", "\\\\"]),
+    min_size=1,
+    max_size=8,
+).map("".join)
 LEAVES = st.one_of(
     WORDS.map(Text),
     st.builds(Field, st.sampled_from(["deck", "topic", "section", "tag"]), WORDS),
@@ -239,7 +247,7 @@ def cards(factory: sessionmaker[Session]) -> dict[str, int]:
                 "sql",
                 "JOIN kinds",
                 "inner_outer",
-                ["sql::joins"],
+                ["sql-joins"],
                 {
                     **review,
                     "stability_days": 40.0,
@@ -252,7 +260,7 @@ def cards(factory: sessionmaker[Session]) -> dict[str, int]:
                 "orm",
                 "QuerySet laziness",
                 "Évaluation",
-                ["sqlx"],
+                ["sqlx", "orm"],
                 {
                     **review,
                     "stability_days": 5.0,
@@ -365,9 +373,22 @@ ALL = {"new", "strong", "weak", "learning", "buried", "salt"}
     [
         ("", ALL),
         ("join", {"strong"}),  # the retired card with JOIN is never found
-        ("100%", {"new"}),  # % and _ are text, not LIKE wildcards
-        ("n_r", set()),  # "ner" in inner would match a LIKE wildcard
-        ("inner_outer", {"strong"}),
+        ("100%", {"new"}),  # % is text, not a LIKE wildcard
+        ("n_r", {"strong"}),  # Anki's _: one character ("ner" in inner)
+        ("n\\_r", set()),  # \_ is the character
+        ("inner\\_outer", {"strong"}),
+        ("sel*of", {"new"}),  # Anki's *: any run of characters
+        ("sel\\*of", set()),
+        ("gr_nite", {"buried"}),
+        ("deck:rock*", {"learning", "buried", "salt"}),
+        ("deck:rocks::*", {"buried"}),
+        ("deck:r_cks", {"learning", "buried"}),
+        ("deck:rock\\*", set()),
+        ("tag:sq*", {"strong", "weak"}),
+        ("tag:sql*s", {"strong"}),
+        ("tag:s*m", set()),  # a wildcard stays inside one tag (weak has sqlx and orm)
+        ("tag:sq_x", {"weak"}),
+        ("tag:orm", {"weak"}),
         ("GRANITE", {"buried"}),
         ("deck:rocks", {"learning", "buried"}),  # subdecks, and not Rocksalt
         ("deck:ROCKS::igneous", {"buried"}),
@@ -377,8 +398,9 @@ ALL = {"new", "strong", "weak", "learning", "buried", "salt"}
         ("topic:orm section:Databases", {"weak"}),
         ("section:databases -topic:sql", {"weak"}),
         ("tag:easy", {"new"}),
-        ("tag:sql", {"strong"}),  # sql::joins is under sql; sqlx is not
-        ("tag:sql::joins", {"strong"}),
+        ("tag:sql", set()),  # a whole tag: not sql-joins nor sqlx
+        ("tag:sql-*", {"strong"}),  # Anki's geo::rocks is imported as geo-rocks
+        ("tag:SQL-JOINS", {"strong"}),
         ("tag:rock", {"buried"}),
         ("is:new", {"new", "salt"}),
         ("is:learning", {"learning"}),
@@ -436,6 +458,30 @@ def test_card_ids_find_those_cards(
     with factory.kw["bind"].connect() as conn:  # an id beyond 64 bits names no card
         found, _ = find_cards(conn, CardIds((2**64, cards["new"])), _context(clock))
     assert [card.id for card in found] == [cards["new"]]
+
+
+def test_found_cards_say_whether_suspended_or_a_leech_and_the_table_marks_them(
+    factory: sessionmaker[Session], cards: dict[str, int], clock: DayClock
+) -> None:
+    with factory.begin() as db:
+        db.execute(
+            update(CardMemory)
+            .where(CardMemory.card_id.in_([cards["weak"], cards["strong"]]))
+            .values(suspended=True)
+        )
+    with factory.kw["bind"].connect() as conn:
+        found, total = find_cards(conn, parse("is:review"), _context(clock))
+    assert [(card.id, card.suspended, card.leech) for card in found] == [
+        (cards["strong"], True, False),
+        (cards["weak"], True, True),
+        (cards["buried"], False, False),
+    ]
+    lines = cards_lines(found, total, None)
+    at = lines[0].index("state")
+    states = [line[at : at + 11] for line in lines[1:-1]]
+    assert states == ["suspended  ", "suspended* ", "review     "]
+    assert lines[-1] == "3 cards; * a leech"
+    assert cards_lines(found[:1], 1, None)[-1] == "1 card"
 
 
 def test_a_limit_keeps_the_first_cards_and_counts_them_all(

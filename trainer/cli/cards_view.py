@@ -15,7 +15,9 @@ from trainer.study.search import FoundCard
 PLACE_WIDTH = 24
 FRONT_WIDTH = 40
 #: The columns after the front: header and width; text left-aligned, figures right-aligned.
-COLUMNS = (("state", -10), ("due", -16), ("stability", 9), ("R", 4), ("lapses", 6))
+COLUMNS = (("state", -11), ("due", -16), ("stability", 9), ("R", 4), ("lapses", 6))
+#: After the state of a card marked a leech (``is:leech``), explained under the table.
+LEECH_MARK = "*"
 #: A Markdown backslash escape (CommonMark: any ASCII punctuation) or a hard line break's
 #: backslash at the end of a line.
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])|\\$")
@@ -40,9 +42,11 @@ def _due(card: FoundCard, zone: tzinfo | None) -> str:
 
 
 def cards_lines(cards: list[FoundCard], total: int, zone: tzinfo | None) -> list[str]:
-    """A header and one aligned line per card (id, deck/topic, the front's first line, state,
-    due day or learning step's end in ``zone``'s local time, stability in days,
-    retrievability now, lapses), then how many cards matched; one line when none did."""
+    """A header and one aligned line per card (id, deck/topic, the front's first line, state
+    (``suspended`` for a suspended card; :data:`LEECH_MARK` after a leech's), due day or
+    learning step's end in ``zone``'s local time, stability in days, retrievability now,
+    lapses), then how many cards matched (and what the mark means, if a leech is shown); one
+    line when none did."""
     if not total:
         return ["No cards match."]
     id_width = max(len("id"), *(len(str(card.id)) for card in cards))
@@ -66,7 +70,8 @@ def cards_lines(cards: list[FoundCard], total: int, zone: tzinfo | None) -> list
                 _place(card),
                 first_line(card.front),
                 [
-                    memory.state.name.lower(),
+                    ("suspended" if card.suspended else memory.state.name.lower())
+                    + (LEECH_MARK if card.leech else ""),
                     _due(card, zone),
                     NONE if stability is None else f"{stability:.1f}d",
                     NONE if recall is None else f"{recall:.2f}",
@@ -75,9 +80,12 @@ def cards_lines(cards: list[FoundCard], total: int, zone: tzinfo | None) -> list
             )
         )
     if len(cards) < total:
-        lines.append(f"{len(cards):,} of {count(total, 'card')} shown (--limit)")
+        summary = f"{len(cards):,} of {count(total, 'card')} shown (--limit)"
     else:
-        lines.append(count(total, "card"))
+        summary = count(total, "card")
+    if any(card.leech for card in cards):
+        summary += f"; {LEECH_MARK} a leech"
+    lines.append(summary)
     return lines
 
 
@@ -100,6 +108,8 @@ def cards_json(cards: list[FoundCard]) -> list[dict[str, Any]]:
                 "tags": card.tags,
                 "docs_url": card.docs_url,
                 "edited": card.edited,
+                "suspended": card.suspended,
+                "leech": card.leech,
                 "state": CardState(memory.state).name.lower(),
                 "step": memory.step,
                 "stability_days": memory.stability_days,

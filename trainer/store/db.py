@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Engine, Integer, create_engine, event, make_url, text
+from sqlalchemy import Boolean, Connection, Engine, Integer, create_engine, event, make_url, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -298,6 +298,36 @@ def _days_between_sqlite(element: days_between, compiler: SQLCompiler, **kw: Any
 def _days_between_postgresql(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
     start, end = (compiler.process(clause, **kw) for clause in element.clauses)
     return f"(CAST({end} AS DATE) - CAST({start} AS DATE))"
+
+
+class tag_like(FunctionElement[bool]):  # named like the SQL it stands for
+    """``tag_like(tags, pattern)``: a JSON list of strings ``tags`` holds one whose lower case
+    is LIKE ``pattern`` (``\\`` its escape character): SQLite ``json_each``, PostgreSQL
+    ``json_array_elements_text``."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "tag_like"
+
+
+def _tag_like(element: tag_like, compiler: SQLCompiler, elements: str, **kw: Any) -> str:
+    tags, pattern = (compiler.process(clause, **kw) for clause in element.clauses)
+    return (
+        f"EXISTS (SELECT 1 FROM {elements.format(tags)}"
+        f" WHERE lower(tag.value) LIKE {pattern} ESCAPE '\\')"
+    )
+
+
+@compiles(tag_like, "sqlite")
+def _tag_like_sqlite(element: tag_like, compiler: SQLCompiler, **kw: Any) -> str:
+    return _tag_like(element, compiler, "json_each({}) AS tag", **kw)
+
+
+@compiles(tag_like, "postgresql")
+def _tag_like_postgresql(element: tag_like, compiler: SQLCompiler, **kw: Any) -> str:
+    return _tag_like(
+        element, compiler, "json_array_elements_text(CAST({} AS JSON)) AS tag(value)", **kw
+    )
 
 
 def reader(engine: Engine, snapshot: bool = False) -> Connection:

@@ -21,8 +21,8 @@ are the scheduler's defaults, as in the reports.
 
 from __future__ import annotations
 
-import json
 import operator
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -32,10 +32,8 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Date,
-    String,
     and_,
     case,
-    cast,
     false,
     func,
     literal,
@@ -48,7 +46,7 @@ from sqlalchemy import (
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store import tables
-from trainer.store.db import days_between
+from trainer.store.db import days_between, tag_like
 from trainer.store.edits import CONTENT, edited_card, is_edited, shown, shown_matches, with_edits
 from trainer.store.lookup import LARGEST_ID
 from trainer.store.memory import MEMORY_COLUMNS, Memory, is_leech, learner_cards, memory_of
@@ -120,12 +118,10 @@ def condition(node: Node, context: SearchContext) -> ColumnElement[bool]:
     if isinstance(node, Not):
         return not_(condition(node.term, context))
     if isinstance(node, Text):
+        pattern = literal("%" + _like(node.text) + "%")
         return shown_matches(
             context.learner_id,
-            lambda content: or_(
-                content.front.icontains(node.text, autoescape=True),
-                content.back.icontains(node.text, autoescape=True),
-            ),
+            lambda content: or_(_like_in(content.front, pattern), _like_in(content.back, pattern)),
         )
     if isinstance(node, Field):
         return _field(node, context)
@@ -148,6 +144,32 @@ def condition(node: Node, context: SearchContext) -> ColumnElement[bool]:
     return tables.card.c.id.in_([card_id for card_id in node.ids if card_id <= LARGEST_ID])
 
 
+def _like(glob: str) -> str:
+    """A LIKE pattern (escape character ``\\``) of a search's text with Anki's wildcards
+    (:data:`~trainer.study.search_syntax.WILDCARDS`): ``*`` any run, ``_`` one character,
+    ``\\*``, ``\\_``, ``\\\\`` and every other character (``%`` too) themselves."""
+    return re.sub(
+        r"\\(.)|([*%])",
+        lambda found: (
+            ("\\" + found[1] if found[1] in "_\\" else found[1])
+            if found[1]
+            else ("%" if found[2] == "*" else "\\%")
+        ),
+        glob,
+    )
+
+
+def _plain(glob: str) -> str:
+    """The characters of a search's text for a name without wildcards (``topic:``,
+    ``section:``): the escapes of ``*``, ``_`` and a backslash resolved."""
+    return re.sub(r"\\(.)", r"\1", glob)
+
+
+def _like_in(column: Any, pattern: Any) -> ColumnElement[bool]:
+    """``column`` matches the LIKE ``pattern`` ignoring case (the database's ``lower()``)."""
+    return func.lower(column).like(func.lower(pattern), escape="\\")
+
+
 def _same(column: Any, value: str) -> ColumnElement[bool]:
     """``column`` equals ``value`` ignoring case (the database's ``lower()`` on both sides)."""
     return func.lower(column) == func.lower(literal(value))
@@ -162,34 +184,24 @@ def _field(node: Field, context: SearchContext) -> ColumnElement[bool]:
             func.substr(tables.deck.c.name, 1, func.length(named.name) + 2)
         ) == func.lower(named.name + "::")
         decks = select(tables.deck.c.id).join(named_deck, or_(tables.deck.c.id == named.id, under))
-        decks = decks.where(or_(_same(named.name, node.value), _same(named.slug, node.value)))
+        pattern = literal(_like(node.value))
+        decks = decks.where(or_(_like_in(named.name, pattern), _like_in(named.slug, pattern)))
         return tables.card.c.deck_id.in_(decks)
-    if node.name == "tag":
-        # tags are a JSON list of strings: look for the tag's JSON string, or its start and
-        # "::" (Anki's tag:a finds a::b too)
-        quoted = json.dumps(node.value).lower()
-
-        def tagged(content: Any) -> ColumnElement[bool]:
-            text = func.lower(cast(content.tags, String))
-            return or_(
-                text.contains(quoted, autoescape=True),
-                text.contains(quoted[:-1] + "::", autoescape=True),
-            )
-
-        return shown_matches(context.learner_id, tagged)
+    if node.name == "tag":  # tags are slugs: Anki's a::b is imported as a-b, found by tag:a-*
+        lowered = func.lower(literal(_like(node.value)))
+        return shown_matches(context.learner_id, lambda content: tag_like(content.tags, lowered))
+    value = _plain(node.value)
     topics = select(tables.deck.c.id).join(
         tables.topic, tables.deck.c.topic_id == tables.topic.c.id
     )
     if node.name == "topic":
         topics = topics.where(
-            or_(_same(tables.topic.c.slug, node.value), _same(tables.topic.c.title, node.value))
+            or_(_same(tables.topic.c.slug, value), _same(tables.topic.c.title, value))
         )
     else:
         topics = topics.join(
             tables.section, tables.topic.c.section_id == tables.section.c.id
-        ).where(
-            or_(_same(tables.section.c.slug, node.value), _same(tables.section.c.title, node.value))
-        )
+        ).where(or_(_same(tables.section.c.slug, value), _same(tables.section.c.title, value)))
     return tables.card.c.deck_id.in_(topics)
 
 
@@ -253,8 +265,9 @@ class FoundCard:
     extra deck), ``key``, its content as the learner sees it (``kind``, ``front``, ``back``,
     ``accepted`` answers, ``tags``, ``docs_url``: their edit's, else the card's), whether they
     ``edited`` it (``trainer edit``), its :class:`Memory`, the learner day it is
-    buried until (None: not buried) and its ``retrievability`` now (0-1, None if never
-    reviewed)."""
+    buried until (None: not buried), its ``retrievability`` now (0-1, None if never
+    reviewed), whether it is ``suspended`` and marked a ``leech`` (``is:suspended``,
+    ``is:leech``)."""
 
     id: int
     deck: str
@@ -270,6 +283,8 @@ class FoundCard:
     memory: Memory
     buried_until_day: date | None
     retrievability: float | None
+    suspended: bool
+    leech: bool
 
 
 def find_cards(
@@ -292,6 +307,8 @@ def find_cards(
                 is_edited().label("edited"),
                 *MEMORY_COLUMNS,
                 memory.buried_until_day,
+                _is("suspended", context).label("suspended"),
+                _is("leech", context).label("leech"),
             ),
             context.learner_id,
         )
@@ -324,6 +341,8 @@ def find_cards(
                 state,
                 row.buried_until_day,
                 recall,
+                bool(row.suspended),
+                bool(row.leech),
             )
         )
     return found, total

@@ -39,6 +39,9 @@ OPERATORS = ("<=", ">=", "!=", "<", ">", "=")
 #: The most days ``rated:`` takes: Anki's (a 32-bit unsigned count); days before the first
 #: calendar day count from it.
 MOST_RATED_DAYS = 2**32 - 1
+#: Anki's wildcards in free text, ``deck:`` and ``tag:``: ``*`` any run of characters (none
+#: too), ``_`` one character; ``\\*``, ``\\_`` and ``\\\\`` stand for the characters themselves.
+WILDCARDS = "*_"
 #: How deep parentheses and ``-`` may nest (``-(-(a b))`` is 3 deep). Deeper queries are
 #: refused: they would exhaust Python's recursion (1000 frames) while being read, or SQLite's
 #: parser stack (100 entries) once a term's SQL nests in them, from about 34 levels.
@@ -58,14 +61,16 @@ class SearchError(UsageError):
 
 @dataclass(frozen=True)
 class Text:
-    """Free text: cards whose front or back contains ``text`` (ignoring case)."""
+    """Free text: cards whose front or back contains ``text`` (ignoring case), a pattern of
+    :data:`WILDCARDS` where a backslash comes only before ``*``, ``_`` or a backslash."""
 
     text: str
 
 
 @dataclass(frozen=True)
 class Field:
-    """``deck:``, ``topic:``, ``section:`` or ``tag:`` with the name searched for."""
+    """``deck:``, ``topic:``, ``section:`` or ``tag:`` with the name searched for, written
+    as :class:`Text`'s ``text`` (wildcards count in ``deck:`` and ``tag:``)."""
 
     name: str
     value: str
@@ -181,7 +186,8 @@ def _word(query: str, start: int) -> tuple[_Token, int]:
         if char == "\\":
             if i + 1 == n:
                 raise SearchError(i + 1, "'\\' at the end: write '\\\\' for a backslash")
-            chars.append(query[i + 1])
+            # the wildcards' escapes stay in the text: \* and \_ are the characters, \\ a backslash
+            chars.append(query[i : i + 2] if query[i + 1] in WILDCARDS + "\\" else query[i + 1])
             plain = False
             i += 2
             continue
@@ -190,7 +196,7 @@ def _word(query: str, start: int) -> tuple[_Token, int]:
             quote_start = i if quote_start is None else None
         else:
             if char == ":" and colon < 0:
-                colon = len(chars)
+                colon = sum(map(len, chars))
             chars.append(char)
         i += 1
     if quote_start is not None:
@@ -340,16 +346,17 @@ def _listed(names: tuple[str, ...]) -> str:
 
 def render(node: Node) -> str:
     """Query text of ``node`` that :func:`parse` reads back as ``node``: free text and values
-    quoted (with ``\\`` before ``"``, ``\\`` and, in free text, ``:``) where they hold white
-    space or characters the grammar reads, groups parenthesised where the tree needs it."""
+    quoted (with ``\\`` before ``"`` and, in free text, ``:``; wildcard escapes kept) where
+    they hold white space or characters the grammar reads, groups parenthesised where the tree
+    needs it."""
     if isinstance(node, Text):
         if _SAFE_WORD.fullmatch(node.text) and node.text.lower() not in ("or", "and"):
             return node.text
-        return '"' + re.sub(r'(["\\:])', r"\\\1", node.text) + '"'
+        return '"' + re.sub(r'([":])', r"\\\1", node.text) + '"'
     if isinstance(node, Field):
         if _SAFE_VALUE.fullmatch(node.value):
             return f"{node.name}:{node.value}"
-        return f'{node.name}:"' + re.sub(r'(["\\])', r"\\\1", node.value) + '"'
+        return f'{node.name}:"' + node.value.replace('"', '\\"') + '"'
     if isinstance(node, Is):
         return f"is:{node.state}"
     if isinstance(node, Prop):
