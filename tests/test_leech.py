@@ -95,7 +95,8 @@ def test_a_card_driven_to_eight_lapses_is_suspended_and_listed() -> None:
     assert _ids("is:suspended", now) == [first]
     code, listed, _ = run("cards", "is:leech", now=now)
     rows = listed.splitlines()
-    assert (code, len(rows), rows[-1]) == (0, 3, "1 card")
+    assert (code, len(rows), rows[-1]) == (0, 3, "1 card; * a leech")
+    assert "  suspended*  " in rows[1]  # suspended as a leech, and marked one
     assert rows[1].startswith(f"{first}  data-structures  ") and rows[1].endswith(" 8")
     status = run("status", now=now)[1]
     assert "Leeches: Data Structures 1 (trainer cards is:leech lists them)" in status
