@@ -402,15 +402,24 @@ class _Markdown:
     def _open_mark(self, marker: str) -> None:
         self.marks.append((marker, len(self.lines), len(self.current)))
 
-    def _close_mark(self, marker: str) -> None:
-        """Wrap the text since the matching open tag in ``marker``, if it stayed on one line."""
-        while self.marks:
-            opened, line, index = self.marks.pop()
-            if opened == marker:
+    def _opened_on_this_line(self, opened: list[tuple[str, int, int]], name: str) -> int | None:
+        """Pop the innermost ``name`` (and whatever opened inside it) off ``opened``: the index
+        in ``current`` where its text starts, or None when it is not open or its text no longer
+        lies on the current line."""
+        while opened:
+            found, line, index = opened.pop()
+            if found == name:
                 break
         else:
-            return
+            return None
         if line != len(self.lines) or index > len(self.current):
+            return None
+        return index
+
+    def _close_mark(self, marker: str) -> None:
+        """Wrap the text since the matching open tag in ``marker``, if it stayed on one line."""
+        index = self._opened_on_this_line(self.marks, marker)
+        if index is None:
             return
         inner = "".join(self.current[index:])
         core = inner.strip(" ")
@@ -423,13 +432,8 @@ class _Markdown:
         """Show the text since the matching ``<sup>``/``<sub>`` raised or lowered: in Unicode's
         superscript/subscript characters when it has them all (``10⁶``, ``H₂O``), else as
         ``^(...)`` / ``_(...)``, so ``10<sup>6</sup>`` never reads as 106."""
-        while self.scripts:
-            opened, line, index = self.scripts.pop()
-            if opened == tag:
-                break
-        else:
-            return
-        if line != len(self.lines) or index > len(self.current):
+        index = self._opened_on_this_line(self.scripts, tag)
+        if index is None:
             return
         inner = "".join(self.current[index:]).strip(" ")
         if not inner:
