@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from sqlalchemy.orm import Session, sessionmaker
 
 from conftest import LEARNER, NOW, engine_of
+from trainer.cli.decks_view import decks_lines
 from trainer.cli.main import cli
 from trainer.content.builtin_sync import upsert_cards, upsert_roadmap
 from trainer.content.parser import CardSpec, SectionSpec, TopicSpec
@@ -19,6 +20,7 @@ from trainer.scheduling.days import DayClock
 from trainer.store.deck_tree import deck_for_path
 from trainer.store.models import Card, CardMemory, CardState, Deck, LearnerDeck, Rating
 from trainer.store.settings import Settings
+from trainer.study.deck_list import FIGURES, DeckCounts
 from trainer.study.queue import Focus
 from trainer.study.session import ReviewSession
 
@@ -294,3 +296,15 @@ def test_an_anki_package_keeps_its_subdecks_as_decks() -> None:
     ]
     code, output = run("review", "--deck", "Presets", keys="q")
     assert code == 0 and "New 10" in output  # one allowance for the deck and its subdecks
+
+
+def test_the_deck_list_aligns_names_of_wide_characters_by_terminal_cells() -> None:
+    counts = DeckCounts("liu", "流媒体", None, None, 0, 2, 0, 0, 0, 2, 0)
+    other = DeckCounts("spanish", "Spanish", None, None, 0, 3, 0, 0, 0, 3, 0)
+    lines = decks_lines([counts, other])
+    assert lines == [
+        "deck   " + "".join(name.rjust(9) for name in FIGURES),
+        "Extra decks",
+        "流媒体 " + "        2        0        0        0        2        0",
+        "Spanish" + "        3        0        0        0        3        0",
+    ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from rich.cells import cell_len
+
 from trainer.study.deck_list import FIGURES, DeckCounts
 from trainer.visible import visible
 
@@ -27,13 +29,17 @@ def decks_lines(decks: list[DeckCounts]) -> list[str]:
     label |= {
         id(deck): "  " * deck.depth + visible(deck.name.rsplit("::", 1)[-1]) for deck in extra
     }
-    width = max((len(text) for text in label.values()), default=4)
-    header = "deck".ljust(width) + "".join(name.rjust(COLUMN) for name in FIGURES)
+    width = max((cell_len(text) for text in label.values()), default=4)
+
+    def padded(text: str) -> str:  # to ``width`` terminal cells: wide characters count twice
+        return text + " " * (width - cell_len(text))
+
+    header = padded("deck") + "".join(name.rjust(COLUMN) for name in FIGURES)
     lines = [header]
     for title, group in (("Roadmap", roadmap), ("Extra decks", extra)):
         if group:
             lines.append(title)
             for deck in group:
                 figures = "".join(str(getattr(deck, name)).rjust(COLUMN) for name in FIGURES)
-                lines.append(label[id(deck)].ljust(width) + figures)
+                lines.append(padded(label[id(deck)]) + figures)
     return lines
