@@ -139,16 +139,16 @@ EXAMPLES: list[tuple[str, str | None, tuple[str, ...]]] = [
         None,
         ("Deleted deck 'Languages::Spanish': 2 cards, 0 review logs.",),
     ),
-    ("trainer cards 'prop:r<0.8'", None, ("No cards match.",)),
+    ("trainer cards 'prop:r<0.8'", None, ("What does `len([])` return?", "6 cards")),
     (
         "trainer cards deck:Python is:review",
         None,
-        ("Python::Basics What does `len([])` return? review 2026-12-29 2.3d 1.00 0", "6 cards"),
+        ("Python::Basics What does `len([])` return? review 2026-12-29 2.3d 0.42 0", "6 cards"),
     ),
     (
         "trainer cards 'is:leech or rated:7:1' --limit 20",
         None,
-        ("data-structures A Python list can hold an `int`, a 10 M… learning", "4 cards"),
+        ("data-structures A Python list can hold an `int`, a 10 M… learning", "1 card"),
     ),
     (
         "trainer cards topic:data-structures --json",

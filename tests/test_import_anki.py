@@ -795,3 +795,38 @@ def test_cards_whose_history_reached_the_leech_threshold_are_marked(
     assert lapses("-is:new") == [2]
     assert lapses("is:leech") == [2]
     assert lapses("is:suspended") == []
+
+
+def test_history_imported_after_a_day_of_study_keeps_its_own_days(database: str) -> None:
+    """The study clock never goes back before the last study day, for new ratings; the imported
+    review log happened on its own days, and its states are rebuilt from them."""
+    env = {"TRAINER_NOW": "2026-11-29T10:00:00+00:00"}
+    package = str(FIXTURES / "presets.apkg")
+
+    def imported() -> tuple[list[tuple[date, float]], list[tuple[date | None, date | None]]]:
+        engine = open_database(database)
+        with Session(engine) as db:
+            days = db.execute(
+                select(ReviewLog.review_day, ReviewLog.stability_days)
+                .join(Card)
+                .where(Card.key == "g1", Card.active)
+                .order_by(ReviewLog.reviewed_at)
+            ).all()
+            # due days count from the collection's creation day, last review days from the log
+            dues = db.execute(
+                select(CardMemory.due_day, CardMemory.last_review_day)
+                .join(Card)
+                .where(Card.deck.has(Deck.name.startswith("Presets::")), Card.active)
+                .order_by(Card.key)
+            ).all()
+        engine.dispose()
+        return [(day, stability) for day, stability in days], [(d, last) for d, last in dues]
+
+    assert CliRunner().invoke(cli, ["import", package, "--with-history"], env=env).exit_code == 0
+    fresh = imported()
+    CliRunner().invoke(cli, ["decks", "delete", "Presets", "--yes"], env=env)
+    reviewed = CliRunner().invoke(cli, ["review", "--new-cards", "1"], env=env, input=" 3q")
+    assert reviewed.exit_code == 0, reviewed.output
+    assert CliRunner().invoke(cli, ["import", package, "--with-history"], env=env).exit_code == 0
+    assert imported() == fresh
+    assert [day for day, _ in fresh[0]] == [date(2025, 3, 9), date(2025, 3, 10), date(2025, 3, 11)]

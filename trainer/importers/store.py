@@ -347,9 +347,12 @@ def _store_histories(
     cards: list[tuple[int, Memory]] = []
     suspended = [card_id for card_id, history, _ in todo if history.schedule.queue == -1]
     texts = _LogTexts()
+    # the log's reviews happened on their own days: the study clock's floor (never before the
+    # last study day) is for new ratings, not for history
+    days = replace(clock, not_before=None)
     for done in range(0, total, _HISTORY_BATCH):
         part = todo[done : done + _HISTORY_BATCH]
-        rebuilt = rebuild_many([(history, replay) for _, history, replay in part], clock, now)
+        rebuilt = rebuild_many([(history, replay) for _, history, replay in part], days, now)
         for (card_id, _, _), card in zip(part, rebuilt, strict=True):
             cards.append((card_id, card.memory))
             rows.extend(_stored_logs(learner_id, card_id, card.logs, texts))
