@@ -37,6 +37,7 @@ from trainer.reports.markdown import escape
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store.db import create_db_engine, reader
+from trainer.store.learners import learner_for_write
 from trainer.store.models import (
     SKIP,
     Card,
@@ -774,3 +775,121 @@ def test_cards_a_skip_put_into_review_count_as_no_review(
                 )
     assert figures() == before
     assert before[0] == 11 and before[6].reviewed == 1  # the learner's own: 11 in 30 days, 1 today
+
+
+# --- whole reports, pinned ---------------------------------------------------------------------
+
+GOLDEN = Path(__file__).parent / "fixtures" / "reports"
+
+
+@pytest.fixture
+def varied(collection: sessionmaker[Session], clock: DayClock) -> sessionmaker[Session]:
+    """``collection`` with what every figure's query must tell apart: a suspended card, review
+    and learning cards buried past today, a relearning card, a buried card still new, a retired
+    card's rating, a skip, and a second learner's memory rows and ratings of the same cards."""
+    with collection.begin() as db:
+        decks = {deck.slug: deck for deck in db.scalars(select(Deck))}
+        cards = {card.key: card for card in db.scalars(select(Card))}
+        a, x = decks["a"], decks["evil"]
+        a7 = _card(db, a, **_review_card("a7", 25.0, last=-4, due=0), buried_until_day=_day(2))
+        _log(db, clock, a7, -4, 25.0, elapsed=6)
+        a8 = _card(
+            db,
+            a,
+            "a8",
+            state=CardState.RELEARNING,
+            step=0,
+            stability_days=3.0,
+            difficulty=6.0,
+            last_review_day=_day(-1),
+            last_review_at=_at(clock, -1),
+            due_at=NOW + timedelta(days=1),
+            reps=6,
+            lapses=2,
+        )
+        _log(db, clock, a8, -1, 3.0, Rating.AGAIN, elapsed=12)
+        a9 = _card(db, a, **_review_card("a9", 10.0, last=-4, due=-2, lapses=3), suspended=True)
+        _log(db, clock, a9, -4, 10.0, Rating.HARD, elapsed=7)
+        _card(db, a, "a10", state=CardState.NEW, buried_until_day=_day(1))
+        x2 = _card(
+            db,
+            x,
+            "x2",
+            state=CardState.LEARNING,
+            step=0,
+            stability_days=0.5,
+            difficulty=7.0,
+            last_review_day=_day(0),
+            last_review_at=_at(clock, 0, 2),
+            due_at=NOW + timedelta(minutes=10),
+            buried_until_day=_day(1),
+            reps=1,
+        )
+        _log(db, clock, x2, 0, 0.5, Rating.HARD, before=CardState.NEW, elapsed=None, hours=2)
+        _log(db, clock, cards["a5"], -6, 50.0, elapsed=20)  # retired since
+        db.add(
+            ReviewLog(
+                learner_id=LEARNER,
+                card_id=cards["a1"].id,
+                rating=int(Rating.EASY),
+                reviewed_at=_at(clock, -2),
+                review_day=_day(-2),
+                duration_ms=0,
+                state_before=int(CardState.REVIEW),
+                elapsed_days=1,
+                state=int(CardState.REVIEW),
+                stability_days=31.0,
+                difficulty=5.0,
+                interval_days=31,
+                kind=SKIP,
+            )
+        )
+        other = learner_for_write(db.connection(), "other", NOW)
+        for key, stability in (("a4", 50.0), ("b1", 1.0), ("x1", 80.0)):
+            card = cards[key]
+            db.add(
+                CardMemory(
+                    learner_id=other,
+                    card_id=card.id,
+                    **{k: v for k, v in _review_card(key, stability, -1, 0).items() if k != "key"},
+                )
+            )
+            for offset in (-1, 0):
+                db.add(
+                    ReviewLog(
+                        learner_id=other,
+                        card_id=card.id,
+                        rating=int(Rating.GOOD),
+                        reviewed_at=_at(clock, offset),
+                        review_day=_day(offset),
+                        duration_ms=4000,
+                        state_before=int(CardState.REVIEW),
+                        elapsed_days=4,
+                        state=int(CardState.REVIEW),
+                        stability_days=stability,
+                        difficulty=5.0,
+                        interval_days=9,
+                    )
+                )
+    return collection
+
+
+@pytest.mark.parametrize(
+    ("scope", "fmt", "name"),
+    [
+        (Scope(), "markdown", "whole.md"),
+        (Scope(), "html", "whole.html"),
+        (Scope(), "json", "whole.json"),
+        (Scope(), "csv", "whole.csv"),
+        (Scope(section="one"), "json", "section-one.json"),
+        (Scope(topic="b"), "markdown", "topic-b.md"),
+        (Scope(deck=EVIL_DECK), "json", "deck-evil.json"),
+    ],
+)
+def test_a_report_is_the_same_text_for_the_same_database_and_clock(
+    varied: sessionmaker[Session], clock: DayClock, scope: Scope, fmt: str, name: str
+) -> None:
+    """Every figure, chart and line of a report, pinned whole: a change to how the figures are
+    read or written shows here first."""
+    text = render(_report(varied, clock, scope), fmt)
+    assert text.encode() == (GOLDEN / name).read_bytes()
