@@ -175,6 +175,20 @@ def test_plan_names_the_catch_up_days() -> None:
     assert "Catching up a backlog on 1 day: new cards paused." in terminal
 
 
+def _lowest_recall_first(
+    scheduler: Scheduler, cards: list[tuple[int, tuple[float | None, int, int]]]
+) -> list[int]:
+    """The ids of ``cards`` (id, (stability, days since the last review, days overdue)) in the
+    order the backlog shows them, by the scheduler's own retrievability in Python."""
+
+    def key(card: tuple[int, tuple[float | None, int, int]]) -> tuple[float, int, int]:
+        card_id, (stability, since, overdue) = card
+        recall = scheduler.retrievability(stability, since) if stability else 0.0
+        return recall, -overdue, card_id
+
+    return [card_id for card_id, _ in sorted(cards, key=key)]
+
+
 @settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -207,11 +221,51 @@ def test_a_backlog_comes_in_the_order_of_the_schedulers_retrievability(
             row.due_day = today - timedelta(days=overdue)
     scheduler = Scheduler(Settings())
 
-    def key(card: tuple[int, tuple[float | None, int, int]]) -> tuple[float, int, int]:
-        card_id, (stability, since, overdue) = card
-        recall = scheduler.retrievability(stability, since) if stability else 0.0
-        return recall, -overdue, card_id
-
-    expected = [card_id for card_id, _ in sorted(zip(ids, cards, strict=True), key=key)]
+    expected = _lowest_recall_first(scheduler, list(zip(ids, cards, strict=True)))
     with reader(engine_of(small)) as conn:
         assert lowest_recall_loader(LEARNER, today, None, scheduler)(conn, 10) == expected
+
+
+@pytest.mark.parametrize("focus", [None, ["a", "c"]])
+def test_a_backlog_read_in_pages_keeps_the_one_sort_order_ties_included(
+    small: sessionmaker[Session],  # noqa: F811
+    clock: DayClock,
+    focus: list[str] | None,
+) -> None:
+    # seven cards: three with the same stability and days since their last review (equal
+    # retrievability), two of those due on the same day (the card id decides); a retired card,
+    # a suspended one and a buried one are never read, whatever the page size (the cards are
+    # of decks c, c, a, a, a, b, b)
+    today = clock.day_of(NOW)
+    memory = [(10.0, 5, 1), (10.0, 5, 1), (10.0, 5, 2), (None, 0, 0), (3.0, 40, 0)]
+    memory += [(1.0, 30, 3), (1.0, 30, 3)]
+    with small.begin() as db:
+        cards = list(db.scalars(select(Card).order_by(Card.id)))
+        for card, (stability, since, overdue) in zip(cards, memory, strict=True):
+            row = memory_row(db, card)
+            row.state, row.stability_days, row.difficulty = CardState.REVIEW, stability, 5.0
+            row.last_review_day = today - timedelta(days=since)
+            row.due_day = today - timedelta(days=overdue)
+        retired, suspended, buried = cards[3], cards[4], cards[5]
+        retired.active = False
+        memory_row(db, suspended).suspended = True
+        memory_row(db, buried).buried_until_day = today + timedelta(days=1)
+        decks = {card.id: card.deck.slug for card in cards}
+        in_focus = (
+            None if focus is None else sorted({c.deck_id for c in cards if c.deck.slug in focus})
+        )
+    hidden = {retired.id, suspended.id, buried.id}
+    scheduler = Scheduler(Settings())
+
+    expected = [
+        card_id
+        for card_id in _lowest_recall_first(scheduler, list(zip(decks, memory, strict=True)))
+        if card_id not in hidden and (focus is None or decks[card_id] in focus)
+    ]
+    with reader(engine_of(small)) as conn:
+        assert lowest_recall_loader(LEARNER, today, in_focus, scheduler)(conn, 100) == expected
+        for size in (1, 2, 3):
+            load = lowest_recall_loader(LEARNER, today, in_focus, scheduler)
+            pages = [load(conn, size) for _ in range(len(expected) // size + 2)]
+            assert [card for page in pages for card in page] == expected
+            assert all(len(page) <= size for page in pages) and pages[-1] == []

@@ -125,6 +125,19 @@ def studied_cards(learner_id: int, *columns: Any) -> Select[Any]:
     )
 
 
+def of_active_cards(deck_ids: Iterable[int] | None = None) -> ColumnElement[bool]:
+    """SQL, over memory rows read without their cards (``FROM card_memory``): the row's card
+    is active and, with ``deck_ids``, of those decks. Tested against a list of card ids (the
+    few retired cards, read through ``ix_card_retired``; or the active cards of the decks),
+    not by reading each row's card, so a count or sort of many rows reads no card row."""
+    card = tables.card.c
+    if deck_ids is None:
+        return tables.card_memory.c.card_id.not_in(select(card.id).where(card.active.is_(False)))
+    return tables.card_memory.c.card_id.in_(
+        select(card.id).where(card.active.is_(True), card.deck_id.in_(list(deck_ids)))
+    )
+
+
 def is_new() -> ColumnElement[bool]:
     """SQL, over :func:`learner_cards`: the card is new to the learner (no memory row, or a
     row in the NEW state)."""

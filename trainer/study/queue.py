@@ -8,8 +8,9 @@ top-level stand-alone deck (with the decks under it), each within its own daily 
 are interleaved: a deck imported yesterday shows beside the roadmap, not behind it.
 
 Building the queue counts the due review cards and loads the first page of them; later pages are
-read as the session reaches them (keyset paging on ``(due_day, id)``), so a backlog of 100,000
-due cards costs one indexed count at the start, not 100,000 rows. Learning and new cards (at most
+read as the session reaches them (keyset paging on ``(due_day, id)``, or on ``(retrievability,
+due_day, id)`` on a backlog day), so a backlog of 100,000 due cards costs one indexed count at
+the start and pages of ids, never 100,000 ids in Python. Learning and new cards (at most
 the new-card limit) are loaded whole. The session re-reads each card before showing it, so a card
 another session answered meanwhile is skipped.
 """
@@ -48,6 +49,7 @@ from trainer.store.lookup import select_named
 from trainer.store.memory import (
     is_new,
     learner_cards,
+    of_active_cards,
     recall_on_curve,
     studied_cards,
     visible_on,
@@ -395,19 +397,16 @@ def count_due_reviews(
             *_due_reviews(today, deck_ids, matching)
         )
     else:
-        retired = select(tables.card.c.id).where(tables.card.c.active.is_(False))
         query = (
             select(func.count())
             .select_from(tables.card_memory)
             .where(
                 tables.card_memory.c.learner_id == learner_id,
-                tables.card_memory.c.card_id.not_in(retired),
-            )
-            .where(
                 tables.card_memory.c.state == CardState.REVIEW,
                 tables.card_memory.c.due_day <= today,
+                visible_on(today),
+                of_active_cards(None),
             )
-            .where(visible_on(today))
         )
     return int(conn.scalar(query) or 0)
 
@@ -443,29 +442,50 @@ def lowest_recall_loader(
     """Pages of learner ``learner_id``'s review cards due on learner ``today``, lowest
     retrievability today first (``scheduler``'s forgetting curve of each card's stability and
     days since its last review, :func:`~trainer.store.memory.recall_on_curve`; 0 for a card
-    without a positive stability; then oldest due, then by card id). The due cards are
-    ordered once, by the database, at the first page, which reads their ids in that order: a
-    backlog is worked this way only up to its daily cap."""
-    order: deque[int] | None = None
-    stability = tables.card_memory.c.stability_days
-    last_review = tables.card_memory.c.last_review_day
-    since_last = func.coalesce(days_between(last_review, literal(today, Date)), 0)
+    without a positive stability; then oldest due, then by card id).
+
+    Keyset paging on ``(retrievability, due_day, card id)``: each page is the database's
+    ``limit`` lowest after the last one handed out, so no page holds more than ``limit`` ids
+    in Python, and the order is the one a single sort of every due card gives, ties included
+    (the key is unique, and a retrievability read back binds as the same double). Each page
+    reads the learner's memory rows in their key order, not through the queue index: the
+    order needs every due card's stability and last review day, which the index lacks, and a
+    backlog is most of the rows. No card row is read: the cards in scope are tested against a
+    list (:func:`~trainer.store.memory.of_active_cards`).
+    """
+    memory = tables.card_memory.c
+    since_last = func.coalesce(days_between(memory.last_review_day, literal(today, Date)), 0)
     recall = case(
-        (stability > 0, recall_on_curve(scheduler.forgetting_curve, stability, since_last)),
+        (
+            memory.stability_days > 0,
+            recall_on_curve(scheduler.forgetting_curve, memory.stability_days, since_last),
+        ),
         else_=0.0,
     )
+    ordered = recall.label("recall")  # ordered by the label: computed once a row
+    due = (
+        select(ordered, memory.due_day, memory.card_id)
+        .where(
+            memory.learner_id == learner_id,
+            # "+ 0": the rows by their key, not through the queue index (see above)
+            memory.state + 0 == CardState.REVIEW,
+            memory.due_day <= today,
+            visible_on(today),
+            of_active_cards(deck_ids),
+        )
+        .order_by(ordered, memory.due_day, memory.card_id)
+    )
+    last: tuple[float, date, int] | None = None
 
     def load(conn: Connection, limit: int) -> list[int]:
-        nonlocal order
-        if order is None:
-            order = deque(
-                conn.scalars(
-                    studied_cards(learner_id, tables.card_memory.c.card_id)
-                    .where(*_due_reviews(today, deck_ids, None))
-                    .order_by(recall, tables.card_memory.c.due_day, tables.card_memory.c.card_id)
-                )
-            )
-        return [order.popleft() for _ in range(min(limit, len(order)))]
+        nonlocal last
+        query = due
+        if last is not None:
+            query = query.where(tuple_(recall, memory.due_day, memory.card_id) > tuple_(*last))
+        rows = conn.execute(query.limit(limit)).all()
+        if rows:
+            last = (rows[-1][0], rows[-1][1], rows[-1][2])
+        return [card_id for _, _, card_id in rows]
 
     return load
 

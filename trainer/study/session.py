@@ -26,7 +26,6 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    or_,
     select,
 )
 
@@ -43,6 +42,7 @@ from trainer.store.memory import (
     forget_memory,
     learner_cards,
     memory_of,
+    of_active_cards,
     put_marks,
     put_memory,
     read_memory,
@@ -202,12 +202,13 @@ def due_per_day(conn: Connection, learner_id: int, today: date) -> dict[date, in
     days ahead."""
     due = tables.card_memory.c.due_day
     rows = conn.execute(
-        studied_cards(learner_id, due, func.count())
+        select(due, func.count())
         .where(
-            tables.card.c.active.is_(True),
+            tables.card_memory.c.learner_id == learner_id,
             tables.card_memory.c.state == CardState.REVIEW,
             due >= today,
             due <= today + timedelta(days=LOAD_DAYS),
+            of_active_cards(),
         )
         .group_by(due)
     )
@@ -336,7 +337,7 @@ class ReviewSession:
         """Before the sitting's first write (at aware UTC ``now``), read which topics are done:
         the summary names the topics done at its end and not then. Read here rather than when
         the sitting opens, so the first card shows without counting the roadmap; a sitting
-        that writes nothing counts it once, at its end, and names no topic."""
+        that writes nothing counts it never, and names no topic."""
         if self._done_at_start is None:
             with reader(self._engine, snapshot=True) as conn:
                 self._done_at_start = self._done_topics(conn, self.clock.day_of(now))
@@ -725,8 +726,12 @@ class ReviewSession:
         tomorrow = self.clock.day_of(now) + timedelta(days=1)
         starts, ends = self.clock.day_start(tomorrow), self.clock.day_start(tomorrow + timedelta(1))
         with reader(self._engine, snapshot=True) as conn:
-            done_now = self._done_topics(conn, tomorrow - timedelta(days=1))
-            falling_due = or_(
+            # a sitting that wrote nothing made no topic done: the roadmap is not counted
+            started = self._done_at_start
+            done_now = {} if started is None else self._done_topics(conn, tomorrow - timedelta(1))
+            # review cards due that day, and learning steps ending in it but those left
+            # today in this session: counted apart, each through its queue index
+            falling_due = [
                 and_(
                     tables.card_memory.c.state == CardState.REVIEW,
                     tables.card_memory.c.due_day == tomorrow,
@@ -735,19 +740,20 @@ class ReviewSession:
                     tables.card_memory.c.state != CardState.REVIEW,
                     tables.card_memory.c.due_at >= starts,
                     tables.card_memory.c.due_at < ends,
-                    tables.card.c.id.not_in(
-                        self.queue.learning_ids()
-                    ),  # left today, in this session
+                    tables.card.c.id.not_in(self.queue.learning_ids()),
                 ),
-            )
-            due_tomorrow = conn.scalar(
-                studied_cards(self.learner_id, func.count()).where(
-                    *visible(tomorrow, self._deck_ids, self._matching), falling_due
+            ]
+            due_tomorrow = sum(
+                conn.scalar(
+                    studied_cards(self.learner_id, func.count()).where(
+                        *visible(tomorrow, self._deck_ids, self._matching), falling
+                    )
                 )
+                or 0
+                for falling in falling_due
             )
-        done_at_start = done_now if self._done_at_start is None else self._done_at_start
-        self.summary.topics_done = [t for s, t in done_now.items() if s not in done_at_start]
+        self.summary.topics_done = [t for s, t in done_now.items() if s not in (started or {})]
         self.summary.left_today = sum(self.queue.counts().values())
         self.summary.held_back = {k: v for k, v in self.queue.held_back().items() if v}
-        self.summary.due_tomorrow = int(due_tomorrow or 0)
+        self.summary.due_tomorrow = int(due_tomorrow)
         return self.summary
