@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,7 +25,7 @@ from trainer.store.db import reader
 from trainer.store.models import Card, CardState, Rating
 from trainer.store.settings import Settings
 from trainer.study.mastery import holds_mastery, is_done
-from trainer.study.queue import Focus, lowest_recall_loader
+from trainer.study.queue import Focus, count_due_reviews, lowest_recall_loader
 from trainer.study.session import ReviewSession
 
 
@@ -269,3 +270,33 @@ def test_a_backlog_read_in_pages_keeps_the_one_sort_order_ties_included(
             pages = [load(conn, size) for _ in range(len(expected) // size + 2)]
             assert [card for page in pages for card in page] == expected
             assert all(len(page) <= size for page in pages) and pages[-1] == []
+
+
+def test_a_backlog_session_counts_the_due_cards_once(
+    small: sessionmaker[Session],  # noqa: F811
+    clock: DayClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import trainer.study.queue as queue_module
+
+    today = clock.day_of(NOW)
+    with small.begin() as db:
+        for card in list(db.scalars(select(Card).order_by(Card.id)))[:4]:
+            row = memory_row(db, card)
+            row.state, row.stability_days, row.difficulty = CardState.REVIEW, 10.0, 5.0
+            row.last_review_day, row.due_day = today - timedelta(days=20), today
+    counted: list[list[int] | None] = []
+
+    def counting(*args: Any, **kwargs: Any) -> int:
+        counted.append(args[3])
+        return count_due_reviews(*args, **kwargs)
+
+    monkeypatch.setattr(queue_module, "count_due_reviews", counting)
+    settings = Settings(reviews_per_day=1, backlog_days=1, backlog_cap=3)
+    session = ReviewSession(engine_of(small), LEARNER, settings, clock, Focus(), NOW)
+    assert session.backlog is not None and session.backlog.due == 4 and counted == [None]
+    assert session.counts() == {"new": 0, "learning": 0, "review": 3}
+    assert session.queue.held_back()["review"] == 1
+    focused = ReviewSession(engine_of(small), LEARNER, settings, clock, Focus(topic="c"), NOW)
+    assert focused.backlog is not None and len(counted) == 3  # the focus's own count
+    assert focused.counts()["review"] == 2  # c's two cards

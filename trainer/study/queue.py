@@ -736,12 +736,15 @@ class ReviewQueue:
         learn_ahead: timedelta = timedelta(0),
         matching: ColumnElement[bool] | None = None,
         lowest_recall: Scheduler | None = None,
+        due_reviews: int | None = None,
     ) -> ReviewQueue:
         """Learner ``learner_id``'s queue today at aware UTC ``now`` for ``deck_ids``, within
         ``limits``; learning cards up to :func:`learning_cutoff` for ``learn_ahead``. With a
         search (``matching``, its SQL condition), only the cards it finds, its review cards
         due or not. Review cards come oldest due first, or with ``lowest_recall`` (a backlog
         day, never with a search) by :func:`lowest_recall_loader` with that scheduler.
+        ``due_reviews`` is the count of due review cards in focus (:func:`count_due_reviews`)
+        when the caller has it already (a backlog's, :attr:`Backlog.due`, without a focus).
 
         ``conn`` answers the build's queries (two counts, the learning cards, the first pages);
         later pages are read through ``conn_factory()``.
@@ -754,7 +757,9 @@ class ReviewQueue:
             .where(tables.card_memory.c.due_at < learning_cutoff(clock, now, learn_ahead))
         ).all()
         reviews = _PagedLane(
-            count_due_reviews(conn, learner_id, today, deck_ids, matching),
+            count_due_reviews(conn, learner_id, today, deck_ids, matching)
+            if due_reviews is None
+            else due_reviews,
             limits.reviews,
             review_page_loader(learner_id, today, deck_ids, matching)
             if lowest_recall is None

@@ -308,6 +308,7 @@ class ReviewSession:
                     self._learn_ahead,
                     matching,
                     None if self.backlog is None else self.scheduler,
+                    self.backlog.due if self.backlog is not None and deck_ids is None else None,
                 )
             self._paths = {
                 deck_id: f"{section} › {topic}" if topic else deck
