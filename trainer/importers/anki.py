@@ -441,7 +441,7 @@ class _CollectionReader:
         homes: Counter[int] = Counter()  # cards by their home deck (see AnkiSchedule)
         for row in db.execute(query):
             card_id, note_id, deck_id, ordinal, *values = row
-            schedule = AnkiSchedule(*values)
+            schedule = _anki_schedule(values)
             if schedule.card_type == REVIEW_CARD and schedule.queue in (1, 3):
                 schedule = schedule._replace(card_type=RELEARNING_CARD)
             note = notes.get(note_id)
@@ -461,7 +461,7 @@ class _CollectionReader:
                 parameters, retention = presets.of_deck(home)
                 entries = reviews.get(card_id, ())
                 histories.append(
-                    CardHistory(spec.key, schedule, entries, created, parameters, retention)
+                    _card_history((spec.key, schedule, entries, created, parameters, retention))
                 )
         for home, count in homes.items():  # in the order of each home's first card
             used[presets.of_deck(home)[0]] += count
@@ -760,8 +760,14 @@ class _Presets:
         return preset or ((), SM2_RETENTION)
 
 
-#: A ``revlog`` row (the columns of :class:`RevlogEntry`, in order) as a RevlogEntry.
+#: A ``revlog`` row (the columns of :class:`RevlogEntry`, in order) as a RevlogEntry; the
+#: same for a card's schedule and history: named tuples made in C, without the Python-level
+#: ``__new__`` of their constructors (one or more per card or review).
 _revlog_entry = cast(Callable[[tuple[int, ...]], RevlogEntry], partial(tuple.__new__, RevlogEntry))
+_anki_schedule = cast(Callable[[list[int]], AnkiSchedule], partial(tuple.__new__, AnkiSchedule))
+_card_history = cast(
+    Callable[[tuple[object, ...]], CardHistory], partial(tuple.__new__, CardHistory)
+)
 
 
 def _json_value(value: object) -> object:

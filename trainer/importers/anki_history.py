@@ -325,8 +325,9 @@ def _plan(history: CardHistory, scheduler: Scheduler, next_day_s: int) -> _Plan 
     # from the review's second to the next rollover (``RevlogEntry::days_elapsed``), so a
     # review at the rollover second itself belongs to the day before, and one after ``now``
     # to today.
-    backs = [(next_day_s - entry[0] // 1000) // 86_400 for entry in reviews]
-    backs = [back if back > 0 else 0 for back in backs]
+    backs = [
+        back if (back := (next_day_s - entry[0] // 1000) // 86_400) > 0 else 0 for entry in reviews
+    ]
     start: tuple[float, float] | None = None
     if not complete:
         first = reviews[0]
@@ -382,9 +383,8 @@ def _logs(plan: _Plan, states: list[tuple[float, float]], clock: DayClock) -> tu
     # the first row: a card's first review finds it new (a complete history), and has no
     # review before it
     first = logs[0]
-    logs[0] = first._replace(
-        state_before=NEW_STATE if plan.start is None else first.state_before, elapsed_days=None
-    )
+    state_before = NEW_STATE if plan.start is None else first[4]
+    logs[0] = _log_entry((*first[:4], state_before, None, *first[6:]))
     return tuple(logs)
 
 

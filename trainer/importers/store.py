@@ -45,6 +45,7 @@ from trainer.importers.html_text import media_token
 from trainer.importers.imported import ImportedDeck, MediaFile
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
+from trainer.store import tables
 from trainer.store.deck_tree import DeckTaken, deck_for_path, deck_path
 from trainer.store.lookup import find
 from trainer.store.memory import (
@@ -320,8 +321,11 @@ def _store_histories(
     if not imported.histories:
         return 0
     deck_ids = [deck.id for deck in decks]
-    query = select(Card.key, Card.id).where(Card.deck_id.in_(deck_ids))
-    ids = {key: card_id for key, card_id in db.execute(query)}
+    # Core rows: the ORM's per-row work is no use for (key, id) pairs
+    cards_of = select(tables.card.c.key, tables.card.c.id).where(
+        tables.card.c.deck_id.in_(deck_ids)
+    )
+    ids: dict[str, int] = dict(db.connection().execute(cards_of).all())
     reviewed = set(
         db.scalars(
             select(ReviewLog.card_id)

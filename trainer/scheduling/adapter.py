@@ -27,6 +27,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import starmap
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 import fsrs
@@ -412,22 +414,19 @@ class Scheduler:
         if self._batch is None:
             self._batch = fsrs_rs.FSRS(list(self._fsrs.parameters))
         rated = [(start, ratings) for start, ratings in items if ratings]
+        review, item = fsrs_rs.FSRSReview, fsrs_rs.FSRSItem
         states = iter(
             self._batch.historical_memory_state_batch(
-                [
-                    fsrs_rs.FSRSItem([fsrs_rs.FSRSReview(r, t) for r, t in ratings])
-                    for _, ratings in rated
-                ],
+                [item(list(starmap(review, ratings))) for _, ratings in rated],
                 [None if s is None else fsrs_rs.MemoryState(*s) for s, _ in rated],
             )
             if rated
             else ()
         )
         # fsrs-rs lists an item's starting state first, then the state after each rating
+        memory = attrgetter("stability", "difficulty")
         return [
-            [(m.stability, m.difficulty) for m in next(states)[start is not None :]]
-            if ratings
-            else []
+            list(map(memory, next(states)[start is not None :])) if ratings else []
             for start, ratings in items
         ]
 
