@@ -206,7 +206,10 @@ def build_metrics(python: str, folder: Path, cached: Path, names: list[str]) -> 
         database = Path(tempfile.mkdtemp(dir=imports)) / "import.db"
         return [import_csv.time_one_import(source, database, with_history=with_history)]
 
-    measure.time_command([*db, "status"], runs=0)  # the built-in deck check, page cache
+    # the built-in deck check, the page cache, the bytecode of every module either command
+    # imports, the day's backup before a review's first write
+    measure.time_command([*db, "status"], runs=0)
+    measure.time_command([*db, "review"], runs=0, keys="q")
     metrics = [
         Metric(
             "queue_build_100k",

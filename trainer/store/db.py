@@ -300,6 +300,27 @@ def _days_between_postgresql(element: days_between, compiler: SQLCompiler, **kw:
     return f"(CAST({end} AS DATE) - CAST({start} AS DATE))"
 
 
+class not_below_zero(FunctionElement[int]):  # named for what it gives
+    """``not_below_zero(days)``: a whole number of days, 0 when negative (NULL stays NULL),
+    with ``days`` computed once: SQLite's two-argument ``max``; elsewhere a ``CASE``."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "not_below_zero"
+
+
+@compiles(not_below_zero)
+def _not_below_zero(element: not_below_zero, compiler: SQLCompiler, **kw: Any) -> str:
+    (days,) = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"CASE WHEN {days} < 0 THEN 0 ELSE {days} END"
+
+
+@compiles(not_below_zero, "sqlite")
+def _not_below_zero_sqlite(element: not_below_zero, compiler: SQLCompiler, **kw: Any) -> str:
+    (days,) = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"max({days}, 0)"
+
+
 class tag_like(FunctionElement[bool]):  # named like the SQL it stands for
     """``tag_like(tags, pattern)``: a JSON list of strings ``tags`` holds one whose lower case
     is LIKE ``pattern`` (``\\`` its escape character): SQLite ``json_each``, PostgreSQL

@@ -25,7 +25,6 @@ from sqlalchemy import (
     SQLColumnExpression,
     and_,
     bindparam,
-    case,
     cast,
     delete,
     func,
@@ -37,6 +36,7 @@ from sqlalchemy import (
 )
 
 from trainer.store import tables
+from trainer.store.db import not_below_zero
 from trainer.store.prepared import PreparedRead, PreparedWrite
 from trainer.store.tables import CardState
 
@@ -168,7 +168,7 @@ def recall_on_curve(
     precision :meth:`~trainer.scheduling.adapter.Scheduler.retrievability` computes it, so
     the database gives the same value."""
     factor, decay = (literal(value, Float) for value in curve)
-    elapsed = cast(case((elapsed_days < 0, 0), else_=elapsed_days), Float)
+    elapsed = cast(not_below_zero(elapsed_days), Float)
     return func.power(1.0 + factor * elapsed / stability_days, decay)
 
 

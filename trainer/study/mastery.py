@@ -452,11 +452,13 @@ def count_mastery(
         tables.card_memory.c.stability_days > 0,
     )
     elapsed = days_between(tables.card_memory.c.last_review_day, literal(today, Date))
+    curve = Scheduler(settings).forgetting_curve
+    recall = recall_on_curve(curve, tables.card_memory.c.stability_days, elapsed)
     own: list[Label[Any]] = [
         func.count(case((studied, 1))).label(_STUDIED),
-        retrievability_sum(
-            Scheduler(settings), case((studied, tables.card_memory.c.stability_days)), elapsed
-        ).label(_RETRIEVABILITY),
+        # the studied cards' retrievability (:func:`retrievability_sum`'s terms), the
+        # condition tested once a card
+        func.coalesce(func.sum(case((studied, recall))), 0.0).label(_RETRIEVABILITY),
     ]
     tallies = tally_decks(conn, learner_id, settings, [*own, *columns], deck_ids)
     stored: dict[str, date] = {
