@@ -38,7 +38,7 @@ from trainer.scheduling.days import DayClock
 from trainer.store import tables
 from trainer.store.db import days_between
 from trainer.store.lookup import select_named
-from trainer.store.memory import is_leech, is_new, studied_cards, unsuspended
+from trainer.store.memory import is_leech, is_new, unsuspended
 from trainer.store.settings import Settings
 from trainer.store.tables import CardState, Rating, given_rating
 from trainer.study.mastery import (
@@ -345,13 +345,36 @@ def _card_figures(tally: DeckTally) -> Figures:
     )
 
 
-def _first_daily_review() -> ColumnElement[bool]:
-    """A rating of a review-state card that was its first of the learner day: its previous
-    rating was on an earlier learner day (``elapsed_days`` > 0), so later same-day ratings and
-    ratings of learning or relearning cards do not count (Anki's true retention)."""
-    return and_(
-        tables.review_log.c.state_before == CardState.REVIEW, tables.review_log.c.elapsed_days > 0
-    )
+def _rating_counts() -> list[ColumnElement[int]]:
+    """The counts :func:`_fold_ratings` reads of a group of ratings with one state before the
+    rating: all of them, those whose previous rating was on an earlier learner day
+    (``elapsed_days`` > 0), and those of them not Again. Grouping by the state too (the day
+    index's next column) spares each rating the tests of its state."""
+    later_day = tables.review_log.c.elapsed_days > 0
+    return [
+        func.count(),
+        _count(later_day),
+        _count(and_(later_day, tables.review_log.c.rating != Rating.AGAIN)),
+    ]
+
+
+def _fold_ratings(rows: Iterable[Any]) -> dict[Any, tuple[int, int, int, int]]:
+    """Rows of (group, state before the rating, :func:`_rating_counts`) as, per group:
+    ratings, new cards started (ratings of a new card), true-retention ratings and those
+    passed. A true-retention rating is a review-state card's first of the learner day: its
+    previous rating was on an earlier learner day, so later same-day ratings and ratings of
+    learning or relearning cards do not count (Anki's true retention); it passed unless
+    Again."""
+    totals: dict[Any, list[int]] = {}
+    for group, state, ratings, later_day, passed in rows:
+        counts = totals.setdefault(group, [0, 0, 0, 0])
+        counts[0] += ratings
+        if state == CardState.NEW:
+            counts[1] += ratings
+        elif state == CardState.REVIEW:
+            counts[2] += later_day
+            counts[3] += passed
+    return {group: (c[0], c[1], c[2], c[3]) for group, c in totals.items()}
 
 
 def _recent_reviews(
@@ -359,16 +382,10 @@ def _recent_reviews(
 ) -> dict[int, tuple[int, int, int, int]]:
     """Learner ``learner_id``'s ratings per deck, since learner day ``start`` (later learner
     days included: ratings given before the time zone moved west): ratings, new cards started,
-    true-retention ratings, passed ones."""
-    first = _first_daily_review()
+    true-retention ratings, passed ones (:func:`_fold_ratings`)."""
+    state = tables.review_log.c.state_before
     rows = conn.execute(
-        select(
-            tables.card.c.deck_id,
-            func.count(tables.review_log.c.id),
-            _count(tables.review_log.c.state_before == CardState.NEW),
-            _count(first),
-            _count(and_(first, tables.review_log.c.rating != Rating.AGAIN)),
-        )
+        select(tables.card.c.deck_id, state, *_rating_counts())
         .join(tables.card, tables.card.c.id == tables.review_log.c.card_id)
         .where(
             tables.review_log.c.learner_id == learner_id,
@@ -376,9 +393,9 @@ def _recent_reviews(
             tables.review_log.c.review_day >= start,
             *_in_decks(tables.card.c.deck_id, deck_ids),
         )
-        .group_by(tables.card.c.deck_id)
-    ).all()
-    return {row[0]: (int(row[1]), int(row[2]), int(row[3]), int(row[4])) for row in rows}
+        .group_by(tables.card.c.deck_id, state)
+    )
+    return _fold_ratings(rows)
 
 
 def _scoped_log(learner_id: int, deck_ids: list[int] | None) -> list[ColumnElement[bool]]:
@@ -399,26 +416,15 @@ def _history(
     conn: Connection, learner_id: int, start: date, today: date, deck_ids: list[int] | None
 ) -> tuple[DayActivity, ...]:
     """Every learner day from ``start`` through ``today`` with learner ``learner_id``'s review
-    activity."""
-    first = _first_daily_review()
+    activity (:func:`_fold_ratings`)."""
+    logged, state = tables.review_log.c.review_day, tables.review_log.c.state_before
     rows = conn.execute(
-        select(
-            tables.review_log.c.review_day,
-            func.count(tables.review_log.c.id),
-            _count(tables.review_log.c.state_before == CardState.NEW),
-            _count(first),
-            _count(and_(first, tables.review_log.c.rating != Rating.AGAIN)),
-        )
-        .where(
-            tables.review_log.c.review_day >= start,
-            tables.review_log.c.review_day <= today,
-            *_scoped_log(learner_id, deck_ids),
-        )
-        .group_by(tables.review_log.c.review_day)
-    ).all()
+        select(logged, state, *_rating_counts())
+        .where(logged >= start, logged <= today, *_scoped_log(learner_id, deck_ids))
+        .group_by(logged, state)
+    )
     by_day = {
-        row[0]: DayActivity(row[0], int(row[1]), int(row[2]), int(row[3]), int(row[4]))
-        for row in rows
+        active: DayActivity(active, *counts) for active, counts in _fold_ratings(rows).items()
     }
     days = (start + timedelta(days=n) for n in range((today - start).days + 1))
     return tuple(by_day.get(day, DayActivity(day)) for day in days)
@@ -442,28 +448,44 @@ def _pace_days(first_review: date | None, today: date) -> int:
     return min(RECENT_DAYS, max(1, (today - first_review).days + 1))
 
 
+def _active_in_scope(
+    card_id: SQLColumnExpression[int], deck_ids: list[int] | None
+) -> ColumnElement[bool]:
+    """The condition that ``card_id`` is an active card in scope, tested without joining the
+    card table, whose wide rows cost a page read each: for the whole collection, not one of the
+    retired cards (few, read from index ``ix_card_retired``); else one of the active cards of
+    decks ``deck_ids``."""
+    card = tables.card.c
+    if deck_ids is None:
+        return card_id.not_in(select(card.id).where(card.active.is_(False)))
+    return card_id.in_(select(card.id).where(card.deck_id.in_(deck_ids), card.active.is_(True)))
+
+
 def _forecast(
     conn: Connection, learner_id: int, clock: DayClock, today: date, deck_ids: list[int] | None
 ) -> tuple[tuple[date, int], ...]:
     """Learner ``learner_id``'s cards due on each of the next :data:`RECENT_DAYS` learner days,
-    overdue ones today; a buried card counts on the day its burial ends."""
+    overdue ones today; a buried card counts on the day its burial ends. Read from the
+    learner's memory rows alone (their queue indexes), the cards in scope by
+    :func:`_active_in_scope`."""
     last = today + timedelta(days=RECENT_DAYS - 1)
     counts: dict[date, int] = defaultdict(int)
+    memory = tables.card_memory.c
     scoped = [
-        tables.card.c.active.is_(True),
+        memory.learner_id == learner_id,
         unsuspended(),
-        *_in_decks(tables.card.c.deck_id, deck_ids),
+        _active_in_scope(memory.card_id, deck_ids),
     ]
-    due, buried = tables.card_memory.c.due_day, tables.card_memory.c.buried_until_day
+    due, buried = memory.due_day, memory.buried_until_day
     for due_day, buried_until, number in conn.execute(
-        studied_cards(learner_id, due, buried, func.count(tables.card.c.id))
-        .where(tables.card_memory.c.state == CardState.REVIEW, due <= last, *scoped)
+        select(due, buried, func.count())
+        .where(memory.state == CardState.REVIEW, due <= last, *scoped)
         .group_by(due, buried)
     ):
         counts[max(due_day or today, buried_until or today, today)] += int(number)
     for due_at, buried_until in conn.execute(
-        studied_cards(learner_id, tables.card_memory.c.due_at, buried).where(
-            tables.card_memory.c.state.in_([CardState.LEARNING, CardState.RELEARNING]), *scoped
+        select(memory.due_at, buried).where(
+            memory.state.in_([CardState.LEARNING, CardState.RELEARNING]), *scoped
         )
     ):
         step_end = clock.day_of(due_at) if due_at is not None else today
