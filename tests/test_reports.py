@@ -29,7 +29,7 @@ from trainer.cli.status_view import render_roadmap
 from trainer.content.builtin_sync import upsert_cards, upsert_roadmap
 from trainer.content.parser import CardSpec, SectionSpec, TopicSpec
 from trainer.errors import UsageError
-from trainer.reports import render
+from trainer.reports import CHARTED, FORMATS, render
 from trainer.reports.csv_report import COLUMNS, inert
 from trainer.reports.figures import Report, Scope, build_report
 from trainer.reports.html import TemplateCache
@@ -197,10 +197,14 @@ def collection(factory: sessionmaker[Session], clock: DayClock) -> sessionmaker[
 
 
 def _report(
-    factory: sessionmaker[Session], clock: DayClock, scope: Scope | None = None, **settings: object
+    factory: sessionmaker[Session],
+    clock: DayClock,
+    scope: Scope | None = None,
+    charts: bool = True,
+    **settings: object,
 ) -> Report:
     with reader(engine_of(factory), snapshot=True) as conn:
-        return build_report(conn, LEARNER, Settings(**settings), clock, NOW, scope)  # type: ignore[arg-type]
+        return build_report(conn, LEARNER, Settings(**settings), clock, NOW, scope, charts)  # type: ignore[arg-type]
 
 
 def test_card_figures_by_state_lapses_leeches_and_due(
@@ -890,6 +894,21 @@ def test_a_report_is_the_same_text_for_the_same_database_and_clock(
     varied: sessionmaker[Session], clock: DayClock, scope: Scope, fmt: str, name: str
 ) -> None:
     """Every figure, chart and line of a report, pinned whole: a change to how the figures are
-    read or written shows here first."""
-    text = render(_report(varied, clock, scope), fmt)
+    read or written shows here first. Built as ``trainer report`` builds it: markdown and CSV
+    without the charts they do not draw."""
+    text = render(_report(varied, clock, scope, charts=fmt in CHARTED), fmt)
     assert text.encode() == (GOLDEN / name).read_bytes()
+
+
+def test_a_report_built_without_charts_reads_no_history_and_draws_none(
+    varied: sessionmaker[Session], clock: DayClock
+) -> None:
+    bare, whole = _report(varied, clock, charts=False), _report(varied, clock)
+    assert (bare.history, bare.forecast) == ((), ())
+    assert whole.history and whole.forecast
+    for fmt in FORMATS:
+        if fmt in CHARTED:
+            with pytest.raises(ValueError, match=f"^a {fmt} report draws charts"):
+                render(bare, fmt)
+        else:
+            assert render(bare, fmt) == render(whole, fmt)

@@ -1144,8 +1144,7 @@ def report(
     --cohort reports every learner side by side: per topic the mastered share, done, retention
     now and reviews in 30 days, per learner the streak; html shows the roadmap as a heat table.
     """
-    from trainer.reports import format_for, render, write_file
-    from trainer.reports.cohort import build_cohort, render_cohort
+    from trainer.reports import CHARTED, format_for, render, write_file
     from trainer.reports.figures import Scope, build_report
     from trainer.store.db import reader
     from trainer.study.mastery import keep_found
@@ -1161,10 +1160,13 @@ def report(
     found: tuple[tuple[str, date], ...] = ()
     with reader(engine, snapshot=True) as conn:
         if cohort:
+            from trainer.reports.cohort import build_cohort, render_cohort
+
             text = render_cohort(build_cohort(conn, wall_clock()), fmt)
         else:
             scope = Scope(section, topic, deck)
-            data = build_report(conn, learner, settings, clock, wall_clock(), scope)
+            charts = fmt in CHARTED
+            data = build_report(conn, learner, settings, clock, wall_clock(), scope, charts)
             text, found = render(data, fmt), data.found
     if output is None:
         document(text)

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 
 #: The formats of ``trainer report --format``.
 FORMATS = ("markdown", "html", "json", "csv")
+#: The formats that draw the review history and the due forecast: a report rendered in one
+#: of them is built with its charts (``build_report(..., charts=True)``).
+CHARTED = frozenset({"html", "json"})
 #: File name suffixes that choose a format when ``--format`` is not given.
 SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
 SUFFIXES |= {".json": "json", ".csv": "csv"}
@@ -44,7 +47,13 @@ def format_for(output: Path | None) -> str:
 
 
 def render(report: Report, fmt: str) -> str:
-    """``report`` as text in format ``fmt`` (one of :data:`FORMATS`)."""
+    """``report`` as text in format ``fmt`` (one of :data:`FORMATS`).
+
+    Raises ``ValueError`` for a format of :data:`CHARTED` and a report built without its
+    charts (which has no day of history), rather than drawing empty charts.
+    """
+    if fmt in CHARTED and not report.history:
+        raise ValueError(f"a {fmt} report draws charts: build it with charts=True")
     if fmt == "markdown":
         from trainer.reports.markdown import render_markdown
 
