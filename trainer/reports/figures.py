@@ -38,7 +38,7 @@ from trainer.scheduling.days import DayClock
 from trainer.store import tables
 from trainer.store.db import days_between
 from trainer.store.lookup import select_named
-from trainer.store.memory import is_leech, is_new, unsuspended
+from trainer.store.memory import is_leech, is_new, of_active_cards, unsuspended
 from trainer.store.settings import Settings
 from trainer.store.tables import CardState, Rating, given_rating
 from trainer.study.mastery import (
@@ -73,9 +73,9 @@ class Figures:
     and in :data:`RECENT_DAYS` days without reviews. ``reviews_30d`` counts every rating of the
     last :data:`RECENT_DAYS` learner days; ``retention_reviews_30d`` those that were a review-state
     card's first rating of its learner day, ``retention_passed_30d`` those of them not rated
-    Again. ``due_7d`` counts cards due within :data:`DUE_SOON_DAYS` learner days (overdue ones
-    included); ``leeches`` cards marked leeches (:mod:`trainer.study.leeches`). ``last_reviewed_at``
-    is aware UTC.
+    Again. ``due_7d`` counts unsuspended cards due within :data:`DUE_SOON_DAYS` learner days
+    (overdue ones included); ``leeches`` cards marked leeches (:mod:`trainer.study.leeches`).
+    ``last_reviewed_at`` is aware UTC.
     """
 
     cards: int = 0
@@ -293,7 +293,7 @@ def _in_decks(
 def _card_columns(settings: Settings, clock: DayClock, today: date) -> list[Label[Any]]:
     """The per-deck aggregates over the active cards with a learner's memory columns that the
     reports add to the mastery engine's query (:func:`count_mastery`): unsuspended cards by
-    state, lapses and leeches (suspended cards too), last review, due within
+    state, lapses and leeches (suspended cards too), last review, unsuspended cards due within
     :data:`DUE_SOON_DAYS`, and the retrievability sums."""
     unmastered = not_(
         func.coalesce(is_mastered(tables.card_memory.c.stability_days, settings), False)
@@ -317,7 +317,7 @@ def _card_columns(settings: Settings, clock: DayClock, today: date) -> list[Labe
         ).label("review"),
         func.coalesce(func.sum(tables.card_memory.c.lapses), 0).label("lapses"),
         _count(is_leech()).label("leeches"),
-        _count(due_soon).label("due_7d"),
+        _count(and_(due_soon, unsuspended())).label("due_7d"),
         func.max(tables.card_memory.c.last_review_at).label("last_reviewed_at"),
         _count(reviewed).label("recalled"),
         retrievability_sum(scheduler, tables.card_memory.c.stability_days, elapsed).label("now"),
@@ -449,33 +449,20 @@ def _pace_days(first_review: date | None, today: date) -> int:
     return min(RECENT_DAYS, max(1, (today - first_review).days + 1))
 
 
-def _active_in_scope(
-    card_id: SQLColumnExpression[int], deck_ids: list[int] | None
-) -> ColumnElement[bool]:
-    """The condition that ``card_id`` is an active card in scope, tested without joining the
-    card table, whose wide rows cost a page read each: for the whole collection, not one of the
-    retired cards (few, read from index ``ix_card_retired``); else one of the active cards of
-    decks ``deck_ids``."""
-    card = tables.card.c
-    if deck_ids is None:
-        return card_id.not_in(select(card.id).where(card.active.is_(False)))
-    return card_id.in_(select(card.id).where(card.deck_id.in_(deck_ids), card.active.is_(True)))
-
-
 def _forecast(
     conn: Connection, learner_id: int, clock: DayClock, today: date, deck_ids: list[int] | None
 ) -> tuple[tuple[date, int], ...]:
     """Learner ``learner_id``'s cards due on each of the next :data:`RECENT_DAYS` learner days,
     overdue ones today; a buried card counts on the day its burial ends. Read from the
     learner's memory rows alone (their queue indexes), the cards in scope by
-    :func:`_active_in_scope`."""
+    :func:`~trainer.store.memory.of_active_cards`."""
     last = today + timedelta(days=RECENT_DAYS - 1)
     counts: dict[date, int] = defaultdict(int)
     memory = tables.card_memory.c
     scoped = [
         memory.learner_id == learner_id,
         unsuspended(),
-        _active_in_scope(memory.card_id, deck_ids),
+        of_active_cards(deck_ids),
     ]
     due, buried = memory.due_day, memory.buried_until_day
     for due_day, buried_until, number in conn.execute(
