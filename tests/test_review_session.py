@@ -354,6 +354,23 @@ def test_a_rating_for_a_card_answered_elsewhere_is_refused(
     assert two.summary.refused == 1 and two.summary.reviewed == 0
 
 
+def test_a_rating_after_a_committed_one_is_refused_for_a_card_answered_elsewhere(
+    small: sessionmaker[Session], clock: DayClock
+) -> None:
+    one = _session(small, clock, focus=Focus(topic="b"))
+    two = _session(small, clock, focus=Focus(topic="b"))
+    first = two.next_card(NOW)
+    assert first is not None and two.rate(first, Rating.GOOD, NOW, 1000) is not None
+    seen_by_two = two.next_card(NOW)  # read after two's own rating committed
+    seen_by_one = one.next_card(NOW)  # one skips the card two answered
+    assert seen_by_two is not None and seen_by_one == seen_by_two
+    assert one.rate(seen_by_one, Rating.GOOD, NOW, 1000) is not None
+    assert two.rate(seen_by_two, Rating.EASY, NOW, 1000) is None
+    with small() as db:
+        assert db.scalar(select(func.count(ReviewLog.id))) == 2
+    assert two.summary.refused == 1 and two.summary.reviewed == 1
+
+
 def test_session_limits_replace_what_the_day_has_left(
     small: sessionmaker[Session], clock: DayClock
 ) -> None:

@@ -4,7 +4,7 @@ time, reproducible bounded fuzz."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -215,6 +215,65 @@ def test_on_time_or_late_good_and_easy_never_shorten_the_interval(
     assert hard <= good <= easy <= maximum
     if fsrs_good >= min(interval, maximum):  # FSRS kept or lengthened it: fuzz must not shorten
         assert good >= min(interval, maximum)
+
+
+@given(
+    stability=st.floats(0.01, 36500),
+    difficulty=st.floats(1, 10),
+    days_ago=st.integers(0, 5000),
+    rating=st.sampled_from([Rating.HARD, Rating.GOOD, Rating.EASY]),
+    retention=st.floats(0.7, 0.99),
+    maximum=st.integers(1, 36500),
+    decay=st.floats(0.1, 0.8),
+)
+def test_a_passed_review_is_scheduled_as_py_fsrs_schedules_it(
+    stability: float,
+    difficulty: float,
+    days_ago: int,
+    rating: Rating,
+    retention: float,
+    maximum: int,
+    decay: float,
+) -> None:
+    """A review card rated Hard, Good or Easy is worked out without ``fsrs.Card``: its state,
+    step, stability, difficulty and interval are exactly those ``review_card`` gives."""
+    parameters = (*fsrs.scheduler.DEFAULT_PARAMETERS[:20], decay)
+    settings = Settings(desired_retention=retention, maximum_interval_days=maximum)
+    today = date(2026, 11, 29)
+    last_day = today - timedelta(days=days_ago)
+    memory = Memory(
+        CardState.REVIEW,
+        None,
+        stability,
+        difficulty,
+        due_day=today,
+        last_review_day=last_day,
+        last_review_at=datetime.combine(last_day, time(9), UTC),
+        reps=4,
+    )
+    reference = fsrs.Scheduler(
+        parameters=parameters,
+        desired_retention=retention,
+        maximum_interval=maximum,
+        enable_fuzzing=False,
+    )
+    anchor = datetime.combine(today, time(), UTC)
+    card = fsrs.Card(
+        card_id=7,
+        state=fsrs.State.Review,
+        stability=stability,
+        difficulty=difficulty,
+        due=anchor,
+        last_review=datetime.combine(last_day, time(), UTC),
+    )
+    expected, _ = reference.review_card(card, fsrs.Rating(int(rating)), anchor)
+    assert Scheduler(settings, parameters)._fsrs_review(7, None, memory, rating, today) == (
+        CardState.REVIEW,
+        None,
+        expected.stability,
+        expected.difficulty,
+        expected.due - anchor,
+    )
 
 
 def _studied(state: CardState, stability: float, difficulty: float, **fields: Any) -> Memory:

@@ -64,6 +64,10 @@ def _round(days: float) -> int:
     return math.floor(days + 0.5)
 
 
+#: ``FUZZ_RANGES`` as (start, end, factor) triples, read once.
+_FUZZ_RANGES = tuple((r["start"], r["end"], r["factor"]) for r in FUZZ_RANGES)
+
+
 def fuzz_bounds(interval_days: float, minimum_days: int, maximum_days: int) -> tuple[int, int]:
     """The whole days (lowest, highest) fuzz may spread ``interval_days`` over, kept within
     ``minimum_days``-``maximum_days``.
@@ -78,7 +82,7 @@ def fuzz_bounds(interval_days: float, minimum_days: int, maximum_days: int) -> t
     delta = 0.0
     if interval >= 2.5:
         delta = 1.0 + sum(
-            r["factor"] * max(min(interval, r["end"]) - r["start"], 0.0) for r in FUZZ_RANGES
+            factor * max(min(interval, end) - start, 0.0) for start, end, factor in _FUZZ_RANGES
         )
     low = min(max(_round(interval - delta), minimum_days), maximum_days)
     high = min(max(_round(interval + delta), minimum_days), maximum_days)
@@ -122,6 +126,7 @@ MAX_BALANCED_DAYS = 90
 #: How far ahead (days) a load counts due cards: the longest balanced interval with the widest
 #: fuzz above it (Anki's ``LOAD_BALANCE_DAYS``, 10% more).
 LOAD_DAYS = 99
+_ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -147,17 +152,20 @@ def balanced_interval(low: int, high: int, today: date, load: DayLoad, factor: f
     the lightest day always wins and a share scales the day's load directly, so the choice is
     the same for the same card, review and load.
     """
-    offsets = range(low, high + 1)
-    shares = [load.easy_days[(today + timedelta(days=d)).weekday()] for d in offsets]
+    day = today + timedelta(days=low)
+    weekday, easy_days = day.weekday(), load.easy_days
+    shares = [easy_days[(weekday + offset) % 7] for offset in range(high - low + 1)]
     if not any(shares):
         shares = [1.0] * len(shares)
-    loads = {
-        offset: load.due.get(today + timedelta(days=offset), 0) / share
-        for offset, share in zip(offsets, shares, strict=True)
-        if share > 0
-    }
-    lightest = min(loads.values())
-    tied = [offset for offset, value in loads.items() if value == lightest]
+    due, lightest, tied = load.due, math.inf, []
+    for offset, share in enumerate(shares, start=low):  # the days in order, one date each
+        if share > 0:
+            value = due.get(day, 0) / share
+            if value < lightest:
+                lightest, tied = value, [offset]
+            elif value == lightest:
+                tied.append(offset)
+        day += _ONE_DAY
     return tied[min(math.floor(factor * len(tied)), len(tied) - 1)]
 
 
@@ -277,8 +285,7 @@ class Scheduler:
             at, day = _not_before_last_review(memory, previewed[0], clock)
             if day == today:
                 return _moved(previewed[1][rating], now - at)
-        card = self._to_fsrs(card_id, memory, today)
-        return self._outcome(card, memory, rating, now, today, load)
+        return self._outcome(card_id, None, memory, rating, now, today, load)
 
     def preview(
         self,
@@ -291,7 +298,7 @@ class Scheduler:
         """The outcome each of the four ratings would have, for labelling the rating keys."""
         now, today = _not_before_last_review(memory, now, clock)
         card = self._to_fsrs(card_id, memory, today)
-        return {r: self._outcome(card, memory, r, now, today, load) for r in Rating}
+        return {r: self._outcome(card_id, card, memory, r, now, today, load) for r in Rating}
 
     def replay(
         self, card_id: int, ratings: Sequence[tuple[Rating, datetime]], clock: DayClock
@@ -304,30 +311,65 @@ class Scheduler:
             memory = self.review(card_id, memory, rating, at, clock).memory
         return memory
 
+    def _fsrs_review(
+        self, card_id: int, card: fsrs.Card | None, memory: Memory, rating: Rating, today: date
+    ) -> tuple[CardState, int | None, float, float, timedelta]:
+        """What ``fsrs.Scheduler.review_card`` makes of card ``card_id`` in state ``memory``
+        rated on learner ``today`` (``card``: the card as :meth:`_to_fsrs` gives it, made
+        here when None): its state, learning step, stability (days), difficulty, and the
+        time from the learner day's anchor to when it is due.
+
+        A review card rated Hard, Good or Easy (most ratings) stays in review, keeps its
+        step, and takes the stability and difficulty of :meth:`next_memory` (the formulas
+        ``review_card`` applies, at the elapsed learner days) and fsrs's own interval for the
+        new stability; ``tests/test_scheduling.py`` checks this against ``review_card``. Every
+        other card goes through ``review_card``.
+        """
+        stability, difficulty = memory.stability_days, memory.difficulty
+        if (
+            memory.state == CardState.REVIEW
+            and rating != Rating.AGAIN
+            and memory.last_review_day is not None
+            and stability is not None
+            and difficulty is not None
+        ):
+            elapsed = (today - memory.last_review_day).days
+            stability, difficulty = self.next_memory(stability, difficulty, elapsed, rating)
+            interval = timedelta(days=self._fsrs._next_interval(stability=stability))
+            return CardState.REVIEW, memory.step, stability, difficulty, interval
+        if card is None:
+            card = self._to_fsrs(card_id, memory, today)
+        anchor = card.due  # _to_fsrs puts the learner day's anchor there
+        result, _ = self._fsrs.review_card(card, _FSRS_RATINGS[rating], anchor)
+        assert result.stability is not None and result.difficulty is not None  # set by fsrs
+        state = CardState(int(result.state))
+        return state, result.step, result.stability, result.difficulty, result.due - anchor
+
     def _outcome(
         self,
-        card: fsrs.Card,
+        card_id: int,
+        card: fsrs.Card | None,
         memory: Memory,
         rating: Rating,
         now: datetime,
         today: date,
         load: DayLoad | None = None,
     ) -> Outcome:
-        anchor = card.due  # _to_fsrs puts the learner day's anchor there
-        result, _ = self._fsrs.review_card(card, fsrs.Rating(int(rating)), anchor)
-        state = CardState(int(result.state))
+        state, step, stability, difficulty, wait = self._fsrs_review(
+            card_id, card, memory, rating, today
+        )
         due_day: date | None = None
         due_at: datetime | None = None  # a review card is due on a learner day, at its rollover
         if state == CardState.REVIEW:
             maximum = self.settings.maximum_interval_days
-            interval = (result.due - anchor).days
+            interval = wait.days
             minimum = 1
             previous = _last_interval(memory)
             if previous is not None and rating != Rating.AGAIN:
                 minimum = minimum_interval(interval, previous, maximum)
             factor = None
             if self.settings.fuzz:
-                factor = fuzz_factor(card.card_id * 1_000_003 + memory.reps)
+                factor = fuzz_factor(card_id * 1_000_003 + memory.reps)
             minimum = min(max(minimum, 1), maximum)
             if (
                 load is not None
@@ -341,14 +383,14 @@ class Scheduler:
                 interval = review_interval(interval, minimum, maximum, factor)
             due_day = today + timedelta(days=interval)
         else:
-            interval, due_at = 0, now + (result.due - anchor)
+            interval, due_at = 0, now + wait
         lapsed = memory.state == CardState.REVIEW and rating == Rating.AGAIN
         elapsed = (today - memory.last_review_day).days if memory.last_review_day else None
         after = Memory(
             state=state,
-            step=result.step,
-            stability_days=result.stability,
-            difficulty=result.difficulty,
+            step=step,
+            stability_days=stability,
+            difficulty=difficulty,
             due_at=due_at,
             due_day=due_day,
             last_review_at=now,

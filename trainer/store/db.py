@@ -368,6 +368,24 @@ def reader(engine: Engine, snapshot: bool = False) -> Connection:
     return connection.execution_options(trainer_begin="DEFERRED" if snapshot else "")
 
 
+def sitting_connections(engine: Engine) -> tuple[Connection, Connection]:
+    """The connections a study sitting holds, as (for reads, for writes); the writes take
+    their transactions with ``begin()``, the reads run on the DBAPI cursor outside any
+    (:class:`~trainer.store.prepared.PreparedRead`), so neither holds a transaction while the
+    learner thinks.
+
+    On SQLite the two are one connection: a read outside a transaction there takes no write
+    lock, and a connection keeps its page cache across its own commits, while SQLite empties
+    every other connection's cache when a commit changes the write-ahead log
+    (sqlite.org/wal.html), so a second connection would read each card's pages from the file
+    again after every rating. Elsewhere the reads get a :func:`reader` of their own.
+    """
+    writer = engine.connect()
+    if engine.dialect.name == "sqlite":
+        return writer, writer
+    return reader(engine), writer
+
+
 def derived_writer(engine: Engine) -> Connection:
     """A connection for a command that only reads to store rows derived from what it read
     (which any later read could derive again, so writing them loses nothing): on SQLite its

@@ -66,15 +66,22 @@ class Memory:
         day. Nothing the scheduler writes breaks this; a damaged or hand-edited database can."""
         if self.state == CardState.NEW:
             return None
+        stability, difficulty = self.stability_days, self.difficulty
+        if (  # the usual case, tested before any message is worded
+            stability is not None
+            and difficulty is not None
+            and 0 < stability < math.inf
+            and math.isfinite(difficulty)
+            and self.last_review_day is not None
+        ):
+            return None
         name = self.state.name.lower()
-        for label, value in (("stability", self.stability_days), ("difficulty", self.difficulty)):
+        for label, value in (("stability", stability), ("difficulty", difficulty)):
             if value is None:
                 return f"no {label} in {name} state"
             if not math.isfinite(value) or (label == "stability" and value <= 0):
                 return f"{label} {value:g} in {name} state"
-        if self.last_review_day is None:
-            return f"no last review in {name} state"
-        return None
+        return f"no last review in {name} state"
 
 
 #: The memory columns that make up a :class:`Memory`, in field order.
@@ -184,11 +191,16 @@ def visible_on(today: date) -> ColumnElement[bool]:
     )
 
 
+#: Each :class:`CardState` by its stored value.
+_STATES = {int(state): state for state in CardState}
+
+
 def memory_of(row: Any) -> Memory:
     """The :class:`Memory` in a row holding MEMORY_COLUMNS (a ``CardMemory``, or a result row
     of :func:`learner_cards` with NULLs for a card new to the learner)."""
+    state = row.state or 0
     return Memory(
-        state=CardState(row.state or CardState.NEW),
+        state=_STATES[state] if state in _STATES else CardState(state),
         step=row.step,
         stability_days=row.stability_days,
         difficulty=row.difficulty,

@@ -53,10 +53,12 @@ def _binds(compiled: SQLCompiler, dialect: Dialect, keys: Sequence[str]) -> Bind
 def _parameters(binds: Binds, positional: bool, values: Mapping[str, Any]) -> Any:
     """The DBAPI parameters for ``values`` (one per key): a list, or a dict by bind name."""
     converted = [
-        (name, fixed if key is None else process(values[key]) if process else values[key])
-        for name, key, process, fixed in binds
+        fixed if key is None else process(values[key]) if process else values[key]
+        for _name, key, process, fixed in binds
     ]
-    return [value for _, value in converted] if positional else dict(converted)
+    if positional:
+        return converted
+    return {name: value for (name, *_), value in zip(binds, converted, strict=True)}
 
 
 class PreparedWrite:
@@ -191,8 +193,10 @@ class PreparedRead:
         if row is None:
             return None
         return self._row._make(
-            value if process is None else process(value)
-            for process, value in zip(processors, row, strict=True)
+            [
+                value if process is None else process(value)
+                for process, value in zip(processors, row, strict=True)
+            ]
         )
 
 

@@ -52,14 +52,23 @@ class DoneCheck:
         self._mark: tuple[int, int] | None = None  # after the last committed rating
         self._pending: tuple[int, int] | None = None  # after this rating's writes
 
-    def begin(self, conn: Connection) -> None:
+    @property
+    def mark(self) -> tuple[int, int] | None:
+        """The database's :func:`~trainer.store.db.write_mark` when the last rating committed
+        (None: no rating committed since :meth:`begin`, or the engine has no mark)."""
+        return self._mark
+
+    def begin(self, conn: Connection) -> tuple[int, int] | None:
         """At the start of a rating's transaction, before its first write: forget every count
-        when anything was written since the last rating committed (or the engine cannot tell)."""
+        when anything was written since the last rating committed (or the engine cannot tell).
+        Returns the database's write mark now (None on engines without one): equal to
+        :attr:`mark` as it was before this call exactly when nothing was written since."""
         mark = write_mark(conn)
         if mark is None or mark != self._mark:
             self._topic_of.clear()
             self._tallies.clear()
         self._mark, self._pending = None, mark
+        return mark
 
     def rated(
         self,

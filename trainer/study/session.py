@@ -32,13 +32,14 @@ from sqlalchemy import (
 from trainer.scheduling.adapter import LOAD_DAYS, DayLoad, Outcome, Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store import tables
-from trainer.store.db import reader
+from trainer.store.db import reader, sitting_connections
 from trainer.store.edits import shown, with_edits
 from trainer.store.learners import lock_learner
 from trainer.store.memory import (
     MEMORY_COLUMNS,
     Marks,
     Memory,
+    StoredMemory,
     forget_memory,
     learner_cards,
     memory_of,
@@ -110,6 +111,17 @@ class _Dropped:
     sibling: Sibling
     lane: Lane | None
     loaded: bool
+
+
+@dataclass(frozen=True)
+class _Read:
+    """The learner's row of the card last handed out (``shown``) as :meth:`ReviewSession.
+    next_card` read it, and the write mark the session's last committed rating had left then
+    (see :attr:`~trainer.study.done_check.DoneCheck.mark`)."""
+
+    shown: ShownCard
+    mark: tuple[int, int]
+    stored: StoredMemory
 
 
 @dataclass(frozen=True)
@@ -275,6 +287,7 @@ class ReviewSession:
         self._undo: list[_Undo] = []
         self._again: tuple[int, Lane] | None = None
         self._on_screen: ShownCard | None = None  # handed out, not yet rated or buried
+        self._read: _Read | None = None  # its row as read, while the write mark says it holds
         self._done_at_start: dict[str, str] | None = None  # read before the first write
         self._done_check = DoneCheck(learner_id, settings)
         self._matching = matching
@@ -327,12 +340,11 @@ class ReviewSession:
                 self._deck_schedulers = deck_schedulers(conn, learner_id, settings)
             self._due = due_per_day(conn, learner_id, today)  # moved as cards are rated
             self._load = DayLoad(self._due, easy_day_shares(settings))
-        # Two connections held for the sitting (checking one out per rating costs more than the
-        # rating): one that reads without taking the write lock, one for the writes. Neither
-        # holds a transaction between calls. Taken last, so a focus that names nothing (an
-        # error above) leaves no connection open.
-        self._reader = reader(engine)
-        self._writer = engine.connect()
+        # The connections held for the sitting (checking one out per rating costs more than
+        # the rating): reads that take no write lock, and writes. Neither holds a transaction
+        # between calls. Taken last, so a focus that names nothing (an error above) leaves no
+        # connection open.
+        self._reader, self._writer = sitting_connections(engine)
 
     def _before_write(self, now: datetime) -> None:
         """Before the sitting's first write (at aware UTC ``now``), read which topics are done:
@@ -380,7 +392,7 @@ class ReviewSession:
             if memory.problem is not None:  # left out of this session, the rest go on
                 self.summary.skipped += 1
                 continue
-            self._on_screen = ShownCard(
+            self._on_screen = shown = ShownCard(
                 card_id=card_id,
                 deck_id=row.deck_id,
                 lane=lane,
@@ -398,10 +410,14 @@ class ReviewSession:
                     memory,
                     now,
                     self.clock,
-                    replace(self._load, due=dict(self._due)),  # the load as it is now
+                    DayLoad(dict(self._due), self._load.easy_days),  # the load as it is now
                 ),
             )
-            return self._on_screen
+            mark = self._done_check.mark
+            if mark is not None:
+                stored = StoredMemory(memory, row.buried_until_day, exists=row.state is not None)
+                self._read = _Read(shown, mark, stored)
+            return shown
 
     def _still_due(
         self, active: bool, buried_until: date | None, memory: Memory, lane: Lane, now: datetime
@@ -443,9 +459,9 @@ class ReviewSession:
         self._before_write(now)
         conn = self._writer
         with conn.begin():
-            self._done_check.begin(conn)
+            mark = self._done_check.begin(conn)
             lock_learner(conn, self.learner_id)
-            stored = read_memory(conn, self.learner_id, card_id)
+            stored = self._stored(conn, shown, mark)
             before = stored.memory
             if before != shown.memory:
                 self.summary.refused += 1
@@ -522,6 +538,18 @@ class ReviewSession:
             self.queue.push_learning(card_id, after.due_at)
         self._count_rating(rating, duration_ms)
         return outcome
+
+    def _stored(
+        self, conn: Connection, shown: ShownCard, mark: tuple[int, int] | None
+    ) -> StoredMemory:
+        """The learner's row of the shown card as it is now, in the rating's transaction
+        (begun at the write mark ``mark``): as :meth:`next_card` read it when it is the card
+        last handed out and the mark is still the one the last rating left when it was read
+        (nothing was written since, by any connection), else read again."""
+        read = self._read
+        if read is not None and read.shown is shown and read.mark == mark:
+            return read.stored
+        return read_memory(conn, self.learner_id, shown.card_id)
 
     def _count_rating(self, rating: Rating, duration_ms: int, change: int = 1) -> None:
         """Add a rating to the summary (``change`` -1: take an undone one away)."""
