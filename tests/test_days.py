@@ -50,6 +50,20 @@ def test_an_instant_lies_within_its_learner_day(naive: datetime, zone: str, hour
     assert clock.day_start(day) <= at < clock.day_start(day + timedelta(days=1))
 
 
+@given(
+    st.dates(date(1950, 1, 1), date(2100, 1, 1)),
+    st.sampled_from(["Europe/Berlin", "Australia/Lord_Howe", "Asia/Kolkata", "UTC"]),
+    st.integers(0, 23),
+)
+def test_a_learner_day_begins_on_the_microsecond_of_its_rollover(
+    day: date, zone: str, hour: int
+) -> None:
+    clock = DayClock(rollover_hour=hour, zone=ZoneInfo(zone))
+    start = clock.day_start(day)
+    assert clock.day_of(start) == day
+    assert clock.day_of(start - timedelta(microseconds=1)) == day - timedelta(days=1)
+
+
 def test_a_learner_day_never_goes_back_before_the_last_day_studied() -> None:
     """Tokyo -> Los Angeles: 03:00 on 1 March in LA is still learner day 28 February there,
     but the learner already studied on 1 March in Tokyo."""
@@ -71,15 +85,19 @@ def test_a_learner_day_never_goes_back_before_the_last_day_studied() -> None:
     st.integers(0, 23),
     st.none() | st.dates(date(1950, 1, 1), date(2100, 1, 1)),
 )
-def test_learner_days_counted_from_milliseconds_are_those_of_day_of(
+def test_learner_days_counted_from_milliseconds_are_those_of_the_local_time(
     instants: list[int], zone: str, hour: int, not_before: date | None
 ) -> None:
     """From 1874 to 2096, in zones with half-hour DST and offsets in odd seconds (Monrovia
-    until 1972); one clock for all the instants, so its cache of offsets is used too."""
+    until 1972); one clock for all the instants, so its cache of offsets is used too. An
+    instant between two milliseconds has the day of the first."""
     clock = DayClock(rollover_hour=hour, zone=ZoneInfo(zone), not_before=not_before)
     for unix_ms in instants + [ms + 1 for ms in instants]:
         at = datetime.fromtimestamp(unix_ms / 1000, UTC)
-        assert clock.day_of_ms(unix_ms) == clock.day_of(at), (unix_ms, at)
+        local = (at.astimezone(clock.zone) - timedelta(hours=hour)).date()
+        expected = local if not_before is None or local >= not_before else not_before
+        within = at + timedelta(microseconds=999)
+        assert clock.day_of_ms(unix_ms) == clock.day_of(within) == expected, (unix_ms, at)
 
 
 def test_learner_days_from_milliseconds_in_an_hour_whose_offset_changes() -> None:

@@ -3,6 +3,7 @@ reads."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import cast
 
@@ -14,8 +15,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from conftest import LEARNER, engine_of, stored
 from trainer.content.builtin_sync import upsert_cards
 from trainer.content.parser import CardSpec
-from trainer.store.memory import MEMORY_COLUMNS, learner_cards
-from trainer.store.models import Card, CardMemory, Deck, ReviewLog
+from trainer.store.memory import (
+    MEMORY_COLUMNS,
+    Memory,
+    change_memory,
+    forget_memory,
+    learner_cards,
+    put_memory,
+    read_memory,
+)
+from trainer.store.models import Card, CardMemory, CardState, Deck, ReviewLog
 from trainer.store.prepared import PreparedRead, PreparedWrite
 
 VALUES = {
@@ -125,3 +134,51 @@ def test_prepared_read_gives_the_rows_sqlalchemy_gives(factory: sessionmaker[Ses
     assert rows[0].state is None and rows[0].accepted == [] and rows[0].active is True
     *stored, buried = list(memory.values())[2:]  # as written, aware UTC times included
     assert rows[1][4:] == (buried, *stored)
+
+
+def test_changing_a_memory_row_stores_what_putting_it_stores(
+    factory: sessionmaker[Session],
+) -> None:
+    """change_memory sets only the changed columns, to the stored text put_memory writes."""
+    with factory.begin() as db:
+        deck = Deck(name="d", slug="d", source="import")
+        db.add(deck)
+        db.flush()
+        upsert_cards(db, deck, [CardSpec(key, "basic", "Q", "A") for key in ("a", "b")])
+    with factory() as db:
+        one, two = sorted(db.scalars(select(Card.id)))
+    engine = engine_of(factory)
+    learning = Memory(
+        CardState.LEARNING,
+        1,
+        0.5,
+        6.0,
+        datetime(2026, 11, 29, 10, 10, 0, 654321, tzinfo=UTC),
+        None,
+        datetime(2026, 11, 29, 10, 0, 0, 123456, tzinfo=UTC),
+        date(2026, 11, 29),
+        1,
+    )
+    review = replace(learning, state=CardState.REVIEW, step=None, due_at=None)
+    review = replace(review, due_day=date(2026, 12, 3), reps=2, stability_days=3.25)
+    relearning = replace(review, state=CardState.RELEARNING, step=0, lapses=1, reps=3)
+    relearning = replace(relearning, due_at=review.last_review_at, due_day=None)
+    buried = date(2026, 11, 30)
+    for before, after in ((Memory(), learning), (learning, review), (review, relearning)):
+        with engine.begin() as conn:
+            for card_id in (one, two):
+                forget_memory(conn, LEARNER, card_id)
+            if before != Memory():
+                put_memory(conn, LEARNER, one, before, buried, exists=False)
+                put_memory(conn, LEARNER, two, before, buried, exists=False)
+            kept = buried if before != Memory() else None  # no row before: none to keep
+            put_memory(conn, LEARNER, one, after, kept, exists=before != Memory())
+            change_memory(conn, LEARNER, two, read_memory(conn, LEARNER, two), after)
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT * FROM card_memory WHERE card_id IN (:one, :two) ORDER BY card_id"),
+                {"one": one, "two": two},
+            ).all()
+        put, changed = (tuple(row)[2:] for row in rows)
+        assert changed == put and stored(factory, two).memory == after
+        assert stored(factory, two).buried_until_day == kept

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
@@ -369,6 +370,47 @@ def test_a_rating_after_a_committed_one_is_refused_for_a_card_answered_elsewhere
     with small() as db:
         assert db.scalar(select(func.count(ReviewLog.id))) == 2
     assert two.summary.refused == 1 and two.summary.reviewed == 1
+
+
+def _statement_shape(sql: str) -> str:
+    """A traced statement without its values: an UPDATE with the columns it sets, any other
+    statement up to its first parenthesis."""
+    if sql.startswith("UPDATE"):
+        head, _ = sql.split(" WHERE", 1)
+        return " ".join([*head.split()[:3], *re.findall(r"(\w+)=", head)])
+    return sql.split(" (")[0]
+
+
+@sqlite_only("SQLite's write mark (data_version) and its statement trace")
+@pytest.mark.parametrize("topic", ["a", "b"])
+def test_a_rating_after_a_committed_one_runs_only_its_writes(
+    small: sessionmaker[Session], clock: DayClock, topic: str
+) -> None:
+    if topic == "a":  # review cards, which the ratings leave unmastered
+        _topic_a_below_mastery(small, clock.day_of(NOW))
+    session = _session(small, clock, focus=Focus(topic=topic), mastery_stability_days=1000.0)
+    first = session.next_card(NOW)
+    assert first is not None and session.rate(first, Rating.GOOD, NOW, 1000) is not None
+    shown = session.next_card(NOW)
+    assert shown is not None
+    statements: list[str] = []
+    session._writer.connection.dbapi_connection.set_trace_callback(statements.append)  # type: ignore[union-attr]
+    outcome = session.rate(shown, Rating.GOOD, NOW, 1000)
+    session._writer.connection.dbapi_connection.set_trace_callback(None)  # type: ignore[union-attr]
+    memory_write = {  # a new card's row is made; a review card's changed columns are set
+        "a": "UPDATE card_memory SET stability_days difficulty due_day last_review_at"
+        " last_review_day reps",
+        "b": "INSERT INTO card_memory",
+    }[topic]
+    assert [_statement_shape(sql) for sql in statements] == [
+        "BEGIN IMMEDIATE",
+        "PRAGMA data_version",  # the write mark: nothing written since the card was read
+        memory_write,
+        "INSERT INTO review_log",
+        "COMMIT",
+    ]
+    assert outcome is not None and stored(small, shown.card_id).memory == outcome.memory
+    session.close()
 
 
 def test_session_limits_replace_what_the_day_has_left(

@@ -17,6 +17,7 @@ _MS = timedelta(milliseconds=1)
 _HOUR_MS = 3_600_000
 _DAY_MS = 86_400_000
 _EPOCH_DAY = date(1970, 1, 1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,14 @@ class DayClock:
 
     def day_of(self, at: datetime) -> date:
         """The learner day containing the aware instant ``at`` (``not_before`` at the
-        earliest)."""
+        earliest), through :meth:`day_of_ms`'s hour cache (the whole milliseconds of ``at``
+        fall on the same side of any rollover, which is on a whole second)."""
+        if at.tzinfo is None:  # a naive instant reads as system local time, as astimezone does
+            return self._local_day(at)
+        return self.day_of_ms((at - _EPOCH) // _MS)
+
+    def _local_day(self, at: datetime) -> date:
+        """:meth:`day_of` by converting ``at`` to the clock's time zone."""
         day = (self.local(at) - timedelta(hours=self.rollover_hour)).date()
         return day if self.not_before is None or day >= self.not_before else self.not_before
 
@@ -58,14 +66,14 @@ class DayClock:
         storing tens of thousands of review-log rows); an hour that lies within one learner
         day (a rollover on the hour: every zone offset in whole hours) is a single lookup.
         An hour in which the offset changes (a DST change, a new zone rule) is counted by
-        :meth:`day_of` itself."""
+        converting the instant to the time zone."""
         hour = unix_ms // _HOUR_MS
         hours = self._hours
         known = hours[hour] if hour in hours else self._hour(hour)
         if isinstance(known, date):
             return known
         if known is None:
-            return self.day_of(datetime.fromtimestamp(unix_ms / 1000, UTC))
+            return self._local_day(datetime.fromtimestamp(unix_ms / 1000, UTC))
         return self._clamped(unix_ms + known)
 
     def _hour(self, hour: int) -> date | int | None:

@@ -279,6 +279,17 @@ def write_mark(conn: Connection) -> tuple[int, int] | None:
     return int(version), int(driver.total_changes)
 
 
+def write_mark_after(conn: Connection, mark: tuple[int, int] | None) -> tuple[int, int] | None:
+    """:func:`write_mark` after writes of ``conn``'s own, in the write transaction in which
+    :func:`write_mark` gave ``mark`` (None: None): no other connection can commit while this
+    one holds SQLite's write lock, so only the connection's total changes move, read without
+    running a statement."""
+    if mark is None:
+        return None
+    driver: Any = conn.connection.driver_connection  # sqlite3.Connection
+    return mark[0], int(driver.total_changes)
+
+
 class days_between(FunctionElement[int]):  # named like the SQL function it stands for
     """``days_between(start, end)``: whole days from date ``start`` to date ``end`` (negative
     when ``end`` is earlier), in SQLite (``julianday``) and PostgreSQL (date subtraction)."""

@@ -238,7 +238,8 @@ _ROW = and_(
     tables.card_memory.c.learner_id == bindparam("learner"),
     tables.card_memory.c.card_id == bindparam("card"),
 )
-_UPDATE = PreparedWrite(update(tables.card_memory).where(_ROW), ["learner", "card", *_VALUE_KEYS])
+#: An UPDATE of a row for each set of columns it sets (keys in :data:`_VALUE_KEYS` order).
+_UPDATES: dict[tuple[str, ...], PreparedWrite] = {}
 _INSERT = PreparedWrite(insert(tables.card_memory), ["learner_id", "card_id", *_VALUE_KEYS])
 _READ = PreparedRead(
     select(*MEMORY_COLUMNS, tables.card_memory.c.buried_until_day).where(_ROW), ["learner", "card"]
@@ -401,9 +402,39 @@ def put_memory(
     row when it ``exists`` (as read in the same transaction), else an INSERT."""
     values = {**memory_values(memory), "buried_until_day": buried_until_day}
     if exists:
-        _UPDATE.run(conn, {"learner": learner_id, "card": card_id, **values})
+        _update(conn, learner_id, card_id, values)
     else:
         _INSERT.run(conn, {"learner_id": learner_id, "card_id": card_id, **values})
+
+
+def change_memory(
+    conn: Connection, learner_id: int, card_id: int, stored: StoredMemory, memory: Memory
+) -> None:
+    """Store learner ``learner_id``'s ``memory`` of card ``card_id`` over their row as
+    ``stored`` (read in the connection's open transaction, or known unchanged since), the
+    learner day it is buried until kept: an UPDATE of the columns whose value changes (the
+    fewer columns, the fewer index entries SQLite rewrites), else an INSERT when there is no
+    row."""
+    if not stored.exists:
+        put_memory(conn, learner_id, card_id, memory, stored.buried_until_day, exists=False)
+        return
+    was = vars(stored.memory)  # a Memory's fields are its columns' keys, in their order
+    changed = {key: value for key, value in vars(memory).items() if value != was[key]}
+    if "state" in changed:
+        changed["state"] = int(memory.state)
+    if changed:
+        _update(conn, learner_id, card_id, changed)
+
+
+def _update(conn: Connection, learner_id: int, card_id: int, values: dict[str, Any]) -> None:
+    """UPDATE learner ``learner_id``'s row of card ``card_id`` with ``values`` (by column key,
+    in :data:`_VALUE_KEYS` order), through a statement compiled once per set of columns."""
+    keys = tuple(values)
+    prepared = _UPDATES.get(keys)
+    if prepared is None:
+        statement = update(tables.card_memory).where(_ROW)
+        prepared = _UPDATES[keys] = PreparedWrite(statement, ["learner", "card", *keys])
+    prepared.run(conn, {"learner": learner_id, "card": card_id, **values})
 
 
 _STABILITY = (

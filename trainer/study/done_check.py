@@ -19,7 +19,7 @@ from datetime import date
 from sqlalchemy import Connection, and_, case, func, select
 
 from trainer.store import tables
-from trainer.store.db import write_mark
+from trainer.store.db import write_mark, write_mark_after
 from trainer.store.memory import learner_cards, unsuspended
 from trainer.store.settings import Settings
 from trainer.study.mastery import holds_mastery, is_done, is_mastered, record_done
@@ -104,7 +104,7 @@ class DoneCheck:
             ):
                 done = record_done(conn, self._learner_id, self._settings, today, [deck_id])
                 tally.done = True
-        self._pending = write_mark(conn)
+        self._pending = write_mark_after(conn, self._pending)
         return done
 
     def committed(self) -> None:

@@ -40,6 +40,7 @@ from trainer.store.memory import (
     Marks,
     Memory,
     StoredMemory,
+    change_memory,
     forget_memory,
     learner_cards,
     memory_of,
@@ -470,9 +471,7 @@ class ReviewSession:
                 card_id, before, rating, now, self.clock, shown.previewed(), load=self._load
             )
             after = outcome.memory
-            put_memory(
-                conn, self.learner_id, card_id, after, stored.buried_until_day, stored.exists
-            )
+            change_memory(conn, self.learner_id, card_id, stored, after)
             log_id = _INSERT_LOG.run(
                 conn,
                 {
