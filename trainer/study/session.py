@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cached_property, partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -114,8 +114,7 @@ class _Dropped:
     loaded: bool
 
 
-@dataclass(frozen=True)
-class _Read:
+class _Read(NamedTuple):  # made for every card shown: a tuple costs a third of a dataclass
     """The learner's row of the card last handed out (``shown``) as :meth:`ReviewSession.
     next_card` read it, and the write mark the session's last committed rating had left then
     (see :attr:`~trainer.study.done_check.DoneCheck.mark`)."""
@@ -125,8 +124,7 @@ class _Read:
     stored: StoredMemory
 
 
-@dataclass(frozen=True)
-class _Undo:
+class _Undo(NamedTuple):  # made for every rating: a tuple costs a third of a dataclass
     card_id: int
     lane: Lane
     memory: Memory
