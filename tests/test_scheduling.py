@@ -218,25 +218,18 @@ def test_on_time_or_late_good_and_easy_never_shorten_the_interval(
 
 
 @given(
-    stability=st.floats(0.01, 36500),
-    difficulty=st.floats(1, 10),
-    days_ago=st.integers(0, 5000),
+    card=st.tuples(st.floats(0.01, 36500), st.floats(1, 10), st.integers(0, 5000)),
     rating=st.sampled_from([Rating.HARD, Rating.GOOD, Rating.EASY]),
-    retention=st.floats(0.7, 0.99),
-    maximum=st.integers(1, 36500),
-    decay=st.floats(0.1, 0.8),
+    scheduler=st.tuples(st.floats(0.7, 0.99), st.integers(1, 36500), st.floats(0.1, 0.8)),
 )
 def test_a_passed_review_is_scheduled_as_py_fsrs_schedules_it(
-    stability: float,
-    difficulty: float,
-    days_ago: int,
-    rating: Rating,
-    retention: float,
-    maximum: int,
-    decay: float,
+    card: tuple[float, float, int], rating: Rating, scheduler: tuple[float, int, float]
 ) -> None:
-    """A review card rated Hard, Good or Easy is worked out without ``fsrs.Card``: its state,
-    step, stability, difficulty and interval are exactly those ``review_card`` gives."""
+    """A review card rated Hard, Good or Easy (stability, difficulty, days since its last
+    review) is worked out without ``fsrs.Card``: its state, step, stability, difficulty and
+    interval are exactly those ``review_card`` gives, whatever the desired retention, maximum
+    interval and decay (w20)."""
+    (stability, difficulty, days_ago), (retention, maximum, decay) = card, scheduler
     parameters = (*fsrs.scheduler.DEFAULT_PARAMETERS[:20], decay)
     settings = Settings(desired_retention=retention, maximum_interval_days=maximum)
     today = date(2026, 11, 29)
@@ -258,7 +251,7 @@ def test_a_passed_review_is_scheduled_as_py_fsrs_schedules_it(
         enable_fuzzing=False,
     )
     anchor = datetime.combine(today, time(), UTC)
-    card = fsrs.Card(
+    fsrs_card = fsrs.Card(
         card_id=7,
         state=fsrs.State.Review,
         stability=stability,
@@ -266,7 +259,7 @@ def test_a_passed_review_is_scheduled_as_py_fsrs_schedules_it(
         due=anchor,
         last_review=datetime.combine(last_day, time(), UTC),
     )
-    expected, _ = reference.review_card(card, fsrs.Rating(int(rating)), anchor)
+    expected, _ = reference.review_card(fsrs_card, fsrs.Rating(int(rating)), anchor)
     assert Scheduler(settings, parameters)._fsrs_review(7, None, memory, rating, today) == (
         CardState.REVIEW,
         None,
