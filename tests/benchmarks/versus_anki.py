@@ -181,7 +181,14 @@ def build_metrics(python: str, folder: Path, cached: Path, names: list[str]) -> 
     open_database(str(trainer_db)).dispose()
     side: list[str | Path] = [python, import_anki.ANKI_SIDE]
     db = ["--db", str(trainer_db)]
-    queue_engine = rating_engine(trainer_db, "full")
+    # the queue is built on a copy of its own: the rating metrics' ratings take cards out of
+    # today's due reviews of the other one, whatever order the metrics run in
+    queue_folder = folder / "queue"
+    queue_folder.mkdir()
+    queue_db = dataset.working_copy(cached, queue_folder) if "queue_build_100k" in names else None
+    if queue_db is not None:
+        open_database(str(queue_db)).dispose()
+    queue_engine = rating_engine(queue_db or trainer_db, "full")
     ratings = {durability: rating_engine(trainer_db, durability) for durability in DURABILITIES}
 
     def trainer_rating(durability: str) -> list[float]:
