@@ -181,14 +181,18 @@ def build_metrics(python: str, folder: Path, cached: Path, names: list[str]) -> 
     open_database(str(trainer_db)).dispose()
     side: list[str | Path] = [python, import_anki.ANKI_SIDE]
     db = ["--db", str(trainer_db)]
-    # the queue is built on a copy of its own: the rating metrics' ratings take cards out of
-    # today's due reviews of the other one, whatever order the metrics run in
+    # each system builds its queue on copies of its own: the rating metrics' ratings take
+    # cards out of today's due reviews and use up today's review limit, whatever order the
+    # metrics run in
     queue_folder = folder / "queue"
     queue_folder.mkdir()
-    queue_db = dataset.working_copy(cached, queue_folder) if "queue_build_100k" in names else None
-    if queue_db is not None:
+    queue_db, queue_collection = trainer_db, collection
+    if "queue_build_100k" in names:
+        queue_db = dataset.working_copy(cached, queue_folder)
         open_database(str(queue_db)).dispose()
-    queue_engine = rating_engine(queue_db or trainer_db, "full")
+        queue_collection = queue_folder / collection.name
+        shutil.copyfile(collection, queue_collection)
+    queue_engine = rating_engine(queue_db, "full")
     ratings = {durability: rating_engine(trainer_db, durability) for durability in DURABILITIES}
 
     def trainer_rating(durability: str) -> list[float]:
@@ -221,7 +225,7 @@ def build_metrics(python: str, folder: Path, cached: Path, names: list[str]) -> 
         Metric(
             "queue_build_100k",
             lambda: measure.time_queue_build(queue_engine, runs=1),
-            lambda: [import_anki.time_anki(python, "queue", collection)],
+            lambda: [import_anki.time_anki(python, "queue", queue_collection)],
         ),
         Metric(
             "status",
