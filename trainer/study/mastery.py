@@ -89,14 +89,17 @@ def retrievability_sum(
     scheduler: Scheduler,
     stability_days: SQLColumnExpression[float | None],
     elapsed_days: SQLColumnExpression[int],
+    counted: ColumnElement[bool] | None = None,
 ) -> ColumnElement[float]:
     """SQL for the sum, over the rows aggregated, of the chance of recalling a card
     ``elapsed_days`` learner days after a review that left it at ``stability_days``, on
     ``scheduler``'s forgetting curve (:attr:`~trainer.scheduling.adapter.Scheduler.
     forgetting_curve`): for one card the value ``fsrs.Scheduler.get_card_retrievability``
-    gives. Negative elapsed days count as 0; rows without a stability add nothing."""
+    gives. Negative elapsed days count as 0; only rows for which ``counted`` holds add to it
+    (default: rows with a positive stability), the condition tested once a row."""
     curve = recall_on_curve(scheduler.forgetting_curve, stability_days, elapsed_days)
-    return func.coalesce(func.sum(case((stability_days > 0, curve))), 0.0)
+    condition = stability_days > 0 if counted is None else counted
+    return func.coalesce(func.sum(case((condition, curve))), 0.0)
 
 
 def latest_day(days: Sequence[date | None]) -> date | None:
@@ -452,13 +455,10 @@ def count_mastery(
         tables.card_memory.c.stability_days > 0,
     )
     elapsed = days_between(tables.card_memory.c.last_review_day, literal(today, Date))
-    curve = Scheduler(settings).forgetting_curve
-    recall = recall_on_curve(curve, tables.card_memory.c.stability_days, elapsed)
+    stability = tables.card_memory.c.stability_days
     own: list[Label[Any]] = [
         func.count(case((studied, 1))).label(_STUDIED),
-        # the studied cards' retrievability (:func:`retrievability_sum`'s terms), the
-        # condition tested once a card
-        func.coalesce(func.sum(case((studied, recall))), 0.0).label(_RETRIEVABILITY),
+        retrievability_sum(Scheduler(settings), stability, elapsed, studied).label(_RETRIEVABILITY),
     ]
     tallies = tally_decks(conn, learner_id, settings, [*own, *columns], deck_ids)
     stored: dict[str, date] = {
