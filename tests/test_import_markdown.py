@@ -176,6 +176,20 @@ def test_front_matter_tags_are_every_cards_tags(front_matter: str, tags: tuple[s
     assert [card.tags for card in deck.cards] == [tags, tags]
 
 
+@pytest.mark.parametrize(
+    ("text", "hidden"),
+    [
+        ("C: see [[Binary search]] then [sorted] input", ["sorted"]),
+        ("C: [[Note|alias]] and ![[image.png]] and [x]", ["x"]),
+        ("C: a [link](https://example.org) and [ref][1] and [y]", ["y"]),
+        ("C: \\[not] but [z]", ["z"]),
+    ],
+)
+def test_links_and_wikilinks_are_not_bracket_deletions(text: str, hidden: list[str]) -> None:
+    deck = read_markdown(text.encode(), "n.md")
+    assert [card.back.split("**")[1] for card in deck.cards] == hidden
+
+
 CODE = st.text(alphabet="=[]{}:c1ab ", min_size=1, max_size=12).filter(lambda s: s.strip())
 
 

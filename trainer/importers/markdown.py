@@ -9,7 +9,8 @@ text: a ``[...]``, ``==...==`` or ``{{c1::...}}`` inside it stays exactly as wri
 - ``Q:`` starts a question, which runs (blank lines included) to the line starting with ``A:``;
   the answer runs to the next blank line, or on past it into an indented line or a fenced code
   block that follows. ``C:`` starts a cloze text with ``[...]`` deletions (each one a card; a
-  link ``[text](url)`` is not a deletion) or Anki's ``{{c1::...}}``; it ends like an answer.
+  link ``[text](url)`` or ``[text][ref]`` and an Obsidian ``[[wikilink]]`` are not deletions)
+  or Anki's ``{{c1::...}}``; it ends like an answer.
 - Obsidian (the "Spaced Repetition" plugin's default syntax): ``question::answer`` on one line,
   ``question:::answer`` for a card both ways; a paragraph whose lines above a line ``?`` are the
   question and below it the answer (``??`` both ways; a side that is one list item loses its
@@ -61,7 +62,7 @@ _ID_COMMENT = re.compile(r"[ \t]*<!--\s*id:\s*([A-Za-z0-9_.:-]{1,100})\s*-->")
 _LIST_MARKER = re.compile(r"\s*(?:[-*+]|\d+[.)])\s+")
 _HIGHLIGHT = re.compile(r"==(?![\s=])([^\n]+?)(?<![\s=])==")
 _OPENER = re.compile(r"\{\{c[\d,]*\d[\d,]*::")
-_BRACKET = re.compile(r"(?<![\\!\]])\[([^\[\]\n]+)\](?![(\[:])")
+_BRACKET = re.compile(r"(?<![\\!\[\]])\[([^\[\]\n]+)\](?![(\[:\]])")
 _BLOCK_START = re.compile(r" {0,3}(?:[#>|]|[-*+]\s|\d+[.)]\s|`{3}|~{3})")
 
 
