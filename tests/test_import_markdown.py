@@ -190,6 +190,26 @@ def test_links_and_wikilinks_are_not_bracket_deletions(text: str, hidden: list[s
     assert [card.back.split("**")[1] for card in deck.cards] == hidden
 
 
+@pytest.mark.parametrize(
+    ("line", "question", "answer"),
+    [
+        ("2 * 3 = ?::6", "2 * 3 = ?", "6"),
+        ("What does `2 * 3` give?::6", "What does `2 * 3` give?", "6"),
+        (
+            "- How do we keep *state* in `HTTP`?::a token",
+            "How do we keep *state* in `HTTP`?",
+            "a token",
+        ),
+        ("1. $a * b$ + c?::ab+c", "$a * b$ + c?", "ab+c"),
+    ],
+)
+def test_one_line_card_loses_only_a_leading_list_marker(
+    line: str, question: str, answer: str
+) -> None:
+    deck = read_markdown(line.encode(), "n.md")
+    assert [(card.front, card.back) for card in deck.cards] == [(question, answer)]
+
+
 CODE = st.text(alphabet="=[]{}:c1ab ", min_size=1, max_size=12).filter(lambda s: s.strip())
 
 

@@ -59,7 +59,7 @@ _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _SR_COMMENT = re.compile(r"\s*<!--SR:.*?-->")
 #: A card's own stable id, an HTML comment Obsidian and other renderers hide.
 _ID_COMMENT = re.compile(r"[ \t]*<!--\s*id:\s*([A-Za-z0-9_.:-]{1,100})\s*-->")
-_LIST_MARKER = re.compile(r"\s*(?:[-*+]|\d+[.)])\s+")
+_LIST_MARKER = re.compile(r"\A\s*(?:[-*+]|\d+[.)])\s+")
 _HIGHLIGHT = re.compile(r"==(?![\s=])([^\n]+?)(?<![\s=])==")
 _OPENER = re.compile(r"\{\{c[\d,]*\d[\d,]*::")
 _BRACKET = re.compile(r"(?<![\\!\[\]])\[([^\[\]\n]+)\](?![(\[:\]])")
