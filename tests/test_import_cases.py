@@ -339,6 +339,11 @@ def test_a_file_without_cards_makes_no_deck_and_says_so(database: str) -> None:
     ("name", "text", "said"),
     [
         ("headings.md", "# Spanish\n\n## Verbs\n\n### To do\n", ""),
+        (  # an Obsidian index note: front matter, then only headings of links
+            "Data Formats.md",
+            "---\ntags:\n  - flashcards\n---\n\n## [[IEEE754]]\n## [[Data Streams]]\n",
+            "",
+        ),
         ("empty.csv", "", ""),
         ("header.csv", "Front,Back\n", ""),
         ("anki.txt", "#separator:tab\n#html:false\n", ""),

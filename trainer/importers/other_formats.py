@@ -18,7 +18,8 @@ What counts as a sign of each format:
   properties, a ``#card`` block, a ``((uuid))`` block reference), or a page opening with
   ``key:: value`` page properties followed only by outline bullets;
 - YAML: the ``.yaml``/``.yml`` extension, a ``%YAML`` directive, or a text of only ``key:``,
-  ``key: value``, ``- item`` and indented lines in which some key opens a nested block;
+  ``key: value``, ``- item`` and indented lines in which some key opens a nested block (but
+  not a ``.md`` note that opens with front matter: its ``# headings`` are not YAML comments);
 - markup documents: an XML declaration (``<?xml``, as SuperMemo's and Mnemosyne's exports
   open), the ``.xml`` extension, a ``<!DOCTYPE html>`` or ``<html>`` (a web page), a text
   whose first line is only an opening tag and last line only its closing tag
@@ -116,9 +117,19 @@ def other_format(path: Path, head: bytes) -> str | None:
         return "an org-mode file"
     if _is_logseq(text):
         return "a Logseq page"
-    if suffix in (".yaml", ".yml") or _is_yaml(text):
+    if suffix in (".yaml", ".yml") or (_is_yaml(text) and not _is_note(suffix, text)):
         return "a YAML file"
     return None
+
+
+#: A Markdown note's front matter: its first line ``---``, then a line ``---`` closing it.
+_FRONT_MATTER = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n(?:.*\r?\n)*?---[ \t]*(?:\r?\n|\Z)")
+
+
+def _is_note(suffix: str, text: str) -> bool:
+    """A Markdown file (by its extension) that opens with front matter: an Obsidian note, whose
+    ``# headings`` after the front matter only look like YAML comments."""
+    return suffix in (".md", ".markdown") and _FRONT_MATTER.match(text) is not None
 
 
 def _binary_kind(path: Path, head: bytes) -> str | None:
