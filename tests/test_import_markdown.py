@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from trainer.errors import DeckError
 from trainer.importers.markdown import read_markdown
 
 CASES = Path(__file__).parent / "fixtures" / "cases"
@@ -208,6 +209,29 @@ def test_one_line_card_loses_only_a_leading_list_marker(
 ) -> None:
     deck = read_markdown(line.encode(), "n.md")
     assert [(card.front, card.back) for card in deck.cards] == [(question, answer)]
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        # each line break of the block shows as one (the card's text is Markdown)
+        ("Q: A x B?\nA:\n\n$$\nA \\times B\n$$\n\n---\n", "$$\\\nA \\times B\\\n$$"),
+        ("Q: A x B?\nA:\nthe pairs\n\nprose\n", "the pairs"),
+        ("Q: A x B?\nA: the pairs\n\n$$\n(a, b)\n$$\n\nprose\n", "the pairs\\\n$$\\\n(a, b)\\\n$$"),
+        ("Q: A x B?\nA: the pairs\n\nprose\n", "the pairs"),
+    ],
+)
+def test_an_answer_takes_the_maths_block_below_it(text: str, answer: str) -> None:
+    deck = read_markdown(text.encode(), "n.md")
+    assert [(card.front, card.back) for card in deck.cards] == [("A x B?", answer)]
+
+
+def test_an_empty_answer_before_the_next_card_is_still_an_error() -> None:
+    with pytest.raises(DeckError) as raised:
+        read_markdown(b"Q: one?\nA:\n\nQ: two?\nA: 2\n", "n.md")
+    assert [(p.line, p.message) for p in raised.value.problems] == [
+        (1, "card with an empty answer")
+    ]
 
 
 CODE = st.text(alphabet="=[]{}:c1ab ", min_size=1, max_size=12).filter(lambda s: s.strip())

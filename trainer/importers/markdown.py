@@ -7,10 +7,11 @@ card's tags. Card text stays Markdown; a line break inside a card's text shows a
 text: a ``[...]``, ``==...==`` or ``{{c1::...}}`` inside it stays exactly as written.
 
 - ``Q:`` starts a question, which runs (blank lines included) to the line starting with ``A:``;
-  the answer runs to the next blank line, or on past it into an indented line or a fenced code
-  block that follows. ``C:`` starts a cloze text with ``[...]`` deletions (each one a card; a
-  link ``[text](url)`` or ``[text][ref]`` and an Obsidian ``[[wikilink]]`` are not deletions)
-  or Anki's ``{{c1::...}}``; it ends like an answer.
+  the answer runs to the next blank line, or on past it into an indented line, a fenced code
+  block or a ``$$`` maths block that follows; an ``A:`` line with nothing after it takes the
+  block below it (past blank lines) as the answer. ``C:`` starts a cloze text with ``[...]``
+  deletions (each one a card; a link ``[text](url)`` or ``[text][ref]`` and an Obsidian
+  ``[[wikilink]]`` are not deletions) or Anki's ``{{c1::...}}``; it ends like an answer.
 - Obsidian (the "Spaced Repetition" plugin's default syntax): ``question::answer`` on one line,
   ``question:::answer`` for a card both ways; a paragraph whose lines above a line ``?`` are the
   question and below it the answer (``??`` both ways; a side that is one list item loses its
@@ -63,6 +64,8 @@ _LIST_MARKER = re.compile(r"\A\s*(?:[-*+]|\d+[.)])\s+")
 _HIGHLIGHT = re.compile(r"==(?![\s=])([^\n]+?)(?<![\s=])==")
 _OPENER = re.compile(r"\{\{c[\d,]*\d[\d,]*::")
 _BRACKET = re.compile(r"(?<![\\!\[\]])\[([^\[\]\n]+)\](?![(\[:\]])")
+#: The opening line of a display-maths block (``$$``), which an answer runs on into.
+_MATH_BLOCK = re.compile(r" {0,3}\$\$")
 _BLOCK_START = re.compile(r" {0,3}(?:[#>|]|[-*+]\s|\d+[.)]\s|`{3}|~{3})")
 
 
@@ -177,8 +180,12 @@ class _Reader:
         question = _side(match.group(2), self.lines[start + 1 : index]).strip()
         answer_match = _ANSWER.match(self.lines[index])
         assert answer_match is not None
-        end = self._answer_end(index + 1)
-        answer = _side(answer_match.group(1), self.lines[index + 1 : end]).strip()
+        first = index + 1
+        if not answer_match.group(1).strip():  # "A:" alone: the answer is the block below it
+            while first < len(self.lines) and not self.lines[first].strip():
+                first += 1
+        end = self._answer_end(first)
+        answer = _side(answer_match.group(1), self.lines[first:end]).strip()
         self._basic(start + 1, question, answer, reverse=False)
         return end
 
@@ -198,6 +205,7 @@ class _Reader:
                 following = index + 1
                 if following < len(self.lines) and (
                     _FENCE.match(self.lines[following])
+                    or _MATH_BLOCK.match(self.lines[following])
                     or re.match(r"(?: {2,}|\t)\S", self.lines[following])
                 ):
                     index = following
