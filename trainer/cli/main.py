@@ -11,7 +11,7 @@ import os
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
@@ -82,8 +82,10 @@ class TrainerGroup(click.Group):
         try:
             return super().invoke(ctx)
         except TrainerError as exc:
+            _drop_unused_database(ctx)
             raise CliError(exc) from None
         except click.UsageError as exc:  # a bad option or argument: one line too, exit 2
+            _drop_unused_database(ctx)
             where = " ".join(["trainer", *(exc.ctx.command_path.split()[1:] if exc.ctx else [])])
             message = f"{exc.format_message()} (see '{where} --help')"
             raise CliError(UsageError(message)) from None
@@ -98,6 +100,13 @@ class TrainerGroup(click.Group):
             if ctx.params.get("debug"):
                 raise
             raise UnexpectedError(exc) from None
+
+
+def _drop_unused_database(ctx: click.Context) -> None:
+    """After a command failed: delete the SQLite file it made, if it holds nothing of a
+    learner's (see :meth:`App.drop_if_unused`), so bad input leaves nothing behind."""
+    if isinstance(ctx.obj, App):
+        ctx.obj.drop_if_unused()
 
 
 def wall_clock() -> datetime:
@@ -135,6 +144,9 @@ class App:
 
     db_location: str | None
     learner_name: str | None = None
+    #: The SQLite file this command made by opening it, and its engine (None: it existed, or
+    #: the database is a server's).
+    made: tuple[Path, Engine] | None = field(default=None, repr=False)
 
     @property
     def learner(self) -> str:
@@ -161,7 +173,7 @@ class App:
         command that only reads never backs up."""
         from trainer.content.builtin_sync import builtin_change, sync_builtin
         from trainer.scheduling.days import DayClock
-        from trainer.store.backup import list_backups, sqlite_file
+        from trainer.store.backup import list_backups, sqlite_file, sqlite_path
         from trainer.store.db import (
             before_first_write,
             open_database,
@@ -176,8 +188,12 @@ class App:
         name = self.learner
         existed = self.backs_up()
         now = wall_clock()
+        path = sqlite_path(self.location)
+        new = path is not None and not path.exists()
         engine = open_database(self.location, backup_at=now)
         click.get_current_context().call_on_close(engine.dispose)  # a server's connections
+        if new and path is not None:
+            self.made = (path, engine)
 
         def read(learner: int) -> Opened:
             with reader(engine) as conn:
@@ -217,6 +233,28 @@ class App:
                 learner = learner_for_write(conn, name, wall_clock())
             opened = read(learner)
         return opened
+
+    def drop_if_unused(self) -> None:
+        """Delete the SQLite file this command made (with its WAL files) when it holds nothing
+        of a learner's (:func:`~trainer.store.learners.holds_work`): a command refused after
+        opening a database that did not exist leaves no database behind."""
+        if self.made is None:
+            return
+        from trainer.store.db import reader
+        from trainer.store.learners import holds_work
+
+        path, engine = self.made
+        self.made = None
+        with reader(engine) as conn:
+            if holds_work(conn):
+                return
+        engine.dispose()
+        for leftover in (
+            path,
+            path.with_name(path.name + "-wal"),
+            path.with_name(path.name + "-shm"),
+        ):
+            leftover.unlink(missing_ok=True)
 
     def backs_up(self) -> bool:
         """Whether trainer backs the database up by itself: it is a SQLite file that exists

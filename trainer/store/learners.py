@@ -127,3 +127,21 @@ def lock_learner(conn: Connection, learner_id: int) -> None:
         conn.execute(
             select(tables.learner.c.id).where(tables.learner.c.id == learner_id).with_for_update()
         )
+
+
+def holds_work(conn: Connection) -> bool:
+    """Whether the database holds anything a learner did or brought: an imported deck, a card's
+    memory state, a review-log row, an edit, a setting, a per-deck value or a done topic. A
+    database that only opening made (the schema, the built-in decks, learner rows) holds none."""
+    kept = (
+        tables.card_memory,
+        tables.review_log,
+        tables.card_edit,
+        tables.learner_setting,
+        tables.learner_deck,
+        tables.topic_done,
+    )
+    brought = select(tables.deck.c.id).where(tables.deck.c.source != "builtin").limit(1)
+    return conn.execute(brought).first() is not None or any(
+        conn.execute(select(table).limit(1)).first() is not None for table in kept
+    )
