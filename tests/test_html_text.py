@@ -5,16 +5,18 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 from rich.markdown import Markdown
 
 from trainer.importers.html_text import (
+    _plain_lines,
     escape_markdown,
     html_to_card_text,
     html_to_plain,
     media_token,
+    plain_to_card_text,
 )
 
 
@@ -80,6 +82,21 @@ def test_any_field_converts_without_an_error(html: str) -> None:
 def test_text_without_markup_shows_exactly_its_words(text: str) -> None:
     html_space = re.compile(r"[ \t\n\r\f\v\xa0]+")  # HTML's white space, and no-break space
     assert html_to_plain(text) == html_space.sub(" ", text).strip()
+
+
+#: Field text as spreadsheets hold it: words, spaces and numbers, and at most one character
+#: that makes the field need escaping or collapsing; or any text at all.
+WORDS = st.lists(st.sampled_from(["word", " ", "2", "10", ".", ")"])).map("".join)
+FIELD_TEXT = (
+    st.tuples(WORDS, st.sampled_from(["", *"#+-=\\`*_[]<>|~&\n\r\t\xa0\u3000"]), WORDS).map("".join)
+    | st.text()
+)
+
+
+@settings(max_examples=1000)
+@given(FIELD_TEXT)
+def test_a_field_left_as_it_is_reads_as_the_full_conversion_gives_it(text: str) -> None:
+    assert plain_to_card_text(text) == _plain_lines(text)
 
 
 PYGMENTS_TABLE = (

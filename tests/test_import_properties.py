@@ -21,7 +21,7 @@ from trainer.errors import DeckError, Problem, TrainerError
 from trainer.importers.anki import LATEST_S, MAX_INTERVAL, read_anki
 from trainer.importers.anki_history import AnkiSchedule, CardHistory, RevlogEntry, rebuild
 from trainer.importers.bulk import without_cycle_collection
-from trainer.importers.delimited import read_delimited, split_rows
+from trainer.importers.delimited import _field_patterns, _row_at, read_delimited, split_rows
 from trainer.importers.imported import ImportedDeck
 from trainer.importers.markdown import read_markdown
 from trainer.importers.native import read_native
@@ -187,6 +187,37 @@ def test_rows_a_spreadsheet_writes_read_back_field_for_field(
     csv.writer(buffer, delimiter=delimiter, lineterminator="\n").writerows(rows)
     read = split_rows(buffer.getvalue(), delimiter, 0)
     assert [fields for _line, fields in read] == [list(row) for row in rows]
+
+
+def _rows_field_by_field(body: str, delimiter: str, offset: int) -> list[tuple[int, list[str]]]:
+    """What :func:`split_rows` gives when every row is read field by field."""
+    patterns, rows = _field_patterns(delimiter), []
+    position, line = 0, offset + 1
+    while position < len(body):
+        start = line
+        fields, position, line = _row_at(body, position, line, delimiter, patterns)
+        if "".join(fields).strip():
+            rows.append((start, fields))
+    return rows
+
+
+#: Text of rows: words, delimiters, quotes (opening, closing, doubled, stray) and line ends.
+ROWS_TEXT = (
+    st.lists(
+        st.sampled_from(["word", " ", ",", "\t", ";", '"', '""', ',"', '",', "\n", "\r", "\r\n"])
+    ).map("".join)
+    | st.text()
+)
+
+
+@settings(max_examples=1000)
+@given(st.sampled_from(["\t", ";", ",", " "]), ROWS_TEXT, st.integers(0, 3))
+def test_lines_split_as_they_are_read_as_field_by_field(
+    delimiter: str, body: str, offset: int
+) -> None:
+    assert list(split_rows(body, delimiter, offset)) == _rows_field_by_field(
+        body, delimiter, offset
+    )
 
 
 RATINGS = st.lists(st.tuples(st.integers(1, 4), st.integers(0, 400)), max_size=15)

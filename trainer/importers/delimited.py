@@ -29,10 +29,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.entities import html5
 from itertools import islice
+from operator import itemgetter
 
 from trainer.content.cloze import ClozeError
 from trainer.content.parser import CardSpec
@@ -133,7 +134,8 @@ class _Layout:
     header_lines: int = 0
     comments: int = 0  # comment lines and header lines of unknown keys
     names_line: str | None = None  # the #columns: value, split once the delimiter is known
-    plans: dict[int, tuple[int | None, int | None, list[int]]] = field(default_factory=dict)
+    #: by number of fields in a row: what takes its question, answer and further fields
+    picks: dict[int, Callable[[list[str]], tuple[str, ...]]] = field(default_factory=dict)
 
 
 def read_delimited(data: bytes, path: str, delimiter: str | None = None) -> ImportedDeck:
@@ -318,29 +320,55 @@ def split_rows(body: str, delimiter: str, offset: int) -> Iterator[tuple[int, li
     when its closing quote is followed by the delimiter or the end of the line; any other field,
     including one that merely starts with a quote, is taken as written up to the next delimiter.
     So a stray quote never swallows the rows after it nor refuses the file.
+
+    A line without a carriage return in which no field starts with a quote (most lines) is
+    split at its delimiters as it is; any other row is read field by field (:func:`_row_at`).
     """
-    quoted, literal = _field_patterns(delimiter)
+    patterns = _field_patterns(delimiter)
+    opening = delimiter + '"'
     position, line, end = 0, offset + 1, len(body)
     while position < end:
-        start, fields = line, []
-        while True:
-            match = quoted.match(body, position) if body.startswith('"', position) else None
-            if match is not None:
-                fields.append(match.group(1).replace('""', '"'))
-                line += match.group(0).count("\n")
-            else:
-                match = literal.match(body, position)
-                assert match is not None  # the pattern matches the empty string
-                fields.append(match.group(0))
-            position = match.end()
-            if body.startswith(delimiter, position):
-                position += len(delimiter)
-                continue
-            position += 2 if body.startswith("\r\n", position) else 1
-            line += 1
-            break
+        start = line
+        stop = body.find("\n", position)
+        if stop < 0:
+            stop = end
+        text = body[position:stop]
+        if text.endswith("\r"):
+            text = text[:-1]
+        if "\r" in text or text.startswith('"') or opening in text:
+            fields, position, line = _row_at(body, position, line, delimiter, patterns)
+        else:
+            fields, position, line = text.split(delimiter), stop + 1, line + 1
         if "".join(fields).strip():
             yield start, fields
+
+
+def _row_at(
+    body: str,
+    position: int,
+    line: int,
+    delimiter: str,
+    patterns: tuple[re.Pattern[str], re.Pattern[str]],
+) -> tuple[list[str], int, int]:
+    """The fields of the row of ``body`` starting at ``position`` (on ``line``), read field by
+    field with :func:`_field_patterns`, the position after the row and the line it ends on."""
+    quoted, literal = patterns
+    fields = []
+    while True:
+        match = quoted.match(body, position) if body.startswith('"', position) else None
+        if match is not None:
+            fields.append(match.group(1).replace('""', '"'))
+            line += match.group(0).count("\n")
+        else:
+            match = literal.match(body, position)
+            assert match is not None  # the pattern matches the empty string
+            fields.append(match.group(0))
+        position = match.end()
+        if body.startswith(delimiter, position):
+            position += len(delimiter)
+            continue
+        position += 2 if body.startswith("\r\n", position) else 1
+        return fields, position, line + 1
 
 
 def _field_patterns(delimiter: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
@@ -371,16 +399,25 @@ def _columns_from_names(layout: _Layout) -> None:
             layout.columns.setdefault(role, index)
 
 
-def _field_columns(row: list[str], layout: _Layout) -> tuple[str, str, list[str]]:
-    """The question field, the answer field and any further fields of ``row``."""
-    plan = layout.plans.get(len(row))
-    if plan is None:
-        plan = layout.plans[len(row)] = _plan(len(row), layout)
-    question, answer, rest = plan
-    return (
+def _field_values(row: list[str], layout: _Layout) -> tuple[str, ...]:
+    """The question field, the answer field and any further fields of ``row`` (an empty
+    question or answer where the row has no column for it)."""
+    pick = layout.picks.get(len(row))
+    if pick is None:
+        pick = layout.picks[len(row)] = _pick(*_plan(len(row), layout))
+    return pick(row)
+
+
+def _pick(
+    question: int | None, answer: int | None, rest: list[int]
+) -> Callable[[list[str]], tuple[str, ...]]:
+    """A function taking the fields of a :func:`_plan` out of a row, in its order."""
+    if question is not None and answer is not None:
+        return itemgetter(question, answer, *rest)
+    return lambda row: (
         row[question] if question is not None else "",
         row[answer] if answer is not None else "",
-        [row[i] for i in rest],
+        *(row[i] for i in rest),
     )
 
 
@@ -405,12 +442,11 @@ def _cell(row: list[str], layout: _Layout, role: str) -> str:
 
 def _row_cards(row: list[str], line: int, layout: _Layout, skips: SkipCounter) -> list[CardSpec]:
     """The cards one row gives (none, with a counted skip, for an incomplete row)."""
-    question, answer, rest = _field_columns(row, layout)
-    fields = (question, answer, *rest)
-    html = [_is_html(v) if layout.html is None else layout.html for v in fields]
-    if any(html):
+    fields = _field_values(row, layout)
+    html = [_is_html(v) for v in fields] if layout.html is None else [layout.html] * len(fields)
+    if True in html:
         fields = tuple(_tags_as_text(v) if h else v for v, h in zip(fields, html, strict=True))
-        question, answer = fields[0], fields[1]
+    question, answer = fields[0], fields[1]
     tags, guid, notetype = layout.tags, None, layout.notetype.lower()
     if layout.columns:
         tags += anki_tags(_cell(row, layout, "tags"))
@@ -428,9 +464,7 @@ def _row_cards(row: list[str], line: int, layout: _Layout, skips: SkipCounter) -
         if typed is None:
             skips.skip("no question or answer")
         return [typed] if typed else []
-    back = join_text(
-        *(_text(value, is_html) for value, is_html in zip(fields[1:], html[1:], strict=True))
-    )
+    back = join_text(*map(_text, fields[1:], html[1:]))
     card = basic_card(guid, front, back, tags, line)
     if card is None:
         skips.skip("no question or answer")

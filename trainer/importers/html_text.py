@@ -177,7 +177,27 @@ def html_to_plain(html: str) -> str:
 
 
 def plain_to_card_text(text: str) -> str:
-    """Plain text (a field without HTML) as card text: escaped, each line break shown."""
+    """Plain text (a field without HTML) as card text: escaped, each line break shown.
+
+    Most fields are one printable line (so with no white space but the space: every other
+    ``str.isspace`` character is unprintable) that needs no escaping and no collapsing: no
+    doubled space, no space at either end, no possible marker at the start, no Markdown-special
+    character. They are returned as they are.
+    """
+    if (
+        text.isprintable()
+        and "  " not in text
+        and text[:1] not in _MARKER_STARTS
+        and text[-1:] != " "
+        and _SPECIAL.search(text) is None
+    ):
+        return text
+    return _plain_lines(text)
+
+
+def _plain_lines(text: str) -> str:
+    """:func:`plain_to_card_text` for any text: each line collapsed, escaped, and ended by a
+    hard line break when another follows."""
     if "\n" not in text and "\r" not in text:
         return escape_markdown(_collapse_space(text).strip())
     out: list[str] = []

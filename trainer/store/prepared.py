@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import Connection, Dialect, Table
@@ -122,25 +121,20 @@ class PreparedWrite:
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             compiled = self._compiled[dialect.name] = self._compile(dialect)
-        order: list[int] = []  # for each bind taken from the row: its index in the row
-        fixed_values: list[tuple[int, Any]] = []  # (position, value) of fixed binds
-        converters: list[tuple[int, Callable[[Any], Any]]] = []  # (position, processor)
-        for position, (_name, key, process, fixed) in enumerate(compiled.binds):
-            if key is None:
-                fixed_values.append((position, fixed))
-                continue
-            order.append(self._keys.index(key))
-            if process is not None:
-                converters.append((position, _cached(process) if key in repeated else process))
-        pick = itemgetter(*order)
+        rows = list(rows)
+        columns = list(zip(*rows, strict=True))  # the values of each key, in row order
         parameters: list[Any] = []
-        for row in rows:
-            values = [pick(row)] if len(order) == 1 else list(pick(row))
-            for position, fixed in fixed_values:
-                values.insert(position, fixed)
-            for position, convert in converters:
-                values[position] = convert(values[position])
-            parameters.append(values)
+        if rows:
+            bound: list[Sequence[Any]] = []  # for each bind, its values in row order
+            for _name, key, process, fixed in compiled.binds:
+                if key is None:
+                    bound.append([fixed] * len(rows))
+                    continue
+                column = columns[self._keys.index(key)]
+                bound.append(
+                    column if process is None else _converted(column, process, key in repeated)
+                )
+            parameters = list(zip(*bound, strict=True))
         if not compiled.positional:  # psycopg: named parameters
             names = [name for name, *_ in compiled.binds]
             parameters = [dict(zip(names, values, strict=True)) for values in parameters]
@@ -207,6 +201,18 @@ def _cursor(connection: Connection) -> DBAPICursor:
     if dbapi is None:  # the pool has released or invalidated it
         raise ResourceClosedError("this connection is closed")
     return dbapi.cursor()
+
+
+def _converted(column: Sequence[Any], process: Callable[[Any], Any], repeated: bool) -> list[Any]:
+    """``process`` applied to every value of ``column``; for a ``repeated`` column, once per
+    distinct value (by equality, a list by its items)."""
+    if not repeated:
+        return list(map(process, column))
+    try:
+        distinct = {value: process(value) for value in set(column)}
+    except TypeError:  # unhashable values (lists)
+        return list(map(_cached(process), column))
+    return list(map(distinct.__getitem__, column))
 
 
 def _cached(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
