@@ -299,3 +299,46 @@ def test_the_same_file_under_another_name_is_another_deck(deck_file: Path, datab
     shutil.copy(deck_file, copy)
     assert run("import", str(deck_file), str(copy))[0] == 0
     assert _decks(database) == {"python": ("import", 2), "copy": ("import", 2)}
+
+
+def test_rows_of_one_question_with_different_answers_are_cards_of_their_own(
+    tmp_path: Path, database: str
+) -> None:
+    # as Anki imports them: every row a note; only a row repeated whole is the same card twice
+    path = tmp_path / "words.tsv"
+    path.write_text(
+        "cheat\tfraud\npossession\tproperty\ncheat\tto swindle\ncheat\tfraud\n"
+        "possession\townership\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run("import", str(path))
+    assert code == 0
+    assert "4 added, 0 updated, 0 unchanged, 1 skipped (same card twice (1))" in out
+    engine = open_database(database)
+    with Session(engine) as db:
+        cards = db.execute(select(Card.front, Card.back, Card.key).order_by(Card.id)).all()
+    engine.dispose()
+    words = [(front, back) for front, back, _ in cards[-4:]]
+    assert words == [
+        ("cheat", "fraud"),
+        ("possession", "property"),
+        ("cheat", "to swindle"),
+        ("possession", "ownership"),
+    ]
+    keys = [key for *_, key in cards[-4:]]
+    assert keys[2] == keys[0] + "~2" and keys[3] == keys[1] + "~2"
+    code, out, _ = run("import", str(path))
+    assert "0 added, 0 updated, 4 unchanged, 1 skipped" in out
+
+
+def test_one_question_in_two_decks_of_a_deck_column_is_a_card_in_each(tmp_path: Path) -> None:
+    path = tmp_path / "sky.txt"
+    path.write_text(
+        "#separator:tab\n#deck column:1\nSky::Planets\tMars\tred\nSky::Myths\tMars\twar\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run("import", str(path))
+    assert code == 0 and "2 added" in out
+    code, out, _ = run("cards", "deck:Sky", "--json")
+    shown = sorted((card["deck"], card["front"]) for card in json.loads(out))
+    assert shown == [("Sky::Myths", "Mars"), ("Sky::Planets", "Mars")]

@@ -44,7 +44,7 @@ from trainer.importers.html_text import (
     plain_to_card_text,
     plain_to_html,
 )
-from trainer.importers.imported import ImportedDeck, SkipCounter, unique_cards
+from trainer.importers.imported import ImportedDeck, SkipCounter, distinct_cards
 from trainer.importers.notes import (
     anki_tags,
     basic_card,
@@ -165,30 +165,28 @@ def read_delimited(data: bytes, path: str, delimiter: str | None = None) -> Impo
         if tags_column is not None:
             layout.columns["tags"] = tags_column
     skips = SkipCounter()
-    cards: list[CardSpec] = []
+    placed: list[tuple[CardSpec, str]] = []
     deck = layout.deck
     problems: list[Problem] = []
-    card_decks: dict[str, str] = {}
     for line, row in rows:
         try:
             row_cards = _row_cards(row, line, layout, skips)
         except ClozeError as exc:
             problems.append(Problem(path, line, exc.message))
             continue
-        cards.extend(row_cards)
         row_deck = _cell(row, layout, "deck")
-        for card in row_cards if row_deck else ():
-            card_decks.setdefault(card.key, row_deck)
+        placed += ((card, row_deck) for card in row_cards)
         deck = deck or row_deck or None
     if problems:
         raise DeckError(problems)
+    kept = distinct_cards(placed, skips)
     return ImportedDeck(
         path=path,
-        cards=unique_cards(cards, skips),
+        cards=tuple(card for card, _ in kept),
         skipped=skips.total,
         skip_reasons=skips.phrases(),
         name=deck,
-        card_decks=card_decks,
+        card_decks={card.key: card_deck for card, card_deck in kept if card_deck},
         comment_lines=layout.comments,
         warnings=_ragged_rows(rows),
     )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from trainer.content.parser import CardSpec
+from trainer.store.tables import note_of
 
 if TYPE_CHECKING:
     from trainer.importers.anki_history import CardHistory
@@ -95,3 +97,44 @@ def unique_cards(cards: list[CardSpec], skips: SkipCounter) -> tuple[CardSpec, .
         seen.add(card.key)
         kept.append(card)
     return tuple(kept)
+
+
+def distinct_cards(
+    placed: Iterable[tuple[CardSpec, str]], skips: SkipCounter
+) -> list[tuple[CardSpec, str]]:
+    """The cards of a text file, each with the deck the file puts it in (``""``: the file's
+    own deck), in order, without later repeats.
+
+    Keys made from the text (:func:`front_key`) meet when two entries have the same question.
+    A later card that is the same card again (same kind, sides and answers, same deck) is
+    skipped as "same card twice"; any other is a card of its own, as Anki imports every row of
+    a file as a note of its own: its note key gets ``~2`` (``~3``, ...: the second, third note
+    of that question in the file), so ``front-…#2`` becomes ``front-…~2#2``. The numbering
+    follows the file's order, so importing the file again finds the same cards."""
+    seen: dict[str, tuple[CardSpec, str]] = {}
+    kept = []
+    for card, deck in placed:
+        note = note_of(card.key)
+        key, number = card.key, 1
+        while key in seen and not _same(seen[key], card, deck):
+            number += 1
+            key = f"{note}~{number}{card.key[len(note) :]}"
+        if key in seen:
+            skips.skip("same card twice")
+            continue
+        if key != card.key:
+            card = dataclasses.replace(card, key=key)
+        seen[key] = (card, deck)
+        kept.append((card, deck))
+    return kept
+
+
+def _same(earlier: tuple[CardSpec, str], card: CardSpec, deck: str) -> bool:
+    first, first_deck = earlier
+    return (first.kind, first.front, first.back, first.accepted, first_deck) == (
+        card.kind,
+        card.front,
+        card.back,
+        card.accepted,
+        deck,
+    )

@@ -48,7 +48,12 @@ from trainer.content.cloze import (
 )
 from trainer.content.parser import CardSpec
 from trainer.errors import DeckError, Problem
-from trainer.importers.imported import ImportedDeck, SkipCounter, front_key, unique_cards
+from trainer.importers.imported import (
+    ImportedDeck,
+    SkipCounter,
+    distinct_cards,
+    front_key,
+)
 from trainer.importers.notes import card_key, cloze_key
 from trainer.importers.text import decode_text
 from trainer.store.lookup import slugify
@@ -91,7 +96,9 @@ def read_markdown(data: bytes, path: str) -> ImportedDeck:
         raise DeckError(reader.problems)
     return ImportedDeck(
         path=path,
-        cards=unique_cards(reader.cards, reader.skips),
+        cards=tuple(
+            card for card, _ in distinct_cards(((c, "") for c in reader.cards), reader.skips)
+        ),
         skipped=reader.skips.total,
         skip_reasons=reader.skips.phrases(),
     )
