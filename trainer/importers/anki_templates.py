@@ -2,7 +2,9 @@
 
 Anki's template language (Anki manual, "Card Templates" and "Field Replacements"):
 ``{{Field}}``; filters applied right to left, ``{{text:Field}}``, ``{{hint:Field}}``,
-``{{cloze:Field}}``, ``{{type:Field}}``, ``{{type:cloze:Field}}`` (others show the field as is);
+``{{cloze:Field}}``, ``{{type:Field}}``, ``{{type:cloze:Field}}``, the Japanese reading filters
+``{{kanji:Field}}``, ``{{kana:Field}}`` and ``{{furigana:Field}}`` (:func:`_ruby`; others,
+such as an add-on's ``edit``, show the field as is);
 sections ``{{#Field}}...{{/Field}}`` shown when the field is not empty and
 ``{{^Field}}...{{/Field}}`` when it is; the special fields ``FrontSide``, ``Tags``, ``Deck``,
 ``Subdeck``, ``Card``, ``Type``. The answer is what follows ``<hr id=answer>`` when the back
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from trainer.content.cloze import cloze_answers, render_cloze
@@ -23,6 +25,10 @@ from trainer.importers.notes import HTML_CLOZE, parse_html_cloze
 
 _TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _ANSWER_RULE = re.compile(r"<hr[^>]*\bid\s*=\s*[\"']?answer\b[^>]*>", re.IGNORECASE)
+#: A reading as Anki's ruby filters find it (rslib ``template_filters.rs``): an optional space
+#: before the base, the base a run of characters that are neither a space nor ``>``, then the
+#: reading in square brackets, up to the first ``]``.
+_READING = re.compile(r" ?([^ >]+?)\[(.+?)\]")
 
 
 @dataclass(frozen=True)
@@ -144,4 +150,32 @@ def _replacement(tag: _Tag, context: _Context) -> str:
             value = answer if context.answer_side else question
         elif name_of_filter == "text":
             value = html_to_plain(value)
+        elif name_of_filter in _RUBY:
+            value = _ruby(value, name_of_filter)
     return value
+
+
+#: What each ruby filter shows of a base and its reading.
+_RUBY: dict[str, Callable[[str, str], str]] = {
+    "kanji": lambda base, _reading: base,
+    "kana": lambda _base, reading: reading,
+    "furigana": lambda base, reading: f"{base}({reading})",
+}
+
+
+def _ruby(text_html: str, name: str) -> str:
+    """A field's readings written ``base[reading]`` (Japanese furigana, as Anki's "Japanese
+    support" and Yomitan write them) shown by Anki's ruby filter ``name``: ``kanji`` keeps the
+    base, ``kana`` the reading, ``furigana`` both as ``base(reading)`` (a terminal has no
+    ruby text above the line). As in Anki (rslib ``template_filters.rs``): ``&nbsp;`` counts
+    as a space, the one space before a base is dropped (it only separates the base from the
+    text before), the base runs back to the last space or ``>``, a ``[sound:...]`` is left
+    as it is. ``' 日本[にほん]の'`` gives ``'日本の'``, ``'にほんの'``, ``'日本(にほん)の'``.
+    """
+    shown = _RUBY[name]
+
+    def replace(match: re.Match[str]) -> str:
+        base, reading = match.groups()
+        return match[0] if reading.startswith("sound:") else shown(base, reading)
+
+    return _READING.sub(replace, text_html.replace("&nbsp;", " "))
