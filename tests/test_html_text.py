@@ -141,3 +141,54 @@ PYGMENTS_TABLE = (
 )
 def test_lists_code_tables_and_math_read_as_they_showed(html: str, text: str) -> None:
     assert html_to_card_text(html) == text
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ('Capital of France?<div style="display:none">Paris</div>', "Capital of France?"),
+        ('Spain?<span style="color: red; visibility : hidden">Madrid</span> ok', "Spain? ok"),
+        ('<p style="DISPLAY: NONE !important">x<b>y</b></p>z', "z"),
+        ("<div hidden><div>nested</div>still hidden</div>shown", "shown"),
+        ('<span style="display: inline">kept</span>', "kept"),
+        ('<span style="visibility: visible">kept</span>', "kept"),
+    ],
+)
+def test_hidden_elements_are_left_out_with_their_content(html: str, text: str) -> None:
+    assert html_to_card_text(html) == text
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("<b>Note:</b>text", "**Note**:text"),
+        ("<b>Note:</b> text", "**Note:** text"),
+        ("plain <i>(aside)</i>text", "plain *(aside*)text"),
+        ("x<b>(a)</b> y", "x(**a)** y"),
+        ("a<b>!</b>x", "a!x"),
+        ("<i><b>x</b></i>", "***x***"),
+    ],
+)
+def test_emphasis_marks_move_past_punctuation_a_letter_touches(html: str, text: str) -> None:
+    assert html_to_card_text(html) == text
+
+
+SIDE = st.text(alphabet="aZ .,:!?()[]*は。「」-_`", max_size=4)
+
+
+@given(
+    SIDE,
+    st.text(alphabet="aZ .,:!?()[]は。「」-_", min_size=1, max_size=6),
+    SIDE,
+    st.sampled_from(["b", "i", "strong", "em"]),
+    st.sampled_from(["", "<b>q</b>", "<i>r.</i>", "<b>:</b>"]),
+)
+def test_emphasis_shows_no_asterisk_of_its_own(
+    before: str, inner: str, after: str, tag: str, next_to: str
+) -> None:
+    # what the review shows (rich's Markdown) is the field's text: no "*" from the marks
+    html = f"w{before}<{tag}>{inner}</{tag}>{next_to}{after}z"
+    console = Console(width=300, record=True, color_system=None)
+    console.print(Markdown(html_to_card_text(html)))
+    shown = " ".join(console.export_text().split())
+    assert shown == " ".join(html_to_plain(html).split())

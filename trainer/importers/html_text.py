@@ -5,11 +5,16 @@ as Markdown through rich, which drops raw HTML, so a field is converted before i
 
 - entities are decoded; runs of white space collapse as a browser collapses them;
 - ``<br>`` is a line break; ``div``, ``p``, headings, list items and table rows start lines;
-- ``<b>``/``<strong>`` become ``**bold**``, ``<i>``/``<em>`` ``*italic*``;
+- ``<b>``/``<strong>`` become ``**bold**``, ``<i>``/``<em>`` ``*italic*``; punctuation at
+  either end moves outside the marks when a letter touches it from outside
+  (``<b>Note:</b>text`` is ``**Note**:text``), as Markdown (CommonMark's flanking rules)
+  would otherwise show the asterisks as written;
 - ``<code>`` becomes a code span (a fenced code block when a ``<br>`` breaks it) and ``<pre>``
   a fenced code block (language from a ``language-X`` or ``lang-X`` class), its text kept
   exactly, ``<br>`` as a line break; the line-number gutter of a highlighted code table
   (Pygments' ``linenos``, other highlighters' ``gutter``/``lineno`` cells and spans) is left out;
+- an element the field hides (``style="display: none"`` or ``visibility: hidden``, the
+  ``hidden`` attribute) is left out with its content, as a browser shows nothing of it;
 - an ordered list counts from its ``start`` (and an item's ``value``), zero included;
 - ``<sup>``/``<sub>`` text is raised or lowered with Unicode's superscript and subscript
   characters when it has them all (``10⁶``, ``H₂O``), else written ``^(...)``/``_(...)``;
@@ -28,6 +33,7 @@ Parsing uses the standard library's lenient :class:`html.parser.HTMLParser`.
 from __future__ import annotations
 
 import re
+import unicodedata
 from html import unescape
 from html.parser import HTMLParser
 
@@ -43,6 +49,12 @@ _LANGUAGE = re.compile(r"\b(?:language|lang)-([A-Za-z0-9_+#-]+)")
 #: Classes of a code table's line-number gutter (Pygments ``linenos``/``linenodiv``, Rouge and
 #: CodeRay ``gutter``/``rouge-gutter``, highlight.js line-numbers ``hljs-ln-numbers``).
 _GUTTER = re.compile(r"\b(?:linenos|linenodiv|lineno|gutter|rouge-gutter|hljs-ln-numbers)\b")
+#: A style that hides its element: ``display: none`` or ``visibility: hidden`` (either may be
+#: ``!important``).
+_HIDDEN_STYLE = re.compile(
+    r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\s*(?:!\s*important\s*)?(?:;|$)",
+    re.IGNORECASE,
+)
 #: Math: (inline TeX, display TeX) of MathJax's and Anki's delimiters.
 _MATH = re.compile(
     r"\\\((?P<inline>.+?)\\\)|\[\$\](?P<anki>.+?)\[/\$\]"
@@ -266,15 +278,16 @@ class _Markdown:
         self.marks: list[tuple[str, int, int]] = []  # (marker, line count, piece index)
         self.link: tuple[str, int, int] | None = None
         self.cells = 0
-        self.gutter: list[str] = []  # the open tags of a line-number gutter being left out
+        self.left_out: list[str] = []  # open tags of a hidden element or a line-number gutter
+        self.touching: tuple[int, int] | None = None  # (line, piece) of marks ending in punctuation
 
     # Parser callbacks -------------------------------------------------------------------------
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {name: value or "" for name, value in attrs} if attrs else _NO_ATTRIBUTES
-        if self.gutter or ("class" in values and _GUTTER.search(values["class"])):
+        if self.left_out or (values and _leaves_out(values)):
             if tag not in _VOID:
-                self.gutter.append(tag)
+                self.left_out.append(tag)
                 self.dropped += 1
         elif tag in _DROPPED:
             self.dropped += 1
@@ -342,9 +355,9 @@ class _Markdown:
             self.handle_endtag(tag)
 
     def handle_endtag(self, tag: str) -> None:
-        if self.gutter:
-            if tag in self.gutter:
-                while self.gutter.pop() != tag:
+        if self.left_out:
+            if tag in self.left_out:
+                while self.left_out.pop() != tag:
                     self.dropped -= 1
                 self.dropped -= 1
         elif tag in _DROPPED:
@@ -405,12 +418,30 @@ class _Markdown:
 
     def _piece(self, text: str) -> None:
         if text:
+            if self.touching is not None:
+                self._untouch(text[0])
             self.current.append(text)
+
+    def _untouch(self, following: str) -> None:
+        """Move the trailing punctuation of the marked piece :attr:`touching` outside its marks
+        when ``following``, the next character on its line, is neither space nor punctuation:
+        CommonMark ends emphasis after punctuation only before space or punctuation."""
+        line, index = self.touching or (-1, -1)
+        self.touching = None
+        if line != len(self.lines) or index != len(self.current) - 1:
+            return
+        if following.isspace() or _punctuation(following):
+            return
+        piece = self.current[index]
+        marker = "**" if piece.startswith("**") else "*"
+        core = piece[len(marker) : -len(marker)]
+        kept = core.rstrip("".join(set(filter(_loose, core))))
+        self.current[index] = f"{marker}{kept}{marker}{core[len(kept) :]}" if kept else core
 
     def _end_line(self, keep_empty: bool = False) -> None:
         """Finish the current line; an empty one is kept only for ``<br>`` (a blank line)."""
         text = "".join(self.current).strip(" ")
-        self.current = []
+        self.current, self.touching = [], None
         marker, self.item_marker = self.item_marker, None
         if marker is not None:
             self.lines.append(("item", marker + text))
@@ -437,7 +468,11 @@ class _Markdown:
         return index
 
     def _close_mark(self, marker: str) -> None:
-        """Wrap the text since the matching open tag in ``marker``, if it stayed on one line."""
+        """Wrap the text since the matching open tag in ``marker``, if it stayed on one line.
+
+        Punctuation at the start moves before the marks when a letter comes right before them
+        (CommonMark opens emphasis before punctuation only after space or punctuation); at the
+        end, :meth:`_untouch` decides once the next character is known."""
         index = self._opened_on_this_line(self.marks, marker)
         if index is None:
             return
@@ -446,7 +481,26 @@ class _Markdown:
         if not core or any(m == marker for m, _, _ in self.marks):
             return
         lead, trail = inner[: len(inner) - len(inner.lstrip(" "))], inner[len(inner.rstrip(" ")) :]
-        self.current[index:] = [f"{lead}{marker}{core}{marker}{trail}"]
+        if core[0] == "*" or (core[-1] == "*" and core[-2:-1] != "\\"):  # marks in marks
+            self.current[index:] = [f"{lead}{marker}{core}{marker}{trail}"]
+            self.touching = None
+            return
+        before = "".join(self.current[:index])[-1:]
+        opening = ""
+        if not lead and before and not before.isspace() and not _punctuation(before):
+            rest = core.lstrip("".join(set(filter(_loose, core))))
+            opening, core = core[: len(core) - len(rest)], rest
+        if not core:  # only punctuation: nothing left to mark
+            self.current[index:] = [f"{lead}{opening}{trail}"]
+            return
+        earlier = self.current[index - 1] if index and not lead and not opening else ""
+        if _marked(earlier, marker):  # right after marks of its own kind: one run of them
+            index -= 1
+            core = earlier[len(marker) : -len(marker)] + core
+        pieces = [f"{lead}{opening}", f"{marker}{core}{marker}", trail]
+        self.current[index:] = [piece for piece in pieces if piece]
+        if not trail and _punctuation(core[-1]):
+            self.touching = (len(self.lines), len(self.current) - 1)
 
     def _close_script(self, tag: str) -> None:
         """Show the text since the matching ``<sup>``/``<sub>`` raised or lowered: in Unicode's
@@ -549,3 +603,37 @@ def _code_span(code: str) -> str:
     fence = "`" * (_longest_run(code, "`") + 1)
     pad = " " if code.startswith("`") or code.endswith("`") else ""
     return f"{fence}{pad}{code}{pad}{fence}"
+
+
+def _leaves_out(values: dict[str, str]) -> bool:
+    """Whether a tag's attributes leave its element out: hidden, or a line-number gutter."""
+    return (
+        "hidden" in values
+        or ("style" in values and _HIDDEN_STYLE.search(values["style"]) is not None)
+        or ("class" in values and _GUTTER.search(values["class"]) is not None)
+    )
+
+
+def _punctuation(character: str) -> bool:
+    """CommonMark's punctuation: an ASCII punctuation character or any character of Unicode's
+    punctuation (P) or symbol (S) categories."""
+    return unicodedata.category(character)[0] in "PS"
+
+
+def _loose(character: str) -> bool:
+    """Punctuation or space: what may not stand just inside emphasis marks a letter touches
+    from outside."""
+    return character.isspace() or _punctuation(character)
+
+
+def _marked(piece: str, marker: str) -> bool:
+    """Whether ``piece`` is text in ``marker`` marks (``**bold**``, ``*italic*``) as
+    :meth:`_Markdown._close_mark` writes them."""
+    inner = piece[len(marker) : -len(marker)]
+    return (
+        len(piece) > 2 * len(marker)
+        and piece.startswith(marker)
+        and piece.endswith(marker)
+        and inner[:1] != "*"
+        and inner[-1:] != "*"
+    )
