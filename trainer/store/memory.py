@@ -30,6 +30,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    not_,
     or_,
     select,
     update,
@@ -149,6 +150,58 @@ def is_new() -> ColumnElement[bool]:
     """SQL, over :func:`learner_cards`: the card is new to the learner (no memory row, or a
     row in the NEW state)."""
     return or_(tables.card_memory.c.state.is_(None), tables.card_memory.c.state == CardState.NEW)
+
+
+def new_visible_cards(learner_id: int, today: date, *columns: Any) -> Select[Any]:
+    """``SELECT columns FROM card`` for the cards new to learner ``learner_id`` and visible on
+    learner ``today``: the cards ``learner_cards(...).where(is_new(), visible_on(today))``
+    finds, read without their memory rows' columns. A card qualifies when the learner has no
+    row of it (tested through ``ix_card_memory_card_id``, far narrower than the rows: on
+    SQLite about half the time a row lookup takes a card) or its row is among the learner's
+    rows of new cards neither suspended nor buried past ``today`` (few; read once through the
+    queue index). Conditions on memory columns cannot be added: the rows are not joined."""
+    known = tables.card_memory.alias("known")
+    new_and_visible = select(tables.card_memory.c.card_id).where(
+        tables.card_memory.c.learner_id == learner_id,
+        tables.card_memory.c.state == CardState.NEW,
+        visible_on(today),
+    )
+    return (
+        select(*columns)
+        .select_from(tables.card)
+        .outerjoin(
+            known, and_(known.c.card_id == tables.card.c.id, known.c.learner_id == learner_id)
+        )
+        .where(or_(known.c.card_id.is_(None), tables.card.c.id.in_(new_and_visible)))
+    )
+
+
+def count_set_apart(conn: Connection, learner_id: int, today: date) -> int:
+    """How many active cards learner ``learner_id`` has a row of that keeps the card from
+    being a new card on learner ``today``: past new, suspended, or buried past ``today``.
+
+    Counted in the learner's index entries alone, without reading a card: all their rows, less
+    their rows of new cards visible today, less their other rows of retired cards (looked up
+    by the retired cards' ids, which ``ix_card_retired`` lists; few). So the new cards of
+    every deck are the active cards less this count (see ``trainer.study.queue``), at a
+    fraction of the cost of looking up the learner's row of each card."""
+    memory = tables.card_memory.c
+    mine = memory.learner_id == learner_id
+    new_and_visible = and_(memory.state == CardState.NEW, visible_on(today))
+    retired = select(tables.card.c.id).where(tables.card.c.active.is_(False))
+
+    def count(*conditions: ColumnElement[bool]) -> Any:
+        return (
+            select(func.count())
+            .select_from(tables.card_memory)
+            .where(mine, *conditions)
+            .scalar_subquery()
+        )
+
+    rows = count() - count(new_and_visible)
+    return int(
+        conn.scalar(select(rows - count(memory.card_id.in_(retired), not_(new_and_visible)))) or 0
+    )
 
 
 def unsuspended() -> ColumnElement[bool]:

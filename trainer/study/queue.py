@@ -10,9 +10,10 @@ are interleaved: a deck imported yesterday shows beside the roadmap, not behind 
 Building the queue counts the due review cards and loads the first page of them; later pages are
 read as the session reaches them (keyset paging on ``(due_day, id)``, or on ``(retrievability,
 due_day, id)`` on a backlog day), so a backlog of 100,000 due cards costs one indexed count at
-the start and pages of ids, never 100,000 ids in Python. Learning and new cards (at most
-the new-card limit) are loaded whole. The session re-reads each card before showing it, so a card
-another session answered meanwhile is skipped.
+the start and pages of ids, never 100,000 ids in Python. New cards are counted per lane
+(:func:`count_new_cards`) and read a page at a time too (:func:`new_page_loader`); learning
+cards are loaded whole. The session re-reads each card before showing it, so a card another
+session answered meanwhile is skipped.
 """
 
 from __future__ import annotations
@@ -47,8 +48,10 @@ from trainer.store.db import days_between
 from trainer.store.deck_tree import DeckTree
 from trainer.store.lookup import select_named
 from trainer.store.memory import (
+    count_set_apart,
     is_new,
     learner_cards,
+    new_visible_cards,
     of_active_cards,
     recall_on_curve,
     studied_cards,
@@ -349,6 +352,15 @@ def learning_cutoff(clock: DayClock, now: datetime, learn_ahead: timedelta) -> d
     return max(clock.next_rollover(now), now + learn_ahead)
 
 
+def visible_cards(deck_ids: list[int] | None) -> list[ColumnElement[bool]]:
+    """Conditions over ``card`` alone: the card is active and, with ``deck_ids``, of those
+    decks."""
+    conditions: list[ColumnElement[bool]] = [tables.card.c.active.is_(True)]
+    if deck_ids is not None:
+        conditions.append(tables.card.c.deck_id.in_(deck_ids))
+    return conditions
+
+
 def visible(
     today: date, deck_ids: list[int] | None, matching: ColumnElement[bool] | None = None
 ) -> list[ColumnElement[bool]]:
@@ -356,9 +368,7 @@ def visible(
     :func:`~trainer.store.memory.studied_cards`), for active cards not buried on learner
     ``today``, of the decks in focus, that a search finds (``matching``: its SQL condition,
     None: every card)."""
-    conditions = [tables.card.c.active.is_(True), visible_on(today)]
-    if deck_ids is not None:
-        conditions.append(tables.card.c.deck_id.in_(deck_ids))
+    conditions = [*visible_cards(deck_ids), visible_on(today)]
     if matching is not None:
         conditions.append(matching)
     return conditions
@@ -490,10 +500,20 @@ def lowest_recall_loader(
     return load
 
 
-def _new_cards(
-    today: date, deck_ids: list[int] | None, matching: ColumnElement[bool] | None
-) -> list[ColumnElement[bool]]:
-    return [is_new(), *visible(today, deck_ids, matching)]
+def new_cards_query(
+    learner_id: int,
+    today: date,
+    deck_ids: list[int] | None,
+    matching: ColumnElement[bool] | None,
+    *columns: Any,
+) -> Select[Any]:
+    """``SELECT columns`` over the active cards of ``deck_ids`` (None: every deck) new to
+    learner ``learner_id`` and visible on learner ``today`` (that a search finds,
+    ``matching``). Without a search no memory row is read
+    (:func:`~trainer.store.memory.new_visible_cards`)."""
+    if matching is None:
+        return new_visible_cards(learner_id, today, *columns).where(*visible_cards(deck_ids))
+    return learner_cards(learner_id, *columns).where(is_new(), *visible(today, deck_ids, matching))
 
 
 def new_page_loader(
@@ -503,37 +523,113 @@ def new_page_loader(
     matching: ColumnElement[bool] | None = None,
 ) -> PageLoader:
     """Pages of the cards new to learner ``learner_id`` (that a search finds, ``matching``) in
-    roadmap order (section, topic, card; stand-alone decks last)."""
+    roadmap order (section, topic, deck, card; stand-alone decks last), each the first cards
+    in that order not handed out before.
+
+    A page is read in runs of decks in roadmap order, each run twice as long as the one
+    before (1, 2, 4... decks), and stops at the run that fills it: a page found in the first
+    decks reads no card of the others, and a page that needs every deck takes a handful of
+    queries (each sorting only its run's new cards). Every page starts again at the first
+    deck, so a card new again since (an undo) comes in its place.
+    """
     loaded: set[int] = set()
+    runs: list[list[int]] | None = None
 
     def load(conn: Connection, limit: int) -> list[int]:
-        query = learner_cards(learner_id, tables.card.c.id).where(
-            *_new_cards(today, deck_ids, matching)
-        )
-        if loaded:
-            query = query.where(tables.card.c.id.not_in(loaded))
-        page = list(conn.scalars(in_roadmap_order(query).limit(limit)))
+        nonlocal runs
+        if runs is None:
+            runs = _doubling(roadmap_decks(conn, deck_ids))
+        page: list[int] = []
+        for run in runs:
+            if len(page) >= limit:
+                break
+            query = new_cards_query(learner_id, today, run, matching, tables.card.c.id)
+            if loaded:
+                query = query.where(tables.card.c.id.not_in(loaded))
+            page += conn.scalars(in_roadmap_order(query).limit(limit - len(page)))
         loaded.update(page)
         return page
 
     return load
 
 
+def _doubling(items: list[int]) -> list[list[int]]:
+    """``items`` cut into runs of 1, 2, 4... items, in order."""
+    runs, start = [], 0
+    while start < len(items):
+        runs.append(items[start : 2 * start + 1])
+        start = 2 * start + 1
+    return runs
+
+
+#: Decks in roadmap order: by section, then topic, then id; stand-alone decks last, by id.
+_DECK_ORDER = (
+    tables.section.c.position.is_(None),
+    tables.section.c.position,
+    tables.topic.c.position,
+    tables.deck.c.id,
+)
+
+
+def _with_topics(query: Select[Any]) -> Select[Any]:
+    """``query`` over decks, joined to each deck's topic and section (if any)."""
+    return query.outerjoin(tables.topic, tables.deck.c.topic_id == tables.topic.c.id).outerjoin(
+        tables.section, tables.topic.c.section_id == tables.section.c.id
+    )
+
+
+def roadmap_decks(conn: Connection, deck_ids: list[int] | None) -> list[int]:
+    """The ids of ``deck_ids`` (None: every deck) in roadmap order (:func:`in_roadmap_order`)."""
+    query = _with_topics(select(tables.deck.c.id).select_from(tables.deck))
+    if deck_ids is not None:
+        query = query.where(tables.deck.c.id.in_(deck_ids))
+    return list(conn.scalars(query.order_by(*_DECK_ORDER)))
+
+
 def in_roadmap_order(query: Select[Any]) -> Select[Any]:
     """``query`` over cards in the order new cards are introduced: roadmap order (section,
-    topic, deck, card), stand-alone decks last."""
-    return (
+    topic, deck, card position, card id), stand-alone decks last."""
+    return _with_topics(
         query.join(tables.deck, tables.card.c.deck_id == tables.deck.c.id)
-        .outerjoin(tables.topic, tables.deck.c.topic_id == tables.topic.c.id)
-        .outerjoin(tables.section, tables.topic.c.section_id == tables.section.c.id)
-        .order_by(
-            tables.section.c.position.is_(None),
-            tables.section.c.position,
-            tables.topic.c.position,
-            tables.deck.c.id,
-            tables.card.c.position,
-        )
-    )
+    ).order_by(*_DECK_ORDER, tables.card.c.position, tables.card.c.id)
+
+
+def count_new_cards(
+    conn: Connection,
+    learner_id: int,
+    today: date,
+    groups: list[list[int]],
+    every_deck: bool,
+    matching: ColumnElement[bool] | None = None,
+) -> list[int]:
+    """The active cards new to learner ``learner_id`` and visible on learner ``today`` (that
+    a search finds, ``matching``) in each group of decks (ids) of ``groups``.
+
+    Each group is counted card by card (:func:`new_cards_query`), but one: when the groups
+    hold ``every_deck`` and one of them more than half the active cards, as the roadmap does
+    in most databases, that group's new cards are its active cards less the learner's rows
+    that keep a card from being new (:func:`~trainer.store.memory.count_set_apart`, read in
+    the memory index alone) less those of the other groups' cards, so no card of that group
+    is looked up one by one (see tests/benchmarks).
+    """
+
+    def card_by_card(group: list[int]) -> int:
+        query = new_cards_query(learner_id, today, group, matching, func.count())
+        return int(conn.scalar(query) or 0)
+
+    if not every_deck or matching is not None or not groups:
+        return [card_by_card(group) for group in groups]
+    active = [
+        int(conn.scalar(select(func.count()).where(*visible_cards(group))) or 0) for group in groups
+    ]
+    largest = max(range(len(groups)), key=active.__getitem__)
+    if 2 * active[largest] <= sum(active):
+        return [card_by_card(group) for group in groups]
+    counts = [0 if i == largest else card_by_card(group) for i, group in enumerate(groups)]
+    others_set_apart = sum(active[i] - counts[i] for i in range(len(groups)) if i != largest)
+    set_apart = count_set_apart(conn, learner_id, today) - others_set_apart
+    counts[largest] = active[largest] - set_apart
+    return counts
 
 
 def _new_lanes(
@@ -545,23 +641,19 @@ def _new_lanes(
     matching: ColumnElement[bool] | None,
 ) -> _NewLanes:
     """One paged lane of new cards per new-card source with decks in focus (of the cards a
-    search finds, ``matching``), counted in one grouped query."""
+    search finds, ``matching``), each counted whole (:func:`count_new_cards`)."""
     tree = DeckTree.read(conn)
     focus = set(tree.nodes) if deck_ids is None else set(deck_ids)
     decks: dict[int | None, list[int]] = {}
     for deck_id in sorted(focus & set(tree.nodes)):
         decks.setdefault(new_source(tree, deck_id), []).append(deck_id)
-    rows = conn.execute(
-        learner_cards(learner_id, tables.card.c.deck_id, func.count())
-        .where(*_new_cards(today, deck_ids, matching))
-        .group_by(tables.card.c.deck_id)
-    )
-    counts = {deck_id: int(count) for deck_id, count in rows}
+    sources = sorted(decks, key=lambda source: source is not None)
+    groups = [decks[source] for source in sources]
+    counts = count_new_cards(conn, learner_id, today, groups, deck_ids is None, matching)
     lanes: list[_PagedLane] = []
     lane_of_deck: dict[int, int] = {}
-    for source, source_decks in sorted(decks.items(), key=lambda item: item[0] is not None):
+    for source, source_decks, available in zip(sources, groups, counts, strict=True):
         allowance = limits.new if source is None else limits.deck_new.get(source, 0)
-        available = sum(counts.get(deck_id, 0) for deck_id in source_decks)
         loader = new_page_loader(learner_id, today, source_decks, matching)
         lane_of_deck.update(dict.fromkeys(source_decks, len(lanes)))
         lanes.append(_PagedLane(available, allowance, loader))
