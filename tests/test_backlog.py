@@ -147,15 +147,17 @@ def test_review_says_so_and_pauses_new_cards() -> None:
     later = "2027-01-10T10:00:00+00:00"  # all five are due, no study in the 30 days before
     code, output = run("review", input="q", now=later)
     assert code == 0, output
-    assert output.splitlines()[0] == (
+    # under the first card's header and rule, where a full-screen review keeps it in view
+    lines = output.lstrip("\n").splitlines()
+    assert lines[0].endswith("New 0  Learning 0  Review 3") and set(lines[1]) == {"─"}
+    assert " ".join(" ".join(lines[2:5]).split()) == (
         "Backlog: 5 review cards due, more than 2 (1 day's worth of the cards you usually"
         " study). Up to 3 a day, lowest recall chance first; new cards are paused until it is"
         " under control."
     )
-    assert "New 0  Learning 0  Review 3\n" in output
     assert run("config", "backlog_days", "0")[0] == 0
     code, output = run("review", input="q", now=later)
-    assert not output.startswith("Backlog") and "New 20  Learning 0  Review 2\n" in output
+    assert "Backlog" not in output and "New 20  Learning 0  Review 2\n" in output
 
 
 def test_plan_names_the_catch_up_days() -> None:

@@ -421,13 +421,12 @@ def review(
         matching=matching,
         reschedule=not no_reschedule,
     ) as session:
-        if session.backlog is not None:
-            echo(_backlog_notice(session.backlog))
-        ReviewScreen(session, console(), KeyReader(), wall_clock).run()
+        notice = None if session.backlog is None else _backlog_notice(session.backlog)
+        ReviewScreen(session, console(), KeyReader(), wall_clock, notice).run()
 
 
 def _backlog_notice(backlog: Backlog) -> str:
-    """The line ``trainer review`` starts with on a day the backlog rule is on."""
+    """The notice under the first card's header on a day the backlog rule is on."""
     worth = "day's worth" if backlog.rule.days == 1 else "days' worth"
     return (
         f"Backlog: {backlog.due:,} review cards due, more than {backlog.threshold:,.0f}"

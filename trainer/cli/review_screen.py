@@ -292,11 +292,14 @@ class ReviewScreen:
         console: Console,
         keys: KeyReader,
         clock: Callable[[], datetime],
+        notice: str | None = None,
     ) -> None:
         self.session = session
         self.console = console
         self.keys = keys
-        self._notice: Text | None = None  # shown under the next card's header
+        # shown under the next card's header: first ``notice`` (the session's opening word,
+        # e.g. the backlog rule), so it stays on screen with the first card
+        self._notice: Text | None = Text(notice, "yellow") if notice else None
         self._page = _Page([], [], [])  # what the terminal shows
         self._edited: tuple[ShownCard, bool] | None = None  # after e: the card, answered
         self._rejected: dict[int, str] = {}  # card id: the text an edit could not save
