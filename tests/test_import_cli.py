@@ -342,3 +342,15 @@ def test_one_question_in_two_decks_of_a_deck_column_is_a_card_in_each(tmp_path: 
     code, out, _ = run("cards", "deck:Sky", "--json")
     shown = sorted((card["deck"], card["front"]) for card in json.loads(out))
     assert shown == [("Sky::Myths", "Mars"), ("Sky::Planets", "Mars")]
+
+
+def test_with_history_on_a_file_without_one_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "words.csv"
+    path.write_text("hola,hello\n", encoding="utf-8")
+    code, out, err = run("import", str(path), "--with-history")
+    assert (code, err) == (
+        0,
+        f"Warning: {path}: --with-history brings an Anki package's or collection's review log;"
+        " this file's cards come in new\n",
+    )
+    assert "1 added" in out

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,7 +71,8 @@ def detect_format(path: Path, head: bytes) -> str:
 def read_file(path: Path, file_format: str = "auto", with_history: bool = False) -> ImportedDeck:
     """Read ``path`` as ``file_format`` (``auto``: detected); see :data:`FORMATS`.
 
-    ``with_history`` brings an Anki package's review log along. The readers are imported here,
+    ``with_history`` brings an Anki package's review log along (any other file gets a warning
+    saying it has none). The readers are imported here,
     so ``trainer --help`` (which reads :data:`FORMATS`) does not load them. Raises
     :class:`~trainer.errors.DeckError` for a file that cannot be read, and (``auto``) for a
     file in a format trainer does not read (JSON, YAML, org-mode, ...: see
@@ -92,10 +94,15 @@ def read_file(path: Path, file_format: str = "auto", with_history: bool = False)
         return read_anki(path, str(path), with_history)
     data = _read_bytes(path, MAX_TEXT_BYTES, whole=True)
     if chosen == "native":
-        return read_native(data, str(path))
-    if chosen == "markdown":
-        return read_markdown(data, str(path))
-    return read_delimited(data, str(path), "\t" if chosen == "tsv" else None)
+        imported = read_native(data, str(path))
+    elif chosen == "markdown":
+        imported = read_markdown(data, str(path))
+    else:
+        imported = read_delimited(data, str(path), "\t" if chosen == "tsv" else None)
+    if with_history and imported.cards:
+        kept = "an Anki package's or collection's review log; this file's cards come in new"
+        return replace(imported, warnings=(*imported.warnings, f"--with-history brings {kept}"))
+    return imported
 
 
 def _read_bytes(path: Path, limit: int, *, whole: bool) -> bytes:
