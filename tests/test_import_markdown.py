@@ -243,3 +243,45 @@ def test_code_is_kept_exactly_as_written_on_both_sides(code: str, shape: str) ->
     deck = read_markdown(shape.format(code).encode(), "n.md")
     assert [(span in card.front, span in card.back) for card in deck.cards] == [(True, True)]
     assert deck.cards[0].back.endswith(" and **word** end")
+
+
+def test_embedded_pictures_and_sounds_become_media_tokens_and_files(tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    (vault / ".obsidian").mkdir(parents=True)
+    (vault / "attachments").mkdir()
+    (vault / "notes").mkdir()
+    (vault / "attachments" / "gate one.png").write_bytes(b"PNG")
+    (vault / "attachments" / "say.mp3").write_bytes(b"MP3")
+    (vault / "notes" / "local.jpg").write_bytes(b"JPG")
+    note = vault / "notes" / "n.md"
+    note.write_text(
+        "Shown?::![[gate one.png|300]] and ![[say.mp3]]\n\n"
+        'Local?::![a picture](local.jpg "title")\n\n'
+        "Remote?::![](https://example.org/a.png)\n\n"
+        "Code?::`![[say.mp3]]` stays\n\n"
+        "Missing?::![[gone.png]] and ![[Other note]]\n",
+        encoding="utf-8",
+    )
+    deck = read_markdown(note.read_bytes(), str(note))
+    assert [card.back for card in deck.cards] == [
+        "\\[image: gate one.png\\] and \\[sound: say.mp3\\]",
+        "\\[image: local.jpg\\]",
+        "\\[image: https://example.org/a.png\\]",
+        "`![[say.mp3]]` stays",
+        "\\[image: gone.png\\] and ![[Other note]]",
+    ]
+    assert sorted((media.name, media.read()) for media in deck.media) == [
+        ("gate one.png", b"PNG"),
+        ("local.jpg", b"JPG"),
+        ("say.mp3", b"MP3"),
+    ]
+    assert deck.warnings == ("embedded files not found beside it (shown by name only): gone.png",)
+
+
+def test_an_obsidian_embed_is_looked_up_only_in_its_vault(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "pic.png").write_bytes(b"PNG")
+    note = tmp_path / "n.md"
+    note.write_text("Shown?::![[pic.png]]\n", encoding="utf-8")
+    deck = read_markdown(note.read_bytes(), str(note))
+    assert (deck.cards[0].back, deck.media) == ("\\[image: pic.png\\]", ())

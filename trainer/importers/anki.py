@@ -79,15 +79,20 @@ from trainer.importers.anki_proto import (
 )
 from trainer.importers.anki_templates import render_card
 from trainer.importers.html_text import html_to_card_text
-from trainer.importers.imported import ImportedDeck, MediaFile, SkipCounter, unique_cards
+from trainer.importers.imported import (
+    MAX_MEDIA_FILE_BYTES,
+    ImportedDeck,
+    MediaFile,
+    SkipCounter,
+    media_on_disk,
+    unique_cards,
+)
 from trainer.importers.notes import anki_tags, card_key, cloze_key, parse_html_cloze
 
 #: Most archive members a package may have.
 MAX_MEMBERS = 100_000
 #: Largest collection database, unpacked (bytes).
 MAX_COLLECTION_BYTES = 1 << 30
-#: Largest media file, unpacked (bytes).
-MAX_MEDIA_FILE_BYTES = 256 << 20
 #: Largest total of all members' unpacked sizes (bytes).
 MAX_TOTAL_BYTES = 8 << 30
 #: Largest media list (bytes).
@@ -212,23 +217,13 @@ def _media_folder(folder: Path, referenced: set[str]) -> tuple[MediaFile, ...]:
             continue
         file = folder / name
         if file.is_file():
-            files.append(MediaFile(name, file.stat().st_size, partial(_media_file, file)))
+            files.append(media_on_disk(file, name))
     return tuple(files)
 
 
 def _has_folder(name: str) -> bool:
     """True for a media name that is empty, ``.``/``..`` or holds a path separator or NUL."""
     return not name or name in (".", "..") or re.search(r"[\\/\0]", name) is not None
-
-
-def _media_file(file: Path) -> bytes:
-    try:
-        size = file.stat().st_size
-        if size > MAX_MEDIA_FILE_BYTES:
-            raise _error(str(file), f"{size} bytes, over {MAX_MEDIA_FILE_BYTES}")
-        return file.read_bytes()
-    except OSError as exc:
-        raise _error(str(file), f"cannot read ({exc.strerror or exc})") from None
 
 
 def _error(path: str, message: str, where: str | None = None) -> DeckError:

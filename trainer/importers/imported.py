@@ -6,13 +6,20 @@ import dataclasses
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from trainer.content.parser import CardSpec
+from trainer.errors import DeckError, Problem
 from trainer.store.tables import note_of
 
 if TYPE_CHECKING:
     from trainer.importers.anki_history import CardHistory
+
+
+#: Largest media file, unpacked (bytes).
+MAX_MEDIA_FILE_BYTES = 256 << 20
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,27 @@ class MediaFile:
     name: str
     size: int
     read: Callable[[], bytes]
+
+
+def media_on_disk(file: Path, name: str) -> MediaFile:
+    """The media file at ``file`` (which exists), stored under ``name``; reading it raises
+    :class:`~trainer.errors.DeckError` naming the file when it cannot be read or has grown
+    past :data:`MAX_MEDIA_FILE_BYTES`."""
+    return MediaFile(name, file.stat().st_size, partial(_read_media, file))
+
+
+def _read_media(file: Path) -> bytes:
+    try:
+        size = file.stat().st_size
+        if size > MAX_MEDIA_FILE_BYTES:
+            raise DeckError(
+                [Problem(str(file), None, f"{size} bytes, over {MAX_MEDIA_FILE_BYTES}")]
+            )
+        return file.read_bytes()
+    except OSError as exc:
+        raise DeckError(
+            [Problem(str(file), None, f"cannot read ({exc.strerror or exc})")]
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -30,11 +30,14 @@ side, are errors naming their line.
 
 from __future__ import annotations
 
+import glob
 import itertools
 import re
 import textwrap
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote
 
 import yaml
 
@@ -48,11 +51,14 @@ from trainer.content.cloze import (
 )
 from trainer.content.parser import CardSpec
 from trainer.errors import DeckError, Problem
+from trainer.importers.html_text import media_token
 from trainer.importers.imported import (
     ImportedDeck,
+    MediaFile,
     SkipCounter,
     distinct_cards,
     front_key,
+    media_on_disk,
 )
 from trainer.importers.notes import card_key, cloze_key
 from trainer.importers.text import decode_text
@@ -71,6 +77,16 @@ _OPENER = re.compile(r"\{\{c[\d,]*\d[\d,]*::")
 _BRACKET = re.compile(r"(?<![\\!\[\]])\[([^\[\]\n]+)\](?![(\[:\]])")
 #: The opening line of a display-maths block (``$$``), which an answer runs on into.
 _MATH_BLOCK = re.compile(r" {0,3}\$\$")
+#: A picture or sound a note embeds: Markdown's ``![alt](source "title")`` or Obsidian's
+#: ``![[name]]`` (``![[name|300]]``).
+_EMBED = re.compile(r"(!\[[^\]\n]*\]\([^)\n]*\)|!\[\[[^\]\n]+\]\])")
+_EMBED_SOURCE = re.compile(r"!\[[^\]\n]*\]\(\s*(?:<([^>\n]*)>|([^\s)]*))")
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_SOUNDS = frozenset({".mp3", ".wav", ".ogg", ".oga", ".m4a", ".flac", ".opus", ".webm", ".mp4"})
+_PICTURES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".bmp", ".avif"})
+#: How many folders up from a note its Obsidian vault (a folder holding ``.obsidian``) is
+#: looked for.
+_VAULT_DEPTH = 8
 _BLOCK_START = re.compile(r" {0,3}(?:[#>|]|[-*+]\s|\d+[.)]\s|`{3}|~{3})")
 
 
@@ -94,14 +110,81 @@ def read_markdown(data: bytes, path: str) -> ImportedDeck:
     reader.read()
     if reader.problems:
         raise DeckError(reader.problems)
+    embeds = _Embeds(path)
+    cards = [
+        replace(card, front=embeds.tokens(card.front), back=embeds.tokens(card.back))
+        for card, _ in distinct_cards(((c, "") for c in reader.cards), reader.skips)
+    ]
     return ImportedDeck(
         path=path,
-        cards=tuple(
-            card for card, _ in distinct_cards(((c, "") for c in reader.cards), reader.skips)
-        ),
+        cards=tuple(cards),
         skipped=reader.skips.total,
         skip_reasons=reader.skips.phrases(),
+        media=tuple(embeds.media.values()),
+        warnings=embeds.warnings(),
     )
+
+
+class _Embeds:
+    """The pictures and sounds the cards of the note at ``path`` embed, outside code: each
+    becomes the token ``[image: NAME]`` or ``[sound: NAME]`` (an address stays whole,
+    ``[image: https://...]``), and a file found for it a media file of the import, as an Anki
+    package's are. ``![](path)`` is looked up from the note's folder; Obsidian's ``![[name]]``
+    there, then anywhere in the note's vault (the nearest folder above holding ``.obsidian``),
+    as Obsidian finds it. An embed of another note, or of a file that
+    is no picture or sound, stays as written."""
+
+    def __init__(self, path: str) -> None:
+        self.folder = Path(path).parent
+        self.media: dict[str, MediaFile] = {}
+        self.missing: list[str] = []
+
+    def tokens(self, text: str) -> str:
+        """``text`` with its embeds as tokens."""
+        return _outside_code(text, _EMBED, self._token) if "![" in text else text
+
+    def warnings(self) -> tuple[str, ...]:
+        """One line naming the embedded files that were not found, if any."""
+        if not self.missing:
+            return ()
+        names = ", ".join(dict.fromkeys(self.missing))
+        return (f"embedded files not found beside it (shown by name only): {names}",)
+
+    def _token(self, embed: str) -> str:
+        obsidian = embed.startswith("![[")
+        if obsidian:
+            target = embed[3:-2].split("|")[0].split("#")[0].strip()
+        else:
+            found = _EMBED_SOURCE.match(embed)
+            target = (found.group(1) or found.group(2) or "") if found else ""
+        suffix = PurePosixPath(target).suffix.lower()
+        if suffix not in _PICTURES | _SOUNDS:
+            return embed
+        kind = "sound" if suffix in _SOUNDS else "image"
+        if _URL.match(target):
+            return media_token(kind, target)
+        relative = unquote(target).replace("\\", "/")
+        name = PurePosixPath(relative).name
+        if name not in self.media:
+            file = self._find(relative, obsidian)
+            if file is None:
+                self.missing.append(name)
+            else:
+                self.media[name] = media_on_disk(file, name)
+        return media_token(kind, name)
+
+    def _find(self, relative: str, anywhere: bool) -> Path | None:
+        beside = self.folder / relative
+        if beside.is_file():
+            return beside
+        if not anywhere:
+            return None
+        folders = [self.folder.resolve(), *self.folder.resolve().parents][:_VAULT_DEPTH]
+        vault = next((folder for folder in folders if (folder / ".obsidian").is_dir()), None)
+        if vault is None:
+            return None
+        found = vault.rglob(glob.escape(PurePosixPath(relative).name))
+        return next((file for file in sorted(found) if file.is_file()), None)
 
 
 class _Reader:
