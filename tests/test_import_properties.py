@@ -21,7 +21,14 @@ from trainer.errors import DeckError, Problem, TrainerError
 from trainer.importers.anki import LATEST_S, MAX_INTERVAL, read_anki
 from trainer.importers.anki_history import AnkiSchedule, CardHistory, RevlogEntry, rebuild
 from trainer.importers.bulk import without_cycle_collection
-from trainer.importers.delimited import _field_patterns, _row_at, read_delimited, split_rows
+from trainer.importers.delimited import (
+    _NOT_A_TAG,
+    _field_patterns,
+    _row_at,
+    _tags_as_text,
+    read_delimited,
+    split_rows,
+)
 from trainer.importers.imported import ImportedDeck
 from trainer.importers.markdown import read_markdown
 from trainer.importers.native import read_native
@@ -199,6 +206,23 @@ def _rows_field_by_field(body: str, delimiter: str, offset: int) -> list[tuple[i
         if "".join(fields).strip():
             rows.append((start, fields))
     return rows
+
+
+#: Field text with tags: known and unknown names, any case, attributes, slashes, comments.
+TAGGED_TEXT = (
+    st.lists(
+        st.sampled_from(
+            ["word", " ", "<", ">", "/", "b", "B", "br", "div", "C-g", "T", "x", '="1"', "!--"]
+        )
+    ).map("".join)
+    | st.text()
+)
+
+
+@settings(max_examples=1000)
+@given(TAGGED_TEXT)
+def test_tags_kept_without_a_search_are_those_the_search_keeps(html: str) -> None:
+    assert _tags_as_text(html) == _NOT_A_TAG.sub("&lt;", html)
 
 
 #: Text of rows: words, delimiters, quotes (opening, closing, doubled, stray) and line ends.

@@ -3,6 +3,7 @@ reads."""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import cast
@@ -12,7 +13,7 @@ from sqlalchemy import Engine, Table, bindparam, insert, select, text, update
 from sqlalchemy.exc import ResourceClosedError
 from sqlalchemy.orm import Session, sessionmaker
 
-from conftest import LEARNER, engine_of, stored
+from conftest import LEARNER, engine_of, sqlite_only, stored
 from trainer.content.builtin_sync import upsert_cards
 from trainer.content.parser import CardSpec
 from trainer.store.memory import (
@@ -25,7 +26,7 @@ from trainer.store.memory import (
     read_memory,
 )
 from trainer.store.models import Card, CardMemory, CardState, Deck, ReviewLog
-from trainer.store.prepared import PreparedRead, PreparedWrite
+from trainer.store.prepared import BULK_CACHE_KIB, PreparedRead, PreparedWrite
 
 VALUES = {
     "learner_id": LEARNER,
@@ -88,6 +89,27 @@ def test_a_write_on_an_invalidated_connection_says_it_is_closed(
             prepared.run(conn, {"card_id": card_id, **VALUES})
         with pytest.raises(ResourceClosedError, match="this connection is closed"):
             prepared.run_many(conn, [(card_id, *VALUES.values())])
+
+
+@sqlite_only("SQLite's page cache of a connection")
+def test_many_rows_are_written_with_a_roomy_page_cache_then_the_usual_one(
+    factory: sessionmaker[Session],
+) -> None:
+    card_id = _card(factory)
+    prepared = PreparedWrite(insert(ReviewLog), ["card_id", *VALUES])
+    with engine_of(factory).connect() as conn, conn.begin():
+        driver = conn.connection.driver_connection
+        assert isinstance(driver, sqlite3.Connection)
+        (usual,) = driver.execute("PRAGMA cache_size").fetchone()
+        statements: list[str] = []
+        driver.set_trace_callback(statements.append)
+        prepared.run_many(conn, [(card_id, *VALUES.values())] * 3)
+        driver.set_trace_callback(None)
+        inserts = [index for index, sql in enumerate(statements) if sql.startswith("INSERT")]
+        assert len(inserts) == 3
+        assert statements[: inserts[0]][-1] == f"PRAGMA cache_size = -{BULK_CACHE_KIB}"
+        assert statements[inserts[-1] + 1 :] == [f"PRAGMA cache_size = {usual}"]
+        assert driver.execute("PRAGMA cache_size").fetchone() == (usual,)
 
 
 def test_prepared_read_gives_the_rows_sqlalchemy_gives(factory: sessionmaker[Session]) -> None:

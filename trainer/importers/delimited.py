@@ -39,6 +39,7 @@ from trainer.content.cloze import ClozeError
 from trainer.content.parser import CardSpec
 from trainer.errors import DeckError, Problem
 from trainer.importers.html_text import (
+    PLAIN_TAG,
     html_to_card_text,
     html_to_plain,
     plain_to_card_text,
@@ -168,13 +169,14 @@ def read_delimited(data: bytes, path: str, delimiter: str | None = None) -> Impo
     placed: list[tuple[CardSpec, str]] = []
     deck = layout.deck
     problems: list[Problem] = []
+    deck_column = "deck" in layout.columns
     for line, row in rows:
         try:
             row_cards = _row_cards(row, line, layout, skips)
         except ClozeError as exc:
             problems.append(Problem(path, line, exc.message))
             continue
-        row_deck = _cell(row, layout, "deck")
+        row_deck = _cell(row, layout, "deck") if deck_column else ""
         placed += ((card, row_deck) for card in row_cards)
         deck = deck or row_deck or None
     if problems:
@@ -485,8 +487,18 @@ def _is_html(value: str) -> bool:
 
 def _tags_as_text(html: str) -> str:
     """``html`` with every ``<`` that does not open a known tag or a comment escaped, so an
-    unknown tag such as ``<C-g>`` shows as written instead of being dropped."""
-    return _NOT_A_TAG.sub("&lt;", html) if "<" in html else html
+    unknown tag such as ``<C-g>`` shows as written instead of being dropped.
+
+    When every ``<`` opens a known tag without attributes (``<b>``, ``</div>``, ``<br/>``),
+    which :data:`_TAG_BODY` always reads as a tag, nothing is escaped and ``html`` is returned
+    without trying the many names of :data:`_NOT_A_TAG` at each one.
+    """
+    if "<" not in html:
+        return html
+    tags = PLAIN_TAG.findall(html)
+    if len(tags) == html.count("<") and all(name.lower() in HTML_TAGS for _, name, _ in tags):
+        return html
+    return _NOT_A_TAG.sub("&lt;", html)
 
 
 def _text(value: str, html: bool) -> str:

@@ -43,7 +43,9 @@ _MARKER_STARTS = frozenset("#+-=0123456789 ")
 #: Line starts that Markdown reads as a heading, list item, quote or rule.
 _LINE_START = re.compile(r"^([#+\-=])|^(\d+)([.)])")
 _SPACE = re.compile(r"[ \t\n\r\f\v\xa0]+")
-_PLAIN_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\s*(/?)>")
+#: A tag without attributes (``<b>``, ``</div>``, ``<br/>``): closing slash, name, self-closing
+#: slash.
+PLAIN_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\s*(/?)>")
 _SOUND = re.compile(r"\[sound:([^\]]+)\]")
 _LANGUAGE = re.compile(r"\b(?:language|lang)-([A-Za-z0-9_+#-]+)")
 #: Classes of a code table's line-number gutter (Pygments ``linenos``/``linenodiv``, Rouge and
@@ -154,7 +156,7 @@ def _feed_plain_tags(html: str) -> _Markdown | None:
     which is what most fields hold: it gets the very calls the parser would make. None for any
     other markup (nothing fed)."""
     # one pass of the pattern: text, then (closing slash, name, self-closing slash, text) per tag
-    parts = _PLAIN_TAG.split(html)
+    parts = PLAIN_TAG.split(html)
     names = [name.lower() for name in parts[2::4]]
     if len(names) != html.count("<") or not _DROPPED.isdisjoint(names):
         return None

@@ -50,7 +50,7 @@ def parse_html_cloze(text_html: str) -> tuple[Node, ...]:
 
 def join_text(*parts: str) -> str:
     """Card text parts separated by a blank line, empty parts left out."""
-    return "\n\n".join(part for part in parts if part)
+    return "\n\n".join(filter(None, parts))
 
 
 def basic_card(

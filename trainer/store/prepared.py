@@ -26,6 +26,11 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert, UpdateBase
 from sqlalchemy.sql.selectable import SelectBase
 
+#: The page cache (KiB) of a SQLite connection while it writes many rows at once, as Anki's
+#: collection has it always (rslib ``storage/sqlite.rs``: ``cache_size`` -40 * 1024). Rows whose
+#: keys land all over an index (a card's key hashes its front) touch far more pages than the
+#: default 2 MiB hold, which a write then spills and reads back again and again.
+BULK_CACHE_KIB = 40 * 1024
 #: Per bind of a compiled statement, in order: its name, the key of its value (None for a value
 #: fixed in the statement), its bind processor, and the fixed value.
 Binds = Sequence[tuple[str, str | None, Callable[[Any], Any] | None, Any]]
@@ -115,7 +120,8 @@ class PreparedWrite:
 
         Each row holds its values in the order of ``keys``. For the keys in ``repeated``
         (values most rows share: flags, tag lists) each distinct value is converted once and
-        the result reused.
+        the result reused. On SQLite the connection's page cache is :data:`BULK_CACHE_KIB` while
+        the rows are written, then as it was.
         """
         dialect = connection.dialect
         compiled = self._compiled.get(dialect.name)
@@ -140,7 +146,15 @@ class PreparedWrite:
             parameters = [dict(zip(names, values, strict=True)) for values in parameters]
         cursor = _cursor(connection)
         try:
-            cursor.executemany(compiled.many_sql, parameters)
+            if dialect.name != "sqlite":
+                cursor.executemany(compiled.many_sql, parameters)
+                return
+            (cache,) = cursor.execute("PRAGMA cache_size").fetchone()
+            cursor.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+            try:
+                cursor.executemany(compiled.many_sql, parameters)
+            finally:
+                cursor.execute(f"PRAGMA cache_size = {cache}")
         finally:
             cursor.close()
 
