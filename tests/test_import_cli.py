@@ -354,3 +354,23 @@ def test_with_history_on_a_file_without_one_says_so(tmp_path: Path) -> None:
         " this file's cards come in new\n",
     )
     assert "1 added" in out
+
+
+def test_pictures_a_csv_file_names_are_taken_from_its_folder(
+    tmp_path: Path, media_dir: Path
+) -> None:
+    (tmp_path / "dot_1.png").write_bytes(b"PNG")
+    (tmp_path / "say.mp3").write_bytes(b"MP3")
+    path = tmp_path / "pics.txt"
+    path.write_text(
+        '#separator:tab\n#html:true\n<img src="dot_1.png">\tred dot [sound:say.mp3]\n'
+        'missing <img src="gone.png">\tgone\n<img src="https://example.org/a.png">\tweb\n',
+        encoding="utf-8",
+    )
+    code, out, err = run("import", str(path))
+    assert code == 0 and "3 added" in out and "2 media files" in out
+    assert err == (
+        f"Warning: {path}: media files not found beside it (shown by name only): gone.png\n"
+    )
+    assert (media_dir / "dot_1.png").read_bytes() == b"PNG"
+    assert (media_dir / "say.mp3").read_bytes() == b"MP3"

@@ -80,6 +80,7 @@ def read_file(path: Path, file_format: str = "auto", with_history: bool = False)
     """
     from trainer.importers.anki import read_anki
     from trainer.importers.delimited import read_delimited
+    from trainer.importers.imported import media_beside
     from trainer.importers.markdown import read_markdown
     from trainer.importers.native import read_native
     from trainer.importers.other_formats import READABLE, other_format
@@ -99,6 +100,8 @@ def read_file(path: Path, file_format: str = "auto", with_history: bool = False)
         imported = read_markdown(data, str(path))
     else:
         imported = read_delimited(data, str(path), "\t" if chosen == "tsv" else None)
+        if b"src=" in data or b"[sound:" in data:  # a picture's or a sound's markup
+            imported = media_beside(imported)
     if with_history and imported.cards:
         kept = "an Anki package's or collection's review log; this file's cards come in new"
         return replace(imported, warnings=(*imported.warnings, f"--with-history brings {kept}"))

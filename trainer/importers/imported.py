@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -166,3 +168,36 @@ def _same(earlier: tuple[CardSpec, str], card: CardSpec, deck: str) -> bool:
         card.accepted,
         deck,
     )
+
+
+#: A media token in card text as :func:`~trainer.importers.html_text.media_token` writes it
+#: (escaped Markdown): its kind and its name, still escaped.
+_MEDIA_TOKEN = re.compile(r"\\\[(?:image|sound): ((?:\\.|[^\\\n])+?)\\\]")
+_ESCAPE = re.compile(r"\\(.)")
+
+
+def media_beside(imported: ImportedDeck) -> ImportedDeck:
+    """``imported`` (a CSV/TSV file's cards) with the media files its cards' tokens name that
+    lie in the file's own folder (a name with a folder in it, or an address, is never looked
+    up), and a warning naming the ones that do not."""
+    cards = imported.cards
+    text = "\n".join([*map(attrgetter("front"), cards), *map(attrgetter("back"), cards)])
+    if "[image: " not in text and "[sound: " not in text:
+        return imported
+    folder = Path(imported.path).parent
+    names = dict.fromkeys(_ESCAPE.sub(r"\1", name) for name in _MEDIA_TOKEN.findall(text))
+    media, missing = [], []
+    for name in names:
+        if not name or "/" in name or "\\" in name or "\0" in name or name in (".", ".."):
+            continue
+        file = folder / name
+        if file.is_file():
+            media.append(media_on_disk(file, name))
+        else:
+            missing.append(name)
+    if not media and not missing:
+        return imported
+    warnings = imported.warnings
+    if missing:
+        warnings += (f"media files not found beside it (shown by name only): {', '.join(missing)}",)
+    return dataclasses.replace(imported, media=(*imported.media, *media), warnings=warnings)
