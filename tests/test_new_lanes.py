@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, event, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from conftest import LEARNER, NOW, engine_of, memory_row
@@ -317,3 +317,36 @@ def test_each_lane_is_one_sorted_query_cut_in_pages_and_counted_whole(
             whole.append(len(everything))
         counted = count_new_cards(conn, LEARNER, today, groups, focus is None, matching)
         assert counted == whole
+
+
+def test_lanes_are_counted_in_a_few_queries_however_many_there_are(
+    lanes: sessionmaker[Session], clock: DayClock
+) -> None:
+    _studied(lanes, clock)
+    with lanes.begin() as db:
+        for number in range(4):  # the roadmap keeps more than half the active cards
+            deck = deck_for_path(db, f"Extra {number}")
+            upsert_cards(db, deck, [CardSpec(f"z{number}", "basic", "Q", "A")])
+    today = clock.day_of(NOW)
+    statements: list[str] = []
+    engine = engine_of(lanes)
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    with reader(engine) as conn:
+        tree = DeckTree.read(conn)
+        by_lane: dict[int | None, list[int]] = {}
+        for deck_id in sorted(tree.nodes):
+            by_lane.setdefault(new_source(tree, deck_id), []).append(deck_id)
+        groups = sorted(by_lane.items(), key=lambda item: item[0] is not None)
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            everything = count_new_cards(conn, LEARNER, today, [g for _, g in groups], True)
+            focused = count_new_cards(conn, LEARNER, today, [g for _, g in groups[1:]], False)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+    # the roadmap: a2, b0, b3, b2, c1, c2; Rocks: i1, s0, s1; Spanish: e1, e2; one each extra
+    assert everything == [6, 3, 2, 1, 1, 1, 1]
+    assert focused == [3, 2, 1, 1, 1, 1]
+    assert len(statements) == 3 + 1  # actives, card by card, set apart; card by card

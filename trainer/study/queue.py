@@ -36,6 +36,7 @@ from sqlalchemy import (
     literal,
     select,
     tuple_,
+    union_all,
     update,
 )
 from sqlalchemy.sql import ColumnElement
@@ -605,31 +606,47 @@ def count_new_cards(
     """The active cards new to learner ``learner_id`` and visible on learner ``today`` (that
     a search finds, ``matching``) in each group of decks (ids) of ``groups``.
 
-    Each group is counted card by card (:func:`new_cards_query`), but one: when the groups
-    hold ``every_deck`` and one of them more than half the active cards, as the roadmap does
-    in most databases, that group's new cards are its active cards less the learner's rows
-    that keep a card from being new (:func:`~trainer.store.memory.count_set_apart`, read in
-    the memory index alone) less those of the other groups' cards, so no card of that group
-    is looked up one by one (see tests/benchmarks).
+    Each group is counted card by card (:func:`new_cards_query`, one query grouped by deck
+    for all of them), but one: when the groups hold ``every_deck`` and one of them more than
+    half the active cards (one query, a count per group), as the roadmap does in most
+    databases, that group's new cards are all the active cards, less the learner's rows that
+    keep a card from being new (:func:`~trainer.store.memory.count_set_apart`, read in the
+    memory index alone), less the other groups' new cards, so no card of that group is looked
+    up one by one. However many groups there are, at most four queries run.
     """
-
-    def card_by_card(group: list[int]) -> int:
-        query = new_cards_query(learner_id, today, group, matching, func.count())
-        return int(conn.scalar(query) or 0)
-
-    if not every_deck or matching is not None or not groups:
-        return [card_by_card(group) for group in groups]
-    active = [
-        int(conn.scalar(select(func.count()).where(*visible_cards(group))) or 0) for group in groups
-    ]
-    largest = max(range(len(groups)), key=active.__getitem__)
-    if 2 * active[largest] <= sum(active):
-        return [card_by_card(group) for group in groups]
-    counts = [0 if i == largest else card_by_card(group) for i, group in enumerate(groups)]
-    others_set_apart = sum(active[i] - counts[i] for i in range(len(groups)) if i != largest)
-    set_apart = count_set_apart(conn, learner_id, today) - others_set_apart
-    counts[largest] = active[largest] - set_apart
+    whole: int | None = None  # the group counted from its active cards, if any
+    active: list[int] = []
+    if every_deck and matching is None and groups:
+        active = _active_cards(conn, groups)
+        largest = max(range(len(groups)), key=active.__getitem__)
+        if 2 * active[largest] > sum(active):
+            whole = largest
+    by_card = [deck_id for i, group in enumerate(groups) if i != whole for deck_id in group]
+    per_deck: dict[int, int] = {}
+    if by_card:
+        query = new_cards_query(
+            learner_id, today, by_card, matching, tables.card.c.deck_id, func.count()
+        )
+        per_deck = {
+            deck_id: int(n) for deck_id, n in conn.execute(query.group_by(tables.card.c.deck_id))
+        }
+    counts = [sum(per_deck.get(deck_id, 0) for deck_id in group) for group in groups]
+    if whole is not None:
+        others = sum(count for i, count in enumerate(counts) if i != whole)
+        counts[whole] = sum(active) - count_set_apart(conn, learner_id, today) - others
     return counts
+
+
+def _active_cards(conn: Connection, groups: list[list[int]]) -> list[int]:
+    """The active cards of each group of decks (ids) of ``groups``, in one query."""
+    counts = [
+        select(literal(index).label("group"), func.count().label("cards"))
+        .select_from(tables.card)
+        .where(*visible_cards(group))
+        for index, group in enumerate(groups)
+    ]
+    found = dict(conn.execute(counts[0] if len(counts) == 1 else union_all(*counts)).all())
+    return [int(found.get(index, 0)) for index in range(len(groups))]
 
 
 def _new_lanes(
