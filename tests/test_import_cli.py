@@ -136,12 +136,36 @@ def test_a_bad_file_imports_nothing_while_the_good_ones_import(
     deck_file: Path, tmp_path: Path, database: str
 ) -> None:
     bad = tmp_path / "bad.md"
-    bad.write_text("What?::That\n\nQ: dangling\n")
+    bad.write_text("# Notes\n\nQ: dangling\n")
     code, out, err = run("import", str(bad), str(deck_file))
     assert code == 1
     assert out == f'{deck_file} -> deck "python": 2 added, 0 updated, 0 unchanged, 0 skipped\n'
     assert err == f"Error: {bad}:3: 'Q:' without an 'A:' line for its answer\n"
     assert _decks(database) == {"python": ("import", 2)}
+
+
+def test_a_card_with_a_problem_is_left_out_of_a_file_with_good_cards(
+    tmp_path: Path, database: str
+) -> None:
+    # as a CSV row without an answer is skipped: one bad card never refuses the others
+    notes = tmp_path / "notes.md"
+    notes.write_text("What?::That\n\nQ: dangling\n\n# Next\n\nWhere?::Here\n")
+    rows = tmp_path / "rows.txt"
+    rows.write_text("#notetype column:1\nCloze\tThe {{c1::Sun\t\nBasic\tq\ta\n")
+    code, out, err = run("import", str(notes), str(rows))
+    assert code == 0
+    assert out == (
+        f'{notes} -> deck "notes": 2 added, 0 updated, 0 unchanged, 1 skipped'
+        " (could not be read (1))\n"
+        f'{rows} -> deck "rows": 1 added, 0 updated, 0 unchanged, 1 skipped'
+        " (could not be read (1))\n"
+    )
+    assert err == (
+        f"Warning: {notes}: line 3: 'Q:' without an 'A:' line for its answer; not imported\n"
+        f"Warning: {rows}: line 2: cloze deletion '{{{{c1::' is never closed with '}}}}';"
+        " not imported\n"
+    )
+    assert _decks(database) == {"notes": ("import", 2), "rows": ("import", 1)}
 
 
 def test_json_lists_each_problem_of_a_bad_file_as_a_value(tmp_path: Path) -> None:

@@ -226,9 +226,12 @@ def test_an_answer_takes_the_maths_block_below_it(text: str, answer: str) -> Non
     assert [(card.front, card.back) for card in deck.cards] == [("A x B?", answer)]
 
 
-def test_an_empty_answer_before_the_next_card_is_still_an_error() -> None:
+def test_an_empty_answer_before_the_next_card_is_still_a_problem() -> None:
+    deck = read_markdown(b"Q: one?\nA:\n\nQ: two?\nA: 2\n", "n.md")
+    assert [(card.front, card.back) for card in deck.cards] == [("two?", "2")]
+    assert deck.warnings == ("line 1: card with an empty answer; not imported",)
     with pytest.raises(DeckError) as raised:
-        read_markdown(b"Q: one?\nA:\n\nQ: two?\nA: 2\n", "n.md")
+        read_markdown(b"Q: one?\nA:\n", "n.md")
     assert [(p.line, p.message) for p in raised.value.problems] == [
         (1, "card with an empty answer")
     ]

@@ -45,7 +45,12 @@ from trainer.importers.html_text import (
     plain_to_card_text,
     plain_to_html,
 )
-from trainer.importers.imported import ImportedDeck, SkipCounter, distinct_cards
+from trainer.importers.imported import (
+    ImportedDeck,
+    SkipCounter,
+    distinct_cards,
+    problems_skipped,
+)
 from trainer.importers.notes import (
     anki_tags,
     basic_card,
@@ -142,8 +147,9 @@ class _Layout:
 def read_delimited(data: bytes, path: str, delimiter: str | None = None) -> ImportedDeck:
     """Read a CSV/TSV file's bytes; ``delimiter`` forces one (``"\\t"`` for ``--format tsv``).
 
-    Raises :class:`DeckError` naming the file and line for text that is not UTF-8, a bad header
-    value, or a cloze deletion never closed.
+    A row whose cloze deletion is never closed is left out, counted and named in a warning on
+    its line. Raises :class:`DeckError` naming the file and line for text that is not UTF-8, a
+    bad header value, or such rows when the file has no other card.
     """
     text = decode_text(data, path)
     layout = _read_header(text, path)
@@ -179,8 +185,9 @@ def read_delimited(data: bytes, path: str, delimiter: str | None = None) -> Impo
         row_deck = _cell(row, layout, "deck") if deck_column else ""
         placed += ((card, row_deck) for card in row_cards)
         deck = deck or row_deck or None
-    if problems:
+    if problems and not placed:
         raise DeckError(problems)
+    skipped_rows = problems_skipped(problems, skips)
     kept = distinct_cards(placed, skips)
     return ImportedDeck(
         path=path,
@@ -190,7 +197,7 @@ def read_delimited(data: bytes, path: str, delimiter: str | None = None) -> Impo
         name=deck,
         card_decks={card.key: card_deck for card, card_deck in kept if card_deck},
         comment_lines=layout.comments,
-        warnings=_ragged_rows(rows),
+        warnings=skipped_rows + _ragged_rows(rows),
     )
 
 

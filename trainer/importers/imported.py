@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from operator import attrgetter
@@ -114,6 +114,19 @@ class SkipCounter:
     def phrases(self) -> tuple[str, ...]:
         """``"no answer (3)"``-style phrases, one per reason, in first-seen order."""
         return tuple(f"{reason} ({count})" for reason, count in self.reasons.items())
+
+
+def problems_skipped(problems: Sequence[Problem], skips: SkipCounter) -> tuple[str, ...]:
+    """Warnings for the ``problems`` of a text file that has cards besides: one per problem
+    (``line N: what is wrong; not imported``), each entry counted in ``skips``, so one bad
+    entry never refuses the rest of the file, as a row without an answer is skipped. (A file
+    whose every entry has a problem is refused with them instead.)"""
+    warnings = []
+    for problem in problems:
+        skips.skip("could not be read")
+        where = "" if problem.line is None else f"line {problem.line}: "
+        warnings.append(f"{where}{problem.message}; not imported")
+    return tuple(warnings)
 
 
 def unique_cards(cards: list[CardSpec], skips: SkipCounter) -> tuple[CardSpec, ...]:

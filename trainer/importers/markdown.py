@@ -25,7 +25,8 @@ text: a ``[...]``, ``==...==`` or ``{{c1::...}}`` inside it stays exactly as wri
   history. Renderers such as Obsidian hide the comment.
 
 A ``Q:`` with no ``A:`` before the next card, heading or the end, and a card with an empty
-side, are errors naming their line.
+side, are problems naming their line: the card is left out with a warning (the whole file is
+refused only when no card is without a problem).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ from trainer.importers.imported import (
     distinct_cards,
     front_key,
     media_on_disk,
+    problems_skipped,
 )
 from trainer.importers.notes import card_key, cloze_key
 from trainer.importers.text import decode_text
@@ -102,14 +104,17 @@ class _Line:
 def read_markdown(data: bytes, path: str) -> ImportedDeck:
     """Find the cards in a Markdown file's bytes.
 
-    Raises :class:`DeckError` with every problem, each on its line (a question without an
-    answer, an empty question or answer).
+    A card with a problem (a question without an answer, an empty question or answer, a broken
+    cloze) is left out, counted and named in a warning on its line. Raises
+    :class:`DeckError` with every problem, each on its line, when the file has no card without
+    one.
     """
     lines = [line.rstrip("\r") for line in decode_text(data, path).split("\n")]
     reader = _Reader(path, lines)
     reader.read()
-    if reader.problems:
+    if reader.problems and not reader.cards:
         raise DeckError(reader.problems)
+    problems = problems_skipped(reader.problems, reader.skips)
     embeds = _Embeds(path)
     cards = [
         replace(card, front=embeds.tokens(card.front), back=embeds.tokens(card.back))
@@ -121,7 +126,7 @@ def read_markdown(data: bytes, path: str) -> ImportedDeck:
         skipped=reader.skips.total,
         skip_reasons=reader.skips.phrases(),
         media=tuple(embeds.media.values()),
-        warnings=embeds.warnings(),
+        warnings=problems + embeds.warnings(),
     )
 
 
