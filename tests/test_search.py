@@ -404,6 +404,8 @@ ALL = {"new", "strong", "weak", "learning", "buried", "salt"}
         ("tag:rock", {"buried"}),
         ("is:new", {"new", "salt"}),
         ("is:learning", {"learning"}),
+        ("is:learn", {"learning"}),  # Anki's name
+        ("is:LEARN", {"learning"}),
         ("is:review", {"strong", "weak", "buried"}),
         ("is:due", {"weak", "learning"}),  # the buried card is due today but buried
         ("is:buried", {"buried"}),

@@ -31,6 +31,8 @@ from trainer.store.lookup import LARGEST_ID
 FIELDS = ("deck", "topic", "section", "tag")
 #: The ``is:`` searches, in the order the docs list them.
 STATES = ("new", "learning", "review", "due", "suspended", "buried", "leech", "edited")
+#: Anki's names of states that :data:`STATES` spells out: ``is:learn`` is ``is:learning``.
+STATE_ALIASES = {"learn": "learning"}
 #: The ``prop:`` names: stability (days), difficulty (1-10), retrievability now (0-1), lapses,
 #: reviews, days until due (review cards; negative when overdue).
 PROPERTIES = ("stability", "difficulty", "r", "lapses", "reps", "due")
@@ -305,9 +307,10 @@ def _term(token: _Token) -> Node:
     if key in FIELDS:
         return Field(key, value)
     if key == "is":
-        if value.lower() not in STATES:
+        state = STATE_ALIASES.get(value.lower(), value.lower())
+        if state not in STATES:
             raise fault(f"is: takes {_listed(STATES)}")
-        return Is(value.lower())
+        return Is(state)
     if key == "prop":
         return _prop(value, fault)
     if key == "rated":
