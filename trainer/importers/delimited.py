@@ -164,9 +164,9 @@ def read_delimited(data: bytes, path: str, delimiter: str | None = None) -> Impo
         first = None
     if layout.names is not None:
         _columns_from_names(layout)
-    rows = list(_chain(first, body_rows))
-    layout.comments += sum(fields[0].startswith("#") for _line, fields in rows)
-    rows = [(line, fields) for line, fields in rows if not fields[0].startswith("#")]
+    every_row = list(_chain(first, body_rows))
+    rows = [(line, fields) for line, fields in every_row if not fields[0].startswith("#")]
+    layout.comments += len(every_row) - len(rows)
     if layout.names is None and not layout.columns:
         tags_column = _trailing_tags(rows)
         if tags_column is not None:
@@ -183,7 +183,7 @@ def read_delimited(data: bytes, path: str, delimiter: str | None = None) -> Impo
             problems.append(Problem(path, line, exc.message))
             continue
         row_deck = _cell(row, layout, "deck") if deck_column else ""
-        placed += ((card, row_deck) for card in row_cards)
+        placed += [(card, row_deck) for card in row_cards]
         deck = deck or row_deck or None
     if problems and not placed:
         raise DeckError(problems)
@@ -471,7 +471,10 @@ def _row_cards(row: list[str], line: int, layout: _Layout, skips: SkipCounter) -
         if typed is None:
             skips.skip("no question or answer")
         return [typed] if typed else []
-    back = join_text(*map(_text, fields[1:], html[1:]))
+    if len(fields) == 2:  # join_text of the answer alone is the answer
+        back = _text(answer, html[1])
+    else:
+        back = join_text(*map(_text, fields[1:], html[1:]))
     card = basic_card(guid, front, back, tags, line)
     if card is None:
         skips.skip("no question or answer")

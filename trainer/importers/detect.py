@@ -72,17 +72,14 @@ def read_file(path: Path, file_format: str = "auto", with_history: bool = False)
     """Read ``path`` as ``file_format`` (``auto``: detected); see :data:`FORMATS`.
 
     ``with_history`` brings an Anki package's review log along (any other file gets a warning
-    saying it has none). The readers are imported here,
-    so ``trainer --help`` (which reads :data:`FORMATS`) does not load them. Raises
+    saying it has none). Each reader is imported when a file of its format is read, so
+    ``trainer --help`` (which reads :data:`FORMATS`) loads none and a CSV file loads neither
+    the Anki reader (protobuf) nor the Markdown one (YAML). Raises
     :class:`~trainer.errors.DeckError` for a file that cannot be read, and (``auto``) for a
     file in a format trainer does not read (JSON, YAML, org-mode, ...: see
     :mod:`~trainer.importers.other_formats`).
     """
-    from trainer.importers.anki import read_anki
-    from trainer.importers.delimited import read_delimited
     from trainer.importers.imported import media_beside
-    from trainer.importers.markdown import read_markdown
-    from trainer.importers.native import read_native
     from trainer.importers.other_formats import READABLE, other_format
 
     head = _read_bytes(path, 64 * 1024, whole=False)
@@ -92,13 +89,21 @@ def read_file(path: Path, file_format: str = "auto", with_history: bool = False)
             raise DeckError([Problem(str(path), None, f"{kind}, not a deck; {READABLE}")])
     chosen = detect_format(path, head) if file_format == "auto" else file_format
     if chosen == "apkg":
+        from trainer.importers.anki import read_anki
+
         return read_anki(path, str(path), with_history)
     data = _read_bytes(path, MAX_TEXT_BYTES, whole=True)
     if chosen == "native":
+        from trainer.importers.native import read_native
+
         imported = read_native(data, str(path))
     elif chosen == "markdown":
+        from trainer.importers.markdown import read_markdown
+
         imported = read_markdown(data, str(path))
     else:
+        from trainer.importers.delimited import read_delimited
+
         imported = read_delimited(data, str(path), "\t" if chosen == "tsv" else None)
         if b"src=" in data or b"[sound:" in data:  # a picture's or a sound's markup
             imported = media_beside(imported)

@@ -157,15 +157,15 @@ def distinct_cards(
     seen: dict[str, tuple[CardSpec, str]] = {}
     kept = []
     for card, deck in placed:
-        note = note_of(card.key)
-        key, number = card.key, 1
-        while key in seen and not _same(seen[key], card, deck):
-            number += 1
-            key = f"{note}~{number}{card.key[len(note) :]}"
-        if key in seen:
-            skips.skip("same card twice")
-            continue
-        if key != card.key:
+        key = card.key
+        if key in seen:  # the note key is worked out only for a key met before
+            note, number = note_of(key), 1
+            while key in seen and not _same(seen[key], card, deck):
+                number += 1
+                key = f"{note}~{number}{card.key[len(note) :]}"
+            if key in seen:
+                skips.skip("same card twice")
+                continue
             card = dataclasses.replace(card, key=key)
         seen[key] = (card, deck)
         kept.append((card, deck))
