@@ -398,3 +398,24 @@ def test_pictures_a_csv_file_names_are_taken_from_its_folder(
     )
     assert (media_dir / "dot_1.png").read_bytes() == b"PNG"
     assert (media_dir / "say.mp3").read_bytes() == b"MP3"
+
+
+def test_a_row_added_above_others_adds_one_card_and_updates_none(
+    tmp_path: Path, database: str
+) -> None:
+    path = tmp_path / "words.csv"
+    path.write_text("hola,hello\ngato,cat\n", encoding="utf-8")
+    run("import", str(path))
+    path.write_text("perro,dog\nhola,hello\ngato,cat\n", encoding="utf-8")
+    code, out, _ = run("import", str(path))
+    assert (code, out) == (
+        0,
+        f'{path} -> deck "words": 1 added, 0 updated, 2 unchanged, 0 skipped\n',
+    )
+    engine = open_database(database)
+    with Session(engine) as db:
+        fronts = db.scalars(
+            select(Card.front).join(Deck).where(Deck.name == "words").order_by(Card.position)
+        ).all()
+    engine.dispose()
+    assert fronts == ["perro", "hola", "gato"]  # each card in its new place

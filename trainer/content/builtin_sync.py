@@ -37,7 +37,8 @@ STATS_KEY = "builtin_decks_stats"
 
 @dataclass
 class ImportCounts:
-    """Cards added, updated, unchanged, and retired (gone from the file) by one load;
+    """Cards added, updated (their text, kind, answers, tags or docs changed), unchanged (a card
+    that only moved in its file counts here), and retired (gone from the file) by one load;
     ``missing`` counts active cards gone from the file but left active (imports)."""
 
     added: int = 0
@@ -101,11 +102,14 @@ def upsert_cards(
             counts.added += 1
             continue
         fields = _card_fields(spec, position)
-        if all(getattr(row, name) == value for name, value in fields.items()):
-            counts.unchanged += 1
-        else:
+        changed = [name for name, value in fields.items() if getattr(row, name) != value]
+        if changed:
             updates.append((row.id, *fields.values()))
+        # a card that only moved (a row added above it) is stored in its place, not "updated"
+        if changed and changed != ["position"]:
             counts.updated += 1
+        else:
+            counts.unchanged += 1
     for row in existing.values():
         if row.active and retire_missing:
             updates.append((row.id, *_retired(row).values()))
