@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import inspect
-from dataclasses import MISSING, fields
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trainer.content.parser import CardSpec, CoveragePoint, parse_deck, parse_roadmap
+from trainer.content.parser import CoveragePoint, parse_deck, parse_roadmap
 from trainer.errors import DeckError, Problem
 from trainer.store.lookup import slugify
 from trainer.store.resources import DECKS_DIR
-
-
-def test_a_card_spec_takes_its_fields_in_order_with_their_defaults() -> None:
-    parameters = list(inspect.signature(CardSpec).parameters.values())
-    assert [(p.name, p.default) for p in parameters] == [
-        (f.name, inspect.Parameter.empty if f.default is MISSING else f.default)
-        for f in fields(CardSpec)
-    ]
-    values: list[Any] = [f"v{index}" for index in range(len(parameters))]
-    card = CardSpec(*values)
-    assert [getattr(card, f.name) for f in fields(CardSpec)] == values
 
 
 def test_the_shipped_roadmap_has_11_sections_and_57_topics_in_order() -> None:

@@ -90,29 +90,6 @@ class CardSpec:
     note_id: int | None = None
     covers: tuple[str, ...] = ()
 
-    def __init__(
-        self,
-        key: str,
-        kind: str,
-        front: str,
-        back: str,
-        tags: tuple[str, ...] = (),
-        docs: str | None = None,
-        accepted: tuple[str, ...] = (),
-        code: str | None = None,
-        output: str | None = None,
-        line: int | None = None,
-        note_id: int | None = None,
-        covers: tuple[str, ...] = (),
-    ) -> None:
-        # The fields above with their defaults, set in one step: the __init__ a frozen dataclass
-        # generates (kept out by this one) sets them one object.__setattr__ call at a time, four
-        # times slower, and an import builds a card per row of a 100,000-row file.
-        self.__dict__.update(
-            key=key, kind=kind, front=front, back=back, tags=tags, docs=docs, accepted=accepted,
-            code=code, output=output, line=line, note_id=note_id, covers=covers,
-        )  # fmt: skip
-
 
 @dataclass(frozen=True)
 class CoveragePoint:
