@@ -830,3 +830,27 @@ def test_history_imported_after_a_day_of_study_keeps_its_own_days(database: str)
     assert CliRunner().invoke(cli, ["import", package, "--with-history"], env=env).exit_code == 0
     assert imported() == fresh
     assert [day for day, _ in fresh[0]] == [date(2025, 3, 9), date(2025, 3, 10), date(2025, 3, 11)]
+
+
+def test_a_raw_collection_open_in_anki_is_read_with_its_write_ahead_log(tmp_path: Path) -> None:
+    # Anki keeps its collection in WAL mode: what it has not yet checkpointed lies in NAME-wal
+    with zipfile.ZipFile(build_package(tmp_path)) as archive:
+        (tmp_path / "live.anki2").write_bytes(archive.read("collection.anki2"))
+    profile = tmp_path / "profile"
+    profile.mkdir()
+    anki_side = sqlite3.connect(tmp_path / "live.anki2")
+    try:
+        anki_side.execute("PRAGMA journal_mode = WAL")
+        anki_side.execute("PRAGMA wal_autocheckpoint = 0")
+        anki_side.execute("UPDATE notes SET flds = replace(flds, 'found everywhere', 'seen')")
+        anki_side.commit()
+        for suffix in ("", "-wal"):  # copied while Anki still has it open
+            (profile / f"collection.anki2{suffix}").write_bytes(
+                (tmp_path / f"live.anki2{suffix}").read_bytes()
+            )
+    finally:
+        anki_side.close()
+    assert (profile / "collection.anki2-wal").stat().st_size > 0
+    deck = read_file(profile / "collection.anki2")
+    assert [c.back for c in deck.cards if c.key == "custom"] == ["seen"]
+    assert sorted(p.name for p in profile.iterdir()) == ["collection.anki2", "collection.anki2-wal"]

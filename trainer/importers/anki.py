@@ -39,6 +39,7 @@ import io
 import json
 import lzma
 import re
+import shutil
 import sqlite3
 import tempfile
 import zipfile
@@ -199,13 +200,23 @@ def _read_raw_collection(
             ):
                 for chunk in _chunks(raw, name, MAX_COLLECTION_BYTES, path, zstd):
                     out.write(chunk)
+            # what Anki, still open, has written only to the collection's write-ahead log
+            wal = None if isinstance(source, bytes) or zstd else _wal_of(source)
+            if wal is not None:
+                shutil.copyfile(wal, database.with_name(database.name + "-wal"))
         except OSError as exc:
             raise _error(path, f"cannot read ({exc.strerror or exc})") from None
-        reader = _CollectionReader(database, path, with_history)
+        reader = _CollectionReader(database, path, with_history, wal=wal is not None)
         deck = reader.read()
     if isinstance(source, bytes):
         return deck
     return replace(deck, media=_media_folder(source.with_suffix(".media"), reader.media_references))
+
+
+def _wal_of(collection: Path) -> Path | None:
+    """The collection's write-ahead log beside it (``NAME-wal``), when it holds any page."""
+    wal = collection.with_name(collection.name + "-wal")
+    return wal if wal.is_file() and wal.stat().st_size > 0 else None
 
 
 def _media_folder(folder: Path, referenced: set[str]) -> tuple[MediaFile, ...]:
@@ -374,14 +385,16 @@ def _media_reader(
 class _CollectionReader:
     """Reads notes, cards and (optionally) review logs from an unpacked collection."""
 
-    def __init__(self, database: Path, path: str, with_history: bool) -> None:
+    def __init__(self, database: Path, path: str, with_history: bool, wal: bool = False) -> None:
         self.database = database
         self.path = path
         self.with_history = with_history
+        self.wal = wal  # a write-ahead log lies beside the copy: open it so SQLite reads it
         self.media_references: set[str] = set()
 
     def read(self) -> ImportedDeck:
-        uri = f"{self.database.as_uri()}?mode=ro&immutable=1"
+        # the copy is ours: with a write-ahead log SQLite may write its index beside it
+        uri = self.database.as_uri() + ("" if self.wal else "?mode=ro&immutable=1")
         try:
             connection = sqlite3.connect(uri, uri=True)
         except sqlite3.Error as exc:

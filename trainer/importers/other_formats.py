@@ -150,7 +150,9 @@ def _binary_kind(path: Path, head: bytes) -> str | None:
 def _sqlite_kind(path: Path) -> str | None:
     """None for an Anki collection, else what the database is."""
     try:
-        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+        # immutable: nothing (not even a WAL index) is written beside the file
+        uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+        with closing(sqlite3.connect(uri, uri=True)) as db:
             tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
     except sqlite3.Error:
         return "a damaged SQLite database"
