@@ -181,7 +181,7 @@ SIDE = st.text(alphabet="aZ .,:!?()[]*は。「」-_`", max_size=4)
     st.text(alphabet="aZ .,:!?()[]は。「」-_", min_size=1, max_size=6),
     SIDE,
     st.sampled_from(["b", "i", "strong", "em"]),
-    st.sampled_from(["", "<b>q</b>", "<i>r.</i>", "<b>:</b>"]),
+    st.sampled_from(["", "<b>q</b>", "<i>r.</i>", "<b>:</b>", "<i>Z</i>", "<i>a</i><b>.x</b>"]),
 )
 def test_emphasis_shows_no_asterisk_of_its_own(
     before: str, inner: str, after: str, tag: str, next_to: str

@@ -288,3 +288,12 @@ def test_an_obsidian_embed_is_looked_up_only_in_its_vault(tmp_path: Path) -> Non
     note.write_text("Shown?::![[pic.png]]\n", encoding="utf-8")
     deck = read_markdown(note.read_bytes(), str(note))
     assert (deck.cards[0].back, deck.media) == ("\\[image: pic.png\\]", ())
+
+
+def test_a_question_written_as_a_heading_is_a_card() -> None:
+    text = "# Notes\n\n## Q: What is 2 + 2?\nA: 4\n\n### C: The [Sun] is a star.\n"
+    deck = read_markdown(text.encode(), "n.md")
+    assert [(card.kind, card.front, card.back) for card in deck.cards] == [
+        ("basic", "What is 2 + 2?", "4"),
+        ("cloze", "The \\[...\\] is a star.", "The **Sun** is a star."),
+    ]

@@ -68,6 +68,7 @@ def test_reset_needs_cards_to_reset() -> None:
 
 
 def test_a_card_id_that_names_no_card_is_an_error(database: str) -> None:
+    assert run("status")[0] == 0  # the database, which a refused command on a new one never keeps
     assert run("reset", "999999", "--yes") == (
         1,
         "",

@@ -489,16 +489,19 @@ class _Markdown:
             return
         before = "".join(self.current[:index])[-1:]
         opening = ""
-        if not lead and before and not before.isspace() and not _punctuation(before):
+        if before == "*" and not lead:  # right after marks of ours
+            earlier = self.current[index - 1]
+            if not _marked(earlier, marker):  # other marks: one run of asterisks with them
+                self.current[index:] = [f"{core}{trail}"]
+                return
+            index -= 1  # marks of its own kind: one run of them
+            core = earlier[len(marker) : -len(marker)] + core
+        elif not lead and before and not before.isspace() and not _punctuation(before):
             rest = core.lstrip("".join(set(filter(_loose, core))))
             opening, core = core[: len(core) - len(rest)], rest
         if not core:  # only punctuation: nothing left to mark
             self.current[index:] = [f"{lead}{opening}{trail}"]
             return
-        earlier = self.current[index - 1] if index and not lead and not opening else ""
-        if _marked(earlier, marker):  # right after marks of its own kind: one run of them
-            index -= 1
-            core = earlier[len(marker) : -len(marker)] + core
         pieces = [f"{lead}{opening}", f"{marker}{core}{marker}", trail]
         self.current[index:] = [piece for piece in pieces if piece]
         if not trail and _punctuation(core[-1]):

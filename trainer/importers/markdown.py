@@ -6,12 +6,13 @@ card's tags. Card text stays Markdown; a line break inside a card's text shows a
 (as Obsidian shows it). Code (spans of any number of backticks, fenced blocks) is never cloze
 text: a ``[...]``, ``==...==`` or ``{{c1::...}}`` inside it stays exactly as written.
 
-- ``Q:`` starts a question, which runs (blank lines included) to the line starting with ``A:``;
-  the answer runs to the next blank line, or on past it into an indented line, a fenced code
-  block or a ``$$`` maths block that follows; an ``A:`` line with nothing after it takes the
-  block below it (past blank lines) as the answer. ``C:`` starts a cloze text with ``[...]``
-  deletions (each one a card; a link ``[text](url)`` or ``[text][ref]`` and an Obsidian
-  ``[[wikilink]]`` are not deletions) or Anki's ``{{c1::...}}``; it ends like an answer.
+- ``Q:`` (also as a heading, ``## Q:``) starts a question, which runs (blank lines included)
+  to the line starting with ``A:``; the answer runs to the next blank line, or on past it into
+  an indented line, a fenced code block or a ``$$`` maths block that follows; an ``A:`` line
+  with nothing after it takes the block below it (past blank lines) as the answer. ``C:``
+  starts a cloze text with ``[...]`` deletions (each one a card; a link ``[text](url)`` or
+  ``[text][ref]`` and an Obsidian ``[[wikilink]]`` are not deletions) or Anki's
+  ``{{c1::...}}``; it ends like an answer.
 - Obsidian (the "Spaced Repetition" plugin's default syntax): ``question::answer`` on one line,
   ``question:::answer`` for a card both ways; a paragraph whose lines above a line ``?`` are the
   question and below it the answer (``??`` both ways; a side that is one list item loses its
@@ -66,7 +67,8 @@ from trainer.importers.notes import card_key, cloze_key
 from trainer.importers.text import decode_text
 from trainer.store.lookup import slugify
 
-_CARD_START = re.compile(r"(Q|C):(?:\s+|$)(.*)")
+#: A ``Q:`` or ``C:`` line, also written as a heading (``## Q: ...``).
+_CARD_START = re.compile(r"(?:#{1,6}[ \t]+)?(Q|C):(?:\s+|$)(.*)")
 _ANSWER = re.compile(r"A:(?:\s+|$)(.*)")
 _HEADING = re.compile(r" {0,3}#{1,6}(?:\s|$)")
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
