@@ -8,6 +8,7 @@ import shutil
 from datetime import date, datetime
 from pathlib import Path
 
+import genanki
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -259,13 +260,61 @@ def test_bad_options_are_usage_errors(deck_file: Path, args: list[str], message:
     assert code == 2 and err.startswith(message) and err.count("Error:") == 1
 
 
-def test_a_deck_name_taken_by_a_builtin_deck_fails_that_file_only(tmp_path: Path) -> None:
-    native = tmp_path / "mine.toml"
-    native.write_text('name = "Data Structures"\n\n[[card]]\nid = "a"\nfront = "Q"\nback = "A"\n')
-    code, _, err = run("import", str(native))
-    assert code == 1
-    assert err == (
-        f"Error: {native}: its deck 'Data Structures' is a built-in deck; name one with --deck\n"
+def _clashing_package(folder: Path) -> Path:
+    """An Anki package of three decks: ``testing`` (the built-in topic deck Testing, in
+    another case), its subdeck ``testing::Mocks`` and a deck of its own, ``Mine``."""
+    decks = [
+        genanki.Deck(1_700_000_010 + number, name)
+        for number, name in enumerate(["testing", "testing::Mocks", "Mine"])
+    ]
+    for number, deck in enumerate(decks):
+        note = [f"Question {number}", f"Answer {number}"]
+        deck.add_note(genanki.Note(model=genanki.BASIC_MODEL, fields=note, guid=f"g{number}"))
+    path = folder / "clash.apkg"
+    genanki.Package(decks).write_to_file(str(path))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "decks"),
+    [
+        (
+            "mine.toml",
+            'name = "Data Structures"\n\n[[card]]\nid = "a"\nfront = "Q"\nback = "A"\n',
+            ["Data Structures (imported)"],
+        ),
+        (
+            "caching.md",
+            "What is a cache hit?::A read served from the cache\n",
+            ["caching (imported)"],
+        ),
+        (
+            "rows.tsv",
+            "#separator:tab\n#deck:Mine\n#deck column:3\n"
+            "Q1\tA1\tAlgorithms::Sorting\nQ2\tA2\t\nQ3\tA3\tTESTING\n",
+            ["Algorithms (imported)::Sorting", "Mine", "TESTING (imported)"],
+        ),
+        ("clash.apkg", "", ["testing (imported)", "testing (imported)::Mocks", "Mine"]),
+    ],
+)
+def test_a_deck_a_file_names_like_a_builtin_deck_is_imported_apart_under_one_name(
+    tmp_path: Path, database: str, name: str, text: str, decks: list[str]
+) -> None:
+    path = _clashing_package(tmp_path) if name.endswith(".apkg") else tmp_path / name
+    if text:
+        path.write_text(text)
+    shown = ", ".join(f'"{deck}"' for deck in decks)
+    where = f"decks {shown}" if len(decks) > 1 else f"deck {shown}"
+    cards = len(decks)
+    for added, unchanged in ((cards, 0), (0, cards)):  # a re-import finds the same decks
+        code, out, err = run("import", str(path))
+        assert (code, out, err) == (
+            0,
+            f"{path} -> {where}: {added} added, 0 updated, {unchanged} unchanged, 0 skipped\n",
+            "",
+        )
+    assert {deck: count for deck, (_, count) in _decks(database).items() if count} == dict.fromkeys(
+        decks, 1
     )
 
 

@@ -13,7 +13,8 @@ Where cards go (:func:`import_deck`):
 - ``--deck NAME``: the stand-alone deck ``NAME`` (an "extra deck" in ``trainer status``).
 - neither: a stand-alone deck named as the file names it (native ``name``, CSV ``#deck:``,
   the Anki deck holding the cards), else after the file's stem; a CSV deck column puts each
-  row's cards in the deck it names.
+  row's cards in the deck it names. A name a built-in deck or a topic's deck has is set apart
+  (:data:`SET_APART`), never refused.
 
 A file in which no card is found makes no deck.
 
@@ -46,7 +47,7 @@ from trainer.importers.imported import ImportedDeck, MediaFile
 from trainer.scheduling.adapter import Scheduler
 from trainer.scheduling.days import DayClock
 from trainer.store import tables
-from trainer.store.deck_tree import DeckTaken, deck_for_path, deck_path
+from trainer.store.deck_tree import SEPARATOR, DeckTaken, deck_for_path, deck_path
 from trainer.store.lookup import find
 from trainer.store.memory import (
     Memory,
@@ -132,7 +133,8 @@ def import_deck(
     ``media_dir`` None (a dry run) writes no media file. ``scheduler``, ``clock`` and aware UTC
     ``now`` rebuild Anki histories. Raises :class:`UsageError` for an unknown ``--topic`` or a
     ``--deck`` name taken by a built-in deck or a deck of another topic, :class:`DeckError`
-    when the deck the file names is taken so. A file without cards makes no deck.
+    when a deck the file names is taken so even set apart (:data:`SET_APART`). A file without
+    cards makes no deck.
     """
     if not imported.cards:
         return no_cards(imported)
@@ -233,8 +235,29 @@ def _deck(db: Session, imported: ImportedDeck, target: Target, name: str | None)
             raise UsageError(
                 f"--deck {target.deck}: deck '{taken.name}' {taken.owner}; choose another name"
             ) from None
-        message = f"its deck '{taken.name}' {taken.owner}; name one with --deck"
-        raise DeckError([Problem(imported.path, None, message)]) from None
+        clash = taken
+    if topic is None:  # a deck the file names: the clashing one gets a name of its own
+        try:
+            return deck_for_path(db, _set_apart(name, clash.name))
+        except DeckTaken as taken:
+            clash = taken
+    message = f"its deck '{clash.name}' {clash.owner}; name one with --deck"
+    raise DeckError([Problem(imported.path, None, message)])
+
+
+#: Added to the name of a deck a file names when that name is a built-in deck's or a topic's
+#: deck's, which imported cards never join.
+SET_APART = " (imported)"
+
+
+def _set_apart(path: str, taken: str) -> str:
+    """The deck path ``path`` with its part that names the taken deck ``taken`` (a deck on the
+    path, matched ignoring case) given :data:`SET_APART`, so the deck and the decks under it
+    stay together beside the taken one: ``Testing::Unit`` -> ``Testing (imported)::Unit``."""
+    parts = deck_path(path).split(SEPARATOR)
+    depth = len(deck_path(taken).split(SEPARATOR))
+    parts[depth - 1] += SET_APART
+    return SEPARATOR.join(parts)
 
 
 def _renamed(card: CardSpec, renames: dict[str, str]) -> CardSpec:
