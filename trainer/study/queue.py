@@ -535,6 +535,14 @@ def new_page_loader(
     """
     loaded: set[int] = set()
     runs: list[list[int]] | None = None
+    card = tables.card.c
+    # built once: each run binds its decks, the cards handed out and the number still wanted
+    query = in_roadmap_order(
+        new_cards_query(learner_id, today, None, matching, card.id).where(
+            card.deck_id.in_(bindparam("run", expanding=True)),
+            card.id.not_in(bindparam("loaded", expanding=True)),
+        )
+    ).limit(bindparam("wanted"))
 
     def load(conn: Connection, limit: int) -> list[int]:
         nonlocal runs
@@ -544,10 +552,8 @@ def new_page_loader(
         for run in runs:
             if len(page) >= limit:
                 break
-            query = new_cards_query(learner_id, today, run, matching, tables.card.c.id)
-            if loaded:
-                query = query.where(tables.card.c.id.not_in(loaded))
-            page += conn.scalars(in_roadmap_order(query).limit(limit - len(page)))
+            values = {"run": run, "loaded": sorted(loaded), "wanted": limit - len(page)}
+            page += conn.scalars(query, values)
         loaded.update(page)
         return page
 
