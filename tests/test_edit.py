@@ -506,3 +506,17 @@ def test_without_visual_or_editor_the_error_names_the_editor_click_runs(tmp_path
         1,
         "Error: editor 'nano' exited with an error; nothing saved\n",
     )
+
+
+def test_an_imported_cards_tags_in_any_script_survive_an_edit(editor: Path, tmp_path: Path) -> None:
+    note = tmp_path / "tagged.md"
+    note.write_text("---\ntags: [c++, C#, 数学/极限]\n---\nWhat is 2+2?::4\n")
+    assert run("import", str(note))[0] == 0
+    found = card("deck:tagged")
+    assert found["tags"] == ["c++", "c#", "数学::极限"]
+    assert run("edit", str(found["id"]), editor=editor, script="s/4/four/") == (
+        0,
+        f"Edited card {found['id']}.\n",
+        "",
+    )
+    assert (card("tag:数学")["back"], card("tag:c#")["tags"]) == ("four", found["tags"])

@@ -104,7 +104,7 @@ def test_each_note_type_gives_its_cards_with_clean_text(tmp_path: Path) -> None:
         ),
         ("custom", "basic", "Meaning of *ubiquitous*?", "found everywhere", ()),
     ]
-    assert {c.tags for c in deck.cards} == {("py-lists",)}
+    assert {c.tags for c in deck.cards} == {("py::lists",)}
     assert [(m.name, m.read()) for m in deck.media] == [("list.png", b"\x89PNG fixture")]
 
 

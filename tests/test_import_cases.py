@@ -492,7 +492,7 @@ def test_a_tags_column_gives_tags_never_answer_text(
     assert code == 0 and "3 added" in out, out
     es = ("es",) if text.startswith("tags:") else ()
     assert imported_tags(database) == [
-        ("hola", "hello", (*es, "lang-es", "greeting")),
+        ("hola", "hello", (*es, "lang::es", "greeting")),
         ("gato", "cat", es),
         ("perro", "dog", (*es, "animal")),
     ]

@@ -468,3 +468,51 @@ def test_a_row_added_above_others_adds_one_card_and_updates_none(
         ).all()
     engine.dispose()
     assert fronts == ["perro", "hola", "gato"]  # each card in its new place
+
+
+#: Tags people write, each different from the others.
+TAGS = ["数学::极限", "café", "Ελληνικά", "c++", "C#", "c", "select_related", "a/b", "1.0"]
+#: The same tags as cards carry them (lower case).
+CARD_TAGS = ["数学::极限", "café", "ελληνικά", "c++", "c#", "c", "select_related", "a/b", "1.0"]
+
+
+def _tagged_file(folder: Path, kind: str) -> Path:
+    """One card tagged :data:`TAGS` in a file of format ``kind``."""
+    if kind == "apkg":
+        deck = genanki.Deck(1_700_000_020, "Tagged")
+        note = genanki.Note(model=genanki.BASIC_MODEL, fields=["Q", "A"], guid="t", tags=TAGS)
+        deck.add_note(note)
+        path = folder / "tagged.apkg"
+        genanki.Package(deck).write_to_file(str(path))
+        return path
+    if kind == "md":
+        listed = "".join(f"  - '{tag}'\n" for tag in TAGS)
+        text = f"---\ntags:\n{listed}---\nQ::A\n"
+    elif kind == "csv-header":
+        text = f"#separator:tab\n#tags:{' '.join(TAGS)}\nTwo and two?\tFour\n"
+    else:
+        text = f"#separator:tab\n#tags column:3\nTwo and two?\tFour\t{' '.join(TAGS)}\n"
+    path = folder / ("tagged.md" if kind == "md" else f"tagged-{kind}.txt")
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["apkg", "md", "csv-header", "csv-column"])
+def test_tags_keep_their_letters_and_symbols_and_are_found_by_tag_search(
+    tmp_path: Path, kind: str
+) -> None:
+    path = _tagged_file(tmp_path, kind)
+    assert run("import", str(path))[0] == 0
+    # Obsidian nests tags with '/', as Anki does with '::'
+    expected = [tag.replace("/", "::") if kind == "md" else tag for tag in CARD_TAGS]
+
+    def found(query: str) -> list[list[str]]:
+        code, out, _ = run("cards", query, "--json")
+        assert code == 0
+        return [card["tags"] for card in json.loads(out)]
+
+    assert found("tag:c++") == [expected]
+    for query in ["tag:数学", "tag:数学::极限", "tag:CAFÉ", "tag:ΕΛΛΗΝΙΚΆ", "tag:c#", "tag:c"]:
+        assert found(query) == [expected], query
+    for query in ["tag:极限", "tag:caf", "tag:c+", "tag:数学::极", "tag:select"]:
+        assert found(query) == [], query

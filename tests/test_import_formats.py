@@ -39,14 +39,14 @@ def test_an_anki_notes_export_gives_each_note_type_its_cards() -> None:
     deck = read_delimited(ANKI_NOTES_EXPORT.encode(), "notes.txt")
     assert deck.name == "Python::Basics" and deck.skipped == 0
     assert [(c.key, c.kind, c.front, c.back, c.accepted, c.tags, c.line) for c in deck.cards] == [
-        ("d6tw!p?fa.", "basic", "What does `len([])` return?", "**0**", (), ("py-basics",), 7),
+        ("d6tw!p?fa.", "basic", "What does `len([])` return?", "**0**", (), ("py::basics",), 7),
         (
             "7-`j+c3qp",
             "basic",
             "list",
             "a mutable sequence \\[image: list.png\\]",
             (),
-            ("py-basics",),
+            ("py::basics",),
             8,
         ),
         (
@@ -55,7 +55,7 @@ def test_an_anki_notes_export_gives_each_note_type_its_cards() -> None:
             "a mutable sequence \\[image: list.png\\]",
             "list",
             (),
-            ("py-basics",),
+            ("py::basics",),
             8,
         ),
         ("J!Q!ZQh3AF", "typed", "Keyword for a function?", "**def**", ("def",), (), 9),
@@ -65,7 +65,7 @@ def test_an_anki_notes_export_gives_each_note_type_its_cards() -> None:
             "\\[...\\] gives the length",
             "**len** gives the length\n\nsee \\& more",
             (),
-            ("py-basics",),
+            ("py::basics",),
             10,
         ),
         (
@@ -74,7 +74,7 @@ def test_an_anki_notes_export_gives_each_note_type_its_cards() -> None:
             "len gives the \\[what\\]",
             "len gives the **length**\n\nsee \\& more",
             (),
-            ("py-basics",),
+            ("py::basics",),
             10,
         ),
     ]

@@ -125,7 +125,7 @@ EXPECTED: dict[str, list[tuple[str, str, str, tuple[str, ...]]]] = {
             (),
         ),
     ],
-    "front-matter-tags-list.md": [("basic", "ser", "to be", ("spanish", "verbs-irregular"))],
+    "front-matter-tags-list.md": [("basic", "ser", "to be", ("spanish", "verbs::irregular"))],
     "front-matter-tags-inline.md": [
         (
             "cloze",
@@ -165,7 +165,11 @@ def test_highlights_outside_code_are_the_deletions(text: str, hidden: list[str])
     [
         ("tags: [a, b]", ("a", "b")),
         ("tags: a, b c", ("a", "b", "c")),
-        ("tags:\n  - '#x/y'\n  - x/y", ("x-y",)),
+        ("tags:\n  - '#x/y'\n  - x/y\n  - X::Y", ("x::y",)),  # Obsidian's nesting is Anki's ::
+        (
+            "tags: [数学/极限, café, Ελληνικά, c++, C#, C, a b]",
+            ("数学::极限", "café", "ελληνικά", "c++", "c#", "c", "a-b"),
+        ),
         ("tag: single", ("single",)),
         ("title: no tags", ()),
         ("tags: [unclosed", ()),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import unicodedata
 
 import pytest
 from hypothesis import given, settings
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 
 from trainer.content.parser import CoveragePoint, parse_deck, parse_roadmap
 from trainer.errors import DeckError, Problem
-from trainer.store.lookup import slugify
+from trainer.store.lookup import card_tag, slugify
 from trainer.store.resources import DECKS_DIR
 
 
@@ -162,6 +163,33 @@ answer = "z"
         Problem("d.toml", 15, "card needs an 'id' of lower-case letters, digits and '-'"),
         Problem("d.toml", 24, "'answer' must be one of 'choices', exactly"),
     ]
+
+
+def test_a_deck_files_tags_are_tags_as_imports_keep_them_and_built_in_ones_slugs() -> None:
+    card = '[[card]]\nid = "a"\nfront = "Q"\nback = "A"\ndocs = "https://x"\ntags = [{}]\n'
+    kept = '"数学::极限", "café", "c++", "c#", "a/b"'
+    (spec,) = parse_deck(card.format(kept), "d.toml").cards
+    assert spec.tags == ("数学::极限", "café", "c++", "c#", "a/b")
+    with pytest.raises(DeckError) as caught:
+        parse_deck(card.format('"Café", "a b", "\\u202e", "ok"'), "d.toml")
+    assert list(caught.value.problems) == [
+        Problem("d.toml", 6, "tag 'Café': write it 'café'"),
+        Problem("d.toml", 6, "tag 'a b': write it 'a-b'"),
+        Problem("d.toml", 6, "tag '\\u202e': use letters or digits"),
+    ]
+    with pytest.raises(DeckError) as caught:
+        parse_deck('topic = "x"\n' + card.format(kept), "d.toml", builtin=True)
+    assert [p.message for p in caught.value.problems] == [
+        f"tag {tag!r}: use lower-case letters, digits, '-'"
+        for tag in ("数学::极限", "café", "c++", "c#", "a/b")
+    ]
+
+
+@given(st.text())
+def test_a_card_tag_is_its_own_tag_and_holds_nothing_a_terminal_acts_on(text: str) -> None:
+    tag = card_tag(text)
+    assert card_tag(tag) == tag
+    assert not any(char.isspace() or unicodedata.category(char)[0] in "CZ" for char in tag)
 
 
 def test_builtin_decks_need_topic_and_docs() -> None:

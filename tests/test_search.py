@@ -399,7 +399,7 @@ ALL = {"new", "strong", "weak", "learning", "buried", "salt"}
         ("section:databases -topic:sql", {"weak"}),
         ("tag:easy", {"new"}),
         ("tag:sql", set()),  # a whole tag: not sql-joins nor sqlx
-        ("tag:sql-*", {"strong"}),  # Anki's geo::rocks is imported as geo-rocks
+        ("tag:sql-*", {"strong"}),
         ("tag:SQL-JOINS", {"strong"}),
         ("tag:rock", {"buried"}),
         ("is:new", {"new", "salt"}),

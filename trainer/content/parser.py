@@ -23,7 +23,7 @@ from trainer.content.cloze import (
     render_cloze,
 )
 from trainer.errors import DeckError, Problem
-from trainer.store.lookup import slugify
+from trainer.store.lookup import card_tag, slugify
 
 KINDS = ("basic", "cloze", "output", "typed", "choice")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -417,8 +417,13 @@ def _parse_card(
     tags = raw.get("tags", [])
     if isinstance(tags, list):
         for tag in tags:
-            if isinstance(tag, str) and not SLUG_RE.match(tag):
+            if not isinstance(tag, str) or not tag.strip():
+                continue
+            if builtin and not SLUG_RE.match(tag):
                 problems.append((at("tags"), f"tag {tag!r}: use lower-case letters, digits, '-'"))
+            elif not builtin and card_tag(tag) != tag:
+                fix = f"write it {card_tag(tag)!r}" if card_tag(tag) else "use letters or digits"
+                problems.append((at("tags"), f"tag {tag!r}: {fix}"))
     covers = raw.get("covers", [])
     if isinstance(covers, list) and all(isinstance(point, str) for point in covers):
         for point in sorted(p for p, n in Counter(covers).items() if n > 1):

@@ -65,7 +65,7 @@ from trainer.importers.imported import (
 )
 from trainer.importers.notes import card_key, cloze_key
 from trainer.importers.text import decode_text
-from trainer.store.lookup import slugify
+from trainer.store.lookup import TAG_SEPARATOR, card_tag
 
 #: A ``Q:`` or ``C:`` line, also written as a heading (``## Q: ...``).
 _CARD_START = re.compile(r"(?:#{1,6}[ \t]+)?(Q|C):(?:\s+|$)(.*)")
@@ -469,8 +469,9 @@ def _unlisted(lines: list[str]) -> str:
 
 def _front_matter_tags(front_matter: str) -> tuple[str, ...]:
     """The card tags named by the front matter's ``tags`` (or ``tag``): a YAML list, or one
-    string of tags separated by commas or spaces; ``#`` and nesting (``a/b`` -> ``a-b``) as
-    Obsidian writes them. Front matter that is not valid YAML names no tags."""
+    string of tags separated by commas or spaces; a leading ``#`` and nesting (``a/b`` is
+    ``a::b``, a tag under another as Anki writes it) as Obsidian writes them; each a
+    :func:`~trainer.store.lookup.card_tag`. Front matter that is not valid YAML names no tags."""
     try:
         data = yaml.safe_load(front_matter)
     except yaml.YAMLError:
@@ -482,5 +483,9 @@ def _front_matter_tags(front_matter: str) -> tuple[str, ...]:
         value = re.split(r"[,\s]+", value)
     if not isinstance(value, list):
         return ()
-    tags = (slugify(str(tag).lstrip("#")) for tag in value if tag is not None)
+    tags = (
+        card_tag(str(tag).lstrip("#").replace("/", TAG_SEPARATOR))
+        for tag in value
+        if tag is not None
+    )
     return tuple(dict.fromkeys(tag for tag in tags if tag))

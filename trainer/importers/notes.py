@@ -11,7 +11,7 @@ from trainer.content.cloze import Markup, Node, cloze_numbers, html_code, parse_
 from trainer.content.parser import CardSpec
 from trainer.importers.html_text import escape_markdown, html_to_card_text
 from trainer.importers.imported import front_key
-from trainer.store.lookup import slugify
+from trainer.store.lookup import card_tag
 
 
 def card_key(base: str, ordinal: int) -> str:
@@ -101,5 +101,6 @@ def cloze_cards(
 
 
 def anki_tags(text: str) -> tuple[str, ...]:
-    """Anki tags (space separated, ``::`` for hierarchy) as card tags (slugs)."""
-    return tuple(slug for slug in (slugify(tag) for tag in text.split()) if slug)
+    """Anki tags (separated by white space, ``::`` for hierarchy) as card tags
+    (:func:`~trainer.store.lookup.card_tag`), each once."""
+    return tuple(dict.fromkeys(tag for tag in map(card_tag, text.split()) if tag))

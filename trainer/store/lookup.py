@@ -13,6 +13,7 @@ typed, or whose ``difflib`` ratio reaches :data:`CLOSE_RATIO`), or where the nam
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -49,6 +50,44 @@ def slugify(title: str) -> str:
     'continuous-integration-ci-tools'
     """
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+
+
+#: Between the parts of a tag under another (``geo::rocks``), as Anki writes it.
+TAG_SEPARATOR = "::"
+
+
+def card_tag(text: str) -> str:
+    """The tag ``text`` names, as cards carry it: the one rule for every import format and
+    for a deck file's ``tags``.
+
+    As Anki keeps tags (rslib ``tags/register.rs``): Unicode NFC, every letter, digit, mark,
+    symbol and punctuation character kept (``c++``, ``c#``, ``数学``, ``café``, ``a/b``), so
+    different tags stay different; ``::`` parts (a tag under another) stripped of white space,
+    empty parts dropped. Unlike Anki, lower case (tags match ignoring case, and a search then
+    finds them on every database engine), a run of white space inside a part is one ``-``
+    (Anki splits a tag there; a Markdown list item is one tag), and control, format and
+    unassigned characters (Unicode categories C and Z, which ``str.isprintable`` leaves out:
+    escape sequences, bidirectional overrides) are dropped rather than only ASCII controls.
+    ``""`` when nothing is left.
+
+    >>> card_tag(" Geo :: Rocks::  Machine  learning::")
+    'geo::rocks::machine-learning'
+    """
+    parts = []
+    lowered = text.lower()
+    for part in (lowered if lowered.isascii() else unicodedata.normalize("NFC", lowered)).split(
+        TAG_SEPARATOR
+    ):
+        if not part.isprintable():  # holds a character of a Unicode category C or Z
+            part = "".join(
+                " " if char.isspace() else char
+                for char in part
+                if char.isspace() or char.isprintable()
+            )
+        words = part.split()
+        if words:
+            parts.append("-".join(words))
+    return TAG_SEPARATOR.join(parts)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import operator
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -48,7 +49,7 @@ from trainer.scheduling.days import DayClock
 from trainer.store import tables
 from trainer.store.db import days_between, tag_like
 from trainer.store.edits import CONTENT, edited_card, is_edited, shown, shown_matches, with_edits
-from trainer.store.lookup import LARGEST_ID
+from trainer.store.lookup import LARGEST_ID, TAG_SEPARATOR
 from trainer.store.memory import MEMORY_COLUMNS, Memory, is_leech, learner_cards, memory_of
 from trainer.store.tables import CardState, given_rating
 from trainer.study.mastery import due_today
@@ -187,9 +188,15 @@ def _field(node: Field, context: SearchContext) -> ColumnElement[bool]:
         pattern = literal(_like(node.value))
         decks = decks.where(or_(_like_in(named.name, pattern), _like_in(named.slug, pattern)))
         return tables.card.c.deck_id.in_(decks)
-    if node.name == "tag":  # tags are slugs: Anki's a::b is imported as a-b, found by tag:a-*
-        lowered = func.lower(literal(_like(node.value)))
-        return shown_matches(context.learner_id, lambda content: tag_like(content.tags, lowered))
+    if node.name == "tag":  # the tag or one under it (tag:geo finds geo::rocks), as in Anki
+        tag = _like(unicodedata.normalize("NFC", node.value.lower()))  # tags are lower case
+        return shown_matches(
+            context.learner_id,
+            lambda content: or_(
+                tag_like(content.tags, literal(tag)),
+                tag_like(content.tags, literal(tag + TAG_SEPARATOR + "%")),
+            ),
+        )
     value = _plain(node.value)
     topics = select(tables.deck.c.id).join(
         tables.topic, tables.deck.c.topic_id == tables.topic.c.id
