@@ -854,3 +854,53 @@ def test_a_raw_collection_open_in_anki_is_read_with_its_write_ahead_log(tmp_path
     deck = read_file(profile / "collection.anki2")
     assert [c.back for c in deck.cards if c.key == "custom"] == ["seen"]
     assert sorted(p.name for p in profile.iterdir()) == ["collection.anki2", "collection.anki2-wal"]
+
+
+def test_a_back_that_adds_nothing_to_the_front_repeats_the_question(tmp_path: Path) -> None:
+    """As Anki shows it: a back template of only ``{{FrontSide}}`` (or with nothing after
+    ``<hr id=answer>``, or only empty markup) is the question again, not an empty card; a back
+    template that adds text to the front shows that text only."""
+    backs = [
+        "{{FrontSide}}",
+        "{{FrontSide}}\n<hr id=answer>\n",
+        '{{FrontSide}}\n<div dir="rtl"></div>',
+        "{{FrontSide}}<br>{{Front}} (again)",
+    ]
+    deck = genanki.Deck(2_059_400_111, "Single")
+    for number, back in enumerate(backs):
+        model = genanki.Model(
+            1_607_392_400 + number,
+            f"Single {number}",
+            fields=[{"name": "Front"}],
+            templates=[{"name": "Card 1", "qfmt": "<p>{{Front}}</p>", "afmt": back}],
+        )
+        deck.add_note(
+            genanki.Note(model=model, fields=[f"fact <b>{number}</b>"], guid=f"n{number}")
+        )
+    path = tmp_path / "single.apkg"
+    genanki.Package(deck).write_to_file(str(path))
+    read = read_anki(path, "single.apkg")
+    assert read.skipped == 0
+    assert [(c.key, c.front, c.back) for c in read.cards] == [
+        ("n0", "fact **0**", "fact **0**"),
+        ("n1", "fact **1**", "fact **1**"),
+        ("n2", "fact **2**", "fact **2**"),
+        ("n3", "fact **3**", "fact **3** (again)"),
+    ]
+
+
+def test_the_optional_reverse_is_made_only_when_add_reverse_is_filled(tmp_path: Path) -> None:
+    """Anki's "Basic (optional reversed card)": the reverse card exists only when Add Reverse
+    is not empty, and the Add Reverse flag is never shown on either card."""
+    deck = genanki.Deck(2_059_400_112, "Vocab")
+    model = genanki.BASIC_OPTIONAL_REVERSED_CARD_MODEL
+    deck.add_note(genanki.Note(model=model, fields=["perro", "dog", ""], guid="perro"))
+    deck.add_note(genanki.Note(model=model, fields=["gato", "cat", "y"], guid="gato"))
+    path = tmp_path / "vocab.apkg"
+    genanki.Package(deck).write_to_file(str(path))
+    read = read_anki(path, "vocab.apkg")
+    assert [(c.key, c.front, c.back) for c in read.cards] == [
+        ("perro", "perro", "dog"),
+        ("gato", "gato", "cat"),
+        ("gato#2", "cat", "gato"),
+    ]

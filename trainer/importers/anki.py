@@ -12,11 +12,13 @@ Each card becomes one trainer card, rendered from its note type's templates
 Basic and reversed note types give question/answer cards, ``{{type:...}}`` templates typed
 cards, cloze note types one card per cloze number. Keys are the note's GUID and the card's
 ordinal (:func:`~trainer.importers.notes.card_key`, :func:`~trainer.importers.notes.cloze_key`).
-Skipped and counted: image-occlusion cards (they need the picture) and cards whose question or
-answer is empty. A card suspended in Anki comes in like the others; with its history
-(``--with-history``, Anki's "import learning progress") it stays suspended for the importing
-learner, without it it is new and not suspended, as Anki resets a card imported without its
-scheduling.
+A card whose back template adds nothing to its front (only ``{{FrontSide}}``, or nothing after
+``<hr id=answer>``) has its whole answer side as its back, its question repeated, as Anki shows
+it. Skipped and counted: image-occlusion cards (they need the picture) and cards whose question
+is empty or whose whole answer side is. A card suspended in Anki comes in like the others; with
+its history (``--with-history``, Anki's "import learning progress") it stays suspended for the
+importing learner, without it it is new and not suspended, as Anki resets a card imported
+without its scheduling.
 
 A collection of Anki's old v1 scheduler (its config has no ``schedVer`` 2) that holds any
 scheduled card is read as current Anki imports it (rslib ``scheduler/upgrade.rs`` and
@@ -78,7 +80,7 @@ from trainer.importers.anki_proto import (
     preset_fsrs,
     template_formats,
 )
-from trainer.importers.anki_templates import render_card
+from trainer.importers.anki_templates import render_answer_side, render_card
 from trainer.importers.html_text import html_to_card_text
 from trainer.importers.imported import (
     MAX_MEDIA_FILE_BYTES,
@@ -525,16 +527,18 @@ class _CollectionReader:
             "Card": template[0],
             "CardFlag": "",
         }
-        rendered = render_card(
-            template[1],
-            template[2],
-            {**specials, **fields},
-            ordinal + 1 if notetype.cloze else 0,
-        )
+        rendered_number = ordinal + 1 if notetype.cloze else 0
+        rendered = render_card(template[1], template[2], {**specials, **fields}, rendered_number)
         front = html_to_card_text(rendered.question)
         back = html_to_card_text(rendered.answer)
         if rendered.typed_answer and not back:
             back = html_to_card_text(f"<b>{html.escape(rendered.typed_answer)}</b>")
+        if front and not back:
+            back = html_to_card_text(
+                render_answer_side(
+                    rendered.question, template[2], {**specials, **fields}, rendered_number
+                )
+            )
         if not front or not back:
             skips.skip("empty question or answer")
             return None

@@ -8,8 +8,11 @@ such as an add-on's ``edit``, show the field as is);
 sections ``{{#Field}}...{{/Field}}`` shown when the field is not empty and
 ``{{^Field}}...{{/Field}}`` when it is; the special fields ``FrontSide``, ``Tags``, ``Deck``,
 ``Subdeck``, ``Card``, ``Type``. The answer is what follows ``<hr id=answer>`` when the back
-template has one, so the question is not shown twice. Templates are only read, never run:
-scripts in them are dropped by the HTML cleaning.
+template has one, and ``FrontSide`` renders empty in it, so the question is not shown twice.
+:func:`render_answer_side` renders the whole answer side as Anki shows it, ``FrontSide`` being
+the rendered question (rslib ``template.rs``): the back of a card whose back template adds
+nothing to its front. Templates are only read, never run: scripts in them are dropped by the
+HTML cleaning.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class _Context:
     cloze_number: int
     answer_side: bool
     typed: list[str]
+    front_side: str = ""
 
 
 def render_card(
@@ -64,6 +68,23 @@ def render_card(
     if rule is not None:
         answer = answer[rule.end() :]
     return RenderedCard(question, answer, typed[0] if typed else None)
+
+
+def render_answer_side(
+    question_html: str,
+    answer_template: str,
+    fields: Mapping[str, str],
+    cloze_number: int,
+) -> str:
+    """The whole answer side of a card as Anki shows it: ``answer_template`` rendered with
+    ``{{FrontSide}}`` replaced by ``question_html`` (the card's rendered question, as rslib's
+    ``template.rs`` does), without the ``<hr id=answer>`` rule itself. ``fields`` and
+    ``cloze_number`` are those of :func:`render_card`. A back template of only
+    ``{{FrontSide}}`` therefore gives the question again: Anki shows such a card with its
+    question repeated on the answer side, and does not count it as an empty card (only an empty
+    question makes one, rslib ``notetype/cardgen.rs``)."""
+    context = _Context(fields, cloze_number, True, [], question_html)
+    return _ANSWER_RULE.sub("", _render(answer_template, context))
 
 
 @dataclass(frozen=True)
@@ -129,9 +150,10 @@ def _field(context: _Context, name: str) -> str:
 
 
 def _replacement(tag: _Tag, context: _Context) -> str:
-    """The text for ``{{filters:Field}}``; ``FrontSide`` renders empty (see module doc)."""
+    """The text for ``{{filters:Field}}``; ``FrontSide`` renders as ``context.front_side``
+    (see module doc)."""
     if tag.name == "FrontSide" and not tag.filters:
-        return ""
+        return context.front_side
     value = _field(context, tag.name)
     filters = [f.split(" ", 1)[0].lower() for f in tag.filters]
     if "type" in filters:
