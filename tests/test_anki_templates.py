@@ -86,3 +86,21 @@ def test_a_mining_deck_front_keeps_its_reading_for_the_answer(tmp_path: Path) ->
         "映画\\\n私は日本の映画が好きです。",
         "私(わたし)は日本(にほん)の映画(えいが)が好(す)きです。",
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        # empty as Anki counts a field: white space and empty <br>/<div> tags only
+        ("", "q (none)"),
+        (" <div><br /></div>\n", "q (none)"),
+        ('<img src="map.png">', 'q<br><img src="map.png">'),
+        ("[sound:word.mp3]", "q<br>[sound:word.mp3]"),
+        ("&nbsp;", "q<br>&nbsp;"),
+    ],
+)
+def test_a_section_shows_unless_its_field_is_empty_as_anki_counts_it(
+    value: str, shown: str
+) -> None:
+    template = "{{Front}}{{#Extra}}<br>{{Extra}}{{/Extra}}{{^Extra}} (none){{/Extra}}"
+    assert render_card(template, "", {"Front": "q", "Extra": value}, 0).question == shown

@@ -386,3 +386,33 @@ def test_anki_tags_with_colons_do_not_make_a_text_export_markdown(
     head: bytes, expected: str
 ) -> None:
     assert detect_format(Path("notes.txt"), head) == expected
+
+
+def test_anki_stock_note_types_keep_to_their_fields() -> None:
+    """Anki's "Basic (optional reversed card)" makes the reverse card only when Add Reverse
+    (its third field) is not empty and never shows that field; columns beyond a stock note
+    type's fields are left out, as Anki's text import leaves them out."""
+    data = (
+        "#separator:tab\n#html:true\n#notetype column:1\n#deck column:2\n#tags column:6\n"
+        "Basic (optional reversed card)\tVocab\tperro\tdog\t\tanimals\n"
+        "Basic (optional reversed card)\tVocab\tgato\tcat\ty\tanimals\n"
+        "Basic (optional reversed card)\tVocab\tpez\tfish\t<div><br></div>\tanimals\n"
+        "Basic (and reversed card)\tVocab\tcasa\thouse\tnote\thome\n"
+        "Basic (type in the answer)\tVocab\tagua\twater\tnote\t\n"
+        "Basic\tVocab\tsol\tsun\tnote\t\n"
+    )
+    assert [(c.kind, c.front, c.back) for c in read_delimited(data.encode(), "v.txt").cards] == [
+        ("basic", "perro", "dog"),
+        ("basic", "gato", "cat"),
+        ("basic", "cat", "gato"),
+        ("basic", "pez", "fish"),
+        ("basic", "casa", "house"),
+        ("basic", "house", "casa"),
+        ("typed", "agua", "**water**"),
+        ("basic", "sol", "sun"),
+    ]
+
+
+def test_an_optional_reverse_without_its_column_makes_no_reverse() -> None:
+    data = "#separator:tab\n#notetype:Basic (optional reversed card)\nperro\tdog\n"
+    assert _cards(data) == [(front_key("perro"), "basic", "perro", "dog")]

@@ -6,9 +6,11 @@ Anki's template language (Anki manual, "Card Templates" and "Field Replacements"
 ``{{kanji:Field}}``, ``{{kana:Field}}`` and ``{{furigana:Field}}`` (:func:`_ruby`; others,
 such as an add-on's ``edit``, show the field as is);
 sections ``{{#Field}}...{{/Field}}`` shown when the field is not empty and
-``{{^Field}}...{{/Field}}`` when it is; the special fields ``FrontSide``, ``Tags``, ``Deck``,
-``Subdeck``, ``Card``, ``Type``. The answer is what follows ``<hr id=answer>`` when the back
-template has one, and ``FrontSide`` renders empty in it, so the question is not shown twice.
+``{{^Field}}...{{/Field}}`` when it is (empty as Anki counts it,
+:func:`~trainer.importers.notes.field_is_empty`: a picture alone is not empty); the
+special fields ``FrontSide``, ``Tags``, ``Deck``, ``Subdeck``, ``Card``, ``Type``. The answer
+is what follows ``<hr id=answer>`` when the back template has one, and ``FrontSide`` renders
+empty in it, so the question is not shown twice.
 :func:`render_answer_side` renders the whole answer side as Anki shows it, ``FrontSide`` being
 the rendered question (rslib ``template.rs``): the back of a card whose back template adds
 nothing to its front. Templates are only read, never run: scripts in them are dropped by the
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 
 from trainer.content.cloze import cloze_answers, render_cloze
 from trainer.importers.html_text import html_to_plain
-from trainer.importers.notes import HTML_CLOZE, parse_html_cloze
+from trainer.importers.notes import HTML_CLOZE, field_is_empty, parse_html_cloze
 
 _TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _ANSWER_RULE = re.compile(r"<hr[^>]*\bid\s*=\s*[\"']?answer\b[^>]*>", re.IGNORECASE)
@@ -125,7 +127,7 @@ def _render(template: str, context: _Context) -> str:
             out.append(text)
         if tag.kind in ("#", "^"):
             value = _field(context, tag.name)
-            shown = bool(value.strip() and html_to_plain(value)) != (tag.kind == "^")
+            shown = (not field_is_empty(value)) != (tag.kind == "^")
             sections.append((tag.name, shown))
             hidden += not shown
         elif tag.kind == "/":

@@ -19,10 +19,14 @@ known HTML tag or a character reference, and even then text in angle brackets th
 known tag (``<C-g>``) stays text.
 
 Mapping: the first field column is the question (``Text`` of a cloze note), the second the
-answer (``Back Extra`` of a cloze note), further field columns are added to the answer. A note
-type whose name has "cloze" gives one card per cloze number, "reverse" a second card from answer
-to question, "type" a typed-answer card. Rows without a question or an answer, and repeats of an
-earlier card, are skipped and counted.
+answer (``Back Extra`` of a cloze note), further field columns are added to the answer; for one
+of Anki's stock note types (:data:`~trainer.importers.notes.STOCK_FIELD_COUNTS`) the columns
+beyond its fields are left out, as Anki leaves them out. A note type whose name has "cloze"
+gives one card per cloze number, "reverse" a second card from answer to question, "type" a
+typed-answer card. One whose name has "optional" and "reverse" (Anki's "Basic (optional reversed
+card)") takes its third field column as Add Reverse: never shown, and the reverse card is made
+only when it is not empty (:func:`~trainer.importers.notes.field_is_empty`). Rows without a
+question or an answer, and repeats of an earlier card, are skipped and counted.
 """
 
 from __future__ import annotations
@@ -52,10 +56,12 @@ from trainer.importers.imported import (
     problems_skipped,
 )
 from trainer.importers.notes import (
+    STOCK_FIELD_COUNTS,
     anki_tags,
     basic_card,
     card_key,
     cloze_cards,
+    field_is_empty,
     join_text,
     typed_card,
 )
@@ -459,6 +465,9 @@ def _row_cards(row: list[str], line: int, layout: _Layout, skips: SkipCounter) -
         tags += anki_tags(_cell(row, layout, "tags"))
         guid = _cell(row, layout, "guid") or None
         notetype = (_cell(row, layout, "notetype") or layout.notetype).lower()
+    stock_fields = STOCK_FIELD_COUNTS.get(notetype)
+    if stock_fields is not None:
+        fields, html = fields[:stock_fields], html[:stock_fields]
     if "cloze" in notetype:
         text = question if html[0] else plain_to_html(question)
         cards = cloze_cards(guid, text, _text(answer, html[1]), tags, line)
@@ -471,6 +480,11 @@ def _row_cards(row: list[str], line: int, layout: _Layout, skips: SkipCounter) -
         if typed is None:
             skips.skip("no question or answer")
         return [typed] if typed else []
+    add_reverse = True  # an optional reversed note type's Add Reverse field is not empty
+    if "optional" in notetype and "revers" in notetype:
+        flag, flag_html = (fields[2], html[2]) if len(fields) > 2 else ("", False)
+        add_reverse = not field_is_empty(flag) if flag_html else bool(flag.strip())
+        fields, html = fields[:2] + fields[3:], html[:2] + html[3:]
     if len(fields) == 2:  # join_text of the answer alone is the answer
         back = _text(answer, html[1])
     else:
@@ -479,7 +493,7 @@ def _row_cards(row: list[str], line: int, layout: _Layout, skips: SkipCounter) -
     if card is None:
         skips.skip("no question or answer")
         return []
-    if "reverse" not in notetype:
+    if "revers" not in notetype or not add_reverse:
         return [card]
     reverse = basic_card(card_key(card.key, 1), back, front, tags, line)
     return [card] if reverse is None else [card, reverse]

@@ -7,11 +7,34 @@ cards whether it arrives in an Anki package or in a text export.
 
 from __future__ import annotations
 
+import re
+
 from trainer.content.cloze import Markup, Node, cloze_numbers, html_code, parse_cloze, render_cloze
 from trainer.content.parser import CardSpec
 from trainer.importers.html_text import escape_markdown, html_to_card_text
 from trainer.importers.imported import front_key
 from trainer.store.lookup import card_tag
+
+#: Anki's stock note types (rslib ``notetype/stock.rs``), by name in lower case: how many
+#: fields each has (Front, Back; Add Reverse; Text, Back Extra). Anki's text import fills a
+#: note's fields from the columns in order and leaves out columns beyond them.
+STOCK_FIELD_COUNTS = {
+    "basic": 2,
+    "basic (and reversed card)": 2,
+    "basic (optional reversed card)": 3,
+    "basic (type in the answer)": 2,
+    "cloze": 2,
+}
+#: What Anki counts as an empty field (rslib ``template.rs`` ``field_is_empty``): white space
+#: and empty ``<br>``/``<div>`` tags only.
+_EMPTY_FIELD = re.compile(r"(?:\s|</?(?:br|div) ?/?>)*", re.IGNORECASE)
+
+
+def field_is_empty(text_html: str) -> bool:
+    """Whether an HTML field is empty as Anki decides it for ``{{#Field}}`` sections and for
+    which cards a note has: nothing but white space and ``<br>``/``<div>`` tags, so
+    ``"<div><br></div>"`` is empty and ``"y"`` or ``"&nbsp;"`` is not."""
+    return _EMPTY_FIELD.fullmatch(text_html) is not None
 
 
 def card_key(base: str, ordinal: int) -> str:
