@@ -124,10 +124,15 @@ def test_markdown_and_csv_name_the_line_of_an_unclosed_deletion() -> None:
     with pytest.raises(DeckError) as caught:
         read_markdown(b"# Notes\n\nC: first line\nthen {{c1::open\n", "n.md")
     assert list(caught.value.problems) == [Problem("n.md", 4, UNCLOSED)]
-    data = "#separator:tab\n#notetype:Cloze\n{{c1::a}}\tx\n{{c1::b\ty\n"
+    data = "#separator:tab\n#notetype:Cloze\n{{c1::b\ty\n"
     with pytest.raises(DeckError) as caught:
         read_delimited(data.encode(), "d.txt")
-    assert list(caught.value.problems) == [Problem("d.txt", 4, UNCLOSED)]
+    assert list(caught.value.problems) == [Problem("d.txt", 3, UNCLOSED)]
+    # beside good rows, the row is left out with a warning on its line
+    data = "#separator:tab\n#notetype:Cloze\n{{c1::a}}\tx\n{{c1::b\ty\n"
+    deck = read_delimited(data.encode(), "d.txt")
+    assert [card.front for card in deck.cards] == ["\\[...\\]"]
+    assert deck.warnings == (f"line 4: {UNCLOSED}; not imported",)
 
 
 def test_an_anki_note_with_an_unclosed_deletion_is_named_by_its_id(tmp_path: Path) -> None:
