@@ -89,3 +89,17 @@ def test_every_deck_has_its_parent_and_a_unique_slug(names: list[str]) -> None:
                 assert (parent.name if parent else None) == expected
                 assert deck.slug and deck.slug == deck.slug.lower() and " " not in deck.slug
         engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("name", "stored"),
+    [
+        (" Rocks :: Igneous::", "Rocks::Igneous"),
+        (": : :", ""),  # colons and spaces in any mix at a part's ends
+        ("a:: : ::b", "a::b"),
+        ("a : b", "a : b"),
+    ],
+)
+def test_a_deck_path_is_tidied_once_for_all(name: str, stored: str) -> None:
+    assert deck_path(name) == stored
+    assert deck_path(stored) == stored

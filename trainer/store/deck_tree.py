@@ -8,6 +8,7 @@ matches them: ignoring case, each part stripped of white space, empty parts drop
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -35,8 +36,12 @@ def deck_path(name: str) -> str:
 
     ``" Rocks :: Igneous::"`` -> ``"Rocks::Igneous"``; ``""`` when nothing is left.
     """
-    parts = (part.strip().strip(":").strip() for part in name.split(SEPARATOR))
+    parts = (_PART_ENDS.sub("", part) for part in name.split(SEPARATOR))
     return SEPARATOR.join(part for part in parts if part)
+
+
+#: What :func:`deck_path` strips from the ends of a part: white space and colons, in any mix.
+_PART_ENDS = re.compile(r"^[\s:]+|[\s:]+$")
 
 
 def check_deck_name(name: str, option: str | None = None) -> str:
