@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -111,6 +113,42 @@ def test_unicode_text_from_a_spreadsheet_reads_as_utf_8_does(encoding: str) -> N
 def test_the_delimiter_is_the_one_that_splits_every_row_alike(data: str, delimiter: str) -> None:
     fronts = [front for _key, _kind, front, _back in _cards(data)]
     assert fronts == [data.split(delimiter)[0], data.split("\n")[1].split(delimiter)[0]]
+
+
+def _written(rows: list[list[str]], delimiter: str) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
+
+
+#: Multi-line HTML fields whose lines hold colons, semicolons, pipes or commas, as a spreadsheet
+#: or Python's csv module quotes them.
+RICH_ROWS = [
+    [
+        "Risk? <h3>Risk factor of diastasis:</h3>\n<p>\n",
+        '<h3>Risk factor:</h3>\n<p>\n  One, <span style="color: red;">pregnancy</span>\n</p>',
+        "Hernia",
+    ],
+    ["Second: question", "a|b: c; d", "Hernia"],
+    ["<h4>\n  Pathogenesis:\n</h4>\n<p>\n", "<p>\n  Weak: linea alba;\n  key: a|b\n</p>", "x"],
+]
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_separators_inside_quoted_multi_line_fields_do_not_pick_the_delimiter(
+    delimiter: str,
+) -> None:
+    deck = read_delimited(_written(RICH_ROWS, delimiter).encode(), "x.csv")
+    assert (deck.skipped, deck.warnings) == (0, ())
+    assert [(c.front, c.back, c.tags) for c in deck.cards] == [
+        (
+            "Risk?\\\n**Risk factor of diastasis:**",
+            "**Risk factor:**\n\nOne, pregnancy",
+            ("hernia",),
+        ),
+        ("Second: question", "a\\|b: c; d", ("hernia",)),
+        ("**Pathogenesis:**", "Weak: linea alba; key: a\\|b", ("x",)),
+    ]
 
 
 def test_html_is_read_only_where_a_field_holds_some_unless_the_header_says() -> None:
@@ -350,6 +388,23 @@ def test_read_file_uses_the_forced_format(tmp_path: Path) -> None:
         ("What?::That", "and more")
     ]
     assert read_file(path, "tsv").skip_reasons == ("no question or answer (1)",)
+
+
+@pytest.mark.parametrize(
+    ("file_format", "header", "cards"),
+    [
+        ("csv", "", [("a;b", "c"), ("d;e", "f")]),
+        ("csv", "#separator:semicolon\n", [("a", "b,c"), ("d", "e,f")]),
+        ("auto", "", [("a", "b,c"), ("d", "e,f")]),
+        ("tsv", "", []),
+    ],
+)
+def test_format_csv_means_comma_unless_the_file_names_its_separator(
+    tmp_path: Path, file_format: str, header: str, cards: list[tuple[str, str]]
+) -> None:
+    path = tmp_path / "deck.csv"
+    path.write_text(f"{header}a;b,c\nd;e,f\n")
+    assert [(c.front, c.back) for c in read_file(path, file_format).cards] == cards
 
 
 def test_a_file_that_cannot_be_read_or_is_too_big_is_one_problem(

@@ -24,6 +24,7 @@ from trainer.importers.bulk import without_cycle_collection
 from trainer.importers.delimited import (
     _NOT_A_TAG,
     _field_patterns,
+    _guess_delimiter,
     _row_at,
     _tags_as_text,
     read_delimited,
@@ -194,6 +195,33 @@ def test_rows_a_spreadsheet_writes_read_back_field_for_field(
     csv.writer(buffer, delimiter=delimiter, lineterminator="\n").writerows(rows)
     read = split_rows(buffer.getvalue(), delimiter, 0)
     assert [fields for _line, fields in read] == [list(row) for row in rows]
+
+
+#: Fields as a spreadsheet fills them: plain words, or text with line breaks or quotes (which the
+#: csv module always quotes) holding any of the separators trainer guesses between.
+GUESS_FIELD = st.text(alphabet="ab <>/", min_size=1, max_size=8).filter(str.strip).map(
+    str.strip
+) | st.tuples(
+    st.text(alphabet='ab ,;\t|:"<>', max_size=10), st.sampled_from(["\n", '"', "\r\n"])
+).map(lambda parts: "a" + parts[1] + parts[0] + "b")
+
+
+@settings(max_examples=300)
+@given(
+    st.sampled_from([",", ";", "\t", "|"]),
+    st.integers(2, 4).flatmap(
+        lambda width: st.lists(
+            st.lists(GUESS_FIELD, min_size=width, max_size=width), min_size=1, max_size=6
+        )
+    ),
+)
+def test_any_table_the_csv_module_writes_reads_back_with_the_guessed_delimiter(
+    delimiter: str, rows: list[list[str]]
+) -> None:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\n").writerows(rows)
+    body = buffer.getvalue()
+    assert [fields for _line, fields in split_rows(body, _guess_delimiter(body), 0)] == rows
 
 
 def _rows_field_by_field(body: str, delimiter: str, offset: int) -> list[tuple[int, list[str]]]:

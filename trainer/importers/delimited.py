@@ -11,8 +11,9 @@ Anki's header lines at the top of the file are understood (Anki manual, "Importi
 ``#deck column:``, ``#tags column:``, ``#guid column:`` (1-based column numbers). Other lines
 starting with ``#`` at the top are comments.
 
-Without ``#separator:`` the delimiter is the one of tab, ``|``, ``;``, ``,`` and ``:`` that
-splits most of the first rows into the same number (at least two) of fields. Without
+Without ``#separator:`` (or a delimiter forced by ``--format``) the delimiter is the one of
+tab, ``|``, ``;``, ``,`` and ``:`` that splits the first records, read as a CSV parser reads them,
+into the most consistent number (at least two) of fields. Without
 ``#columns:``, a first row made only of column names (``Front``, ``Back``, ``Question``,
 ``Answer``, ...) names the columns. Without ``#html:``, a field is read as HTML when it holds a
 known HTML tag or a character reference, and even then text in angle brackets that is not a
@@ -151,7 +152,8 @@ class _Layout:
 
 
 def read_delimited(data: bytes, path: str, delimiter: str | None = None) -> ImportedDeck:
-    """Read a CSV/TSV file's bytes; ``delimiter`` forces one (``"\\t"`` for ``--format tsv``).
+    """Read a CSV/TSV file's bytes; ``delimiter`` forces one unless a ``#separator:`` header
+    names another (``"\\t"`` for ``--format tsv``, ``","`` for ``--format csv``).
 
     A row whose cloze deletion is never closed is left out, counted and named in a warning on
     its line. Raises :class:`DeckError` naming the file and line for text that is not UTF-8, a
@@ -303,26 +305,68 @@ def _trailing_tags(rows: list[tuple[int, list[str]]]) -> int | None:
 
 
 def _guess_delimiter(body: str) -> str:
-    """The delimiter that splits the most of the first :data:`GUESS_ROWS` rows into the same
-    number (two or more) of fields; on a tie, the first in :data:`GUESSED`; a comma when none
-    splits any row.
+    """The delimiter of :data:`GUESSED` that splits the first :data:`GUESS_ROWS` records of
+    ``body`` most consistently: the most records with one same number (two or more) of fields,
+    less the records with any other number; on a tie, the first in :data:`GUESSED`; a comma when
+    none splits any record.
 
-    So one ragged row, a row of commas or an empty field does not outvote a tab that splits
-    every other row alike. (Anki takes the first of tab, pipe, semicolon, colon and comma
-    found anywhere in the file's first 8 KiB, which a single comma in a tab file defeats.)
+    Records are read as a CSV parser reads them (:func:`_guess_records`), so the separators
+    inside quoted fields, which may span lines, are not counted; one ragged row, a row of
+    commas or an empty field does not outvote a tab that splits every other row alike. (Anki
+    takes the first of tab, pipe, semicolon, colon and comma found anywhere in the file's first
+    8 KiB, which a single comma in a tab file, or a colon in a quoted field, defeats.)
     """
-    best, best_rows = ",", 0
+    records = list(islice(_guess_records(body), GUESS_ROWS))
+    best, best_score = ",", -len(records)  # below any delimiter that splits a record
     for candidate in GUESSED:
-        counts = Counter(
-            len(fields)
-            for _line, fields in islice(split_rows(body, candidate, 0), GUESS_ROWS)
-            if len(fields) > 1
-        )
+        counts = Counter(found[candidate] for found in records if found[candidate])
         if counts:
-            rows = counts.most_common(1)[0][1]
-            if rows > best_rows:
-                best, best_rows = candidate, rows
+            alike = counts.most_common(1)[0][1]
+            score = alike - (len(records) - alike)
+            if score > best_score:
+                best, best_score = candidate, score
     return best
+
+
+#: A quoted field that ends at any delimiter of :data:`GUESSED` or a line end; a run of text
+#: holding no delimiter or line break.
+_GUESS_QUOTED = re.compile(r'"[^"]*(?:""[^"]*)*"(?=[\t|;,:]|\r|\n|\Z)')
+_GUESS_TEXT = re.compile(r"[^\t|;,:\n]+")
+
+
+def _guess_records(body: str) -> Iterator[Counter[str]]:
+    """For each non-blank record of ``body``, how many of each :data:`GUESSED` delimiter it
+    holds outside quoted fields.
+
+    A quote starting a line or following a delimiter opens a quoted field (holding delimiters,
+    line breaks and doubled quotes) when a lone quote followed by a delimiter or a line end
+    closes it, as RFC 4180 reads it whichever delimiter the file uses; any other quote is text,
+    as in :func:`split_rows`, so a stray quote does not swallow the records after it.
+    """
+    found: Counter[str] = Counter()
+    position, end, field_start, text = 0, len(body), True, False
+    while position < end:
+        char = body[position]
+        if char == "\n":
+            if text:
+                yield found
+            found, field_start, text = Counter(), True, False
+            position += 1
+            continue
+        if char in GUESSED:
+            found[char] += 1
+            field_start = True
+            position += 1
+            continue
+        match = _GUESS_QUOTED.match(body, position) if field_start and char == '"' else None
+        if match is None:
+            match = _GUESS_TEXT.match(body, position)
+            assert match is not None  # ``char`` is no delimiter nor line break
+        text = text or not match.group().isspace()
+        field_start = False
+        position = match.end()
+    if text:
+        yield found
 
 
 def split_rows(body: str, delimiter: str, offset: int) -> Iterator[tuple[int, list[str]]]:

@@ -104,7 +104,8 @@ def read_file(path: Path, file_format: str = "auto", with_history: bool = False)
     else:
         from trainer.importers.delimited import read_delimited
 
-        imported = read_delimited(data, str(path), "\t" if chosen == "tsv" else None)
+        forced = "\t" if chosen == "tsv" else "," if file_format == "csv" else None
+        imported = read_delimited(data, str(path), forced)
         if b"src=" in data or b"[sound:" in data:  # a picture's or a sound's markup
             imported = media_beside(imported)
     if with_history and imported.cards:
