@@ -151,6 +151,13 @@ def test_separators_inside_quoted_multi_line_fields_do_not_pick_the_delimiter(
     ]
 
 
+def test_lone_carriage_returns_end_the_records_the_delimiter_is_guessed_from() -> None:
+    assert [(c.front, c.back) for c in read_delimited(b"a,b\rc,d;e\r", "x.csv").cards] == [
+        ("a", "b"),
+        ("c", "d;e"),
+    ]
+
+
 def test_html_is_read_only_where_a_field_holds_some_unless_the_header_says() -> None:
     assert _cards("2 < 3,<b>yes</b>\n")[0][2:] == ("2 \\< 3", "**yes**")
     assert _cards("#html:false\n2 < 3,<b>yes</b>\n")[0][2:] == ("2 \\< 3", "\\<b\\>yes\\</b\\>")

@@ -331,7 +331,7 @@ def _guess_delimiter(body: str) -> str:
 #: A quoted field that ends at any delimiter of :data:`GUESSED` or a line end; a run of text
 #: holding no delimiter or line break.
 _GUESS_QUOTED = re.compile(r'"[^"]*(?:""[^"]*)*"(?=[\t|;,:]|\r|\n|\Z)')
-_GUESS_TEXT = re.compile(r"[^\t|;,:\n]+")
+_GUESS_TEXT = re.compile(r"[^\t|;,:\r\n]+")
 
 
 def _guess_records(body: str) -> Iterator[Counter[str]]:
@@ -347,11 +347,11 @@ def _guess_records(body: str) -> Iterator[Counter[str]]:
     position, end, field_start, text = 0, len(body), True, False
     while position < end:
         char = body[position]
-        if char == "\n":
+        if char in "\r\n":  # a line end: LF, CRLF or a lone CR, as in :func:`split_rows`
             if text:
                 yield found
             found, field_start, text = Counter(), True, False
-            position += 1
+            position += 2 if body.startswith("\r\n", position) else 1
             continue
         if char in GUESSED:
             found[char] += 1
