@@ -87,6 +87,7 @@ from trainer.importers.imported import (
     ImportedDeck,
     MediaFile,
     SkipCounter,
+    has_folder,
     media_on_disk,
     unique_cards,
 )
@@ -226,17 +227,12 @@ def _media_folder(folder: Path, referenced: set[str]) -> tuple[MediaFile, ...]:
     them are never looked up)."""
     files = []
     for name in sorted(referenced):
-        if _has_folder(name):
+        if has_folder(name):
             continue
         file = folder / name
         if file.is_file():
             files.append(media_on_disk(file, name))
     return tuple(files)
-
-
-def _has_folder(name: str) -> bool:
-    """True for a media name that is empty, ``.``/``..`` or holds a path separator or NUL."""
-    return not name or name in (".", "..") or re.search(r"[\\/\0]", name) is not None
 
 
 def _error(path: str, message: str, where: str | None = None) -> DeckError:
@@ -341,7 +337,7 @@ def _media(
     for member, (name, size) in entries.items():
         if name not in referenced or member not in members:
             continue
-        if _has_folder(name):
+        if has_folder(name):
             raise _error(path, f"media file name {name!r} has a folder in it; refused")
         info = members[member]
         read = _media_reader(source, info, path, zstd)

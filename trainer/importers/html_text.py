@@ -437,7 +437,7 @@ class _Markdown:
         piece = self.current[index]
         marker = "**" if piece.startswith("**") else "*"
         core = piece[len(marker) : -len(marker)]
-        kept = core.rstrip("".join(set(filter(_loose, core))))
+        kept = core.rstrip(_loose_characters(core))
         self.current[index] = f"{marker}{kept}{marker}{core[len(kept) :]}" if kept else core
 
     def _end_line(self, keep_empty: bool = False) -> None:
@@ -497,7 +497,7 @@ class _Markdown:
             index -= 1  # marks of its own kind: one run of them
             core = earlier[len(marker) : -len(marker)] + core
         elif not lead and before and not before.isspace() and not _punctuation(before):
-            rest = core.lstrip("".join(set(filter(_loose, core))))
+            rest = core.lstrip(_loose_characters(core))
             opening, core = core[: len(core) - len(rest)], rest
         if not core:  # only punctuation: nothing left to mark
             self.current[index:] = [f"{lead}{opening}{trail}"]
@@ -625,10 +625,10 @@ def _punctuation(character: str) -> bool:
     return unicodedata.category(character)[0] in "PS"
 
 
-def _loose(character: str) -> bool:
-    """Punctuation or space: what may not stand just inside emphasis marks a letter touches
-    from outside."""
-    return character.isspace() or _punctuation(character)
+def _loose_characters(text: str) -> str:
+    """The characters of ``text`` that are punctuation or space: what may not stand just inside
+    emphasis marks a letter touches from outside (for ``str.strip``)."""
+    return "".join({char for char in text if char.isspace() or _punctuation(char)})
 
 
 def _marked(piece: str, marker: str) -> bool:

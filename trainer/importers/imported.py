@@ -44,6 +44,12 @@ def media_on_disk(file: Path, name: str) -> MediaFile:
     return MediaFile(name, file.stat().st_size, partial(_read_media, file))
 
 
+def has_folder(name: str) -> bool:
+    """True for a media name that is empty, ``.``/``..`` or holds a path separator or NUL:
+    never looked up on disk."""
+    return not name or name in (".", "..") or re.search(r"[\\/\0]", name) is not None
+
+
 def _read_media(file: Path) -> bytes:
     try:
         size = file.stat().st_size
@@ -201,7 +207,7 @@ def media_beside(imported: ImportedDeck) -> ImportedDeck:
     names = dict.fromkeys(_ESCAPE.sub(r"\1", name) for name in _MEDIA_TOKEN.findall(text))
     media, missing = [], []
     for name in names:
-        if not name or "/" in name or "\\" in name or "\0" in name or name in (".", ".."):
+        if has_folder(name):
             continue
         file = folder / name
         if file.is_file():

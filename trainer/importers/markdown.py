@@ -38,6 +38,7 @@ import re
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
@@ -184,14 +185,17 @@ class _Embeds:
         beside = self.folder / relative
         if beside.is_file():
             return beside
-        if not anywhere:
+        if not anywhere or self._vault is None:
             return None
-        folders = [self.folder.resolve(), *self.folder.resolve().parents][:_VAULT_DEPTH]
-        vault = next((folder for folder in folders if (folder / ".obsidian").is_dir()), None)
-        if vault is None:
-            return None
-        found = vault.rglob(glob.escape(PurePosixPath(relative).name))
+        found = self._vault.rglob(glob.escape(PurePosixPath(relative).name))
         return next((file for file in sorted(found) if file.is_file()), None)
+
+    @cached_property
+    def _vault(self) -> Path | None:
+        """The note's Obsidian vault: the nearest folder above it holding ``.obsidian``."""
+        folder = self.folder.resolve()
+        folders = [folder, *folder.parents][:_VAULT_DEPTH]
+        return next((folder for folder in folders if (folder / ".obsidian").is_dir()), None)
 
 
 class _Reader:
